@@ -1,0 +1,92 @@
+// swift-tools-version:6.1
+// Hexfleet: a real-time dispatch and geolocation engine on a libuv loop.
+// Module boundaries follow docs/architecture.md; dependencies point downward only.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Hexfleet",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "hexfleet", targets: ["hexfleet"]),
+        .library(name: "HexGeo", targets: ["HexGeo"]),
+        .library(name: "FleetIndex", targets: ["FleetIndex"]),
+        .library(name: "Routing", targets: ["Routing"]),
+        .library(name: "Dispatcher", targets: ["Dispatcher"]),
+        .library(name: "Engine", targets: ["Engine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // System libraries: Debian's -dev packages, one shim header each.
+        .systemLibrary(name: "CLibUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
+        .systemLibrary(name: "CWslay", providers: [.apt(["libwslay-dev"])]),
+        .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // Leaf libraries.
+        .target(name: "HexGeo", swiftSettings: strict),
+        .target(name: "FleetIndex", dependencies: ["HexGeo"], swiftSettings: strict),
+        .target(name: "Routing", dependencies: ["HexGeo", "CZlib"], swiftSettings: strict),
+        .target(name: "Dispatcher", dependencies: ["FleetIndex", "Routing"], swiftSettings: strict),
+        .target(
+            name: "Storage",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+        .target(name: "Marketplace", dependencies: ["HexGeo", "Routing", "Storage"], swiftSettings: strict),
+
+        // Loop and protocols.
+        .target(
+            name: "EventLoop",
+            dependencies: ["CLibUV", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        .target(
+            name: "HTTPServer",
+            dependencies: ["EventLoop", "CHTTPParser", "CWslay", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
+
+        // Wiring.
+        .target(
+            name: "Engine",
+            dependencies: [
+                "HexGeo", "FleetIndex", "Routing", "Dispatcher", "Marketplace", "Storage", "EventLoop", "HTTPServer",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            resources: [.copy("Resources/www")],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "hexfleet",
+            dependencies: [
+                "Engine", "HexGeo", "FleetIndex", "Routing", "Dispatcher",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+
+        // Tests mirror modules; TestSupport holds shared helpers (vector files, process runners).
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "HexGeoTests", dependencies: ["HexGeo", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "FleetIndexTests", dependencies: ["FleetIndex", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "RoutingTests", dependencies: ["Routing", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "DispatcherTests", dependencies: ["Dispatcher", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "MarketplaceTests", dependencies: ["Marketplace", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], swiftSettings: strict),
+    ]
+)

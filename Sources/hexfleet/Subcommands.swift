@@ -1,0 +1,14 @@
+import ArgumentParser
+
+extension Hexfleet {
+    /// Every subcommand; each lives in its own file.
+    static let subcommandList: [any ParsableCommand.Type] = [
+        VersionCommand.self,
+    ]
+}
+
+/// `hexfleet version`: prints the version.
+struct VersionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "version", abstract: "Print the version.")
+    func run() { print("hexfleet 0.1.0") }
+}
