@@ -1,0 +1,31 @@
+/// What an OSM import read and built; `json` is the CLI's summary line.
+public struct ImportSummary: Sendable, Equatable {
+    /// Nodes in the file (plain and dense), as `osmium fileinfo -e` counts them.
+    public var nodesRead = 0
+    /// Ways in the file.
+    public var waysRead = 0
+    /// Relations in the file.
+    public var relationsRead = 0
+    /// Ways a car may use.
+    public var routableWays = 0
+    /// Turn restrictions (node via) applied to the graph.
+    public var restrictionsApplied = 0
+    /// Turn restrictions skipped (via ways, exceptions for cars, members missing from the extract).
+    public var restrictionsSkipped = 0
+    /// Way node references whose node is not in the file (segments touching them are dropped).
+    public var missingNodeRefs = 0
+    /// Nodes in the final graph (copies for restrictions included).
+    public var graphNodes = 0
+    /// Directed edges in the final graph.
+    public var graphEdges = 0
+    /// Nodes dropped because they lie outside the largest strongly connected component.
+    public var droppedNodes = 0
+
+    /// One line of JSON with every count.
+    public var json: String {
+        "{\"nodes_read\":\(nodesRead),\"ways_read\":\(waysRead),\"relations_read\":\(relationsRead),"
+            + "\"routable_ways\":\(routableWays),\"restrictions_applied\":\(restrictionsApplied),"
+            + "\"restrictions_skipped\":\(restrictionsSkipped),\"missing_node_refs\":\(missingNodeRefs),"
+            + "\"graph_nodes\":\(graphNodes),\"graph_edges\":\(graphEdges),\"dropped_nodes\":\(droppedNodes)}"
+    }
+}

@@ -1,0 +1,134 @@
+import HexGeo
+
+/// The road graph before contraction: nodes with positions and directed edges in CSR arrays, both directions.
+///
+/// Forward CSR: the edges leaving node `u` are `forwardOffsets[u] ..< forwardOffsets[u + 1]`, each with a head,
+/// a duration in milliseconds (integer, so sums are exact and every algorithm agrees to the last digit) and a
+/// length in meters. Backward CSR lists, per node, the edges entering it as (tail, forward edge index).
+///
+/// An immutable view over a `ByteRegion` (memory-mapped file or packed build output).
+/// `@unchecked Sendable`: every buffer points into the region this object retains and nothing writes to it.
+public final class RoadGraph: @unchecked Sendable {
+    /// Number of sections a graph occupies in a file.
+    static let sectionCount = 10
+
+    let region: ByteRegion
+    /// Latitude of each node in degrees.
+    public let latDegrees: UnsafeBufferPointer<Double>
+    /// Longitude of each node in degrees.
+    public let lngDegrees: UnsafeBufferPointer<Double>
+    /// The OSM node id each graph node came from (copies made for turn restrictions share their original's id).
+    public let osmNodeIds: UnsafeBufferPointer<Int64>
+    /// CSR offsets of outgoing edges (`nodeCount + 1`).
+    public let forwardOffsets: UnsafeBufferPointer<UInt32>
+    /// Head (target) of each edge.
+    public let forwardHeads: UnsafeBufferPointer<UInt32>
+    /// Free-flow duration of each edge, in milliseconds.
+    public let durationsMs: UnsafeBufferPointer<UInt32>
+    /// Length of each edge, in meters.
+    public let lengthsMeters: UnsafeBufferPointer<Double>
+    /// CSR offsets of incoming edges (`nodeCount + 1`).
+    public let backwardOffsets: UnsafeBufferPointer<UInt32>
+    /// Tail (source) of each incoming edge.
+    public let backwardTails: UnsafeBufferPointer<UInt32>
+    /// Forward edge index of each incoming edge.
+    public let backwardEdges: UnsafeBufferPointer<UInt32>
+
+    /// Number of nodes.
+    public var nodeCount: Int { latDegrees.count }
+    /// Number of directed edges.
+    public var edgeCount: Int { forwardHeads.count }
+
+    init(region: ByteRegion, sections s: ArraySlice<UnsafeRawBufferPointer>) throws(RoutingError) {
+        guard s.count == Self.sectionCount else { throw RoutingError(.corrupt, "graph needs \(Self.sectionCount) sections, found \(s.count)") }
+        let i = s.startIndex
+        self.region = region
+        latDegrees = try ByteRegion.typed(s[i], Double.self, name: "lat")
+        let n = latDegrees.count
+        lngDegrees = try ByteRegion.typed(s[i + 1], Double.self, count: n, name: "lng")
+        osmNodeIds = try ByteRegion.typed(s[i + 2], Int64.self, count: n, name: "osm_ids")
+        forwardOffsets = try ByteRegion.typed(s[i + 3], UInt32.self, count: n + 1, name: "fwd_offsets")
+        forwardHeads = try ByteRegion.typed(s[i + 4], UInt32.self, name: "fwd_heads")
+        let m = forwardHeads.count
+        durationsMs = try ByteRegion.typed(s[i + 5], UInt32.self, count: m, name: "durations")
+        lengthsMeters = try ByteRegion.typed(s[i + 6], Double.self, count: m, name: "lengths")
+        backwardOffsets = try ByteRegion.typed(s[i + 7], UInt32.self, count: n + 1, name: "bwd_offsets")
+        backwardTails = try ByteRegion.typed(s[i + 8], UInt32.self, count: m, name: "bwd_tails")
+        backwardEdges = try ByteRegion.typed(s[i + 9], UInt32.self, count: m, name: "bwd_edges")
+        try Self.checkCSR(forwardOffsets, targets: forwardHeads, nodeCount: n, name: "forward")
+        try Self.checkCSR(backwardOffsets, targets: backwardTails, nodeCount: n, name: "backward")
+        for e in backwardEdges where Int(e) >= m { throw RoutingError(.corrupt, "backward edge index \(e) ≥ \(m)") }
+    }
+
+    static func checkCSR(_ offsets: UnsafeBufferPointer<UInt32>, targets: UnsafeBufferPointer<UInt32>, nodeCount n: Int,
+                         name: String) throws(RoutingError) {
+        guard offsets.first == 0, Int(offsets[n]) == targets.count else { throw RoutingError(.corrupt, "\(name) CSR offsets do not span the edges") }
+        for v in 0..<n where offsets[v] > offsets[v + 1] { throw RoutingError(.corrupt, "\(name) CSR offsets decrease at node \(v)") }
+        for t in targets where Int(t) >= n { throw RoutingError(.corrupt, "\(name) CSR names node \(t) of \(n)") }
+    }
+
+    /// Builds a graph from edge lists (any order); node arrays are indexed by node id.
+    static func build(latDegrees: [Double], lngDegrees: [Double], osmNodeIds: [Int64],
+                      tails: [UInt32], heads: [UInt32], durationsMs: [UInt32], lengthsMeters: [Double]) -> RoadGraph {
+        let n = latDegrees.count, m = tails.count
+        var offsets = [UInt32](repeating: 0, count: n + 1)
+        for t in tails { offsets[Int(t) + 1] += 1 }
+        for v in 0..<n { offsets[v + 1] += offsets[v] }
+        var cursor = offsets
+        var fHeads = [UInt32](repeating: 0, count: m), fDur = [UInt32](repeating: 0, count: m), fLen = [Double](repeating: 0, count: m)
+        for e in 0..<m {
+            let slot = Int(cursor[Int(tails[e])])
+            cursor[Int(tails[e])] += 1
+            fHeads[slot] = heads[e]; fDur[slot] = durationsMs[e]; fLen[slot] = lengthsMeters[e]
+        }
+        var bOffsets = [UInt32](repeating: 0, count: n + 1)
+        for h in fHeads { bOffsets[Int(h) + 1] += 1 }
+        for v in 0..<n { bOffsets[v + 1] += bOffsets[v] }
+        var bCursor = bOffsets
+        var bTails = [UInt32](repeating: 0, count: m), bEdges = [UInt32](repeating: 0, count: m)
+        for u in 0..<n {
+            for e in Int(offsets[u])..<Int(offsets[u + 1]) {
+                let h = Int(fHeads[e])
+                let slot = Int(bCursor[h])
+                bCursor[h] += 1
+                bTails[slot] = UInt32(u); bEdges[slot] = UInt32(e)
+            }
+        }
+        let region = ByteRegion.pack([.f64(latDegrees), .f64(lngDegrees), .i64(osmNodeIds), .u32(offsets), .u32(fHeads),
+                                      .u32(fDur), .f64(fLen), .u32(bOffsets), .u32(bTails), .u32(bEdges)])
+        // The sections were just packed from consistent arrays; a failure here is a bug in `build`.
+        do { return try RoadGraph(region: region, sections: try region.sections()[...]) }
+        catch { preconditionFailure("RoadGraph.build produced an invalid graph: \(error)") }
+    }
+
+    /// The position of node `v`.
+    @inlinable
+    public func coordinate(_ v: Int) -> LatLng { LatLng(degrees: latDegrees[v], lngDegrees[v]) }
+
+    /// The forward edge indices leaving `v`.
+    @inlinable
+    public func outgoing(_ v: Int) -> Range<Int> { Int(forwardOffsets[v])..<Int(forwardOffsets[v + 1]) }
+
+    /// The cheapest edge from `u` to `v` under `weights`, or nil.
+    func cheapestEdge(from u: Int, to v: Int, weights: UnsafeBufferPointer<UInt32>) -> Int? {
+        var best: Int?
+        for e in outgoing(u) where Int(forwardHeads[e]) == v {
+            if best == nil || weights[e] < weights[best!] { best = e }
+        }
+        return best
+    }
+
+    /// Every directed edge as a road segment (tail and head positions), for drawing the network.
+    ///
+    /// Both directions of a two-way road are listed once: an edge is skipped when its reverse exists and has a
+    /// smaller tail index.
+    public func forEachSegment(_ body: (_ from: LatLng, _ to: LatLng) -> Void) {
+        for u in 0..<nodeCount {
+            for e in outgoing(u) {
+                let v = Int(forwardHeads[e])
+                if v < u, cheapestEdge(from: v, to: u, weights: durationsMs) != nil { continue }
+                body(coordinate(u), coordinate(v))
+            }
+        }
+    }
+}
