@@ -1,0 +1,126 @@
+import GRDB
+
+/// The SQLite schema as named migrations, applied in order at open; a migration, once shipped,
+/// never changes (add a new one instead).
+///
+/// The schema defends the data: NOT NULL everywhere a value is required, foreign keys, CHECKs on
+/// statuses, ranges and lengths, money as integer cents, coordinates as E7 integers, and triggers
+/// that make `order_events` append-only.
+enum SQLiteSchema {
+    /// Migration identifiers, in order.
+    static let migrationNames = [
+        "v1_orders", "v1_order_events", "v1_idempotency_keys", "v1_ratings", "v1_webhooks",
+    ]
+
+    static func migrator() -> DatabaseMigrator {
+        var m = DatabaseMigrator()
+        let statuses = OrderStatus.sqlList
+        let roles = ActorRef.Role.sqlList
+        m.registerMigration("v1_orders") { db in
+            try db.execute(sql: """
+                CREATE TABLE orders (
+                  id INTEGER PRIMARY KEY,
+                  customer_id INTEGER NOT NULL,
+                  courier_id INTEGER,
+                  status TEXT NOT NULL CHECK (status IN (\(statuses))),
+                  vehicle TEXT NOT NULL CHECK (length(vehicle) BETWEEN 1 AND 32),
+                  pickup_lat_e7 INTEGER NOT NULL CHECK (pickup_lat_e7 BETWEEN -900000000 AND 900000000),
+                  pickup_lng_e7 INTEGER NOT NULL CHECK (pickup_lng_e7 BETWEEN -1800000000 AND 1800000000),
+                  dropoff_lat_e7 INTEGER NOT NULL CHECK (dropoff_lat_e7 BETWEEN -900000000 AND 900000000),
+                  dropoff_lng_e7 INTEGER NOT NULL CHECK (dropoff_lng_e7 BETWEEN -1800000000 AND 1800000000),
+                  quote_id TEXT CHECK (quote_id IS NULL OR length(quote_id) BETWEEN 1 AND 64),
+                  price_cents INTEGER NOT NULL CHECK (price_cents >= 0),
+                  currency TEXT NOT NULL CHECK (length(currency) = 3),
+                  surge_milli INTEGER NOT NULL CHECK (surge_milli >= 0),
+                  distance_m INTEGER NOT NULL CHECK (distance_m >= 0),
+                  duration_s INTEGER NOT NULL CHECK (duration_s >= 0),
+                  created_at_ms INTEGER NOT NULL,
+                  updated_at_ms INTEGER NOT NULL,
+                  CHECK (courier_id IS NOT NULL OR status NOT IN ('dispatched','accepted','picked_up','delivered'))
+                );
+                CREATE INDEX orders_by_customer ON orders(customer_id, id);
+                CREATE INDEX orders_by_courier ON orders(courier_id, id) WHERE courier_id IS NOT NULL;
+                CREATE INDEX orders_by_status ON orders(status, id);
+                """)
+        }
+        m.registerMigration("v1_order_events") { db in
+            try db.execute(sql: """
+                CREATE TABLE order_events (
+                  id INTEGER PRIMARY KEY,
+                  order_id INTEGER NOT NULL REFERENCES orders(id),
+                  from_status TEXT CHECK (from_status IS NULL OR from_status IN (\(statuses))),
+                  to_status TEXT NOT NULL CHECK (to_status IN (\(statuses))),
+                  actor_role TEXT NOT NULL CHECK (actor_role IN (\(roles))),
+                  actor_id INTEGER NOT NULL,
+                  reason TEXT CHECK (reason IS NULL OR length(reason) <= 200),
+                  at_ms INTEGER NOT NULL
+                );
+                CREATE INDEX order_events_by_order ON order_events(order_id, id);
+                CREATE TRIGGER order_events_no_update BEFORE UPDATE ON order_events
+                  BEGIN SELECT RAISE(ABORT, 'order_events is append-only'); END;
+                CREATE TRIGGER order_events_no_delete BEFORE DELETE ON order_events
+                  BEGIN SELECT RAISE(ABORT, 'order_events is append-only'); END;
+                """)
+        }
+        m.registerMigration("v1_idempotency_keys") { db in
+            try db.execute(sql: """
+                CREATE TABLE idempotency_keys (
+                  customer_id INTEGER NOT NULL,
+                  key TEXT NOT NULL CHECK (length(key) BETWEEN 1 AND 255),
+                  fingerprint TEXT NOT NULL,
+                  order_id INTEGER NOT NULL REFERENCES orders(id),
+                  created_at_ms INTEGER NOT NULL,
+                  PRIMARY KEY (customer_id, key)
+                ) WITHOUT ROWID;
+                """)
+        }
+        m.registerMigration("v1_ratings") { db in
+            try db.execute(sql: """
+                CREATE TABLE ratings (
+                  order_id INTEGER NOT NULL REFERENCES orders(id),
+                  direction TEXT NOT NULL CHECK (direction IN ('customer_to_courier','courier_to_customer')),
+                  rater_id INTEGER NOT NULL,
+                  subject_id INTEGER NOT NULL,
+                  stars INTEGER NOT NULL CHECK (stars BETWEEN 1 AND 5),
+                  comment TEXT CHECK (comment IS NULL OR length(comment) <= 500),
+                  created_at_ms INTEGER NOT NULL,
+                  PRIMARY KEY (order_id, direction)
+                ) WITHOUT ROWID;
+                CREATE INDEX ratings_by_subject ON ratings(direction, subject_id);
+                CREATE TABLE rating_totals (
+                  subject_kind TEXT NOT NULL CHECK (subject_kind IN ('courier','customer')),
+                  subject_id INTEGER NOT NULL,
+                  count INTEGER NOT NULL CHECK (count >= 0),
+                  stars_sum INTEGER NOT NULL CHECK (stars_sum BETWEEN count AND 5 * count),
+                  PRIMARY KEY (subject_kind, subject_id)
+                ) WITHOUT ROWID;
+                """)
+        }
+        m.registerMigration("v1_webhooks") { db in
+            try db.execute(sql: """
+                CREATE TABLE webhook_deliveries (
+                  id INTEGER PRIMARY KEY,
+                  endpoint TEXT NOT NULL CHECK (length(endpoint) BETWEEN 1 AND 2048),
+                  event TEXT NOT NULL CHECK (length(event) BETWEEN 1 AND 64),
+                  body BLOB NOT NULL,
+                  state TEXT NOT NULL CHECK (state IN (\(WebhookDeliveryRecord.State.sqlList))),
+                  attempts INTEGER NOT NULL CHECK (attempts >= 0),
+                  last_error TEXT,
+                  created_at_ms INTEGER NOT NULL,
+                  updated_at_ms INTEGER NOT NULL
+                );
+                CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(id) WHERE state = 'pending';
+                CREATE TABLE webhook_dead_letters (
+                  delivery_id INTEGER PRIMARY KEY REFERENCES webhook_deliveries(id),
+                  endpoint TEXT NOT NULL,
+                  event TEXT NOT NULL,
+                  body BLOB NOT NULL,
+                  attempts INTEGER NOT NULL CHECK (attempts >= 1),
+                  last_error TEXT,
+                  dead_at_ms INTEGER NOT NULL
+                );
+                """)
+        }
+        return m
+    }
+}

@@ -1,0 +1,36 @@
+/// How a `SQLiteStore` opens its file and batches writes.
+public struct StoreConfiguration: Sendable {
+    /// SQLite's `PRAGMA synchronous` under WAL; see docs/storage.md for the durability trade-off.
+    public enum Synchronous: String, Sendable {
+        /// fsync of the WAL at every commit: a committed batch survives power loss.
+        case full = "FULL"
+        /// No fsync at commit (only at checkpoints): survives `kill -9` of the process, not power loss.
+        case normal = "NORMAL"
+    }
+
+    /// Durability level; default `.full`.
+    public var synchronous: Synchronous = .full
+    /// Most operations committed in one transaction (≥ 1); default 1024.
+    public var maxBatch: Int = 1024
+    /// Group commit on (default). Off, every operation gets its own transaction: the baseline
+    /// the benchmark compares against.
+    public var groupCommit: Bool = true
+    /// Clock in milliseconds since the Unix epoch; injected so tests control time.
+    public var nowMs: @Sendable () -> Int64 = { StoreConfiguration.systemNowMs() }
+
+    /// The defaults.
+    public init() {}
+
+    /// The wall clock, ms since the epoch.
+    public static func systemNowMs() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
