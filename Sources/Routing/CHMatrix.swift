@@ -1,0 +1,108 @@
+/// Many-to-many durations on a `ContractionHierarchy` with the bucket method (Knopp et al. 2007).
+///
+/// One backward upward search per target leaves `(target, distance)` entries in buckets at the nodes it settles;
+/// one forward upward search per source scans the buckets of the nodes it settles. Cost grows with
+/// (sources + targets) × search-space size instead of sources × targets × query time. A one-to-many query is the
+/// same with one source. Owns its scratch; one per thread.
+public struct CHMatrix {
+    /// The hierarchy searched.
+    public let hierarchy: ContractionHierarchy
+    private var distance: [UInt64]
+    private var stamp: [UInt32]
+    private var current: UInt32 = 0
+    private var heap: IndexedMinHeap
+    private var settled: [UInt32] = []
+    // Buckets as linked lists in flat arrays: bucketHead[v] → entry → entry …
+    private var bucketHead: [Int32]
+    private var touched: [UInt32] = []
+    private var entryNext: [Int32] = []
+    private var entryTarget: [UInt32] = []
+    private var entryDistance: [UInt64] = []
+
+    /// A matrix engine over `hierarchy`.
+    public init(hierarchy: ContractionHierarchy) {
+        self.hierarchy = hierarchy
+        let n = hierarchy.nodeCount
+        distance = [UInt64](repeating: 0, count: n)
+        stamp = [UInt32](repeating: 0, count: n)
+        heap = IndexedMinHeap(capacity: n)
+        bucketHead = [Int32](repeating: -1, count: n)
+    }
+
+    /// Durations in milliseconds, row per source, `UInt64.max` where unreachable.
+    ///
+    /// Each source and target is a set of (node, cost) pairs: a snapped point enters the graph at both ends of its edge.
+    public mutating func durationsMs(sources: [[(Int, UInt64)]], targets: [[(Int, UInt64)]]) -> [[UInt64]] {
+        var rows = [[UInt64]](repeating: [UInt64](repeating: .max, count: targets.count), count: sources.count)
+        for v in touched { bucketHead[Int(v)] = -1 }
+        touched.removeAll(keepingCapacity: true)
+        entryNext.removeAll(keepingCapacity: true)
+        entryTarget.removeAll(keepingCapacity: true)
+        entryDistance.removeAll(keepingCapacity: true)
+        for (j, t) in targets.enumerated() {
+            search(from: t, forward: false)
+            for v in settled {
+                let vi = Int(v)
+                if bucketHead[vi] < 0 { touched.append(v) }
+                entryNext.append(bucketHead[vi])
+                entryTarget.append(UInt32(j))
+                entryDistance.append(distance[vi])
+                bucketHead[vi] = Int32(entryTarget.count - 1)
+            }
+        }
+        for (i, s) in sources.enumerated() {
+            search(from: s, forward: true)
+            rows[i].withUnsafeMutableBufferPointer { row in
+                for v in settled {
+                    let d = distance[Int(v)]
+                    var e = bucketHead[Int(v)]
+                    while e >= 0 {
+                        let total = d + entryDistance[Int(e)]
+                        let j = Int(entryTarget[Int(e)])
+                        if total < row[j] { row[j] = total }
+                        e = entryNext[Int(e)]
+                    }
+                }
+            }
+        }
+        return rows
+    }
+
+    /// A full upward search with stall-on-demand; leaves the unstalled settled nodes in `settled`.
+    private mutating func search(from starts: [(Int, UInt64)], forward: Bool) {
+        current &+= 1
+        if current == 0 { for i in stamp.indices { stamp[i] = 0 }; current = 1 }
+        let cur = current
+        heap.clear()
+        settled.removeAll(keepingCapacity: true)
+        for (v, c) in starts where stamp[v] != cur || c < distance[v] {
+            stamp[v] = cur; distance[v] = c
+            heap.pushOrDecrease(v, key: c)
+        }
+        let h = hierarchy
+        let climbOffsets = forward ? h.upOffsets : h.downOffsets
+        let climbHeads = forward ? h.upHeads : h.downHeads
+        let climbWeights = forward ? h.upWeights : h.downWeights
+        let stallOffsets = forward ? h.downOffsets : h.upOffsets
+        let stallHeads = forward ? h.downHeads : h.upHeads
+        let stallWeights = forward ? h.downWeights : h.upWeights
+        while !heap.isEmpty {
+            let (u, d) = heap.popMin()
+            var stalled = false
+            for a in Int(stallOffsets[u])..<Int(stallOffsets[u + 1]) {
+                let x = Int(stallHeads[a])
+                if stamp[x] == cur, distance[x] + UInt64(stallWeights[a]) < d { stalled = true; break }
+            }
+            if stalled { continue }
+            settled.append(UInt32(u))
+            for a in Int(climbOffsets[u])..<Int(climbOffsets[u + 1]) {
+                let x = Int(climbHeads[a])
+                let nd = d + UInt64(climbWeights[a])
+                if stamp[x] != cur || nd < distance[x] {
+                    stamp[x] = cur; distance[x] = nd
+                    heap.pushOrDecrease(x, key: nd)
+                }
+            }
+        }
+    }
+}
