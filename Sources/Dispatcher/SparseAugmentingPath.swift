@@ -20,28 +20,80 @@ struct SparseAugmentingPath {
         var matched = 0
         let start = matrix.rowStart, colsOf = matrix.columns, costOf = matrix.costs
 
-        // Row reduction (v = 0), taking the cheapest column when free (a free one among equal minima).
-        for i in 0..<n {
-            var best = Double.infinity, bestFree = -1
-            for k in start[i]..<start[i + 1] {
-                let x = costOf[k], j = Int(colsOf[k])
-                if x < best {
-                    best = x
-                    bestFree = row4col[j] < 0 ? j : -1
-                } else if x == best, bestFree < 0, row4col[j] < 0 {
-                    bestFree = j
+        // Augmenting row reduction over each row's listed columns, as in DenseAugmentingPath
+        // (see there for why the duals stay valid).
+        var queue = Array(0..<n)
+        let stepLimit = 8 * n + 64
+        var steps = 0
+        for _ in 0..<2 {
+            var k = 0
+            let count = queue.count
+            var nextFree: [Int] = []
+            while k < count {
+                let i = queue[k]
+                k += 1
+                steps += 1
+                if steps > stepLimit {
+                    nextFree.append(i)
+                    continue
+                }
+                var u1 = Double.infinity, u2 = Double.infinity, j1 = -1, j2 = -1
+                for e in start[i]..<start[i + 1] {
+                    let j = Int(colsOf[e])
+                    let h = costOf[e] - v[j]
+                    if h < u2 {
+                        if h >= u1 {
+                            u2 = h
+                            j2 = j
+                        } else {
+                            u2 = u1
+                            j2 = j1
+                            u1 = h
+                            j1 = j
+                        }
+                    }
+                }
+                if j1 < 0 { throw .infeasible(rows: n, cols: m, matchedBeforeFailure: matched) }
+                var target = j1
+                var holder = row4col[j1]
+                let strict = u1 < u2
+                if strict {
+                    if u2 < .infinity {
+                        v[j1] -= u2 - u1
+                    } else if holder >= 0 {
+                        nextFree.append(i)
+                        continue
+                    }
+                } else if holder >= 0, j2 >= 0 {
+                    target = j2
+                    holder = row4col[j2]
+                }
+                if holder >= 0 {
+                    col4row[holder] = -1
+                } else {
+                    matched += 1
+                }
+                col4row[i] = target
+                row4col[target] = i
+                if holder >= 0 {
+                    if strict {
+                        k -= 1
+                        queue[k] = holder
+                    } else {
+                        nextFree.append(holder)
+                    }
                 }
             }
-            if best == .infinity { throw .infeasible(rows: n, cols: m, matchedBeforeFailure: matched) }
-            u[i] = best
-            if bestFree >= 0 {
-                col4row[i] = bestFree
-                row4col[bestFree] = i
-                matched += 1
-            } else {
-                freeRows.append(i)
-            }
+            queue = nextFree
+            if queue.isEmpty { break }
         }
+        for i in 0..<n where col4row[i] >= 0 {
+            let j = col4row[i]
+            var best = Double.infinity
+            for e in start[i]..<start[i + 1] where Int(colsOf[e]) == j { best = min(best, costOf[e]) }
+            u[i] = best - v[j]
+        }
+        freeRows = queue
         if freeRows.isEmpty { return col4row }
 
         var shortest = [Double](repeating: .infinity, count: m)
