@@ -4,6 +4,10 @@ extension Hexfleet {
     /// Every subcommand; each lives in its own file.
     static let subcommandList: [any ParsableCommand.Type] = [
         VersionCommand.self,
+        ImportOSMCommand.self,
+        RouteCommand.self,
+        MatrixCommand.self,
+        ExportGraphCommand.self,
         MatchCommand.self,
     ]
 }

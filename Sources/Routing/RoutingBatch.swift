@@ -1,0 +1,86 @@
+import Foundation
+import HexGeo
+
+/// The line logic of the batch subcommands (`route`, `matrix`), kept in the library so tests exercise it.
+///
+/// Every function takes one input line and returns one output line or throws a `RoutingError` naming the problem;
+/// `run` numbers the lines and stops at the first bad one.
+public enum RoutingBatch {
+    /// A failure on one input line.
+    public struct LineError: Error, CustomStringConvertible, Sendable {
+        /// 1-based line number.
+        public var line: Int
+        /// What was wrong.
+        public var error: RoutingError
+        public var description: String { "line \(line): \(error.message)" }
+    }
+
+    /// Parses `lat,lng` in degrees.
+    public static func parseLatLng(_ text: some StringProtocol) throws(RoutingError) -> LatLng {
+        let fields = String(text).split(separator: ",", omittingEmptySubsequences: false)
+        guard fields.count == 2 else { throw RoutingError(.badInput, "expected lat,lng, got \(fields.count) fields") }
+        return try latLng(fields[0], fields[1])
+    }
+
+    private static func latLng(_ a: Substring, _ b: Substring) throws(RoutingError) -> LatLng {
+        guard let lat = Double(a.trimmingCharacters(in: .whitespaces)), let lng = Double(b.trimmingCharacters(in: .whitespaces)),
+              LatLng.isValidDegrees(lat: lat, lng: lng) else {
+            throw RoutingError(.badInput, "'\(a),\(b)' is not a valid lat,lng in degrees")
+        }
+        return LatLng(degrees: lat, lng)
+    }
+
+    /// Formats a route as `distance_m,duration_s`, or `-1,-1` when unreachable.
+    public static func format(_ route: Route?) -> String {
+        guard let route else { return "-1,-1" }
+        return String(format: "%.2f,%.3f", route.distanceMeters, route.durationSeconds)
+    }
+
+    /// One `lat1,lng1,lat2,lng2` line → `distance_m,duration_s`.
+    public static func routeCoordinatesLine(_ line: String, query: inout RouteQuery) throws(RoutingError) -> String {
+        let f = line.split(separator: ",", omittingEmptySubsequences: false)
+        guard f.count == 4 else { throw RoutingError(.badInput, "expected lat1,lng1,lat2,lng2, got \(f.count) fields") }
+        let a = try latLng(f[0], f[1]), b = try latLng(f[2], f[3])
+        return format(try query.route(from: a, to: b))
+    }
+
+    /// One `from_node,to_node` line → `distance_m,duration_s` of the fastest path.
+    public static func routeNodesLine(_ line: String, query: inout RouteQuery) throws(RoutingError) -> String {
+        let f = line.split(separator: ",", omittingEmptySubsequences: false)
+        guard f.count == 2, let a = Int(f[0].trimmingCharacters(in: .whitespaces)),
+              let b = Int(f[1].trimmingCharacters(in: .whitespaces)) else {
+            throw RoutingError(.badInput, "expected from_node,to_node as integers")
+        }
+        return format(try query.route(fromNode: a, toNode: b))
+    }
+
+    /// One matrix row: durations in seconds, `-1` where unreachable.
+    public static func formatRow(_ row: [Double?]) -> String {
+        row.map { $0.map { String(format: "%.3f", $0) } ?? "-1" }.joined(separator: ",")
+    }
+
+    /// Reads `lat,lng` lines from `text`; a bad line throws `LineError` with its number.
+    public static func readPoints(_ text: String) throws(LineError) -> [LatLng] {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if lines.last?.isEmpty == true { lines.removeLast() }   // the final newline ends the last line
+        var points: [LatLng] = []
+        for (i, line) in lines.enumerated() {
+            let trimmed = line.hasSuffix("\r") ? line.dropLast() : line
+            do { points.append(try parseLatLng(trimmed)) }
+            catch { throw LineError(line: i + 1, error: error) }
+        }
+        return points
+    }
+
+    /// Feeds numbered lines from `next` through `transform` to `emit`, stopping at the first bad line.
+    public static func run(next: () -> String?, emit: (String) -> Void,
+                           transform: (String) throws(RoutingError) -> String) throws(LineError) {
+        var number = 0
+        while let raw = next() {
+            number += 1
+            let line = raw.hasSuffix("\r") ? String(raw.dropLast()) : raw
+            do { emit(try transform(line)) }
+            catch { throw LineError(line: number, error: error) }
+        }
+    }
+}

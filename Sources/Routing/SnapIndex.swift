@@ -1,0 +1,159 @@
+import Foundation
+import HexGeo
+
+/// Where a coordinate lands on the road network: the nearest point on any routable edge.
+public struct Snap: Sendable {
+    /// The snapped point on the road.
+    public var point: LatLng
+    /// Distance from the query coordinate to `point`, in meters.
+    public var distanceMeters: Double
+    /// Every directed edge through `point` (both directions of a two-way road, restriction copies), with the
+    /// fraction of the edge's length from its tail to `point`.
+    public var edges: [(edge: Int, fraction: Double)]
+}
+
+/// A uniform grid over edge segments for nearest-segment queries.
+///
+/// Cells are about `cellMeters` square; each cell lists every edge whose bounding box touches it. A query scans
+/// rings of cells outward and stops once the next ring cannot hold anything closer than the best found. Distances use
+/// a local equirectangular projection at the query point, accurate to well under a centimeter at city scale.
+public final class SnapIndex: Sendable {
+    private let graph: RoadGraph
+    private let minLat: Double, minLng: Double
+    private let cellLatDegrees: Double, cellLngDegrees: Double
+    private let columns: Int, rows: Int
+    private let cellOffsets: [UInt32]
+    private let cellEdges: [UInt32]
+    private let edgeTails: [UInt32]
+    /// Smallest side of a cell in meters, for the ring stopping rule.
+    private let cellMinMeters: Double
+    /// Edges farther than this from a query are not considered (meters).
+    public let maxSnapMeters: Double
+
+    /// Builds the index over every edge of `graph`.
+    public init(graph: RoadGraph, cellMeters: Double = 100, maxSnapMeters: Double = 5_000) {
+        self.graph = graph
+        self.maxSnapMeters = maxSnapMeters
+        let n = graph.nodeCount
+        var loLat = 90.0, hiLat = -90.0, loLng = 180.0, hiLng = -180.0
+        for v in 0..<n {
+            loLat = min(loLat, graph.latDegrees[v]); hiLat = max(hiLat, graph.latDegrees[v])
+            loLng = min(loLng, graph.lngDegrees[v]); hiLng = max(hiLng, graph.lngDegrees[v])
+        }
+        if n == 0 { loLat = 0; hiLat = 0; loLng = 0; hiLng = 0 }
+        let metersPerDegree = Geodesy.earthRadiusMeters * Double.pi / 180
+        let maxAbsLat = min(89, max(abs(loLat), abs(hiLat)))
+        let cosLat = cos(maxAbsLat * Double.pi / 180)
+        // Grow cells so the grid stays within 4096 × 4096.
+        let extentMeters = max((hiLat - loLat) * metersPerDegree, (hiLng - loLng) * metersPerDegree * cosLat)
+        let cellMeters = max(cellMeters, extentMeters / 4000)
+        cellLatDegrees = cellMeters / metersPerDegree
+        cellLngDegrees = cellMeters / (metersPerDegree * max(cosLat, 0.01))
+        minLat = loLat
+        minLng = loLng
+        let cellLng = cellLngDegrees, cellLat = cellLatDegrees
+        let columns = max(1, min(4096, Int((hiLng - loLng) / cellLng) + 1))
+        let rows = max(1, min(4096, Int((hiLat - loLat) / cellLat) + 1))
+        self.columns = columns
+        self.rows = rows
+        cellMinMeters = cellMeters * 0.999   // lat side is exact; lng side is ≥ cellMeters below maxAbsLat
+        // Cells per edge, counted then filled (CSR).
+        var counts = [UInt32](repeating: 0, count: columns * rows + 1)
+        func cellRange(_ e: Int, _ u: Int) -> (ClosedRange<Int>, ClosedRange<Int>) {
+            let v = Int(graph.forwardHeads[e])
+            let la = min(graph.latDegrees[u], graph.latDegrees[v]), lb = max(graph.latDegrees[u], graph.latDegrees[v])
+            let ga = min(graph.lngDegrees[u], graph.lngDegrees[v]), gb = max(graph.lngDegrees[u], graph.lngDegrees[v])
+            return (col(ga)...col(gb), row(la)...row(lb))
+        }
+        func col(_ lng: Double) -> Int { min(columns - 1, max(0, Int((lng - loLng) / cellLng))) }
+        func row(_ lat: Double) -> Int { min(rows - 1, max(0, Int((lat - loLat) / cellLat))) }
+        var tails = [UInt32](repeating: 0, count: graph.edgeCount)
+        for u in 0..<n { for e in graph.outgoing(u) { tails[e] = UInt32(u) } }
+        edgeTails = tails
+        for u in 0..<n {
+            for e in graph.outgoing(u) {
+                let (cs, rs) = cellRange(e, u)
+                for r in rs { for c in cs { counts[r * columns + c + 1] += 1 } }
+            }
+        }
+        for i in 1..<counts.count { counts[i] += counts[i - 1] }
+        var fill = counts
+        var edges = [UInt32](repeating: 0, count: Int(counts.last!))
+        for u in 0..<n {
+            for e in graph.outgoing(u) {
+                let (cs, rs) = cellRange(e, u)
+                for r in rs {
+                    for c in cs {
+                        edges[Int(fill[r * columns + c])] = UInt32(e)
+                        fill[r * columns + c] += 1
+                    }
+                }
+            }
+        }
+        cellOffsets = counts
+        cellEdges = edges
+    }
+
+    /// The nearest point of `edge` to `p`: (distance in meters, fraction from tail, the point).
+    public func project(_ p: LatLng, onto edge: Int, tail u: Int) -> (meters: Double, fraction: Double, point: LatLng) {
+        let v = Int(graph.forwardHeads[edge])
+        let k = cos(p.lat) * Geodesy.earthRadiusMeters * Double.pi / 180
+        let kLat = Geodesy.earthRadiusMeters * Double.pi / 180
+        let ax = (graph.lngDegrees[u] - p.lngDegrees) * k, ay = (graph.latDegrees[u] - p.latDegrees) * kLat
+        let bx = (graph.lngDegrees[v] - p.lngDegrees) * k, by = (graph.latDegrees[v] - p.latDegrees) * kLat
+        let dx = bx - ax, dy = by - ay
+        let len2 = dx * dx + dy * dy
+        var t = len2 > 0 ? -(ax * dx + ay * dy) / len2 : 0
+        t = min(1, max(0, t))
+        let x = ax + t * dx, y = ay + t * dy
+        let point = LatLng(degrees: graph.latDegrees[u] + t * (graph.latDegrees[v] - graph.latDegrees[u]),
+                           graph.lngDegrees[u] + t * (graph.lngDegrees[v] - graph.lngDegrees[u]))
+        return ((x * x + y * y).squareRoot(), t, point)
+    }
+
+    /// Tail node of `edge`.
+    @inline(__always)
+    public func tail(of edge: Int) -> Int { Int(edgeTails[edge]) }
+
+    /// Snaps `p` to the nearest edge segment, or nil when no edge lies within `maxSnapMeters`.
+    public func snap(_ p: LatLng) -> Snap? {
+        guard graph.edgeCount > 0 else { return nil }
+        let cx = Int(((p.lngDegrees - minLng) / cellLngDegrees).rounded(.down))
+        let cy = Int(((p.latDegrees - minLat) / cellLatDegrees).rounded(.down))
+        var best = Double.infinity
+        var hits: [(edge: Int, fraction: Double)] = []
+        var bestPoint = p
+        let maxRing = Int(maxSnapMeters / cellMinMeters) + 2
+        var r = 0
+        // Start from the ring that touches the grid if the point lies outside it.
+        let outside = max(0, max(-cx, cx - (columns - 1), -cy, cy - (rows - 1)))
+        r = max(0, outside - 1)
+        while r <= maxRing {
+            if Double(r - 1) * cellMinMeters > best { break }
+            for y in (cy - r)...(cy + r) where y >= 0 && y < rows {
+                let full = y == cy - r || y == cy + r
+                var x = cx - r
+                while x <= cx + r {
+                    if x >= 0 && x < columns {
+                        let cell = y * columns + x
+                        for i in Int(cellOffsets[cell])..<Int(cellOffsets[cell + 1]) {
+                            let e = Int(cellEdges[i])
+                            let u = tail(of: e)
+                            let (d, t, q) = project(p, onto: e, tail: u)
+                            if d < best - 1e-9 {
+                                best = d; bestPoint = q; hits = [(e, t)]
+                            } else if d <= best + 1e-9, !hits.contains(where: { $0.edge == e }) {
+                                hits.append((e, t))
+                            }
+                        }
+                    }
+                    x += full ? 1 : (2 * r == 0 ? 1 : 2 * r)
+                }
+            }
+            r += 1
+        }
+        guard best <= maxSnapMeters, !hits.isEmpty else { return nil }
+        // Keep only edges through the same point (parallel and reverse edges of one segment).
+        return Snap(point: bestPoint, distanceMeters: best, edges: hits)
+    }
+}
