@@ -1,0 +1,15 @@
+/// Pickup travel times for a dispatch round: the Engine implements this with the Routing
+/// many-to-many matrix; `StraightLineETAProvider` is the explicit fallback.
+public protocol ETAProvider: Sendable {
+    /// Travel seconds from every source to every target, row-major: entry `s * targets.count + t`.
+    /// `.infinity` where a target cannot be reached. The result must have `sources.count * targets.count` entries.
+    func etaSeconds(from sources: [GeoPoint], to targets: [GeoPoint]) throws(ETAProviderError) -> [Double]
+}
+
+/// An ETA provider could not answer (no graph loaded, a point far from any road, …).
+public struct ETAProviderError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// What went wrong, for logs.
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { "ETA provider failed: \(message)" }
+}
