@@ -114,7 +114,7 @@ extension SQLiteStore {
     }
 
     public func transitionOrder(_ request: OrderTransitionRequest,
-                                completion: @escaping @Sendable (Result<OrderRecord, StorageError>) -> Void) {
+                                completion: @escaping @Sendable (Result<TransitionOutcome, StorageError>) -> Void) {
         if request.to == .dispatched && request.assignCourier == nil {
             completion(.failure(StorageError(.invalidInput, "dispatching needs a courier")))
             return
@@ -153,7 +153,7 @@ extension SQLiteStore {
             }
             try Self.appendEvent(db, order: order.id, from: from, to: request.to, actor: request.actor,
                                  reason: request.reason, atMs: now)
-            return order
+            return TransitionOutcome(order: order, from: from)
         }, completion: completion)
     }
 

@@ -12,7 +12,7 @@ extension Store {
 
     /// `transitionOrder`, waiting for its completion.
     public func transitionOrderAndWait(_ request: OrderTransitionRequest) throws(StorageError) -> OrderRecord {
-        try Self.wait { transitionOrder(request, completion: $0) }
+        try Self.wait { transitionOrder(request, completion: $0) }.order
     }
 
     /// `addRating`, waiting for its completion.

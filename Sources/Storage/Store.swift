@@ -20,7 +20,7 @@ public protocol Store: AnyObject, Sendable {
     /// Moves an order to another status after checking the request (see `OrderTransitionRequest`)
     /// against the committed state, and appends one event.
     func transitionOrder(_ request: OrderTransitionRequest,
-                         completion: @escaping @Sendable (Result<OrderRecord, StorageError>) -> Void)
+                         completion: @escaping @Sendable (Result<TransitionOutcome, StorageError>) -> Void)
 
     /// Adds a rating, once per order and direction, to a delivered order, updating the subject's totals.
     func addRating(_ rating: NewRating, completion: @escaping @Sendable (Result<RatingRecord, StorageError>) -> Void)

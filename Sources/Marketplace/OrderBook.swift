@@ -1,0 +1,225 @@
+import Storage
+
+/// Orders: creation from quotes with idempotency, and every status change with its role rules.
+///
+/// The store checks each transition atomically against the committed row (graph edge, the
+/// `allowedFrom` computed here from the actor's role, owner and courier); this type adds who may
+/// ask for what (docs/pricing.md, "Order rules"):
+///
+/// | action | who | from |
+/// |---|---|---|
+/// | cancel | customer (own order) | created, quoted, dispatched, accepted (before pick-up) |
+/// | cancel | dispatcher, admin, system | any non-terminal (before delivery) |
+/// | dispatch | dispatcher, admin, system | quoted |
+/// | accept | assigned courier, admin | dispatched |
+/// | decline | assigned courier, admin, system (offer timeout) | dispatched → back to quoted |
+/// | pick up | assigned courier, admin | accepted |
+/// | deliver | assigned courier, admin | picked_up |
+/// | fail | assigned courier | accepted, picked_up |
+/// | fail | dispatcher, admin, system | any non-terminal |
+///
+/// Completions run on the store's writer thread after the commit. Successful changes are published
+/// to the notifier.
+public final class OrderBook: Sendable {
+    private let store: any Store
+    private let pricer: Pricer
+    private let notifier: Notifier?
+
+    /// An order book over a store, a pricer (for quotes) and an optional notifier.
+    public init(store: any Store, pricer: Pricer, notifier: Notifier?) {
+        self.store = store
+        self.pricer = pricer
+        self.notifier = notifier
+    }
+
+    /// Creates an order from a live quote.
+    ///
+    /// With an idempotency key: the same key and body answer the first order (`replayed`), even after
+    /// its quote expired; the same key with another body fails with `idempotency_conflict`.
+    /// Fails with `quote_not_found`, `quote_expired`, `quote_mismatch`, `invalid_input`.
+    public func create(_ request: OrderRequest, idempotencyKey: String?,
+                       completion: @escaping @Sendable (Result<CreateOrderOutcome, MarketplaceError>) -> Void) {
+        let idem = idempotencyKey.map { IdempotencyRequest(key: $0, fingerprint: request.fingerprint) }
+        if let idem {
+            guard !idem.key.isEmpty, idem.key.utf8.count <= 255 else {
+                completion(.failure(MarketplaceError(.invalidInput, "Idempotency-Key must be 1–255 bytes")))
+                return
+            }
+            // A retry of a request that already succeeded answers from the store, whatever its quote became.
+            do {
+                if let found = try store.idempotentOrder(customer: request.customerID, key: idem.key) {
+                    if found.fingerprint == idem.fingerprint {
+                        completion(.success(CreateOrderOutcome(order: found.order, replayed: true)))
+                    } else {
+                        completion(.failure(MarketplaceError(.init("idempotency_conflict"),
+                                                             "Idempotency-Key was used with a different request")))
+                    }
+                    return
+                }
+            } catch {
+                completion(.failure(MarketplaceError(error)))
+                return
+            }
+        }
+        let quote: Quote
+        do { quote = try pricer.liveQuote(request.quoteID) } catch {
+            completion(.failure(error))
+            return
+        }
+        guard quote.customerID == request.customerID else {
+            completion(.failure(MarketplaceError(.quoteMismatch, "quote \(quote.id) was made for another customer")))
+            return
+        }
+        if let v = request.vehicle, v != quote.vehicle {
+            completion(.failure(MarketplaceError(.quoteMismatch, "vehicle differs from the quote's")))
+            return
+        }
+        if let p = request.pickup, p != quote.pickup {
+            completion(.failure(MarketplaceError(.quoteMismatch, "pick-up differs from the quote's")))
+            return
+        }
+        if let d = request.dropoff, d != quote.dropoff {
+            completion(.failure(MarketplaceError(.quoteMismatch, "drop-off differs from the quote's")))
+            return
+        }
+        let new = NewOrder(customerID: quote.customerID, vehicle: quote.vehicle, pickup: quote.pickup,
+                           dropoff: quote.dropoff, quoteID: quote.id, priceCents: quote.priceCents,
+                           currency: quote.currency, surgeMilli: quote.surgeMilli,
+                           distanceMeters: quote.distanceMeters, durationSeconds: quote.durationSeconds)
+        let notifier = self.notifier
+        store.createOrder(new, idempotency: idem, actor: ActorRef(.customer, request.customerID.rawValue)) { result in
+            switch result {
+            case .success(let out):
+                if !out.replayed { notifier?.publish(.orderCreated(out.order)) }
+                completion(.success(out))
+            case .failure(let e):
+                completion(.failure(MarketplaceError(e)))
+            }
+        }
+    }
+
+    /// Cancels an order under the rules in the type's table.
+    public func cancel(_ id: OrderID, by actor: ActorRef, reason: String? = nil,
+                       completion: @escaping @Sendable (Result<OrderRecord, MarketplaceError>) -> Void) {
+        switch actor.role {
+        case .customer:
+            change(OrderTransitionRequest(orderID: id, to: .cancelled, actor: actor,
+                                          allowedFrom: [.created, .quoted, .dispatched, .accepted],
+                                          requireCustomer: CustomerID(actor.id), reason: reason), completion)
+        case .dispatcher, .admin, .system:
+            change(OrderTransitionRequest(orderID: id, to: .cancelled, actor: actor, reason: reason), completion)
+        case .courier:
+            completion(.failure(MarketplaceError(.forbidden, "couriers decline or fail orders; they cannot cancel")))
+        }
+    }
+
+    /// Assigns a courier (quoted → dispatched): the Dispatcher's offer.
+    public func dispatch(_ id: OrderID, to courier: CourierID, by actor: ActorRef = .system,
+                         completion: @escaping @Sendable (Result<OrderRecord, MarketplaceError>) -> Void) {
+        guard [.system, .dispatcher, .admin].contains(actor.role) else {
+            completion(.failure(MarketplaceError(.forbidden, "only dispatch assigns couriers")))
+            return
+        }
+        change(OrderTransitionRequest(orderID: id, to: .dispatched, actor: actor, allowedFrom: [.quoted],
+                                      assignCourier: courier), completion)
+    }
+
+    /// The assigned courier accepts (dispatched → accepted).
+    public func accept(_ id: OrderID, by actor: ActorRef,
+                       completion: @escaping @Sendable (Result<OrderRecord, MarketplaceError>) -> Void) {
+        courierStep(id, to: .accepted, from: [.dispatched], by: actor, reason: nil, completion)
+    }
+
+    /// The assigned courier declines, or the offer timed out (`system`): back to quoted, courier cleared.
+    public func decline(_ id: OrderID, by actor: ActorRef, reason: String = "declined",
+                        completion: @escaping @Sendable (Result<OrderRecord, MarketplaceError>) -> Void) {
+        if actor.role == .system || actor.role == .dispatcher {
+            change(OrderTransitionRequest(orderID: id, to: .quoted, actor: actor, allowedFrom: [.dispatched],
+                                          reason: reason), completion)
+        } else {
+            courierStep(id, to: .quoted, from: [.dispatched], by: actor, reason: reason, completion)
+        }
+    }
+
+    /// The assigned courier picked the order up (accepted → picked_up).
+    public func pickUp(_ id: OrderID, by actor: ActorRef,
+                       completion: @escaping @Sendable (Result<OrderRecord, MarketplaceError>) -> Void) {
+        courierStep(id, to: .pickedUp, from: [.accepted], by: actor, reason: nil, completion)
+    }
+
+    /// The assigned courier delivered (picked_up → delivered).
+    public func deliver(_ id: OrderID, by actor: ActorRef,
+                        completion: @escaping @Sendable (Result<OrderRecord, MarketplaceError>) -> Void) {
+        courierStep(id, to: .delivered, from: [.pickedUp], by: actor, reason: nil, completion)
+    }
+
+    /// Marks an order failed (courier: after accepting; operators: any time before delivery).
+    public func fail(_ id: OrderID, by actor: ActorRef, reason: String? = nil,
+                     completion: @escaping @Sendable (Result<OrderRecord, MarketplaceError>) -> Void) {
+        switch actor.role {
+        case .courier:
+            change(OrderTransitionRequest(orderID: id, to: .failed, actor: actor, allowedFrom: [.accepted, .pickedUp],
+                                          requireCourier: CourierID(actor.id), reason: reason), completion)
+        case .dispatcher, .admin, .system:
+            change(OrderTransitionRequest(orderID: id, to: .failed, actor: actor, reason: reason), completion)
+        case .customer:
+            completion(.failure(MarketplaceError(.forbidden, "customers cancel; they cannot fail orders")))
+        }
+    }
+
+    /// An order as `viewer` may see it: customers their own, couriers those assigned to them,
+    /// operators any. Others get `order_not_found`, so ids do not leak.
+    public func order(_ id: OrderID, viewer: ActorRef) throws(MarketplaceError) -> OrderRecord {
+        let found: OrderRecord?
+        do { found = try store.order(id) } catch { throw MarketplaceError(error) }
+        guard let o = found else { throw MarketplaceError(.orderNotFound, "no order \(id)") }
+        switch viewer.role {
+        case .customer where o.customerID.rawValue != viewer.id,
+             .courier where o.courierID?.rawValue != viewer.id:
+            throw MarketplaceError(.orderNotFound, "no order \(id)")
+        default:
+            return o
+        }
+    }
+
+    /// Lists orders, newest first; customers and couriers see only their own.
+    public func list(_ query: OrderQuery, viewer: ActorRef) throws(MarketplaceError) -> [OrderRecord] {
+        var q = query
+        switch viewer.role {
+        case .customer: q.customerID = CustomerID(viewer.id)
+        case .courier: q.courierID = CourierID(viewer.id)
+        default: break
+        }
+        do { return try store.orders(q) } catch { throw MarketplaceError(error) }
+    }
+
+    // MARK: - plumbing
+
+    private func courierStep(_ id: OrderID, to: OrderStatus, from: Set<OrderStatus>, by actor: ActorRef, reason: String?,
+                             _ completion: @escaping @Sendable (Result<OrderRecord, MarketplaceError>) -> Void) {
+        switch actor.role {
+        case .courier:
+            change(OrderTransitionRequest(orderID: id, to: to, actor: actor, allowedFrom: from,
+                                          requireCourier: CourierID(actor.id), reason: reason), completion)
+        case .admin:
+            change(OrderTransitionRequest(orderID: id, to: to, actor: actor, allowedFrom: from, reason: reason), completion)
+        default:
+            completion(.failure(MarketplaceError(.forbidden, "only the assigned courier may do this")))
+        }
+    }
+
+    private func change(_ request: OrderTransitionRequest,
+                        _ completion: @escaping @Sendable (Result<OrderRecord, MarketplaceError>) -> Void) {
+        let notifier = self.notifier
+        let store = self.store
+        store.transitionOrder(request) { result in
+            switch result {
+            case .success(let outcome):
+                notifier?.publish(.orderStatusChanged(outcome.order, from: outcome.from))
+                completion(.success(outcome.order))
+            case .failure(let e):
+                completion(.failure(MarketplaceError(e)))
+            }
+        }
+    }
+}
