@@ -25,7 +25,7 @@ public final class LogSink: NotificationSink {
     /// Writes to standard error.
     public init() { handle = FileHandle.standardError }
 
-    public func deliver(_ notification: Notification) {
+    public func deliver(_ notification: OutboundNotification) {
         write(Self.line(notification))
     }
 
@@ -34,7 +34,7 @@ public final class LogSink: NotificationSink {
         lock.withLock { _ in handle.write(Data((line + "\n").utf8)) }
     }
 
-    static func line(_ n: Notification) -> String {
+    static func line(_ n: OutboundNotification) -> String {
         let recipients = n.recipients.map { r -> String in
             switch r {
             case .customer(let c): return "\"customer:\(c)\""

@@ -37,7 +37,7 @@ public enum Recipient: Sendable, Hashable {
 }
 
 /// A rendered notification, ready for sinks.
-public struct Notification: Sendable, Equatable {
+public struct OutboundNotification: Sendable, Equatable {
     /// The event's name.
     public var event: String
     /// Who it is for.

@@ -6,5 +6,5 @@ public protocol NotificationSink: AnyObject, Sendable {
     /// A short name for logs and metrics (`log`, `websocket`, `webhook`, …).
     var name: String { get }
     /// Takes one notification.
-    func deliver(_ notification: Notification)
+    func deliver(_ notification: OutboundNotification)
 }

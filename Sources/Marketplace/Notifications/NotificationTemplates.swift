@@ -31,7 +31,7 @@ public struct NotificationTemplates: Sendable {
     ]
 
     /// Renders an event into a notification with its recipients and JSON payload.
-    public func render(_ event: NotificationEvent) -> Notification {
+    public func render(_ event: NotificationEvent) -> OutboundNotification {
         var values: [String: String] = [:]
         var recipients: [Recipient] = [.operators]
         var orderID: OrderID?
@@ -59,7 +59,7 @@ public struct NotificationTemplates: Sendable {
                                                                  : .customer(CustomerID(r.subjectID)))
         }
         let template = byEvent[event.name] ?? Template(title: event.name, text: "")
-        return Notification(event: event.name, recipients: recipients, title: Self.fill(template.title, values),
+        return OutboundNotification(event: event.name, recipients: recipients, title: Self.fill(template.title, values),
                             text: Self.fill(template.text, values), payload: NotificationPayload(event).encoded(),
                             orderID: orderID)
     }

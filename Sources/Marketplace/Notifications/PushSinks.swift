@@ -13,7 +13,7 @@ public final class WebSocketPushSink: NotificationSink {
     /// A sink over the Engine's transport.
     public init(transport: any WebSocketPushTransport) { self.transport = transport }
 
-    public func deliver(_ notification: Notification) {
+    public func deliver(_ notification: OutboundNotification) {
         let text = "{\"type\":\"notification\",\"event\":\(LogSink.jsonString(notification.event)),"
             + "\"title\":\(LogSink.jsonString(notification.title)),\"text\":\(LogSink.jsonString(notification.text)),"
             + "\"payload\":\(String(decoding: notification.payload, as: UTF8.self))}"
@@ -56,7 +56,7 @@ public final class SMSSink: NotificationSink {
         self.adapter = adapter
         self.events = events
     }
-    public func deliver(_ notification: Notification) {
+    public func deliver(_ notification: OutboundNotification) {
         guard events.contains(notification.event) else { return }
         for r in notification.recipients where r != .operators { adapter.sendSMS(to: r, text: notification.text) }
     }
@@ -72,7 +72,7 @@ public final class PushSink: NotificationSink {
         self.adapter = adapter
         self.events = events
     }
-    public func deliver(_ notification: Notification) {
+    public func deliver(_ notification: OutboundNotification) {
         guard events.contains(notification.event) else { return }
         for r in notification.recipients where r != .operators {
             adapter.sendPush(to: r, title: notification.title, text: notification.text)

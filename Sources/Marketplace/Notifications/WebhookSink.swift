@@ -132,7 +132,7 @@ public final class WebhookSink: NotificationSink {
                         pending: UInt64(state.withLock { $0.jobs.count }))
     }
 
-    public func deliver(_ notification: Notification) {
+    public func deliver(_ notification: OutboundNotification) {
         guard config.events.contains(notification.event) else { return }
         for endpoint in config.endpoints {
             let body = notification.payload
