@@ -1,0 +1,169 @@
+import CHTTPParser
+import EventLoop
+
+/// An HTTP/1.1 server on the loop: keep-alive, pipelining, limits, timeouts, a ``Router`` and WebSocket routes.
+///
+/// Everything runs on the loop thread; handlers answer through a ``Responder`` now or later. Counters are in
+/// ``statistics``. `close()` stops listening and closes every connection.
+public final class HTTPServer {
+    /// The loop the server runs on.
+    public let loop: Loop
+    /// Limits and timeouts; read when each request is parsed, so changes apply to the next request.
+    public var configuration: HTTPServerConfiguration
+    /// The routes.
+    public var router: Router
+    /// Counters since start.
+    public internal(set) var statistics = HTTPServerStatistics()
+
+    private var listener: TCPServer?
+    private var sweep: EventLoop.Timer?
+    private var connections: [ObjectIdentifier: HTTPConnectionHandler] = [:]
+    private var webSocketRoutes: [String: WebSocketRoute] = [:]
+
+    /// A server with `router` and `configuration`; call ``listen(host:port:)`` to start.
+    public init(loop: Loop, configuration: HTTPServerConfiguration = HTTPServerConfiguration(), router: Router) {
+        self.loop = loop
+        self.configuration = configuration
+        self.router = router
+    }
+
+    /// Open connections, HTTP and WebSocket.
+    public var connectionCount: Int { connections.count }
+
+    /// Binds and listens on `host:port` (port 0 picks one); returns the bound address.
+    @discardableResult
+    public func listen(host: String, port: Int) throws(UVError) -> SocketAddress {
+        try listen(SocketAddress(host: host, port: port))
+    }
+
+    /// Binds and listens on `address`; returns the bound address.
+    @discardableResult
+    public func listen(_ address: SocketAddress) throws(UVError) -> SocketAddress {
+        loop.assertOnLoop()
+        let server = try TCPServer(loop: loop)
+        let bound: SocketAddress
+        do {
+            bound = try server.bind(address)
+            try server.listen { [unowned self] connection in self.accept(connection) }
+        } catch {
+            server.close()
+            throw error
+        }
+        listener = server
+        let timer = try EventLoop.Timer(loop: loop)
+        timer.keepsLoopAlive = false
+        let shortest = min(configuration.headerTimeoutMs, configuration.idleTimeoutMs,
+                           configuration.webSocket.idleTimeoutMs == 0 ? .max : configuration.webSocket.idleTimeoutMs,
+                           configuration.webSocket.closeTimeoutMs)
+        let interval = max(10, min(1_000, shortest / 4))
+        try timer.start(afterMs: interval, repeatMs: interval) { [weak self] in self?.sweepTimeouts() }
+        sweep = timer
+        return bound
+    }
+
+    /// Registers a WebSocket endpoint at `path` (exact match, query ignored).
+    ///
+    /// - Parameters:
+    ///   - accept: sees the upgrade request (headers, query: where a token is checked) and returns nil to accept
+    ///     or an ``APIError`` to answer instead of upgrading.
+    ///   - onOpen: runs once the handshake was sent; set the connection's callbacks and user data here.
+    public func addWebSocketRoute(_ path: String, accept: @escaping (HTTPRequest) -> APIError? = { _ in nil },
+                                  onOpen: @escaping (WebSocketConnection, HTTPRequest) -> Void) {
+        webSocketRoutes[path] = WebSocketRoute(accept: accept, onOpen: onOpen)
+    }
+
+    /// Registers the echo endpoint conformance suites use: every message comes back as it arrived.
+    public func addWebSocketEchoRoute(_ path: String = "/v1/ws/echo") {
+        addWebSocketRoute(path) { connection, _ in
+            connection.onText = { [unowned connection] text in connection.send(text: text) }
+            connection.onBinary = { [unowned connection] bytes in connection.send(binary: bytes) }
+        }
+    }
+
+    /// Stops listening and closes every connection (WebSockets with 1001 "going away").
+    public func close() {
+        listener?.close()
+        listener = nil
+        sweep?.close()
+        sweep = nil
+        for connection in Array(connections.values) {
+            if let ws = connection.webSocket { ws.close(code: 1001, reason: "server shutting down") }
+            else { connection.tcp.close() }
+        }
+    }
+
+    private func accept(_ tcp: TCPConnection) {
+        guard connections.count < configuration.maxConnections else {
+            statistics.connectionsRefused &+= 1
+            tcp.close()
+            return
+        }
+        statistics.connectionsAccepted &+= 1
+        let handler = HTTPConnectionHandler(server: self, tcp: tcp)
+        connections[ObjectIdentifier(handler)] = handler
+        handler.start()
+    }
+
+    func connectionClosed(_ handler: HTTPConnectionHandler) {
+        connections.removeValue(forKey: ObjectIdentifier(handler))
+    }
+
+    private func sweepTimeouts() {
+        let now = loop.now
+        for connection in Array(connections.values) { connection.checkTimeouts(nowMs: now) }
+    }
+
+    /// Completes an upgrade request: validates the handshake, asks the route, answers 101 and hands over.
+    func upgrade(_ handler: HTTPConnectionHandler, request: HTTPRequest, leftover: [UInt8]) {
+        guard handler.inFlight == 0 else {
+            handler.fail(APIError(.badRequest, "an upgrade must not follow unanswered pipelined requests"))
+            return
+        }
+        guard let route = webSocketRoutes[request.path] else {
+            handler.fail(APIError(.notFound, "no WebSocket endpoint at \(request.path)"))
+            return
+        }
+        let upgradeHeader = request.header("upgrade")?.lowercased() ?? ""
+        guard request.method == .get, upgradeHeader.contains("websocket") else {
+            handler.fail(APIError(.badRequest, "only WebSocket upgrades are supported"))
+            return
+        }
+        guard request.header("sec-websocket-version") == "13" else {
+            handler.fail(APIError(Code.upgradeRequired, "Sec-WebSocket-Version must be 13"))
+            return
+        }
+        guard let key = request.header("sec-websocket-key"), let accept = WebSocketHandshake.acceptValue(forKey: key)
+        else {
+            handler.fail(APIError(.badRequest, "missing or malformed Sec-WebSocket-Key"))
+            return
+        }
+        if let refusal = route.accept(request) {
+            handler.fail(refusal)
+            return
+        }
+        var head = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        head += "Sec-WebSocket-Accept: \(accept)\r\n\r\n"
+        handler.tcp.write(Array(head.utf8))
+        guard let ws = WebSocketConnection(server: self, tcp: handler.tcp, configuration: configuration.webSocket)
+        else {
+            handler.tcp.close()
+            return
+        }
+        statistics.webSocketUpgrades &+= 1
+        handler.webSocket = ws
+        route.onOpen(ws, request)
+        if !leftover.isEmpty { leftover.withUnsafeBytes { ws.received($0) } }
+    }
+
+    private typealias Code = APIError.Code
+}
+
+extension APIError.Code {
+    /// 426: the client must switch protocol versions (a WebSocket version other than 13).
+    public static let upgradeRequired = APIError.Code("upgrade_required", 426)
+}
+
+struct WebSocketRoute {
+    let accept: (HTTPRequest) -> APIError?
+    let onOpen: (WebSocketConnection, HTTPRequest) -> Void
+}

@@ -1,0 +1,71 @@
+/// Matches method + path to a handler. Patterns are `/`-separated segments, each a literal or a `{name}`
+/// parameter that matches one non-empty segment: `/v1/drivers/{id}/location`.
+///
+/// Literal segments win over parameters at the same position (`/v1/drivers/nearby` before `/v1/drivers/{id}`).
+/// A path that matches with another method answers 405 `method_not_allowed`; no match answers 404 `not_found`.
+public struct Router {
+    /// A route handler: runs on the loop thread; answers through the responder now or later. A thrown
+    /// ``APIError`` becomes its JSON error response; any other error becomes 500 `internal_error`.
+    public typealias Handler = (HTTPRequest, Responder) throws -> Void
+
+    private enum Segment: Equatable { case literal(String), parameter(String) }
+    private struct Route {
+        let method: HTTPMethod
+        let segments: [Segment]
+        let handler: Handler
+        var literalCount: Int { segments.reduce(0) { if case .literal = $1 { $0 + 1 } else { $0 } } }
+    }
+    private var routes: [Route] = []
+
+    /// An empty router.
+    public init() {}
+
+    /// Adds a route for `method` and `pattern`.
+    public mutating func add(_ method: HTTPMethod, _ pattern: String, _ handler: @escaping Handler) {
+        let segments: [Segment] = pattern.split(separator: "/", omittingEmptySubsequences: true).map { s in
+            if s.hasPrefix("{"), s.hasSuffix("}"), s.count > 2 { return .parameter(String(s.dropFirst().dropLast())) }
+            return .literal(String(s))
+        }
+        routes.append(Route(method: method, segments: segments, handler: handler))
+        // Most literal segments first, so literals beat parameters; stable for equal counts.
+        routes = routes.enumerated().sorted { a, b in
+            a.element.literalCount != b.element.literalCount ? a.element.literalCount > b.element.literalCount
+                : a.offset < b.offset
+        }.map(\.element)
+    }
+
+    /// The outcome of a lookup.
+    public enum Match {
+        /// A handler and its decoded path parameters.
+        case found(Handler, [String: String])
+        /// The path exists, but not for this method.
+        case methodNotAllowed
+        /// No route has this path.
+        case notFound
+    }
+
+    /// Looks up `method` and `path` (percent-encoded segments are decoded into parameters).
+    public func match(_ method: HTTPMethod, path: String) -> Match {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        var pathMatched = false
+        for route in routes where route.segments.count == parts.count {
+            var parameters: [String: String] = [:]
+            var ok = true
+            for (segment, part) in zip(route.segments, parts) {
+                switch segment {
+                case .literal(let text):
+                    if part != text { ok = false }
+                case .parameter(let name):
+                    guard let decoded = QueryString.decode(part) else { ok = false; break }
+                    parameters[name] = decoded
+                }
+                if !ok { break }
+            }
+            guard ok else { continue }
+            let sameMethod = route.method == method || (method == .head && route.method == .get)
+            if sameMethod { return .found(route.handler, parameters) }
+            pathMatched = true
+        }
+        return pathMatched ? .methodNotAllowed : .notFound
+    }
+}

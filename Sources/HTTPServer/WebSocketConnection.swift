@@ -1,0 +1,292 @@
+import CWslay
+import EventLoop
+
+/// One upgraded WebSocket connection, framed by wslay's event API over the loop's TCP connection.
+///
+/// ```
+///  TCP read ─▶ wslay_event_recv ─▶ (recv_callback serves the borrowed bytes)
+///                 ├─ frame chunks ─▶ incremental UTF-8 check of text (fail fast: close 1007)
+///                 └─ whole message ─▶ onText / onBinary        ping ─▶ pong, close ─▶ close reply (wslay)
+///  send(text:) ─▶ wslay_event_queue_msg ─▶ wslay_event_send ─▶ send_callback ─▶ TCPConnection.write
+/// ```
+/// Backpressure: ``queuedBytes`` counts wslay's queue plus the socket's; past
+/// ``WebSocketConfiguration/maxQueuedBytes`` the connection is closed with the overflow code (1013 by default)
+/// and the server counts an eviction. The loop never waits for a client. Loop-owned: not `Sendable`.
+public final class WebSocketConnection {
+    /// Runs for each complete text message (validated UTF-8).
+    public var onText: ((String) -> Void)?
+    /// Runs for each complete binary message; the bytes are borrowed for the call.
+    public var onBinary: ((UnsafeRawBufferPointer) -> Void)?
+    /// Runs once when the connection ends, with the peer's close code (1006 when it vanished without one) and
+    /// reason.
+    public var onClose: ((UInt16, String) -> Void)?
+    /// A slot for the owner's per-connection state (a session, a subscription set).
+    public var userData: AnyObject?
+
+    private unowned let server: HTTPServer
+    private let tcp: TCPConnection
+    private let configuration: WebSocketConfiguration
+    private var context: wslay_event_context_ptr?
+    private var input: UnsafeRawBufferPointer?
+    private var inputOffset = 0
+    private var validator = UTF8Validator()
+    private var frameIsText = false
+    private var messageIsText = false
+    private var frameIsControl = false
+    private var invalidUTF8 = false
+    private var closeReported = false
+    private var closeSentAtMs: UInt64?
+    private var lastReceiveMs: UInt64
+    private var receivedCloseCode: UInt16 = 1006
+    private var receivedCloseReason = ""
+
+    init?(server: HTTPServer, tcp: TCPConnection, configuration: WebSocketConfiguration) {
+        self.server = server
+        self.tcp = tcp
+        self.configuration = configuration
+        lastReceiveMs = server.loop.now
+        var callbacks = wslay_event_callbacks()
+        callbacks.recv_callback = { _, buf, len, _, user in
+            WebSocketConnection.from(user).read(into: buf!, capacity: len)
+        }
+        callbacks.send_callback = { _, data, len, _, user in
+            WebSocketConnection.from(user).write(data!, len)
+        }
+        callbacks.on_frame_recv_start_callback = { _, arg, user in
+            WebSocketConnection.from(user).frameStarted(opcode: arg!.pointee.opcode)
+        }
+        callbacks.on_frame_recv_chunk_callback = { _, arg, user in
+            WebSocketConnection.from(user).frameChunk(UnsafeRawBufferPointer(start: arg!.pointee.data,
+                                                                             count: arg!.pointee.data_length))
+        }
+        callbacks.on_msg_recv_callback = { _, arg, user in
+            WebSocketConnection.from(user).message(arg!.pointee)
+        }
+        var ctx: wslay_event_context_ptr?
+        // user_data is unretained: the server's connection table owns the handler, which owns this object,
+        // until the TCP close callback, after which wslay is never called again.
+        let rc = wslay_event_context_server_init(&ctx, &callbacks, Unmanaged.passUnretained(self).toOpaque())
+        guard rc == 0, let ctx else { return nil }
+        context = ctx
+        wslay_event_config_set_max_recv_msg_length(ctx, UInt64(configuration.maxMessageBytes))
+    }
+
+    deinit {
+        if let context { wslay_event_context_free(context) }
+    }
+
+    private static func from(_ user: UnsafeMutableRawPointer?) -> WebSocketConnection {
+        Unmanaged<WebSocketConnection>.fromOpaque(user!).takeUnretainedValue()
+    }
+
+    /// Outgoing bytes not yet handed to the kernel: wslay's queue plus the socket's write queue.
+    public var queuedBytes: Int {
+        guard let context else { return 0 }
+        return wslay_event_get_queued_msg_length(context) + tcp.queuedBytes
+    }
+
+    /// Whether the connection can still send (no close sent, not closed).
+    public var isOpen: Bool {
+        guard let context else { return false }
+        return wslay_event_get_close_sent(context) == 0 && wslay_event_get_write_enabled(context) != 0
+    }
+
+    /// The peer's address.
+    public var peerAddress: SocketAddress? { tcp.peerAddress }
+
+    /// Queues a text message; false when the connection is closing or the client was evicted for not reading.
+    @discardableResult
+    public func send(text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { queue(opcode: UInt8(WSLAY_TEXT_FRAME.rawValue), UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Queues a text message from UTF-8 bytes the caller vouches for (a ``JSONWriter``'s output).
+    @discardableResult
+    public func send(textBytes: [UInt8]) -> Bool {
+        textBytes.withUnsafeBytes { queue(opcode: UInt8(WSLAY_TEXT_FRAME.rawValue), $0) }
+    }
+
+    /// Queues a binary message.
+    @discardableResult
+    public func send(binary: UnsafeRawBufferPointer) -> Bool {
+        queue(opcode: UInt8(WSLAY_BINARY_FRAME.rawValue), binary)
+    }
+
+    /// Queues a binary message.
+    @discardableResult
+    public func send(binary: [UInt8]) -> Bool {
+        binary.withUnsafeBytes { queue(opcode: UInt8(WSLAY_BINARY_FRAME.rawValue), $0) }
+    }
+
+    /// Sends a ping (payload ≤ 125 bytes).
+    @discardableResult
+    public func ping(_ payload: [UInt8] = []) -> Bool {
+        payload.withUnsafeBytes { queue(opcode: UInt8(WSLAY_PING.rawValue), $0) }
+    }
+
+    private func queue(opcode: UInt8, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        server.loop.assertOnLoop()
+        guard let context, isOpen else { return false }
+        var message = wslay_event_msg(opcode: opcode, msg: bytes.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                                      msg_length: bytes.count)
+        guard wslay_event_queue_msg(context, &message) == 0 else { return false }
+        pump()
+        if queuedBytes > configuration.maxQueuedBytes {
+            server.statistics.webSocketEvictions &+= 1
+            close(code: configuration.overflowCloseCode, reason: "client too slow")
+            return false
+        }
+        return true
+    }
+
+    /// Starts the closing handshake with `code` and `reason` (≤ 123 bytes of UTF-8). The socket closes when the
+    /// peer answers, or after ``WebSocketConfiguration/closeTimeoutMs``.
+    public func close(code: UInt16 = 1000, reason: String = "") {
+        guard let context, wslay_event_get_close_sent(context) == 0 else { return }
+        var reason = Array(reason.utf8.prefix(123))
+        while String(validating: reason, as: UTF8.self) == nil { reason.removeLast() }   // never cut a character
+        let rc = reason.withUnsafeBufferPointer { wslay_event_queue_close(context, code, $0.baseAddress, $0.count) }
+        if rc != 0 { tcp.close(); return }
+        closeSentAtMs = server.loop.now
+        pump()
+    }
+
+    // MARK: Transport
+
+    func received(_ bytes: UnsafeRawBufferPointer) {
+        guard let context else { return }
+        lastReceiveMs = server.loop.now
+        input = bytes
+        inputOffset = 0
+        let rc = wslay_event_recv(context)
+        input = nil
+        if rc != 0 {
+            server.statistics.webSocketProtocolErrors &+= 1
+            tcp.close()
+            return
+        }
+        pump()
+    }
+
+    func peerEnded() {
+        // EOF without a close handshake (or after it): nothing more will come.
+        if let context { wslay_event_shutdown_read(context) }
+        pump()
+        if closeSentAtMs == nil { tcp.close() }
+    }
+
+    func transportClosed() {
+        if !closeReported {
+            closeReported = true
+            let callback = onClose
+            onClose = nil
+            callback?(receivedCloseCode, receivedCloseReason)
+        }
+        onText = nil
+        onBinary = nil
+        userData = nil
+        if let context {
+            wslay_event_context_free(context)
+            self.context = nil
+        }
+    }
+
+    func checkTimeouts(nowMs: UInt64) {
+        if let sent = closeSentAtMs, nowMs >= sent + configuration.closeTimeoutMs {
+            tcp.close()
+            return
+        }
+        if configuration.idleTimeoutMs > 0, closeSentAtMs == nil, nowMs >= lastReceiveMs + configuration.idleTimeoutMs {
+            close(code: 1001, reason: "idle timeout")
+        }
+    }
+
+    /// Sends what wslay queued; closes the socket once both sides' close frames went through.
+    private func pump() {
+        guard let context else { return }
+        if wslay_event_want_write(context) != 0, wslay_event_send(context) != 0 {
+            tcp.close()
+            return
+        }
+        if wslay_event_get_close_sent(context) != 0, closeSentAtMs == nil { closeSentAtMs = server.loop.now }
+        if wslay_event_want_read(context) == 0, wslay_event_want_write(context) == 0 {
+            // Close handshake complete (or read side dead and nothing to send): the server closes TCP first.
+            tcp.shutdownWrite(thenClose: true)
+        }
+    }
+
+    // MARK: wslay callbacks
+
+    private func read(into buffer: UnsafeMutablePointer<UInt8>, capacity: Int) -> Int {
+        guard let input, inputOffset < input.count, context != nil else {
+            if let context { wslay_event_set_error(context, Int32(WSLAY_ERR_WOULDBLOCK.rawValue)) }
+            return -1
+        }
+        let n = min(capacity, input.count - inputOffset)
+        UnsafeMutableRawPointer(buffer).copyMemory(from: input.baseAddress! + inputOffset, byteCount: n)
+        inputOffset += n
+        return n
+    }
+
+    private func write(_ data: UnsafePointer<UInt8>, _ length: Int) -> Int {
+        // The TCP layer queues whatever the kernel does not take, so wslay never sees "would block";
+        // the budget check in `queue` bounds what may pile up.
+        guard tcp.write(UnsafeRawBufferPointer(start: data, count: length)) else {
+            if let context { wslay_event_set_error(context, Int32(WSLAY_ERR_CALLBACK_FAILURE.rawValue)) }
+            return -1
+        }
+        return length
+    }
+
+    private func frameStarted(opcode: UInt8) {
+        frameIsControl = opcode >= 0x8
+        guard !frameIsControl else { return }
+        if opcode == UInt8(WSLAY_TEXT_FRAME.rawValue) {
+            messageIsText = true
+            validator.reset()
+        } else if opcode == UInt8(WSLAY_BINARY_FRAME.rawValue) {
+            messageIsText = false
+        }
+        frameIsText = messageIsText
+    }
+
+    private func frameChunk(_ bytes: UnsafeRawBufferPointer) {
+        guard frameIsText, !frameIsControl, !invalidUTF8 else { return }
+        if !validator.feed(bytes) { failInvalidUTF8() }
+    }
+
+    private func failInvalidUTF8() {
+        invalidUTF8 = true
+        server.statistics.webSocketProtocolErrors &+= 1
+        guard let context else { return }
+        wslay_event_shutdown_read(context)
+        _ = wslay_event_queue_close(context, 1007, nil, 0)
+        closeSentAtMs = server.loop.now
+    }
+
+    private func message(_ arg: wslay_event_on_msg_recv_arg) {
+        let bytes = UnsafeRawBufferPointer(start: arg.msg, count: arg.msg_length)
+        switch arg.opcode {
+        case UInt8(WSLAY_TEXT_FRAME.rawValue):
+            guard !invalidUTF8 else { return }
+            guard validator.isComplete else { failInvalidUTF8(); return }
+            onText?(String(decoding: bytes, as: UTF8.self))
+        case UInt8(WSLAY_BINARY_FRAME.rawValue):
+            onBinary?(bytes)
+        case UInt8(WSLAY_CONNECTION_CLOSE.rawValue):
+            receivedCloseCode = arg.status_code == 0 ? 1005 : arg.status_code
+            if bytes.count > 2 {
+                let reason = UnsafeRawBufferPointer(rebasing: bytes[2...])
+                var check = UTF8Validator()
+                if check.feed(reason), check.isComplete {
+                    receivedCloseReason = String(decoding: reason, as: UTF8.self)
+                } else {
+                    server.statistics.webSocketProtocolErrors &+= 1
+                }
+            }
+        default:
+            break   // pong: nothing to do; ping is answered by wslay
+        }
+    }
+}
