@@ -32,6 +32,27 @@ public struct OrderRecord: Sendable, Equatable {
     public var createdAtMs: Int64
     /// When the status last changed, ms since the epoch.
     public var updatedAtMs: Int64
+
+    /// A record from its fields (for other `Store` implementations and tests).
+    public init(id: OrderID, customerID: CustomerID, courierID: CourierID?, status: OrderStatus, vehicle: String,
+                pickup: E7Point, dropoff: E7Point, quoteID: String?, priceCents: Int64, currency: String,
+                surgeMilli: Int64, distanceMeters: Int64, durationSeconds: Int64, createdAtMs: Int64, updatedAtMs: Int64) {
+        self.id = id
+        self.customerID = customerID
+        self.courierID = courierID
+        self.status = status
+        self.vehicle = vehicle
+        self.pickup = pickup
+        self.dropoff = dropoff
+        self.quoteID = quoteID
+        self.priceCents = priceCents
+        self.currency = currency
+        self.surgeMilli = surgeMilli
+        self.distanceMeters = distanceMeters
+        self.durationSeconds = durationSeconds
+        self.createdAtMs = createdAtMs
+        self.updatedAtMs = updatedAtMs
+    }
 }
 
 /// What a client asks to create; the store adds id, status and timestamps.

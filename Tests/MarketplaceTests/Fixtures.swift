@@ -94,3 +94,13 @@ func expectCode<T>(_ name: String, _ note: String = "", sourceLocation: SourceLo
         Issue.record("expected \(name), got \(error) \(note)", sourceLocation: sourceLocation)
     }
 }
+
+/// Polls `condition` every 2 ms until it holds or 10 s pass; returns whether it held. A deadline, not a sleep.
+func waitUntil(_ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(10)
+    while !condition() {
+        if Date() > deadline { return false }
+        usleep(2_000)
+    }
+    return true
+}

@@ -193,20 +193,22 @@ public final class WebhookSink: NotificationSink {
         let error: String
         switch result {
         case .status(let code) where (200...299).contains(code):
-            delivered.add(1, ordering: .relaxed)
+            // Recorded before counting, so whoever sees the counter move and then flushes the store sees the row.
             store.recordWebhookAttempt(job.id, attempts: job.attempts, outcome: .delivered, error: nil) { _ in }
+            delivered.add(1, ordering: .relaxed)
             return
         case .status(let code): error = "HTTP \(code)"
         case .failed(let why): error = why
         }
-        failures.add(1, ordering: .relaxed)
         if job.attempts >= config.maxAttempts {
+            failures.add(1, ordering: .relaxed)
             store.recordWebhookAttempt(job.id, attempts: job.attempts, outcome: .dead, error: error) { [self] r in
                 if case .success = r { dead.add(1, ordering: .relaxed) }
             }
             return
         }
         store.recordWebhookAttempt(job.id, attempts: job.attempts, outcome: .pending, error: error) { _ in }
+        failures.add(1, ordering: .relaxed)
         job.dueAtMs = nowMs() + backoffMs(afterFailedAttempts: job.attempts)
         state.withLock { $0.jobs.append(job) }
     }

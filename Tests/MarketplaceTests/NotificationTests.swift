@@ -1,0 +1,72 @@
+import Foundation
+import Storage
+import Synchronization
+import Testing
+@testable import Marketplace
+
+/// Records pushes as the Engine's WebSocket hub would receive them.
+final class RecordingPushTransport: WebSocketPushTransport {
+    let pushes = Mutex<[(String, Recipient)]>([])
+    func push(text: String, to recipient: Recipient) { pushes.withLock { $0.append((text, recipient)) } }
+}
+
+@Suite("Notifications")
+struct NotificationTests {
+    func sampleRecord(status: OrderStatus = .accepted, courier: UInt64? = 3) -> OrderRecord {
+        OrderRecord(id: OrderID(41), customerID: CustomerID(7), courierID: courier.map(CourierID.init), status: status,
+                    vehicle: "car", pickup: casino, dropoff: port, quoteID: "q_1", priceCents: 1234, currency: "EUR",
+                    surgeMilli: 1000, distanceMeters: 1000, durationSeconds: 100, createdAtMs: 5, updatedAtMs: 9)
+    }
+
+    @Test("templates fill placeholders, pick recipients and build a JSON payload per event")
+    func templates() throws {
+        let t = NotificationTemplates()
+        let created = t.render(.orderCreated(sampleRecord(status: .quoted, courier: nil)))
+        #expect(created.title == "Order 41 received" && created.text == "Your order 41 is booked for 12.34 EUR.")
+        #expect(created.recipients == [.operators, .customer(CustomerID(7))])
+        let changed = t.render(.orderStatusChanged(sampleRecord(), from: .dispatched))
+        #expect(changed.text == "Order 41 went from dispatched to accepted.")
+        #expect(changed.recipients.contains(.courier(CourierID(3))))
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(changed.payload)) as? [String: Any])
+        #expect(json["event"] as? String == "order.status_changed" && json["from"] as? String == "dispatched")
+        #expect(json["order_id"] as? Int == 41 && json["courier_id"] as? Int == 3)
+        let offer = t.render(.offerSent(orderID: OrderID(41), courierID: CourierID(9), expiresAtMs: 77))
+        #expect(offer.recipients == [.operators, .courier(CourierID(9))])
+        let custom = NotificationTemplates(["offer.expired": .init(title: "T {order_id}", text: "{courier_id} {unknown}")])
+        let expired = custom.render(.offerExpired(orderID: OrderID(41), courierID: CourierID(9)))
+        #expect(expired.title == "T 41" && expired.text == "9 {unknown}")
+        #expect(NotificationTemplates.money(5, "EUR") == "0.05 EUR" && NotificationTemplates.money(-1250, "USD") == "-12.50 USD")
+    }
+
+    @Test("the notifier fans out to the log file, WebSocket pushes, SMS and push adapters")
+    func fanOut() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let logPath = dir.url.appendingPathComponent("notifications.log").path
+        let log = try LogSink(path: logPath)
+        let ws = RecordingPushTransport()
+        let adapterLog = try LogSink(path: dir.url.appendingPathComponent("adapters.log").path)
+        let notifier = Notifier(sinks: [log, WebSocketPushSink(transport: ws), SMSSink(adapter: LogAdapter(log: adapterLog)),
+                                        PushSink(adapter: LogAdapter(log: adapterLog))])
+        #expect(notifier.publish(.orderCreated(sampleRecord(status: .quoted, courier: nil))))
+        #expect(notifier.publish(.orderStatusChanged(sampleRecord(), from: .dispatched)))
+        notifier.drain()
+        let lines = try String(contentsOfFile: logPath, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2)
+        for line in lines { #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil, "\(line)") }
+        #expect(lines[1].contains("\"recipients\":[\"operators\",\"customer:7\",\"courier:3\"]"))
+        let pushed = ws.pushes.withLock { $0 }
+        #expect(pushed.count == 3)   // customer for the first; customer and courier for the second
+        #expect(pushed.allSatisfy { $0.0.hasPrefix("{\"type\":\"notification\"") })
+        let adapters = try String(contentsOfFile: dir.url.appendingPathComponent("adapters.log").path, encoding: .utf8)
+            .split(separator: "\n")
+        #expect(adapters.filter { $0.contains("\"channel\":\"sms\"") }.count == 2)    // status change only
+        #expect(adapters.filter { $0.contains("\"channel\":\"push\"") }.count == 3)
+        #expect(notifier.counters.published == 2 && notifier.counters.dropped == 0)
+    }
+
+    @Test("log lines escape quotes and control characters")
+    func escaping() {
+        #expect(LogSink.jsonString("a\"b\\c\nd\u{1}") == "\"a\\\"b\\\\c\\nd\\u0001\"")
+    }
+}
