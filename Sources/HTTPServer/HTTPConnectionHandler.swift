@@ -113,7 +113,11 @@ final class HTTPConnectionHandler {
             let error: APIError
             if let limitError {
                 error = limitError
-                server.statistics.oversizedRequests &+= 1
+                if limitError.code == .badRequest {
+                    server.statistics.badRequests &+= 1
+                } else {
+                    server.statistics.oversizedRequests &+= 1
+                }
             } else if errno == HPE_HEADER_OVERFLOW.rawValue {
                 error = APIError(.headersTooLarge, "the request head is larger than \(config.maxHeaderBytes) bytes")
                 server.statistics.oversizedRequests &+= 1
@@ -203,6 +207,10 @@ final class HTTPConnectionHandler {
     private func headersComplete() -> Bool {
         finishHeader()
         requestStartMs = nil   // the head arrived in time; the body is covered by the idle timeout
+        if parser.pointee.http_major != 1 {
+            limitError = APIError(.badRequest, "unsupported HTTP version")
+            return false
+        }
         if parser.pointee.content_length != UInt64.max, parser.pointee.content_length > UInt64(config.maxBodyBytes) {
             limitError = APIError(.payloadTooLarge, "the body is larger than \(config.maxBodyBytes) bytes")
             return false
@@ -246,7 +254,7 @@ final class HTTPConnectionHandler {
         } else if !target.hasPrefix("/") && target != "*" {
             responder.fail(APIError(.badRequest, "the request target must be an absolute path"))
         } else {
-            switch server.router.match(method, path: path) {
+            switch server.router.match(method, path: String(rawPath)) {
             case .found(let handler, let parameters):
                 request.pathParameters = parameters
                 do {

@@ -44,7 +44,8 @@ public struct Router {
         case notFound
     }
 
-    /// Looks up `method` and `path` (percent-encoded segments are decoded into parameters).
+    /// Looks up `method` and the still percent-encoded `path`: segments split on `/` first, then parameters are
+    /// decoded, so `%2F` inside an id stays part of that id.
     public func match(_ method: HTTPMethod, path: String) -> Match {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
         var pathMatched = false

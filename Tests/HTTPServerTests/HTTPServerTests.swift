@@ -1,0 +1,220 @@
+import EventLoop
+import Foundation
+import HTTPServer
+import Testing
+
+private func echoRoutes(_ router: inout Router, _ loop: Loop) {
+    router.add(.get, "/hello") { _, r in r.respond(.text("hello")) }
+    router.add(.post, "/echo") { req, r in r.respond(HTTPResponse(status: 200, body: req.body)) }
+    router.add(.get, "/v1/drivers/{id}") { req, r in
+        r.respond(.json { w in
+            w.beginObject()
+            w.key("id"); w.string(req.parameter("id") ?? "")
+            w.key("name"); w.string(req.query("name") ?? "")
+            w.key("k"); w.string(req.query("k") ?? "")
+            w.endObject()
+        })
+    }
+    router.add(.get, "/v1/drivers/nearby") { _, r in r.respond(.text("nearby")) }
+    router.add(.get, "/slow/{n}") { req, r in
+        // Answers after a delay that shrinks with n, so later requests finish first.
+        let n = Int(req.parameter("n") ?? "0") ?? 0
+        let timer = try EventLoop.Timer(loop: loop)
+        try timer.start(afterMs: UInt64(max(1, 40 - n * 10))) {
+            timer.close()
+            r.respond(.text("slow \(n)"))
+        }
+    }
+    router.add(.post, "/orders") { req, r in
+        // An asynchronous answer: a worker "commits", the loop answers 201 afterwards.
+        let queue = WorkQueue(loop: loop)
+        let size = req.body.count
+        try queue.run(size, { $0 * 2 }) { doubled in
+            r.respond(.json(status: 201) { w in w.beginObject(); w.key("committed"); w.number(doubled); w.endObject() })
+        }
+    }
+    router.add(.get, "/throws") { _, _ in throw APIError(.conflict, "already taken") }
+    router.add(.get, "/crashy") { _, _ in throw CocoaError(.fileNoSuchFile) }
+    router.add(.get, "/forgets") { _, _ in }
+}
+
+@Suite("HTTP/1.1 server on 127.0.0.1")
+struct HTTPServerTests {
+    @Test("keep-alive serves several requests on one connection")
+    func keepAlive() throws {
+        let (statuses, stats) = try withServer(routes: echoRoutes) { port in
+            let c = try RawClient(port: port)
+            var out: [Int] = []
+            for _ in 0..<3 {
+                c.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+                let r = try c.readResponse()
+                out.append(r.status)
+                if r.text != "hello" { out.append(-1) }
+            }
+            return out
+        }
+        #expect(statuses == [200, 200, 200])
+        #expect(stats.connectionsAccepted == 1)
+        #expect(stats.requests == 3)
+    }
+
+    @Test("pipelined requests are answered in request order even when later ones finish first")
+    func pipelining() throws {
+        let (bodies, _) = try withServer(routes: echoRoutes) { port in
+            let c = try RawClient(port: port)
+            c.send((0..<4).map { "GET /slow/\($0) HTTP/1.1\r\nHost: x\r\n\r\n" }.joined() + "GET /hello HTTP/1.1\r\n\r\n")
+            return try (0..<5).map { _ in try c.readResponse().text }
+        }
+        #expect(bodies == ["slow 0", "slow 1", "slow 2", "slow 3", "hello"])
+    }
+
+    @Test("a request sent one byte at a time parses the same")
+    func byteByByte() throws {
+        let (text, _) = try withServer(routes: echoRoutes) { port in
+            let c = try RawClient(port: port)
+            for b in Array("POST /echo HTTP/1.1\r\nContent-Length: 5\r\n\r\nabcde".utf8) { c.send([b]) }
+            return try c.readResponse().text
+        }
+        #expect(text == "abcde")
+    }
+
+    @Test("chunked request bodies arrive de-chunked")
+    func chunked() throws {
+        let (text, _) = try withServer(routes: echoRoutes) { port in
+            let c = try RawClient(port: port)
+            c.send("POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n7\r\n, world\r\n0\r\n\r\n")
+            return try c.readResponse().text
+        }
+        #expect(text == "hello, world")
+    }
+
+    @Test("oversized heads get 431, oversized bodies 413, and the connection closes")
+    func limits() throws {
+        var config = HTTPServerConfiguration()
+        config.maxHeaderBytes = 1024
+        config.maxBodyBytes = 100
+        let (results, stats) = try withServer(configuration: config, routes: echoRoutes) { port in
+            var out: [(Int, String, Bool)] = []
+            let big = try RawClient(port: port)
+            big.send("GET /hello HTTP/1.1\r\nX-Big: \(String(repeating: "a", count: 2000))\r\n\r\n")
+            let r1 = try big.readResponse()
+            out.append((r1.status, r1.headers["connection"] ?? "", big.waitForClose()))
+            let body = try RawClient(port: port)
+            body.send("POST /echo HTTP/1.1\r\nContent-Length: 101\r\n\r\n")
+            let r2 = try body.readResponse()
+            out.append((r2.status, r2.headers["connection"] ?? "", body.waitForClose()))
+            let chunked = try RawClient(port: port)
+            chunked.send("POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n40\r\n\(String(repeating: "b", count: 64))\r\n40\r\n\(String(repeating: "b", count: 64))\r\n0\r\n\r\n")
+            let r3 = try chunked.readResponse()
+            out.append((r3.status, try JSONReader.parse(r3.body)["error"]?["code"]?.string ?? "", chunked.waitForClose()))
+            return out.map { "\($0.0) \($0.1) \($0.2)" }
+        }
+        #expect(results == ["431 close true", "413 close true", "413 payload_too_large true"])
+        #expect(stats.oversizedRequests == 3)
+    }
+
+    @Test("malformed requests get 400 and a closed connection", arguments: [
+        "GET /hello HTTP/1.1\r\nHost x\r\n\r\n",
+        "BLAH\r\n\r\n",
+        "GET /hello HTTP/9.9\r\n\r\n",
+        "POST /echo HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
+        "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        "GET /v1/drivers/1?name=%zz HTTP/1.1\r\nConnection: close\r\n\r\n",
+    ])
+    func malformed(request: String) throws {
+        let (result, _) = try withServer(routes: echoRoutes) { port in
+            let c = try RawClient(port: port)
+            c.send(request)
+            let r = try c.readResponse()
+            return (r.status, c.waitForClose())
+        }
+        #expect(result.0 == 400)
+        #expect(result.1)
+    }
+
+    @Test("a slow request head gets 408; an idle keep-alive connection is closed")
+    func timeouts() throws {
+        var config = HTTPServerConfiguration()
+        config.headerTimeoutMs = 150
+        config.idleTimeoutMs = 150
+        let (result, stats) = try withServer(configuration: config, routes: echoRoutes) { port in
+            let slow = try RawClient(port: port)
+            slow.send("GET /hello HTTP/1.1\r\nHost: x\r\n")   // never finishes the head
+            let r = try slow.readResponse()
+            let idle = try RawClient(port: port)
+            idle.send("GET /hello HTTP/1.1\r\n\r\n")
+            _ = try idle.readResponse()
+            return (r.status, slow.waitForClose(), idle.waitForClose())
+        }
+        #expect(result.0 == 408)
+        #expect(result.1 && result.2)
+        #expect(stats.timeouts == 2)
+    }
+
+    @Test("a handler may answer later, after work on another thread")
+    func asyncResponder() throws {
+        let (r, _) = try withServer(routes: echoRoutes) { port in
+            let c = try RawClient(port: port)
+            c.send("POST /orders HTTP/1.1\r\nContent-Length: 4\r\n\r\nabcd")
+            return try c.readResponse()
+        }
+        #expect(r.status == 201)
+        #expect(try JSONReader.parse(r.body)["committed"]?.int64 == 8)
+    }
+
+    @Test("path parameters and query strings are percent-decoded; literals beat parameters")
+    func routing() throws {
+        let (results, _) = try withServer(routes: echoRoutes) { port in
+            let c = try RawClient(port: port)
+            c.send("GET /v1/drivers/a%2Fb?name=J%C3%BCrgen+M&k=3&k=4 HTTP/1.1\r\n\r\n")
+            let r1 = try JSONReader.parse(try c.readResponse().body)
+            c.send("GET /v1/drivers/nearby HTTP/1.1\r\n\r\n")
+            let r2 = try c.readResponse().text
+            c.send("DELETE /v1/drivers/7 HTTP/1.1\r\n\r\n")
+            let r3 = try c.readResponse().status
+            c.send("GET /nope HTTP/1.1\r\n\r\n")
+            let r4 = try c.readResponse().status
+            return [r1["id"]?.string ?? "", r1["name"]?.string ?? "", r1["k"]?.string ?? "", r2, "\(r3)", "\(r4)"]
+        }
+        #expect(results == ["a/b", "Jürgen M", "3", "nearby", "405", "404"])
+    }
+
+    @Test("handler errors become JSON errors and never take the server down")
+    func handlerErrors() throws {
+        let (results, stats) = try withServer(routes: echoRoutes) { port in
+            let c = try RawClient(port: port)
+            var out: [String] = []
+            for path in ["/throws", "/crashy", "/forgets", "/hello"] {
+                c.send("GET \(path) HTTP/1.1\r\n\r\n")
+                let r = try c.readResponse()
+                out.append("\(r.status) \(r.status == 200 ? r.text : try JSONReader.parse(r.body)["error"]?["code"]?.string ?? "")")
+            }
+            return out
+        }
+        #expect(results == ["409 conflict", "500 internal_error", "500 internal_error", "200 hello"])
+        #expect(stats.handlerErrors == 1)
+    }
+
+    @Test("Connection: close ends the connection after the answer; HEAD sends no body")
+    func connectionClose() throws {
+        let (result, _) = try withServer(routes: echoRoutes) { port in
+            let c = try RawClient(port: port)
+            c.send("HEAD /hello HTTP/1.1\r\n\r\nGET /hello HTTP/1.1\r\nConnection: close\r\n\r\nGET /hello HTTP/1.1\r\n\r\n")
+            let head = try c.readResponse(isHead: true)   // Content-Length 5 but no body follows
+            let next = try c.readResponse()
+            return (head.headers["content-length"], next.text, c.waitForClose())
+        }
+        #expect(result.0 == "5")
+        #expect(result.1 == "hello", "the HEAD answer carried no body bytes")
+        #expect(result.2)
+        let (closing, _) = try withServer(routes: echoRoutes) { port in
+            let c = try RawClient(port: port)
+            c.send("GET /hello HTTP/1.1\r\nConnection: close\r\n\r\nGET /hello HTTP/1.1\r\n\r\n")
+            let r = try c.readResponse()
+            return (r.headers["connection"], r.text, c.waitForClose())
+        }
+        #expect(closing.0 == "close")
+        #expect(closing.1 == "hello")
+        #expect(closing.2, "the second request is ignored and the connection closes")
+    }
+}
