@@ -25,6 +25,8 @@ public final class SQLiteStore: Store {
         config.foreignKeysEnabled = true
         config.label = "hexfleet.storage"
         config.maximumReaderCount = 4
+        // Another process (sqlite3, a backup) or a pool closing in this one may hold a lock briefly.
+        config.busyMode = .timeout(5)
         let sync = configuration.synchronous.rawValue
         do {
             pool = try DatabasePool(path: path, configuration: config)
@@ -65,7 +67,12 @@ public final class SQLiteStore: Store {
         done.wait()
     }
 
-    public func close() { writer.close() }
+    public func close() {
+        writer.close()
+        // Closing the connections checkpoints the WAL and lets the file be opened again at once;
+        // later reads fail with `storage_failure`. A second close is a no-op.
+        try? pool.close()
+    }
 
     // MARK: - plumbing
 
