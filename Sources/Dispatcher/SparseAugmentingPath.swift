@@ -100,70 +100,130 @@ struct SparseAugmentingPath {
         var path = [Int32](repeating: -1, count: m)
         var stamp = [UInt32](repeating: 0, count: m)       // == gen: reached in this search
         var done = [UInt32](repeating: 0, count: m)        // == gen: scanned (distance final)
-        var scannedRows: [Int] = []
-        var scannedCols: [Int] = []
-        var heap = ColumnHeap()
+        var scannedRows = [Int](repeating: 0, count: n)
+        var scannedCols = [Int](repeating: 0, count: m)
+        // Each reached column enters the heap at most once per improvement: bounded by the edges.
+        var heap = [ColumnHeap.Entry](repeating: ColumnHeap.Entry(distance: 0, column: 0, free: false), count: colsOf.count + 1)
         var gen: UInt32 = 0
-
-        for curRow in freeRows {
-            gen &+= 1
-            scannedRows.removeAll(keepingCapacity: true)
-            scannedCols.removeAll(keepingCapacity: true)
-            heap.removeAll()
-            var minVal = 0.0
-            var i = curRow
-            var sink = -1
-            while true {
-                scannedRows.append(i)
-                let base = minVal - u[i]
-                for k in start[i]..<start[i + 1] {
-                    let j = Int(colsOf[k])
-                    if done[j] == gen { continue }
-                    let r = base + costOf[k] - v[j]
-                    if stamp[j] != gen || r < shortest[j] {
-                        stamp[j] = gen
-                        shortest[j] = r
-                        path[j] = Int32(i)
-                        heap.push(distance: r, column: Int32(j), free: row4col[j] < 0)
+        var failure: AssignmentError? = nil
+        start.withUnsafeBufferPointer { start in
+            colsOf.withUnsafeBufferPointer { colsOf in
+                costOf.withUnsafeBufferPointer { costOf in
+                    u.withUnsafeMutableBufferPointer { u in
+                        v.withUnsafeMutableBufferPointer { v in
+                            col4row.withUnsafeMutableBufferPointer { col4row in
+                                row4col.withUnsafeMutableBufferPointer { row4col in
+                                    shortest.withUnsafeMutableBufferPointer { shortest in
+                                        path.withUnsafeMutableBufferPointer { path in
+                                            stamp.withUnsafeMutableBufferPointer { stamp in
+                                                done.withUnsafeMutableBufferPointer { done in
+                                                    scannedRows.withUnsafeMutableBufferPointer { sr in
+                                                        scannedCols.withUnsafeMutableBufferPointer { sc in
+                                                            heap.withUnsafeMutableBufferPointer { heapStorage in
+                                                                var heap = ColumnHeap(storage: heapStorage)
+                                                                do throws(AssignmentError) {
+                                                                for curRow in freeRows {
+                                                                    gen &+= 1
+                                                                    try Self.search(
+                                                                        from: curRow, gen: gen, n: n, m: m, start: start, colsOf: colsOf,
+                                                                        costOf: costOf, u: u, v: v, col4row: col4row, row4col: row4col,
+                                                                        shortest: shortest, path: path, stamp: stamp, done: done,
+                                                                        sr: sr, sc: sc, heap: &heap, matched: matched)
+                                                                    matched += 1
+                                                                }
+                                                                } catch { failure = error }
+                                                            }
+                                                        }
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
-                // Pop the nearest column not yet scanned (stale heap entries are skipped).
-                var next = -1
-                while let top = heap.pop() {
-                    let j = Int(top.column)
-                    if done[j] == gen || top.distance != shortest[j] { continue }
-                    next = j
-                    break
-                }
-                if next < 0 { throw .infeasible(rows: n, cols: m, matchedBeforeFailure: matched) }
-                minVal = shortest[next]
-                done[next] = gen
-                scannedCols.append(next)
-                if row4col[next] < 0 {
-                    sink = next
-                    break
-                }
-                i = row4col[next]
             }
-            u[curRow] += minVal
-            for r in scannedRows where r != curRow { u[r] += minVal - shortest[col4row[r]] }
-            for j in scannedCols { v[j] -= minVal - shortest[j] }
-            var j = sink
-            while true {
-                let r = Int(path[j])
-                row4col[j] = r
-                let prev = col4row[r]
-                col4row[r] = j
-                if r == curRow { break }
-                j = prev
-            }
-            matched += 1
         }
+        if let failure { throw failure }
         return col4row
+    }
+
+    /// One Dijkstra search from free row `curRow` over reduced costs, the dual update and the flip.
+    @inline(__always)
+    static func search(
+        from curRow: Int, gen: UInt32, n: Int, m: Int,
+        start: UnsafeBufferPointer<Int>, colsOf: UnsafeBufferPointer<Int32>, costOf: UnsafeBufferPointer<Double>,
+        u: UnsafeMutableBufferPointer<Double>, v: UnsafeMutableBufferPointer<Double>,
+        col4row: UnsafeMutableBufferPointer<Int>, row4col: UnsafeMutableBufferPointer<Int>,
+        shortest: UnsafeMutableBufferPointer<Double>, path: UnsafeMutableBufferPointer<Int32>,
+        stamp: UnsafeMutableBufferPointer<UInt32>, done: UnsafeMutableBufferPointer<UInt32>,
+        sr: UnsafeMutableBufferPointer<Int>, sc: UnsafeMutableBufferPointer<Int>,
+        heap: inout ColumnHeap, matched: Int
+    ) throws(AssignmentError) {
+        heap.removeAll()
+        var nsr = 0, nsc = 0
+        var minVal = 0.0
+        var i = curRow
+        var sink = -1
+        while true {
+            sr[nsr] = i
+            nsr += 1
+            let base = minVal - u[i]
+            for k in start[i]..<start[i + 1] {
+                let j = Int(colsOf[k])
+                if done[j] == gen { continue }
+                let r = base + costOf[k] - v[j]
+                if stamp[j] != gen || r < shortest[j] {
+                    stamp[j] = gen
+                    shortest[j] = r
+                    path[j] = Int32(truncatingIfNeeded: i)
+                    heap.push(ColumnHeap.Entry(distance: r, column: Int32(truncatingIfNeeded: j), free: row4col[j] < 0))
+                }
+            }
+            // Pop the nearest column not yet scanned (stale heap entries are skipped).
+            var next = -1
+            while let top = heap.pop() {
+                let j = Int(top.column)
+                if done[j] == gen || top.distance != shortest[j] { continue }
+                next = j
+                break
+            }
+            if next < 0 { throw .infeasible(rows: n, cols: m, matchedBeforeFailure: matched) }
+            minVal = shortest[next]
+            done[next] = gen
+            sc[nsc] = next
+            nsc += 1
+            if row4col[next] < 0 {
+                sink = next
+                break
+            }
+            i = row4col[next]
+        }
+        u[curRow] += minVal
+        for k in 0..<nsr {
+            let r = sr[k]
+            if r != curRow { u[r] += minVal - shortest[col4row[r]] }
+        }
+        for k in 0..<nsc {
+            let j = sc[k]
+            v[j] -= minVal - shortest[j]
+        }
+        var j = sink
+        while true {
+            let r = Int(path[j])
+            row4col[j] = r
+            let prev = col4row[r]
+            col4row[r] = j
+            if r == curRow { break }
+            j = prev
+        }
     }
 }
 
-/// A binary min-heap of columns keyed by (distance, free first), for the sparse search.
+/// A binary min-heap of columns keyed by (distance, free first), over caller-owned storage
+/// large enough for every push of one search.
 struct ColumnHeap {
     struct Entry {
         var distance: Double
@@ -174,14 +234,17 @@ struct ColumnHeap {
             distance < o.distance || (distance == o.distance && free && !o.free)
         }
     }
-    private var items: [Entry] = []
+    let items: UnsafeMutableBufferPointer<Entry>
+    var count = 0
 
-    mutating func removeAll() { items.removeAll(keepingCapacity: true) }
+    init(storage: UnsafeMutableBufferPointer<Entry>) { items = storage }
 
-    mutating func push(distance: Double, column: Int32, free: Bool) {
-        let e = Entry(distance: distance, column: column, free: free)
-        items.append(e)
-        var k = items.count - 1
+    @inline(__always) mutating func removeAll() { count = 0 }
+
+    @inline(__always)
+    mutating func push(_ e: Entry) {
+        var k = count
+        count += 1
         while k > 0 {
             let p = (k - 1) >> 1
             if !e.precedes(items[p]) { break }
@@ -191,11 +254,14 @@ struct ColumnHeap {
         items[k] = e
     }
 
+    @inline(__always)
     mutating func pop() -> Entry? {
-        guard let last = items.popLast() else { return nil }
-        guard !items.isEmpty else { return last }
+        guard count > 0 else { return nil }
+        count -= 1
+        let last = items[count]
+        guard count > 0 else { return last }
         let top = items[0]
-        let n = items.count
+        let n = count
         var k = 0
         while true {
             var c = 2 * k + 1
