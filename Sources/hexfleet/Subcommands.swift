@@ -4,6 +4,7 @@ extension Hexfleet {
     /// Every subcommand; each lives in its own file.
     static let subcommandList: [any ParsableCommand.Type] = [
         VersionCommand.self,
+        H3Command.self,
         ImportOSMCommand.self,
         RouteCommand.self,
         MatrixCommand.self,
