@@ -11,7 +11,9 @@ import EventLoop
 ///               stash (unparsed bytes)              responses[seq] ─▶ flush in seq order ─▶ TCP write
 /// ```
 final class HTTPConnectionHandler {
-    unowned let server: HTTPServer
+    /// Strong on purpose: the server must outlive its connections' close callbacks; the cycle through the
+    /// server's connection table ends when the connection closes.
+    let server: HTTPServer
     let tcp: TCPConnection
     private let parser: UnsafeMutablePointer<http_parser>
     private var config: HTTPServerConfiguration { server.configuration }
@@ -55,6 +57,7 @@ final class HTTPConnectionHandler {
 
     func start() {
         tcp.onClose { [weak self] in self?.didClose() }
+        tcp.onDrained = { [weak self] in self?.resumeIfPossible() }
         tcp.startReading(onEnd: { [weak self] in self?.peerEnded() }) { [weak self] bytes in self?.received(bytes) }
     }
 
@@ -69,7 +72,7 @@ final class HTTPConnectionHandler {
         if let webSocket { webSocket.peerEnded(); return }
         // The client half-closed: answer what it asked, then close.
         finished = true
-        if inFlight == 0 { tcp.close() } else { closeAfterFlush = true }
+        if inFlight == 0 { tcp.shutdownWrite(thenClose: true) } else { closeAfterFlush = true }
     }
     private var closeAfterFlush = false
 
@@ -210,6 +213,10 @@ final class HTTPConnectionHandler {
         if parser.pointee.http_major != 1 {
             limitError = APIError(.badRequest, "unsupported HTTP version")
             return false
+        }
+        if inFlight == 0, parser.pointee.http_minor >= 1,
+           headers.contains(where: { $0.0 == "expect" && $0.1.lowercased() == "100-continue" }) {
+            tcp.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))   // the body is within limits: ask for it
         }
         if parser.pointee.content_length != UInt64.max, parser.pointee.content_length > UInt64(config.maxBodyBytes) {
             limitError = APIError(.payloadTooLarge, "the body is larger than \(config.maxBodyBytes) bytes")

@@ -27,6 +27,11 @@ public final class HTTPServer {
         self.router = router
     }
 
+    deinit {
+        listener?.close()
+        sweep?.close()
+    }
+
     /// Open connections, HTTP and WebSocket.
     public var connectionCount: Int { connections.count }
 
@@ -44,7 +49,9 @@ public final class HTTPServer {
         let bound: SocketAddress
         do {
             bound = try server.bind(address)
-            try server.listen { [unowned self] connection in self.accept(connection) }
+            try server.listen { [weak self] connection in
+                if let self { self.accept(connection) } else { connection.close() }
+            }
         } catch {
             server.close()
             throw error

@@ -23,7 +23,9 @@ public final class WebSocketConnection {
     /// A slot for the owner's per-connection state (a session, a subscription set).
     public var userData: AnyObject?
 
-    private unowned let server: HTTPServer
+    /// Strong: counters and the clock live there; the cycle through the server's connection table ends when the
+    /// transport closes.
+    private let server: HTTPServer
     private let tcp: TCPConnection
     private let configuration: WebSocketConfiguration
     private var context: wslay_event_context_ptr?
