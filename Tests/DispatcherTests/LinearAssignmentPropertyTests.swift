@@ -29,6 +29,7 @@ struct LinearAssignmentPropertyTests {
     @Test("dense and sparse solvers reach the brute-force optimum or report infeasible", arguments: Flavor.allCases)
     func matchesBruteForce(flavor: Flavor) throws {
         var failures = 0
+        print("LinearAssignmentPropertyTests: flavor \(flavor), seeds 0..<400 (each failure names its seed)")
         for seed in UInt64(0)..<400 {
             var rng = SplitMix64(seed: seed &* 7919 &+ UInt64(flavor.hashValue & 0xFFFF))
             let forbid = [0.0, 0.2, 0.5, 0.75][Int(seed % 4)]
