@@ -1,0 +1,109 @@
+/// `cell key → (head row, driver count)` as an open-addressing table with linear probing and
+/// backward-shift deletion. A bucket exists only while its cell holds a driver.
+struct CellBuckets {
+    private(set) var keys: [UInt64] = [UInt64](repeating: 0, count: 16)
+    private(set) var heads: [UInt32] = [UInt32](repeating: 0, count: 16)
+    private(set) var counts: [UInt32] = [UInt32](repeating: 0, count: 16)   // 0 ⇔ empty bucket
+    private(set) var occupied = 0
+    private var mask: Int { keys.count - 1 }
+
+    static let none = UInt32.max
+
+    @inline(__always)
+    static func hash(_ key: UInt64) -> Int {
+        Int(truncatingIfNeeded: ((key ^ (key >> 29)) &* 0xBF58_476D_1CE4_E5B9) >> 17)
+    }
+
+    @inline(__always)
+    private func index(of key: UInt64) -> Int? {
+        var i = Self.hash(key) & mask
+        while counts[i] != 0 {
+            if keys[i] == key { return i }
+            i = (i + 1) & mask
+        }
+        return nil
+    }
+
+    /// The first row in a cell, or `none`.
+    @inline(__always)
+    func head(_ key: UInt64) -> UInt32 {
+        guard let i = index(of: key) else { return Self.none }
+        return heads[i]
+    }
+
+    /// The number of drivers in a cell.
+    func count(_ key: UInt64) -> Int {
+        guard let i = index(of: key) else { return 0 }
+        return Int(counts[i])
+    }
+
+    /// Makes `row` the head of its cell's list; returns the previous head (or `none`).
+    @inline(__always)
+    mutating func pushFront(_ key: UInt64, row: UInt32) -> UInt32 {
+        if let i = index(of: key) {
+            let old = heads[i]
+            heads[i] = row
+            counts[i] += 1
+            return old
+        }
+        if (occupied + 1) * 4 > keys.count * 3 { resize(to: keys.count * 2) }
+        var i = Self.hash(key) & mask
+        while counts[i] != 0 { i = (i + 1) & mask }
+        keys[i] = key; heads[i] = row; counts[i] = 1
+        occupied += 1
+        return Self.none
+    }
+
+    /// A non-head row left the cell.
+    @inline(__always)
+    mutating func decrement(_ key: UInt64) {
+        guard let i = index(of: key) else { return }
+        counts[i] -= 1
+    }
+
+    /// The head row left the cell; `newHead` follows it (or `none`, and the bucket goes).
+    mutating func popFront(_ key: UInt64, newHead: UInt32) {
+        guard let i = index(of: key) else { return }
+        counts[i] -= 1
+        if counts[i] > 0 { heads[i] = newHead; return }
+        occupied -= 1
+        var hole = i
+        var j = (i + 1) & mask
+        while counts[j] != 0 {
+            let home = Self.hash(keys[j]) & mask
+            if (j - home) & mask >= (j - hole) & mask {
+                keys[hole] = keys[j]; heads[hole] = heads[j]; counts[hole] = counts[j]
+                hole = j
+            }
+            j = (j + 1) & mask
+        }
+        counts[hole] = 0
+    }
+
+    mutating func shrinkIfSparse() {
+        guard keys.count > 1024 && occupied * 8 < keys.count else { return }
+        var size = 16
+        while occupied * 4 >= size * 3 / 2 { size *= 2 }
+        resize(to: size)
+    }
+
+    private mutating func resize(to size: Int) {
+        let oldKeys = keys, oldHeads = heads, oldCounts = counts
+        keys = [UInt64](repeating: 0, count: size)
+        heads = [UInt32](repeating: 0, count: size)
+        counts = [UInt32](repeating: 0, count: size)
+        let m = size - 1
+        for b in oldKeys.indices where oldCounts[b] != 0 {
+            var i = Self.hash(oldKeys[b]) & m
+            while counts[i] != 0 { i = (i + 1) & m }
+            keys[i] = oldKeys[b]; heads[i] = oldHeads[b]; counts[i] = oldCounts[b]
+        }
+    }
+
+    /// Every occupied bucket (for invariant checks).
+    func forEachBucket(_ body: (UInt64, UInt32, UInt32) -> Void) {
+        for i in keys.indices where counts[i] != 0 { body(keys[i], heads[i], counts[i]) }
+    }
+
+    var memoryBytes: Int { keys.capacity * 8 + heads.capacity * 4 + counts.capacity * 4 }
+}

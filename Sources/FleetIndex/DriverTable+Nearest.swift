@@ -1,0 +1,136 @@
+import Foundation
+import HexGeo
+
+extension DriverTable {
+    /// The true k nearest fresh drivers within `maxRadiusMeters` whose status passes `statuses`, nearest first
+    /// (ties by smaller id). Appends to `out`.
+    ///
+    /// Best-first search over cells: a cell is scanned in order of a lower bound on the distance to any
+    /// point in it (centre distance minus the scheme's cell radius), and the search stops when the next
+    /// bound exceeds the k-th best distance, so the answer is exact, not approximate.
+    /// - Complexity: proportional to the drivers in the cells within reach of the k-th answer.
+    public func nearest(to point: LatLng, k: Int, maxRadiusMeters: Double = .infinity,
+                        statuses: StatusFilter = .all, nowMs: Int64, into out: inout [NearbyDriver]) {
+        guard k > 0, maxRadiusMeters >= 0 else { return }
+        search(point: point, k: k, radius: maxRadiusMeters, statuses: statuses, nowMs: nowMs)
+        emitBest(into: &out)
+    }
+
+    /// `nearest(to:k:…)` returning a new array.
+    public func nearest(to point: LatLng, k: Int, maxRadiusMeters: Double = .infinity,
+                        statuses: StatusFilter = .all, nowMs: Int64) -> [NearbyDriver] {
+        var out: [NearbyDriver] = []
+        nearest(to: point, k: k, maxRadiusMeters: maxRadiusMeters, statuses: statuses, nowMs: nowMs, into: &out)
+        return out
+    }
+
+    /// Every fresh driver within `radiusMeters`, nearest first, whose status passes and (when given) whose
+    /// position satisfies `predicate`; `limit` caps the answer at the nearest `limit`.
+    public func within(radiusMeters: Double, of point: LatLng, statuses: StatusFilter = .all, nowMs: Int64,
+                       limit: Int = .max, where predicate: ((LatLng) -> Bool)? = nil) -> [NearbyDriver] {
+        guard radiusMeters >= 0, limit > 0 else { return [] }
+        search(point: point, k: limit, radius: radiusMeters, statuses: statuses, nowMs: nowMs, predicate: predicate)
+        var out: [NearbyDriver] = []
+        emitBest(into: &out)
+        return out
+    }
+
+    /// The k nearest by scanning every row: the obviously right twin the index is tested and benchmarked against.
+    public func nearestByScan(to point: LatLng, k: Int, maxRadiusMeters: Double = .infinity,
+                              statuses: StatusFilter = .all, nowMs: Int64) -> [NearbyDriver] {
+        guard k > 0 else { return [] }
+        scan(point: point, k: k, radius: maxRadiusMeters, statuses: statuses, nowMs: nowMs, predicate: nil)
+        var out: [NearbyDriver] = []
+        emitBest(into: &out)
+        return out
+    }
+
+    // MARK: - Internals
+
+    @inline(__always)
+    func distance(_ p: LatLng, cosLat: Double, row r: Int) -> Double {
+        let lat = Double(latE7[r]) * (Double.pi / 180e7)
+        let lng = Double(lngE7[r]) * (Double.pi / 180e7)
+        let sLat = sin((lat - p.lat) * 0.5), sLng = sin((lng - p.lng) * 0.5)
+        let h = sLat * sLat + cosLat * cos(lat) * sLng * sLng
+        return 2 * asin(min(1, h.squareRoot())) * Geodesy.earthRadiusMeters
+    }
+
+    /// Every row, in order: the fallback when the fleet is too sparse for cells to pay off.
+    func scan(point: LatLng, k: Int, radius: Double, statuses: StatusFilter, nowMs: Int64,
+              predicate: ((LatLng) -> Bool)?) {
+        scratch.begin()
+        let cutoff = nowMs - staleAfterMs
+        let cosLat = cos(point.lat)
+        for r in 0..<ids.count where statuses.admits(status[r]) && timestampMs[r] >= cutoff {
+            let d = distance(point, cosLat: cosLat, row: r)
+            guard d <= radius else { continue }
+            if let predicate, !predicate(LatLng(degrees: Double(latE7[r]) * 1e-7, Double(lngE7[r]) * 1e-7)) { continue }
+            scratch.offer(distance: d, row: UInt32(r), id: ids[r], k: k)
+        }
+    }
+
+    func search(point: LatLng, k: Int, radius: Double, statuses: StatusFilter, nowMs: Int64,
+                predicate: ((LatLng) -> Bool)? = nil) {
+        scratch.begin()
+        guard !ids.isEmpty else { return }
+        // Where the fleet is sparse around the query (empty oceans, polar rows), walking empty cells would
+        // cost more than reading every row; past this many cells the search switches to a scan, which is
+        // just as exact and bounds the worst case at O(n).
+        let cellBudget = max(64, ids.count / 16)
+        let cutoff = nowMs - staleAfterMs
+        let cosLat = cos(point.lat)
+        let cellRadius = scheme.maxCellRadiusMeters
+        let start = scheme.cell(of: point)
+        _ = scratch.visit(start)
+        scratch.pushFrontier(start, bound: 0)
+        while let (bound, cell) = scratch.popFrontier() {
+            let limit = scratch.bestDistance.count == k ? min(radius, scratch.worstDistance) : radius
+            if bound > limit { break }
+            var r = buckets.head(cell)
+            while r != Self.none {
+                let row = Int(r)
+                if statuses.admits(status[row]) && timestampMs[row] >= cutoff {
+                    let d = distance(point, cosLat: cosLat, row: row)
+                    if d <= radius {
+                        if let predicate {
+                            if predicate(LatLng(degrees: Double(latE7[row]) * 1e-7, Double(lngE7[row]) * 1e-7)) {
+                                scratch.offer(distance: d, row: r, id: ids[row], k: k)
+                            }
+                        } else {
+                            scratch.offer(distance: d, row: r, id: ids[row], k: k)
+                        }
+                    }
+                }
+                r = next[row]
+            }
+            scratch.neighborBuffer.removeAll(keepingCapacity: true)
+            scheme.neighbors(of: cell, into: &scratch.neighborBuffer)
+            let newLimit = scratch.bestDistance.count == k ? min(radius, scratch.worstDistance) : radius
+            if scratch.visitedCount + scratch.neighborBuffer.count > cellBudget {
+                scan(point: point, k: k, radius: radius, statuses: statuses, nowMs: nowMs, predicate: predicate)
+                return
+            }
+            for n in scratch.neighborBuffer where scratch.visit(n) {
+                let c = scheme.center(of: n)
+                let b = max(0, Geodesy.distanceMeters(point, c) - cellRadius)
+                if b <= newLimit { scratch.pushFrontier(n, bound: b) }
+            }
+        }
+    }
+
+    func emitBest(into out: inout [NearbyDriver]) {
+        // Heap order → sorted order: pop the worst repeatedly into place.
+        let n = scratch.bestDistance.count
+        guard n > 0 else { return }
+        var order = Array(0..<n)
+        order.sort {
+            let da = scratch.bestDistance[$0], db = scratch.bestDistance[$1]
+            return da < db || (da == db && scratch.bestID[$0] < scratch.bestID[$1])
+        }
+        out.reserveCapacity(out.count + n)
+        for i in order {
+            out.append(NearbyDriver(state: state(row: Int(scratch.bestRow[i])), distanceMeters: scratch.bestDistance[i]))
+        }
+    }
+}

@@ -1,0 +1,95 @@
+/// `DriverID → row` as an open-addressing table of rows only (4 bytes a bucket): the key is read back from
+/// the `ids` column, which keeps the map at ~8 bytes per driver. Linear probing with backward-shift deletion,
+/// so there are no tombstones and lookups stay short after heavy churn.
+///
+/// Invariant: an occupied bucket holds `row + 1`; 0 means empty; load ≤ 5/8.
+struct SlotHashIndex {
+    private(set) var table: [UInt32] = [UInt32](repeating: 0, count: 16)
+    private(set) var count = 0
+    private var mask: Int { table.count - 1 }
+
+    @inline(__always)
+    static func hash(_ id: UInt64) -> Int {
+        // Fibonacci hashing: ids are often sequential, so mix the high bits down.
+        Int(truncatingIfNeeded: (id &* 0x9E37_79B9_7F4A_7C15) >> 20)
+    }
+
+    @inline(__always)
+    func find(_ id: UInt64, ids: [UInt64]) -> UInt32? {
+        var i = Self.hash(id) & mask
+        while true {
+            let e = table[i]
+            if e == 0 { return nil }
+            if ids[Int(e - 1)] == id { return e - 1 }
+            i = (i + 1) & mask
+        }
+    }
+
+    mutating func insert(_ id: UInt64, row: UInt32, ids: [UInt64]) {
+        if (count + 1) * 8 > table.count * 5 { grow(to: table.count * 2, ids: ids) }
+        var i = Self.hash(id) & mask
+        while table[i] != 0 { i = (i + 1) & mask }
+        table[i] = row + 1
+        count += 1
+    }
+
+    /// Points the bucket that holds `id` at a new row (the row moved).
+    mutating func repoint(_ id: UInt64, from old: UInt32, to new: UInt32) {
+        var i = Self.hash(id) & mask
+        while table[i] != old + 1 { i = (i + 1) & mask }
+        table[i] = new + 1
+    }
+
+    mutating func remove(_ id: UInt64, ids: [UInt64]) {
+        var i = Self.hash(id) & mask
+        while true {
+            let e = table[i]
+            if e == 0 { return }
+            if ids[Int(e - 1)] == id { break }
+            i = (i + 1) & mask
+        }
+        // Backward shift: pull later members of the probe run into the hole when their home allows it.
+        var hole = i
+        var j = (i + 1) & mask
+        while table[j] != 0 {
+            let home = Self.hash(ids[Int(table[j] - 1)]) & mask
+            // j's entry may move to `hole` iff home is not cyclically inside (hole, j].
+            let distHome = (j - home) & mask, distHole = (j - hole) & mask
+            if distHome >= distHole {
+                table[hole] = table[j]
+                hole = j
+            }
+            j = (j + 1) & mask
+        }
+        table[hole] = 0
+        count -= 1
+    }
+
+    mutating func reserve(_ n: Int, ids: [UInt64]) {
+        var size = table.count
+        while n * 8 > size * 5 { size *= 2 }
+        if size > table.count { grow(to: size, ids: ids) }
+    }
+
+    /// Rebuilds at the smallest size that fits `ids` (after a shrink).
+    mutating func rebuild(ids: [UInt64]) {
+        var size = 16
+        while ids.count * 8 > size * 5 { size *= 2 }
+        table = [UInt32](repeating: 0, count: size)
+        count = 0
+        for (row, id) in ids.enumerated() { insert(id, row: UInt32(row), ids: ids) }
+    }
+
+    private mutating func grow(to size: Int, ids: [UInt64]) {
+        let old = table
+        table = [UInt32](repeating: 0, count: size)
+        let m = size - 1
+        for e in old where e != 0 {
+            var i = Self.hash(ids[Int(e - 1)]) & m
+            while table[i] != 0 { i = (i + 1) & m }
+            table[i] = e
+        }
+    }
+
+    var memoryBytes: Int { table.capacity * 4 }
+}

@@ -1,0 +1,18 @@
+import HexGeo
+
+/// How the spatial index cuts the sphere into buckets. The index needs only these five facts from a scheme,
+/// so swapping the scheme (H3 cells, a lat/lng grid) touches no query code.
+///
+/// Contract for exact nearest-k: every point that `cell(of:)` maps to `c` lies within
+/// `maxCellRadiusMeters` of `center(of: c)`, and the cells returned by `neighbors` include every cell that
+/// shares an edge or a vertex with `c`.
+public protocol SpatialCellScheme {
+    /// The bucket key of the cell holding a point (radians).
+    func cell(of point: LatLng) -> UInt64
+    /// The cell's centre.
+    func center(of cell: UInt64) -> LatLng
+    /// An upper bound on the distance from any cell's centre to any point in that cell, in meters.
+    var maxCellRadiusMeters: Double { get }
+    /// Appends the cells touching `cell` (not `cell` itself) to `out`.
+    func neighbors(of cell: UInt64, into out: inout [UInt64])
+}

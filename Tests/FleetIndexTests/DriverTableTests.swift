@@ -1,0 +1,158 @@
+import Foundation
+import HexGeo
+import Testing
+import TestSupport
+@testable import FleetIndex
+
+/// Where a random fleet lives: a box of degrees around a centre, wrapping at the antimeridian and clamped at
+/// the poles, so the same test covers ordinary cities, polar caps and the date line.
+struct FleetRegion: Sendable, CustomStringConvertible {
+    let name: String
+    let lat: Double, lng: Double, spanDegrees: Double
+    var description: String { name }
+
+    func randomPoint(_ rng: inout SeededRandom) -> (Int32, Int32) {
+        let la = min(90, max(-90, lat + Double.random(in: -spanDegrees...spanDegrees, using: &rng)))
+        var lo = lng + Double.random(in: -spanDegrees...spanDegrees, using: &rng)
+        if lo > 180 { lo -= 360 } else if lo < -180 { lo += 360 }
+        return (Int32((la * 1e7).rounded()), Int32((lo * 1e7).rounded()))
+    }
+}
+
+let regions = [
+    FleetRegion(name: "monaco", lat: 43.73, lng: 7.42, spanDegrees: 0.05),
+    FleetRegion(name: "antimeridian", lat: -16.5, lng: 179.95, spanDegrees: 0.2),
+    FleetRegion(name: "north pole", lat: 89.9, lng: 0, spanDegrees: 0.3),
+    FleetRegion(name: "south pole", lat: -89.95, lng: 120, spanDegrees: 0.2),
+    FleetRegion(name: "sparse world", lat: 0, lng: 0, spanDegrees: 180),
+]
+
+func makeTable(scheme: any SpatialCellScheme = GridCellScheme(stepDegrees: 0.01)) -> DriverTable {
+    DriverTable(scheme: scheme, staleAfterMs: 60_000)
+}
+
+@Suite struct DriverTableTests {
+    @Test("nearest-k equals a brute-force scan on random fleets", arguments: regions)
+    func nearestMatchesScan(region: FleetRegion) {
+        let seed: UInt64 = 0xF1EE7 ^ UInt64(region.name.utf8.count)
+        var rng = SeededRandom(seed: seed)
+        let table = makeTable()
+        let now: Int64 = 1_700_000_000_000
+        for i in 0..<3_000 {
+            let (la, lo) = region.randomPoint(&rng)
+            let status = DriverStatus(rawValue: UInt8.random(in: 0...4, using: &rng))!
+            let age = Int64.random(in: 0...90_000, using: &rng)   // a third are stale
+            table.upsert(DriverState(id: DriverID(UInt64(i + 1)), latE7: la, lngE7: lo, timestampMs: now - age, status: status))
+        }
+        table.checkInvariants()
+        for q in 0..<150 {
+            let (la, lo) = region.randomPoint(&rng)
+            let p = LatLng(degrees: Double(la) * 1e-7, Double(lo) * 1e-7)
+            let k = [1, 5, 10, 50][q % 4]
+            let radius = [Double.infinity, 500, 5_000, 50_000][(q / 4) % 4]
+            let filter: StatusFilter = q % 3 == 0 ? .all : StatusFilter(.available)
+            let got = table.nearest(to: p, k: k, maxRadiusMeters: radius, statuses: filter, nowMs: now)
+            let want = table.nearestByScan(to: p, k: k, maxRadiusMeters: radius, statuses: filter, nowMs: now)
+            #expect(got.map(\.state.id) == want.map(\.state.id), "seed \(seed) query \(q) k \(k) radius \(radius)")
+            #expect(zip(got, want).allSatisfy { $0.distanceMeters == $1.distanceMeters })
+        }
+    }
+
+    @Test("radius queries return every fresh driver inside the circle, nearest first")
+    func radiusQuery() {
+        var rng = SeededRandom(seed: 42)
+        let table = makeTable()
+        let region = regions[0]
+        for i in 0..<2_000 {
+            let (la, lo) = region.randomPoint(&rng)
+            table.upsert(DriverState(id: DriverID(UInt64(i)), latE7: la, lngE7: lo, timestampMs: 1_000, status: .available))
+        }
+        let p = LatLng(degrees: 43.73, 7.42)
+        let got = table.within(radiusMeters: 1_500, of: p, nowMs: 1_000)
+        let want = table.nearestByScan(to: p, k: .max, maxRadiusMeters: 1_500, nowMs: 1_000)
+        #expect(!got.isEmpty)
+        #expect(got.map(\.state.id) == want.map(\.state.id))
+        #expect(got.allSatisfy { $0.distanceMeters <= 1_500 })
+    }
+
+    @Test("a predicate filters radius results (polygon queries build on it)")
+    func predicateFilter() {
+        let table = makeTable()
+        table.upsert(DriverState(id: DriverID(1), latE7: 437_300_000, lngE7: 74_200_000, timestampMs: 5, status: .available))
+        table.upsert(DriverState(id: DriverID(2), latE7: 437_310_000, lngE7: 74_210_000, timestampMs: 5, status: .available))
+        let got = table.within(radiusMeters: 10_000, of: LatLng(degrees: 43.73, 7.42), nowMs: 5) { $0.latDegrees > 43.7305 }
+        #expect(got.map(\.state.id) == [DriverID(2)])
+    }
+
+    @Test("updates move drivers between cells; older fixes are refused as replays")
+    func updatesAndReplay() {
+        let table = makeTable()
+        let id = DriverID(7)
+        #expect(table.upsert(DriverState(id: id, latE7: 0, lngE7: 0, timestampMs: 10, status: .available)) == .inserted)
+        #expect(table.upsert(DriverState(id: id, latE7: 10_000_000, lngE7: 10_000_000, timestampMs: 20, status: .onTrip)) == .updated)
+        #expect(table.upsert(DriverState(id: id, latE7: 0, lngE7: 0, timestampMs: 20, status: .available)) == .replay)
+        #expect(table.upsert(DriverState(id: id, latE7: 0, lngE7: 0, timestampMs: 15, status: .available)) == .replay)
+        table.checkInvariants()
+        let s = try! #require(table.state(of: id))
+        #expect(s.latE7 == 10_000_000 && s.status == .onTrip && s.timestampMs == 20)
+        #expect(table.nearest(to: LatLng(degrees: 1, 1), k: 1, nowMs: 20).first?.state.id == id)
+    }
+
+    @Test("stale drivers leave query results, then eviction reclaims their rows")
+    func staleness() {
+        let table = makeTable()
+        for i in 0..<5_000 {
+            let fresh = i % 5 == 0
+            table.upsert(DriverState(id: DriverID(UInt64(i)), latE7: Int32(i) * 100, lngE7: 0,
+                                     timestampMs: fresh ? 100_000 : 1_000, status: .available))
+        }
+        let now: Int64 = 100_000
+        let all = table.nearest(to: LatLng(degrees: 0, 0), k: 10_000, nowMs: now)
+        #expect(all.count == 1_000)
+        #expect(all.allSatisfy { $0.state.id.rawValue % 5 == 0 })
+        let before = table.memoryBytes
+        var evicted = 0
+        while table.count > 1_000 { evicted += table.evictStale(nowMs: now, maxRows: 700) }
+        #expect(evicted == 4_000)
+        #expect(table.count == 1_000)
+        table.checkInvariants()
+        #expect(table.memoryBytes < before, "memory is given back after eviction")
+        #expect(table.state(of: DriverID(1)) == nil)
+        #expect(table.state(of: DriverID(5)) != nil)
+    }
+
+    @Test("random churn keeps every invariant and agrees with a dictionary model")
+    func churn() {
+        let seed: UInt64 = 99
+        var rng = SeededRandom(seed: seed)
+        let table = makeTable(scheme: GridCellScheme(stepDegrees: 0.5))
+        var model: [UInt64: DriverState] = [:]
+        var clock: Int64 = 0
+        for step in 0..<20_000 {
+            clock += 1
+            let id = UInt64.random(in: 0..<500, using: &rng)
+            if Int.random(in: 0..<10, using: &rng) == 0 {
+                #expect(table.remove(DriverID(id)) == (model.removeValue(forKey: id) != nil), "seed \(seed) step \(step)")
+            } else {
+                let s = DriverState(id: DriverID(id), latE7: Int32.random(in: -900_000_000...900_000_000, using: &rng),
+                                    lngE7: Int32.random(in: -1_800_000_000...1_800_000_000, using: &rng),
+                                    timestampMs: clock, status: .available)
+                table.upsert(s)
+                model[id] = s
+            }
+            if step % 2_000 == 0 { table.checkInvariants() }
+        }
+        table.checkInvariants()
+        #expect(table.count == model.count)
+        for (id, s) in model { #expect(table.state(of: DriverID(id)) == s) }
+    }
+
+    @Test("an empty table and k = 0 answer nothing")
+    func emptyAnswers() {
+        let table = makeTable()
+        #expect(table.nearest(to: LatLng(degrees: 0, 0), k: 5, nowMs: 0).isEmpty)
+        table.upsert(DriverState(id: DriverID(1), latE7: 0, lngE7: 0, timestampMs: 0, status: .available))
+        #expect(table.nearest(to: LatLng(degrees: 0, 0), k: 0, nowMs: 0).isEmpty)
+        #expect(table.nearest(to: LatLng(degrees: 0, 0), k: 3, nowMs: 0).count == 1)
+    }
+}
