@@ -1,20 +1,36 @@
 import CLibUV
 
-/// Runs `Sendable` jobs off the loop on libuv's thread pool (`uv_queue_work`) and hands each result back to a
-/// closure on the loop thread.
+/// Runs `Sendable` jobs off the loop and hands each result back to a closure on the loop thread: on libuv's
+/// thread pool (`uv_queue_work`), or on dedicated threads owned by this queue.
 ///
-/// libuv's pool has 4 threads by default (`UV_THREADPOOL_SIZE`) and also serves file-system requests; keep jobs
-/// to bounded CPU work (a matching batch, a matrix), not blocking I/O that waits on the network.
+/// libuv's pool has 4 threads by default (`UV_THREADPOOL_SIZE`) and also serves file-system and DNS requests;
+/// keep its jobs to bounded CPU work (a matching batch, a matrix). Jobs that run for seconds (contraction of a
+/// road graph) belong on dedicated threads, `WorkQueue(loop:dedicatedThreads:)`, so they cannot starve the pool.
 public final class WorkQueue {
     /// The loop results come back to.
     public let loop: Loop
-    /// Jobs submitted and not yet completed on the loop.
-    public private(set) var pending = 0
+    private var uvPending = 0
+    private let dedicated: WorkerThreads?
 
-    /// A queue whose completions run on `loop`.
+    /// Jobs submitted and not yet completed on the loop.
+    public var pending: Int { uvPending + (dedicated?.pending ?? 0) }
+
+    /// A queue on libuv's thread pool whose completions run on `loop`.
     public init(loop: Loop) {
         self.loop = loop
+        dedicated = nil
     }
+
+    /// A queue with its own `dedicatedThreads` threads (at least 1); completions run on `loop`. Call ``stop()``
+    /// when done (the threads also end when the queue is released).
+    public init(loop: Loop, dedicatedThreads: Int) throws(UVError) {
+        self.loop = loop
+        dedicated = try WorkerThreads(loop: loop, count: dedicatedThreads)
+    }
+
+    /// Ends dedicated threads after their current job; queued jobs that have not started are dropped and their
+    /// completions never run. No effect on a libuv-pool queue.
+    public func stop() { dedicated?.stop() }
 
     /// Runs `work(input)` on a pool thread, then `completion(output)` on the loop. Loop thread only.
     ///
@@ -26,11 +42,18 @@ public final class WorkQueue {
         completion: @escaping (Output) -> Void
     ) throws(UVError) {
         loop.assertOnLoop()
+        if let dedicated {
+            dedicated.submit({ work(input) }) { [dedicated] value in
+                if let output = value as? Output { completion(output) }
+                dedicated.didComplete()
+            }
+            return
+        }
         let job = WorkJob(input: input, work: work, completion: completion)
         let request = UnsafeMutablePointer<uv_work_t>.allocate(capacity: 1)
         request.initialize(to: uv_work_t())
         request.pointee.data = Unmanaged.passRetained(job as AnyWorkJob).toOpaque()
-        pending += 1
+        uvPending += 1
         let queue = Unmanaged.passRetained(self)
         job.queue = queue
         let rc = uv_queue_work(loop.raw, request, { request in
@@ -48,7 +71,7 @@ public final class WorkQueue {
             Unmanaged<AnyWorkJob>.fromOpaque(request.pointee.data!).release()
             queue.release()
             request.deallocate()
-            pending -= 1
+            uvPending -= 1
             throw UVError(code: rc, operation: "uv_queue_work")
         }
     }
@@ -61,7 +84,7 @@ public final class WorkQueue {
         try run((), { _ in work() }, completion: completion)
     }
 
-    fileprivate func finished() { pending -= 1 }
+    fileprivate func finished() { uvPending -= 1 }
 }
 
 /// The type-erased job libuv's request points at.

@@ -162,3 +162,28 @@ struct LoopTests {
         loop.shutdown()
     }
 }
+
+@Suite("Dedicated worker threads")
+struct WorkerThreadTests {
+    @Test("jobs on dedicated threads come back on the loop, and stop ends the threads")
+    func dedicatedThreads() throws {
+        let loop = try Loop()
+        let queue = try WorkQueue(loop: loop, dedicatedThreads: 2)
+        var results: [Int] = []
+        var offLoop = 0
+        for n in 0..<50 {
+            try queue.run(n, { $0 * $0 }) { square in
+                if !loop.isOnLoop { offLoop += 1 }
+                results.append(square)
+            }
+        }
+        #expect(queue.pending == 50)
+        loop.run()   // the pending jobs keep the loop alive until their completions ran
+        #expect(results.sorted() == (0..<50).map { $0 * $0 })
+        #expect(offLoop == 0)
+        #expect(queue.pending == 0)
+        queue.stop()
+        loop.shutdown()
+        #expect(!loop.isAlive)
+    }
+}
