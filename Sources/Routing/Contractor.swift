@@ -12,8 +12,10 @@ public enum Contractor {
         var hops: UInt32
     }
 
-    /// Settled-node budget of one witness search; past it a shortcut is added (correct, possibly redundant).
+    /// Settled-node budget of a witness search when contracting; past it a shortcut is added (correct, possibly redundant).
     static let witnessSettleLimit = 500
+    /// Smaller budget when only estimating a priority: a few extra estimated shortcuts cost ordering quality, not correctness.
+    static let simulationSettleLimit = 60
 
     /// Contracts `graph` under `weights` (milliseconds per forward edge; defaults to free-flow durations).
     ///
@@ -88,6 +90,8 @@ public enum Contractor {
         var current: UInt32 = 0
         var heap: IndexedMinHeap
         var shortcuts: [(from: UInt32, to: UInt32, weight: UInt32, hops: UInt32)] = []
+        var targetStamp: [UInt32]
+        var targetCurrent: UInt32 = 0
 
         init(nodeCount n: Int) {
             outArcs = [[Arc]](repeating: [], count: n)
@@ -98,6 +102,7 @@ public enum Contractor {
             distance = [UInt64](repeating: 0, count: n)
             stamp = [UInt32](repeating: 0, count: n)
             heap = IndexedMinHeap(capacity: n)
+            targetStamp = [UInt32](repeating: 0, count: n)
         }
 
         /// Adds arc `u→v`, or lowers the weight of an existing one; returns whether anything changed.
@@ -116,15 +121,19 @@ public enum Contractor {
         }
 
         /// Computes in `shortcuts` the arcs that contracting `v` would need.
-        mutating func findShortcuts(_ v: Int) {
+        mutating func findShortcuts(_ v: Int, settleLimit: Int) {
             shortcuts.removeAll(keepingCapacity: true)
             let ins = inArcs[v], outs = outArcs[v]
             guard !ins.isEmpty, !outs.isEmpty else { return }
             let maxOut = outs.reduce(0) { max($0, UInt64($1.weight)) }
+            targetCurrent &+= 1
+            if targetCurrent == 0 { for i in targetStamp.indices { targetStamp[i] = 0 }; targetCurrent = 1 }
+            for b in outs { targetStamp[Int(b.node)] = targetCurrent }
             for a in ins {
                 let u = Int(a.node)
                 let limit = UInt64(a.weight) + maxOut
-                witnessSearch(from: u, avoiding: v, limit: limit)
+                let targets = outs.count - (targetStamp[u] == targetCurrent ? 1 : 0)
+                witnessSearch(from: u, avoiding: v, limit: limit, settleLimit: settleLimit, targets: targets)
                 for b in outs where Int(b.node) != u {
                     let x = Int(b.node)
                     let via = UInt64(a.weight) + UInt64(b.weight)
@@ -135,18 +144,22 @@ public enum Contractor {
         }
 
         /// Dijkstra from `source` over uncontracted nodes except `avoid`, up to `limit` or the settle budget.
-        mutating func witnessSearch(from source: Int, avoiding avoid: Int, limit: UInt64) {
+        mutating func witnessSearch(from source: Int, avoiding avoid: Int, limit: UInt64, settleLimit: Int, targets: Int) {
             current &+= 1
             if current == 0 { for i in stamp.indices { stamp[i] = 0 }; current = 1 }
             heap.clear()
             stamp[source] = current
             distance[source] = 0
             heap.pushOrDecrease(source, key: 0)
-            var settled = 0
+            var settled = 0, targetsLeft = targets
             while !heap.isEmpty {
                 let (u, d) = heap.popMin()
                 settled += 1
-                if d > limit || settled > Contractor.witnessSettleLimit { break }
+                if d > limit || settled > settleLimit { break }
+                if targetStamp[u] == targetCurrent && u != source {
+                    targetsLeft -= 1
+                    if targetsLeft <= 0 { break }   // every target has its final distance
+                }
                 for a in outArcs[u] {
                     let x = Int(a.node)
                     if x == avoid { continue }
@@ -163,7 +176,7 @@ public enum Contractor {
 
         /// Priority of `v` (smaller contracts first).
         mutating func priority(_ v: Int) -> UInt64 {
-            findShortcuts(v)
+            findShortcuts(v, settleLimit: Contractor.simulationSettleLimit)
             let removed = inArcs[v].count + outArcs[v].count
             var added = 0, addedHops: UInt32 = 0
             for s in shortcuts {
@@ -180,7 +193,7 @@ public enum Contractor {
 
         /// Contracts `v`: adds its shortcuts and removes it from its neighbours' lists.
         mutating func contract(_ v: Int) {
-            findShortcuts(v)
+            findShortcuts(v, settleLimit: Contractor.witnessSettleLimit)
             let list = shortcuts
             for x in outArcs[v] {
                 inArcs[Int(x.node)].removeAll { Int($0.node) == v }

@@ -41,7 +41,19 @@ public enum RoutingBatch {
         let f = line.split(separator: ",", omittingEmptySubsequences: false)
         guard f.count == 4 else { throw RoutingError(.badInput, "expected lat1,lng1,lat2,lng2, got \(f.count) fields") }
         let a = try latLng(f[0], f[1]), b = try latLng(f[2], f[3])
-        return format(try query.route(from: a, to: b))
+        do { return format(try query.route(from: a, to: b)) }
+        catch RoutingError.Code.noRoad { return format(nil) }   // a valid point far from every road: unreachable
+    }
+
+    /// Snaps points for a matrix; a point far from every road gets no edges, so its row or column is all `-1`.
+    public static func snapOrEmpty(_ points: [LatLng], query: RouteQuery) throws(RoutingError) -> [Snap] {
+        var out: [Snap] = []
+        out.reserveCapacity(points.count)
+        for p in points {
+            do { out.append(try query.snap(p)) }
+            catch RoutingError.Code.noRoad { out.append(Snap(point: p, distanceMeters: .infinity, edges: [])) }
+        }
+        return out
     }
 
     /// One `from_node,to_node` line → `distance_m,duration_s` of the fastest path.

@@ -24,15 +24,8 @@ struct MatrixCommand: ParsableCommand {
             let network = try RoadNetwork.open(path: graph)
             var query = network.makeQuery()
             let s = try points(sources), t = try points(targets)
-            var snappedSources: [Snap] = [], snappedTargets: [Snap] = []
-            for (i, p) in s.enumerated() {
-                do { snappedSources.append(try query.snap(p)) }
-                catch { throw Failure("\(sources) line \(i + 1): \(error.message)") }
-            }
-            for (i, p) in t.enumerated() {
-                do { snappedTargets.append(try query.snap(p)) }
-                catch { throw Failure("\(targets) line \(i + 1): \(error.message)") }
-            }
+            let snappedSources = try RoutingBatch.snapOrEmpty(s, query: query)
+            let snappedTargets = try RoutingBatch.snapOrEmpty(t, query: query)
             for row in query.matrix(snappedSources: snappedSources, snappedTargets: snappedTargets) {
                 print(RoutingBatch.formatRow(row))
             }

@@ -27,6 +27,11 @@ struct BatchTests {
         #expect(throws: RoutingError.self) { try RoutingBatch.routeNodesLine("0,99999999", query: &query) }
         #expect(throws: RoutingError.self) { try RoutingBatch.routeNodesLine("a,b", query: &query) }
         #expect(throws: RoutingError.self) { try RoutingBatch.routeCoordinatesLine("91,0,43.7,7.4", query: &query) }
+        // A valid coordinate far from every road is unreachable, not a bad line.
+        #expect(try RoutingBatch.routeCoordinatesLine("0,0,43.7311,7.4197", query: &query) == "-1,-1")
+        let snaps = try RoutingBatch.snapOrEmpty([LatLng(degrees: 0, 0), LatLng(degrees: 43.7311, 7.4197)], query: query)
+        let row = query.matrix(snappedSources: [snaps[1]], snappedTargets: snaps)
+        #expect(row[0][0] == nil && row[0][1] == 0)
     }
 
     @Test("unreachable pairs print -1,-1 and -1")
