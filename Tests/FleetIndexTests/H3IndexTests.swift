@@ -1,0 +1,86 @@
+import HexGeo
+import Testing
+import TestSupport
+@testable import FleetIndex
+
+@Suite struct H3IndexTests {
+    let now: Int64 = 1_700_000_000_000
+
+    func fleet(_ region: FleetRegion, count: Int, seed: UInt64, resolution: Int = 9) -> DriverTable {
+        var rng = SeededRandom(seed: seed)
+        let table = DriverTable(scheme: H3CellScheme(resolution: resolution), staleAfterMs: 60_000)
+        for i in 0..<count {
+            let (la, lo) = region.randomPoint(&rng)
+            let status = DriverStatus(rawValue: UInt8.random(in: 0...4, using: &rng))!
+            table.upsert(DriverState(id: DriverID(UInt64(i + 1)), latE7: la, lngE7: lo,
+                                     timestampMs: now - Int64.random(in: 0...90_000, using: &rng), status: status))
+        }
+        return table
+    }
+
+    @Test("the res-2 radius bound covers every sampled cell at finer resolutions", arguments: [5, 7, 9, 11])
+    func radiusBound(resolution: Int) throws {
+        var rng = SeededRandom(seed: UInt64(resolution))
+        let scheme = H3CellScheme(resolution: resolution)
+        for _ in 0..<500 {
+            let p = LatLng(degrees: Double.random(in: -90...90, using: &rng), Double.random(in: -180...180, using: &rng))
+            let cell = try H3.latLngToCell(p, resolution: resolution)
+            let center = try H3.cellToLatLng(cell)
+            for v in try H3.cellToBoundary(cell) {
+                #expect(Geodesy.distanceMeters(center, v) <= scheme.maxCellRadiusMeters)
+            }
+        }
+    }
+
+    @Test("H3-keyed nearest-k equals a brute-force scan, poles and antimeridian included", arguments: regions)
+    func nearestMatchesScan(region: FleetRegion) {
+        let seed: UInt64 = 0x4833 ^ UInt64(region.name.utf8.count)
+        let table = fleet(region, count: 3_000, seed: seed, resolution: region.spanDegrees > 10 ? 3 : 8)
+        table.checkInvariants()
+        var rng = SeededRandom(seed: seed + 1)
+        for q in 0..<120 {
+            let (la, lo) = region.randomPoint(&rng)
+            let p = LatLng(degrees: Double(la) * 1e-7, Double(lo) * 1e-7)
+            let k = [1, 10, 25][q % 3]
+            let radius = [Double.infinity, 800, 20_000][(q / 3) % 3]
+            let got = table.nearest(to: p, k: k, maxRadiusMeters: radius, statuses: StatusFilter(.available), nowMs: now)
+            let want = table.nearestByScan(to: p, k: k, maxRadiusMeters: radius, statuses: StatusFilter(.available), nowMs: now)
+            #expect(got.map(\.state.id) == want.map(\.state.id), "seed \(seed) query \(q): \(got.count) vs \(want.count)")
+        }
+    }
+
+    @Test("cell queries at coarser, equal and finer resolutions match H3 membership by brute force")
+    func cellsQuery() throws {
+        let table = fleet(regions[0], count: 4_000, seed: 11)
+        let center = LatLng(degrees: 43.73, 7.42)
+        for res in [6, 7, 8, 9, 10, 12] {
+            let cell = try H3.latLngToCell(center, resolution: res)
+            var disk: [H3Cell] = []
+            try H3.gridDisk(cell, k: 1, into: &disk)
+            let got = try table.drivers(inCells: disk, statuses: .all, nowMs: now).map(\.id)
+            let diskSet = Set(disk)
+            let want = table.allStates().filter { s in
+                s.timestampMs >= now - table.staleAfterMs
+                    && diskSet.contains(try! H3.latLngToCell(s.position, resolution: res))
+            }.map(\.id).sorted()
+            #expect(got.count == want.count && got == want,
+                    "resolution \(res): \(got.count) vs \(want.count); missing \(Set(want).subtracting(got).prefix(5))")
+            if res <= 9 { #expect(!got.isEmpty, "resolution \(res) should hold drivers") }
+        }
+        #expect(throws: HexGeoError.self) { try table.drivers(inCells: [H3Cell(rawValue: 42)], nowMs: now) }
+    }
+
+    @Test("polygon queries match point-in-polygon by brute force, holes included")
+    func polygonQuery() {
+        let table = fleet(regions[0], count: 4_000, seed: 12)
+        let outer = [(43.70, 7.38), (43.70, 7.46), (43.76, 7.46), (43.76, 7.38)].map { LatLng(degrees: $0.0, $0.1) }
+        let hole = [(43.72, 7.40), (43.72, 7.43), (43.74, 7.43), (43.74, 7.40)].map { LatLng(degrees: $0.0, $0.1) }
+        let polygon = GeoPolygon(outer: outer, holes: [hole])
+        let got = table.drivers(in: polygon, statuses: StatusFilter(.available), nowMs: now).map(\.id)
+        let want = table.allStates().filter {
+            $0.status == .available && $0.timestampMs >= now - table.staleAfterMs && polygon.contains($0.position)
+        }.map(\.id).sorted()
+        #expect(!want.isEmpty)
+        #expect(got == want)
+    }
+}
