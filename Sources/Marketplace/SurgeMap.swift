@@ -1,35 +1,6 @@
 import HexGeo
 import Synchronization
 
-/// One zone's surge as `GET /v1/surge` shows it.
-public struct SurgeZone: Sendable, Equatable {
-    /// The zone id (an H3 resolution-8 cell in the Engine).
-    public var zone: UInt64
-    /// Smoothed, capped multiplier (≥ 1).
-    public var multiplier: Double
-    /// Waiting orders counted in the last tick.
-    public var demand: Int
-    /// Available couriers counted in the last tick.
-    public var supply: Int
-}
-
-/// Demand and supply counted in one zone during one tick.
-public struct ZoneCount: Sendable, Equatable {
-    /// The zone.
-    public var zone: Zone
-    /// Orders waiting for a courier whose pick-up is in the zone.
-    public var demand: Int
-    /// Available couriers in the zone.
-    public var supply: Int
-
-    /// A count.
-    public init(zone: Zone, demand: Int, supply: Int) {
-        self.zone = zone
-        self.demand = demand
-        self.supply = supply
-    }
-}
-
 /// Surge multipliers per zone, from live demand and supply, smoothed over ticks.
 ///
 /// Per tick and zone *z* of area *A* km², with demand *d* and supply *s*:

@@ -35,38 +35,3 @@ public struct OrderTransitionRequest: Sendable, Equatable {
         self.reason = reason
     }
 }
-
-/// A filter for listing orders, newest first.
-public struct OrderQuery: Sendable, Equatable {
-    /// Only this customer's orders.
-    public var customerID: CustomerID?
-    /// Only orders assigned to this courier.
-    public var courierID: CourierID?
-    /// Only orders in one of these statuses.
-    public var statuses: Set<OrderStatus>?
-    /// At most this many (clamped to 1…1000).
-    public var limit: Int
-
-    /// A filter; nil fields do not filter.
-    public init(customerID: CustomerID? = nil, courierID: CourierID? = nil, statuses: Set<OrderStatus>? = nil,
-                limit: Int = 100) {
-        self.customerID = customerID
-        self.courierID = courierID
-        self.statuses = statuses
-        self.limit = limit
-    }
-}
-
-/// What a committed transition answers: the order after it, and the status it left.
-public struct TransitionOutcome: Sendable, Equatable {
-    /// The order as committed.
-    public var order: OrderRecord
-    /// The status before the transition.
-    public var from: OrderStatus
-
-    /// An outcome.
-    public init(order: OrderRecord, from: OrderStatus) {
-        self.order = order
-        self.from = from
-    }
-}

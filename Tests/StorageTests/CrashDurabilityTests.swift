@@ -18,7 +18,7 @@ struct CrashDurabilityTests {
         let ackPath = dir.appendingPathComponent("acks.txt").path
 
         await #expect(processExitsWith: .signal(SIGKILL)) { [dbPath = dbPath as String, ackPath = ackPath as String] in
-            FileManager.default.createFile(atPath: ackPath, contents: nil)
+            _ = FileManager.default.createFile(atPath: ackPath, contents: nil)
             guard let acks = FileHandle(forWritingAtPath: ackPath),
                   let store = try? SQLiteStore(path: dbPath) else { exit(3) }
             let count = Mutex(0)
@@ -30,7 +30,7 @@ struct CrashDurabilityTests {
                                           actor: .system) { result in
                             guard case .success(let out) = result else { return }
                             let n = count.withLock { n -> Int in
-                                acks.write(Data("\(out.order.id)\n".utf8))
+                                try? acks.write(contentsOf: Data("\(out.order.id)\n".utf8))
                                 n += 1
                                 return n
                             }
@@ -40,7 +40,8 @@ struct CrashDurabilityTests {
                     }
                 }.start()
             }
-            while true { sleep(1) }
+            sleep(60)   // watchdog: the kill never came
+            exit(4)
         }
 
         let text = try String(contentsOfFile: ackPath, encoding: .utf8)

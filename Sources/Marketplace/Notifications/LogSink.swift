@@ -8,6 +8,10 @@ public final class LogSink: NotificationSink {
     public let name = "log"
     private let handle: FileHandle
     private let lock = Mutex(())
+    private let failedWrites = Atomic<UInt64>(0)
+
+    /// Lines lost to write errors.
+    public var writeFailures: UInt64 { failedWrites.load(ordering: .relaxed) }
 
     /// Appends to `path`, creating it.
     /// - Throws: `invalid_config` when the file cannot be opened.
@@ -18,7 +22,7 @@ public final class LogSink: NotificationSink {
             }
         }
         guard let h = FileHandle(forWritingAtPath: path) else { throw MarketplaceError(.invalidConfig, "cannot open \(path)") }
-        h.seekToEndOfFile()
+        _ = try? h.seekToEnd()
         handle = h
     }
 
@@ -31,7 +35,9 @@ public final class LogSink: NotificationSink {
 
     /// Appends one raw line (used by the SMS and push log adapters too).
     func write(_ line: String) {
-        lock.withLock { _ in handle.write(Data((line + "\n").utf8)) }
+        // The throwing write: an I/O error (disk full) loses the line instead of trapping.
+        let ok = lock.withLock { _ in (try? handle.write(contentsOf: Data((line + "\n").utf8))) != nil }
+        if !ok { failedWrites.add(1, ordering: .relaxed) }
     }
 
     static func line(_ n: OutboundNotification) -> String {

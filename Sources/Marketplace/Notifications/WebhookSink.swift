@@ -2,20 +2,6 @@ import Foundation
 import Storage
 import Synchronization
 
-/// Counters of a webhook sink, as plain numbers the Engine exports as metrics.
-public struct WebhookCounters: Sendable, Equatable {
-    /// POST attempts made.
-    public var attempts: UInt64
-    /// Deliveries that got a 2xx.
-    public var delivered: UInt64
-    /// Attempts that failed (non-2xx or no answer).
-    public var failures: UInt64
-    /// Deliveries given up and dead-lettered.
-    public var deadLetters: UInt64
-    /// Deliveries waiting for an attempt now.
-    public var pending: UInt64
-}
-
 /// Sends notifications to HTTP endpoints, signed, retried with backoff, dead-lettered after N attempts.
 ///
 /// Each notification is first written durably (`webhook_deliveries`, state `pending`) and then

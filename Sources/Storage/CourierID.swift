@@ -1,0 +1,9 @@
+/// A courier's identity: the same number as the driver id in pings (DESIGN.md, UDP datagram).
+public struct CourierID: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// The raw number, as shown on the wire.
+    public let rawValue: UInt64
+    /// Wraps a raw number.
+    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
+    public static func < (a: CourierID, b: CourierID) -> Bool { a.rawValue < b.rawValue }
+    public var description: String { String(rawValue) }
+}
