@@ -21,13 +21,14 @@ struct CoordIJK: Equatable, Sendable {
     @inlinable static func * (a: CoordIJK, s: Int) -> CoordIJK { CoordIJK(a.i * s, a.j * s, a.k * s) }
 
     /// Removes negatives, then the common minimum.
-    @inlinable
+    @inlinable @inline(__always)
     mutating func normalize() {
-        if i < 0 { j -= i; k -= i; i = 0 }
-        if j < 0 { i -= j; k -= j; j = 0 }
-        if k < 0 { i -= k; j -= k; k = 0 }
-        let m = Swift.min(i, j, k)
-        if m > 0 { i -= m; j -= m; k -= m }
+        if i < 0 { j &-= i; k &-= i; i = 0 }
+        if j < 0 { i &-= j; k &-= j; j = 0 }
+        if k < 0 { i &-= k; j &-= k; k = 0 }
+        var m = i < j ? i : j
+        if k < m { m = k }
+        if m > 0 { i &-= m; j &-= m; k &-= m }
     }
 
     @inlinable
@@ -172,6 +173,7 @@ struct CoordIJK: Equatable, Sendable {
     @inlinable
     static func distance(_ a: CoordIJK, _ b: CoordIJK) -> Int {
         let d = (a - b).normalized()
-        return Swift.max(abs(d.i), abs(d.j), abs(d.k))
+        let x = abs(d.i), y = abs(d.j), z = abs(d.k)
+        return x > y ? (x > z ? x : z) : (y > z ? y : z)
     }
 }

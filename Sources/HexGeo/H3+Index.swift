@@ -36,20 +36,25 @@ extension H3 {
 
     // MARK: Digit rotations
 
-    @usableFromInline static let digitCCW: [Int] = [0, 5, 3, 1, 6, 4, 2, 7]
-    @usableFromInline static let digitCW: [Int] = [0, 3, 6, 2, 5, 1, 4, 7]
+    /// Digit rotated 60° ccw: 1→5→4→6→2→3→1 (a nibble per digit, so no table lookup).
+    @inlinable @inline(__always)
+    static func digitCCW(_ d: Int) -> Int { (0x7246_1350 >> (d << 2)) & 0xF }
+
+    /// Digit rotated 60° cw: 1→3→2→6→4→5→1.
+    @inlinable @inline(__always)
+    static func digitCW(_ d: Int) -> Int { (0x7415_2630 >> (d << 2)) & 0xF }
 
     @inlinable
     static func rotate60ccw(_ h: H3Cell) -> H3Cell {
         var out = h
-        for r in stride(from: 1, through: h.resolution, by: 1) { out = out.settingDigit(r, digitCCW[h.digit(r)]) }
+        for r in stride(from: 1, through: h.resolution, by: 1) { out = out.settingDigit(r, digitCCW(h.digit(r))) }
         return out
     }
 
     @inlinable
     static func rotate60cw(_ h: H3Cell) -> H3Cell {
         var out = h
-        for r in stride(from: 1, through: h.resolution, by: 1) { out = out.settingDigit(r, digitCW[h.digit(r)]) }
+        for r in stride(from: 1, through: h.resolution, by: 1) { out = out.settingDigit(r, digitCW(h.digit(r))) }
         return out
     }
 
@@ -59,7 +64,7 @@ extension H3 {
         var h = h
         var found = false
         for r in stride(from: 1, through: h.resolution, by: 1) {
-            h = h.settingDigit(r, digitCCW[h.digit(r)])
+            h = h.settingDigit(r, digitCCW(h.digit(r)))
             if !found && h.digit(r) != 0 {
                 found = true
                 if h.leadingNonZeroDigit == 1 { h = rotate60ccw(h) }
@@ -74,7 +79,7 @@ extension H3 {
         var h = h
         var found = false
         for r in stride(from: 1, through: h.resolution, by: 1) {
-            h = h.settingDigit(r, digitCW[h.digit(r)])
+            h = h.settingDigit(r, digitCW(h.digit(r)))
             if !found && h.digit(r) != 0 {
                 found = true
                 if h.leadingNonZeroDigit == 1 { h = rotate60cw(h) }

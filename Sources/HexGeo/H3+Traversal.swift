@@ -13,7 +13,7 @@ extension H3 {
         guard dir >= 0 && dir < 7 else { throw .failed }
         var dir = dir
         rotations %= 6
-        for _ in 0..<rotations { dir = digitCCW[dir] }
+        for _ in 0..<rotations { dir = digitCCW(dir) }
         var newRotations = 0
         let oldBaseCell = current.baseCell
         guard oldBaseCell < H3Const.baseCellCount else { throw .cellInvalid }
@@ -178,13 +178,13 @@ extension H3 {
             if indexOnPent {
                 for _ in 0..<max(0, baseCellRotations) {
                     h = rotatePent60cw(h)
-                    revDir = digitCW[revDir]
-                    if revDir == 1 { revDir = digitCW[revDir] }
+                    revDir = digitCW(revDir)
+                    if revDir == 1 { revDir = digitCW(revDir) }
                 }
             } else {
                 for _ in 0..<max(0, baseCellRotations) {
                     h = rotate60cw(h)
-                    revDir = digitCW[revDir]
+                    revDir = digitCW(revDir)
                 }
             }
         }

@@ -35,10 +35,10 @@ public struct H3Cell: RawRepresentable, Hashable, Comparable, Sendable, CustomSt
     @inlinable var resolution: Int { Int((rawValue >> 52) & 0xF) }
     @inlinable var baseCell: Int { Int((rawValue >> 45) & 0x7F) }
 
-    @inlinable
+    @inlinable @inline(__always)
     func digit(_ r: Int) -> Int { Int((rawValue >> UInt64((15 - r) * 3)) & 7) }
 
-    @inlinable
+    @inlinable @inline(__always)
     func settingDigit(_ r: Int, _ d: Int) -> H3Cell {
         let shift = UInt64((15 - r) * 3)
         return H3Cell(rawValue: (rawValue & ~(7 << shift)) | (UInt64(d) << shift))
@@ -55,7 +55,7 @@ public struct H3Cell: RawRepresentable, Hashable, Comparable, Sendable, CustomSt
     }
 
     /// First non-zero digit among resolutions 1…res, or 0.
-    @inlinable
+    @inlinable @inline(__always)
     var leadingNonZeroDigit: Int {
         let res = resolution
         guard res > 0 else { return 0 }
