@@ -98,8 +98,7 @@ struct SparseAugmentingPath {
 
         var shortest = [Double](repeating: .infinity, count: m)
         var path = [Int32](repeating: -1, count: m)
-        var stamp = [UInt32](repeating: 0, count: m)       // == gen: reached in this search
-        var done = [UInt32](repeating: 0, count: m)        // == gen: scanned (distance final)
+        var stamp = [UInt32](repeating: 0, count: m)       // per-search column state, see `search`
         var scannedRows = [Int](repeating: 0, count: n)
         var scannedCols = [Int](repeating: 0, count: m)
         // Each reached column enters the heap at most once per improvement: bounded by the edges.
@@ -116,7 +115,6 @@ struct SparseAugmentingPath {
                                     shortest.withUnsafeMutableBufferPointer { shortest in
                                         path.withUnsafeMutableBufferPointer { path in
                                             stamp.withUnsafeMutableBufferPointer { stamp in
-                                                done.withUnsafeMutableBufferPointer { done in
                                                     scannedRows.withUnsafeMutableBufferPointer { sr in
                                                         scannedCols.withUnsafeMutableBufferPointer { sc in
                                                             heap.withUnsafeMutableBufferPointer { heapStorage in
@@ -127,7 +125,7 @@ struct SparseAugmentingPath {
                                                                     try Self.search(
                                                                         from: curRow, gen: gen, n: n, m: m, start: start, colsOf: colsOf,
                                                                         costOf: costOf, u: u, v: v, col4row: col4row, row4col: row4col,
-                                                                        shortest: shortest, path: path, stamp: stamp, done: done,
+                                                                        shortest: shortest, path: path, stamp: stamp,
                                                                         sr: sr, sc: sc, heap: &heap, matched: matched)
                                                                     matched += 1
                                                                 }
@@ -135,7 +133,6 @@ struct SparseAugmentingPath {
                                                             }
                                                         }
                                                     }
-                                                }
                                             }
                                         }
                                     }
@@ -158,11 +155,15 @@ struct SparseAugmentingPath {
         u: UnsafeMutableBufferPointer<Double>, v: UnsafeMutableBufferPointer<Double>,
         col4row: UnsafeMutableBufferPointer<Int>, row4col: UnsafeMutableBufferPointer<Int>,
         shortest: UnsafeMutableBufferPointer<Double>, path: UnsafeMutableBufferPointer<Int32>,
-        stamp: UnsafeMutableBufferPointer<UInt32>, done: UnsafeMutableBufferPointer<UInt32>,
+        stamp: UnsafeMutableBufferPointer<UInt32>,
         sr: UnsafeMutableBufferPointer<Int>, sc: UnsafeMutableBufferPointer<Int>,
         heap: inout ColumnHeap, matched: Int
     ) throws(AssignmentError) {
         heap.removeAll()
+        // Column states for this search: `reached` (tentative distance in `shortest`), `settled`
+        // (final); anything else is untouched. Two values per search, so no reset is needed.
+        let reached = gen &* 2, settled = gen &* 2 &+ 1
+        var bestFree = Double.infinity
         var nsr = 0, nsc = 0
         var minVal = 0.0
         var i = curRow
@@ -173,26 +174,31 @@ struct SparseAugmentingPath {
             let base = minVal - u[i]
             for k in start[i]..<start[i + 1] {
                 let j = Int(colsOf[k])
-                if done[j] == gen { continue }
+                let state = stamp[j]
+                if state == settled { continue }
                 let r = base + costOf[k] - v[j]
-                if stamp[j] != gen || r < shortest[j] {
-                    stamp[j] = gen
+                if state != reached || r < shortest[j] {
+                    stamp[j] = reached
                     shortest[j] = r
                     path[j] = Int32(truncatingIfNeeded: i)
-                    heap.push(ColumnHeap.Entry(distance: r, column: Int32(truncatingIfNeeded: j), free: row4col[j] < 0))
+                    // A column farther than a free one already reached can never be popped first.
+                    if r > bestFree { continue }
+                    let free = row4col[j] < 0
+                    if free { bestFree = r }
+                    heap.push(ColumnHeap.Entry(distance: r, column: Int32(truncatingIfNeeded: j), free: free))
                 }
             }
             // Pop the nearest column not yet scanned (stale heap entries are skipped).
             var next = -1
             while let top = heap.pop() {
                 let j = Int(top.column)
-                if done[j] == gen || top.distance != shortest[j] { continue }
+                if stamp[j] == settled || top.distance != shortest[j] { continue }
                 next = j
                 break
             }
             if next < 0 { throw .infeasible(rows: n, cols: m, matchedBeforeFailure: matched) }
             minVal = shortest[next]
-            done[next] = gen
+            stamp[next] = settled
             sc[nsc] = next
             nsc += 1
             if row4col[next] < 0 {
