@@ -157,6 +157,14 @@ extension SQLiteStore {
         }, completion: completion)
     }
 
+    public func pruneIdempotencyKeys(createdBeforeMs: Int64,
+                                     completion: @escaping @Sendable (Result<Int, StorageError>) -> Void) {
+        submit({ db in
+            try db.execute(sql: "DELETE FROM idempotency_keys WHERE created_at_ms < ?", arguments: [createdBeforeMs])
+            return db.changesCount
+        }, completion: completion)
+    }
+
     // MARK: - reads
 
     public func order(_ id: OrderID) throws(StorageError) -> OrderRecord? {

@@ -34,6 +34,11 @@ public protocol Store: AnyObject, Sendable {
     func recordWebhookAttempt(_ id: WebhookDeliveryID, attempts: Int, outcome: WebhookDeliveryRecord.State,
                               error: String?, completion: @escaping @Sendable (Result<Void, StorageError>) -> Void)
 
+    /// Deletes idempotency keys recorded before `createdBeforeMs` (the orders stay); answers how many.
+    /// Run it periodically (e.g. keys older than 24 h) so the table does not grow without bound;
+    /// a retry after that window creates a new order.
+    func pruneIdempotencyKeys(createdBeforeMs: Int64, completion: @escaping @Sendable (Result<Int, StorageError>) -> Void)
+
     /// The order with that id, or nil.
     func order(_ id: OrderID) throws(StorageError) -> OrderRecord?
     /// Orders matching a filter, newest first.

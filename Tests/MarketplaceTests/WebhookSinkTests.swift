@@ -47,7 +47,7 @@ struct WebhookSinkTests {
         }
         let body = String(decoding: reqs[0].body, as: UTF8.self)
         #expect(body.contains("\"order_id\":\(order.id)") && body.contains("\"event\":\"order.created\""))
-        #expect(sink.counters == WebhookCounters(attempts: 3, delivered: 1, failures: 2, deadLetters: 0, pending: 0))
+        #expect(sink.counters == WebhookCounters(attempts: 3, delivered: 1, failures: 2, deadLetters: 0, enqueueFailures: 0, pending: 0))
         let id = try #require(reqs[0].headers["x-hexfleet-delivery"].flatMap { Int64($0) })
         let row = try #require(try m.store.webhookDelivery(WebhookDeliveryID(id)))
         #expect(row.state == .delivered && row.attempts == 3)
@@ -73,7 +73,7 @@ struct WebhookSinkTests {
         let dead = try m.store.deadLetters(limit: 10)
         #expect(dead.count == 1)
         #expect(dead.first?.attempts == 3 && dead.first?.lastError == "HTTP 500" && dead.first?.body == note.payload)
-        #expect(sink.counters == WebhookCounters(attempts: 3, delivered: 0, failures: 3, deadLetters: 1, pending: 0))
+        #expect(sink.counters == WebhookCounters(attempts: 3, delivered: 0, failures: 3, deadLetters: 1, enqueueFailures: 0, pending: 0))
         #expect(receiver.requests.count == 3)
         #expect(try m.store.pendingWebhooks().isEmpty)
     }
@@ -110,6 +110,18 @@ struct WebhookSinkTests {
         #expect(waitUntil { m.store.flush(); return (try? m.store.pendingWebhooks().isEmpty) == true })
         #expect(try m.store.pendingWebhooks().isEmpty)
         #expect(second.counters.delivered == 1)
+    }
+
+    @Test("a notification the store cannot record is counted in enqueueFailures and not sent")
+    func enqueueFailure() throws {
+        let m = try Market()
+        defer { m.close() }
+        let note = NotificationTemplates().render(.orderCreated(try sampleOrder(m)))
+        let sink = WebhookSink(configuration: config("http://127.0.0.1:9/x", maxAttempts: 1), store: m.store,
+                               transport: HTTPWebhookTransport(), signer: .hmacSHA256(secret: secret))
+        m.store.close()
+        sink.deliver(note)
+        #expect(sink.counters.enqueueFailures == 1 && sink.counters.attempts == 0)
     }
 
     @Test("only configured events are sent")

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import Storage
 
@@ -124,6 +125,25 @@ struct IdempotencyTests {
         #expect(!other.replayed && other.order.id != first.order.id)
         #expect(try store.orders(OrderQuery()).count == 2)
         #expect(try store.idempotentOrder(customer: CustomerID(1), key: "abc")?.order.id == first.order.id)
+    }
+
+    @Test("pruning forgets keys older than the window: the same key then creates a new order")
+    func prune() throws {
+        let tmp = try TempDatabase()
+        defer { tmp.remove() }
+        let clock = Atomic<Int64>(1_000_000)
+        let store = try tmp.open(nowMs: { clock.load(ordering: .relaxed) })
+        defer { store.close() }
+        let key = IdempotencyRequest(key: "k", fingerprint: "f")
+        let first = try store.createOrderAndWait(sampleOrder(), idempotency: key, actor: .system)
+        clock.store(2_000_000, ordering: .relaxed)
+        _ = try store.createOrderAndWait(sampleOrder(), idempotency: IdempotencyRequest(key: "k2", fingerprint: "f"), actor: .system)
+        #expect(try SQLiteStore.wait { store.pruneIdempotencyKeys(createdBeforeMs: 1_500_000, completion: $0) } == 1)
+        #expect(try store.idempotentOrder(customer: CustomerID(7), key: "k") == nil)
+        #expect(try store.idempotentOrder(customer: CustomerID(7), key: "k2") != nil)
+        let again = try store.createOrderAndWait(sampleOrder(), idempotency: key, actor: .system)
+        #expect(!again.replayed && again.order.id != first.order.id)
+        #expect(try store.order(first.order.id) != nil)
     }
 
     @Test("concurrent duplicates with one key in one batch create exactly one order")

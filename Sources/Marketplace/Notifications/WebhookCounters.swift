@@ -12,6 +12,8 @@ public struct WebhookCounters: Sendable, Equatable {
     public var failures: UInt64
     /// Deliveries given up and dead-lettered.
     public var deadLetters: UInt64
+    /// Notifications that could not be recorded durably and were not sent.
+    public var enqueueFailures: UInt64
     /// Deliveries waiting for an attempt now.
     public var pending: UInt64
 }

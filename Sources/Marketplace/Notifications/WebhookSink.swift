@@ -61,6 +61,7 @@ public final class WebhookSink: NotificationSink {
     private let delivered = Atomic<UInt64>(0)
     private let failures = Atomic<UInt64>(0)
     private let dead = Atomic<UInt64>(0)
+    private let enqueueFailures = Atomic<UInt64>(0)
 
     /// A sink; call `start()` to reload pending deliveries and start its thread.
     /// - Parameter signer: `WebhookSigner.hmacSHA256(secret:)`, or one the Engine backs with swift-crypto.
@@ -115,6 +116,7 @@ public final class WebhookSink: NotificationSink {
     public var counters: WebhookCounters {
         WebhookCounters(attempts: attempts.load(ordering: .relaxed), delivered: delivered.load(ordering: .relaxed),
                         failures: failures.load(ordering: .relaxed), deadLetters: dead.load(ordering: .relaxed),
+                        enqueueFailures: enqueueFailures.load(ordering: .relaxed),
                         pending: UInt64(state.withLock { $0.jobs.count }))
     }
 
@@ -124,7 +126,10 @@ public final class WebhookSink: NotificationSink {
             let body = notification.payload
             let event = notification.event
             store.enqueueWebhook(endpoint: endpoint, event: event, body: body) { [self] result in
-                guard case .success(let id) = result else { return }   // not durable: counted as a failure
+                guard case .success(let id) = result else {
+                    enqueueFailures.add(1, ordering: .relaxed)
+                    return
+                }
                 let job = Job(id: id, endpoint: endpoint, event: event, body: body, attempts: 0, dueAtMs: nowMs())
                 state.withLock { $0.jobs.append(job) }
                 wakeup.signal()
