@@ -37,8 +37,10 @@ public struct AssignmentInstance: Sendable {
         }
         guard s.atEndOfLine() else { throw AssignmentParseError(line: s.line, message: "extra text after `R C`") }
         let (count, overflow) = r.multipliedReportingOverflow(by: c)
-        guard !overflow, count <= 1 << 30 else {
-            throw AssignmentParseError(line: s.line, message: "instance \(r)x\(c) is too large")
+        // Every cost takes at least two bytes ("7 "), so a header promising more than the file can
+        // hold is refused before allocating anything.
+        guard !overflow, count <= bytes.count / 2 + 1 else {
+            throw AssignmentParseError(line: s.line, message: "header promises \(r)x\(c) costs, more than the file can hold")
         }
         var costs = [Double](repeating: 0, count: count)
         var forbidden = 0

@@ -21,6 +21,7 @@ struct AssignmentInstanceParsingTests {
     @Test("malformed input names its line", arguments: [
         ("", 1), ("2\n", 1), ("x 2\n1 2\n", 1), ("2 2\n1 2\n3\n", 3), ("2 2\n1 2\n3 4 5\n", 3),
         ("2 2\n1 2\n", 3), ("2 2\n1 abc\n3 4\n", 2), ("1 1\n5\n6\n", 3), ("1 2\n1 nan\n", 2), ("1 1\n--\n", 2),
+        ("99999 99999\n1\n", 1),
     ])
     func namesTheLine(text: String, line: Int) {
         do {
