@@ -1,7 +1,6 @@
 import CLibUV
-import Synchronization
 
-/// Wakes the loop from any thread (`uv_async_send`) and hands it messages through a mailbox.
+/// Wakes the loop from any thread (`uv_async_send`) and hands it messages through a locked mailbox.
 ///
 /// libuv coalesces wake-ups: many sends may produce one callback. So the loop drains the mailbox fully on every
 /// wake-up: the lock is taken once per batch, never per message. Other threads hold an ``AsyncSender``; the
@@ -49,16 +48,16 @@ public final class AsyncWakeup<Message: Sendable>: LoopHandle {
     override func didClose() { handler = nil }
 }
 
-/// The thread-safe half of an ``AsyncWakeup``: a message list and the async handle, both behind one `Mutex`.
+/// The thread-safe half of an ``AsyncWakeup``: a message list and the async handle, both behind one lock.
 final class AsyncMailbox<Message: Sendable>: Sendable {
-    private struct State: ~Copyable {
+    private struct State {
         var messages: [Message] = []
         /// The `uv_async_t`, nil once the wakeup is closing. Sending happens under the lock, so the handle's memory
         /// cannot be freed while a sender uses it.
         var handle: AsyncHandlePointer?
     }
     // The raw pointer inside is only used by uv_async_send, under the lock.
-    private let state = Mutex<State>(State())
+    private let state = PThreadLock(State())
 
     func attach(_ handle: AsyncHandlePointer) { state.withLock { $0.handle = handle } }
     func detach() { state.withLock { $0.handle = nil; $0.messages.removeAll() } }

@@ -1,5 +1,4 @@
 import CLibUV
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,7 +15,7 @@ final class WorkerThreads {
         let run: @Sendable () -> any Sendable
     }
     private final class Shared: Sendable {
-        let jobs = Mutex<(queue: [Job], head: Int, stopping: Bool)>(([], 0, false))
+        let jobs = PThreadLock<(queue: [Job], head: Int, stopping: Bool)>(([], 0, false))
         // A counting semaphore: one post per job (and one per thread at stop). sem_t is used only through
         // sem_post/sem_wait, which are thread-safe; the pointer never changes after init.
         nonisolated(unsafe) let semaphore: UnsafeMutablePointer<sem_t>
