@@ -1,9 +1,11 @@
 /// A customer's identity, as issued by the auth layer.
-public struct CustomerID: Hashable, Sendable, Comparable, CustomStringConvertible {
+public struct CustomerID: RawRepresentable, Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The raw number, as shown on the wire.
     public let rawValue: UInt64
     /// Wraps a raw number.
     public init(_ rawValue: UInt64) { self.rawValue = rawValue }
+    /// Wraps a raw number (RawRepresentable, the same shape as the Dispatcher's ids).
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
     public static func < (a: CustomerID, b: CustomerID) -> Bool { a.rawValue < b.rawValue }
     public var description: String { String(rawValue) }
 }

@@ -13,7 +13,7 @@ final class RecordingPushTransport: WebSocketPushTransport {
 @Suite("Notifications")
 struct NotificationTests {
     func sampleRecord(status: OrderStatus = .accepted, courier: UInt64? = 3) -> OrderRecord {
-        OrderRecord(id: OrderID(41), customerID: CustomerID(7), courierID: courier.map(CourierID.init), status: status,
+        OrderRecord(id: OrderID(41), customerID: CustomerID(7), courierID: courier.map { CourierID($0) }, status: status,
                     vehicle: "car", pickup: casino, dropoff: port, quoteID: "q_1", priceCents: 1234, currency: "EUR",
                     surgeMilli: 1000, distanceMeters: 1000, durationSeconds: 100, createdAtMs: 5, updatedAtMs: 9)
     }
