@@ -3,6 +3,7 @@ import ArgumentParser
 extension Hexfleet {
     /// Every subcommand; each lives in its own file.
     static let subcommandList: [any ParsableCommand.Type] = [
+        ServeCommand.self,
         VersionCommand.self,
         H3Command.self,
         ImportOSMCommand.self,

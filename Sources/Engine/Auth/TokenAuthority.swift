@@ -1,0 +1,68 @@
+import Crypto
+import Foundation
+
+/// Who a bearer token speaks for.
+public enum Role: String, Sendable, CaseIterable {
+    case admin, dispatcher, driver, customer
+}
+
+/// A verified caller.
+public struct Principal: Sendable, Equatable {
+    public var role: Role
+    /// The driver id, customer id or dispatcher id the token names (empty for the static admin token).
+    public var subject: String
+    /// Whether this principal may act as anyone.
+    public var isAdmin: Bool { role == .admin }
+}
+
+/// Issues and verifies HMAC-signed bearer tokens: `hf1.<role>.<subject>.<expiry>.<signature>`, signature =
+/// base64url(HMAC-SHA256(secret, everything before it)). Subjects are restricted to `[A-Za-z0-9_-]` so the
+/// dots stay separators. The static admin token (if configured) compares in constant time.
+public struct TokenAuthority: Sendable {
+    // Raw bytes, not SymmetricKey: swift-crypto's key type is not Sendable on Linux.
+    private let key: [UInt8]
+    private let adminToken: [UInt8]?
+
+    public init(secret: [UInt8], adminToken: String?) {
+        key = secret
+        self.adminToken = adminToken.map { Array($0.utf8) }
+    }
+
+    /// Whether a subject may appear in a token.
+    public static func isValidSubject(_ s: String) -> Bool {
+        !s.isEmpty && s.utf8.count <= 64 && s.utf8.allSatisfy {
+            ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 45 || $0 == 95
+        }
+    }
+
+    /// A token for `role` and `subject` valid until `expiresAt` (Unix seconds).
+    public func issue(role: Role, subject: String, expiresAt: Int64) -> String {
+        let body = "hf1.\(role.rawValue).\(subject).\(expiresAt)"
+        return body + "." + signature(body)
+    }
+
+    /// The principal of a valid, unexpired token at `nowSeconds`, else nil.
+    public func verify(_ token: String, nowSeconds: Int64) -> Principal? {
+        if let adminToken, constantTimeEqual(Array(token.utf8), adminToken) { return Principal(role: .admin, subject: "") }
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 5, parts[0] == "hf1", let role = Role(rawValue: String(parts[1])),
+              let expiry = Int64(parts[3]), expiry > nowSeconds else { return nil }
+        let body = parts[0..<4].joined(separator: ".")
+        guard constantTimeEqual(Array(signature(body).utf8), Array(parts[4].utf8)) else { return nil }
+        return Principal(role: role, subject: String(parts[2]))
+    }
+
+    private func signature(_ body: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Array(body.utf8), using: SymmetricKey(data: key))
+        return Data(mac).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    private func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var diff: UInt8 = 0
+        for i in a.indices { diff |= a[i] ^ b[i] }
+        return diff == 0
+    }
+}

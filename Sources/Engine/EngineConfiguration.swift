@@ -1,0 +1,37 @@
+/// Everything `hexfleet serve` can set; defaults are the embedded demo configuration.
+public struct EngineConfiguration: Sendable {
+    /// HTTP and WebSocket listener.
+    public var httpHost = "127.0.0.1"
+    public var httpPort = 8080
+    /// UDP ping listener.
+    public var udpHost = "127.0.0.1"
+    public var udpPort = 9090
+    /// Directory for the SQLite store and caches; nil keeps everything in a temporary directory.
+    public var dataDirectory: String?
+    /// A saved road graph or an OSM PBF to route on; nil uses the embedded fixture when `demo` is on.
+    public var graphPath: String?
+    /// Run the demo fleet so the live map moves at once.
+    public var demo = true
+    /// Drivers in the demo fleet.
+    public var demoDrivers = 200
+    /// Secret for UDP signing keys (raw bytes).
+    public var udpSecret: [UInt8]
+    /// Secret for bearer tokens (raw bytes).
+    public var tokenSecret: [UInt8]
+    /// A static admin token, if configured.
+    public var adminToken: String?
+    /// Serve `/v1/ws/echo` for conformance suites.
+    public var webSocketEcho = false
+    /// H3 resolution of the live index buckets.
+    public var indexResolution = 9
+    /// Drivers not heard from for this long leave results and are evicted.
+    public var staleAfterMs: Int64 = 120_000
+    /// Tick of the tracking hub (coalescing window).
+    public var trackTickMs: UInt64 = 100
+
+    /// A configuration with the given secrets and every other value at its default.
+    public init(udpSecret: [UInt8], tokenSecret: [UInt8]) {
+        self.udpSecret = udpSecret
+        self.tokenSecret = tokenSecret
+    }
+}

@@ -1,0 +1,94 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Logging
+
+/// `HOST:PORT` as a command-line value.
+struct HostPort: ExpressibleByArgument, Sendable {
+    let host: String
+    let port: Int
+    init?(argument: String) {
+        guard let colon = argument.lastIndex(of: ":"), let port = Int(argument[argument.index(after: colon)...]),
+              (0...65_535).contains(port) else { return nil }
+        var host = String(argument[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { return nil }
+        self.host = host
+        self.port = port
+    }
+}
+
+/// `hexfleet serve`: the engine.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the engine: UDP ingest, HTTP/WebSocket API, live map, dispatch.",
+        discussion: """
+            Secrets come from flags or the environment, never from the repository: --udp-secret or \
+            HEXFLEET_UDP_SECRET (hex, ≥ 16 bytes), --admin-token or HEXFLEET_ADMIN_TOKEN, --token-secret or \
+            HEXFLEET_TOKEN_SECRET (hex). Without a UDP or token secret a random one is made for this run.
+            """)
+
+    @Option(name: .customLong("http"), help: "HTTP and WebSocket listener, HOST:PORT.")
+    var http = HostPort(argument: "127.0.0.1:8080")!
+    @Option(name: .customLong("udp"), help: "UDP ping listener, HOST:PORT.")
+    var udp = HostPort(argument: "127.0.0.1:9090")!
+    @Option(name: .customLong("data"), help: "Directory for the order store and caches.")
+    var data: String?
+    @Option(name: .customLong("graph"), help: "Road graph: a saved graph file or an .osm.pbf extract.")
+    var graph: String?
+    @Flag(inversion: .prefixedNo, help: "Run a simulated demo fleet on the fixture city.")
+    var demo = false
+    @Option(help: "Drivers in the demo fleet.")
+    var demoDrivers = 200
+    @Option(help: "UDP signing secret (hex); default $HEXFLEET_UDP_SECRET.")
+    var udpSecret: String?
+    @Option(help: "Admin bearer token; default $HEXFLEET_ADMIN_TOKEN.")
+    var adminToken: String?
+    @Option(help: "Token signing secret (hex); default $HEXFLEET_TOKEN_SECRET.")
+    var tokenSecret: String?
+    @Flag(help: "Serve /v1/ws/echo for WebSocket conformance suites.")
+    var wsEcho = false
+    @Option(help: "H3 resolution of the live index.")
+    var indexResolution = 9
+    @Option(help: "Seconds without a ping before a driver is stale.")
+    var staleAfter = 120
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "info"
+
+    func run() throws {
+        let env = ProcessInfo.processInfo.environment
+        func secret(_ flag: String?, _ variable: String, _ name: String) throws -> [UInt8] {
+            if let hex = flag ?? env[variable] {
+                guard let bytes = PingKeys.parseHexSecret(hex) else {
+                    throw ValidationError("\(name) must be hex of at least 16 bytes")
+                }
+                return bytes
+            }
+            return (0..<32).map { _ in UInt8.random(in: 0...255) }
+        }
+        var config = EngineConfiguration(udpSecret: try secret(udpSecret, "HEXFLEET_UDP_SECRET", "--udp-secret"),
+                                         tokenSecret: try secret(tokenSecret, "HEXFLEET_TOKEN_SECRET", "--token-secret"))
+        config.httpHost = http.host; config.httpPort = http.port
+        config.udpHost = udp.host; config.udpPort = udp.port
+        config.dataDirectory = data
+        config.graphPath = graph
+        config.demo = demo
+        config.demoDrivers = demoDrivers
+        config.adminToken = adminToken ?? env["HEXFLEET_ADMIN_TOKEN"]
+        config.webSocketEcho = wsEcho
+        guard (0...15).contains(indexResolution) else { throw ValidationError("--index-resolution must be 0…15") }
+        config.indexResolution = indexResolution
+        guard staleAfter > 0 else { throw ValidationError("--stale-after must be positive") }
+        config.staleAfterMs = Int64(staleAfter) * 1000
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        try EngineRunner.runHere(config, ready: { engine in
+            FileHandle.standardError.write(Data("hexfleet listening: http://\(engine.httpAddress!) udp \(engine.udpAddress!)\n".utf8))
+        })
+    }
+}
