@@ -34,6 +34,10 @@ public final class Engine {
     /// WebSocket endpoint registrations, run when the server is created.
     var webSocketRegistrations: [(Engine, HTTPServer) -> Void] = []
     public private(set) var isStopped = false
+    /// Seams between modules (see `EngineHooks`).
+    var hooks = EngineHooks()
+    /// Whether anonymous viewers may watch the fleet (bbox and cell subscriptions) — the demo's live map.
+    var publicTracking: Bool { configuration.demo }
 
     /// Builds the engine on `loop` (the calling thread must be the loop's thread). Nothing is bound yet.
     public init(configuration: EngineConfiguration, loop: Loop, logger: Logger = Logger(label: "hexfleet.engine")) {
@@ -59,6 +63,7 @@ public final class Engine {
     /// Binds the listeners and starts the timers.
     public func start() throws {
         loop.assertOnLoop()
+        try installModules()
         registerRoutes()
         let server = HTTPServer(loop: loop, router: router)
         registerWebSockets(server)

@@ -52,7 +52,7 @@ public final class PingIngest {
     public var maxBehindMs: Int64 = 600_000
     public private(set) var counters = IngestCounters()
     /// Called for every accepted record, after the table took it (the tracking hub and live speeds listen).
-    public var onAccepted: ((DriverState, PingTransport) -> Void)?
+    public var acceptedListeners: [(DriverState, PingTransport) -> Void] = []
 
     private var keyCache: SignerKeyCache
 
@@ -102,7 +102,7 @@ public final class PingIngest {
         let state = r.driverState
         guard table.upsert(state) != .replay else { return .replay }
         counters.accepted[transport.rawValue] &+= 1
-        onAccepted?(state, transport)
+        for listener in acceptedListeners { listener(state, transport) }
         return nil
     }
 }
