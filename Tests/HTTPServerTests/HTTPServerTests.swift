@@ -68,6 +68,38 @@ struct HTTPServerTests {
         #expect(bodies == ["slow 0", "slow 1", "slow 2", "slow 3", "hello"])
     }
 
+    @Test("past maxPipelinedRequests the server stops reading, then resumes and answers everything in order")
+    func pipelineBackpressure() throws {
+        var config = HTTPServerConfiguration()
+        config.maxPipelinedRequests = 2
+        let (bodies, stats) = try withServer(configuration: config, routes: echoRoutes) { port in
+            let c = try RawClient(port: port)
+            let requests = (0..<12).map { i in
+                i % 3 == 0 ? "GET /slow/\(i % 4) HTTP/1.1\r\n\r\n" : "POST /echo HTTP/1.1\r\nContent-Length: 2\r\n\r\n\(i < 10 ? "0" : "")\(i)"
+            }
+            c.send(requests.joined())
+            return try (0..<12).map { _ in try c.readResponse().text }
+        }
+        let expected = (0..<12).map { i in i % 3 == 0 ? "slow \(i % 4)" : (i < 10 ? "0\(i)" : "\(i)") }
+        #expect(bodies == expected)
+        #expect(stats.requests == 12)
+    }
+
+    @Test("connections past maxConnections are refused and counted")
+    func connectionLimit() throws {
+        var config = HTTPServerConfiguration()
+        config.maxConnections = 1
+        let (result, stats) = try withServer(configuration: config, routes: echoRoutes) { port in
+            let first = try RawClient(port: port)
+            first.send("GET /hello HTTP/1.1\r\n\r\n")
+            _ = try first.readResponse()
+            let second = try RawClient(port: port)
+            return second.waitForClose()
+        }
+        #expect(result)
+        #expect(stats.connectionsRefused == 1)
+    }
+
     @Test("a request sent one byte at a time parses the same")
     func byteByByte() throws {
         let (text, _) = try withServer(routes: echoRoutes) { port in
