@@ -6,15 +6,18 @@ public struct OrderQuery: Sendable, Equatable {
     public var courierID: CourierID?
     /// Only orders in one of these statuses.
     public var statuses: Set<OrderStatus>?
+    /// Only orders with a smaller id (the cursor of the next page: the last id of the previous one).
+    public var beforeID: OrderID?
     /// At most this many (clamped to 1…1000).
     public var limit: Int
 
     /// A filter; nil fields do not filter.
     public init(customerID: CustomerID? = nil, courierID: CourierID? = nil, statuses: Set<OrderStatus>? = nil,
-                limit: Int = 100) {
+                beforeID: OrderID? = nil, limit: Int = 100) {
         self.customerID = customerID
         self.courierID = courierID
         self.statuses = statuses
+        self.beforeID = beforeID
         self.limit = limit
     }
 }

@@ -181,6 +181,11 @@ extension SQLiteStore {
             clauses.append("status IN (\(s.map { _ in "?" }.joined(separator: ",")))")
             args.append(contentsOf: s.map(\.rawValue).sorted())
         }
+        if let b = query.beforeID {
+            // Ids are rowids, assigned from 1 upwards, so they stay below Int64.max and compare as signed.
+            clauses.append("id < ?")
+            args.append(b.rawValue.sqlValue)
+        }
         let whereSQL = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
         let limit = min(max(query.limit, 1), 1000)
         let sql = "SELECT \(Self.orderColumns) FROM orders \(whereSQL) ORDER BY id DESC LIMIT \(limit)"

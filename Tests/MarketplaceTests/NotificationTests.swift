@@ -65,8 +65,44 @@ struct NotificationTests {
         #expect(notifier.counters.published == 2 && notifier.counters.dropped == 0)
     }
 
+    @Test("publish never blocks: past the queue bound events are dropped and counted")
+    func boundedQueue() {
+        let gate = DispatchSemaphore(value: 0)
+        let blocking = BlockingSink(gate: gate)
+        let notifier = Notifier(sinks: [blocking], capacity: 2)
+        let event = NotificationEvent.offerExpired(orderID: OrderID(1), courierID: CourierID(2))
+        #expect(notifier.publish(event))
+        #expect(notifier.publish(event))
+        #expect(!notifier.publish(event))
+        #expect(!notifier.publish(event))
+        gate.signal(); gate.signal()
+        notifier.drain()
+        #expect(notifier.counters.published == 2 && notifier.counters.dropped == 2)
+        #expect(notifier.publish(event))
+        gate.signal()
+        notifier.drain()
+        #expect(blocking.count.withLock { $0 } == 3)
+    }
+
+    @Test("a log sink whose file cannot be created is invalid_config, not a trap")
+    func badLogPath() {
+        expectCode("invalid_config") { try LogSink(path: "/nonexistent-dir/x/notifications.log") }
+    }
+
     @Test("log lines escape quotes and control characters")
     func escaping() {
         #expect(LogSink.jsonString("a\"b\\c\nd\u{1}") == "\"a\\\"b\\\\c\\nd\\u0001\"")
+    }
+}
+
+/// A sink that waits for a signal per notification, so the notifier's queue fills up.
+final class BlockingSink: NotificationSink {
+    let name = "blocking"
+    let gate: DispatchSemaphore
+    let count = Mutex(0)
+    init(gate: DispatchSemaphore) { self.gate = gate }
+    func deliver(_ notification: OutboundNotification) {
+        gate.wait()
+        count.withLock { $0 += 1 }
     }
 }

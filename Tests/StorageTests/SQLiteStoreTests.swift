@@ -112,6 +112,10 @@ struct SQLiteStoreTests {
         #expect(try store.orders(OrderQuery(statuses: [.dispatched])).map(\.id) == [ids[2]])
         #expect(try store.orders(OrderQuery(statuses: [.quoted], limit: 100)).count == 5)
         #expect(try store.orders(OrderQuery(statuses: [])).isEmpty)
+        let page1 = try store.orders(OrderQuery(limit: 4))
+        let page2 = try store.orders(OrderQuery(beforeID: page1.last?.id, limit: 4))
+        #expect(page1.map(\.id) == Array(ids.reversed().prefix(4)))
+        #expect(page2.map(\.id) == [ids[1], ids[0]])
     }
 
     @Test("bad input is refused with invalid_input before reaching SQLite")
