@@ -32,7 +32,8 @@ public final class OrderBook: Sendable {
         self.notifier = notifier
     }
 
-    /// Creates an order from a live quote.
+    /// Creates an order from a live quote; the quote is used up (a second order with it gets
+    /// `quote_not_found`), and given back if the order cannot be written.
     ///
     /// With an idempotency key: the same key and body answer the first order (`replayed`), even after
     /// its quote expired; the same key with another body fails with `idempotency_conflict`.
@@ -66,22 +67,16 @@ public final class OrderBook: Sendable {
             completion(.failure(error))
             return
         }
-        guard quote.customerID == request.customerID else {
-            completion(.failure(MarketplaceError(.quoteMismatch, "quote \(quote.id) was made for another customer")))
+        if let why = Self.mismatch(request, quote) {
+            completion(.failure(MarketplaceError(.quoteMismatch, why)))
             return
         }
-        if let v = request.vehicle, v != quote.vehicle {
-            completion(.failure(MarketplaceError(.quoteMismatch, "vehicle differs from the quote's")))
+        // A quote buys one order: claim it now, give it back if the order cannot be written.
+        do { _ = try pricer.claimQuote(quote.id) } catch {
+            completion(.failure(error))
             return
         }
-        if let p = request.pickup, p != quote.pickup {
-            completion(.failure(MarketplaceError(.quoteMismatch, "pick-up differs from the quote's")))
-            return
-        }
-        if let d = request.dropoff, d != quote.dropoff {
-            completion(.failure(MarketplaceError(.quoteMismatch, "drop-off differs from the quote's")))
-            return
-        }
+        let pricer = self.pricer
         let new = NewOrder(customerID: quote.customerID, vehicle: quote.vehicle, pickup: quote.pickup,
                            dropoff: quote.dropoff, quoteID: quote.id, priceCents: quote.priceCents,
                            currency: quote.currency, surgeMilli: quote.surgeMilli,
@@ -93,9 +88,19 @@ public final class OrderBook: Sendable {
                 if !out.replayed { notifier?.publish(.orderCreated(out.order)) }
                 completion(.success(out))
             case .failure(let e):
+                pricer.releaseQuote(quote)
                 completion(.failure(MarketplaceError(e)))
             }
         }
+    }
+
+    /// Why the request does not match its quote, or nil.
+    static func mismatch(_ request: OrderRequest, _ quote: Quote) -> String? {
+        if quote.customerID != request.customerID { return "quote \(quote.id) was made for another customer" }
+        if let v = request.vehicle, v != quote.vehicle { return "vehicle differs from the quote's" }
+        if let p = request.pickup, p != quote.pickup { return "pick-up differs from the quote's" }
+        if let d = request.dropoff, d != quote.dropoff { return "drop-off differs from the quote's" }
+        return nil
     }
 
     /// Cancels an order under the rules in the type's table.

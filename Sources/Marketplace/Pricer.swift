@@ -100,6 +100,24 @@ public final class Pricer: Sendable {
         return q
     }
 
+    /// Takes the live quote out of the map so that no second order can use it.
+    /// - Throws: `quote_not_found` (unknown, already used) or `quote_expired`.
+    public func claimQuote(_ id: String) throws(MarketplaceError) -> Quote {
+        let now = nowMs()
+        let found = quotes.withLock { map -> Quote? in map.removeValue(forKey: id) }
+        guard let q = found else {
+            throw MarketplaceError(.quoteNotFound, "no live quote '\(id.prefix(64))' (unknown or already used)")
+        }
+        guard now < q.expiresAtMs else { throw MarketplaceError(.quoteExpired, "quote \(id) expired") }
+        return q
+    }
+
+    /// Puts back a claimed quote whose order could not be written, so the client may retry with it.
+    public func releaseQuote(_ quote: Quote) {
+        guard nowMs() < quote.expiresAtMs else { return }
+        quotes.withLock { $0[quote.id] = quote }
+    }
+
     /// Live quotes held (expired ones not yet dropped included).
     public var quoteCount: Int { quotes.withLock { $0.count } }
 

@@ -123,6 +123,11 @@ final class GroupCommitWriter: Sendable {
             try pool.write { db in
                 completions.removeAll(keepingCapacity: true)   // a retried closure starts clean
                 for op in batch {
+                    // Some errors (SQLITE_FULL, IOERR, NOMEM) make SQLite roll the whole transaction
+                    // back; the rest of the batch must not run in autocommit mode, so the batch fails.
+                    guard db.isInsideTransaction else {
+                        throw StorageError(.storageFailure, "the batch transaction was rolled back by SQLite")
+                    }
                     var done: (@Sendable () -> Void)?
                     do {
                         try db.inSavepoint {

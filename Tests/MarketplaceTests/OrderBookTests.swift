@@ -111,7 +111,7 @@ struct OrderBookTests {
         expectCode("order_not_found") { try waitFor { m.book.accept(OrderID(999), by: courier, completion: $0) } }
     }
 
-    @Test("orders need a live quote of the same customer and trip: quote_not_found, quote_expired, quote_mismatch")
+    @Test("orders need a live, unused quote of the same customer and trip: quote_not_found, quote_expired, quote_mismatch")
     func quoteChecks() throws {
         let m = try Market()
         defer { m.close() }
@@ -128,11 +128,28 @@ struct OrderBookTests {
         expectCode("quote_mismatch") {
             try waitFor { m.book.create(OrderRequest(customerID: CustomerID(7), quoteID: q.id, dropoff: casino), idempotencyKey: nil, completion: $0) }
         }
+        let used = try m.quote()
+        _ = try waitFor { m.book.create(OrderRequest(customerID: CustomerID(7), quoteID: used.id), idempotencyKey: nil, completion: $0) }
+        expectCode("quote_not_found", "a quote buys one order") {
+            try waitFor { m.book.create(OrderRequest(customerID: CustomerID(7), quoteID: used.id), idempotencyKey: nil, completion: $0) }
+        }
         m.clock.advance(seconds: 301)
         expectCode("quote_expired") {
             try waitFor { m.book.create(OrderRequest(customerID: CustomerID(7), quoteID: q.id), idempotencyKey: nil, completion: $0) }
         }
-        #expect(try m.store.orders(OrderQuery()).isEmpty)
+        #expect(try m.store.orders(OrderQuery()).count == 1)
+    }
+
+    @Test("a quote whose order could not be written is given back for a retry")
+    func quoteReleasedOnFailure() throws {
+        let m = try Market()
+        defer { m.close() }
+        let q = try m.quote()
+        m.store.close()   // every write now fails with storage_closed
+        expectCode("storage_closed") {
+            try waitFor { m.book.create(OrderRequest(customerID: CustomerID(7), quoteID: q.id), idempotencyKey: nil, completion: $0) }
+        }
+        #expect(try m.pricer.liveQuote(q.id).id == q.id)
     }
 
     @Test("idempotent create: a retry answers the same order (even after the quote expired); another body conflicts")
