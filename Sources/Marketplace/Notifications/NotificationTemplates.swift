@@ -7,8 +7,11 @@ import Storage
 public struct NotificationTemplates: Sendable {
     /// A title and a text.
     public struct Template: Sendable, Equatable {
+        /// The title, with placeholders.
         public var title: String
+        /// The text, with placeholders.
         public var text: String
+        /// A template.
         public init(title: String, text: String) {
             self.title = title
             self.text = text
