@@ -73,15 +73,23 @@ public final class HTTPServer {
     /// - Parameters:
     ///   - accept: sees the upgrade request (headers, query: where a token is checked) and returns nil to accept
     ///     or an ``APIError`` to answer instead of upgrading.
+    ///   - configuration: limits for this endpoint; nil uses ``HTTPServerConfiguration/webSocket``.
     ///   - onOpen: runs once the handshake was sent; set the connection's callbacks and user data here.
-    public func addWebSocketRoute(_ path: String, accept: @escaping (HTTPRequest) -> APIError? = { _ in nil },
+    public func addWebSocketRoute(_ path: String, configuration: WebSocketConfiguration? = nil,
+                                  accept: @escaping (HTTPRequest) -> APIError? = { _ in nil },
                                   onOpen: @escaping (WebSocketConnection, HTTPRequest) -> Void) {
-        webSocketRoutes[path] = WebSocketRoute(accept: accept, onOpen: onOpen)
+        webSocketRoutes[path] = WebSocketRoute(configuration: configuration, accept: accept, onOpen: onOpen)
     }
 
     /// Registers the echo endpoint conformance suites use: every message comes back as it arrived.
+    ///
+    /// Its limits fit the Autobahn suite, which sends messages of up to 16 MiB and expects each one back whole:
+    /// 16 MiB messages (+ slack) and a 64 MiB outgoing budget, so one echoed message never counts as a slow client.
     public func addWebSocketEchoRoute(_ path: String = "/v1/ws/echo") {
-        addWebSocketRoute(path) { connection, _ in
+        var limits = configuration.webSocket
+        limits.maxMessageBytes = max(limits.maxMessageBytes, (16 << 20) + 1024)
+        limits.maxQueuedBytes = max(limits.maxQueuedBytes, 64 << 20)
+        addWebSocketRoute(path, configuration: limits) { connection, _ in
             connection.onText = { [unowned connection] text in connection.send(text: text) }
             connection.onBinary = { [unowned connection] bytes in connection.send(binary: bytes) }
         }
@@ -151,7 +159,8 @@ public final class HTTPServer {
         var head = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         head += "Sec-WebSocket-Accept: \(accept)\r\n\r\n"
         handler.tcp.write(Array(head.utf8))
-        guard let ws = WebSocketConnection(server: self, tcp: handler.tcp, configuration: configuration.webSocket)
+        guard let ws = WebSocketConnection(server: self, tcp: handler.tcp,
+                                           configuration: route.configuration ?? configuration.webSocket)
         else {
             handler.tcp.close()
             return
@@ -171,6 +180,7 @@ extension APIError.Code {
 }
 
 struct WebSocketRoute {
+    let configuration: WebSocketConfiguration?
     let accept: (HTTPRequest) -> APIError?
     let onOpen: (WebSocketConnection, HTTPRequest) -> Void
 }
