@@ -95,28 +95,33 @@ struct CoordIJK: Equatable, Sendable {
 
     // MARK: Aperture-7 hierarchy
 
+    /// n/7 rounded half away from zero: H3's `lround(n * (1/7))` without the libm call. A seventh's
+    /// fraction is never within 1/14 of one half, so the double product rounds the same way.
+    @inlinable @inline(__always)
+    static func roundedSeventh(_ n: Int) -> Int { n >= 0 ? (n &+ 3) / 7 : -((3 &- n) / 7) }
+
     /// Parent in a counter-clockwise (Class III → Class II) aperture 7 step.
-    @inlinable
+    @inlinable @inline(__always)
     mutating func upAp7() {
         let a = i - k, b = j - k
-        i = Int((Double(3 * a - b) * H3Const.oneSeventh).rounded())
-        j = Int((Double(a + 2 * b) * H3Const.oneSeventh).rounded())
+        i = CoordIJK.roundedSeventh(3 &* a &- b)
+        j = CoordIJK.roundedSeventh(a &+ 2 &* b)
         k = 0
         normalize()
     }
 
     /// Parent in a clockwise aperture 7 step.
-    @inlinable
+    @inlinable @inline(__always)
     mutating func upAp7r() {
         let a = i - k, b = j - k
-        i = Int((Double(2 * a + b) * H3Const.oneSeventh).rounded())
-        j = Int((Double(3 * b - a) * H3Const.oneSeventh).rounded())
+        i = CoordIJK.roundedSeventh(2 &* a &+ b)
+        j = CoordIJK.roundedSeventh(3 &* b &- a)
         k = 0
         normalize()
     }
 
     /// Centre child, counter-clockwise aperture 7.
-    @inlinable
+    @inlinable @inline(__always)
     mutating func downAp7() {
         let ni = 3 * i + j, nj = 3 * j + k, nk = i + 3 * k
         i = ni; j = nj; k = nk
@@ -124,7 +129,7 @@ struct CoordIJK: Equatable, Sendable {
     }
 
     /// Centre child, clockwise aperture 7.
-    @inlinable
+    @inlinable @inline(__always)
     mutating func downAp7r() {
         let ni = 3 * i + k, nj = i + 3 * j, nk = j + 3 * k
         i = ni; j = nj; k = nk
@@ -132,7 +137,7 @@ struct CoordIJK: Equatable, Sendable {
     }
 
     /// Aperture 3 counter-clockwise (substrate grid for vertices).
-    @inlinable
+    @inlinable @inline(__always)
     mutating func downAp3() {
         let ni = 2 * i + j, nj = 2 * j + k, nk = i + 2 * k
         i = ni; j = nj; k = nk
@@ -140,7 +145,7 @@ struct CoordIJK: Equatable, Sendable {
     }
 
     /// Aperture 3 clockwise.
-    @inlinable
+    @inlinable @inline(__always)
     mutating func downAp3r() {
         let ni = 2 * i + k, nj = i + 2 * j, nk = j + 2 * k
         i = ni; j = nj; k = nk
@@ -148,21 +153,21 @@ struct CoordIJK: Equatable, Sendable {
     }
 
     /// Moves one step in `digit`'s direction (no-op for 0 and 7).
-    @inlinable
+    @inlinable @inline(__always)
     mutating func move(_ digit: Int) {
         guard digit > 0 && digit < 7 else { return }
         self = self + CoordIJK.unit(digit)
         normalize()
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     mutating func rotate60ccw() {
         let ni = i + k, nj = i + j, nk = j + k
         i = ni; j = nj; k = nk
         normalize()
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     mutating func rotate60cw() {
         let ni = i + j, nj = j + k, nk = i + k
         i = ni; j = nj; k = nk

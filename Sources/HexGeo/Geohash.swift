@@ -42,9 +42,11 @@ public enum Geohash {
         return interleave(lng: x, lngBits: lngBits, lat: y, latBits: latBits)
     }
 
-    /// The `bits`-bit geohash of `p` (radians).
+    /// The `bits`-bit geohash of `p` (radians); degrees a rounding step past ±90/±180 are clamped.
     public static func encode(_ p: LatLng, bits: Int) -> UInt64? {
-        encode(latDegrees: p.latDegrees, lngDegrees: p.lngDegrees, bits: bits)
+        let eps = 1e-9
+        guard abs(p.latDegrees) <= 90 + eps, abs(p.lngDegrees) <= 180 + eps else { return nil }
+        return encode(latDegrees: min(90, max(-90, p.latDegrees)), lngDegrees: min(180, max(-180, p.lngDegrees)), bits: bits)
     }
 
     /// The box (radians) covered by a `bits`-bit geohash; nil for bad bits or stray high bits.

@@ -11,6 +11,10 @@ import Testing
         #expect(abs(box.south * 180 / .pi - 42.583) < 1e-3 && abs(box.north * 180 / .pi - 42.627) < 1e-3)
         #expect(Geohash.decode("ezs4a") == nil)
         #expect(Geohash.decode("") == nil)
+        // A pole or the antimeridian given in radians survives the trip through degrees.
+        #expect(Geohash.encode(LatLng(degrees: 90, 180), bits: 40) != nil)
+        #expect(Geohash.encode(LatLng(degrees: -90, -180), bits: 40) != nil)
+        #expect(Geohash.encode(LatLng(degrees: 91, 0), bits: 40) == nil)
     }
 
     @Test("integer and text forms round-trip, and decoded boxes hold the point")
