@@ -34,6 +34,10 @@ public final class Engine {
     /// WebSocket endpoint registrations, run when the server is created.
     var webSocketRegistrations: [(Engine, HTTPServer) -> Void] = []
     public private(set) var isStopped = false
+    /// Road network and queries; nil when no graph is configured.
+    var routing: RoutingService?
+    /// Worker threads for CPU jobs over a millisecond (matrices, assignment solves, customizations).
+    private(set) lazy var workers = WorkQueue(loop: loop)
     /// Seams between modules (see `EngineHooks`).
     var hooks = EngineHooks()
     /// Whether anonymous viewers may watch the fleet (bbox and cell subscriptions) — the demo's live map.

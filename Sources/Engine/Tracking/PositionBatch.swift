@@ -1,0 +1,81 @@
+import FleetIndex
+import HTTPServer
+
+/// The drivers that moved during one tracking tick, latest fix per driver, each encoded once so that every
+/// subscriber's message is a concatenation of shared bytes.
+///
+/// JSON: one object per driver, `{"id":…,"lat":…,"lng":…,"status":"…","ts":…}`, back to back in `json`; the
+/// i-th spans `jsonStart(i)..<jsonEnds[i]`. Binary: one 32-byte record per driver in the ping record layout
+/// (`PingWire.write`), the i-th at `32·i`. Loop-owned; buffers keep their capacity from tick to tick.
+struct PositionBatch {
+    /// The drivers of this tick, in the order they first moved.
+    private(set) var states: [DriverState] = []
+    private var indexByID: [UInt64: Int] = [:]
+    private var writer = JSONWriter(capacity: 64 << 10)
+    private(set) var jsonEnds: [Int] = []
+    private(set) var binary: [UInt8] = []
+    private(set) var hasBinary = false
+
+    var isEmpty: Bool { states.isEmpty }
+    var count: Int { states.count }
+
+    /// Records a fix; a later fix of the same driver in the same tick replaces the earlier one.
+    mutating func add(_ s: DriverState) {
+        if let i = indexByID[s.id.rawValue] {
+            states[i] = s
+        } else {
+            indexByID[s.id.rawValue] = states.count
+            states.append(s)
+        }
+    }
+
+    /// The batch index of a driver, if it moved this tick.
+    func index(of id: UInt64) -> Int? { indexByID[id] }
+
+    /// Encodes every state once: JSON always, binary records when `binary` is set.
+    mutating func encode(binary wantBinary: Bool) {
+        writer.reset()
+        jsonEnds.removeAll(keepingCapacity: true)
+        for s in states {
+            Self.writeJSON(&writer, s)
+            jsonEnds.append(writer.bytes.count)
+        }
+        hasBinary = wantBinary
+        guard wantBinary else { return }
+        binary.removeAll(keepingCapacity: true)
+        binary.reserveCapacity(states.count * PingWire.recordBytes)
+        for s in states { Self.appendRecord(&binary, s) }
+    }
+
+    /// The JSON bytes of all drivers (index with `jsonStart`/`jsonEnds`).
+    var json: [UInt8] { writer.bytes }
+
+    @inline(__always) func jsonStart(_ i: Int) -> Int { i == 0 ? 0 : jsonEnds[i - 1] }
+
+    /// Forgets this tick's drivers, keeping capacity.
+    mutating func removeAll() {
+        states.removeAll(keepingCapacity: true)
+        indexByID.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes one driver's position object.
+    static func writeJSON(_ w: inout JSONWriter, _ s: DriverState) {
+        w.beginObject()
+        w.key("id"); w.number(s.id.rawValue)
+        w.key("lat"); w.number(s.latDegrees)
+        w.key("lng"); w.number(s.lngDegrees)
+        w.key("status"); w.string(s.status.name)
+        w.key("ts"); w.number(s.timestampMs)
+        w.endObject()
+    }
+
+    /// Appends one driver as a 32-byte record in the ping record layout.
+    static func appendRecord(_ out: inout [UInt8], _ s: DriverState) {
+        let o = out.count
+        out.append(contentsOf: repeatElement(0, count: PingWire.recordBytes))
+        let r = PingRecord(driverID: s.id.rawValue, timestampMs: s.timestampMs, latE7: s.latE7, lngE7: s.lngE7,
+                           speedCmPerSecond: s.speedCmPerSecond, headingCentidegrees: s.headingCentidegrees,
+                           accuracyDecimetres: s.accuracyDecimetres, status: s.status.rawValue)
+        out.withUnsafeMutableBytes { PingWire.write(r, at: o, into: $0) }
+    }
+}

@@ -1,0 +1,33 @@
+/// Limits and budgets of the driver channel and the tracking hub (docs/websocket.md).
+///
+/// The defaults bound what one client can cost the loop: a few KiB of state, a bounded outgoing queue, and no
+/// message it can send that makes the loop work for long.
+public struct TrackingConfiguration: Sendable {
+    /// Driver, order and bbox subscriptions one tracking connection may hold at once.
+    public var maxSubscriptions = 64
+    /// H3 cells one `cells` subscribe message may list.
+    public var maxCellsPerSubscription = 1_000
+    /// H3 cells one tracking connection may follow in total.
+    public var maxCellsPerConnection = 4_096
+    /// Largest text message accepted on `/v1/ws/track` (commands are small); larger closes with 1009.
+    public var maxTrackMessageBytes = 64 << 10
+    /// Largest text message accepted on `/v1/ws/driver`; larger closes with 1009.
+    public var maxDriverTextBytes = 8 << 10
+    /// Largest binary message accepted on `/v1/ws/driver` (2,048 records); larger closes with 1009.
+    public var maxDriverBinaryBytes = 64 << 10
+    /// A subscriber whose unsent bytes exceed this skips ticks (its updates wait, latest per driver).
+    public var softBudgetBytes = 256 << 10
+    /// A subscriber whose unsent bytes exceed this is closed with `evictionCloseCode` and counted.
+    public var hardBudgetBytes = 1 << 20
+    /// Close code for a subscriber past the hard budget: 1013 "try again later" (or 1008 "policy").
+    public var evictionCloseCode: UInt16 = 1013
+    /// Drivers sent at most in the snapshot that answers a bbox or cells subscription.
+    public var maxSnapshotDrivers = 5_000
+    /// Side of the square grid (in 1e-7 degrees) that indexes bbox subscriptions: 0.05° ≈ 5.5 km.
+    public var bboxGridE7: Int32 = 500_000
+    /// A bbox covering more grid squares than this is kept in a list checked against every moving driver.
+    public var maxBBoxGridSquares = 4_096
+
+    /// The defaults.
+    public init() {}
+}

@@ -1,0 +1,497 @@
+import CoreMetrics
+import FleetIndex
+import HTTPServer
+import HexGeo
+import Prometheus
+
+/// The live-tracking hub behind `/v1/ws/track`: subscriptions to a driver, an order's courier, a viewport or H3
+/// cells, and a fan-out that runs once per tick.
+///
+/// ```
+/// accepted ping ─▶ batch (latest fix per driver)            tick ─▶ encode each moved driver once (JSON, binary)
+///                                                                 ─▶ match: driver index, order→courier,
+///                                                                    bbox grid squares + wide list, cell index
+///                                                                 ─▶ per subscriber: one message, or skip / evict
+/// ```
+/// A tick costs O(moved drivers × matching subscribers), independent of idle subscribers. A client whose
+/// unsent bytes pass the soft budget skips ticks (its updates wait, latest per driver); past the hard budget it
+/// is closed with 1013 and counted in `hexfleet_ws_evictions_total`. Nothing here waits for a client.
+/// Loop-owned.
+final class TrackingHub {
+    unowned let engine: Engine
+    let configuration: TrackingConfiguration
+    private var subscribers: [ObjectIdentifier: TrackingSubscriber] = [:]
+    private var driverIndex: [UInt64: [TrackingSubscriber]] = [:]
+    private var orderIndex: [UInt64: [TrackingSubscriber]] = [:]
+    private var gridIndex: [Int64: [TrackingSubscriber]] = [:]
+    private var wideBBoxes: [TrackingSubscriber] = []
+    private var cellIndex: [H3Cell: [TrackingSubscriber]] = [:]
+    private var cellsPerResolution = [Int](repeating: 0, count: H3.maxResolution + 1)
+    private var binarySubscribers = 0
+    private var batch = PositionBatch()
+    private var touched: [TrackingSubscriber] = []
+    private var backlogged: [ObjectIdentifier: TrackingSubscriber] = [:]
+    private var markBase = 0
+    private var scratch: [UInt8] = []
+    private var extraScratch: [DriverState] = []
+    private var orderHits: [Int: [UInt64]] = [:]
+
+    /// Plain counters, flushed to Prometheus once per tick.
+    private(set) var stats = TrackingStatistics()
+    private var flushed = TrackingStatistics()
+    private let messagesMetric: CoreMetrics.Counter
+    private let positionsMetric: CoreMetrics.Counter
+    private let skippedMetric: CoreMetrics.Counter
+    private let subscribersMetric: CoreMetrics.Gauge
+
+    init(engine: Engine, configuration: TrackingConfiguration) {
+        self.engine = engine
+        self.configuration = configuration
+        let f = PrometheusMetricsFactory(registry: engine.metrics.registry)
+        messagesMetric = CoreMetrics.Counter(label: "hexfleet_track_messages_total", factory: f)
+        positionsMetric = CoreMetrics.Counter(label: "hexfleet_track_positions_total", factory: f)
+        skippedMetric = CoreMetrics.Counter(label: "hexfleet_track_skipped_ticks_total", factory: f)
+        subscribersMetric = CoreMetrics.Gauge(label: "hexfleet_track_connections", factory: f)
+    }
+
+    /// Open tracking connections.
+    var connectionCount: Int { subscribers.count }
+
+    // MARK: Connections
+
+    /// Checks an upgrade: a valid token (or none when public tracking is on) and a known `format`.
+    func accept(_ request: HTTPRequest) -> APIError? {
+        do {
+            let principal = try engine.webSocketPrincipal(request)
+            if principal == nil && !engine.publicTracking {
+                return APIError(.unauthorized, "a token is required (?token= or Authorization: Bearer)")
+            }
+        } catch { return error }
+        if let format = request.query("format"), format != "json", format != "binary" {
+            return APIError(.invalidParameter, "format must be json or binary")
+        }
+        return nil
+    }
+
+    /// Sets up an accepted connection.
+    func open(_ connection: WebSocketConnection, _ request: HTTPRequest) {
+        let principal = (try? engine.webSocketPrincipal(request)) ?? nil
+        let sub = TrackingSubscriber(connection: connection, principal: principal,
+                                     binary: request.query("format") == "binary")
+        subscribers[ObjectIdentifier(sub)] = sub
+        if sub.binary { binarySubscribers += 1 }
+        connection.userData = sub
+        connection.onText = { [unowned self, unowned sub] text in self.command(text, from: sub) }
+        connection.onBinary = { [unowned self, unowned sub] _ in
+            self.sendError(sub, APIError(.badRequest, "commands are JSON text messages"))
+        }
+        connection.onClose = { [unowned self, unowned sub] _, _ in self.remove(sub) }
+        engine.updateWebSocketGauge()
+    }
+
+    private func remove(_ sub: TrackingSubscriber) {
+        guard !sub.closed else { return }
+        sub.closed = true
+        for d in sub.drivers { Self.detach(sub, from: &driverIndex, key: d) }
+        for o in sub.orders { Self.detach(sub, from: &orderIndex, key: o) }
+        for b in sub.bboxes { unindex(b, sub) }
+        for c in sub.cells { detachCell(c, sub) }
+        sub.drivers = []; sub.orders = []; sub.bboxes = []; sub.cells = []; sub.backlog = [:]
+        if sub.binary { binarySubscribers -= 1 }
+        backlogged.removeValue(forKey: ObjectIdentifier(sub))
+        subscribers.removeValue(forKey: ObjectIdentifier(sub))
+        engine.updateWebSocketGauge()
+    }
+
+    /// Closes every connection (engine stop).
+    func stop() {
+        for sub in Array(subscribers.values) { sub.connection.close(code: 1001, reason: "server shutting down") }
+    }
+
+    // MARK: Commands
+
+    private func command(_ text: String, from sub: TrackingSubscriber) {
+        guard !sub.closed else { return }
+        if text.utf8.count > configuration.maxTrackMessageBytes {
+            sub.connection.close(code: 1009, reason: "message too big")
+            return
+        }
+        let message: JSONValue
+        do { message = try JSONReader.parse(text) } catch {
+            sendError(sub, APIError(.invalidJSON, "not JSON: \(error)"))
+            return
+        }
+        do {
+            guard let op = message["op"]?.string else { throw APIError(.unknownOp, "a command has an op") }
+            switch op {
+            case "subscribe": try subscribe(message, sub)
+            case "unsubscribe": try unsubscribe(message, sub)
+            default: throw APIError(.unknownOp, "op must be subscribe or unsubscribe")
+            }
+        } catch {
+            sendError(sub, error)
+        }
+    }
+
+    private func subscribe(_ m: JSONValue, _ sub: TrackingSubscriber) throws(APIError) {
+        let p = sub.principal
+        if let v = m["driver"] {
+            guard let id = v.uint64 else { throw APIError(.invalidParameter, "driver is an unsigned 64-bit id") }
+            switch p?.role {
+            case .admin?: break
+            case .dispatcher?: guard isVisible(id, to: sub) else { throw APIError(.forbidden, "driver \(id) is not in your fleet") }
+            case .driver?: guard p?.subject == String(id) else { throw APIError(.forbidden, "a driver may follow only itself") }
+            default: throw APIError(.forbidden, "this token may not follow drivers")
+            }
+            if !sub.drivers.contains(id) {
+                guard sub.subscriptionCount < configuration.maxSubscriptions else { throw tooMany() }
+                sub.drivers.append(id)
+                driverIndex[id, default: []].append(sub)
+            }
+            if let s = engine.table.state(of: DriverID(id)) { hold(s, for: sub) }
+            ack(sub, "subscribed") { w in w.key("driver"); w.number(id) }
+        } else if let v = m["order"] {
+            guard let id = v.uint64 else { throw APIError(.invalidParameter, "order is an unsigned 64-bit id") }
+            switch p?.role {
+            case .admin?, .dispatcher?: break
+            case .customer?: guard engine.hooks.customerOfOrder(id) == p?.subject else { throw APIError(.forbidden, "not your order") }
+            case .driver?: guard engine.hooks.courierOfOrder(id).map({ String($0.rawValue) }) == p?.subject else {
+                throw APIError(.forbidden, "not your order")
+            }
+            case nil: throw APIError(.forbidden, "following an order needs a token")
+            }
+            if !sub.orders.contains(id) {
+                guard sub.subscriptionCount < configuration.maxSubscriptions else { throw tooMany() }
+                sub.orders.append(id)
+                orderIndex[id, default: []].append(sub)
+            }
+            if let courier = engine.hooks.courierOfOrder(id), isVisible(courier.rawValue, to: sub),
+               let s = engine.table.state(of: courier) { hold(s, for: sub) }
+            ack(sub, "subscribed") { w in w.key("order"); w.number(id) }
+        } else if let v = m["bbox"] {
+            try requireAreaPermission(sub)
+            let b = try Self.bbox(v)
+            if !sub.bboxes.contains(b) {
+                guard sub.subscriptionCount < configuration.maxSubscriptions else { throw tooMany() }
+                sub.bboxes.append(b)
+                index(b, sub)
+            }
+            snapshot(sub) { s in b.contains(latE7: s.latE7, lngE7: s.lngE7) }
+            ack(sub, "subscribed") { w in w.key("bbox"); Self.writeBBox(&w, v) }
+        } else if let v = m["cells"] {
+            try requireAreaPermission(sub)
+            let cells = try Self.cells(v, max: configuration.maxCellsPerSubscription)
+            let fresh = cells.filter { !sub.cells.contains($0) }
+            guard sub.cells.count + Set(fresh).count <= configuration.maxCellsPerConnection else { throw tooMany() }
+            for c in fresh where sub.cells.insert(c).inserted {
+                cellIndex[c, default: []].append(sub)
+                cellsPerResolution[c.resolution] += 1
+            }
+            let states = (try? engine.table.drivers(inCells: cells, nowMs: engine.nowMs)) ?? []
+            for s in states.prefix(configuration.maxSnapshotDrivers) where isVisible(s.id.rawValue, to: sub) { hold(s, for: sub) }
+            ack(sub, "subscribed") { w in w.key("cells"); w.number(cells.count) }
+        } else {
+            throw APIError(.invalidParameter, "subscribe to a driver, order, bbox or cells")
+        }
+    }
+
+    private func unsubscribe(_ m: JSONValue, _ sub: TrackingSubscriber) throws(APIError) {
+        if let v = m["driver"] {
+            guard let id = v.uint64 else { throw APIError(.invalidParameter, "driver is an unsigned 64-bit id") }
+            if let i = sub.drivers.firstIndex(of: id) {
+                sub.drivers.remove(at: i)
+                Self.detach(sub, from: &driverIndex, key: id)
+            }
+            ack(sub, "unsubscribed") { w in w.key("driver"); w.number(id) }
+        } else if let v = m["order"] {
+            guard let id = v.uint64 else { throw APIError(.invalidParameter, "order is an unsigned 64-bit id") }
+            if let i = sub.orders.firstIndex(of: id) {
+                sub.orders.remove(at: i)
+                Self.detach(sub, from: &orderIndex, key: id)
+            }
+            ack(sub, "unsubscribed") { w in w.key("order"); w.number(id) }
+        } else if let v = m["bbox"] {
+            let b = try Self.bbox(v)
+            if let i = sub.bboxes.firstIndex(of: b) {
+                sub.bboxes.remove(at: i)
+                unindex(b, sub)
+            }
+            ack(sub, "unsubscribed") { w in w.key("bbox"); Self.writeBBox(&w, v) }
+        } else if let v = m["cells"] {
+            let cells = try Self.cells(v, max: configuration.maxCellsPerConnection)
+            for c in cells where sub.cells.remove(c) != nil { detachCell(c, sub) }
+            ack(sub, "unsubscribed") { w in w.key("cells"); w.number(cells.count) }
+        } else {
+            throw APIError(.invalidParameter, "unsubscribe from a driver, order, bbox or cells")
+        }
+    }
+
+    private func requireAreaPermission(_ sub: TrackingSubscriber) throws(APIError) {
+        if engine.publicTracking { return }
+        switch sub.principal?.role {
+        case .admin?, .dispatcher?: return
+        default: throw APIError(.forbidden, "only admins and dispatchers may watch an area")
+        }
+    }
+
+    private func tooMany() -> APIError {
+        APIError(.tooManySubscriptions, "at most \(configuration.maxSubscriptions) subscriptions and "
+                 + "\(configuration.maxCellsPerConnection) cells per connection, \(configuration.maxCellsPerSubscription) cells per message")
+    }
+
+    static func bbox(_ v: JSONValue) throws(APIError) -> TrackBBox {
+        guard let a = v.array, a.count == 4, let minLat = a[0].double, let minLng = a[1].double,
+              let maxLat = a[2].double, let maxLng = a[3].double,
+              let b = TrackBBox(minLat: minLat, minLng: minLng, maxLat: maxLat, maxLng: maxLng) else {
+            throw APIError(.invalidBBox, "bbox is [minLat, minLng, maxLat, maxLng] in degrees, min ≤ max")
+        }
+        return b
+    }
+
+    private static func writeBBox(_ w: inout JSONWriter, _ v: JSONValue) {
+        w.beginArray()
+        for x in v.array ?? [] { w.number(x.double ?? 0) }
+        w.endArray()
+    }
+
+    static func cells(_ v: JSONValue, max: Int) throws(APIError) -> [H3Cell] {
+        guard let a = v.array, !a.isEmpty else { throw APIError(.invalidCell, "cells is a non-empty array of H3 cells") }
+        guard a.count <= max else { throw APIError(.tooManySubscriptions, "at most \(max) cells per message") }
+        var out: [H3Cell] = []
+        out.reserveCapacity(a.count)
+        for x in a {
+            guard let t = x.string, let c = H3Cell(string: t), H3.isValidCell(c) else {
+                throw APIError(.invalidCell, "not a valid H3 cell: \((x.string ?? "?").prefix(20))")
+            }
+            out.append(c)
+        }
+        return out
+    }
+
+    // MARK: Indexes
+
+    private static func detach<K: Hashable>(_ sub: TrackingSubscriber, from index: inout [K: [TrackingSubscriber]], key: K) {
+        guard var list = index[key], let i = list.firstIndex(where: { $0 === sub }) else { return }
+        list.remove(at: i)
+        index[key] = list.isEmpty ? nil : list
+    }
+
+    private func index(_ b: TrackBBox, _ sub: TrackingSubscriber) {
+        if let keys = b.gridKeys(sideE7: configuration.bboxGridE7, limit: configuration.maxBBoxGridSquares) {
+            for k in keys { gridIndex[k, default: []].append(sub) }
+        } else if !sub.inWideList {
+            sub.inWideList = true
+            wideBBoxes.append(sub)
+        }
+    }
+
+    private func unindex(_ b: TrackBBox, _ sub: TrackingSubscriber) {
+        if let keys = b.gridKeys(sideE7: configuration.bboxGridE7, limit: configuration.maxBBoxGridSquares) {
+            for k in keys { Self.detach(sub, from: &gridIndex, key: k) }
+        } else if sub.inWideList {
+            let stillWide = sub.bboxes.contains {
+                $0.gridKeys(sideE7: configuration.bboxGridE7, limit: configuration.maxBBoxGridSquares) == nil
+            }
+            if !stillWide || sub.closed {
+                sub.inWideList = false
+                wideBBoxes.removeAll { $0 === sub }
+            }
+        }
+    }
+
+    private func detachCell(_ c: H3Cell, _ sub: TrackingSubscriber) {
+        Self.detach(sub, from: &cellIndex, key: c)
+        cellsPerResolution[c.resolution] -= 1
+    }
+
+    private func isVisible(_ driver: UInt64, to sub: TrackingSubscriber) -> Bool {
+        guard let fleet = sub.fleet else { return true }
+        guard let f = engine.hooks.fleetOfDriver(DriverID(driver)) else { return true }
+        return f == fleet
+    }
+
+    /// Queues a state for the subscriber's next message (subscription snapshots).
+    private func hold(_ s: DriverState, for sub: TrackingSubscriber) {
+        sub.backlog[s.id.rawValue] = s
+        backlogged[ObjectIdentifier(sub)] = sub
+    }
+
+    /// Queues the live drivers a new area subscription already covers (at most `maxSnapshotDrivers`).
+    private func snapshot(_ sub: TrackingSubscriber, where matches: (DriverState) -> Bool) {
+        let freshAfter = engine.nowMs - engine.table.staleAfterMs
+        var n = 0
+        for s in engine.table.allStates() where s.timestampMs >= freshAfter && matches(s) && isVisible(s.id.rawValue, to: sub) {
+            hold(s, for: sub)
+            n += 1
+            if n >= configuration.maxSnapshotDrivers { break }
+        }
+    }
+
+    // MARK: Fan-out
+
+    /// Notes an accepted fix (every transport); it goes out at the next tick.
+    func noteAccepted(_ s: DriverState) { batch.add(s) }
+
+    @inline(__always)
+    private func deliver(_ sub: TrackingSubscriber, _ i: Int, mark: Int) {
+        guard sub.lastMark != mark else { return }
+        sub.lastMark = mark
+        if sub.fleet != nil && !isVisible(batch.states[i].id.rawValue, to: sub) { return }
+        if sub.pending.isEmpty { touched.append(sub) }
+        sub.pending.append(Int32(truncatingIfNeeded: i))
+    }
+
+    /// One tick: match every driver that moved since the last tick and send each touched subscriber one message.
+    func tick(nowMs: Int64) {
+        defer { flushMetrics() }
+        guard !batch.isEmpty || !backlogged.isEmpty else { return }
+        if !batch.isEmpty { match() }
+        for sub in touched where !sub.closed { flush(sub) }
+        for sub in touched { sub.pending.removeAll(keepingCapacity: true) }
+        touched.removeAll(keepingCapacity: true)
+        if !backlogged.isEmpty {
+            for sub in Array(backlogged.values) where !sub.closed && sub.pending.isEmpty && !sub.backlog.isEmpty { flush(sub) }
+        }
+        markBase &+= batch.count
+        batch.removeAll()
+    }
+
+    private func match() {
+        batch.encode(binary: binarySubscribers > 0)
+        orderHits.removeAll(keepingCapacity: true)
+        if !orderIndex.isEmpty {
+            for order in orderIndex.keys {
+                if let c = engine.hooks.courierOfOrder(order), let i = batch.index(of: c.rawValue) {
+                    orderHits[i, default: []].append(order)
+                }
+            }
+        }
+        var finest = -1
+        if !cellIndex.isEmpty {
+            for r in stride(from: H3.maxResolution, through: 0, by: -1) where cellsPerResolution[r] > 0 { finest = r; break }
+        }
+        let side = configuration.bboxGridE7
+        for i in 0..<batch.count {
+            let s = batch.states[i]
+            let mark = markBase &+ i
+            if let subs = driverIndex[s.id.rawValue] { for sub in subs { deliver(sub, i, mark: mark) } }
+            if let orders = orderHits[i] {
+                for o in orders { if let subs = orderIndex[o] { for sub in subs { deliver(sub, i, mark: mark) } } }
+            }
+            if !gridIndex.isEmpty, let subs = gridIndex[TrackBBox.gridKey(latE7: s.latE7, lngE7: s.lngE7, sideE7: side)] {
+                for sub in subs where sub.lastMark != mark && sub.containsInBBox(latE7: s.latE7, lngE7: s.lngE7) {
+                    deliver(sub, i, mark: mark)
+                }
+            }
+            for sub in wideBBoxes where sub.lastMark != mark && sub.containsInBBox(latE7: s.latE7, lngE7: s.lngE7) {
+                deliver(sub, i, mark: mark)
+            }
+            if finest >= 0, let cell = try? H3.latLngToCell(s.position, resolution: finest) {
+                for r in stride(from: finest, through: 0, by: -1) where cellsPerResolution[r] > 0 {
+                    guard let c = r == finest ? cell : try? H3.cellToParent(cell, resolution: r) else { continue }
+                    if let subs = cellIndex[c] { for sub in subs { deliver(sub, i, mark: mark) } }
+                }
+            }
+        }
+    }
+
+    /// Sends a subscriber its message for this tick, or holds it back (soft budget), or evicts it (hard budget).
+    private func flush(_ sub: TrackingSubscriber) {
+        let connection = sub.connection
+        guard connection.isOpen else { return }
+        let queued = connection.queuedBytes
+        if queued > configuration.hardBudgetBytes {
+            evict(sub)
+            return
+        }
+        if queued > configuration.softBudgetBytes {
+            for i in sub.pending { let s = batch.states[Int(i)]; sub.backlog[s.id.rawValue] = s }
+            backlogged[ObjectIdentifier(sub)] = sub
+            stats.skippedTicks &+= 1
+            return
+        }
+        extraScratch.removeAll(keepingCapacity: true)
+        if !sub.backlog.isEmpty {
+            for i in sub.pending { sub.backlog.removeValue(forKey: batch.states[Int(i)].id.rawValue) }
+            extraScratch.append(contentsOf: sub.backlog.values)
+            sub.backlog.removeAll()
+            backlogged.removeValue(forKey: ObjectIdentifier(sub))
+        }
+        let n = sub.pending.count + extraScratch.count
+        guard n > 0 else { return }
+        let sent: Bool
+        if sub.binary {
+            PositionMessage.binary(into: &scratch, batch: batch, indices: sub.pending, extra: extraScratch)
+            sent = connection.send(binary: scratch)
+        } else {
+            PositionMessage.json(into: &scratch, batch: batch, indices: sub.pending, extra: extraScratch)
+            sent = connection.send(textBytes: scratch)
+        }
+        if sent {
+            stats.messages &+= 1
+            stats.positions &+= UInt64(n)
+        }
+        if connection.queuedBytes > configuration.hardBudgetBytes { evict(sub) }
+    }
+
+    private func evict(_ sub: TrackingSubscriber) {
+        stats.evictions &+= 1
+        engine.metrics.wsEvictions.increment()
+        sub.pending.removeAll()
+        sub.backlog.removeAll()
+        backlogged.removeValue(forKey: ObjectIdentifier(sub))
+        sub.connection.close(code: configuration.evictionCloseCode, reason: "client too slow")
+    }
+
+    /// Sends a JSON event to every subscriber of an order (orders and dispatch call this through the hooks).
+    func push(order: UInt64, _ json: [UInt8]) {
+        guard let subs = orderIndex[order] else { return }
+        for sub in subs where !sub.closed {
+            if sub.connection.queuedBytes > configuration.hardBudgetBytes { evict(sub); continue }
+            sub.connection.send(textBytes: json)
+        }
+    }
+
+    private func flushMetrics() {
+        if stats.messages != flushed.messages { messagesMetric.increment(by: Int64(stats.messages &- flushed.messages)) }
+        if stats.positions != flushed.positions { positionsMetric.increment(by: Int64(stats.positions &- flushed.positions)) }
+        if stats.skippedTicks != flushed.skippedTicks {
+            skippedMetric.increment(by: Int64(stats.skippedTicks &- flushed.skippedTicks))
+        }
+        subscribersMetric.record(subscribers.count)
+        flushed = stats
+    }
+
+    // MARK: Errors and acks
+
+    func sendError(_ sub: TrackingSubscriber, _ error: APIError) {
+        sub.connection.send(textBytes: Self.errorMessage(error))
+    }
+
+    static func errorMessage(_ error: APIError) -> [UInt8] {
+        var w = JSONWriter(capacity: 128)
+        w.beginObject()
+        w.key("type"); w.string("error")
+        w.key("code"); w.string(error.code.name)
+        w.key("message"); w.string(error.message)
+        w.endObject()
+        return w.bytes
+    }
+
+    private func ack(_ sub: TrackingSubscriber, _ type: String, _ body: (inout JSONWriter) -> Void) {
+        var w = JSONWriter(capacity: 96)
+        w.beginObject()
+        w.key("type"); w.string(type)
+        body(&w)
+        w.endObject()
+        sub.connection.send(textBytes: w.bytes)
+    }
+}
+
+/// The hub's plain counters (loop-owned, flushed once per tick).
+struct TrackingStatistics: Sendable, Equatable {
+    var messages: UInt64 = 0
+    var positions: UInt64 = 0
+    var skippedTicks: UInt64 = 0
+    var evictions: UInt64 = 0
+}
