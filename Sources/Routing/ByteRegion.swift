@@ -9,12 +9,14 @@ enum SectionSource {
     case f64([Double])
     case i64([Int64])
     case u32([UInt32])
+    case bytes([UInt8])
 
     func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         switch self {
         case .f64(let a): return try a.withUnsafeBytes(body)
         case .i64(let a): return try a.withUnsafeBytes(body)
         case .u32(let a): return try a.withUnsafeBytes(body)
+        case .bytes(let a): return try a.withUnsafeBytes(body)
         }
     }
 }
@@ -79,8 +81,7 @@ final class ByteRegion: @unchecked Sendable {
         var sources: [SectionSource] = []
         for region in regions {
             for s in try region.sections() {
-                // Sections are copied as raw bytes; u32 granularity keeps every length exact (all sizes are multiples of 4).
-                sources.append(.u32(Array(s.bindMemory(to: UInt32.self))))
+                sources.append(.bytes(Array(s)))
             }
         }
         return pack(sources)
