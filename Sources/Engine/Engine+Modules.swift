@@ -3,5 +3,7 @@ extension Engine {
     /// listeners bind. Each module's `install…` lives in its own folder under Sources/Engine; add one line here.
     func installModules() throws {
         try installRouting()
+        try installDispatch()
+        try installTracking()
     }
 }

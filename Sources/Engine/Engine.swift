@@ -2,6 +2,7 @@ import EventLoop
 import FleetIndex
 import Foundation
 import HTTPServer
+import Dispatcher
 import HexGeo
 import Logging
 
@@ -36,6 +37,12 @@ public final class Engine {
     public private(set) var isStopped = false
     /// Road network and queries; nil when no graph is configured.
     var routing: RoutingService?
+    /// Dispatch state (waiting orders, offers).
+    var dispatch: DispatchService?
+    /// Pickup ETA of each order's latest offer.
+    var dispatchOfferETAs: [UInt64: Double] = [:]
+    /// Listeners for offer events (orders and notifications).
+    var offerListeners: [(OfferEvent) -> Void] = []
     /// Worker threads for CPU jobs over a millisecond (matrices, assignment solves, customizations).
     private(set) lazy var workers = WorkQueue(loop: loop)
     /// Seams between modules (see `EngineHooks`).

@@ -1,3 +1,5 @@
+import Dispatcher
+
 /// Everything `hexfleet serve` can set; defaults are the embedded demo configuration.
 public struct EngineConfiguration: Sendable {
     /// HTTP and WebSocket listener.
@@ -28,6 +30,18 @@ public struct EngineConfiguration: Sendable {
     public var staleAfterMs: Int64 = 120_000
     /// Tick of the tracking hub (coalescing window).
     public var trackTickMs: UInt64 = 100
+
+    /// Dispatch policy: batch-optimal assignment or greedy nearest courier.
+    public var dispatchPolicy: DispatchPolicy = .batchOptimal
+    /// A dispatch round runs this often…
+    public var dispatchIntervalMs: Int64 = 2_000
+    /// …or as soon as this many orders wait.
+    public var dispatchBatchSize = 200
+    /// An offer not answered within this is withdrawn and the order re-dispatched.
+    public var offerTimeoutMs: Int64 = 15_000
+    /// Use straight-line pickup ETAs instead of road ETAs (explicit opt-in; also the only way to dispatch
+    /// without a road graph).
+    public var straightLineETA = false
 
     /// A configuration with the given secrets and every other value at its default.
     public init(udpSecret: [UInt8], tokenSecret: [UInt8]) {
