@@ -1,3 +1,5 @@
+import Foundation
+
 /// Geohash cells: integer form (interleaved bits, longitude first, most significant first) and the
 /// usual base-32 text form (5 bits a character).
 public enum Geohash {
@@ -42,11 +44,12 @@ public enum Geohash {
         return interleave(lng: x, lngBits: lngBits, lat: y, latBits: latBits)
     }
 
-    /// The `bits`-bit geohash of `p` (radians); degrees a rounding step past ±90/±180 are clamped.
+    /// The `bits`-bit geohash of `p` (radians). Longitude wraps into [-180°, 180°]; a latitude a rounding
+    /// step past ±90° is clamped; nil for non-finite coordinates or a latitude beyond the poles.
     public static func encode(_ p: LatLng, bits: Int) -> UInt64? {
-        let eps = 1e-9
-        guard abs(p.latDegrees) <= 90 + eps, abs(p.lngDegrees) <= 180 + eps else { return nil }
-        return encode(latDegrees: min(90, max(-90, p.latDegrees)), lngDegrees: min(180, max(-180, p.lngDegrees)), bits: bits)
+        guard p.lat.isFinite, p.lng.isFinite, abs(p.latDegrees) <= 90 + 1e-9 else { return nil }
+        let lng = remainder(p.lngDegrees, 360.0)
+        return encode(latDegrees: min(90, max(-90, p.latDegrees)), lngDegrees: min(180, max(-180, lng)), bits: bits)
     }
 
     /// The box (radians) covered by a `bits`-bit geohash; nil for bad bits or stray high bits.

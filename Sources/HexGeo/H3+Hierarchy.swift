@@ -22,9 +22,14 @@ extension H3 {
         return isPentagon(c) ? 1 + 5 * (p - 1) / 6 : p
     }
 
+    /// Most children `cellToChildren` returns in one array (7⁹ ≈ 40 million); past it, `memoryBounds`.
+    public static let maxChildrenCount = 40_353_607
+
     /// Every descendant of `c` at `resolution`, in ascending id order (a pentagon's skip the deleted k digit).
+    /// Throws `memoryBounds` past `maxChildrenCount` children.
     public static func cellToChildren(_ c: H3Cell, resolution: Int) throws(HexGeoError) -> [H3Cell] {
         let n = try cellToChildrenSize(c, resolution: resolution)
+        guard n <= maxChildrenCount else { throw .memoryBounds }
         var out: [H3Cell] = []
         out.reserveCapacity(n)
         appendChildren(of: c, pentagon: isPentagon(c), to: resolution, into: &out)

@@ -95,7 +95,8 @@ extension H3 {
         guard k >= 0 else { throw .domain }
         guard isValidCell(c) else { throw .cellInvalid }
         let start = out.count
-        out.reserveCapacity(start + maxGridDiskSize(k: k))
+        let size = maxGridDiskSize(k: k)
+        if size <= 1 << 20 { out.reserveCapacity(start + size) }
         if gridDiskUnsafe(c, k: k, into: &out) { return }
         out.removeSubrange(start...)
         try gridDiskBreadthFirst(c, k: k, into: &out)

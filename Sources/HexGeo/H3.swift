@@ -49,10 +49,12 @@ public enum H3 {
         c.baseCell < H3Const.baseCellCount && isBaseCellPentagon(c.baseCell) && c.leadingNonZeroDigit == 0
     }
 
-    /// Number of cells within `k` steps of a hexagon: 3k(k+1)+1 (0 for negative k).
+    /// Number of cells within `k` steps of a hexagon: 3k(k+1)+1 (0 for negative k), capped as H3 caps it
+    /// at the number of resolution-15 cells once k reaches 13,780,510.
     @inlinable
     public static func maxGridDiskSize(k: Int) -> Int {
         guard k >= 0 else { return 0 }
+        guard k < 13_780_510 else { return 569_707_381_193_162 }
         return 3 * k * (k + 1) + 1
     }
 

@@ -15,6 +15,7 @@ import Testing
         #expect(Geohash.encode(LatLng(degrees: 90, 180), bits: 40) != nil)
         #expect(Geohash.encode(LatLng(degrees: -90, -180), bits: 40) != nil)
         #expect(Geohash.encode(LatLng(degrees: 91, 0), bits: 40) == nil)
+        #expect(Geohash.encode(LatLng(degrees: 10, 180.0000001), bits: 40) == Geohash.encode(LatLng(degrees: 10, -179.9999999), bits: 40))
     }
 
     @Test("integer and text forms round-trip, and decoded boxes hold the point")

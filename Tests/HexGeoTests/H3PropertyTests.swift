@@ -132,6 +132,10 @@ import Testing
         }
         #expect(throws: HexGeoError.resDomain) { try H3.latLngToCell(LatLng(lat: 0, lng: 0), resolution: 16) }
         #expect(throws: HexGeoError.latLngDomain) { try H3.latLngToCell(LatLng(lat: .nan, lng: 0), resolution: 1) }
+        #expect(throws: HexGeoError.memoryBounds) { try H3.cellToChildren(H3Cell(rawValue: 0x8009fffffffffff), resolution: 15) }
+        #expect(throws: HexGeoError.resMismatch) { try H3.cellToParent(H3Cell(rawValue: 0x8009fffffffffff), resolution: 1) }
+        #expect(H3.maxGridDiskSize(k: Int.max) == 569_707_381_193_162)
+        #expect(H3.maxGridDiskSize(k: -1) == 0)
     }
 
     @Test("H3Cell text form round-trips and rejects non-hex")
