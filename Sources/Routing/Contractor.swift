@@ -160,7 +160,9 @@ public enum Contractor {
                     targetsLeft -= 1
                     if targetsLeft <= 0 { break }   // every target has its final distance
                 }
-                for a in outArcs[u] {
+                let arcs = outArcs[u]
+                for i in 0..<arcs.count {
+                    let a = arcs[i]
                     let x = Int(a.node)
                     if x == avoid { continue }
                     let nd = d + UInt64(a.weight)
