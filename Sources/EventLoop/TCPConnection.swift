@@ -198,9 +198,16 @@ public final class TCPConnection: LoopHandle {
 
     /// Half-closes: sends FIN after the queued writes (`uv_shutdown`); reading continues. With `thenClose`, the
     /// connection closes once the FIN is sent, which is how a response followed by `Connection: close` ends.
+    /// Calling it again with `thenClose` after a plain half-close closes once the FIN is out (at once if it is).
     public func shutdownWrite(thenClose: Bool = false) {
         loop.assertOnLoop()
-        guard !isClosing, !writeShutDown else { return }
+        guard !isClosing else { return }
+        if writeShutDown {
+            if thenClose {
+                if shutdownDone { close() } else { closeAfterShutdown = true }
+            }
+            return
+        }
         writeShutDown = true
         closeAfterShutdown = thenClose
         let request = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
@@ -211,6 +218,7 @@ public final class TCPConnection: LoopHandle {
             defer { request.deallocate() }
             guard let data = request.pointee.data else { return }
             let owner = Unmanaged<TCPConnection>.fromOpaque(data).takeRetainedValue()
+            owner.shutdownDone = true
             if owner.closeAfterShutdown || status < 0 { owner.close() }
         }
         if rc < 0 {
@@ -220,6 +228,7 @@ public final class TCPConnection: LoopHandle {
         }
     }
     private var writeShutDown = false
+    private var shutdownDone = false
     private var closeAfterShutdown = false
 
     /// Whether ``shutdownWrite(thenClose:)`` was called.

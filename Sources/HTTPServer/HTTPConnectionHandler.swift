@@ -70,10 +70,17 @@ final class HTTPConnectionHandler {
 
     private func peerEnded() {
         if let webSocket { webSocket.peerEnded(); return }
-        // The client half-closed: answer what it asked, then close.
+        // The client half-closed: answer what it asked, then close (at once if we already sent our FIN).
         finished = true
         if inFlight == 0 { tcp.shutdownWrite(thenClose: true) } else { closeAfterFlush = true }
     }
+
+    /// When the server ended the exchange (an error answer, `Connection: close`), it half-closes and keeps reading
+    /// and discarding until the client closes too, or this long passes. Closing at once while the client still
+    /// sends (the rest of a refused body) makes the kernel answer with RST, which can destroy the answer before
+    /// the client reads it.
+    static let lingerMs: UInt64 = 2_000
+    private var lingerStartMs: UInt64?
     private var closeAfterFlush = false
 
     var inFlight: Int { Int(nextSequence - flushedSequence) }
@@ -137,7 +144,7 @@ final class HTTPConnectionHandler {
     func fail(_ error: APIError) {
         finished = true
         stash = []
-        tcp.pauseReading()
+        tcp.resumeReading()   // keep draining what the client sends (discarded: `finished`); see `lingerMs`
         let sequence = nextSequence
         nextSequence += 1
         ready[sequence] = (HTTPResponse.error(error).serialized(close: true), true)
@@ -312,7 +319,8 @@ final class HTTPConnectionHandler {
             tcp.write(answer.bytes)
             if answer.close || (closeAfterFlush && inFlight == 0) {
                 ready.removeAll()
-                tcp.shutdownWrite(thenClose: true)
+                tcp.shutdownWrite(thenClose: closeAfterFlush)
+                lingerStartMs = server.loop.now
                 return
             }
         }
@@ -325,6 +333,10 @@ final class HTTPConnectionHandler {
     /// Called by the server's sweep timer.
     func checkTimeouts(nowMs: UInt64) {
         if let webSocket { webSocket.checkTimeouts(nowMs: nowMs); return }
+        if let linger = lingerStartMs, nowMs >= linger + Self.lingerMs {
+            tcp.close()
+            return
+        }
         guard isOpen, !finished else { return }
         if let start = requestStartMs, nowMs >= start + config.headerTimeoutMs {
             server.statistics.timeouts &+= 1

@@ -75,6 +75,7 @@ public final class HTTPServer {
     ///     or an ``APIError`` to answer instead of upgrading.
     ///   - configuration: limits for this endpoint; nil uses ``HTTPServerConfiguration/webSocket``.
     ///   - onOpen: runs once the handshake was sent; set the connection's callbacks and user data here.
+    ///     Capture the server weakly (or only its `loop`): the server keeps its routes.
     public func addWebSocketRoute(_ path: String, configuration: WebSocketConfiguration? = nil,
                                   accept: @escaping (HTTPRequest) -> APIError? = { _ in nil },
                                   onOpen: @escaping (WebSocketConnection, HTTPRequest) -> Void) {

@@ -158,6 +158,8 @@ public final class WebSocketConnection {
 
     func received(_ bytes: UnsafeRawBufferPointer) {
         guard let context else { return }
+        // After our close went out without the peer's, bytes are drained and dropped until it closes (no RST).
+        guard wslay_event_get_read_enabled(context) != 0 else { return }
         lastReceiveMs = server.loop.now
         input = bytes
         inputOffset = 0
@@ -172,10 +174,10 @@ public final class WebSocketConnection {
     }
 
     func peerEnded() {
-        // EOF without a close handshake (or after it): nothing more will come.
+        // EOF: nothing more will come. Send what is queued, then close.
         if let context { wslay_event_shutdown_read(context) }
         pump()
-        if closeSentAtMs == nil { tcp.close() }
+        tcp.shutdownWrite(thenClose: true)
     }
 
     func transportClosed() {
@@ -213,8 +215,9 @@ public final class WebSocketConnection {
         }
         if wslay_event_get_close_sent(context) != 0, closeSentAtMs == nil { closeSentAtMs = server.loop.now }
         if wslay_event_want_read(context) == 0, wslay_event_want_write(context) == 0 {
-            // Close handshake complete (or read side dead and nothing to send): the server closes TCP first.
-            tcp.shutdownWrite(thenClose: true)
+            // Close handshake complete: the server closes TCP first. When we closed for an error and the peer
+            // has not answered, half-close and drain its bytes until it closes or `closeTimeoutMs` passes.
+            tcp.shutdownWrite(thenClose: wslay_event_get_close_received(context) != 0)
         }
     }
 

@@ -145,6 +145,22 @@ struct HTTPServerTests {
         #expect(stats.oversizedRequests == 3)
     }
 
+    @Test("a refused body that keeps arriving still lets the client read the 413 (lingering close, no RST)")
+    func lingeringClose() throws {
+        var config = HTTPServerConfiguration()
+        config.maxBodyBytes = 100
+        let (status, _) = try withServer(configuration: config, routes: echoRoutes) { port in
+            let c = try RawClient(port: port)
+            c.send("POST /echo HTTP/1.1\r\nContent-Length: 400000\r\n\r\n")
+            c.send([UInt8](repeating: 0x61, count: 400_000))
+            let r = try c.readResponse()
+            c.shutdownWrite()
+            return (r.status, c.waitForClose())
+        }
+        #expect(status.0 == 413)
+        #expect(status.1)
+    }
+
     @Test("malformed requests get 400 and a closed connection", arguments: [
         "GET /hello HTTP/1.1\r\nHost x\r\n\r\n",
         "BLAH\r\n\r\n",

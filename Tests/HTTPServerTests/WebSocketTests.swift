@@ -6,6 +6,11 @@ import Testing
 
 private func echo(_ server: HTTPServer) {
     server.addWebSocketEchoRoute("/v1/ws/echo")
+    // An echo under the server's own limits (the echo route above carries Autobahn-sized ones).
+    server.addWebSocketRoute("/strict") { connection, _ in
+        connection.onText = { [unowned connection] in connection.send(text: $0) }
+        connection.onBinary = { [unowned connection] in connection.send(binary: $0) }
+    }
     server.addWebSocketRoute("/private", accept: { request in
         request.query("token") == "good" ? nil : APIError(.unauthorized, "bad token")
     }) { connection, _ in connection.onText = { [unowned connection] in connection.send(text: "private " + $0) } }
@@ -80,7 +85,7 @@ struct WebSocketTests {
         config.webSocket.maxMessageBytes = 1_000
         let (got, stats) = try withServer(configuration: config, setup: echo) { port in
             let c = try RawClient(port: port)
-            _ = try c.upgrade(path: "/v1/ws/echo")
+            _ = try c.upgrade(path: "/strict")
             switch name {
             case "bad UTF-8 text": c.sendFrame(opcode: 1, [0x68, 0xC3, 0x28])
             case "bad UTF-8 split across fragments":
@@ -102,8 +107,9 @@ struct WebSocketTests {
         config.webSocket.maxQueuedBytes = 1 << 20
         let evicted = Mutex(false)
         let flooder: (HTTPServer) -> Void = { server in
+            let loop = server.loop   // not the server: a route closure holding it would form a cycle
             server.addWebSocketRoute("/flood") { connection, _ in
-                let timer = try? EventLoop.Timer(loop: server.loop)
+                let timer = try? EventLoop.Timer(loop: loop)
                 let chunk = [UInt8](repeating: 0x42, count: 64 * 1024)
                 connection.onClose = { _, _ in timer?.close() }
                 try? timer?.start(afterMs: 1, repeatMs: 1) { [unowned connection] in
