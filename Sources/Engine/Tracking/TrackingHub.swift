@@ -54,6 +54,9 @@ final class TrackingHub {
         subscribersMetric = CoreMetrics.Gauge(label: "hexfleet_track_connections", factory: f)
     }
 
+    /// Runs when a connection opens or closes (the install wires it to `hexfleet_ws_connections`).
+    var connectionsChanged: () -> Void = {}
+
     /// Open tracking connections.
     var connectionCount: Int { subscribers.count }
 
@@ -86,7 +89,7 @@ final class TrackingHub {
             self.sendError(sub, APIError(.badRequest, "commands are JSON text messages"))
         }
         connection.onClose = { [unowned self, unowned sub] _, _ in self.remove(sub) }
-        engine.updateWebSocketGauge()
+        connectionsChanged()
     }
 
     private func remove(_ sub: TrackingSubscriber) {
@@ -100,7 +103,7 @@ final class TrackingHub {
         if sub.binary { binarySubscribers -= 1 }
         backlogged.removeValue(forKey: ObjectIdentifier(sub))
         subscribers.removeValue(forKey: ObjectIdentifier(sub))
-        engine.updateWebSocketGauge()
+        connectionsChanged()
     }
 
     /// Closes every connection (engine stop).
@@ -121,7 +124,7 @@ final class TrackingHub {
             sendError(sub, APIError(.invalidJSON, "not JSON: \(error)"))
             return
         }
-        do {
+        do throws(APIError) {
             guard let op = message["op"]?.string else { throw APIError(.unknownOp, "a command has an op") }
             switch op {
             case "subscribe": try subscribe(message, sub)
@@ -185,7 +188,7 @@ final class TrackingHub {
             guard sub.cells.count + Set(fresh).count <= configuration.maxCellsPerConnection else { throw tooMany() }
             for c in fresh where sub.cells.insert(c).inserted {
                 cellIndex[c, default: []].append(sub)
-                cellsPerResolution[c.resolution] += 1
+                cellsPerResolution[H3.getResolution(c)] += 1
             }
             let states = (try? engine.table.drivers(inCells: cells, nowMs: engine.nowMs)) ?? []
             for s in states.prefix(configuration.maxSnapshotDrivers) where isVisible(s.id.rawValue, to: sub) { hold(s, for: sub) }
@@ -301,7 +304,7 @@ final class TrackingHub {
 
     private func detachCell(_ c: H3Cell, _ sub: TrackingSubscriber) {
         Self.detach(sub, from: &cellIndex, key: c)
-        cellsPerResolution[c.resolution] -= 1
+        cellsPerResolution[H3.getResolution(c)] -= 1
     }
 
     private func isVisible(_ driver: UInt64, to sub: TrackingSubscriber) -> Bool {

@@ -1,0 +1,158 @@
+import CoreMetrics
+import FleetIndex
+import HTTPServer
+import Prometheus
+
+/// The driver channel behind `/v1/ws/driver`: one authenticated WebSocket per driver carrying pings in (JSON text
+/// or bare 32-byte binary records) and offers and order events out (`hooks.pushToDriver`).
+///
+/// Pings go through the same `PingIngest` path as UDP and HTTP and count with `transport="ws"`. A binary record
+/// naming another driver is dropped as `foreign_driver`. A refused ping is answered with
+/// `{"type":"error","code":…,"message":…}`; nothing is sent for accepted pings. A newer connection of the same
+/// driver replaces the older one (closed with 1000 "replaced"). Loop-owned.
+final class DriverChannel {
+    unowned let engine: Engine
+    let configuration: TrackingConfiguration
+    private var connections: [UInt64: WebSocketConnection] = [:]
+    private let foreignDriverMetric: CoreMetrics.Counter
+    private let badRecordMetric: CoreMetrics.Counter
+    /// Runs when a connection opens or closes.
+    var connectionsChanged: () -> Void = {}
+
+    init(engine: Engine, configuration: TrackingConfiguration) {
+        self.engine = engine
+        self.configuration = configuration
+        let f = PrometheusMetricsFactory(registry: engine.metrics.registry)
+        // The same series the engine flushes ingest drops into (the registry hands back the existing counter).
+        foreignDriverMetric = CoreMetrics.Counter(label: "hexfleet_pings_dropped_total",
+                                                  dimensions: [("reason", DropReason.foreignDriver.label)], factory: f)
+        badRecordMetric = CoreMetrics.Counter(label: "hexfleet_pings_dropped_total",
+                                              dimensions: [("reason", DropReason.truncated.label)], factory: f)
+    }
+
+    /// Open driver connections.
+    var connectionCount: Int { connections.count }
+
+    /// The driver a request speaks for: a driver token names itself; an admin names one with `?driver=ID`.
+    func driverID(_ request: HTTPRequest) throws(APIError) -> UInt64 {
+        guard let p = try engine.webSocketPrincipal(request) else {
+            throw APIError(.unauthorized, "a driver token is required (?token= or Authorization: Bearer)")
+        }
+        let asked = request.query("driver")
+        switch p.role {
+        case .driver:
+            guard let id = UInt64(p.subject) else { throw APIError(.forbidden, "a driver token names a numeric id") }
+            if let asked, asked != p.subject { throw APIError(.forbidden, "a driver may speak only for itself") }
+            return id
+        case .admin:
+            guard let asked, let id = UInt64(asked) else {
+                throw APIError(.invalidParameter, "an admin names the driver with ?driver=ID")
+            }
+            return id
+        default:
+            throw APIError(.forbidden, "only drivers (or an admin with ?driver=) use the driver channel")
+        }
+    }
+
+    /// Checks an upgrade.
+    func accept(_ request: HTTPRequest) -> APIError? {
+        do { _ = try driverID(request); return nil } catch { return error }
+    }
+
+    /// Sets up an accepted connection.
+    func open(_ connection: WebSocketConnection, _ request: HTTPRequest) {
+        guard let id = try? driverID(request) else {
+            connection.close(code: 1008, reason: "unauthorized")
+            return
+        }
+        if let old = connections[id] { old.close(code: 1000, reason: "replaced by a newer connection") }
+        connections[id] = connection
+        connection.onText = { [unowned self, unowned connection] text in self.text(text, driver: id, connection) }
+        connection.onBinary = { [unowned self, unowned connection] bytes in self.binary(bytes, driver: id, connection) }
+        connection.onClose = { [unowned self, unowned connection] _, _ in
+            if self.connections[id] === connection { self.connections.removeValue(forKey: id) }
+            self.connectionsChanged()
+        }
+        connectionsChanged()
+    }
+
+    /// Sends a JSON message to a driver's open channel; false when it has none or the send was refused.
+    func push(_ driver: UInt64, _ json: [UInt8]) -> Bool {
+        guard let c = connections[driver], c.isOpen else { return false }
+        if c.queuedBytes > configuration.hardBudgetBytes {
+            engine.metrics.wsEvictions.increment()
+            c.close(code: configuration.evictionCloseCode, reason: "client too slow")
+            return false
+        }
+        return c.send(textBytes: json)
+    }
+
+    /// Closes every connection (engine stop).
+    func stop() {
+        for c in Array(connections.values) { c.close(code: 1001, reason: "server shutting down") }
+    }
+
+    private func text(_ text: String, driver: UInt64, _ connection: WebSocketConnection) {
+        guard text.utf8.count <= configuration.maxDriverTextBytes else {
+            connection.close(code: 1009, reason: "message too big")
+            return
+        }
+        let message: JSONValue
+        do { message = try JSONReader.parse(text) } catch {
+            connection.send(textBytes: TrackingHub.errorMessage(APIError(.invalidJSON, "not JSON: \(error)")))
+            return
+        }
+        if let op = message["op"], op.string != "ping" {
+            guard let name = op.string else {
+                connection.send(textBytes: TrackingHub.errorMessage(APIError(.unknownOp, "op is a string")))
+                return
+            }
+            for handler in engine.hooks.driverMessageHandlers where handler(DriverID(driver), name, message) { return }
+            connection.send(textBytes: TrackingHub.errorMessage(APIError(.unknownOp, "unknown op \(name.prefix(32))")))
+            return
+        }
+        do throws(APIError) {
+            let r = try engine.record(fromJSON: message, driver: driver)
+            if let reason = engine.ingest.ingest(r, transport: .ws, nowMs: engine.nowMs) { throw Engine.apiError(reason) }
+        } catch {
+            connection.send(textBytes: TrackingHub.errorMessage(error))
+        }
+    }
+
+    private func binary(_ bytes: UnsafeRawBufferPointer, driver: UInt64, _ connection: WebSocketConnection) {
+        guard bytes.count <= configuration.maxDriverBinaryBytes else {
+            connection.close(code: 1009, reason: "message too big")
+            return
+        }
+        guard !bytes.isEmpty, bytes.count % PingWire.recordBytes == 0 else {
+            badRecordMetric.increment()
+            connection.send(textBytes: TrackingHub.errorMessage(
+                APIError(.badRecord, "a binary frame holds whole 32-byte records, got \(bytes.count) bytes")))
+            return
+        }
+        let n = bytes.count / PingWire.recordBytes
+        var dropped = 0
+        var first: APIError?
+        let now = engine.nowMs
+        for i in 0..<n {
+            let r = PingWire.record(at: i * PingWire.recordBytes, in: bytes)
+            let error: APIError?
+            if r.driverID != driver {
+                foreignDriverMetric.increment()
+                error = APIError(.foreignDriver, "record \(i) names driver \(r.driverID), not this connection's")
+            } else if let reason = engine.ingest.ingest(r, transport: .ws, nowMs: now) {
+                error = Engine.apiError(reason)
+            } else {
+                error = nil
+            }
+            if let error {
+                dropped += 1
+                if first == nil { first = error }
+            }
+        }
+        if let first {
+            connection.send(textBytes: TrackingHub.errorMessage(
+                APIError(first.code, "\(dropped) of \(n) records dropped; first: \(first.message)")))
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import HTTPServer
+
+extension Engine {
+    /// Installs the driver channel (`/v1/ws/driver`) and the tracking hub (`/v1/ws/track`): WebSocket routes,
+    /// the ingest listener that feeds the hub, the tick that fans out, the push hooks and the stop work.
+    func installTracking(_ configuration: TrackingConfiguration = TrackingConfiguration()) throws {
+        let hub = TrackingHub(engine: self, configuration: configuration)
+        let drivers = DriverChannel(engine: self, configuration: configuration)
+        let census: () -> Void = { [unowned self, unowned hub, unowned drivers] in
+            self.metrics.wsConnections.record(hub.connectionCount + drivers.connectionCount)
+        }
+        hub.connectionsChanged = census
+        drivers.connectionsChanged = census
+        webSocketRegistrations.append { _, server in
+            server.addWebSocketRoute("/v1/ws/track", accept: { hub.accept($0) }, onOpen: { hub.open($0, $1) })
+            server.addWebSocketRoute("/v1/ws/driver", accept: { drivers.accept($0) }, onOpen: { drivers.open($0, $1) })
+        }
+        ingest.acceptedListeners.append { state, _ in hub.noteAccepted(state) }
+        tickHandlers.append { now in hub.tick(nowMs: now) }
+        stopHandlers.append { hub.stop(); drivers.stop() }
+        hooks.pushToDriver = { id, json in drivers.push(id.rawValue, json) }
+        hooks.pushToOrderWatchers = { order, json in hub.push(order: order, json) }
+    }
+
+    /// The caller of a WebSocket upgrade, from `?token=` or `Authorization: Bearer`; nil when neither is given.
+    /// - Throws: `invalid_token` for a bad or expired token.
+    func webSocketPrincipal(_ request: HTTPRequest) throws(APIError) -> Principal? {
+        var token = request.query("token")
+        if token == nil, let header = request.header("authorization") {
+            let prefix = "bearer "
+            guard header.count > prefix.count, header.lowercased().hasPrefix(prefix) else {
+                throw APIError(.unauthorized, "authorization must be a bearer token")
+            }
+            token = String(header.dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces)
+        }
+        guard let token, !token.isEmpty else { return nil }
+        guard let p = auth.verify(token, nowSeconds: nowMs / 1000) else { throw APIError(.invalidToken, "invalid or expired token") }
+        return p
+    }
+}
