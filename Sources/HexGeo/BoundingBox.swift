@@ -1,3 +1,5 @@
+import Foundation
+
 /// A latitude/longitude box in radians; `east < west` means it crosses the antimeridian (as in H3's `BBox`).
 public struct BoundingBox: Hashable, Sendable {
     /// Northern and southern latitude bounds, radians.
@@ -28,6 +30,23 @@ public struct BoundingBox: Hashable, Sendable {
             if abs(p.lng - next.lng) > Double.pi { transmeridian = true }
         }
         if transmeridian { east = maxNegLng; west = minPosLng }
+        self.init(north: north, south: south, east: east, west: west)
+    }
+
+    /// The smallest box holding every point within `radiusMeters` of `center` on the sphere of
+    /// `Geodesy.earthRadiusMeters`; it spans all longitudes when the circle reaches a pole.
+    public init(around center: LatLng, radiusMeters: Double) {
+        let delta = max(0, radiusMeters) / Geodesy.earthRadiusMeters
+        let north = center.lat + delta, south = center.lat - delta
+        if north >= Double.pi / 2 || south <= -Double.pi / 2 || delta >= Double.pi / 2 {
+            self.init(north: min(north, Double.pi / 2), south: max(south, -Double.pi / 2), east: Double.pi, west: -Double.pi)
+            return
+        }
+        // Widest longitude reach of a small circle: asin(sin δ / cos φ).
+        let dLng = asin(min(1, sin(delta) / cos(center.lat)))
+        var east = center.lng + dLng, west = center.lng - dLng
+        if east > Double.pi { east -= 2 * Double.pi }
+        if west < -Double.pi { west += 2 * Double.pi }
         self.init(north: north, south: south, east: east, west: west)
     }
 
