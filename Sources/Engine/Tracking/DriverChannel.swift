@@ -14,6 +14,7 @@ final class DriverChannel {
     unowned let engine: Engine
     let configuration: TrackingConfiguration
     private var connections: [UInt64: WebSocketConnection] = [:]
+    private var lastKeepaliveMs: Int64 = 0
     private let foreignDriverMetric: CoreMetrics.Counter
     private let badRecordMetric: CoreMetrics.Counter
     /// Runs when a connection opens or closes.
@@ -85,6 +86,13 @@ final class DriverChannel {
             return false
         }
         return c.send(textBytes: json)
+    }
+
+    /// Pings every driver every `keepaliveMs`, so quiet channels stay open and dead peers are found.
+    func keepalive(nowMs: Int64) {
+        guard nowMs - lastKeepaliveMs >= configuration.keepaliveMs else { return }
+        lastKeepaliveMs = nowMs
+        for c in connections.values { c.ping() }
     }
 
     /// Closes every connection (engine stop).

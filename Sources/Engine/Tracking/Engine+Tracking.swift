@@ -17,7 +17,7 @@ extension Engine {
             server.addWebSocketRoute("/v1/ws/driver", accept: { drivers.accept($0) }, onOpen: { drivers.open($0, $1) })
         }
         ingest.acceptedListeners.append { state, _ in hub.noteAccepted(state) }
-        tickHandlers.append { now in hub.tick(nowMs: now) }
+        tickHandlers.append { now in hub.tick(nowMs: now); drivers.keepalive(nowMs: now) }
         stopHandlers.append { hub.stop(); drivers.stop() }
         hooks.pushToDriver = { id, json in drivers.push(id.rawValue, json) }
         hooks.pushToOrderWatchers = { order, json in hub.push(order: order, json) }

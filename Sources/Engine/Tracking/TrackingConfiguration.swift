@@ -19,8 +19,13 @@ public struct TrackingConfiguration: Sendable {
     public var softBudgetBytes = 256 << 10
     /// A subscriber whose unsent bytes exceed this is closed with `evictionCloseCode` and counted.
     public var hardBudgetBytes = 1 << 20
+    /// A subscriber over the soft budget for this long (it reads nothing) is evicted like one past the hard budget.
+    public var maxStalledMs: Int64 = 5_000
     /// Close code for a subscriber past the hard budget: 1013 "try again later" (or 1008 "policy").
     public var evictionCloseCode: UInt16 = 1013
+    /// Every connection is pinged this often: a listener that sends nothing still answers with pongs, which keeps
+    /// it clear of the server's idle timeout (120 s), and a vanished peer is found.
+    public var keepaliveMs: Int64 = 30_000
     /// Drivers sent at most in the snapshot that answers a bbox or cells subscription.
     public var maxSnapshotDrivers = 5_000
     /// Side of the square grid (in 1e-7 degrees) that indexes bbox subscriptions: 0.05° ≈ 5.5 km.

@@ -14,8 +14,8 @@ import Prometheus
 ///                                                                 ─▶ per subscriber: one message, or skip / evict
 /// ```
 /// A tick costs O(moved drivers × matching subscribers), independent of idle subscribers. A client whose
-/// unsent bytes pass the soft budget skips ticks (its updates wait, latest per driver); past the hard budget it
-/// is closed with 1013 and counted in `hexfleet_ws_evictions_total`. Nothing here waits for a client.
+/// unsent bytes pass the soft budget skips ticks (its updates wait, latest per driver); past the hard budget, or
+/// over the soft budget for `maxStalledMs`, it is closed with 1013 and counted in `hexfleet_ws_evictions_total`. Nothing here waits for a client.
 /// Loop-owned.
 final class TrackingHub {
     unowned let engine: Engine
@@ -35,6 +35,7 @@ final class TrackingHub {
     private var scratch: [UInt8] = []
     private var extraScratch: [DriverState] = []
     private var orderHits: [Int: [UInt64]] = [:]
+    private var lastKeepaliveMs: Int64 = 0
 
     /// Plain counters, flushed to Prometheus once per tick.
     private(set) var stats = TrackingStatistics()
@@ -347,13 +348,17 @@ final class TrackingHub {
     /// One tick: match every driver that moved since the last tick and send each touched subscriber one message.
     func tick(nowMs: Int64) {
         defer { flushMetrics() }
+        if nowMs - lastKeepaliveMs >= configuration.keepaliveMs {
+            lastKeepaliveMs = nowMs
+            for sub in subscribers.values where !sub.closed { sub.connection.ping() }
+        }
         guard !batch.isEmpty || !backlogged.isEmpty else { return }
         if !batch.isEmpty { match() }
-        for sub in touched where !sub.closed { flush(sub) }
+        for sub in touched where !sub.closed { flush(sub, nowMs: nowMs) }
         for sub in touched { sub.pending.removeAll(keepingCapacity: true) }
         touched.removeAll(keepingCapacity: true)
         if !backlogged.isEmpty {
-            for sub in Array(backlogged.values) where !sub.closed && sub.pending.isEmpty && !sub.backlog.isEmpty { flush(sub) }
+            for sub in Array(backlogged.values) where !sub.closed && sub.pending.isEmpty && !sub.backlog.isEmpty { flush(sub, nowMs: nowMs) }
         }
         markBase &+= batch.count
         batch.removeAll()
@@ -399,7 +404,7 @@ final class TrackingHub {
     }
 
     /// Sends a subscriber its message for this tick, or holds it back (soft budget), or evicts it (hard budget).
-    private func flush(_ sub: TrackingSubscriber) {
+    private func flush(_ sub: TrackingSubscriber, nowMs: Int64) {
         let connection = sub.connection
         guard connection.isOpen else { return }
         let queued = connection.queuedBytes
@@ -408,11 +413,18 @@ final class TrackingHub {
             return
         }
         if queued > configuration.softBudgetBytes {
+            let since = sub.overBudgetSinceMs ?? nowMs
+            sub.overBudgetSinceMs = since
+            if nowMs - since >= configuration.maxStalledMs {
+                evict(sub)
+                return
+            }
             for i in sub.pending { let s = batch.states[Int(i)]; sub.backlog[s.id.rawValue] = s }
             backlogged[ObjectIdentifier(sub)] = sub
             stats.skippedTicks &+= 1
             return
         }
+        sub.overBudgetSinceMs = nil
         extraScratch.removeAll(keepingCapacity: true)
         if !sub.backlog.isEmpty {
             for i in sub.pending { sub.backlog.removeValue(forKey: batch.states[Int(i)].id.rawValue) }

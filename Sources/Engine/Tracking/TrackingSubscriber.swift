@@ -23,6 +23,8 @@ final class TrackingSubscriber {
     var pending: [Int32] = []
     /// Fixes held back while the client was over its soft budget (latest per driver), plus subscription snapshots.
     var backlog: [UInt64: DriverState] = [:]
+    /// When the client went over its soft budget (nil while under it).
+    var overBudgetSinceMs: Int64?
     var closed = false
 
     init(connection: WebSocketConnection, principal: Principal?, binary: Bool) {

@@ -1,0 +1,83 @@
+import Engine
+import FleetIndex
+import Foundation
+import Testing
+import TestSupport
+
+@Suite(.serialized) struct TrackingDriverChannelTests {
+    @Test("JSON and binary pings over /v1/ws/driver land in the index, count as ws, and foreign records are dropped")
+    func pingsIn() throws {
+        let engine = try TestEngine()
+        defer { engine.close() }
+        let ws = try TrackingTestClient(port: engine.http, path: "/v1/ws/driver?token=\(TrackingTokens.token(.driver, "7"))")
+        #expect(ws.status == 101)
+        let now = engine.nowMs
+        try ws.send(text: #"{"lat":43.7311,"lng":7.4211,"ts":\#(now),"speed":830,"heading":9000,"accuracy":50,"status":"on_trip"}"#)
+        #expect(try eventually { try engine.get("/v1/drivers/7").status == 200 })
+        let body = try #require(try engine.get("/v1/drivers/7").json as? [String: Any])
+        #expect(body["lat"] as? Double == 43.7311 && body["status"] as? String == "on_trip" && body["speed"] as? Int == 830)
+
+        // One frame, two records: our own (newer) and someone else's.
+        var frame = [UInt8](repeating: 0, count: 64)
+        frame.withUnsafeMutableBytes { d in
+            PingWire.write(PingRecord(driverID: 7, timestampMs: now + 1, latE7: 437_400_000, lngE7: 74_300_000, status: 1), at: 0, into: d)
+            PingWire.write(PingRecord(driverID: 8, timestampMs: now + 1, latE7: 437_400_000, lngE7: 74_300_000, status: 1), at: 32, into: d)
+        }
+        try ws.send(binary: frame)
+        let error = try ws.readJSON(type: "error")
+        #expect(error["code"] as? String == "foreign_driver")
+        #expect((error["message"] as? String)?.hasPrefix("1 of 2 records dropped") == true)
+        #expect(try eventually { abs(((try engine.get("/v1/drivers/7").json as? [String: Any])?["lat"] as? Double ?? 0) - 43.74) < 1e-9 })
+        #expect(try engine.get("/v1/drivers/8").status == 404)
+        #expect(try engine.metric("hexfleet_pings_accepted_total{transport=\"ws\"}") == 2)
+        #expect(try engine.metric("hexfleet_pings_dropped_total{reason=\"foreign_driver\"}") == 1)
+
+        // Refusals come back as error messages with the HTTP API's codes; the channel stays open.
+        let refused: [(String, String)] = [
+            (#"{"lat":43.7,"lng":7.4,"ts":\#(now - 5)}"#, "stale_timestamp"),
+            (#"{"lat":95,"lng":7.4}"#, "invalid_coordinate"),
+            (#"{"lat":43.7,"lng":7.4,"status":"flying"}"#, "invalid_status"),
+            (#"{"lat":43.7,"lng":7.4,"ts":\#(now + 3_600_000)}"#, "timestamp_skew"),
+            ("{", "invalid_json"),
+            (#"{"op":"teleport"}"#, "unknown_op"),
+        ]
+        for (text, code) in refused {
+            try ws.send(text: text)
+            #expect((try ws.readJSON(type: "error"))["code"] as? String == code, "\(text)")
+        }
+        try ws.send(binary: [UInt8](repeating: 0, count: 33))
+        #expect((try ws.readJSON(type: "error"))["code"] as? String == "bad_record")
+        try ws.send(binary: [UInt8](repeating: 0, count: TrackingConfiguration().maxDriverBinaryBytes + 32))
+        #expect(try ws.readClose() == 1009)
+    }
+
+    @Test("the driver channel needs a driver token, or an admin naming the driver")
+    func upgradePermissions() throws {
+        let engine = try TestEngine()
+        defer { engine.close() }
+        #expect(try TrackingTestClient(port: engine.http, path: "/v1/ws/driver").status == 401)
+        #expect(try TrackingTestClient(port: engine.http, path: "/v1/ws/driver?token=nope").status == 401)
+        #expect(try TrackingTestClient(port: engine.http, path: "/v1/ws/driver?token=\(TrackingTokens.token(.customer, "c"))").status == 403)
+        #expect(try TrackingTestClient(port: engine.http, path: "/v1/ws/driver?token=\(TrackingTokens.token(.driver, "7"))&driver=8").status == 403)
+        #expect(try TrackingTestClient(port: engine.http, path: "/v1/ws/driver?token=\(TestEngine.admin)").status == 400)
+        let admin = try TrackingTestClient(port: engine.http, path: "/v1/ws/driver?driver=12",
+                                           headers: [("Authorization", "Bearer \(TestEngine.admin)")])
+        #expect(admin.status == 101)
+        try admin.send(text: #"{"lat":1,"lng":2}"#)
+        #expect(try eventually { try engine.get("/v1/drivers/12").status == 200 })
+    }
+
+    @Test("a ping over the driver channel reaches a tracking subscriber of that driver")
+    func driverToTracker() throws {
+        let engine = try TestEngine()
+        defer { engine.close() }
+        let tracker = try TrackingTestClient(port: engine.http, path: "/v1/ws/track?token=\(TrackingTokens.token(.driver, "21"))")
+        try tracker.send(text: #"{"op":"subscribe","driver":21}"#)
+        _ = try tracker.readJSON(type: "subscribed")
+        let driver = try TrackingTestClient(port: engine.http, path: "/v1/ws/driver?token=\(TrackingTokens.token(.driver, "21"))")
+        try driver.send(text: #"{"lat":-33.8688,"lng":151.2093,"status":"break"}"#)
+        let m = try tracker.readJSON(type: "positions")
+        let d = try #require((m["drivers"] as? [[String: Any]])?.first)
+        #expect((d["id"] as? NSNumber)?.uint64Value == 21 && d["lat"] as? Double == -33.8688 && d["status"] as? String == "break")
+    }
+}

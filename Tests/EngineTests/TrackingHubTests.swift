@@ -1,0 +1,237 @@
+import Engine
+import FleetIndex
+import Foundation
+import HexGeo
+import Testing
+import TestSupport
+
+/// Tokens for the test engine's token secret.
+enum TrackingTokens {
+    static let authority = TokenAuthority(secret: [UInt8](repeating: 0x33, count: 32), adminToken: nil)
+    static func token(_ role: Role, _ subject: String) -> String {
+        authority.issue(role: role, subject: subject, expiresAt: Int64(Date().timeIntervalSince1970) + 3_600)
+    }
+}
+
+/// Monaco, where the test drivers are.
+private let inside = (latE7: Int32(437_300_000), lngE7: Int32(74_200_000))
+private let outside = (latE7: Int32(485_000_000), lngE7: Int32(23_000_000))
+
+private func drivers(_ m: [String: Any]) -> [[String: Any]] { m["drivers"] as? [[String: Any]] ?? [] }
+
+enum TrackingTestCells {
+    static func cell(latE7: Int32, lngE7: Int32, resolution: Int) -> String? {
+        (try? H3.latLngToCell(LatLng(degrees: Double(latE7) * 1e-7, Double(lngE7) * 1e-7), resolution: resolution))?.description
+    }
+}
+
+@Suite(.serialized) struct TrackingHubTests {
+    @Test("a bbox subscriber gets one coalesced positions message per tick, latest fix only, nothing from outside")
+    func bboxCoalesced() throws {
+        let engine = try TestEngine()
+        defer { engine.close() }
+        let ws = try TrackingTestClient(port: engine.http, path: "/v1/ws/track?token=\(TestEngine.admin)")
+        #expect(ws.status == 101)
+        try ws.send(text: #"{"op":"subscribe","bbox":[43.7,7.4,43.8,7.5]}"#)
+        let ack = try ws.readJSON(type: "subscribed")
+        #expect((ack["bbox"] as? [Double]) == [43.7, 7.4, 43.8, 7.5])
+
+        let now = engine.nowMs
+        let fixes = (0..<3).map { i in
+            PingRecord(driverID: 7, timestampMs: now + Int64(i), latE7: inside.latE7 + Int32(i) * 100, lngE7: inside.lngE7, status: 1)
+        }
+        let away = PingRecord(driverID: 8, timestampMs: now, latE7: outside.latE7, lngE7: outside.lngE7, status: 1)
+        try sendUDP(port: engine.udp, [
+            PingWire.encode(fixes, signerID: 7, gateway: false, key: engine.keys.driverKey(7)),
+            PingWire.encode([away], signerID: 8, gateway: false, key: engine.keys.driverKey(8)),
+        ])
+        let m = try ws.readJSON(type: "positions")
+        let list = drivers(m)
+        #expect(list.count == 1)
+        let d = try #require(list.first)
+        #expect((d["id"] as? NSNumber)?.uint64Value == 7)
+        #expect((d["ts"] as? NSNumber)?.int64Value == now + 2)
+        #expect(d["lat"] as? Double == 43.73002 && d["lng"] as? Double == 7.42)
+        #expect(d["status"] as? String == "available")
+
+        // A second move reaches the subscriber too, and leaving the box stops the updates.
+        let next = PingRecord(driverID: 7, timestampMs: now + 10, latE7: inside.latE7, lngE7: inside.lngE7 + 500, status: 3)
+        try sendUDP(port: engine.udp, [PingWire.encode([next], signerID: 7, gateway: false, key: engine.keys.driverKey(7))])
+        let second = try #require(drivers(try ws.readJSON(type: "positions")).first)
+        #expect(second["status"] as? String == "on_trip" && (second["ts"] as? NSNumber)?.int64Value == now + 10)
+        #expect(try engine.metric("hexfleet_track_messages_total") ?? 0 >= 2)
+    }
+
+    @Test("driver and cell subscriptions, a snapshot on subscribe, and one entry when several subscriptions match")
+    func driverAndCells() throws {
+        let engine = try TestEngine()
+        defer { engine.close() }
+        let now = engine.nowMs
+        try sendUDP(port: engine.udp, [PingWire.encode([PingRecord(driverID: 5, timestampMs: now, latE7: inside.latE7,
+                                                                    lngE7: inside.lngE7, status: 1)],
+                                                       signerID: 5, gateway: false, key: engine.keys.driverKey(5))])
+        #expect(try eventually { try engine.get("/v1/drivers/5").status == 200 })
+
+        let ws = try TrackingTestClient(port: engine.http, path: "/v1/ws/track",
+                                        headers: [("Authorization", "Bearer \(TestEngine.admin)")])
+        try ws.send(text: #"{"op":"subscribe","driver":5}"#)
+        #expect((try ws.readJSON(type: "subscribed"))["driver"] as? Int == 5)
+        let snap = try ws.readJSON(type: "positions")
+        #expect(drivers(snap).map { ($0["id"] as? NSNumber)?.uint64Value } == [5])
+
+        // The resolution-7 and resolution-9 cells holding the driver (Monaco).
+        let res9 = try #require(TrackingTestCells.cell(latE7: inside.latE7, lngE7: inside.lngE7, resolution: 9))
+        let res7 = try #require(TrackingTestCells.cell(latE7: inside.latE7, lngE7: inside.lngE7, resolution: 7))
+        try ws.send(text: #"{"op":"subscribe","cells":["\#(res9)","\#(res7)"]}"#)
+        #expect((try ws.readJSON(type: "subscribed"))["cells"] as? Int == 2)
+
+        try sendUDP(port: engine.udp, [PingWire.encode([PingRecord(driverID: 5, timestampMs: now + 5, latE7: inside.latE7,
+                                                                    lngE7: inside.lngE7, status: 2)],
+                                                       signerID: 5, gateway: false, key: engine.keys.driverKey(5))])
+        var update = try ws.readJSON(type: "positions")
+        while (drivers(update).first?["ts"] as? NSNumber)?.int64Value != now + 5 { update = try ws.readJSON(type: "positions") }
+        #expect(drivers(update).count == 1)
+        #expect(drivers(update).first?["status"] as? String == "to_pickup")
+
+        try ws.send(text: #"{"op":"unsubscribe","driver":5}"#)
+        #expect((try ws.readJSON(type: "unsubscribed"))["driver"] as? Int == 5)
+    }
+
+    @Test("binary format: an 8-byte header, then 32-byte records in the ping layout")
+    func binaryFormat() throws {
+        let engine = try TestEngine()
+        defer { engine.close() }
+        let ws = try TrackingTestClient(port: engine.http, path: "/v1/ws/track?format=binary&token=\(TestEngine.admin)")
+        try ws.send(text: #"{"op":"subscribe","bbox":[43,7,44,8]}"#)
+        _ = try ws.readJSON(type: "subscribed")
+        let now = engine.nowMs
+        let r = PingRecord(driverID: 42, timestampMs: now, latE7: inside.latE7, lngE7: inside.lngE7, speedCmPerSecond: 830,
+                           headingCentidegrees: 9_000, accuracyDecimetres: 50, status: 3)
+        try sendUDP(port: engine.udp, [PingWire.encode([r], signerID: 42, gateway: false, key: engine.keys.driverKey(42))])
+        var frame = try ws.readFrame()
+        while case .text = frame { frame = try ws.readFrame() }
+        guard case .binary(let bytes) = frame else { Issue.record("expected a binary frame, got \(frame)"); return }
+        try #require(bytes.count == 8 + 32)
+        #expect(bytes[0] == 1 && bytes[1] == 1 && bytes[2] == 0 && bytes[3] == 0)
+        #expect(bytes[4] == 1 && bytes[5] == 0 && bytes[6] == 0 && bytes[7] == 0)
+        let decoded = bytes.withUnsafeBytes { PingWire.record(at: 8, in: $0) }
+        #expect(decoded == r)
+    }
+
+    @Test("permissions: tokens at upgrade, drivers follow only themselves, customers only their order, anonymous only in demo")
+    func permissions() throws {
+        let engine = try TestEngine()
+        defer { engine.close() }
+        let anonymous = try TrackingTestClient(port: engine.http, path: "/v1/ws/track")
+        #expect(anonymous.status == 401)
+        let forged = try TrackingTestClient(port: engine.http, path: "/v1/ws/track?token=hf1.admin.x.99999999999.forged")
+        #expect(forged.status == 401 && forged.refusal.contains("invalid_token"))
+        let badFormat = try TrackingTestClient(port: engine.http, path: "/v1/ws/track?format=xml&token=\(TestEngine.admin)")
+        #expect(badFormat.status == 400)
+
+        let driver = try TrackingTestClient(port: engine.http, path: "/v1/ws/track?token=\(TrackingTokens.token(.driver, "9"))")
+        #expect(driver.status == 101)
+        try driver.send(text: #"{"op":"subscribe","driver":10}"#)
+        #expect((try driver.readJSON(type: "error"))["code"] as? String == "forbidden")
+        try driver.send(text: #"{"op":"subscribe","driver":9}"#)
+        #expect((try driver.readJSON(type: "subscribed"))["driver"] as? Int == 9)
+        try driver.send(text: #"{"op":"subscribe","bbox":[0,0,1,1]}"#)
+        #expect((try driver.readJSON(type: "error"))["code"] as? String == "forbidden")
+
+        let customer = try TrackingTestClient(port: engine.http, path: "/v1/ws/track?token=\(TrackingTokens.token(.customer, "c1"))")
+        try customer.send(text: #"{"op":"subscribe","order":123456}"#)
+        #expect((try customer.readJSON(type: "error"))["code"] as? String == "forbidden")
+        try customer.send(text: #"{"op":"subscribe","driver":9}"#)
+        #expect((try customer.readJSON(type: "error"))["code"] as? String == "forbidden")
+
+        let dispatcher = try TrackingTestClient(port: engine.http, path: "/v1/ws/track?token=\(TrackingTokens.token(.dispatcher, "fleetA"))")
+        try dispatcher.send(text: #"{"op":"subscribe","bbox":[0,0,1,1]}"#)
+        #expect((try dispatcher.readJSON(type: "subscribed"))["bbox"] != nil)
+
+        let demo = try TestEngine(configure: { $0.demo = true; $0.demoDrivers = 0 })
+        defer { demo.close() }
+        let viewer = try TrackingTestClient(port: demo.http, path: "/v1/ws/track")
+        #expect(viewer.status == 101)
+        try viewer.send(text: #"{"op":"subscribe","bbox":[0,0,1,1]}"#)
+        #expect((try viewer.readJSON(type: "subscribed"))["bbox"] != nil)
+        try viewer.send(text: #"{"op":"subscribe","driver":1}"#)
+        #expect((try viewer.readJSON(type: "error"))["code"] as? String == "forbidden")
+    }
+
+    @Test("bad commands get error codes; limits hold; an oversized command closes with 1009")
+    func badCommandsAndLimits() throws {
+        let engine = try TestEngine()
+        defer { engine.close() }
+        let ws = try TrackingTestClient(port: engine.http, path: "/v1/ws/track?token=\(TestEngine.admin)")
+        let cases: [(String, String)] = [
+            ("not json", "invalid_json"),
+            (#"{"op":"dance"}"#, "unknown_op"),
+            (#"{"bbox":[0,0,1,1]}"#, "unknown_op"),
+            (#"{"op":"subscribe"}"#, "invalid_parameter"),
+            (#"{"op":"subscribe","driver":-1}"#, "invalid_parameter"),
+            (#"{"op":"subscribe","bbox":[10,0,5,1]}"#, "invalid_bbox"),
+            (#"{"op":"subscribe","bbox":[0,0,1]}"#, "invalid_bbox"),
+            (#"{"op":"subscribe","bbox":[0,0,91,1]}"#, "invalid_bbox"),
+            (#"{"op":"subscribe","cells":["zzz"]}"#, "invalid_cell"),
+            (#"{"op":"subscribe","cells":[]}"#, "invalid_cell"),
+        ]
+        for (command, code) in cases {
+            try ws.send(text: command)
+            #expect((try ws.readJSON(type: "error"))["code"] as? String == code, "\(command)")
+        }
+        try ws.send(binary: [1, 2, 3])
+        #expect((try ws.readJSON(type: "error"))["code"] as? String == "bad_request")
+
+        let limit = TrackingConfiguration()
+        for i in 0..<limit.maxSubscriptions {
+            try ws.send(text: #"{"op":"subscribe","driver":\#(1000 + i)}"#)
+            _ = try ws.readJSON(type: "subscribed")
+        }
+        try ws.send(text: #"{"op":"subscribe","driver":1}"#)
+        #expect((try ws.readJSON(type: "error"))["code"] as? String == "too_many_subscriptions")
+        let tooManyCells = (0...limit.maxCellsPerSubscription).map { _ in #""8928308280fffff""# }.joined(separator: ",")
+        try ws.send(text: #"{"op":"subscribe","cells":[\#(tooManyCells)]}"#)
+        #expect((try ws.readJSON(type: "error"))["code"] as? String == "too_many_subscriptions")
+
+        try ws.send(text: String(repeating: " ", count: limit.maxTrackMessageBytes + 1))
+        #expect(try ws.readClose() == 1009)
+    }
+
+    @Test("a reader that stops reading is skipped, then closed with 1013 and counted, while others keep receiving")
+    func slowReaderEvicted() throws {
+        let engine = try TestEngine()
+        defer { engine.close() }
+        let slow = try TrackingTestClient(port: engine.http, path: "/v1/ws/track?token=\(TestEngine.admin)",
+                                          receiveBufferBytes: 4_096)
+        try slow.send(text: #"{"op":"subscribe","bbox":[-10,-10,10,10]}"#)
+        let fast = try TrackingTestClient(port: engine.http, path: "/v1/ws/track?token=\(TestEngine.admin)")
+        try fast.send(text: #"{"op":"subscribe","driver":1}"#)
+        _ = try fast.readJSON(type: "subscribed")
+        // Gateway-signed datagrams of 500 drivers each, moving every round, until the slow reader is evicted.
+        let key = engine.keys.gatewayKey(77)
+        var round: Int64 = 0
+        let start = engine.nowMs
+        let evicted = try eventually(within: 30) {
+            round += 1
+            var datagrams: [[UInt8]] = []
+            for block in 0..<8 {
+                let records = (0..<500).map { i in
+                    PingRecord(driverID: UInt64(block * 500 + i + 1), timestampMs: start + round,
+                               latE7: Int32(i * 1_000 + Int(round)), lngE7: Int32(block * 1_000_000), status: 1)
+                }
+                datagrams.append(PingWire.encode(records, signerID: 77, gateway: true, key: key))
+            }
+            try sendUDP(port: engine.udp, datagrams)
+            return try engine.metric("hexfleet_ws_evictions_total") ?? 0 >= 1
+        }
+        #expect(evicted)
+        #expect(try engine.metric("hexfleet_track_skipped_ticks_total") ?? 0 >= 1)
+        #expect(try slow.readClose() == 1013)
+        // The fast subscriber still gets driver 1's latest fix.
+        var latest: Int64 = 0
+        #expect(try eventually(within: 10) {
+            latest = (drivers(try fast.readJSON(type: "positions")).first?["ts"] as? NSNumber)?.int64Value ?? latest
+            return latest == start + round
+        })
+    }
+}
