@@ -43,7 +43,10 @@ let package = Package(
             name: "Storage",
             dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
-        .target(name: "Marketplace", dependencies: ["HexGeo", "Routing", "Storage"], swiftSettings: strict),
+        .target(
+            name: "Marketplace",
+            dependencies: ["HexGeo", "Storage", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
 
         // Loop and protocols.
         .target(

@@ -4,6 +4,7 @@ extension Engine {
     func installModules() throws {
         try installRouting()
         try installDispatch()
+        try installOrders()
         try installTracking()
     }
 }

@@ -41,27 +41,7 @@ public final class OrderBook: Sendable {
     public func create(_ request: OrderRequest, idempotencyKey: String?,
                        completion: @escaping @Sendable (Result<CreateOrderOutcome, MarketplaceError>) -> Void) {
         let idem = idempotencyKey.map { IdempotencyRequest(key: $0, fingerprint: request.fingerprint) }
-        if let idem {
-            guard !idem.key.isEmpty, idem.key.utf8.count <= 255 else {
-                completion(.failure(MarketplaceError(.invalidInput, "Idempotency-Key must be 1–255 bytes")))
-                return
-            }
-            // A retry of a request that already succeeded answers from the store, whatever its quote became.
-            do {
-                if let found = try store.idempotentOrder(customer: request.customerID, key: idem.key) {
-                    if found.fingerprint == idem.fingerprint {
-                        completion(.success(CreateOrderOutcome(order: found.order, replayed: true)))
-                    } else {
-                        completion(.failure(MarketplaceError(.init("idempotency_conflict"),
-                                                             "Idempotency-Key was used with a different request")))
-                    }
-                    return
-                }
-            } catch {
-                completion(.failure(MarketplaceError(error)))
-                return
-            }
-        }
+        if answeredFromStore(customer: request.customerID, idem, completion) { return }
         let quote: Quote
         do { quote = try pricer.liveQuote(request.quoteID) } catch {
             completion(.failure(error))
@@ -71,7 +51,56 @@ public final class OrderBook: Sendable {
             completion(.failure(MarketplaceError(.quoteMismatch, why)))
             return
         }
-        // A quote buys one order: claim it now, give it back if the order cannot be written.
+        write(quote, idem: idem, completion)
+    }
+
+    /// Creates an order priced now (no quote given): the trip is quoted and the quote used at once.
+    ///
+    /// Idempotency works as for `create(_:idempotencyKey:completion:)`, with the trip's own fingerprint
+    /// (customer, vehicle, points, notes), so a retry is answered from the store without pricing again.
+    /// Fails with the pricer's errors (`invalid_coordinate`, `unknown_vehicle`, `no_route`, …) and the store's.
+    public func create(_ trip: TripRequest, idempotencyKey: String?,
+                       completion: @escaping @Sendable (Result<CreateOrderOutcome, MarketplaceError>) -> Void) {
+        let idem = idempotencyKey.map { IdempotencyRequest(key: $0, fingerprint: trip.fingerprint) }
+        if answeredFromStore(customer: trip.customerID, idem, completion) { return }
+        let quote: Quote
+        do {
+            quote = try pricer.quote(customer: trip.customerID, vehicle: trip.vehicle, pickup: trip.pickup,
+                                     dropoff: trip.dropoff)
+        } catch {
+            completion(.failure(error))
+            return
+        }
+        write(quote, idem: idem, completion)
+    }
+
+    /// Answers a retry from the store (same key and body: the first order; another body: `idempotency_conflict`);
+    /// false when the request must go on.
+    private func answeredFromStore(customer: CustomerID, _ idem: IdempotencyRequest?,
+                                   _ completion: @escaping @Sendable (Result<CreateOrderOutcome, MarketplaceError>) -> Void) -> Bool {
+        guard let idem else { return false }
+        guard !idem.key.isEmpty, idem.key.utf8.count <= 255 else {
+            completion(.failure(MarketplaceError(.invalidInput, "Idempotency-Key must be 1–255 bytes")))
+            return true
+        }
+        // A retry of a request that already succeeded answers from the store, whatever its quote became.
+        do {
+            guard let found = try store.idempotentOrder(customer: customer, key: idem.key) else { return false }
+            if found.fingerprint == idem.fingerprint {
+                completion(.success(CreateOrderOutcome(order: found.order, replayed: true)))
+            } else {
+                completion(.failure(MarketplaceError(.init("idempotency_conflict"),
+                                                     "Idempotency-Key was used with a different request")))
+            }
+        } catch {
+            completion(.failure(MarketplaceError(error)))
+        }
+        return true
+    }
+
+    /// Claims the quote (a quote buys one order) and writes the order; the quote is given back if the write fails.
+    private func write(_ quote: Quote, idem: IdempotencyRequest?,
+                       _ completion: @escaping @Sendable (Result<CreateOrderOutcome, MarketplaceError>) -> Void) {
         do { _ = try pricer.claimQuote(quote.id) } catch {
             completion(.failure(error))
             return
@@ -82,7 +111,7 @@ public final class OrderBook: Sendable {
                            currency: quote.currency, surgeMilli: quote.surgeMilli,
                            distanceMeters: quote.distanceMeters, durationSeconds: quote.durationSeconds)
         let notifier = self.notifier
-        store.createOrder(new, idempotency: idem, actor: ActorRef(.customer, request.customerID.rawValue)) { result in
+        store.createOrder(new, idempotency: idem, actor: ActorRef(.customer, quote.customerID.rawValue)) { result in
             switch result {
             case .success(let out):
                 if !out.replayed { notifier?.publish(.orderCreated(out.order)) }

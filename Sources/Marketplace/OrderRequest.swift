@@ -30,6 +30,6 @@ public struct OrderRequest: Sendable, Equatable {
     public var fingerprint: String {
         func p(_ e: E7Point?) -> String { e.map { "\($0.latE7),\($0.lngE7)" } ?? "-" }
         let canonical = "v1|\(customerID)|\(quoteID)|\(vehicle ?? "-")|\(p(pickup))|\(p(dropoff))"
-        return SHA256.hex(SHA256.hash(Array(canonical.utf8)))
+        return Digests.hex(Digests.sha256(Array(canonical.utf8)))
     }
 }

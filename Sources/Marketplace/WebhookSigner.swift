@@ -2,12 +2,12 @@
 public struct WebhookSigner: Sendable {
     private let sign: @Sendable ([UInt8]) -> String
 
-    /// A signer from a closure returning the full header value (e.g. one backed by swift-crypto).
+    /// A signer from a closure returning the full header value.
     public init(_ sign: @escaping @Sendable ([UInt8]) -> String) { self.sign = sign }
 
     /// The built-in HMAC-SHA256 signer for `secret`.
     public static func hmacSHA256(secret: [UInt8]) -> WebhookSigner {
-        WebhookSigner { body in "sha256=" + SHA256.hex(SHA256.hmac(key: secret, message: body)) }
+        WebhookSigner { body in "sha256=" + Digests.hex(Digests.hmacSHA256(key: secret, message: body)) }
     }
 
     /// The header value for `body`.
@@ -16,7 +16,7 @@ public struct WebhookSigner: Sendable {
     /// Whether `header` is the signature `secret` gives `body`, compared in constant time
     /// (for receivers and tests).
     public static func verify(header: String, body: [UInt8], secret: [UInt8]) -> Bool {
-        let want = "sha256=" + SHA256.hex(SHA256.hmac(key: secret, message: body))
-        return SHA256.constantTimeEquals(Array(header.utf8), Array(want.utf8))
+        let want = "sha256=" + Digests.hex(Digests.hmacSHA256(key: secret, message: body))
+        return Digests.constantTimeEquals(Array(header.utf8), Array(want.utf8))
     }
 }

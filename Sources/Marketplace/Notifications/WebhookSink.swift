@@ -64,7 +64,7 @@ public final class WebhookSink: NotificationSink {
     private let enqueueFailures = Atomic<UInt64>(0)
 
     /// A sink; call `start()` to reload pending deliveries and start its thread.
-    /// - Parameter signer: `WebhookSigner.hmacSHA256(secret:)`, or one the Engine backs with swift-crypto.
+    /// - Parameter signer: `WebhookSigner.hmacSHA256(secret:)` (swift-crypto's HMAC-SHA256), or any other signer.
     public init(configuration: Configuration, store: any Store, transport: any WebhookTransport, signer: WebhookSigner,
                 nowMs: @escaping @Sendable () -> Int64 = StoreConfiguration.systemNowMs) {
         var c = configuration

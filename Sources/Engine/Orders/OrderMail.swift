@@ -1,0 +1,23 @@
+import Marketplace
+import Storage
+
+/// What the storage writer and notifier threads hand back to the loop, as values (the orders mailbox).
+///
+/// `ticket` names the waiting HTTP responder (0: nobody waits, e.g. a transition dispatch asked for).
+enum OrderMail: Sendable {
+    /// A create committed (or failed).
+    case created(ticket: UInt64, Result<CreateOrderOutcome, MarketplaceError>)
+    /// A status change committed (or failed); `then` is loop work to do after a success.
+    case changed(ticket: UInt64, Result<OrderRecord, MarketplaceError>, then: OrderFollowUp)
+    /// A rating committed (or failed).
+    case rated(ticket: UInt64, Result<RatingRecord, MarketplaceError>)
+    /// A notification for a connected customer or courier (from the WebSocket push sink).
+    case push(text: String, to: Recipient)
+}
+
+/// Loop work that follows a committed status change, beyond what the new status implies.
+enum OrderFollowUp: Sendable {
+    case nothing
+    /// Queue the order for dispatch again (a dispatched order found at restart, its offer lost).
+    case requeue
+}

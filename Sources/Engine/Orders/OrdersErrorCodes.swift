@@ -1,0 +1,54 @@
+import HTTPServer
+import Marketplace
+import Storage
+
+/// The orders, pricing and ratings error codes: a code's name is a contract with clients (docs/orders.md).
+extension APIError.Code {
+    public static let orderNotFound = APIError.Code("order_not_found", 404)
+    public static let quoteNotFound = APIError.Code("quote_not_found", 404)
+    public static let deliveryNotFound = APIError.Code("delivery_not_found", 404)
+    public static let invalidTransition = APIError.Code("invalid_transition", 409)
+    public static let idempotencyConflict = APIError.Code("idempotency_conflict", 409)
+    public static let alreadyRated = APIError.Code("already_rated", 409)
+    public static let ratingNotAllowed = APIError.Code("rating_not_allowed", 409)
+    public static let quoteMismatch = APIError.Code("quote_mismatch", 409)
+    public static let quoteExpired = APIError.Code("quote_expired", 410)
+    public static let invalidInput = APIError.Code("invalid_input", 422)
+    public static let unknownVehicle = APIError.Code("unknown_vehicle", 422)
+    public static let storageFailure = APIError.Code("storage_failure", 503)
+    public static let storageClosed = APIError.Code("storage_closed", 503)
+    public static let quoteCapacity = APIError.Code("quote_capacity", 503)
+}
+
+extension Engine {
+    /// The one mapping from Marketplace (and, through it, Storage) codes to HTTP: every code the two modules
+    /// can produce has its status here; an unknown future code is a 500 with its name kept.
+    static func apiError(_ error: MarketplaceError) -> APIError {
+        let code: APIError.Code
+        switch error.code.name {
+        case "order_not_found": code = .orderNotFound
+        case "quote_not_found": code = .quoteNotFound
+        case "delivery_not_found": code = .deliveryNotFound
+        case "invalid_transition": code = .invalidTransition
+        case "idempotency_conflict": code = .idempotencyConflict
+        case "already_rated": code = .alreadyRated
+        case "rating_not_allowed": code = .ratingNotAllowed
+        case "quote_mismatch": code = .quoteMismatch
+        case "quote_expired": code = .quoteExpired
+        case "forbidden": code = .forbidden
+        case "invalid_input": code = .invalidInput
+        case "invalid_coordinate": code = .invalidCoordinate
+        case "unknown_vehicle": code = .unknownVehicle
+        case "no_route": code = .noRoute
+        case "storage_failure": code = .storageFailure
+        case "storage_closed": code = .storageClosed
+        case "quote_capacity": code = .quoteCapacity
+        case "invalid_config": code = APIError.Code("invalid_config", 500)
+        default: code = APIError.Code(error.code.name, 500)
+        }
+        return APIError(code, error.message)
+    }
+
+    /// A Storage error through the same mapping.
+    static func apiError(_ error: StorageError) -> APIError { apiError(MarketplaceError(error)) }
+}

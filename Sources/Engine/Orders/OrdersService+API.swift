@@ -1,0 +1,236 @@
+import FleetIndex
+import HTTPServer
+import HexGeo
+import Marketplace
+import Storage
+
+extension OrdersService {
+    // MARK: - request parsing
+
+    /// The store's actor for a verified caller.
+    func actor(_ p: Principal) throws(APIError) -> ActorRef {
+        switch p.role {
+        case .admin: return ActorRef(.admin, 0)
+        case .dispatcher: return ActorRef(.dispatcher, UInt64(p.subject) ?? 0)
+        case .driver:
+            guard let id = UInt64(p.subject) else { throw APIError(.forbidden, "a driver token names a numeric driver id") }
+            return ActorRef(.courier, id)
+        case .customer:
+            guard let id = UInt64(p.subject) else { throw APIError(.forbidden, "a customer token names a numeric customer id") }
+            return ActorRef(.customer, id)
+        }
+    }
+
+    /// A JSON object body (an empty body reads as `{}` when `emptyIsObject`).
+    static func object(_ request: HTTPRequest, emptyIsObject: Bool = false) throws(APIError) -> JSONValue {
+        if emptyIsObject && request.body.isEmpty { return .object([]) }
+        let body = try request.json()
+        guard case .object = body else { throw APIError(.invalidJSON, "the body must be a JSON object") }
+        return body
+    }
+
+    /// A point as `{"lat":…,"lng":…}` or `[lat, lng]`.
+    static func point(_ v: JSONValue?, _ name: String) throws(APIError) -> E7Point? {
+        guard let v, !v.isNull else { return nil }
+        let lat: Double?, lng: Double?
+        if let pair = v.array {
+            guard pair.count == 2 else { throw APIError(.invalidParameter, "\(name) must be {\"lat\":…,\"lng\":…}") }
+            lat = pair[0].double; lng = pair[1].double
+        } else if case .object = v {
+            lat = v["lat"]?.double; lng = v["lng"]?.double
+        } else {
+            throw APIError(.invalidParameter, "\(name) must be {\"lat\":…,\"lng\":…}")
+        }
+        guard let lat, let lng else { throw APIError(.invalidParameter, "\(name) needs numeric lat and lng") }
+        guard let p = E7Point(latDegrees: lat, lngDegrees: lng) else {
+            throw APIError(.invalidCoordinate, "\(name): lat must be in [-90, 90] and lng in [-180, 180]")
+        }
+        return p
+    }
+
+    /// An optional string field of bounded length.
+    static func string(_ body: JSONValue, _ key: String, max: Int) throws(APIError) -> String? {
+        guard let v = body[key], !v.isNull else { return nil }
+        guard let s = v.string, !s.isEmpty, s.utf8.count <= max else {
+            throw APIError(.invalidParameter, "\(key) must be a string of 1–\(max) bytes")
+        }
+        return s
+    }
+
+    /// The customer a request acts for: a customer token acts for itself (`customer_id`, if given, must be its
+    /// subject); admin and dispatcher tokens name the customer.
+    func customer(_ body: JSONValue, caller: Principal) throws(APIError) -> CustomerID {
+        var given: UInt64?
+        if let v = body["customer_id"], !v.isNull {
+            guard let id = v.string.flatMap({ UInt64($0) }) ?? v.uint64 else {
+                throw APIError(.invalidParameter, "customer_id must be a numeric string")
+            }
+            given = id
+        }
+        if caller.role == .customer {
+            guard let me = UInt64(caller.subject) else { throw APIError(.forbidden, "a customer token names a numeric customer id") }
+            if let given, given != me { throw APIError(.forbidden, "a customer acts only for itself") }
+            return CustomerID(me)
+        }
+        guard let given else { throw APIError(.invalidParameter, "customer_id is required") }
+        return CustomerID(given)
+    }
+
+    static func orderID(_ request: HTTPRequest) throws(APIError) -> Storage.OrderID {
+        guard let text = request.parameter("id"), let id = UInt64(text) else {
+            throw APIError(.invalidParameter, "order id must be an unsigned 64-bit integer")
+        }
+        return Storage.OrderID(id)
+    }
+
+    // MARK: - handlers
+
+    /// `POST /v1/quotes` (customer for itself; dispatcher, admin for `customer_id`).
+    func postQuote(_ request: HTTPRequest, _ responder: Responder) throws {
+        let caller = try engine.require(request, [.customer, .dispatcher])
+        let body = try Self.object(request)
+        let customer = try customer(body, caller: caller)
+        guard let pickup = try Self.point(body["pickup"], "pickup"), let dropoff = try Self.point(body["dropoff"], "dropoff") else {
+            throw APIError(.invalidParameter, "pickup and dropoff are required")
+        }
+        let vehicle = try Self.string(body, "vehicle", max: 32) ?? "car"
+        guard engine.routing != nil else { throw APIError(.routingUnavailable, "no road graph is loaded (serve --graph FILE)") }
+        let quote: Quote
+        do { quote = try pricer.quote(customer: customer, vehicle: vehicle, pickup: pickup, dropoff: dropoff) } catch {
+            throw Engine.apiError(error)
+        }
+        responder.respond(.json(status: 201) { w in OrderJSON.write(&w, quote) })
+    }
+
+    /// `GET /v1/surge`: every surging zone with its boundary (public in demo mode, for the live map).
+    func getSurge(_ request: HTTPRequest, _ responder: Responder) throws {
+        if !engine.publicTracking || request.header("authorization") != nil { _ = try engine.principal(request) }
+        let zones = surge.surgeZones()
+        responder.respond(.json { w in
+            w.beginObject()
+            w.key("zones"); w.beginArray()
+            for z in zones { OrderJSON.write(&w, z) }
+            w.endArray()
+            w.endObject()
+        })
+    }
+
+    /// `POST /v1/orders` with an optional `Idempotency-Key`: 201 with the new order once it committed, 200 with
+    /// the first order for a replay (same key and body), 409 `idempotency_conflict` for another body.
+    func postOrder(_ request: HTTPRequest, _ responder: Responder) throws {
+        let caller = try engine.require(request, [.customer])
+        let body = try Self.object(request)
+        let customer = try customer(body, caller: caller)
+        let pickup = try Self.point(body["pickup"], "pickup")
+        let dropoff = try Self.point(body["dropoff"], "dropoff")
+        let quoteID = try Self.string(body, "quote_id", max: 64)
+        let vehicle = try Self.string(body, "vehicle", max: 32)
+        let notes = try Self.string(body, "notes", max: 500)
+        let key = request.header("idempotency-key")
+        if let key, key.isEmpty || key.utf8.count > 255 { throw APIError(.invalidParameter, "Idempotency-Key must be 1–255 bytes") }
+        let mailbox = self.mailbox
+        if let quoteID {
+            let ticket = park(responder)
+            book.create(OrderRequest(customerID: customer, quoteID: quoteID, vehicle: vehicle, pickup: pickup, dropoff: dropoff),
+                        idempotencyKey: key) { result in _ = mailbox.send(.created(ticket: ticket, result)) }
+        } else {
+            guard let pickup, let dropoff else { throw APIError(.invalidParameter, "pickup and dropoff are required without quote_id") }
+            guard engine.routing != nil else { throw APIError(.routingUnavailable, "no road graph is loaded to price the order") }
+            let ticket = park(responder)
+            book.create(TripRequest(customerID: customer, vehicle: vehicle ?? "car", pickup: pickup, dropoff: dropoff, notes: notes),
+                        idempotencyKey: key) { result in _ = mailbox.send(.created(ticket: ticket, result)) }
+        }
+    }
+
+    /// `GET /v1/orders/{id}`: customers see their own, drivers those assigned to them, operators any.
+    func getOrder(_ request: HTTPRequest, _ responder: Responder) throws {
+        let id = try Self.orderID(request)
+        let viewer = try actor(try engine.principal(request))
+        let order: OrderRecord
+        do { order = try book.order(id, viewer: viewer) } catch { throw Engine.apiError(error) }
+        responder.respond(.json { w in OrderJSON.write(&w, order) })
+    }
+
+    /// `GET /v1/orders?customer_id=&courier_id=&status=a,b&limit=&before_id=`, newest first.
+    func listOrders(_ request: HTTPRequest, _ responder: Responder) throws {
+        let viewer = try actor(try engine.principal(request))
+        var q = OrderQuery()
+        func number(_ name: String) throws(APIError) -> UInt64? {
+            guard let text = request.query(name) else { return nil }
+            guard let v = UInt64(text) else { throw APIError(.invalidParameter, "\(name) must be an unsigned integer") }
+            return v
+        }
+        q.customerID = try number("customer_id").map { CustomerID($0) }
+        q.courierID = try number("courier_id").map { Storage.CourierID($0) }
+        q.beforeID = try number("before_id").map { Storage.OrderID($0) }
+        if let text = request.query("status"), !text.isEmpty {
+            var set = Set<OrderStatus>()
+            for name in text.split(separator: ",") {
+                guard let s = OrderStatus(rawValue: String(name)) else {
+                    throw APIError(.invalidStatus, "unknown order status \(name.prefix(32))")
+                }
+                set.insert(s)
+            }
+            q.statuses = set
+        }
+        if let text = request.query("limit") {
+            guard let n = Int(text), n >= 1, n <= 1000 else { throw APIError(.invalidParameter, "limit must be 1…1000") }
+            q.limit = n
+        }
+        let orders: [OrderRecord]
+        do { orders = try book.list(q, viewer: viewer) } catch { throw Engine.apiError(error) }
+        let limit = q.limit
+        responder.respond(.json { w in
+            w.beginObject()
+            w.key("orders"); w.beginArray()
+            for o in orders { OrderJSON.write(&w, o) }
+            w.endArray()
+            w.key("next_before_id")
+            if orders.count == limit, let last = orders.last { w.number(last.id.rawValue) } else { w.null() }
+            w.endObject()
+        })
+    }
+
+    /// `POST /v1/orders/{id}/cancel|pickup|deliver|fail` with an optional `{"reason":…}`: 200 with the order after
+    /// the change committed; 409 `invalid_transition` from the wrong status, 403 `forbidden` for the wrong actor.
+    func postTransition(_ request: HTTPRequest, _ responder: Responder, _ action: OrderAction) throws {
+        let id = try Self.orderID(request)
+        let by = try actor(try engine.principal(request))
+        let body = try Self.object(request, emptyIsObject: true)
+        let reason = try Self.string(body, "reason", max: 200)
+        let done = changed(park(responder))
+        switch action {
+        case .cancel: book.cancel(id, by: by, reason: reason, completion: done)
+        case .pickUp: book.pickUp(id, by: by, completion: done)
+        case .deliver: book.deliver(id, by: by, completion: done)
+        case .fail: book.fail(id, by: by, reason: reason, completion: done)
+        }
+    }
+
+    /// `POST /v1/orders/{id}/rating` `{"stars":1…5,"comment":…}`: the customer rates the courier, the courier
+    /// the customer, once per order each, after delivery.
+    func postRating(_ request: HTTPRequest, _ responder: Responder) throws {
+        let id = try Self.orderID(request)
+        let by = try actor(try engine.require(request, [.customer, .driver]))
+        let body = try Self.object(request)
+        guard let stars = body["stars"]?.int64, stars >= 1, stars <= 5 else { throw APIError(.invalidInput, "stars must be an integer 1…5") }
+        var comment: String?
+        if let v = body["comment"], !v.isNull {
+            guard let s = v.string, s.count <= 500 else { throw APIError(.invalidInput, "comment must be a string of at most 500 characters") }
+            comment = s
+        }
+        let ticket = park(responder)
+        let mailbox = self.mailbox
+        ratings.rate(id, by: by, stars: Int(stars), comment: comment) { result in _ = mailbox.send(.rated(ticket: ticket, result)) }
+    }
+
+    /// `GET /v1/couriers/{id}/rating`, `GET /v1/customers/{id}/rating`: count, mean and Bayesian score.
+    func getRating(_ request: HTTPRequest, _ responder: Responder, kind: RatingSubjectKind) throws {
+        _ = try engine.principal(request)
+        guard let text = request.parameter("id"), let id = UInt64(text) else {
+            throw APIError(.invalidParameter, "id must be an unsigned 64-bit integer")
+        }
+        let summary = ratings.summary(kind, id)
+        responder.respond(.json { w in OrderJSON.write(&w, kind: kind.rawValue, id: id, summary) })
+    }
+}

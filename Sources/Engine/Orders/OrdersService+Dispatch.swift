@@ -1,0 +1,48 @@
+import Dispatcher
+import Marketplace
+import Storage
+
+extension OrdersService {
+    /// Follows dispatch's offer events with order transitions: offered → dispatched (courier assigned),
+    /// accepted → accepted, declined/expired/withdrawn → back to quoted (dispatch re-queues the order itself).
+    /// The loop's view moves at once, so an answer arriving before the commit finds the right status; the store
+    /// serializes the writes in the order they were asked for.
+    func offerEvent(_ event: OfferEvent) {
+        switch event {
+        case .offered(let offer):
+            let id = offer.order.id.rawValue
+            // Orders this module does not hold (queued by tests or tools directly) are dispatch's alone.
+            guard live[id]?.status == .quoted else { return }
+            live[id]?.status = .dispatched
+            live[id]?.courier = offer.courier.rawValue
+            book.dispatch(Storage.OrderID(id), to: Storage.CourierID(offer.courier.rawValue), completion: changed(0))
+            notifier.publish(.offerSent(orderID: Storage.OrderID(id), courierID: Storage.CourierID(offer.courier.rawValue),
+                                        expiresAtMs: offer.expiresAtMs))
+        case .accepted(let order, let courier, _):
+            guard live[order.rawValue]?.status == .dispatched else { return }
+            live[order.rawValue]?.status = .accepted
+            book.accept(Storage.OrderID(order.rawValue), by: ActorRef(.courier, courier.rawValue), completion: changed(0))
+        case .declined(let order, let courier, _):
+            guard backToQuoted(order.rawValue) else { return }
+            book.decline(Storage.OrderID(order.rawValue), by: ActorRef(.courier, courier.rawValue), completion: changed(0))
+        case .expired(let order, let courier, _):
+            notifier.publish(.offerExpired(orderID: Storage.OrderID(order.rawValue), courierID: Storage.CourierID(courier.rawValue)))
+            guard backToQuoted(order.rawValue) else { return }
+            book.decline(Storage.OrderID(order.rawValue), by: .system, reason: "offer_timeout", completion: changed(0))
+        case .withdrawn(let order, _, _):
+            guard backToQuoted(order.rawValue) else { return }
+            book.decline(Storage.OrderID(order.rawValue), by: .system, reason: "offer_withdrawn", completion: changed(0))
+        case .returnedToQueue:
+            break
+        }
+    }
+
+    /// Moves the loop's view of a dispatched order back to quoted; false when it is not dispatched (cancelled,
+    /// already accepted), so no write is asked for.
+    private func backToQuoted(_ id: UInt64) -> Bool {
+        guard live[id]?.status == .dispatched else { return false }
+        live[id]?.status = .quoted
+        live[id]?.courier = nil
+        return true
+    }
+}

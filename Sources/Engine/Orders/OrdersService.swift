@@ -1,0 +1,240 @@
+import Dispatcher
+import EventLoop
+import FleetIndex
+import Foundation
+import HTTPServer
+import HexGeo
+import Logging
+import Marketplace
+import Storage
+
+/// The engine's orders module, loop-owned: the store, pricing, surge, ratings and notifications, the live
+/// orders the tracking hooks read, and the HTTP responders waiting for a commit.
+///
+/// Writes leave the loop for the store's writer thread; their completions come back through `wakeup` (a
+/// mailbox of `OrderMail` values keyed by a ticket) and are applied here, on the loop, before the HTTP
+/// answer goes out: a 201 is only ever sent after the order's transaction committed.
+final class OrdersService {
+    unowned let engine: Engine
+    let store: SQLiteStore
+    let dataDirectory: String
+    /// Whether the data directory is a temporary one this engine made (removed at close).
+    var removeDataDirectoryOnClose = false
+    let zones: H3ZoneKeyer
+    let surge: SurgeMap
+    let pricer: Pricer
+    let notifier: Notifier
+    let webhooks: WebhookSink?
+    let book: OrderBook
+    let ratings: RatingBook
+    let metrics: OrdersMetrics
+    let wakeup: AsyncWakeup<OrderMail>
+    let mailbox: AsyncSender<OrderMail>
+    /// Orders not in a terminal status, by id.
+    var live: [UInt64: LiveOrder] = [:]
+    private var waiting: [UInt64: Responder] = [:]
+    private var nextTicket: UInt64 = 1
+    /// Surge is recomputed this often (on a worker), from waiting pick-ups and available couriers.
+    var surgeIntervalMs: Int64 = 5_000
+    private var lastSurgeMs: Int64 = 0
+    private var surgeInFlight = false
+    private(set) var isClosed = false
+
+    init(engine: Engine, store: SQLiteStore, dataDirectory: String, zones: H3ZoneKeyer, surge: SurgeMap, pricer: Pricer,
+         notifier: Notifier, webhooks: WebhookSink?, ratings: RatingBook, wakeup: AsyncWakeup<OrderMail>) {
+        self.engine = engine
+        self.store = store
+        self.dataDirectory = dataDirectory
+        self.zones = zones
+        self.surge = surge
+        self.pricer = pricer
+        self.notifier = notifier
+        self.webhooks = webhooks
+        self.ratings = ratings
+        self.wakeup = wakeup
+        mailbox = wakeup.sender
+        book = OrderBook(store: store, pricer: pricer, notifier: notifier)
+        metrics = OrdersMetrics(registry: engine.metrics.registry)
+    }
+
+    // MARK: - waiting responders
+
+    /// Parks a responder until its commit comes back; the ticket names it in the mail.
+    func park(_ responder: Responder) -> UInt64 {
+        let t = nextTicket
+        nextTicket &+= 1
+        waiting[t] = responder
+        return t
+    }
+
+    private func take(_ ticket: UInt64) -> Responder? {
+        ticket == 0 ? nil : waiting.removeValue(forKey: ticket)
+    }
+
+    /// A completion that posts a status change back to the loop.
+    func changed(_ ticket: UInt64, then: OrderFollowUp = .nothing) -> @Sendable (Result<OrderRecord, MarketplaceError>) -> Void {
+        let mailbox = self.mailbox
+        return { result in _ = mailbox.send(.changed(ticket: ticket, result, then: then)) }
+    }
+
+    // MARK: - mail from the writer and notifier threads
+
+    func receive(_ mail: OrderMail) {
+        switch mail {
+        case .created(let ticket, let result):
+            let responder = take(ticket)
+            switch result {
+            case .success(let out):
+                if out.replayed {
+                    metrics.pendingReplayed += 1
+                } else {
+                    metrics.pendingCreated += 1
+                    committed(out.order, then: .nothing)
+                }
+                responder?.respond(.json(status: out.replayed ? 200 : 201) { w in OrderJSON.write(&w, out.order) })
+            case .failure(let error):
+                metrics.pendingFailures += 1
+                responder?.fail(Engine.apiError(error))
+            }
+        case .changed(let ticket, let result, let then):
+            let responder = take(ticket)
+            switch result {
+            case .success(let order):
+                committed(order, then: then)
+                responder?.respond(.json { w in OrderJSON.write(&w, order) })
+            case .failure(let error):
+                if let responder {
+                    metrics.pendingFailures += 1
+                    responder.fail(Engine.apiError(error))
+                } else {
+                    engine.logger.debug("order transition refused", metadata: ["error": "\(error)"])
+                }
+            }
+        case .rated(let ticket, let result):
+            let responder = take(ticket)
+            switch result {
+            case .success(let rating): responder?.respond(.json(status: 201) { w in OrderJSON.write(&w, rating) })
+            case .failure(let error): responder?.fail(Engine.apiError(error))
+            }
+        case .push(let text, let recipient):
+            deliverPush(text, to: recipient)
+        }
+    }
+
+    /// Applies a committed order on the loop: live state, watchers, and what the new status implies for dispatch.
+    func committed(_ order: OrderRecord, then: OrderFollowUp) {
+        let id = order.id.rawValue
+        let before = live[id]
+        if order.status.isTerminal {
+            live[id] = nil
+        } else {
+            live[id] = LiveOrder(customer: order.customerID.rawValue, courier: order.courierID?.rawValue, status: order.status)
+        }
+        metrics.pendingTransitions[order.status, default: 0] += 1
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("type"); w.string("order")
+        w.key("order"); OrderJSON.write(&w, order)
+        w.endObject()
+        engine.hooks.pushToOrderWatchers(id, w.bytes)
+        if let courier = order.courierID ?? before?.courier.map { Storage.CourierID($0) } {
+            _ = engine.hooks.pushToDriver(DriverID(courier.rawValue), w.bytes)
+        }
+        switch order.status {
+        case .quoted where before == nil || then == .requeue:
+            engine.enqueueForDispatch(Self.waitingOrder(order))
+        case .delivered:
+            if let courier = order.courierID ?? before?.courier.map { Storage.CourierID($0) } {
+                engine.releaseCourier(courier.rawValue, order: id)
+            }
+        case .cancelled, .failed:
+            engine.withdrawFromDispatch(id)
+            if let courier = order.courierID ?? before?.courier.map { Storage.CourierID($0) } {
+                engine.releaseCourier(courier.rawValue, order: id)
+            }
+        default:
+            break
+        }
+    }
+
+    static func waitingOrder(_ order: OrderRecord) -> WaitingOrder {
+        WaitingOrder(id: Dispatcher.OrderID(order.id.rawValue),
+                     pickup: GeoPoint(latitudeDegrees: order.pickup.latDegrees, longitudeDegrees: order.pickup.lngDegrees),
+                     createdAtMs: order.createdAtMs)
+    }
+
+    private func deliverPush(_ text: String, to recipient: Recipient) {
+        let bytes = Array(text.utf8)
+        switch recipient {
+        case .courier(let c):
+            _ = engine.hooks.pushToDriver(DriverID(c.rawValue), bytes)
+        case .customer(let c):
+            // The notification names its order; customers follow orders, so it goes to that order's watchers.
+            if let order = (try? JSONReader.parse(bytes))?["payload"]?["order_id"]?.uint64 {
+                engine.hooks.pushToOrderWatchers(order, bytes)
+            } else {
+                for (id, o) in live where o.customer == c.rawValue { engine.hooks.pushToOrderWatchers(id, bytes) }
+            }
+        case .operators:
+            break
+        }
+    }
+
+    // MARK: - start, tick, stop
+
+    /// Reloads the live orders: each is tracked again, and orders waiting for a courier go back to dispatch
+    /// (a dispatched order's offer did not survive the restart: it returns to quoted first).
+    func reload() throws(StorageError) {
+        let orders = try store.liveOrders()
+        var requeued = 0, returned = 0
+        for o in orders {
+            live[o.id.rawValue] = LiveOrder(customer: o.customerID.rawValue, courier: o.courierID?.rawValue, status: o.status)
+            switch o.status {
+            case .quoted:
+                engine.enqueueForDispatch(Self.waitingOrder(o))
+                requeued += 1
+            case .dispatched:
+                book.decline(o.id, by: .system, reason: "restart", completion: changed(0, then: .requeue))
+                returned += 1
+            default:
+                break
+            }
+        }
+        engine.logger.info("orders reloaded", metadata: ["live": "\(orders.count)", "requeued": "\(requeued)",
+                                                         "offers_lost": "\(returned)"])
+    }
+
+    func tick(nowMs: Int64) {
+        metrics.flush(store: store.writeStats, notifier: notifier.counters, webhooks: webhooks?.counters,
+                      liveOrderCount: live.count, surgeZoneCount: 0)
+        guard !surgeInFlight, nowMs - lastSurgeMs >= surgeIntervalMs else { return }
+        lastSurgeMs = nowMs
+        let pickups = (engine.dispatch?.waiting.waiting ?? []).map { LatLng(degrees: $0.pickup.latitudeDegrees, $0.pickup.longitudeDegrees) }
+        var couriers: [LatLng] = []
+        for s in engine.table.allStates() where s.status == .available && !engine.table.isStale(s.id, nowMs: nowMs) {
+            couriers.append(s.position)
+        }
+        let surge = self.surge
+        surgeInFlight = true
+        do {
+            try engine.workers.run((pickups, couriers), { input in surge.tick(waitingPickups: input.0, availableCouriers: input.1) }) {
+                [weak self] _ in self?.surgeInFlight = false
+            }
+        } catch {
+            surgeInFlight = false
+        }
+    }
+
+    /// Flushes and closes the store, drains notifications and stops webhooks (SIGTERM and `stop`).
+    func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        store.close()
+        notifier.drain()
+        webhooks?.stop()
+        wakeup.close()
+        if removeDataDirectoryOnClose { try? FileManager.default.removeItem(atPath: dataDirectory) }
+        for (_, r) in waiting { r.fail(APIError(.storageClosed, "the engine is stopping")) }
+        waiting.removeAll()
+    }
+}
