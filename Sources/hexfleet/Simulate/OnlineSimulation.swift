@@ -1,0 +1,254 @@
+import Dispatcher
+import Engine
+import Foundation
+import HexGeo
+import Routing
+import Synchronization
+
+/// The online simulator: drivers from `RoadMover` ping a running engine over UDP in wall-clock time; orders go
+/// through the HTTP API; a prober measures ping → index latency by polling `GET /v1/drivers/{id}` until the ping's
+/// timestamp shows. Accepted pings come from the engine's `/metrics`, never from the simulator's own count.
+///
+/// Threads: the calling thread sends pings (a timing wheel of 10 ms slots) and runs the order agents; one prober
+/// thread owns its own HTTP connection. They share only the `ProbeBoard`.
+struct OnlineSimulation {
+    struct Config: Sendable {
+        var udp: HostPort
+        var http: HostPort
+        var secret: [UInt8]
+        var adminToken: String?
+        var drivers = 100
+        var durationSeconds = 60.0
+        var seed: UInt64 = 1
+        var batch = 1
+        var gatewayID: UInt64 = 1
+        var periodSeconds = 2.0
+        var jitter = 0.1
+        var firstDriverID: UInt64 = 1
+        var ordersPerMinute = 0.0
+        var acceptProbability = 0.9
+        var reportEverySeconds = 5.0
+        var hubs = 40
+        var hotSpots = 3
+        /// Seconds at the pick-up and drop-off.
+        var handoverSeconds = 30.0
+    }
+
+    let config: Config
+    let network: RoadNetwork
+
+    /// Runs for `durationSeconds` of wall time and returns the report.
+    func run(progress: @escaping (String) -> Void) throws -> SimReport {
+        let keys = PingKeys(secret: config.secret)
+        let signer = SimSigner(firstID: config.firstDriverID, count: config.batch == 1 ? config.drivers : 0,
+                               derive: { keys.driverKey($0) }, sign: { PingTag.sign($0, key: $1) })
+        return try runLoop(signer: signer, gatewayKey: keys.gatewayKey(config.gatewayID), progress: progress)
+    }
+
+    static var wallMs: Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+    static var monoNanos: UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+    private func runLoop<K>(signer: SimSigner<K>, gatewayKey: K, progress: @escaping (String) -> Void) throws -> SimReport {
+        let c = config
+        let sender = try SimUDPSender(host: c.udp.host, port: c.udp.port)
+        let http = SimHTTPClient(host: c.http.host, port: c.http.port, token: c.adminToken)
+        var report = SimReport()
+        report.mode = "online"
+        report.policy = "engine"
+        report.seed = c.seed
+        report.drivers = c.drivers
+        report.durationSeconds = c.durationSeconds
+        report.ordersPerMinute = c.ordersPerMinute
+
+        let baseline = Self.acceptedPings(http)
+        if baseline == nil { progress("warning: cannot read /metrics on \(c.http.host):\(c.http.port); accepted pings unknown") }
+        let startMs = Self.wallMs
+        let setupStart = ContinuousClock.now
+        let mover = try RoadMover(network: network, driverCount: c.drivers, seed: c.seed, startMs: startMs, hubCount: c.hubs)
+        progress("fleet of \(c.drivers) ready in \(ContinuousClock.now - setupStart)")
+        var agents = OrderAgents(config: c, network: network, mover: mover, http: http, progress: progress)
+        var rng = SimRandom(seed: c.seed, stream: 4)
+        var status = [UInt8](repeating: 1, count: c.drivers)
+
+        // Prober.
+        let board = ProbeBoard()
+        let prober = Thread { [c] in
+            let client = SimHTTPClient(host: c.http.host, port: c.http.port, token: c.adminToken, timeoutSeconds: 2)
+            board.serve(client)
+        }
+        prober.start()
+
+        // Timing wheel.
+        let slotMs: Int64 = 10
+        let periodSlots = max(1, Int((c.periodSeconds * 1000 / Double(slotMs)).rounded()))
+        let wheelSize = periodSlots * 2 + 2
+        var wheel = [[Int32]](repeating: [], count: wheelSize)
+        for i in 0..<c.drivers { wheel[rng.index(periodSlots)].append(Int32(i)) }
+        var spare: [Int32] = []
+        var tick: Int64 = -1
+        let endMs = startMs + Int64(c.durationSeconds * 1000)
+        var nextReportMs = startMs + Int64(c.reportEverySeconds * 1000)
+        var nextProbeMs = startMs + 100
+        var lateSlots = 0
+
+        let batch = c.batch
+        var out = [UInt8](repeating: 0, count: PingWire.datagramLength(records: batch))
+        var inBatch = 0
+        func flushBatch() {
+            guard inBatch > 0 else { return }
+            let length = PingWire.datagramLength(records: inBatch)
+            out.withUnsafeMutableBytes { all in
+                let d = UnsafeMutableRawBufferPointer(rebasing: all[0..<length])
+                PingWire.writeHeader(flags: PingWire.gatewayFlag, recordCount: inBatch, signerID: c.gatewayID, into: d)
+                signer.sign(d, key: gatewayKey)
+                if sender.send(UnsafeRawBufferPointer(d)) { report.datagramsSent &+= 1 }
+            }
+            inBatch = 0
+        }
+
+        while true {
+            let now = Self.wallMs
+            if now >= endMs { break }
+            let target = (now - startMs) / slotMs
+            if target - tick > 2 { lateSlots += 1 }
+            while tick < target {
+                tick += 1
+                let slot = Int(tick % Int64(wheelSize))
+                swap(&spare, &wheel[slot])
+                var probe = now >= nextProbeMs
+                for di in spare {
+                    let i = Int(di)
+                    let id = c.firstDriverID + UInt64(i)
+                    let f = mover.fix(i, atMs: now)
+                    let record = PingRecord(
+                        driverID: id, timestampMs: now,
+                        latE7: Int32((f.latDegrees * 1e7).rounded()), lngE7: Int32((f.lngDegrees * 1e7).rounded()),
+                        speedCmPerSecond: UInt16(min(65_534, max(0, f.speedMetersPerSecond * 100)).rounded()),
+                        headingCentidegrees: UInt16(min(35_999, max(0, f.headingDegrees * 100)).rounded()),
+                        accuracyDecimetres: UInt16(min(65_534, f.accuracyMeters * 10).rounded()), status: status[i])
+                    let sentAt = Self.monoNanos
+                    if batch == 1 {
+                        out.withUnsafeMutableBytes { d in
+                            PingWire.writeHeader(flags: 0, recordCount: 1, signerID: id, into: d)
+                            PingWire.write(record, at: PingWire.headerBytes, into: d)
+                            signer.sign(d, key: signer.key(id))
+                            if sender.send(UnsafeRawBufferPointer(d)) { report.datagramsSent &+= 1 }
+                        }
+                    } else {
+                        out.withUnsafeMutableBytes { d in
+                            PingWire.write(record, at: PingWire.headerBytes + PingWire.recordBytes * inBatch, into: d)
+                        }
+                        inBatch += 1
+                        if inBatch == batch { flushBatch() }
+                    }
+                    report.pingsSent &+= 1
+                    if probe {
+                        if batch > 1 { flushBatch() }
+                        if board.offer(Probe(driverID: id, timestampMs: now, sentNanos: sentAt)) { nextProbeMs = now + 100 }
+                        probe = false
+                    }
+                    let gap = c.periodSeconds * (1 + c.jitter * (2 * rng.unit() - 1)) * 1000 / Double(slotMs)
+                    let next = tick + Int64(max(1, min(Double(wheelSize - 1), gap.rounded())))
+                    wheel[Int(next % Int64(wheelSize))].append(di)
+                }
+                spare.removeAll(keepingCapacity: true)
+                flushBatch()
+            }
+            agents.step(nowMs: now, status: &status, report: &report)
+            if now >= nextReportMs {
+                nextReportMs += Int64(c.reportEverySeconds * 1000)
+                let accepted = Self.acceptedPings(http).map { $0 - (baseline ?? 0) }
+                let lat = board.histogram()
+                progress(String(format: "t=%.0fs sent=%llu accepted=%@ latency p50=%.2fms p99=%.2fms orders created=%d assigned=%d delivered=%d",
+                                Double(now - startMs) / 1000, report.pingsSent, accepted.map { "\($0)" } ?? "?",
+                                Double(lat.quantile(0.5)) / 1000, Double(lat.quantile(0.99)) / 1000,
+                                report.ordersCreated, report.ordersAssigned, report.ordersDelivered))
+            }
+            let sleepMs = startMs + (tick + 1) * slotMs - Self.wallMs
+            if sleepMs > 0 { usleep(UInt32(sleepMs * 1000)) }
+        }
+        flushBatch()
+        board.finish()
+        // Let the engine drain its socket and flush its counters, then read the final count.
+        var accepted = Self.acceptedPings(http)
+        let deadline = Self.wallMs + 5_000
+        while Self.wallMs < deadline {
+            usleep(300_000)
+            let again = Self.acceptedPings(http)
+            if let a = again, a - (baseline ?? 0) >= Int64(report.pingsSent) { accepted = again; break }
+            if again == accepted && again != nil { break }
+            accepted = again
+        }
+        report.pingsAccepted = UInt64(max(0, (accepted ?? 0) - (baseline ?? 0)))
+        report.sendErrors = sender.errors
+        report.latencyMicros = board.histogram()
+        report.latencyProbesLost = board.lost()
+        if lateSlots > 0 { progress("warning: the sender fell behind schedule \(lateSlots) times (CPU bound)") }
+        return report
+    }
+
+    /// `hexfleet_pings_accepted_total{transport="udp"}` from the engine's /metrics; nil when unreadable.
+    static func acceptedPings(_ http: SimHTTPClient) -> Int64? {
+        guard let r = try? http.request("GET", "/metrics"), r.status == 200 else { return nil }
+        let prefix = "hexfleet_pings_accepted_total{transport=\"udp\"} "
+        for line in r.text.split(separator: "\n") where line.hasPrefix(prefix) {
+            return Double(line.dropFirst(prefix.count)).map { Int64($0) }
+        }
+        return 0
+    }
+}
+
+/// One ping whose arrival in the index the prober times.
+struct Probe: Sendable {
+    var driverID: UInt64
+    var timestampMs: Int64
+    var sentNanos: UInt64
+}
+
+/// The hand-off between the sender and the prober thread: one probe at a time, results in a histogram.
+final class ProbeBoard: Sendable {
+    private struct State {
+        var pending: Probe?
+        var histogram = LogLinearHistogram()
+        var lost = 0
+        var done = false
+    }
+    private let state = Mutex(State())
+
+    /// Offers a probe; false when the prober is still busy with the previous one.
+    func offer(_ p: Probe) -> Bool {
+        state.withLock { s in
+            guard s.pending == nil else { return false }
+            s.pending = p
+            return true
+        }
+    }
+
+    func finish() { state.withLock { $0.done = true } }
+    func histogram() -> LogLinearHistogram { state.withLock { $0.histogram } }
+    func lost() -> Int { state.withLock { $0.lost } }
+
+    /// The prober's loop: for each probe, polls the driver until the index shows the probe's timestamp (2 s limit).
+    func serve(_ client: SimHTTPClient) {
+        while true {
+            let (probe, done) = state.withLock { ($0.pending, $0.done) }
+            if done { return }
+            guard let probe else { usleep(1_000); continue }
+            var seen = false
+            let deadline = probe.sentNanos + 2_000_000_000
+            while OnlineSimulation.monoNanos < deadline {
+                if let r = try? client.request("GET", "/v1/drivers/\(probe.driverID)"), r.status == 200,
+                   let ts = (r.object?["ts"] as? NSNumber)?.int64Value, ts >= probe.timestampMs {
+                    seen = true
+                    break
+                }
+                if state.withLock({ $0.done }) { break }
+            }
+            let micros = (OnlineSimulation.monoNanos - probe.sentNanos) / 1_000
+            state.withLock { s in
+                if seen { s.histogram.record(micros) } else { s.lost += 1 }
+                s.pending = nil
+            }
+        }
+    }
+}

@@ -1,0 +1,318 @@
+import Foundation
+import HexGeo
+import Routing
+
+/// Drivers moving along shortest paths on a road graph: the movement model of `hexfleet simulate`, written so the
+/// Engine's demo fleet can use it as is (it needs only `Routing` and `HexGeo`).
+///
+/// Every driver is always on a *leg*: a node path with cumulative free-flow times. A roaming driver drives between
+/// random *hubs* (nodes of the graph's main strongly connected component) along precomputed hub-to-hub shortest
+/// paths, which all drivers share, so a million drivers cost about 40 bytes each. `send(_:toNode:atMs:)` gives a
+/// driver a private leg to any node (a pick-up or a drop-off); when it arrives it parks until sent again or
+/// `roam(_:atMs:)`. Each driver drives at its own fraction of the free-flow speed; `fix(_:atMs:)` adds GPS noise.
+///
+/// Time is any millisecond clock that never goes back per driver (wall clock online, virtual time offline).
+/// Not thread-safe: one owner (the loop, or the simulator's thread).
+final class RoadMover {
+    /// A position report as a driver app would make it.
+    struct Fix: Sendable, Equatable {
+        var latDegrees: Double
+        var lngDegrees: Double
+        /// Ground speed, m/s.
+        var speedMetersPerSecond: Double
+        /// Heading in degrees clockwise from north, 0..<360.
+        var headingDegrees: Double
+        /// The horizontal accuracy the app would claim, meters.
+        var accuracyMeters: Double
+    }
+
+    /// What a driver is doing on the road.
+    enum Mode: UInt8, Sendable { case roaming, directed, parked }
+
+    /// A path with cumulative free-flow times (ms) at each point; `nodes` names each point's graph node (−1 for a
+    /// leg's first point when it lies between nodes).
+    struct Leg {
+        var lat: [Double]
+        var lng: [Double]
+        var cumMs: [Double]
+        var nodes: [Int32]
+        var endNode: Int32
+        var totalMs: Double { cumMs[cumMs.count - 1] }
+    }
+
+    /// The network driven on.
+    let network: RoadNetwork
+    /// Nodes of the main strongly connected component: every one reaches every other.
+    let connectedNodes: [Int32]
+    /// Hub nodes (roaming destinations).
+    let hubs: [Int32]
+    /// Standard deviation of the GPS error per axis, meters.
+    var gpsNoiseMeters: Double = 4
+    /// Probability that a fix is an outlier (multipath), with 8× the noise.
+    var gpsOutlierProbability: Double = 0.01
+
+    private var query: RouteQuery
+    private var rng: SimRandom
+    private var legs: [Leg] = []
+    private var freeLegs: [Int32] = []
+    private let sharedLegCount: Int
+    private var legOf: [Int32]
+    private var legStartMs: [Int64]
+    private var cursor: [UInt32]
+    private var speedFactor: [Float]
+    private var modes: [Mode]
+    private var hubOf: [UInt16]
+    private var isInComponent: [Bool]
+
+    /// Number of drivers.
+    var count: Int { legOf.count }
+
+    /// Errors building the model.
+    struct SetupError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Places `driverCount` drivers at random points of random hub-to-hub legs at time `startMs`.
+    /// - Parameters:
+    ///   - hubCount: roaming destinations; the model precomputes `hubCount × (hubCount − 1)` shortest paths.
+    ///   - speedRange: each driver's fraction of the free-flow speed, drawn uniformly (urban traffic: 0.6…0.95).
+    /// - Throws: `SetupError` when the graph has no strongly connected part large enough to drive in.
+    init(network: RoadNetwork, driverCount: Int, seed: UInt64, startMs: Int64, hubCount: Int = 40,
+         speedRange: ClosedRange<Double> = 0.6...0.95) throws(SetupError) {
+        self.network = network
+        query = network.makeQuery()
+        rng = SimRandom(seed: seed, stream: 1)
+        let graph = network.graph
+        guard graph.nodeCount >= 2 else { throw SetupError(description: "graph has fewer than 2 nodes") }
+        // The main strongly connected component: forward ∩ backward reachability from a seed node, retried until it
+        // holds at least a third of the graph (a seed on an isolated stub would give a tiny component).
+        var component: [Bool] = []
+        var members: [Int32] = []
+        for _ in 0..<20 {
+            let root = rng.index(graph.nodeCount)
+            let forward = Self.reach(from: root, offsets: graph.forwardOffsets, heads: graph.forwardHeads, n: graph.nodeCount)
+            let backward = Self.reach(from: root, offsets: graph.backwardOffsets, heads: graph.backwardTails, n: graph.nodeCount)
+            component = zip(forward, backward).map { $0 && $1 }
+            members = component.indices.filter { component[$0] }.map { Int32($0) }
+            if members.count * 3 >= graph.nodeCount { break }
+        }
+        guard members.count >= 2 else { throw SetupError(description: "no strongly connected part of the road graph to drive in") }
+        connectedNodes = members
+        isInComponent = component
+        let h = max(2, min(hubCount, members.count, Int(UInt16.max)))
+        var chosen = Set<Int32>()
+        var hubList: [Int32] = []
+        while hubList.count < h {
+            let v = members[rng.index(members.count)]
+            if chosen.insert(v).inserted { hubList.append(v) }
+        }
+        hubs = hubList
+        // Shared legs: index a * h + b for hubs a ≠ b (the diagonal stays a one-point leg, never used).
+        for a in 0..<h {
+            for b in 0..<h {
+                if a == b {
+                    legs.append(Self.pointLeg(graph, Int(hubList[a])))
+                } else {
+                    legs.append(Self.leg(query: &query, graph: graph, from: Int(hubList[a]), to: Int(hubList[b]))
+                        ?? Self.pointLeg(graph, Int(hubList[a])))
+                }
+            }
+        }
+        sharedLegCount = legs.count
+        legOf = [Int32](repeating: 0, count: driverCount)
+        legStartMs = [Int64](repeating: startMs, count: driverCount)
+        cursor = [UInt32](repeating: 0, count: driverCount)
+        speedFactor = [Float](repeating: 1, count: driverCount)
+        modes = [Mode](repeating: .roaming, count: driverCount)
+        hubOf = [UInt16](repeating: 0, count: driverCount)
+        for i in 0..<driverCount {
+            let a = rng.index(h)
+            var b = rng.index(h - 1)
+            if b >= a { b += 1 }
+            let f = speedRange.lowerBound + (speedRange.upperBound - speedRange.lowerBound) * rng.unit()
+            speedFactor[i] = Float(f)
+            legOf[i] = Int32(a * h + b)
+            hubOf[i] = UInt16(b)
+            // Start somewhere along the leg: as if the leg began that long ago.
+            let elapsedMs = legs[a * h + b].totalMs * rng.unit() / f
+            legStartMs[i] = startMs - Int64(elapsedMs)
+        }
+    }
+
+    /// Nodes reachable from `root` over a CSR adjacency.
+    private static func reach(from root: Int, offsets: UnsafeBufferPointer<UInt32>, heads: UnsafeBufferPointer<UInt32>,
+                              n: Int) -> [Bool] {
+        var seen = [Bool](repeating: false, count: n)
+        var stack = [root]
+        seen[root] = true
+        while let u = stack.popLast() {
+            for e in Int(offsets[u])..<Int(offsets[u + 1]) {
+                let v = Int(heads[e])
+                if !seen[v] { seen[v] = true; stack.append(v) }
+            }
+        }
+        return seen
+    }
+
+    private static func pointLeg(_ graph: RoadGraph, _ v: Int) -> Leg {
+        Leg(lat: [graph.latDegrees[v]], lng: [graph.lngDegrees[v]], cumMs: [0], nodes: [Int32(v)], endNode: Int32(v))
+    }
+
+    /// The shortest path between nodes as a leg, optionally starting from a point before `from`.
+    private static func leg(query: inout RouteQuery, graph: RoadGraph, from: Int, to: Int,
+                            prefix: (lat: Double, lng: Double, ms: Double)? = nil) -> Leg? {
+        guard let route = try? query.route(fromNode: from, toNode: to) else { return nil }
+        var nodes = route.nodes
+        if nodes.isEmpty { nodes = [from] }
+        var leg = Leg(lat: [], lng: [], cumMs: [], nodes: [], endNode: Int32(to))
+        leg.nodes.reserveCapacity(nodes.count + 1)
+        leg.lat.reserveCapacity(nodes.count + 1)
+        leg.lng.reserveCapacity(nodes.count + 1)
+        leg.cumMs.reserveCapacity(nodes.count + 1)
+        var t = 0.0
+        if let prefix {
+            leg.lat.append(prefix.lat); leg.lng.append(prefix.lng); leg.cumMs.append(0); leg.nodes.append(-1)
+            t = prefix.ms
+        }
+        for (k, v) in nodes.enumerated() {
+            if k > 0 {
+                let u = nodes[k - 1]
+                var best = UInt32.max
+                for e in graph.outgoing(u) where Int(graph.forwardHeads[e]) == v { best = min(best, graph.durationsMs[e]) }
+                t += best == .max ? 0 : Double(best)
+            }
+            leg.lat.append(graph.latDegrees[v]); leg.lng.append(graph.lngDegrees[v]); leg.cumMs.append(t)
+            leg.nodes.append(Int32(v))
+        }
+        return leg
+    }
+
+    /// Where a driver is and what it is doing at `nowMs`, moving it on (and roaming on to new hubs) as needed.
+    /// Returns the exact position; `fix` adds noise.
+    func state(_ i: Int, atMs nowMs: Int64) -> (lat: Double, lng: Double, speed: Double, heading: Double, mode: Mode) {
+        while true {
+            let li = Int(legOf[i])
+            let f = Double(speedFactor[i])
+            let elapsed = Double(nowMs - legStartMs[i]) * f
+            let leg = legs[li]
+            if modes[i] == .parked || elapsed >= leg.totalMs {
+                if modes[i] == .roaming && leg.cumMs.count > 1 {
+                    // Leg done: the next one starts when this one ended.
+                    legStartMs[i] += Int64((leg.totalMs / f).rounded(.up))
+                    releaseLeg(li)
+                    let h = hubs.count, a = Int(hubOf[i])
+                    var b = rng.index(h - 1)
+                    if b >= a { b += 1 }
+                    legOf[i] = Int32(a * h + b)
+                    hubOf[i] = UInt16(b)
+                    cursor[i] = 0
+                    continue
+                }
+                if modes[i] == .directed { modes[i] = .parked }
+                let last = leg.lat.count - 1
+                return (leg.lat[last], leg.lng[last], 0, 0, modes[i])
+            }
+            var k = Int(cursor[i])
+            if k >= leg.cumMs.count - 1 || leg.cumMs[k] > elapsed { k = 0 }
+            // Binary search the first time, then walk forward: time only moves on.
+            if k == 0 && leg.cumMs.count > 8 {
+                var lo = 0, hi = leg.cumMs.count - 1
+                while lo + 1 < hi { let mid = (lo + hi) / 2; if leg.cumMs[mid] <= elapsed { lo = mid } else { hi = mid } }
+                k = lo
+            }
+            while k + 1 < leg.cumMs.count - 1 && leg.cumMs[k + 1] <= elapsed { k += 1 }
+            cursor[i] = UInt32(k)
+            let t0 = leg.cumMs[k], t1 = leg.cumMs[k + 1]
+            let r = t1 > t0 ? min(1, max(0, (elapsed - t0) / (t1 - t0))) : 1
+            let lat = leg.lat[k] + (leg.lat[k + 1] - leg.lat[k]) * r
+            let lng = leg.lng[k] + (leg.lng[k + 1] - leg.lng[k]) * r
+            let a = LatLng(degrees: leg.lat[k], leg.lng[k]), b = LatLng(degrees: leg.lat[k + 1], leg.lng[k + 1])
+            let meters = Geodesy.distanceMeters(a, b)
+            let speed = t1 > t0 ? meters / ((t1 - t0) / 1000) * f : 0
+            var heading = Geodesy.initialBearing(from: a, to: b) * 180 / Double.pi
+            if heading < 0 { heading += 360 }
+            if heading >= 360 { heading -= 360 }
+            return (lat, lng, speed, heading, modes[i])
+        }
+    }
+
+    /// A noisy position report at `nowMs` (the driver keeps moving; noise is drawn from the model's generator).
+    func fix(_ i: Int, atMs nowMs: Int64) -> Fix {
+        let s = state(i, atMs: nowMs)
+        let sigma = rng.chance(gpsOutlierProbability) ? gpsNoiseMeters * 8 : gpsNoiseMeters
+        let north = rng.normal() * sigma, east = rng.normal() * sigma
+        let metersPerDegree = 111_195.0
+        let lat = s.lat + north / metersPerDegree
+        let lng = s.lng + east / (metersPerDegree * max(0.01, cos(s.lat * Double.pi / 180)))
+        return Fix(latDegrees: lat, lngDegrees: lng, speedMetersPerSecond: s.speed, headingDegrees: s.heading,
+                   accuracyMeters: max(3, sigma * 1.5))
+    }
+
+    /// Sends a driver from where it is at `nowMs` to `node` along the shortest path (through the end of the segment
+    /// it is on). Returns the trip's duration in seconds at the driver's speed, or nil when the node is unreachable
+    /// (the driver's plan is then unchanged).
+    @discardableResult
+    func send(_ i: Int, toNode node: Int, atMs nowMs: Int64) -> Double? {
+        guard node >= 0, node < network.graph.nodeCount else { return nil }
+        let s = state(i, atMs: nowMs)
+        let li = Int(legOf[i])
+        let leg = legs[li]
+        let f = Double(speedFactor[i])
+        // Continue to the next point of the current leg, then route from its node.
+        let k = Int(cursor[i])
+        let from: Int
+        var prefixMs = 0.0
+        if s.mode == .parked || leg.cumMs.count < 2 || k + 1 >= leg.cumMs.count {
+            from = Int(leg.endNode)
+        } else {
+            let elapsed = Double(nowMs - legStartMs[i]) * f
+            prefixMs = max(0, leg.cumMs[k + 1] - elapsed)
+            let next = Int(leg.nodes[k + 1])
+            if next >= 0 && isInComponent[next] {
+                from = next
+            } else {
+                from = Int(leg.endNode)
+                prefixMs = max(0, leg.totalMs - elapsed)
+            }
+        }
+        guard var newLeg = Self.leg(query: &query, graph: network.graph, from: from, to: node,
+                                    prefix: (s.lat, s.lng, prefixMs)) else { return nil }
+        newLeg.endNode = Int32(node)
+        releaseLeg(li)
+        let slot: Int
+        if let free = freeLegs.popLast() { slot = Int(free); legs[slot] = newLeg } else { slot = legs.count; legs.append(newLeg) }
+        legOf[i] = Int32(slot)
+        legStartMs[i] = nowMs
+        cursor[i] = 0
+        modes[i] = .directed
+        return newLeg.totalMs / f / 1000
+    }
+
+    private func releaseLeg(_ li: Int) {
+        guard li >= sharedLegCount else { return }
+        legs[li] = Leg(lat: [], lng: [], cumMs: [0], nodes: [], endNode: legs[li].endNode)
+        freeLegs.append(Int32(li))
+    }
+
+    /// Sends a parked or directed driver back to roaming: it drives to the nearest hub of its choice, then on.
+    func roam(_ i: Int, atMs nowMs: Int64) {
+        let b = rng.index(hubs.count)
+        if send(i, toNode: Int(hubs[b]), atMs: nowMs) != nil {
+            modes[i] = .roaming
+            hubOf[i] = UInt16(b)
+            // A roaming private leg rolls over to a shared one at its end (hubOf is its end hub).
+        }
+    }
+
+    /// Whether a driver has reached the end of a directed leg (and is parked there).
+    func isParked(_ i: Int, atMs nowMs: Int64) -> Bool { state(i, atMs: nowMs).mode == .parked }
+
+    /// The node a driver is parked at or heading to.
+    func destinationNode(_ i: Int) -> Int { Int(legs[Int(legOf[i])].endNode) }
+
+    /// A uniformly random node of the connected component (a destination every driver can reach).
+    func randomNode() -> Int { Int(connectedNodes[rng.index(connectedNodes.count)]) }
+
+    /// Whether a node lies in the component every driver can reach and leave.
+    func isReachable(node: Int) -> Bool { node >= 0 && node < isInComponent.count && isInComponent[node] }
+}

@@ -1,0 +1,152 @@
+import ArgumentParser
+import Dispatcher
+import Engine
+import Foundation
+import Routing
+
+/// `hexfleet simulate`: a fleet driving on the road graph, pinging a running engine over UDP and placing orders over
+/// its HTTP API; or, with `--offline`, the same fleet and demand in virtual time to compare dispatch policies.
+/// The last line on stdout is one JSON object (docs/simulator.md lists its fields).
+struct SimulateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Drive a simulated fleet against an engine, or compare dispatch policies offline.",
+        discussion: """
+            Online (default): N drivers follow shortest paths between random destinations and send signed UDP pings \
+            every --period seconds to --udp (driver-signed datagrams with --batch 1, else gateway datagrams of \
+            --batch records signed with HMAC(secret, "gateway:<--gateway-id>")). Orders arrive as a Poisson process \
+            over H3 zones with hot spots and go through POST /v1/orders on --http. A report goes to stderr every \
+            --report-every seconds; the last stdout line is JSON.
+            Offline (--offline): no sockets; virtual time; dispatch rounds with --policy greedy|batch and road ETAs.
+            Secrets: --udp-secret or HEXFLEET_UDP_SECRET (hex), --admin-token or HEXFLEET_ADMIN_TOKEN; never printed.
+            """)
+
+    @Option(help: "Road graph: a saved graph file or an .osm.pbf extract.")
+    var graph = "fixtures/monaco.osm.pbf"
+    @Option(help: "Save an imported .osm.pbf graph here and reuse it on the next run.")
+    var graphCache: String?
+    @Option(help: "Number of simulated drivers (1…1,000,000).")
+    var drivers = 100
+    @Option(help: "Run length in seconds (virtual seconds with --offline).")
+    var duration = 60.0
+    @Option(help: "Random seed: the same seed gives the same fleet, demand and (offline) report.")
+    var seed: UInt64 = 1
+    @Option(name: .customLong("udp"), help: "The engine's UDP ping listener, HOST:PORT.")
+    var udp = HostPort(argument: "127.0.0.1:9090")!
+    @Option(name: .customLong("http"), help: "The engine's HTTP listener, HOST:PORT.")
+    var http = HostPort(argument: "127.0.0.1:8080")!
+    @Option(help: "UDP signing secret (hex), as the server's; default $HEXFLEET_UDP_SECRET.")
+    var udpSecret: String?
+    @Option(help: "Admin bearer token for orders and probes; default $HEXFLEET_ADMIN_TOKEN.")
+    var adminToken: String?
+    @Option(help: "Records per datagram: 1 = each driver signs its own; more = gateway datagrams.")
+    var batch = 1
+    @Option(help: "Gateway id for batched datagrams (key = HMAC(secret, \"gateway:<id>\")).")
+    var gatewayId: UInt64 = 1
+    @Option(help: "Seconds between a driver's pings.")
+    var period = 2.0
+    @Option(help: "Ping interval jitter, as a fraction of the period (0…0.5).")
+    var jitter = 0.1
+    @Option(help: "The first driver id; drivers are numbered from it.")
+    var firstDriverId: UInt64 = 1
+    @Option(help: "Order arrivals per minute over the whole city (Poisson); 0 = none.")
+    var ordersPerMinute = 0.0
+    @Option(help: "Probability that a courier accepts an offer.")
+    var acceptProbability = 0.9
+    @Option(help: "Seconds between live reports on stderr (online).")
+    var reportEvery = 5.0
+    @Flag(help: "Run in virtual time without sockets and compare dispatch policies.")
+    var offline = false
+    @Option(help: "Dispatch policy for --offline: greedy or batch.")
+    var policy: PolicyChoice = .greedy
+    @Option(help: "Seconds between dispatch rounds (--offline).")
+    var roundSeconds = 10.0
+    @Option(help: "Hub destinations drivers roam between (shortest paths precomputed for each pair).")
+    var hubs = 40
+    @Option(help: "H3 zones with a raised order rate.")
+    var hotSpots = 3
+
+    /// `--policy` values.
+    enum PolicyChoice: String, ExpressibleByArgument, CaseIterable {
+        case greedy, batch
+        var dispatchPolicy: DispatchPolicy { self == .greedy ? .greedyNearest : .batchOptimal }
+    }
+
+    func validate() throws {
+        guard (1...1_000_000).contains(drivers) else { throw ValidationError("--drivers must be 1…1,000,000") }
+        guard duration > 0, duration.isFinite, duration <= 7 * 86_400 else { throw ValidationError("--duration must be positive seconds (at most a week)") }
+        guard (1...PingWire.maxRecords).contains(batch) else { throw ValidationError("--batch must be 1…\(PingWire.maxRecords)") }
+        guard period >= 0.05, period <= 3_600 else { throw ValidationError("--period must be 0.05…3600 seconds") }
+        guard (0...0.5).contains(jitter) else { throw ValidationError("--jitter must be 0…0.5") }
+        guard ordersPerMinute >= 0, ordersPerMinute.isFinite, ordersPerMinute <= 100_000 else {
+            throw ValidationError("--orders-per-minute must be 0…100,000")
+        }
+        guard (0...1).contains(acceptProbability) else { throw ValidationError("--accept-probability must be 0…1") }
+        guard reportEvery > 0 else { throw ValidationError("--report-every must be positive") }
+        guard roundSeconds >= 1, roundSeconds <= 600 else { throw ValidationError("--round-seconds must be 1…600") }
+        guard (2...1_000).contains(hubs) else { throw ValidationError("--hubs must be 2…1000") }
+        guard (0...100).contains(hotSpots) else { throw ValidationError("--hot-spots must be 0…100") }
+        guard firstDriverId >= 1, firstDriverId <= UInt64.max - UInt64(drivers) else { throw ValidationError("--first-driver-id is out of range") }
+        if !offline {
+            guard udp.port > 0, http.port > 0 else { throw ValidationError("--udp and --http need a non-zero port") }
+            let env = ProcessInfo.processInfo.environment
+            guard let hex = udpSecret ?? env["HEXFLEET_UDP_SECRET"] else {
+                throw ValidationError("online runs need the server's UDP secret: --udp-secret or HEXFLEET_UDP_SECRET")
+            }
+            guard PingKeys.parseHexSecret(hex) != nil else { throw ValidationError("--udp-secret must be hex of at least 16 bytes") }
+        }
+    }
+
+    func run() throws {
+        let started = ContinuousClock.now
+        let network: RoadNetwork
+        do {
+            network = try RoadNetwork.open(path: graph, cachePath: graphCache)
+        } catch {
+            SimStderr.write("simulate: cannot open graph \(graph): \(error)")
+            throw ExitCode.failure
+        }
+        SimStderr.write("simulate: graph \(network.graph.nodeCount) nodes, \(network.graph.edgeCount) edges, loaded in \(ContinuousClock.now - started)")
+        let report: SimReport
+        do {
+            if offline {
+                var s = OfflineSimulation.Scenario()
+                s.drivers = drivers
+                s.durationSeconds = duration
+                s.seed = seed
+                s.policy = policy.dispatchPolicy
+                s.ordersPerMinute = ordersPerMinute
+                s.roundSeconds = roundSeconds
+                s.acceptProbability = acceptProbability
+                s.hubs = hubs
+                s.hotSpots = hotSpots
+                let runStart = ContinuousClock.now
+                report = try OfflineSimulation(scenario: s, network: network).run { SimStderr.write("simulate: \($0)") }
+                SimStderr.write("simulate: offline run took \(ContinuousClock.now - runStart)")
+            } else {
+                let env = ProcessInfo.processInfo.environment
+                var c = OnlineSimulation.Config(udp: udp, http: http,
+                                                secret: PingKeys.parseHexSecret(udpSecret ?? env["HEXFLEET_UDP_SECRET"] ?? "") ?? [])
+                c.adminToken = adminToken ?? env["HEXFLEET_ADMIN_TOKEN"]
+                c.drivers = drivers
+                c.durationSeconds = duration
+                c.seed = seed
+                c.batch = batch
+                c.gatewayID = gatewayId
+                c.periodSeconds = period
+                c.jitter = jitter
+                c.firstDriverID = firstDriverId
+                c.ordersPerMinute = ordersPerMinute
+                c.acceptProbability = acceptProbability
+                c.reportEverySeconds = reportEvery
+                c.hubs = hubs
+                c.hotSpots = hotSpots
+                report = try OnlineSimulation(config: c, network: network).run { SimStderr.write("simulate: \($0)") }
+            }
+        } catch {
+            SimStderr.write("simulate: \(error)")
+            throw ExitCode.failure
+        }
+        print(report.jsonLine)
+    }
+}
