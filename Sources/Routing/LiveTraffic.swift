@@ -4,8 +4,9 @@ import HexGeo
 /// Observed speeds from driver pings, and re-customization of the hierarchy under them.
 ///
 /// **Map matching.** Each ping snaps to the nearest edge (within `maxMatchMeters`). Two consecutive pings of a driver
-/// are joined by the shortest road path between their snapped points (a bounded Dijkstra on lengths, so a jump
-/// across the map is dropped rather than believed); the distance over the time gives one speed observation, applied
+/// are joined by the shortest road path between their snapped points (a Dijkstra on lengths bounded by the
+/// distance a car could cover in the interval, so a ping stays cheap on the loop and a jump across the map is dropped
+/// rather than believed); the distance over the time gives one speed observation, applied
 /// to every edge of that path with exponential smoothing (`alpha`).
 ///
 /// **Re-customization.** We keep plain CH and re-contract with the free-flow node order, which skips the ordering
@@ -58,7 +59,9 @@ public final class LiveTraffic {
         let dt = Double(timestampMs - previous.timestampMs) / 1000
         guard dt > 0 else { dropped["not_newer", default: 0] += 1; return 0 }
         guard dt <= 120 else { dropped["gap", default: 0] += 1; return 0 }
-        guard let (meters, edges) = match(from: previous.snap, to: snap) else {
+        // No car covers more than 1.5 × the top speed in dt, so the path search never looks farther (keeps a ping cheap).
+        let reachMeters = min(3_000, dt * speedRangeKmh.upperBound * 1.5 / 3.6 + 30)
+        guard let (meters, edges) = match(from: previous.snap, to: snap, maxMeters: reachMeters) else {
             dropped["unmatched", default: 0] += 1
             return 0
         }
@@ -75,7 +78,7 @@ public final class LiveTraffic {
     }
 
     /// Road distance and the edges driven between two snapped points, or nil when no short path joins them.
-    private func match(from a: Snap, to b: Snap) -> (Double, [Int])? {
+    private func match(from a: Snap, to b: Snap, maxMeters: Double) -> (Double, [Int])? {
         let g = network.graph
         var best: (Double, [Int])?
         for x in a.edges {
@@ -86,10 +89,11 @@ public final class LiveTraffic {
         }
         if best != nil { return best }
         let sources = a.edges.map { (node: Int(g.forwardHeads[$0.edge]), costMs: UInt64((1 - $0.fraction) * g.lengthsMeters[$0.edge] * 1000)) }
-        dijkstra.run(sources: sources, maxCost: 3_000_000)   // 3 km of road, in millimeters
+        let limit = UInt64(maxMeters * 1000)   // millimeters
+        dijkstra.run(sources: sources, maxCost: limit)
         for y in b.edges {
             let tail = network.snapIndex.tail(of: y.edge)
-            guard let d = dijkstra.dist(tail), d <= 3_000_000 else { continue }
+            guard let d = dijkstra.dist(tail), d <= limit else { continue }
             let meters = Double(d) / 1000 + y.fraction * g.lengthsMeters[y.edge]
             if best == nil || meters < best!.0, let path = dijkstra.pathEdges(to: tail) {
                 let start = a.edges.first { x in Int(g.forwardHeads[x.edge]) == (path.isEmpty ? tail : snapTail(path[0])) }
