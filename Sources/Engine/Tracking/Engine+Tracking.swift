@@ -13,8 +13,15 @@ extension Engine {
         hub.connectionsChanged = census
         drivers.connectionsChanged = census
         webSocketRegistrations.append { _, server in
-            server.addWebSocketRoute("/v1/ws/track", accept: { hub.accept($0) }, onOpen: { hub.open($0, $1) })
-            server.addWebSocketRoute("/v1/ws/driver", accept: { drivers.accept($0) }, onOpen: { drivers.open($0, $1) })
+            // Per-route frame limits: wslay refuses a larger message with 1009 before buffering it.
+            var track = server.configuration.webSocket
+            track.maxMessageBytes = configuration.maxTrackMessageBytes
+            var driver = server.configuration.webSocket
+            driver.maxMessageBytes = max(configuration.maxDriverTextBytes, configuration.maxDriverBinaryBytes)
+            server.addWebSocketRoute("/v1/ws/track", configuration: track, accept: { hub.accept($0) },
+                                     onOpen: { hub.open($0, $1) })
+            server.addWebSocketRoute("/v1/ws/driver", configuration: driver, accept: { drivers.accept($0) },
+                                     onOpen: { drivers.open($0, $1) })
         }
         ingest.acceptedListeners.append { state, _ in hub.noteAccepted(state) }
         tickHandlers.append { now in hub.tick(nowMs: now); drivers.keepalive(nowMs: now) }
