@@ -184,6 +184,13 @@ public enum OSMImporter {
             guard !fromEdges.isEmpty, !toEdges.isEmpty else { summary.restrictionsSkipped += 1; continue }
             summary.restrictionsApplied += 1
             for f in fromEdges {
+                var toEdges = toEdges
+                if r.fromWay == r.toWay {
+                    // Same way (no_u_turn, only_straight_on): the turn in question is the one back where we came from.
+                    let back = toEdges.filter { edges[Int($0)].head == edges[Int(f)].tail }
+                    toEdges = r.only ? toEdges.subtracting(back) : Set(back)
+                    if toEdges.isEmpty && !r.only { continue }
+                }
                 let key = Int64(via) << 32 | Int64(f)
                 if groups[key] == nil { groups[key] = Group(via: via, fromEdge: f, only: nil); order.append(key) }
                 if r.only { groups[key]!.only = groups[key]!.only.map { $0.intersection(toEdges) } ?? toEdges }

@@ -99,3 +99,47 @@ struct RestrictionTests {
         #expect(detours >= 1)
     }
 }
+
+@Suite("Via-node splitting")
+struct SplittingTests {
+    /// A two-way way 10–11–12 (way 1) crossing a two-way way 20–11–21 (way 2) at node 11.
+    static func cross() -> ([Int64: Int32], [Double], [Double], [Int64], [OSMImporter.WorkEdge]) {
+        let ids: [Int64] = [10, 11, 12, 20, 21]
+        var index: [Int64: Int32] = [:]
+        for (i, id) in ids.enumerated() { index[id] = Int32(i) }
+        var edges: [OSMImporter.WorkEdge] = []
+        for (way, a, b) in [(Int64(1), Int64(10), Int64(11)), (1, 11, 12), (2, 20, 11), (2, 11, 21)] {
+            for (t, h) in [(a, b), (b, a)] {
+                edges.append(OSMImporter.WorkEdge(tail: index[t]!, head: index[h]!, durationMs: 1_000, lengthMeters: 10,
+                                                  wayId: way, origin: Int32(edges.count)))
+            }
+        }
+        return (index, [0, 0, 0, 0, 0], [0, 0, 0, 0, 0], ids, edges)
+    }
+
+    /// The OSM ids reachable in one turn from `from` through via node 11.
+    static func turns(from: Int64, _ ids: [Int64], _ edges: [OSMImporter.WorkEdge]) -> Set<Int64> {
+        var out: Set<Int64> = []
+        for e in edges where ids[Int(e.tail)] == from && ids[Int(e.head)] == 11 {
+            for f in edges where f.tail == e.head { out.insert(ids[Int(f.head)]) }
+        }
+        return out
+    }
+
+    @Test("no_u_turn on one way bans only the way back; no_left_turn and only_straight_on act on their approach")
+    func splitting() {
+        let (index, lat0, lng0, ids0, edges0) = Self.cross()
+        var lat = lat0, lng = lng0, ids = ids0, edges = edges0
+        var summary = ImportSummary()
+        let restrictions = [
+            OSMImporter.Restriction(fromWay: 1, viaNode: 11, toWay: 1, only: false),   // no U-turn on way 1
+            OSMImporter.Restriction(fromWay: 2, viaNode: 11, toWay: 1, only: true),    // from way 2: only onto way 1
+        ]
+        OSMImporter.applyRestrictions(restrictions, graphIndex: index, lat: &lat, lng: &lng, osm: &ids, edges: &edges, summary: &summary)
+        #expect(summary.restrictionsApplied == 2)
+        #expect(Self.turns(from: 10, ids, edges) == [12, 20, 21])   // straight and both turns, no U-turn
+        #expect(Self.turns(from: 12, ids, edges) == [10, 20, 21])
+        #expect(Self.turns(from: 20, ids, edges) == [10, 12])       // only onto way 1
+        #expect(Self.turns(from: 21, ids, edges) == [10, 12])
+    }
+}
