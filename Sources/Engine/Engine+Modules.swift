@@ -5,6 +5,7 @@ extension Engine {
         try installRouting()
         try installDispatch()
         try installOrders()
+        try installDemo()
         try installTracking()
     }
 }

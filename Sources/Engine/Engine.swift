@@ -43,6 +43,13 @@ public final class Engine {
     var dispatchOfferETAs: [UInt64: Double] = [:]
     /// Listeners for offer events (orders and notifications).
     var offerListeners: [(OfferEvent) -> Void] = []
+    /// Demo order clock and ids (used only when the orders module is not installed).
+    var demoNextOrderMs: Int64 = 0
+    var demoOrderSequence: UInt64 = 0
+    /// Set by the orders module: creates a durable demo order from pick-up to drop-off.
+    var demoCreateOrder: ((LatLng, LatLng) -> Void)?
+    /// Set by the orders module: a demo courier picked up (false) or delivered (true) an order.
+    var demoOrderEvents: ((_ order: UInt64, _ courier: UInt64, _ delivered: Bool) -> Void)?
     /// Worker threads for CPU jobs over a millisecond (matrices, assignment solves, customizations).
     private(set) lazy var workers = WorkQueue(loop: loop)
     /// Seams between modules (see `EngineHooks`).
@@ -71,11 +78,22 @@ public final class Engine {
         clockOffsetMs = Int64((Date().timeIntervalSince1970 * 1000).rounded()) - Int64(loop.now)
     }
 
+    private var installed = false
+
+    /// Installs every module (routing, dispatch, tracking, orders, demo) and the routes; `start` does it when
+    /// it was not done before. Separate so a caller can seed module state before the listeners open.
+    public func install() throws {
+        loop.assertOnLoop()
+        guard !installed else { return }
+        installed = true
+        try installModules()
+        registerRoutes()
+    }
+
     /// Binds the listeners and starts the timers.
     public func start() throws {
         loop.assertOnLoop()
-        try installModules()
-        registerRoutes()
+        try install()
         let server = HTTPServer(loop: loop, router: router)
         registerWebSockets(server)
         if configuration.webSocketEcho { server.addWebSocketEchoRoute("/v1/ws/echo") }

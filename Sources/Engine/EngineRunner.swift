@@ -65,6 +65,7 @@ public final class EngineRunner: Sendable {
         var watchers: [SignalWatcher] = []
         let wake = try AsyncWakeup<Void>(loop: loop) { _ in engine.stop() }
         do {
+            try engine.install()
             try setup(engine)
             try engine.start()
         } catch {
