@@ -29,9 +29,9 @@ public struct DriverState: Sendable, Equatable {
     }
 
     /// Latitude in degrees.
-    @inlinable public var latDegrees: Double { Double(latE7) * 1e-7 }
+    @inlinable public var latDegrees: Double { Double(latE7) / 1e7 }
     /// Longitude in degrees.
-    @inlinable public var lngDegrees: Double { Double(lngE7) * 1e-7 }
+    @inlinable public var lngDegrees: Double { Double(lngE7) / 1e7 }
     /// The position as a point.
     @inlinable public var position: LatLng { LatLng(degrees: latDegrees, lngDegrees) }
 }
