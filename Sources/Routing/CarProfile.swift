@@ -13,7 +13,7 @@ public struct CarProfile: Sendable {
     ]
     /// Speeds for `service=*` subtypes, which are slower than plain service roads.
     public var serviceSpeedsKmh: [String: Double] = [
-        "parking_aisle": 5, "parking": 5, "driveway": 5, "alley": 5, "drive-through": 5,
+        "parking_aisle": 5, "parking": 5, "driveway": 5, "alley": 5, "drive-through": 5, "drive-thru": 5,
     ]
     /// Fraction of a posted `maxspeed` that traffic is assumed to reach.
     public var maxspeedFactor = 0.8
