@@ -18,6 +18,7 @@ public struct DispatchConfig: Sendable, Equatable {
     /// The pair pricing.
     public var costModel = DispatchCostModel()
 
+    /// The defaults above.
     public init() {}
 
     /// The search radius for an order that has waited `waitedSeconds`.

@@ -24,6 +24,7 @@ public struct DispatchCostModel: Sendable, Equatable {
     /// Credit per rating star above 3 (0 turns the term off).
     public var ratingSecondsPerStar: Double = 0
 
+    /// The defaults above.
     public init() {}
 
     /// The cost of giving `order` to `courier` at `nowMs` with pickup ETA `etaSeconds`.

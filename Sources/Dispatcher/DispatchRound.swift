@@ -6,10 +6,15 @@
 /// filtered by status, vehicle, free capacity, open offers and past declines; (2) one ETA matrix
 /// call, candidate couriers × orders; (3) pricing by `DispatchCostModel`; (4) the policy.
 public struct DispatchRound: Sendable {
+    /// The waiting orders (any order; the round sorts them by age).
     public var orders: [WaitingOrder]
+    /// An immutable courier snapshot to search.
     public var couriers: any CourierSource & Sendable
+    /// Pickup travel times.
     public var eta: any ETAProvider
+    /// Greedy or batch-optimal.
     public var policy: DispatchPolicy
+    /// Radii, filters, caps and the cost model.
     public var config: DispatchConfig
     /// The round's clock (ms since the Unix epoch).
     public var nowMs: Int64
@@ -18,6 +23,7 @@ public struct DispatchRound: Sendable {
     /// Couriers that cannot take a new order now (open offer or busy): `OfferBook.busyCouriers`.
     public var busyCouriers: Set<CourierID>
 
+    /// A round over values; see the properties.
     public init(
         orders: [WaitingOrder], couriers: any CourierSource & Sendable, eta: any ETAProvider,
         policy: DispatchPolicy, config: DispatchConfig = DispatchConfig(), nowMs: Int64,

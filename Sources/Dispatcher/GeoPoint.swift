@@ -14,6 +14,7 @@ public struct GeoPoint: Sendable, Hashable {
     /// Longitude in degrees, [-180, 180].
     public var longitudeDegrees: Double
 
+    /// A point from degrees, as given (check `isValid` for outside input).
     public init(latitudeDegrees: Double, longitudeDegrees: Double) {
         self.latitudeDegrees = latitudeDegrees
         self.longitudeDegrees = longitudeDegrees

@@ -1,5 +1,6 @@
 /// An order waiting for a courier, as a value for a dispatch round.
 public struct WaitingOrder: Sendable, Hashable {
+    /// The order.
     public var id: OrderID
     /// Where the courier picks up.
     public var pickup: GeoPoint
@@ -11,6 +12,7 @@ public struct WaitingOrder: Sendable, Hashable {
     /// Vehicles allowed to carry it.
     public var allowedVehicles: VehicleSet
 
+    /// A waiting order; by default one unit, any vehicle.
     public init(
         id: OrderID, pickup: GeoPoint, createdAtMs: Int64, sizeUnits: Int = 1, allowedVehicles: VehicleSet = .all
     ) {
