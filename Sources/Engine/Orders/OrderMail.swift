@@ -11,8 +11,9 @@ enum OrderMail: Sendable {
     case changed(ticket: UInt64, Result<OrderRecord, MarketplaceError>, then: OrderFollowUp)
     /// A rating committed (or failed).
     case rated(ticket: UInt64, Result<RatingRecord, MarketplaceError>)
-    /// A notification for a connected customer or courier (from the WebSocket push sink).
-    case push(text: String, to: Recipient)
+    /// A notification for a connected customer or courier (from the WebSocket push sink), with the order its
+    /// payload names (read on the notifier thread, not the loop).
+    case push(text: String, to: Recipient, order: UInt64?)
 }
 
 /// Loop work that follows a committed status change, beyond what the new status implies.

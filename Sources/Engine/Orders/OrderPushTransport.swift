@@ -1,12 +1,18 @@
 import EventLoop
+import HTTPServer
 import Marketplace
 
-/// The WebSocket push sink's transport: the notifier thread posts the text to the orders mailbox, and the
-/// loop sends it to the courier's driver channel or to the watchers of the customer's live orders.
+/// The WebSocket push sink's transport: the notifier thread reads the order a customer's notification names and
+/// posts both to the orders mailbox; the loop sends the text to the courier's driver channel or to the watchers
+/// of that order.
 struct OrderPushTransport: WebSocketPushTransport {
     let mailbox: AsyncSender<OrderMail>
 
     func push(text: String, to recipient: Recipient) {
-        _ = mailbox.send(.push(text: text, to: recipient))
+        var order: UInt64?
+        if case .customer = recipient {
+            order = (try? JSONReader.parse(text))?["payload"]?["order_id"]?.uint64
+        }
+        _ = mailbox.send(.push(text: text, to: recipient, order: order))
     }
 }

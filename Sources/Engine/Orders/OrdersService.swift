@@ -34,6 +34,13 @@ final class OrdersService {
     var live: [UInt64: LiveOrder] = [:]
     private var waiting: [UInt64: Responder] = [:]
     private var nextTicket: UInt64 = 1
+    /// Orders waiting for room in dispatch's queue, oldest first (`backlogHead` is the first still to hand over).
+    /// Dispatch's queue costs O(n) per insert and a round reads every waiting order, so the loop hands it at
+    /// most `maxDispatchQueue` orders and keeps the rest here until rounds drain it (an overload, or a restart
+    /// with many live orders, never stalls the loop).
+    private var backlog: [WaitingOrder] = []
+    private var backlogHead = 0
+    var maxDispatchQueue = 2_000
     /// Surge is recomputed this often (on a worker), from waiting pick-ups and available couriers.
     var surgeIntervalMs: Int64 = 5_000
     private var lastSurgeMs: Int64 = 0
@@ -116,8 +123,8 @@ final class OrdersService {
             case .success(let rating): responder?.respond(.json(status: 201) { w in OrderJSON.write(&w, rating) })
             case .failure(let error): responder?.fail(Engine.apiError(error))
             }
-        case .push(let text, let recipient):
-            deliverPush(text, to: recipient)
+        case .push(let text, let recipient, let order):
+            deliverPush(text, to: recipient, order: order)
         }
     }
 
@@ -142,7 +149,7 @@ final class OrdersService {
         }
         switch order.status {
         case .quoted where before == nil || then == .requeue:
-            engine.enqueueForDispatch(Self.waitingOrder(order))
+            queueForDispatch(Self.waitingOrder(order))
         case .delivered:
             if let courier = order.courierID ?? before?.courier.map { Storage.CourierID($0) } {
                 engine.releaseCourier(courier.rawValue, order: id)
@@ -157,20 +164,49 @@ final class OrdersService {
         }
     }
 
+    /// Hands an order to dispatch, or keeps it in the backlog while dispatch's queue is full.
+    func queueForDispatch(_ order: WaitingOrder) {
+        if backlogHead == backlog.count, (engine.dispatch?.waiting.waiting.count ?? 0) < maxDispatchQueue {
+            engine.enqueueForDispatch(order)
+        } else {
+            backlog.append(order)
+        }
+    }
+
+    /// Moves backlog orders that are still waiting (quoted) into dispatch's queue while it has room.
+    private func topUpDispatch() {
+        guard backlogHead < backlog.count, let d = engine.dispatch else { return }
+        var room = maxDispatchQueue - d.waiting.waiting.count
+        while room > 0, backlogHead < backlog.count {
+            let o = backlog[backlogHead]
+            backlogHead += 1
+            guard live[o.id.rawValue]?.status == .quoted else { continue }
+            engine.enqueueForDispatch(o)
+            room -= 1
+        }
+        if backlogHead == backlog.count {
+            backlog.removeAll(keepingCapacity: true)
+            backlogHead = 0
+        } else if backlogHead > 4_096, backlogHead * 2 > backlog.count {
+            backlog.removeFirst(backlogHead)
+            backlogHead = 0
+        }
+    }
+
     static func waitingOrder(_ order: OrderRecord) -> WaitingOrder {
         WaitingOrder(id: Dispatcher.OrderID(order.id.rawValue),
                      pickup: GeoPoint(latitudeDegrees: order.pickup.latDegrees, longitudeDegrees: order.pickup.lngDegrees),
                      createdAtMs: order.createdAtMs)
     }
 
-    private func deliverPush(_ text: String, to recipient: Recipient) {
+    private func deliverPush(_ text: String, to recipient: Recipient, order: UInt64?) {
         let bytes = Array(text.utf8)
         switch recipient {
         case .courier(let c):
             _ = engine.hooks.pushToDriver(DriverID(c.rawValue), bytes)
         case .customer(let c):
-            // The notification names its order; customers follow orders, so it goes to that order's watchers.
-            if let order = (try? JSONReader.parse(bytes))?["payload"]?["order_id"]?.uint64 {
+            // Customers follow orders: the notification goes to the watchers of the order it names.
+            if let order {
                 engine.hooks.pushToOrderWatchers(order, bytes)
             } else {
                 for (id, o) in live where o.customer == c.rawValue { engine.hooks.pushToOrderWatchers(id, bytes) }
@@ -191,7 +227,7 @@ final class OrdersService {
             live[o.id.rawValue] = LiveOrder(customer: o.customerID.rawValue, courier: o.courierID?.rawValue, status: o.status)
             switch o.status {
             case .quoted:
-                engine.enqueueForDispatch(Self.waitingOrder(o))
+                queueForDispatch(Self.waitingOrder(o))
                 requeued += 1
             case .dispatched:
                 book.decline(o.id, by: .system, reason: "restart", completion: changed(0, then: .requeue))
@@ -207,9 +243,14 @@ final class OrdersService {
     func tick(nowMs: Int64) {
         metrics.flush(store: store.writeStats, notifier: notifier.counters, webhooks: webhooks?.counters,
                       liveOrderCount: live.count, surgeZoneCount: 0)
+        topUpDispatch()
         guard !surgeInFlight, nowMs - lastSurgeMs >= surgeIntervalMs else { return }
         lastSurgeMs = nowMs
-        let pickups = (engine.dispatch?.waiting.waiting ?? []).map { LatLng(degrees: $0.pickup.latitudeDegrees, $0.pickup.longitudeDegrees) }
+        // Demand: every order waiting for a courier, in dispatch's queue or the backlog.
+        var pickups = (engine.dispatch?.waiting.waiting ?? []).map { LatLng(degrees: $0.pickup.latitudeDegrees, $0.pickup.longitudeDegrees) }
+        for o in backlog[backlogHead...] where live[o.id.rawValue]?.status == .quoted {
+            pickups.append(LatLng(degrees: o.pickup.latitudeDegrees, o.pickup.longitudeDegrees))
+        }
         var couriers: [LatLng] = []
         for s in engine.table.allStates() where s.status == .available && !engine.table.isStale(s.id, nowMs: nowMs) {
             couriers.append(s.position)
