@@ -80,15 +80,6 @@ final class AsyncMailbox<Message: Sendable>: Sendable {
     }
 }
 
-/// Sends messages to an ``AsyncWakeup`` from any thread.
-public struct AsyncSender<Message: Sendable>: Sendable {
-    let mailbox: AsyncMailbox<Message>
-
-    /// Queues `message` and wakes the loop; false when the wakeup is closed (the message is dropped).
-    @discardableResult
-    public func send(_ message: Message) -> Bool { mailbox.send(message) }
-}
-
 /// The `uv_async_t` address, passed into the mailbox's lock.
 // @unchecked Sendable: only `uv_async_send` (documented thread-safe) uses it off the loop, under the mailbox lock.
 struct AsyncHandlePointer: @unchecked Sendable {

@@ -1,15 +1,5 @@
 import CLibUV
 
-/// One received datagram, valid only during the callback: `bytes` points into the socket's receive slab.
-public struct UDPDatagram {
-    /// The payload (up to the slab chunk; see ``isTruncated``).
-    public let bytes: UnsafeRawBufferPointer
-    /// The sender's address.
-    public let sender: UnsafePointer<sockaddr>
-    /// True when the kernel cut the datagram to fit the buffer (`UV_UDP_PARTIAL`); such a datagram must be dropped.
-    public let isTruncated: Bool
-}
-
 /// A UDP socket (`uv_udp_t`) that receives with `recvmmsg` into one slab allocated once.
 ///
 /// The receive path allocates nothing per datagram: libuv's alloc callback always lends the same slab, batches of

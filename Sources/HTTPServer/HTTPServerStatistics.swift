@@ -1,0 +1,23 @@
+/// Counters an ``HTTPServer`` keeps; the Engine exports them as metrics.
+public struct HTTPServerStatistics: Sendable {
+    /// Connections accepted.
+    public var connectionsAccepted: UInt64 = 0
+    /// Connections refused because ``HTTPServerConfiguration/maxConnections`` was reached.
+    public var connectionsRefused: UInt64 = 0
+    /// Requests dispatched to handlers.
+    public var requests: UInt64 = 0
+    /// Malformed requests answered 400.
+    public var badRequests: UInt64 = 0
+    /// Requests answered 431 or 413 for size.
+    public var oversizedRequests: UInt64 = 0
+    /// Connections closed by the header or idle timeout.
+    public var timeouts: UInt64 = 0
+    /// Handlers that threw something other than ``APIError`` (answered 500).
+    public var handlerErrors: UInt64 = 0
+    /// WebSocket upgrades accepted.
+    public var webSocketUpgrades: UInt64 = 0
+    /// WebSocket connections closed because their outgoing queue passed the budget.
+    public var webSocketEvictions: UInt64 = 0
+    /// WebSocket connections closed for protocol errors (bad frames, bad UTF-8, oversized messages).
+    public var webSocketProtocolErrors: UInt64 = 0
+}
