@@ -42,14 +42,25 @@ struct MatchCommand: ParsableCommand {
             printToStderr("error: \(input): \(error)")
             throw ExitCode.failure
         }
+        // The solver's input is built before the clock starts: `--timing` measures the solve only.
+        let useSparse = solver == .sparse || (solver == .auto && instance.prefersSparse)
+        var sparse: SparseCostMatrix? = nil
+        if useSparse {
+            do {
+                sparse = try SparseCostMatrix(instance.matrix)
+            } catch {
+                printToStderr("error: \(input): \(error)")
+                throw ExitCode.failure
+            }
+        }
         let result: Assignment
         let clock = ContinuousClock()
         let started = clock.now
         do {
-            switch solver {
-            case .auto: result = try instance.solve()
-            case .dense: result = try LinearAssignment.solve(instance.matrix)
-            case .sparse: result = try LinearAssignment.solve(SparseCostMatrix(instance.matrix))
+            if let sparse {
+                result = try LinearAssignment.solve(sparse)
+            } else {
+                result = try LinearAssignment.solve(instance.matrix)
             }
         } catch {
             printToStderr("error: \(input): \(error)")
