@@ -50,8 +50,10 @@ extension DriverTable {
     @inline(__always)
     func distance(_ p: LatLng, cosLat: Double, row r: Int) -> Double {
         let lat = Double(latE7[r]) * (Double.pi / 180e7)
-        let lng = Double(lngE7[r]) * (Double.pi / 180e7)
-        let sLat = sin((lat - p.lat) * 0.5), sLng = sin((lng - p.lng) * 0.5)
+        var dLng = Double(lngE7[r]) * (Double.pi / 180e7) - p.lng
+        // Same normalization as the indexed search, so both paths give bit-identical distances.
+        if dLng > Double.pi { dLng -= 2 * Double.pi } else if dLng < -Double.pi { dLng += 2 * Double.pi }
+        let sLat = sin((lat - p.lat) * 0.5), sLng = sin(dLng * 0.5)
         let h = sLat * sLat + cosLat * cos(lat) * sLng * sLng
         return 2 * asin(min(1, h.squareRoot())) * Geodesy.earthRadiusMeters
     }
@@ -81,6 +83,9 @@ extension DriverTable {
         let cutoff = nowMs - staleAfterMs
         let cosLat = cos(point.lat)
         let cellRadius = scheme.maxCellRadiusMeters
+        // Local references to the columns: one exclusivity check per query instead of one per row.
+        let latColumn = latE7, lngColumn = lngE7, statusColumn = status, timeColumn = timestampMs
+        let nextColumn = next, idColumn = ids
         let start = scheme.cell(of: point)
         _ = scratch.visit(start)
         scratch.pushFrontier(start, bound: 0)
@@ -88,35 +93,61 @@ extension DriverTable {
             let limit = scratch.bestDistance.count == k ? min(radius, scratch.worstDistance) : radius
             if bound > limit { break }
             var r = buckets.head(cell)
+            var hLimit = Self.haversineH(forMeters: limit)
             while r != Self.none {
                 let row = Int(r)
-                if statuses.admits(status[row]) && timestampMs[row] >= cutoff {
-                    let d = distance(point, cosLat: cosLat, row: row)
-                    if d <= radius {
-                        if let predicate {
-                            if predicate(LatLng(degrees: Double(latE7[row]) * 1e-7, Double(lngE7[row]) * 1e-7)) {
-                                scratch.offer(distance: d, row: r, id: ids[row], k: k)
-                            }
-                        } else {
-                            scratch.offer(distance: d, row: r, id: ids[row], k: k)
-                        }
-                    }
-                }
-                r = next[row]
+                r = nextColumn[row]
+                guard statuses.admits(statusColumn[row]), timeColumn[row] >= cutoff else { continue }
+                let lat = Double(latColumn[row]) * (Double.pi / 180e7)
+                let dLat = lat - point.lat
+                var dLng = Double(lngColumn[row]) * (Double.pi / 180e7) - point.lng
+                if dLng > Double.pi { dLng -= 2 * Double.pi } else if dLng < -Double.pi { dLng += 2 * Double.pi }
+                // Arithmetic-only lower bound first: most rows in a scanned cell are farther than the k-th best.
+                if Self.haversineLowerBound(dLat: dLat, dLng: dLng, cosLat: cosLat) > hLimit * (1 + 1e-9) { continue }
+                let sLat = sin(dLat * 0.5), sLng = sin(dLng * 0.5)
+                let h = sLat * sLat + cosLat * cos(lat) * sLng * sLng
+                let d = 2 * asin(min(1, h.squareRoot())) * Geodesy.earthRadiusMeters
+                guard d <= radius else { continue }
+                if let predicate, !predicate(LatLng(degrees: Double(latColumn[row]) / 1e7, Double(lngColumn[row]) / 1e7)) { continue }
+                scratch.offer(distance: d, row: UInt32(row), id: idColumn[row], k: k)
+                if scratch.bestDistance.count == k { hLimit = Self.haversineH(forMeters: min(radius, scratch.worstDistance)) }
             }
-            scratch.neighborBuffer.removeAll(keepingCapacity: true)
-            scheme.neighbors(of: cell, into: &scratch.neighborBuffer)
+            // Borrow the buffers out of the scratch (a move, no copy): two inout borrows of one struct conflict.
+            var neighbors: [UInt64] = [], disk: [H3Cell] = []
+            swap(&neighbors, &scratch.neighborBuffer)
+            swap(&disk, &scratch.diskBuffer)
+            defer { swap(&neighbors, &scratch.neighborBuffer); swap(&disk, &scratch.diskBuffer) }
+            neighbors.removeAll(keepingCapacity: true)
+            scheme.neighbors(of: cell, into: &neighbors, scratch: &disk)
             let newLimit = scratch.bestDistance.count == k ? min(radius, scratch.worstDistance) : radius
-            if scratch.visitedCount + scratch.neighborBuffer.count > cellBudget {
+            if scratch.visitedCount + neighbors.count > cellBudget {
                 scan(point: point, k: k, radius: radius, statuses: statuses, nowMs: nowMs, predicate: predicate)
                 return
             }
-            for n in scratch.neighborBuffer where scratch.visit(n) {
+            for n in neighbors where scratch.visit(n) {
                 let c = scheme.center(of: n)
                 let b = max(0, Geodesy.distanceMeters(point, c) - cellRadius)
                 if b <= newLimit { scratch.pushFrontier(n, bound: b) }
             }
         }
+    }
+
+    /// The haversine term h = sin²(d / 2R) of a distance (∞ for distances past the antipode).
+    @inline(__always)
+    static func haversineH(forMeters d: Double) -> Double {
+        let half = d / (2 * Geodesy.earthRadiusMeters)
+        guard half < Double.pi / 2 else { return .infinity }
+        let s = sin(half)
+        return s * s
+    }
+
+    /// A lower bound on h = sin²(Δφ/2) + cos φ₁ cos φ₂ sin²(Δλ/2) without trigonometry: sin x ≥ x − x³/6 for
+    /// 0 ≤ x ≤ π/2, and cos φ₂ ≥ cos φ₁ − |Δφ|. `dLng` must be in [−π, π].
+    @inline(__always)
+    static func haversineLowerBound(dLat: Double, dLng: Double, cosLat: Double) -> Double {
+        let x1 = abs(dLat) * 0.5, x2 = abs(dLng) * 0.5
+        let s1 = x1 - x1 * x1 * x1 / 6, s2 = x2 - x2 * x2 * x2 / 6
+        return s1 * s1 + cosLat * max(0, cosLat - abs(dLat)) * s2 * s2
     }
 
     func emitBest(into out: inout [NearbyDriver]) {

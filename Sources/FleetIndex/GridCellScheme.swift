@@ -39,7 +39,7 @@ public struct GridCellScheme: SpatialCellScheme, Sendable {
         return LatLng(degrees: -90 + (r + 0.5) * stepDegrees, -180 + (c + 0.5) * stepDegrees)
     }
 
-    public func neighbors(of cell: UInt64, into out: inout [UInt64]) {
+    public func neighbors(of cell: UInt64, into out: inout [UInt64], scratch: inout [H3Cell]) {
         let r = Int(cell >> 32), c = Int(cell & 0xFFFF_FFFF)
         for dr in -1...1 {
             let rr = r + dr

@@ -29,11 +29,10 @@ public struct H3CellScheme: SpatialCellScheme, Sendable {
         (try? H3.cellToLatLng(H3Cell(rawValue: cell))) ?? LatLng(lat: 0, lng: 0)
     }
 
-    public func neighbors(of cell: UInt64, into out: inout [UInt64]) {
-        var disk: [H3Cell] = []
-        disk.reserveCapacity(7)
-        guard (try? H3.gridDisk(H3Cell(rawValue: cell), k: 1, into: &disk)) != nil else { return }
-        for c in disk where c.rawValue != cell { out.append(c.rawValue) }
+    public func neighbors(of cell: UInt64, into out: inout [UInt64], scratch: inout [H3Cell]) {
+        scratch.removeAll(keepingCapacity: true)
+        guard (try? H3.gridDisk(H3Cell(rawValue: cell), k: 1, into: &scratch)) != nil else { return }
+        for c in scratch where c.rawValue != cell { out.append(c.rawValue) }
     }
 
     /// Upper bound on centre-to-point distance per resolution.

@@ -1,3 +1,5 @@
+import HexGeo
+
 /// Per-table query scratch: a min-heap frontier of cells by distance bound, a stamp-reset visited set and a
 /// max-heap of the best k rows. Reused across queries, so a query allocates only while these grow.
 struct QueryScratch {
@@ -14,6 +16,7 @@ struct QueryScratch {
     var bestRow: [UInt32] = []
     var bestID: [UInt64] = []
     var neighborBuffer: [UInt64] = []
+    var diskBuffer: [H3Cell] = []
 
     mutating func begin() {
         frontierBound.removeAll(keepingCapacity: true)
