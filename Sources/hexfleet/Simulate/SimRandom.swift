@@ -27,7 +27,7 @@ struct SimRandom: RandomNumberGenerator, Sendable {
 
     /// Uniform integer in 0..<n (n > 0), by Lemire's multiply-shift (bias below 2⁻³² for the sizes used here).
     mutating func index(_ n: Int) -> Int {
-        Int(truncatingIfNeeded: (next() >> 32) &* UInt64(n) >> 32)
+        Int(truncatingIfNeeded: ((next() >> 32) &* UInt64(n)) >> 32)
     }
 
     /// Standard normal deviate (Box–Muller, one of the pair).
