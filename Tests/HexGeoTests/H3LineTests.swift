@@ -35,3 +35,29 @@ import Testing
         #expect(try H3Line.evaluate(.latLngToCell, " 37.7 , -122.4 ,9\r") == "89283090b37ffff")
     }
 }
+
+@Suite struct H3LineFuzzTests {
+    @Test("random and mutated lines give an answer or a LineError, never a trap")
+    func fuzz() throws {
+        let seed = SeededGenerator.seed()
+        print("H3LineFuzzTests.fuzz seed \(seed)")
+        var rng = SeededGenerator(seed: seed)
+        let pieces = ["", "0", "-1", "15", "16", "1000", "99999999999999999999", "nan", "inf", "1e308", "-90", "180.5",
+                      "8009fffffffffff", "89283082803ffff", "ffffffffffffffff", "0x12", "zz", " ", "8f0440b4e261075",
+                      "81083ffffffffff", "2", "-2147483649", "7"]
+        var answered = 0, refused = 0
+        for _ in 0..<3000 {
+            let function = H3Line.Function.allCases.randomElement(using: &rng)!
+            let n = Int.random(in: 0...4, using: &rng)
+            let line = (0..<n).map { _ in pieces.randomElement(using: &rng)! }.joined(separator: ",")
+            do {
+                _ = try H3Line.evaluate(function, line[...])
+                answered += 1
+            } catch {
+                refused += 1
+            }
+        }
+        #expect(answered + refused == 3000)
+        #expect(answered > 0 && refused > 0, "seed \(seed)")
+    }
+}
