@@ -33,6 +33,9 @@ public final class Loop {
         }
         ownerThread = pthread_self()
         readSlab = .allocate(byteCount: 64 << 10, alignment: 16)
+        // A peer that closes while we write must cost an EPIPE on that connection, not the process: libuv
+        // leaves SIGPIPE at its default (terminate), so every process that runs a loop ignores it.
+        signal(SIGPIPE, SIG_IGN)
     }
 
     deinit {
