@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# End-to-end loopback benchmarks of a release `hexfleet serve`, each beside its baseline in the same run:
+#   udp-single  : one-record driver-signed datagrams blasted once; engine accepted/s vs a bare C recvmmsg drain of
+#                 the same file (target >= 90 %), at each fleet size in SIZES.
+#   udp-gateway : 40-record gateway datagrams; accepted records/s (compared with Redis GEOADD by redis-compare.sh).
+#   latency     : `hexfleet simulate` (gateway batches of 40, 2 s period) for LATENCY_SECONDS at each size;
+#                 ping -> index p50/p99 from its probes.
+#   nearby      : GET /v1/drivers/nearby (k=10, 1 km) requests/s with NEARBY_CONNS connections, idle and while the
+#                 simulator ingests (the "under load" figure).
+# Every figure is one JSON line appended to $OUT (default Benchmarks/results/loopback.jsonl).
+# Usage: Benchmarks/scripts/loopback-bench.sh [HEXFLEET_BIN]
+#   env: SIZES="10000 100000 1000000", LATENCY_SECONDS=10, NEARBY_SECONDS=5, NEARBY_CONNS=4, OUT=...
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+bin="${1:-${HEXFLEET_BIN:-$root/.build/release/hexfleet}}"
+sizes="${SIZES:-10000 100000 1000000}"
+latency_seconds="${LATENCY_SECONDS:-10}"
+nearby_seconds="${NEARBY_SECONDS:-5}"
+nearby_conns="${NEARBY_CONNS:-4}"
+out="${OUT:-$root/Benchmarks/results/loopback.jsonl}"
+work="$(mktemp -d)"
+mkdir -p "$(dirname "$out")"
+[ -x "$bin" ] || { echo "no hexfleet binary at $bin (swift build -c release --product hexfleet)" >&2; exit 1; }
+cc -O2 -pthread -o "$work/udp_baseline" "$here/udp_baseline.c"
+secret="$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+token="bench-$(python3 -c 'import secrets; print(secrets.token_hex(12))')"
+http_port=$((20000 + RANDOM % 10000)); udp_port=$((http_port + 1)); drain_port=$((http_port + 2))
+server_pid=""
+cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+start_server() {
+    HEXFLEET_UDP_SECRET="$secret" HEXFLEET_ADMIN_TOKEN="$token" "$bin" serve --no-demo \
+        --http "127.0.0.1:$http_port" --udp "127.0.0.1:$udp_port" --stale-after 600 --log-level warning \
+        >"$work/serve.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 100); do curl -sf "127.0.0.1:$http_port/healthz" >/dev/null && return 0; sleep 0.1; done
+    echo "server did not start: $(cat "$work/serve.log")" >&2; exit 1
+}
+stop_server() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""; }
+accepted() { curl -s "127.0.0.1:$http_port/metrics" | awk '/^hexfleet_pings_accepted_total\{transport="udp"\}/ {print $2+0; f=1} END {if (!f) print 0}'; }
+field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
+now() { date +%s.%N; }
+emit() { echo "$1" | tee -a "$out"; }
+
+# Blasts FILE once at the engine; prints "records seconds" where seconds runs from the first send until the
+# accepted counter stops moving (so a lagging engine is timed to the end of its backlog).
+engine_ingest() {
+    local file=$1 expect=$2 before t0 last a prev t_last
+    before=$(accepted); t0=$(now)
+    "$work/udp_baseline" blast 127.0.0.1 "$udp_port" "$file" 0 >"$work/blast.txt"
+    prev=-1; t_last=$(now)
+    for _ in $(seq 300); do
+        a=$(accepted)
+        if [ "$a" != "$prev" ]; then prev=$a; t_last=$(now); elif python3 -c "import sys; sys.exit(0 if $(now) - $t_last > 0.5 else 1)"; then break; fi
+        [ "$((a - before))" -ge "$expect" ] && { t_last=$(now); break; }
+        sleep 0.05
+    done
+    echo "$((prev - before)) $(python3 -c "print(round($t_last - $t0, 3))")"
+}
+
+for n in $sizes; do
+    # Enough datagrams to time: at least 200,000, one pass per second of timestamps (30 s skew bound).
+    passes=$(( (200000 + n - 1) / n )); [ "$passes" -gt 20 ] && passes=20
+    total=$((n * passes))
+    python3 "$here/make_datagrams.py" "$work/single.bin" --secret "$secret" --drivers "$n" --passes "$passes" --batch 1
+    start_server
+    read -r got secs < <(engine_ingest "$work/single.bin" "$total")
+    stop_server
+    engine_rate=$(python3 -c "print(round($got / max($secs, 1e-9)))")
+    "$work/udp_baseline" drain "$drain_port" 30 >"$work/drain.txt" &
+    drain_pid=$!
+    sleep 0.3
+    "$work/udp_baseline" blast 127.0.0.1 "$drain_port" "$work/single.bin" 0 >"$work/blast2.txt"
+    wait "$drain_pid"
+    drain_rate=$(field rate <"$work/drain.txt" | tail -1)
+    drain_got=$(tail -1 "$work/drain.txt" | field datagrams)
+    emit "{\"bench\":\"udp-single\",\"drivers\":$n,\"datagrams\":$total,\"engine_accepted\":$got,\"engine_seconds\":$secs,\"engine_rate\":$engine_rate,\"drain_received\":$drain_got,\"drain_rate\":$drain_rate,\"ratio\":$(python3 -c "print(round($engine_rate / max($drain_rate, 1), 3))")}"
+
+    # Gateway batches, then latency and nearby under load on the same server.
+    python3 "$here/make_datagrams.py" "$work/gw.bin" --secret "$secret" --drivers "$n" --passes "$passes" --batch 40
+    start_server
+    read -r got secs < <(engine_ingest "$work/gw.bin" "$total")
+    emit "{\"bench\":\"udp-gateway\",\"drivers\":$n,\"records\":$total,\"engine_accepted\":$got,\"engine_seconds\":$secs,\"records_per_s\":$(python3 -c "print(round($got / max($secs, 1e-9)))")}"
+    idle=$("$work/udp_baseline" nearby 127.0.0.1 "$http_port" "$nearby_seconds" "$nearby_conns" "$token")
+    HEXFLEET_UDP_SECRET="$secret" HEXFLEET_ADMIN_TOKEN="$token" "$bin" simulate --graph "$root/fixtures/monaco.osm.pbf" \
+        --graph-cache "$work/monaco.hxg" --drivers "$n" --duration "$latency_seconds" --batch 40 --period 2 \
+        --first-driver-id $((n + 1)) --udp "127.0.0.1:$udp_port" --http "127.0.0.1:$http_port" --report-every 5 \
+        >"$work/sim.txt" 2>"$work/sim.err" &
+    sim_pid=$!
+    sleep $(( latency_seconds / 2 ))
+    loaded=$("$work/udp_baseline" nearby 127.0.0.1 "$http_port" "$nearby_seconds" "$nearby_conns" "$token")
+    wait "$sim_pid" || { echo "simulate failed: $(tail -5 "$work/sim.err")" >&2; }
+    stop_server
+    sim=$(tail -1 "$work/sim.txt")
+    emit "{\"bench\":\"latency\",\"drivers\":$n,\"simulate\":${sim:-null}}"
+    emit "{\"bench\":\"nearby\",\"drivers\":$n,\"connections\":$nearby_conns,\"idle_rate\":$(echo "$idle" | field rate),\"idle_errors\":$(echo "$idle" | field errors),\"loaded_rate\":$(echo "$loaded" | field rate),\"loaded_errors\":$(echo "$loaded" | field errors)}"
+done
