@@ -90,6 +90,7 @@ struct OfferBookTests {
     }
 
     /// Randomized interleavings: dispatch, accept, decline, expire, release, in any order.
+    /// Dictionary contents are sorted before picking, so a seed replays exactly.
     @Test("no order or courier is ever assigned twice under random interleavings", arguments: UInt64(1)...UInt64(40))
     func randomInterleavings(seed: UInt64) throws {
         var rng = SplitMix64(seed: seed)
@@ -116,18 +117,18 @@ struct OfferBookTests {
                     #expect(book.openOffers[o.id] == nil || error == .orderHasOpenOffer(o.id), "seed \(seed): \(error)")
                 }
             case 2:   // accept a random open offer (sometimes late, sometimes the wrong courier)
-                guard let offer = book.openOffers.values.randomElement(using: &rng) else { break }
+                guard let offer = book.openOffers.values.sorted(by: { $0.order.id < $1.order.id }).randomElement(using: &rng) else { break }
                 let wrong = Int.random(in: 0..<5, using: &rng) == 0
                 let courier = wrong ? CourierID(UInt64(nCouriers) + 1) : offer.courier
                 try? book.accept(order: offer.order.id, courier: courier, nowMs: now)
             case 3:   // decline a random open offer
-                guard let offer = book.openOffers.values.randomElement(using: &rng) else { break }
+                guard let offer = book.openOffers.values.sorted(by: { $0.order.id < $1.order.id }).randomElement(using: &rng) else { break }
                 try? book.decline(order: offer.order.id, courier: offer.courier, nowMs: now)
             case 4:   // time passes; the loop's timer fires
                 now += Int64.random(in: 0...8_000, using: &rng)
                 book.expire(nowMs: now)
             default:   // a busy courier delivers
-                if let c = activeCourierOrder.keys.randomElement(using: &rng) {
+                if let c = activeCourierOrder.keys.sorted().randomElement(using: &rng) {
                     #expect(book.releaseCourier(c) == activeCourierOrder[c])
                     activeCourierOrder[c] = nil
                 }
