@@ -16,7 +16,8 @@ SECRET="$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
 ADMIN="bench-admin-$(python3 -c 'import secrets; print(secrets.token_hex(6))')"
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 wait_up() { for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$1/healthz" >/dev/null && return 0; sleep 0.1; done; return 1; }
-lag_buckets() { curl -sf "http://127.0.0.1:$1/metrics" | grep '^hexfleet_loop_lag_seconds_bucket' || true; }
+metrics() { for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$1/metrics" && return 0; sleep 0.2; done; }
+lag_buckets() { metrics "$1" | grep '^hexfleet_loop_lag_seconds_bucket' || true; }
 
 # 1. Idle connections (a --demo server lets anonymous viewers connect).
 HP=$(free_port SOCK_STREAM); UP=$(free_port SOCK_DGRAM)
@@ -44,7 +45,7 @@ lag_buckets $HP > "$OUT/lag.before"
 "$OUT/track_load" fanout $HP $UP "$SECRET" "$ADMIN" "$SUBSCRIBERS" "$DRIVERS" "$SECONDS_" "$RATE" "$STALLED"
 sleep 0.5
 lag_buckets $HP > "$OUT/lag.after"
-curl -sf "http://127.0.0.1:$HP/metrics" | grep -E '^hexfleet_(ws_evictions_total|track_skipped_ticks_total|track_messages_total|track_positions_total|pings_accepted_total)' || true
+metrics $HP | grep -E '^hexfleet_(ws_evictions_total|track_skipped_ticks_total|track_messages_total|track_positions_total|pings_accepted_total|track_tick_seconds_(sum|count))' || true
 python3 - "$OUT/lag.before" "$OUT/lag.after" <<'PY'
 import re, sys
 def read(p):

@@ -28,6 +28,9 @@ public struct TrackingConfiguration: Sendable {
     public var keepaliveMs: Int64 = 30_000
     /// Drivers sent at most in the snapshot that answers a bbox or cells subscription.
     public var maxSnapshotDrivers = 5_000
+    /// A table up to this many rows is scanned for a bbox snapshot; larger ones use a polygon query (small bboxes
+    /// only), so one subscribe never costs the loop more than a few milliseconds.
+    public var maxSnapshotScanRows = 100_000
     /// Side of the square grid (in 1e-7 degrees) that indexes bbox subscriptions: 0.05° ≈ 5.5 km.
     public var bboxGridE7: Int32 = 500_000
     /// A bbox covering more grid squares than this is kept in a list checked against every moving driver.

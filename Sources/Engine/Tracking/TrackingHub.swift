@@ -1,4 +1,5 @@
 import CoreMetrics
+import EventLoop
 import FleetIndex
 import HTTPServer
 import HexGeo
@@ -44,6 +45,7 @@ final class TrackingHub {
     private let positionsMetric: CoreMetrics.Counter
     private let skippedMetric: CoreMetrics.Counter
     private let subscribersMetric: CoreMetrics.Gauge
+    private let tickMetric: CoreMetrics.Timer
 
     init(engine: Engine, configuration: TrackingConfiguration) {
         self.engine = engine
@@ -53,6 +55,7 @@ final class TrackingHub {
         positionsMetric = CoreMetrics.Counter(label: "hexfleet_track_positions_total", factory: f)
         skippedMetric = CoreMetrics.Counter(label: "hexfleet_track_skipped_ticks_total", factory: f)
         subscribersMetric = CoreMetrics.Gauge(label: "hexfleet_track_connections", factory: f)
+        tickMetric = CoreMetrics.Timer(label: "hexfleet_track_tick_seconds", factory: f)
     }
 
     /// Runs when a connection opens or closes (the install wires it to `hexfleet_ws_connections`).
@@ -180,7 +183,7 @@ final class TrackingHub {
                 sub.bboxes.append(b)
                 index(b, sub)
             }
-            snapshot(sub) { s in b.contains(latE7: s.latE7, lngE7: s.lngE7) }
+            snapshot(sub, bbox: b)
             ack(sub, "subscribed") { w in w.key("bbox"); Self.writeBBox(&w, v) }
         } else if let v = m["cells"] {
             try requireAreaPermission(sub)
@@ -320,11 +323,26 @@ final class TrackingHub {
         backlogged[ObjectIdentifier(sub)] = sub
     }
 
-    /// Queues the live drivers a new area subscription already covers (at most `maxSnapshotDrivers`).
-    private func snapshot(_ sub: TrackingSubscriber, where matches: (DriverState) -> Bool) {
-        let freshAfter = engine.nowMs - engine.table.staleAfterMs
+    /// Queues the live drivers a new bbox subscription already covers (at most `maxSnapshotDrivers`). A table of
+    /// up to `maxSnapshotScanRows` is scanned; a larger one is asked for the bbox's polygon when the bbox is small,
+    /// and a wide bbox over a huge table gets no snapshot (its drivers arrive as they move, within seconds).
+    private func snapshot(_ sub: TrackingSubscriber, bbox b: TrackBBox) {
+        let now = engine.nowMs
+        let freshAfter = now - engine.table.staleAfterMs
+        var candidates: [DriverState]
+        if engine.table.count <= configuration.maxSnapshotScanRows {
+            candidates = engine.table.allStates()
+        } else if let keys = b.gridKeys(sideE7: configuration.bboxGridE7, limit: 64), !keys.isEmpty {
+            let lo = LatLng(degrees: Double(b.minLatE7) * 1e-7, Double(b.minLngE7) * 1e-7)
+            let hi = LatLng(degrees: Double(b.maxLatE7) * 1e-7, Double(b.maxLngE7) * 1e-7)
+            let ring = [lo, LatLng(lat: lo.lat, lng: hi.lng), hi, LatLng(lat: hi.lat, lng: lo.lng)]
+            candidates = engine.table.drivers(in: GeoPolygon(outer: ring), nowMs: now)
+        } else {
+            candidates = []
+        }
         var n = 0
-        for s in engine.table.allStates() where s.timestampMs >= freshAfter && matches(s) && isVisible(s.id.rawValue, to: sub) {
+        for s in candidates where s.timestampMs >= freshAfter && b.contains(latE7: s.latE7, lngE7: s.lngE7)
+            && isVisible(s.id.rawValue, to: sub) {
             hold(s, for: sub)
             n += 1
             if n >= configuration.maxSnapshotDrivers { break }
@@ -353,6 +371,8 @@ final class TrackingHub {
             for sub in subscribers.values where !sub.closed { sub.connection.ping() }
         }
         guard !batch.isEmpty || !backlogged.isEmpty else { return }
+        let started = Loop.nanoseconds
+        defer { tickMetric.recordNanoseconds(Int64(clamping: Loop.nanoseconds &- started)) }
         if !batch.isEmpty { match() }
         for sub in touched where !sub.closed { flush(sub, nowMs: nowMs) }
         for sub in touched { sub.pending.removeAll(keepingCapacity: true) }
