@@ -57,12 +57,18 @@ public final class OrderBook: Sendable {
     /// Creates an order priced now (no quote given): the trip is quoted and the quote used at once.
     ///
     /// Idempotency works as for `create(_:idempotencyKey:completion:)`, with the trip's own fingerprint
-    /// (customer, vehicle, points, notes), so a retry is answered from the store without pricing again.
-    /// Fails with the pricer's errors (`invalid_coordinate`, `unknown_vehicle`, `no_route`, …) and the store's.
+    /// (customer, vehicle, points, notes). The fingerprint does not depend on the price, so there is no read
+    /// before the write: the store's own check in the write transaction answers a retry with the first order
+    /// (`replayed`, nothing written) or `idempotency_conflict`; a retry is priced once more and that price is
+    /// dropped. Fails with the pricer's errors (`invalid_coordinate`, `unknown_vehicle`, `no_route`, …) and the
+    /// store's.
     public func create(_ trip: TripRequest, idempotencyKey: String?,
                        completion: @escaping @Sendable (Result<CreateOrderOutcome, MarketplaceError>) -> Void) {
         let idem = idempotencyKey.map { IdempotencyRequest(key: $0, fingerprint: trip.fingerprint) }
-        if answeredFromStore(customer: trip.customerID, idem, completion) { return }
+        if let idem, idem.key.isEmpty || idem.key.utf8.count > 255 {
+            completion(.failure(MarketplaceError(.invalidInput, "Idempotency-Key must be 1–255 bytes")))
+            return
+        }
         let quote: Quote
         do {
             quote = try pricer.quote(customer: trip.customerID, vehicle: trip.vehicle, pickup: trip.pickup,
