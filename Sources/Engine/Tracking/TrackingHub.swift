@@ -29,7 +29,15 @@ final class TrackingHub {
     private var cellIndex: [H3Cell: [TrackingSubscriber]] = [:]
     private var cellsPerResolution = [Int](repeating: 0, count: H3.maxResolution + 1)
     private var binarySubscribers = 0
+    /// Fixes accepted since the last tick.
     private var batch = PositionBatch()
+    /// The batch being sent (its bytes stay valid until every touched subscriber got its message).
+    private var sending = PositionBatch()
+    private var isSending = false
+    private var cursor = 0
+    private var tickNowMs: Int64 = 0
+    private var tickWorkNs: UInt64 = 0
+    private var sliceTimer: EventLoop.Timer?
     private var touched: [TrackingSubscriber] = []
     private var backlogged: [ObjectIdentifier: TrackingSubscriber] = [:]
     private var markBase = 0
@@ -112,6 +120,8 @@ final class TrackingHub {
 
     /// Closes every connection (engine stop).
     func stop() {
+        sliceTimer?.close()
+        sliceTimer = nil
         for sub in Array(subscribers.values) { sub.connection.close(code: 1001, reason: "server shutting down") }
     }
 
@@ -358,38 +368,78 @@ final class TrackingHub {
     private func deliver(_ sub: TrackingSubscriber, _ i: Int, mark: Int) {
         guard sub.lastMark != mark else { return }
         sub.lastMark = mark
-        if sub.fleet != nil && !isVisible(batch.states[i].id.rawValue, to: sub) { return }
+        if sub.fleet != nil && !isVisible(sending.states[i].id.rawValue, to: sub) { return }
         if sub.pending.isEmpty { touched.append(sub) }
         sub.pending.append(Int32(truncatingIfNeeded: i))
     }
 
     /// One tick: match every driver that moved since the last tick and send each touched subscriber one message.
+    ///
+    /// Sending is sliced: after `sliceBudgetNs` of work the rest continues on the next loop iteration (a 0 ms
+    /// timer), so sockets, UDP ingest and HTTP are served in between and loop lag stays bounded however many
+    /// subscribers there are. Fixes arriving meanwhile collect in the next batch; a tick that finds the previous
+    /// one still sending is skipped (its drivers wait in the batch, latest fix each).
     func tick(nowMs: Int64) {
         defer { flushMetrics() }
         if nowMs - lastKeepaliveMs >= configuration.keepaliveMs {
             lastKeepaliveMs = nowMs
             for sub in subscribers.values where !sub.closed { sub.connection.ping() }
         }
+        guard !isSending else { return }
         guard !batch.isEmpty || !backlogged.isEmpty else { return }
+        swap(&batch, &sending)
+        batch.removeAll()
+        tickNowMs = nowMs
+        tickWorkNs = 0
         let started = Loop.nanoseconds
-        defer { tickMetric.recordNanoseconds(Int64(clamping: Loop.nanoseconds &- started)) }
-        if !batch.isEmpty { match() }
-        for sub in touched where !sub.closed { flush(sub, nowMs: nowMs) }
+        if !sending.isEmpty { match() }
+        tickWorkNs &+= Loop.nanoseconds &- started
+        isSending = true
+        flushSlice()
+    }
+
+    private func flushSlice() {
+        let started = Loop.nanoseconds
+        let deadline = started &+ configuration.sliceBudgetNs
+        while cursor < touched.count {
+            let sub = touched[cursor]
+            cursor += 1
+            if !sub.closed { flush(sub, nowMs: tickNowMs) }
+            if cursor & 31 == 0 && Loop.nanoseconds > deadline && cursor < touched.count {
+                tickWorkNs &+= Loop.nanoseconds &- started
+                scheduleSlice()
+                return
+            }
+        }
         for sub in touched { sub.pending.removeAll(keepingCapacity: true) }
         touched.removeAll(keepingCapacity: true)
+        cursor = 0
         if !backlogged.isEmpty {
-            for sub in Array(backlogged.values) where !sub.closed && sub.pending.isEmpty && !sub.backlog.isEmpty { flush(sub, nowMs: nowMs) }
+            for sub in Array(backlogged.values) where !sub.closed && sub.pending.isEmpty && !sub.backlog.isEmpty {
+                flush(sub, nowMs: tickNowMs)
+            }
         }
-        markBase &+= batch.count
-        batch.removeAll()
+        markBase &+= sending.count
+        sending.removeAll()
+        isSending = false
+        tickWorkNs &+= Loop.nanoseconds &- started
+        tickMetric.recordNanoseconds(Int64(clamping: tickWorkNs))
+    }
+
+    private func scheduleSlice() {
+        if sliceTimer == nil { sliceTimer = try? EventLoop.Timer(loop: engine.loop) }
+        guard let timer = sliceTimer, (try? timer.start(afterMs: 0, { [unowned self] in self.flushSlice() })) != nil else {
+            flushSlice()   // no timer: finish now rather than never
+            return
+        }
     }
 
     private func match() {
-        batch.encode(binary: binarySubscribers > 0)
+        sending.encode(binary: binarySubscribers > 0)
         orderHits.removeAll(keepingCapacity: true)
         if !orderIndex.isEmpty {
             for order in orderIndex.keys {
-                if let c = engine.hooks.courierOfOrder(order), let i = batch.index(of: c.rawValue) {
+                if let c = engine.hooks.courierOfOrder(order), let i = sending.index(of: c.rawValue) {
                     orderHits[i, default: []].append(order)
                 }
             }
@@ -399,8 +449,8 @@ final class TrackingHub {
             for r in stride(from: H3.maxResolution, through: 0, by: -1) where cellsPerResolution[r] > 0 { finest = r; break }
         }
         let side = configuration.bboxGridE7
-        for i in 0..<batch.count {
-            let s = batch.states[i]
+        for i in 0..<sending.count {
+            let s = sending.states[i]
             let mark = markBase &+ i
             if let subs = driverIndex[s.id.rawValue] { for sub in subs { deliver(sub, i, mark: mark) } }
             if let orders = orderHits[i] {
@@ -439,7 +489,7 @@ final class TrackingHub {
                 evict(sub)
                 return
             }
-            for i in sub.pending { let s = batch.states[Int(i)]; sub.backlog[s.id.rawValue] = s }
+            for i in sub.pending { let s = sending.states[Int(i)]; sub.backlog[s.id.rawValue] = s }
             backlogged[ObjectIdentifier(sub)] = sub
             stats.skippedTicks &+= 1
             return
@@ -447,7 +497,7 @@ final class TrackingHub {
         sub.overBudgetSinceMs = nil
         extraScratch.removeAll(keepingCapacity: true)
         if !sub.backlog.isEmpty {
-            for i in sub.pending { sub.backlog.removeValue(forKey: batch.states[Int(i)].id.rawValue) }
+            for i in sub.pending { sub.backlog.removeValue(forKey: sending.states[Int(i)].id.rawValue) }
             extraScratch.append(contentsOf: sub.backlog.values)
             sub.backlog.removeAll()
             backlogged.removeValue(forKey: ObjectIdentifier(sub))
@@ -456,10 +506,10 @@ final class TrackingHub {
         guard n > 0 else { return }
         let sent: Bool
         if sub.binary {
-            PositionMessage.binary(into: &scratch, batch: batch, indices: sub.pending, extra: extraScratch)
+            PositionMessage.binary(into: &scratch, batch: sending, indices: sub.pending, extra: extraScratch)
             sent = connection.send(binary: scratch)
         } else {
-            PositionMessage.json(into: &scratch, batch: batch, indices: sub.pending, extra: extraScratch)
+            PositionMessage.json(into: &scratch, batch: sending, indices: sub.pending, extra: extraScratch)
             sent = connection.send(textBytes: scratch)
         }
         if sent {
