@@ -4,8 +4,9 @@ import Routing
 
 /// The online simulator's customers and couriers over the engine's HTTP API: customers create orders
 /// (`POST /v1/orders`, Poisson over H3 zones); couriers watch their orders (`GET /v1/orders/{id}`), answer an offer
-/// (`POST /v1/orders/{id}/accept` or `/decline`, with the configured probability), drive to the pick-up, report it
-/// (`/pickup`), drive to the drop-off and report delivery (`/deliver`).
+/// (`POST /v1/orders/{id}/accept?driver=ID` or `/decline`, with the configured probability, the promised ETA read from
+/// `GET /v1/drivers/{id}/offers`), drive to the pick-up, report it (`/pickup`), drive to the drop-off and report
+/// delivery (`/deliver`). All calls carry the admin token, acting for the courier.
 ///
 /// Degrades clearly while endpoints are missing: only 201 answers count as created orders; the first refusal of
 /// each endpoint is reported once on stderr with its status and error code, and the run goes on.
@@ -117,12 +118,19 @@ struct OrderAgents {
                   !answered.contains(o.id + "/\(courierID)") else { continue }
             answered.insert(o.id + "/\(courierID)")
             let courier = Int(courierID - config.firstDriverID)
+            // The ETA the dispatcher promised, from the driver's poll endpoint (read before answering).
+            var offeredETA: Double?
+            if let r = try? http.request("GET", "/v1/drivers/\(courierID)/offers"), r.status == 200,
+               let offers = r.object?["offers"] as? [[String: Any]],
+               let offer = offers.first(where: { Self.idText($0["order"]) == o.id }) {
+                offeredETA = (offer["pickup_eta_s"] as? NSNumber)?.doubleValue
+            }
             if rng.chance(config.acceptProbability) {
                 guard transition(o.id, "accept", courier: courier) else { continue }
                 report.ordersAssigned += 1
                 report.assignDelays.append(Double(nowMs - o.created) / 1000)
                 let seconds = mover.send(courier, toNode: o.pickupNode, atMs: nowMs) ?? 0
-                let eta = (body["pickup_eta_s"] as? NSNumber)?.doubleValue ?? seconds
+                let eta = offeredETA ?? seconds
                 report.pickupETAs.append(eta)
                 status[courier] = 2
                 open[k].courier = courier
@@ -139,10 +147,10 @@ struct OrderAgents {
         mover.roam(courier, atMs: nowMs)
     }
 
-    /// `POST /v1/orders/{id}/{action}` on behalf of the courier; whether the engine took it.
+    /// `POST /v1/orders/{id}/{action}?driver=ID` on behalf of the courier; whether the engine took it.
     private mutating func transition(_ id: String, _ action: String, courier: Int) -> Bool {
-        let body = "{\"courier_id\":\(config.firstDriverID + UInt64(courier))}"
-        let r = try? http.request("POST", "/v1/orders/\(id)/\(action)", json: body)
+        let driver = config.firstDriverID + UInt64(courier)
+        let r = try? http.request("POST", "/v1/orders/\(id)/\(action)?driver=\(driver)", json: "{}")
         guard let r, (200..<300).contains(r.status) else { warnOnce("POST /v1/orders/{id}/\(action)", r); return false }
         return true
     }
