@@ -102,3 +102,15 @@ def policy_table(results):
     for key, rs in sorted(acc.items()):
         table[key] = {k: sum(x[k] for x in rs) / len(rs) for k in rs[0] if isinstance(rs[0][k], (int, float))}
     return table
+
+def verdict(value, target):
+    """'met' / 'NOT met' for a numeric value against a target like '< 50 µs', '≥ 0.90', '≥ 5×', '0'; '' otherwise."""
+    import re
+    if target is None or not isinstance(value, (int, float)):
+        return ""
+    m = re.match(r"\s*(<|≤|≥|>)?\s*([0-9][0-9,]*\.?[0-9]*)", target)
+    if not m:
+        return ""
+    op, bound = m.group(1) or "=", float(m.group(2).replace(",", ""))
+    ok = {"<": value < bound, "≤": value <= bound, "≥": value >= bound, ">": value > bound, "=": value == bound}[op]
+    return "met" if ok else "NOT met"
