@@ -96,6 +96,7 @@ class Ledger:
         self.attempted = set()
         self.retries = 0
         self.in_doubt_resolved = 0
+        self.in_doubt_replayed = 0
         self.errors = []
 
 
@@ -127,6 +128,8 @@ def client(server, ledger, stop, seed, first_customer, stride):
                     ledger.acked[key] = [customer, answer["id"], answer["status"]]
                     if in_doubt:
                         ledger.in_doubt_resolved += 1
+                        if status == 200:      # the cut attempt had committed: the retry answered that order
+                            ledger.in_doubt_replayed += 1
                 break
             if status == 503:              # the store is closing (SIGTERM) or routing is loading: retry
                 time.sleep(0.05)
@@ -212,7 +215,7 @@ def main():
     server.stop()
     elapsed = time.time() - started
     print(json.dumps({"kills": kills, "acknowledged": len(ledger.acked), "checked": checked, "attempted": len(ledger.attempted),
-                      "retried_requests": ledger.retries, "in_doubt_resolved": ledger.in_doubt_resolved,
+                      "retried_requests": ledger.retries, "in_doubt_resolved": ledger.in_doubt_resolved, "in_doubt_replayed": ledger.in_doubt_replayed,
                       "duplicates": duplicates, "failures": len(failures), "seconds": round(elapsed, 1)}), flush=True)
     for f in failures[:20]:
         print("FAIL", f)
