@@ -74,13 +74,22 @@ import TestSupport
         #expect(try eventually { try offers(engine, 62, d62).isEmpty })
     }
 
-    @Test("an acknowledged order survives a restart on the same data directory and is dispatched again")
+    @Test("acknowledged orders survive a restart on the same data directory: waiting ones are dispatched again, an accepted one keeps its courier")
     func restart() throws {
         let dir = try F.dataDirectory()
         var ids: [UInt64] = []
+        var accepted: UInt64 = 0
         do {
             let engine = try F.engine(dir: dir)
             defer { engine.close() }
+            // One order is accepted by driver 63 before the restart.
+            let ping = #"{"lat":\#(F.pickup.lat),"lng":\#(F.pickup.lng),"ts":\#(engine.nowMs),"status":"available"}"#
+            #expect(try engine.post("/v1/drivers/63/location", ping).status == 202)
+            let d63 = try F.token(engine, "driver", "63")
+            accepted = try F.id(try F.request(engine, "POST", "/v1/orders", F.orderBody(customer: "82")))
+            #expect(try eventually { try offers(engine, 63, d63) == [accepted] })
+            #expect(try engine.post("/v1/orders/\(accepted)/accept", "{}", token: d63).status == 200)
+            #expect(try eventually { try F.status(engine, accepted) == "accepted" })
             for n in 0..<3 {
                 let r = try F.request(engine, "POST", "/v1/orders", F.orderBody(customer: "81"), headers: [("Idempotency-Key", "r-\(n)")])
                 #expect(r.status == 201)
@@ -95,9 +104,18 @@ import TestSupport
         #expect(try F.status(engine, ids[2]) == "cancelled")
         let stats = try F.object(try engine.get("/v1/dispatch/stats"))
         #expect((stats["waiting"] as? NSNumber)?.intValue == 2, "live orders are queued for dispatch again")
+        #expect((stats["assigned"] as? NSNumber)?.intValue == 1, "the accepted order's courier stays assigned")
         let replay = try F.request(engine, "POST", "/v1/orders", F.orderBody(customer: "81"), headers: [("Idempotency-Key", "r-0")])
         #expect(replay.status == 200)
         #expect(try F.id(replay) == ids[0])
+        // The courier finishes the accepted order after the restart.
+        let d63 = try F.token(engine, "driver", "63")
+        let order = try F.object(try F.request(engine, "GET", "/v1/orders/\(accepted)", token: d63))
+        #expect((order["courier_id"] as? NSNumber)?.intValue == 63)
+        #expect(try F.request(engine, "POST", "/v1/orders/\(accepted)/pickup", token: d63).status == 200)
+        #expect(try F.request(engine, "POST", "/v1/orders/\(accepted)/deliver", token: d63).status == 200)
+        #expect(try eventually { (try F.object(try engine.get("/v1/dispatch/stats"))["assigned"] as? NSNumber)?.intValue == 0 },
+                "delivery releases the courier")
     }
 
     @Test("waiting orders without couriers raise surge in their zone; /v1/surge draws the cell")

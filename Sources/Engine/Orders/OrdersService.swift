@@ -232,10 +232,23 @@ final class OrdersService {
             case .dispatched:
                 book.decline(o.id, by: .system, reason: "restart", completion: changed(0, then: .requeue))
                 returned += 1
+            case .accepted, .pickedUp:
+                // The courier is still on this order: dispatch must not offer it another one.
+                if let c = o.courierID, let d = engine.dispatch {
+                    let w = Self.waitingOrder(o), courier = Dispatcher.CourierID(c.rawValue)
+                    do {
+                        _ = try d.offers.offer(w, to: courier, nowMs: engine.nowMs)
+                        try d.offers.accept(order: w.id, courier: courier, nowMs: engine.nowMs)
+                    } catch {
+                        engine.logger.warning("could not restore an assignment", metadata: ["order_id": "\(o.id)", "error": "\(error)"])
+                    }
+                }
             default:
                 break
             }
         }
+        // Restored assignments are not news: nobody is told again.
+        _ = engine.dispatch?.offers.drainEvents()
         engine.logger.info("orders reloaded", metadata: ["live": "\(orders.count)", "requeued": "\(requeued)",
                                                          "offers_lost": "\(returned)"])
     }
