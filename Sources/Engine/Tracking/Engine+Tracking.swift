@@ -5,6 +5,9 @@ extension Engine {
     /// Installs the driver channel (`/v1/ws/driver`) and the tracking hub (`/v1/ws/track`): WebSocket routes,
     /// the ingest listener that feeds the hub, the tick that fans out, the push hooks and the stop work.
     func installTracking(_ configuration: TrackingConfiguration = TrackingConfiguration()) throws {
+        // A write to a socket whose peer is gone must fail with EPIPE, not kill the process: libuv leaves SIGPIPE
+        // alone, and a subscriber that disconnects with unread data is routine for a fan-out server.
+        signal(SIGPIPE, SIG_IGN)
         let hub = TrackingHub(engine: self, configuration: configuration)
         let drivers = DriverChannel(engine: self, configuration: configuration)
         let census: () -> Void = { [unowned self, unowned hub, unowned drivers] in

@@ -37,7 +37,7 @@ final class TrackingHub {
     private var cursor = 0
     private var tickNowMs: Int64 = 0
     private var tickWorkNs: UInt64 = 0
-    private var sliceTimer: EventLoop.Timer?
+    private var sliceWakeup: AsyncWakeup<Void>?
     private var touched: [TrackingSubscriber] = []
     private var backlogged: [ObjectIdentifier: TrackingSubscriber] = [:]
     private var markBase = 0
@@ -120,8 +120,8 @@ final class TrackingHub {
 
     /// Closes every connection (engine stop).
     func stop() {
-        sliceTimer?.close()
-        sliceTimer = nil
+        sliceWakeup?.close()
+        sliceWakeup = nil
         for sub in Array(subscribers.values) { sub.connection.close(code: 1001, reason: "server shutting down") }
     }
 
@@ -426,10 +426,15 @@ final class TrackingHub {
         tickMetric.recordNanoseconds(Int64(clamping: tickWorkNs))
     }
 
+    /// Continues sending on the next loop iteration. An async wake-up, not a 0 ms timer: libuv 1.44 runs a timer
+    /// re-armed with 0 ms again in the same timer pass, before any I/O, which would defeat the slicing.
     private func scheduleSlice() {
-        if sliceTimer == nil { sliceTimer = try? EventLoop.Timer(loop: engine.loop) }
-        guard let timer = sliceTimer, (try? timer.start(afterMs: 0, { [unowned self] in self.flushSlice() })) != nil else {
-            flushSlice()   // no timer: finish now rather than never
+        if sliceWakeup == nil {
+            sliceWakeup = try? AsyncWakeup<Void>(loop: engine.loop) { [unowned self] _ in self.flushSlice() }
+            sliceWakeup?.keepsLoopAlive = false
+        }
+        guard let wakeup = sliceWakeup, wakeup.send(()) else {
+            flushSlice()   // no wake-up handle: finish now rather than never
             return
         }
     }
