@@ -51,6 +51,15 @@ import TestSupport
         #expect(try F.object(cancelled)["status"] as? String == "cancelled")
         #expect(try F.request(engine, "POST", "/v1/orders/\(id)/cancel", token: alice).errorCode == "invalid_transition")
         #expect(try F.status(engine, id) == "cancelled")
+
+        // Every change is evented: the notification log in the data directory and the metrics.
+        let log = dir + "/notifications.log"
+        #expect(eventually {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            return text.contains(#""event":"order.created""#) && text.contains(#""event":"order.status_changed""#)
+        })
+        #expect(try eventually { try engine.metric("hexfleet_orders_created_total") == 2 })
+        #expect(try engine.metric("hexfleet_order_transitions_total{to=\"cancelled\"}") == 1)
     }
 
     @Test("Idempotency-Key: the same key and body answer the first order (200), another body is 409")
