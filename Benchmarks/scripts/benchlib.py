@@ -84,13 +84,13 @@ def figures(results):
             sim = r["simulate"]
             rows.append(("Loopback", f"ping → index latency, {d:,} drivers, p50 / p99", f"{sim['latency_p50_ms']} / {sim['latency_p99_ms']}", "ms", None, f"{sim['pings_sent']:,} pings, loss {sim['loss']}"))
         elif r["bench"] == "nearby":
-            rows.append(("Loopback", f"nearby k=10 req/s, {d:,} drivers, idle / under ingest", f"{r['idle_rate']:,} / {r['loaded_rate']:,}", "/s", None, f"{r['connections']} connections"))
+            rows.append(("Loopback", f"nearby k=10 req/s, {d:,} drivers, idle / under ingest", f"{r['idle_rate']:,} / {r['loaded_rate']:,}", "/s", None, f"{r['connections']} connections, {r.get('index_drivers', '?'):,} drivers in the index" if isinstance(r.get('index_drivers'), int) else f"{r['connections']} connections"))
     red = [x for x in load_lines(results, "redis.jsonl") if x["bench"] == "redis"]
     hex_ = [x for x in load_lines(results, "redis.jsonl") if x["bench"] == "hexfleet-vs-redis"]
     if red and hex_:
         r, h = red[-1], hex_[-1]
         rows.append(("Redis GEO", "batched ingest: Hexfleet ÷ Redis GEOADD", round(h["ingest_records_per_s"] / max(1, r["geoadd_records_per_s"]), 2), "×", "≥ 5×", f"{h['ingest_records_per_s']:,} vs {r['geoadd_records_per_s']:,} records/s"))
-        rows.append(("Redis GEO", "nearest-10: Hexfleet ÷ Redis GEOSEARCH", round(h["nearby_per_s"] / max(1, r["geosearch_per_s"]), 2), "×", "≥ 3×", f"{h['nearby_per_s']:,} vs {r['geosearch_per_s']:,} req/s"))
+        rows.append(("Redis GEO", "nearest-10: Hexfleet ÷ Redis GEOSEARCH", round(h["nearby_per_s"] / max(1, r["geosearch_per_s"]), 2), "×", "≥ 3×", f"{h['nearby_per_s']:,} vs {r['geosearch_per_s']:,} req/s; index {h.get('index_drivers', '?')} drivers, Redis {r['members']:,} members"))
     return rows
 
 def policy_table(results):

@@ -83,6 +83,7 @@ for n in $sizes; do
     start_server
     read -r got secs < <(engine_ingest "$work/gw.bin" "$total")
     emit "{\"bench\":\"udp-gateway\",\"drivers\":$n,\"records\":$total,\"engine_accepted\":$got,\"engine_seconds\":$secs,\"records_per_s\":$(python3 -c "print(round($got / max($secs, 1e-9)))")}"
+    in_index=$(curl -s "127.0.0.1:$http_port/healthz" | sed -n 's/.*"drivers":\([0-9]*\).*/\1/p')
     idle=$("$work/udp_baseline" nearby 127.0.0.1 "$http_port" "$nearby_seconds" "$nearby_conns" "$token")
     HEXFLEET_UDP_SECRET="$secret" HEXFLEET_ADMIN_TOKEN="$token" "$bin" simulate --graph "$root/fixtures/monaco.osm.pbf" \
         --graph-cache "$work/monaco.hxg" --drivers "$n" --duration "$latency_seconds" --batch 40 --period 2 \
@@ -95,5 +96,5 @@ for n in $sizes; do
     stop_server
     sim=$(tail -1 "$work/sim.txt")
     emit "{\"bench\":\"latency\",\"drivers\":$n,\"simulate\":${sim:-null}}"
-    emit "{\"bench\":\"nearby\",\"drivers\":$n,\"connections\":$nearby_conns,\"idle_rate\":$(echo "$idle" | field rate),\"idle_errors\":$(echo "$idle" | field errors),\"loaded_rate\":$(echo "$loaded" | field rate),\"loaded_errors\":$(echo "$loaded" | field errors)}"
+    emit "{\"bench\":\"nearby\",\"drivers\":$n,\"index_drivers\":${in_index:-0},\"connections\":$nearby_conns,\"idle_rate\":$(echo "$idle" | field rate),\"idle_errors\":$(echo "$idle" | field errors),\"loaded_rate\":$(echo "$loaded" | field rate),\"loaded_errors\":$(echo "$loaded" | field errors)}"
 done

@@ -4,10 +4,12 @@
 #   2. fan-out: SUBSCRIBERS bbox subscribers, DRIVERS drivers pinging over UDP at RATE Hz, STALLED readers that never
 #      read: delivered frames and positions per second, ping → subscriber latency, loop lag p99 (/metrics).
 # Usage: Benchmarks/scripts/track-load.sh [path/to/hexfleet (release)] ; env SUBSCRIBERS DRIVERS RATE SECONDS STALLED IDLE
+# TICK_MS passes --track-tick-ms (needs a serve command with that flag). The server takes at most 10,000 connections:
+# subscribers + stalled stay below it so /metrics can still be read during the run.
 set -euo pipefail
 cd "$(dirname "$0")"
 BIN="${1:-../../.build/release/hexfleet}"
-SUBSCRIBERS="${SUBSCRIBERS:-9900}" DRIVERS="${DRIVERS:-5000}" RATE="${RATE:-1}" SECONDS_="${SECONDS:-15}"
+SUBSCRIBERS="${SUBSCRIBERS:-9800}" DRIVERS="${DRIVERS:-5000}" RATE="${RATE:-1}" SECONDS_="${SECONDS:-15}"
 STALLED="${STALLED:-100}" IDLE="${IDLE:-10000}"
 OUT="$(mktemp -d)"
 cc -O2 -o "$OUT/track_load" track_load.c -lcrypto -lpthread
@@ -38,11 +40,15 @@ kill $SERVER; wait $SERVER 2>/dev/null || true
 
 # 2. Fan-out with stalled readers.
 HP=$(free_port SOCK_STREAM); UP=$(free_port SOCK_DGRAM)
-"$BIN" serve --http 127.0.0.1:$HP --udp 127.0.0.1:$UP --no-demo --udp-secret "$SECRET" --admin-token "$ADMIN" --log-level error 2>"$OUT/fan.log" &
+"$BIN" serve --http 127.0.0.1:$HP --udp 127.0.0.1:$UP --no-demo --udp-secret "$SECRET" --admin-token "$ADMIN" --log-level error ${TICK_MS:+--track-tick-ms $TICK_MS} 2>"$OUT/fan.log" &
 SERVER=$!
 wait_up $HP
+# Loop lag is read after the connection burst (the client signals it), so it covers the steady fan-out.
+READY_FILE="$OUT/ready" "$OUT/track_load" fanout $HP $UP "$SECRET" "$ADMIN" "$SUBSCRIBERS" "$DRIVERS" "$SECONDS_" "$RATE" "$STALLED" &
+CLIENT=$!
+while [ ! -e "$OUT/ready" ] && kill -0 $CLIENT 2>/dev/null; do sleep 0.1; done
 lag_buckets $HP > "$OUT/lag.before"
-"$OUT/track_load" fanout $HP $UP "$SECRET" "$ADMIN" "$SUBSCRIBERS" "$DRIVERS" "$SECONDS_" "$RATE" "$STALLED"
+wait $CLIENT
 sleep 0.5
 lag_buckets $HP > "$OUT/lag.after"
 metrics $HP | grep -E '^hexfleet_(ws_evictions_total|track_skipped_ticks_total|track_messages_total|track_positions_total|pings_accepted_total|track_tick_seconds_(sum|count))' || true

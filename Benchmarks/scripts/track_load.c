@@ -289,6 +289,9 @@ int main(int argc, char **argv) {
     int stalled_ok = upgrade_all(st, stalled, -1);
     for (int i = 0; i < stalled; i++) send_text(st[i].fd, "{\"op\":\"subscribe\",\"bbox\":[10,10,10.5,10.5]}");
     fprintf(stderr, "subscribers open: %d of %d, stalled readers: %d\n", ok, subs, stalled_ok);
+    // Tell the script the set-up burst is over (it reads /metrics now), then give it a moment.
+    const char *ready = getenv("READY_FILE");
+    if (ready) { FILE *f = fopen(ready, "w"); if (f) fclose(f); sleep(2); }
 
     pthread_t th;
     pthread_create(&th, NULL, sender, NULL);

@@ -7,7 +7,8 @@
 //   udp_baseline blast HOST PORT FILE SECONDS
 //       Sends the datagrams stored in FILE (u16 little-endian length, then the bytes, repeated) with sendmmsg as
 //       fast as the socket takes them, for SECONDS (the file replays from the start when exhausted; SECONDS = 0
-//       sends the file exactly once); prints `blast datagrams=N seconds=S rate=R`.
+//       sends the file exactly once); prints `blast datagrams=N seconds=S rate=R`. With BLAST_PPS set, paces the
+//       sends to that many datagrams per second (to load a slower receiver without kernel drops).
 //   udp_baseline nearby HOST PORT SECONDS CONNECTIONS TOKEN
 //       HTTP/1.1 keep-alive load: CONNECTIONS threads each send `GET /v1/drivers/nearby?...&k=10&radius_m=1000`
 //       for points spread over the fleet box (make_datagrams.py's: 48.68 N 2.08 E, 0.36 x 0.54 deg), one request in
@@ -110,6 +111,7 @@ static int blast(const char *host, int port, const char *file, double seconds) {
     size_t next = 0;
     double start = now_s(), t = start;
     int once = seconds <= 0;
+    double pps = getenv("BLAST_PPS") ? atof(getenv("BLAST_PPS")) : 0;
     while (once ? sent < n : t - start < seconds) {
         int k = 0, want = once && n - sent < BATCH ? (int)(n - sent) : BATCH;
         for (; k < want; k++) {
@@ -124,6 +126,10 @@ static int blast(const char *host, int port, const char *file, double seconds) {
         int unsent = r > 0 ? want - r : want;
         if (unsent > 0) next = (next + n - unsent) % n;
         t = now_s();
+        if (pps > 0) {
+            double ahead = sent / pps - (t - start);
+            if (ahead > 0) { usleep((useconds_t)(ahead * 1e6)); t = now_s(); }
+        }
     }
     printf("blast datagrams=%llu seconds=%.3f rate=%.0f\n", (unsigned long long)sent, t - start, sent / (t - start));
     return 0;
