@@ -35,6 +35,8 @@ final class TrackingHub {
     private var sending = PositionBatch()
     private var isSending = false
     private var cursor = 0
+    private var matchCursor = 0
+    private var matchFinest = -1
     private var tickNowMs: Int64 = 0
     private var tickWorkNs: UInt64 = 0
     private var sliceWakeup: AsyncWakeup<Void>?
@@ -392,15 +394,21 @@ final class TrackingHub {
         tickNowMs = nowMs
         tickWorkNs = 0
         let started = Loop.nanoseconds
-        if !sending.isEmpty { match() }
+        prepareMatch()
         tickWorkNs &+= Loop.nanoseconds &- started
         isSending = true
         flushSlice()
     }
 
+    /// One slice of a tick's work: matching, then sending; yields to the loop when its budget is spent.
     private func flushSlice() {
         let started = Loop.nanoseconds
         let deadline = started &+ configuration.sliceBudgetNs
+        if !matchSome(deadline: deadline) {
+            tickWorkNs &+= Loop.nanoseconds &- started
+            scheduleSlice()
+            return
+        }
         while cursor < touched.count {
             let sub = touched[cursor]
             cursor += 1
@@ -439,7 +447,9 @@ final class TrackingHub {
         }
     }
 
-    private func match() {
+    /// Encodes the batch once and resolves which followed orders' couriers moved.
+    private func prepareMatch() {
+        matchCursor = 0
         sending.encode(binary: binarySubscribers > 0)
         orderHits.removeAll(keepingCapacity: true)
         if !orderIndex.isEmpty {
@@ -449,12 +459,20 @@ final class TrackingHub {
                 }
             }
         }
-        var finest = -1
+        matchFinest = -1
         if !cellIndex.isEmpty {
-            for r in stride(from: H3.maxResolution, through: 0, by: -1) where cellsPerResolution[r] > 0 { finest = r; break }
+            for r in stride(from: H3.maxResolution, through: 0, by: -1) where cellsPerResolution[r] > 0 { matchFinest = r; break }
         }
+    }
+
+    /// Matches moved drivers to subscribers from `matchCursor` on, until done (true) or past `deadline` (false).
+    private func matchSome(deadline: UInt64) -> Bool {
         let side = configuration.bboxGridE7
-        for i in 0..<sending.count {
+        let finest = matchFinest
+        while matchCursor < sending.count {
+            let i = matchCursor
+            matchCursor += 1
+            if i & 63 == 63 && Loop.nanoseconds > deadline { matchCursor = i; return false }
             let s = sending.states[i]
             let mark = markBase &+ i
             if let subs = driverIndex[s.id.rawValue] { for sub in subs { deliver(sub, i, mark: mark) } }
@@ -476,6 +494,7 @@ final class TrackingHub {
                 }
             }
         }
+        return true
     }
 
     /// Sends a subscriber its message for this tick, or holds it back (soft budget), or evicts it (hard budget).
