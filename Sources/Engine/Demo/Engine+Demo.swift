@@ -80,8 +80,9 @@ extension Engine {
         if let create = demoCreateOrder {
             create(pickup, dropoff)
         } else {
+            // Demo-only ids live far above durable order ids, so the orders module never mistakes them for its own.
             demoOrderSequence += 1
-            enqueueForDispatch(WaitingOrder(id: OrderID(demoOrderSequence), pickup: GeoPoint(latitudeDegrees: pickup.latDegrees,
+            enqueueForDispatch(WaitingOrder(id: OrderID((1 << 62) + demoOrderSequence), pickup: GeoPoint(latitudeDegrees: pickup.latDegrees,
                                             longitudeDegrees: pickup.lngDegrees), createdAtMs: now))
         }
     }
