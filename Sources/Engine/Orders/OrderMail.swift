@@ -15,10 +15,3 @@ enum OrderMail: Sendable {
     /// payload names (read on the notifier thread, not the loop).
     case push(text: String, to: Recipient, order: UInt64?)
 }
-
-/// Loop work that follows a committed status change, beyond what the new status implies.
-enum OrderFollowUp: Sendable {
-    case nothing
-    /// Queue the order for dispatch again (a dispatched order found at restart, its offer lost).
-    case requeue
-}
