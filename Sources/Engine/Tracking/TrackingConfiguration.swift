@@ -27,7 +27,7 @@ public struct TrackingConfiguration: Sendable {
     /// it clear of the server's idle timeout (120 s), and a vanished peer is found.
     public var keepaliveMs: Int64 = 30_000
     /// Work one tick's sending may do before yielding to the loop; the rest continues on the next iteration.
-    public var sliceBudgetNs: UInt64 = 2_000_000
+    public var sliceBudgetNs: UInt64 = 1_000_000
     /// Drivers sent at most in the snapshot that answers a bbox or cells subscription.
     public var maxSnapshotDrivers = 5_000
     /// A table up to this many rows is scanned for a bbox snapshot; larger ones use a polygon query (small bboxes

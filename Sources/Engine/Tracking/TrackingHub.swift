@@ -377,7 +377,7 @@ final class TrackingHub {
 
     /// One tick: match every driver that moved since the last tick and send each touched subscriber one message.
     ///
-    /// Sending is sliced: after `sliceBudgetNs` of work the rest continues on the next loop iteration (a 0 ms
+    /// Matching and sending are sliced: after `sliceBudgetNs` (1 ms) of work the rest continues on the next loop iteration (a 0 ms
     /// timer), so sockets, UDP ingest and HTTP are served in between and loop lag stays bounded however many
     /// subscribers there are. Fixes arriving meanwhile collect in the next batch; a tick that finds the previous
     /// one still sending is skipped (its drivers wait in the batch, latest fix each).
@@ -413,7 +413,8 @@ final class TrackingHub {
             let sub = touched[cursor]
             cursor += 1
             if !sub.closed { flush(sub, nowMs: tickNowMs) }
-            if cursor & 31 == 0 && Loop.nanoseconds > deadline && cursor < touched.count {
+            // A clock read is ~20 ns; one big message can take a millisecond, so check after each one.
+            if cursor < touched.count && Loop.nanoseconds > deadline {
                 tickWorkNs &+= Loop.nanoseconds &- started
                 scheduleSlice()
                 return
