@@ -95,6 +95,11 @@ def main():
           "Hexfleet against Redis GEO), because absolute numbers on a shared 2-core VM drift while ratios hold.", "",
           f"- Date: {now}", f"- Machine: {machine} (load average at report time: {load})", f"- Toolchain: {swift}",
           f"- Commit: {commit}", "", "Commands:", "", "```sh", commands or "scripts/bench-report", "```", ""]
+    missed = [f"{name} ({value} {unit}, target {target})" for sec, name, value, unit, target, base in rows
+              if benchlib.verdict(value, target) == "NOT met"]
+    met = [name for sec, name, value, unit, target, base in rows if benchlib.verdict(value, target) == "met"]
+    md += ["## Summary", "", f"Targets met in this run: {len(met)}; not met: {len(missed)}."]
+    md += [f"- not met: {m}" for m in missed]
     section = None
     for sec, name, value, unit, target, base in rows:
         if sec != section:
