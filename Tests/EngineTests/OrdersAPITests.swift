@@ -10,6 +10,7 @@ import TestSupport
     @Test("create, get, list and cancel with roles: customers see and cancel only their own")
     func rolesAndCancel() throws {
         let dir = try F.dataDirectory()
+        defer { F.remove(dir) }
         let engine = try F.engine(dir: dir)
         defer { engine.close() }
         let alice = try F.token(engine, "customer", "11"), bob = try F.token(engine, "customer", "12")
@@ -65,6 +66,7 @@ import TestSupport
     @Test("Idempotency-Key: the same key and body answer the first order (200), another body is 409")
     func idempotency() throws {
         let dir = try F.dataDirectory()
+        defer { F.remove(dir) }
         let engine = try F.engine(dir: dir)
         defer { engine.close() }
         let alice = try F.token(engine, "customer", "21")
@@ -101,6 +103,7 @@ import TestSupport
     @Test("every transition the state machine refuses is 409 invalid_transition")
     func invalidTransitions() throws {
         let dir = try F.dataDirectory()
+        defer { F.remove(dir) }
         let engine = try F.engine(dir: dir)
         defer { engine.close() }
         // A quoted order (no couriers: it stays quoted) cannot be picked up or delivered.
@@ -126,6 +129,7 @@ import TestSupport
     @Test("quotes: fields, an expired quote is 410 quote_expired, a mismatched order 409 quote_mismatch")
     func quotes() throws {
         let dir = try F.dataDirectory()
+        defer { F.remove(dir) }
         // Quotes in this data directory live one second.
         let pricing = #"{"currency":"EUR","quote_ttl_s":1,"vehicles":{"car":{"base_cents":250,"per_km_cents":110,"per_minute_cents":30,"minimum_cents":600}}}"#
         try Data(pricing.utf8).write(to: URL(fileURLWithPath: dir + "/pricing.json"))
@@ -158,6 +162,7 @@ import TestSupport
     @Test("bad input is a 4xx with a code: bad JSON, huge body, unknown ids, bad points, wrong role, no graph")
     func badInput() throws {
         let dir = try F.dataDirectory()
+        defer { F.remove(dir) }
         let engine = try F.engine(dir: dir)
         defer { engine.close() }
         let alice = try F.token(engine, "customer", "51"), driver = try F.token(engine, "driver", "7")
@@ -181,7 +186,9 @@ import TestSupport
         #expect(try F.request(engine, "POST", "/v1/orders/999999/rating", #"{"stars":5}"#, token: alice).status == 404)
         #expect(try F.request(engine, "GET", "/v1/couriers/x/rating").errorCode == "invalid_parameter")
 
-        let bare = try F.engine(dir: try F.dataDirectory(), graph: false)
+        let bareDir = try F.dataDirectory()
+        defer { F.remove(bareDir) }
+        let bare = try F.engine(dir: bareDir, graph: false)
         defer { bare.close() }
         #expect(try F.request(bare, "POST", "/v1/quotes", F.orderBody(customer: "1")).errorCode == "routing_unavailable")
         #expect(try F.request(bare, "POST", "/v1/orders", F.orderBody(customer: "1")).status == 503)

@@ -26,6 +26,9 @@ enum OrdersFixture {
 
     private static let graphCache = Mutex<String?>(nil)
 
+    /// Removes a test's data directory (after its engine closed).
+    static func remove(_ dir: String) { try? FileManager.default.removeItem(atPath: dir) }
+
     /// Remembers a data directory's graph cache for the next engines.
     static func noteGraphCache(in dir: String) {
         let path = dir + "/graph-monaco.osm.pbf.hfg"

@@ -15,6 +15,7 @@ import TestSupport
     @Test("an order flows to dispatch: offer, accept, pick-up, delivery, then one rating each way")
     func dispatchFlow() throws {
         let dir = try F.dataDirectory()
+        defer { F.remove(dir) }
         let engine = try F.engine(dir: dir)
         defer { engine.close() }
         let now = engine.nowMs
@@ -77,6 +78,7 @@ import TestSupport
     @Test("acknowledged orders survive a restart on the same data directory: waiting ones are dispatched again, an accepted one keeps its courier")
     func restart() throws {
         let dir = try F.dataDirectory()
+        defer { F.remove(dir) }
         var ids: [UInt64] = []
         var accepted: UInt64 = 0
         do {
@@ -121,6 +123,7 @@ import TestSupport
     @Test("waiting orders without couriers raise surge in their zone; /v1/surge draws the cell")
     func surge() throws {
         let dir = try F.dataDirectory()
+        defer { F.remove(dir) }
         let engine = try F.engine(dir: dir)
         defer { engine.close() }
         for _ in 0..<5 { #expect(try F.request(engine, "POST", "/v1/orders", F.orderBody(customer: "91")).status == 201) }

@@ -18,6 +18,7 @@ import TestSupport
     @Test("the courier's channel and the customer's order subscription see the order move; notifications follow")
     func eventsOverWebSockets() throws {
         let dir = try F.dataDirectory()
+        defer { F.remove(dir) }
         let engine = try F.engine(dir: dir)
         defer { engine.close() }
         let ping = #"{"lat":\#(F.pickup.lat),"lng":\#(F.pickup.lng),"ts":\#(engine.nowMs),"status":"available"}"#
