@@ -17,6 +17,8 @@ final class DispatchService {
     var lastRoundMs: Int64 = 0
     /// Straight-line ETAs only when asked for explicitly (or when no graph is loaded and the operator said so).
     var useStraightLine: Bool
+    /// A courier's rating for the cost model's optional rating term (the orders module fills this in).
+    var courierRating: ((UInt64) -> Double?)?
     /// Counters for /metrics and /v1/dispatch/stats.
     var rounds: UInt64 = 0
     var offersMade: UInt64 = 0
@@ -48,7 +50,8 @@ final class DispatchService {
                 couriers.append(CourierSnapshot(
                     id: CourierID(d.state.id.rawValue),
                     position: GeoPoint(latitudeDegrees: d.state.latDegrees, longitudeDegrees: d.state.lngDegrees),
-                    status: .available, vehicle: .car, capacityUnits: 1, idleSinceMs: d.state.timestampMs))
+                    status: .available, vehicle: .car, capacityUnits: 1, idleSinceMs: d.state.timestampMs,
+                    rating: courierRating?(d.state.id.rawValue)))
             }
         }
         return CourierSnapshotIndex(couriers)

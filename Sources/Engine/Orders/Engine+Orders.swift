@@ -59,6 +59,9 @@ extension Engine {
         }
         let notifier = Notifier(sinks: sinks)
         let ratings = try RatingBook(store: store, notifier: notifier)
+        // Ratings feed dispatch's optional rating term: a star above or below 3 is worth 20 s of pickup ETA.
+        dispatch?.courierRating = { ratings.courierScore(CourierID($0)) }
+        dispatch?.config.costModel.ratingSecondsPerStar = 20
         let service = OrdersService(engine: self, store: store, dataDirectory: dir, zones: zones, surge: surge, pricer: pricer,
                                     notifier: notifier, webhooks: webhooks, ratings: ratings, wakeup: wakeup)
         box.service = service

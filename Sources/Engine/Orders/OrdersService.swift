@@ -144,19 +144,19 @@ final class OrdersService {
         w.key("order"); OrderJSON.write(&w, order)
         w.endObject()
         engine.hooks.pushToOrderWatchers(id, w.bytes)
-        if let courier = order.courierID ?? before?.courier.map { Storage.CourierID($0) } {
+        if let courier = order.courierID ?? before?.courier.map({ Storage.CourierID($0) }) {
             _ = engine.hooks.pushToDriver(DriverID(courier.rawValue), w.bytes)
         }
         switch order.status {
         case .quoted where before == nil || then == .requeue:
             queueForDispatch(Self.waitingOrder(order))
         case .delivered:
-            if let courier = order.courierID ?? before?.courier.map { Storage.CourierID($0) } {
+            if let courier = order.courierID ?? before?.courier.map({ Storage.CourierID($0) }) {
                 engine.releaseCourier(courier.rawValue, order: id)
             }
         case .cancelled, .failed:
             engine.withdrawFromDispatch(id)
-            if let courier = order.courierID ?? before?.courier.map { Storage.CourierID($0) } {
+            if let courier = order.courierID ?? before?.courier.map({ Storage.CourierID($0) }) {
                 engine.releaseCourier(courier.rawValue, order: id)
             }
         default:
