@@ -145,4 +145,22 @@ import TestSupport
         let lat = try #require(body["lat"] as? Double)
         #expect(lat > 43.6 && lat < 43.9)
     }
+
+    @Test("pings over one /v1/ws/driver WebSocket per driver show as accepted with transport ws")
+    func onlineOverWebSocket() throws {
+        let engine = try TestEngine()
+        defer { engine.close() }
+        let run = try Self.simulate(
+            ["--transport", "ws", "--graph", Self.monaco, "--graph-cache", Self.graphCache, "--drivers", "20",
+             "--first-driver-id", "500", "--duration", "2", "--period", "0.5", "--hubs", "6",
+             "--http", "127.0.0.1:\(engine.http)"],
+            environment: ["HEXFLEET_ADMIN_TOKEN": TestEngine.admin])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let json = try #require(run.json, "last line: \(run.lastLine)")
+        let sent = try #require((json["pings_sent"] as? NSNumber)?.doubleValue)
+        #expect(sent >= 40)
+        #expect((json["pings_accepted"] as? NSNumber)?.doubleValue == sent, "stderr: \(run.stderr)")
+        #expect(try engine.metric("hexfleet_pings_accepted_total{transport=\"ws\"}") == sent)
+        #expect(try engine.get("/v1/drivers/500").status == 200)
+    }
 }

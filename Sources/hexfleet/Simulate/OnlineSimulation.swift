@@ -32,7 +32,12 @@ struct OnlineSimulation {
         var hotSpots = 3
         /// Seconds at the pick-up and drop-off.
         var handoverSeconds = 30.0
+        /// How pings travel.
+        var transport = Transport.udp
     }
+
+    /// `--transport` values: signed UDP datagrams, or one `/v1/ws/driver` WebSocket per driver.
+    enum Transport: String, Sendable, CaseIterable { case udp, ws }
 
     let config: Config
     let network: RoadNetwork
@@ -52,6 +57,15 @@ struct OnlineSimulation {
         let c = config
         let sender = try SimUDPSender(host: c.udp.host, port: c.udp.port)
         let http = SimHTTPClient(host: c.http.host, port: c.http.port, token: c.adminToken)
+        let label = c.transport.rawValue
+        var sockets: SimWebSocketFleet?
+        if c.transport == .ws {
+            let opened = ContinuousClock.now
+            sockets = try SimWebSocketFleet(host: c.http.host, port: c.http.port, token: c.adminToken ?? "",
+                                            driverIDs: (0..<c.drivers).map { c.firstDriverID + UInt64($0) }, seed: c.seed)
+            progress("\(c.drivers) WebSocket connections open in \(ContinuousClock.now - opened)")
+        }
+        var nextDrainMs: Int64 = 0
         var report = SimReport()
         report.mode = "online"
         report.policy = "engine"
@@ -60,7 +74,7 @@ struct OnlineSimulation {
         report.durationSeconds = c.durationSeconds
         report.ordersPerMinute = c.ordersPerMinute
 
-        let baseline = Self.acceptedPings(http)
+        let baseline = Self.acceptedPings(http, transport: label)
         if baseline == nil { progress("warning: cannot read /metrics on \(c.http.host):\(c.http.port); accepted pings unknown") }
         let startMs = Self.wallMs
         let setupStart = ContinuousClock.now
@@ -127,7 +141,11 @@ struct OnlineSimulation {
                         headingCentidegrees: UInt16(min(35_999, max(0, f.headingDegrees * 100)).rounded()),
                         accuracyDecimetres: UInt16(min(65_534, f.accuracyMeters * 10).rounded()), status: status[i])
                     let sentAt = Self.monoNanos
-                    if batch == 1 {
+                    if let ws = sockets {
+                        var rb = PingRecordBytes()
+                        withUnsafeMutableBytes(of: &rb.bytes) { PingWire.write(record, at: 0, into: $0) }
+                        if ws.send(i, record: rb) { report.datagramsSent &+= 1 }
+                    } else if batch == 1 {
                         out.withUnsafeMutableBytes { d in
                             PingWire.writeHeader(flags: 0, recordCount: 1, signerID: id, into: d)
                             PingWire.write(record, at: PingWire.headerBytes, into: d)
@@ -155,9 +173,13 @@ struct OnlineSimulation {
                 flushBatch()
             }
             agents.step(nowMs: now, status: &status, report: &report)
+            if let ws = sockets, now >= nextDrainMs {
+                ws.drain()
+                nextDrainMs = now + 200
+            }
             if now >= nextReportMs {
                 nextReportMs += Int64(c.reportEverySeconds * 1000)
-                let accepted = Self.acceptedPings(http).map { $0 - (baseline ?? 0) }
+                let accepted = Self.acceptedPings(http, transport: label).map { $0 - (baseline ?? 0) }
                 let lat = board.histogram()
                 progress(String(format: "t=%.0fs sent=%llu accepted=%@ latency p50=%.2fms p99=%.2fms orders created=%d assigned=%d delivered=%d",
                                 Double(now - startMs) / 1000, report.pingsSent, accepted.map { "\($0)" } ?? "?",
@@ -170,27 +192,33 @@ struct OnlineSimulation {
         flushBatch()
         board.finish()
         // Let the engine drain its socket and flush its counters, then read the final count.
-        var accepted = Self.acceptedPings(http)
+        var accepted = Self.acceptedPings(http, transport: label)
         let deadline = Self.wallMs + 5_000
         while Self.wallMs < deadline {
             usleep(300_000)
-            let again = Self.acceptedPings(http)
+            let again = Self.acceptedPings(http, transport: label)
             if let a = again, a - (baseline ?? 0) >= Int64(report.pingsSent) { accepted = again; break }
             if again == accepted && again != nil { break }
             accepted = again
         }
         report.pingsAccepted = UInt64(max(0, (accepted ?? 0) - (baseline ?? 0)))
-        report.sendErrors = sender.errors
+        report.sendErrors = sender.errors + (sockets?.sendErrors ?? 0)
+        if let ws = sockets {
+            ws.drain()
+            if ws.closed > 0 || ws.errorMessages > 0 {
+                progress("warning: \(ws.closed) WebSocket connections closed by the server, \(ws.errorMessages) error messages")
+            }
+        }
         report.latencyMicros = board.histogram()
         report.latencyProbesLost = board.lost()
         if lateSlots > 0 { progress("warning: the sender fell behind schedule \(lateSlots) times (CPU bound)") }
         return report
     }
 
-    /// `hexfleet_pings_accepted_total{transport="udp"}` from the engine's /metrics; nil when unreadable.
-    static func acceptedPings(_ http: SimHTTPClient) -> Int64? {
+    /// `hexfleet_pings_accepted_total{transport="udp"|"ws"}` from the engine's /metrics; nil when unreadable.
+    static func acceptedPings(_ http: SimHTTPClient, transport: String = "udp") -> Int64? {
         guard let r = try? http.request("GET", "/metrics"), r.status == 200 else { return nil }
-        let prefix = "hexfleet_pings_accepted_total{transport=\"udp\"} "
+        let prefix = "hexfleet_pings_accepted_total{transport=\"\(transport)\"} "
         for line in r.text.split(separator: "\n") where line.hasPrefix(prefix) {
             return Double(line.dropFirst(prefix.count)).map { Int64($0) }
         }

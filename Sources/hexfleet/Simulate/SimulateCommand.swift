@@ -39,6 +39,8 @@ struct SimulateCommand: ParsableCommand {
     var udpSecret: String?
     @Option(help: "Admin bearer token for orders and probes; default $HEXFLEET_ADMIN_TOKEN.")
     var adminToken: String?
+    @Option(help: "How pings travel: udp (signed datagrams) or ws (one /v1/ws/driver WebSocket per driver, admin token).")
+    var transport: OnlineSimulation.Transport = .udp
     @Option(help: "Records per datagram: 1 = each driver signs its own; more = gateway datagrams.")
     var batch = 1
     @Option(help: "Gateway id for batched datagrams (key = HMAC(secret, \"gateway:<id>\")).")
@@ -87,7 +89,14 @@ struct SimulateCommand: ParsableCommand {
         guard (2...1_000).contains(hubs) else { throw ValidationError("--hubs must be 2…1000") }
         guard (0...100).contains(hotSpots) else { throw ValidationError("--hot-spots must be 0…100") }
         guard firstDriverId >= 1, firstDriverId <= UInt64.max - UInt64(drivers) else { throw ValidationError("--first-driver-id is out of range") }
-        if !offline {
+        if !offline && transport == .ws {
+            guard http.port > 0 else { throw ValidationError("--http needs a non-zero port") }
+            guard drivers <= 20_000 else { throw ValidationError("--transport ws opens a socket per driver: at most 20,000 --drivers") }
+            guard adminToken ?? ProcessInfo.processInfo.environment["HEXFLEET_ADMIN_TOKEN"] != nil else {
+                throw ValidationError("--transport ws needs --admin-token or HEXFLEET_ADMIN_TOKEN")
+            }
+        }
+        if !offline && transport == .udp {
             guard udp.port > 0, http.port > 0 else { throw ValidationError("--udp and --http need a non-zero port") }
             let env = ProcessInfo.processInfo.environment
             guard let hex = udpSecret ?? env["HEXFLEET_UDP_SECRET"] else {
@@ -126,7 +135,8 @@ struct SimulateCommand: ParsableCommand {
             } else {
                 let env = ProcessInfo.processInfo.environment
                 var c = OnlineSimulation.Config(udp: udp, http: http,
-                                                secret: PingKeys.parseHexSecret(udpSecret ?? env["HEXFLEET_UDP_SECRET"] ?? "") ?? [])
+                                                secret: PingKeys.parseHexSecret(udpSecret ?? env["HEXFLEET_UDP_SECRET"] ?? "")
+                                                    ?? [UInt8](repeating: 0, count: 32))
                 c.adminToken = adminToken ?? env["HEXFLEET_ADMIN_TOKEN"]
                 c.drivers = drivers
                 c.durationSeconds = duration
@@ -141,6 +151,7 @@ struct SimulateCommand: ParsableCommand {
                 c.reportEverySeconds = reportEvery
                 c.hubs = hubs
                 c.hotSpots = hotSpots
+                c.transport = transport
                 report = try OnlineSimulation(config: c, network: network).run { SimStderr.write("simulate: \($0)") }
             }
         } catch {
@@ -150,3 +161,5 @@ struct SimulateCommand: ParsableCommand {
         print(report.jsonLine)
     }
 }
+
+extension OnlineSimulation.Transport: ExpressibleByArgument {}
