@@ -36,7 +36,10 @@ let package = Package(
 
         // Leaf libraries.
         .target(name: "HexGeo", swiftSettings: strict),
-        .target(name: "FleetIndex", dependencies: ["HexGeo"], swiftSettings: strict),
+        // The live table is loop-owned (never shared across threads), and Swift's run-time exclusivity checks on
+        // its class-held columns cost about 30 % of ingest (2.4M → 3.45M records/s measured); static checks stay.
+        .target(name: "FleetIndex", dependencies: ["HexGeo"],
+                swiftSettings: strict + [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
         .target(name: "Routing", dependencies: ["HexGeo", "CZlib"], swiftSettings: strict),
         .target(name: "Dispatcher", dependencies: ["FleetIndex", "Routing"], swiftSettings: strict),
         .target(

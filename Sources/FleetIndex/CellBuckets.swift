@@ -1,9 +1,15 @@
+import Foundation
+
 /// `cell key → (head row, driver count)` as an open-addressing table with linear probing and
 /// backward-shift deletion. A bucket exists only while its cell holds a driver.
 struct CellBuckets {
     private(set) var keys: [UInt64] = [UInt64](repeating: 0, count: 16)
     private(set) var heads: [UInt32] = [UInt32](repeating: 0, count: 16)
     private(set) var counts: [UInt32] = [UInt32](repeating: 0, count: 16)   // 0 ⇔ empty bucket
+    // Each bucket's cell centre (radians) and cos(latitude), for the "still in the same cell" shortcut.
+    private(set) var centerLat: [Double] = [Double](repeating: 0, count: 16)
+    private(set) var centerLng: [Double] = [Double](repeating: 0, count: 16)
+    private(set) var centerCos: [Double] = [Double](repeating: 0, count: 16)
     private(set) var occupied = 0
     private var mask: Int { keys.count - 1 }
 
@@ -37,9 +43,23 @@ struct CellBuckets {
         return Int(counts[i])
     }
 
-    /// Makes `row` the head of its cell's list; returns the previous head (or `none`).
+    /// Whether `(lat, lng)` (radians) is within `meters` of the centre of `key`'s bucket, by an equirectangular
+    /// distance (exact enough at the tens of meters it is used for).
     @inline(__always)
-    mutating func pushFront(_ key: UInt64, row: UInt32) -> UInt32 {
+    func isNearCenter(_ key: UInt64, lat: Double, lng: Double, meters: Double) -> Bool {
+        guard let i = index(of: key) else { return false }
+        let dLat = lat - centerLat[i]
+        var dLng = lng - centerLng[i]
+        if dLng > Double.pi { dLng -= 2 * Double.pi } else if dLng < -Double.pi { dLng += 2 * Double.pi }
+        let x = dLng * centerCos[i]
+        let r = meters / 6_371_008.8
+        return dLat * dLat + x * x < r * r
+    }
+
+    /// Makes `row` the head of its cell's list; returns the previous head (or `none`). `center` is asked only
+    /// when the bucket is new.
+    @inline(__always)
+    mutating func pushFront(_ key: UInt64, row: UInt32, center: () -> (lat: Double, lng: Double)) -> UInt32 {
         if let i = index(of: key) {
             let old = heads[i]
             heads[i] = row
@@ -50,6 +70,8 @@ struct CellBuckets {
         var i = Self.hash(key) & mask
         while counts[i] != 0 { i = (i + 1) & mask }
         keys[i] = key; heads[i] = row; counts[i] = 1
+        let c = center()
+        centerLat[i] = c.lat; centerLng[i] = c.lng; centerCos[i] = cos(c.lat)
         occupied += 1
         return Self.none
     }
@@ -73,6 +95,7 @@ struct CellBuckets {
             let home = Self.hash(keys[j]) & mask
             if (j - home) & mask >= (j - hole) & mask {
                 keys[hole] = keys[j]; heads[hole] = heads[j]; counts[hole] = counts[j]
+                centerLat[hole] = centerLat[j]; centerLng[hole] = centerLng[j]; centerCos[hole] = centerCos[j]
                 hole = j
             }
             j = (j + 1) & mask
@@ -89,14 +112,19 @@ struct CellBuckets {
 
     private mutating func resize(to size: Int) {
         let oldKeys = keys, oldHeads = heads, oldCounts = counts
+        let oldLat = centerLat, oldLng = centerLng, oldCos = centerCos
         keys = [UInt64](repeating: 0, count: size)
         heads = [UInt32](repeating: 0, count: size)
         counts = [UInt32](repeating: 0, count: size)
+        centerLat = [Double](repeating: 0, count: size)
+        centerLng = [Double](repeating: 0, count: size)
+        centerCos = [Double](repeating: 0, count: size)
         let m = size - 1
         for b in oldKeys.indices where oldCounts[b] != 0 {
             var i = Self.hash(oldKeys[b]) & m
             while counts[i] != 0 { i = (i + 1) & m }
             keys[i] = oldKeys[b]; heads[i] = oldHeads[b]; counts[i] = oldCounts[b]
+            centerLat[i] = oldLat[b]; centerLng[i] = oldLng[b]; centerCos[i] = oldCos[b]
         }
     }
 
@@ -105,5 +133,8 @@ struct CellBuckets {
         for i in keys.indices where counts[i] != 0 { body(keys[i], heads[i], counts[i]) }
     }
 
-    var memoryBytes: Int { keys.capacity * 8 + heads.capacity * 4 + counts.capacity * 4 }
+    var memoryBytes: Int {
+        keys.capacity * 8 + heads.capacity * 4 + counts.capacity * 4
+            + (centerLat.capacity + centerLng.capacity + centerCos.capacity) * 8
+    }
 }

@@ -151,17 +151,20 @@ extension DriverTable {
     }
 
     func emitBest(into out: inout [NearbyDriver]) {
-        // Heap order → sorted order: pop the worst repeatedly into place.
         let n = scratch.bestDistance.count
         guard n > 0 else { return }
-        var order = Array(0..<n)
-        order.sort {
-            let da = scratch.bestDistance[$0], db = scratch.bestDistance[$1]
-            return da < db || (da == db && scratch.bestID[$0] < scratch.bestID[$1])
-        }
+        // Heap order → sorted order through a reused index buffer, so a query allocates nothing here.
+        var order: [Int] = []
+        swap(&order, &scratch.order)
+        defer { swap(&order, &scratch.order) }
+        order.removeAll(keepingCapacity: true)
+        order.append(contentsOf: 0..<n)
+        let distance = scratch.bestDistance, id = scratch.bestID
+        order.sort { distance[$0] < distance[$1] || (distance[$0] == distance[$1] && id[$0] < id[$1]) }
         out.reserveCapacity(out.count + n)
         for i in order {
             out.append(NearbyDriver(state: state(row: Int(scratch.bestRow[i])), distanceMeters: scratch.bestDistance[i]))
         }
     }
+
 }

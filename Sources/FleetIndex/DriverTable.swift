@@ -38,7 +38,9 @@ public final class DriverTable {
     public init(scheme: any SpatialCellScheme, staleAfterMs: Int64 = 120_000) {
         self.scheme = scheme
         self.staleAfterMs = staleAfterMs
+        safeInnerRadius = scheme.safeInnerRadiusMeters
     }
+    let safeInnerRadius: Double
 
     /// Live rows (drivers held, stale or not).
     public var count: Int { ids.count }
@@ -64,10 +66,14 @@ public final class DriverTable {
     /// - Complexity: O(1) expected; allocates only when a column or map grows.
     @discardableResult
     public func upsert(_ s: DriverState) -> UpsertOutcome {
-        let key = scheme.cell(of: s.position)
+        let position = s.position
         if let row = idMap.find(s.id.rawValue, ids: ids) {
             let r = Int(row)
             guard s.timestampMs > timestampMs[r] else { return .replay }
+            // A driver that stays near its cell's centre is still in that cell: skip the cell computation.
+            let key = safeInnerRadius > 0 && buckets.isNearCenter(cellKey[r], lat: position.lat, lng: position.lng,
+                                                                 meters: safeInnerRadius)
+                ? cellKey[r] : scheme.cell(of: position)
             latE7[r] = s.latE7; lngE7[r] = s.lngE7; timestampMs[r] = s.timestampMs
             speed[r] = s.speedCmPerSecond; heading[r] = s.headingCentidegrees
             accuracy[r] = s.accuracyDecimetres; status[r] = s.status.rawValue
@@ -78,6 +84,7 @@ public final class DriverTable {
             }
             return .updated
         }
+        let key = scheme.cell(of: position)
         let row = UInt32(ids.count)
         ids.append(s.id.rawValue); latE7.append(s.latE7); lngE7.append(s.lngE7)
         timestampMs.append(s.timestampMs); speed.append(s.speedCmPerSecond)
@@ -184,7 +191,8 @@ public final class DriverTable {
     @inline(__always)
     func link(_ row: UInt32) {
         let r = Int(row)
-        let head = buckets.pushFront(cellKey[r], row: row)
+        let key = cellKey[r]
+        let head = buckets.pushFront(key, row: row) { let c = scheme.center(of: key); return (c.lat, c.lng) }
         prev[r] = Self.none
         next[r] = head
         if head != Self.none { prev[Int(head)] = row }

@@ -9,6 +9,8 @@ public struct GridCellScheme: SpatialCellScheme, Sendable {
     let rows: Int
     let cols: Int
     public let maxCellRadiusMeters: Double
+    /// Grid cells shrink toward the poles; the baseline scheme takes no shortcut.
+    public var safeInnerRadiusMeters: Double { 0 }
 
     /// A grid with cells `stepDegrees` on a side; 180 must be a whole multiple of the step.
     public init(stepDegrees: Double = 0.01) {

@@ -10,12 +10,15 @@ import HexGeo
 public struct H3CellScheme: SpatialCellScheme, Sendable {
     public let resolution: Int
     public let maxCellRadiusMeters: Double
+    public let safeInnerRadiusMeters: Double
 
     /// Buckets at `resolution` (0…15; 9 ≈ 0.1 km² cells suits city fleets).
     public init(resolution: Int = 9) {
         let r = min(max(resolution, 0), 15)
         self.resolution = r
         maxCellRadiusMeters = H3CellScheme.radiusBound(resolution: r)
+        // The smallest res-2 inscribed radius, shrunk by √7 per finer resolution, with half of it kept as slack.
+        safeInnerRadiusMeters = r >= 2 ? H3CellScheme.measuredResolution2InnerRadius * pow(7, -Double(r - 2) / 2) * 0.5 : 0
     }
 
     @inline(__always)
@@ -41,6 +44,28 @@ public struct H3CellScheme: SpatialCellScheme, Sendable {
         if resolution >= 2 { return base * pow(7, -Double(resolution - 2) / 2) * 1.3 }
         return base * pow(7, Double(2 - resolution) / 2) * 1.6
     }
+
+    /// The smallest centre-to-edge distance (cross-track to each edge's great circle) over all 5,882 res-2
+    /// cells, pentagons and distortion vertices included, measured once.
+    static let measuredResolution2InnerRadius: Double = {
+        var best = Double.infinity
+        for base in 0..<122 {
+            let res0 = H3Cell(rawValue: 0x0800_0000_0000_0000 | (UInt64(base) << 45) | 0x0000_1FFF_FFFF_FFFF)
+            guard let children = try? H3.cellToChildren(res0, resolution: 2) else { continue }
+            for c in children {
+                guard let center = try? H3.cellToLatLng(c), let boundary = try? H3.cellToBoundary(c) else { continue }
+                let vs = Array(boundary)
+                for i in vs.indices {
+                    let a = vs[i], b = vs[(i + 1) % vs.count]
+                    let d13 = Geodesy.centralAngle(a, center)
+                    let cross = asin(min(1, abs(sin(d13) * sin(Geodesy.initialBearing(from: a, to: center)
+                                                                - Geodesy.initialBearing(from: a, to: b)))))
+                    best = min(best, cross * Geodesy.earthRadiusMeters)
+                }
+            }
+        }
+        return best
+    }()
 
     /// The largest centre-to-vertex distance over all 5,882 res-2 cells, measured once.
     static let measuredResolution2Radius: Double = {

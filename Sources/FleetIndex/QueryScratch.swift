@@ -17,6 +17,7 @@ struct QueryScratch {
     var bestID: [UInt64] = []
     var neighborBuffer: [UInt64] = []
     var diskBuffer: [H3Cell] = []
+    var order: [Int] = []
 
     mutating func begin() {
         frontierBound.removeAll(keepingCapacity: true)

@@ -13,6 +13,9 @@ public protocol SpatialCellScheme {
     func center(of cell: UInt64) -> LatLng
     /// An upper bound on the distance from any cell's centre to any point in that cell, in meters.
     var maxCellRadiusMeters: Double { get }
+    /// A lower bound on every cell's inscribed radius: any point this close to a cell's centre lies in that cell,
+    /// so a driver moving that little needs no new cell computation. 0 disables the shortcut.
+    var safeInnerRadiusMeters: Double { get }
     /// Appends the cells touching `cell` (not `cell` itself) to `out`; `scratch` is reusable working space, so
     /// a query allocates nothing here once it has grown.
     func neighbors(of cell: UInt64, into out: inout [UInt64], scratch: inout [H3Cell])

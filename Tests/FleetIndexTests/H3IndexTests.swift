@@ -84,3 +84,34 @@ import TestSupport
         #expect(got == want)
     }
 }
+
+@Suite struct H3ShortcutTests {
+    @Test("small moves keep every driver bucketed in its true H3 cell, near pentagons too", arguments: [7, 9, 12])
+    func smallMoves(resolution: Int) throws {
+        let seed = UInt64(resolution) * 31
+        var rng = SeededRandom(seed: seed)
+        let scheme = H3CellScheme(resolution: resolution)
+        #expect(scheme.safeInnerRadiusMeters > 0 && scheme.safeInnerRadiusMeters < scheme.maxCellRadiusMeters)
+        let table = DriverTable(scheme: scheme)
+        // Start points: a city, and the centres of two pentagons at this resolution.
+        var starts = [LatLng(degrees: 43.73, 7.42)]
+        for base in [4, 97] {
+            let res0 = H3Cell(rawValue: 0x0800_0000_0000_0000 | (UInt64(base) << 45) | 0x0000_1FFF_FFFF_FFFF)
+            starts.append(try H3.cellToLatLng(try H3.cellToCenterChild(res0, resolution: resolution)))
+        }
+        var positions: [LatLng] = []
+        for i in 0..<600 { positions.append(starts[i % starts.count]) }
+        let step = scheme.safeInnerRadiusMeters * 0.6
+        for round in 1...40 {
+            for i in positions.indices {
+                positions[i] = Geodesy.destination(from: positions[i], bearing: Double.random(in: 0..<(2 * .pi), using: &rng),
+                                                   distanceMeters: Double.random(in: 0...step, using: &rng))
+                table.upsert(DriverState(id: DriverID(UInt64(i)), latE7: Int32((positions[i].latDegrees * 1e7).rounded()),
+                                         lngE7: Int32((positions[i].lngDegrees * 1e7).rounded()), timestampMs: Int64(round),
+                                         status: .available))
+            }
+            table.checkInvariants()   // includes cellKey == latLngToCell for every row
+        }
+        #expect(table.count == 600, "seed \(seed)")
+    }
+}
