@@ -94,7 +94,10 @@ public final class Engine {
     public func start() throws {
         loop.assertOnLoop()
         try install()
-        let server = HTTPServer(loop: loop, router: router)
+        var httpConfiguration = HTTPServerConfiguration()
+        // Tracking viewers are long-lived connections: leave room for tens of thousands.
+        httpConfiguration.maxConnections = 60_000
+        let server = HTTPServer(loop: loop, configuration: httpConfiguration, router: router)
         registerWebSockets(server)
         if configuration.webSocketEcho { server.addWebSocketEchoRoute("/v1/ws/echo") }
         httpAddress = try server.listen(host: configuration.httpHost, port: configuration.httpPort)

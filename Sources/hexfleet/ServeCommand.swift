@@ -53,6 +53,8 @@ struct ServeCommand: ParsableCommand {
     var indexResolution = 9
     @Option(help: "Seconds without a ping before a driver is stale.")
     var staleAfter = 120
+    @Option(help: "Tracking tick in milliseconds: how often subscribers get coalesced positions (10…1000).")
+    var trackTickMs = 100
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -81,6 +83,8 @@ struct ServeCommand: ParsableCommand {
         config.indexResolution = indexResolution
         guard staleAfter > 0 else { throw ValidationError("--stale-after must be positive") }
         config.staleAfterMs = Int64(staleAfter) * 1000
+        guard (10...1_000).contains(trackTickMs) else { throw ValidationError("--track-tick-ms must be 10…1000") }
+        config.trackTickMs = UInt64(trackTickMs)
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

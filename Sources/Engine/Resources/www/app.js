@@ -105,7 +105,7 @@
     return null;
   }
   async function loadOrders() {
-    const body = await getJSON('/v1/orders?status=assigned,picked_up,created');
+    const body = await getJSON('/v1/orders?status=created,quoted,dispatched,accepted,picked_up');
     const list = body && Array.isArray(body.orders) ? body.orders : [];
     orders = [];
     for (const o of list) {
