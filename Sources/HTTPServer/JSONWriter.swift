@@ -71,6 +71,23 @@ public struct JSONWriter {
         appendInteger(value)
     }
 
+    // Concrete overloads: callers in other modules would otherwise run the unspecialized generic (witness-table
+    // calls and boxing per digit), which showed up in the ingest profile through the tracking hub's encoder.
+    /// Writes an integer.
+    public mutating func number(_ value: Int) { separator(); appendInteger(Int64(value)) }
+    /// Writes an integer.
+    public mutating func number(_ value: Int64) { separator(); appendInteger(value) }
+    /// Writes an integer.
+    public mutating func number(_ value: Int32) { separator(); appendInteger(Int64(value)) }
+    /// Writes an integer.
+    public mutating func number(_ value: UInt64) { separator(); appendInteger(value) }
+    /// Writes an integer.
+    public mutating func number(_ value: UInt32) { separator(); appendInteger(UInt64(value)) }
+    /// Writes an integer.
+    public mutating func number(_ value: UInt16) { separator(); appendInteger(UInt64(value)) }
+    /// Writes an integer.
+    public mutating func number(_ value: UInt8) { separator(); appendInteger(UInt64(value)) }
+
     /// Writes a double in shortest round-trip form; NaN and infinities become `null`.
     public mutating func number(_ value: Double) {
         separator()

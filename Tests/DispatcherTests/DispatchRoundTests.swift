@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Testing
+import TestSupport
 @testable import Dispatcher
 
 /// An ETA provider answering from a fixed table keyed by exact positions (for hand-built rounds).
@@ -93,7 +94,7 @@ struct DispatchRoundTests {
 
     @Test("batch-optimal never costs more than greedy on random rounds, and both use each courier once", arguments: UInt64(1)...UInt64(25))
     func optimalBeatsGreedy(seed: UInt64) throws {
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededRandom(seed: seed)
         let orders = (0..<Int.random(in: 1...60, using: &rng)).map { k in
             WaitingOrder(id: OrderID(UInt64(k)), pickup: Self.at(east: .random(in: -4_000...4_000, using: &rng), north: .random(in: -4_000...4_000, using: &rng)),
                          createdAtMs: .random(in: 0...600_000, using: &rng), sizeUnits: .random(in: 1...2, using: &rng),
@@ -148,7 +149,7 @@ struct DispatchRoundTests {
 
     @Test("the grid index returns exactly the linear scan's nearest couriers", arguments: UInt64(1)...UInt64(10))
     func indexMatchesScan(seed: UInt64) {
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededRandom(seed: seed)
         let couriers = (0..<400).map { k in
             CourierSnapshot(id: CourierID(UInt64(k)), position: Self.at(east: .random(in: -8_000...8_000, using: &rng), north: .random(in: -8_000...8_000, using: &rng)),
                             status: Bool.random(using: &rng) ? .available : .toPickup, vehicle: VehicleType.allCases.randomElement(using: &rng)!)

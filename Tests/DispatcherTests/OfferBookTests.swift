@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import Dispatcher
 
 @Suite("Offer book")
@@ -93,7 +94,7 @@ struct OfferBookTests {
     /// Dictionary contents are sorted before picking, so a seed replays exactly.
     @Test("no order or courier is ever assigned twice under random interleavings", arguments: UInt64(1)...UInt64(40))
     func randomInterleavings(seed: UInt64) throws {
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededRandom(seed: seed)
         let book = try OfferBook(timeoutMs: 15_000)
         let nOrders = Int.random(in: 5...40, using: &rng), nCouriers = Int.random(in: 2...12, using: &rng)
         var queue = FIFOWaitingOrders((0..<nOrders).map { Self.order(UInt64($0), at: Int64($0)) })

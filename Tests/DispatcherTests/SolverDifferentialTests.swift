@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import Dispatcher
 
 /// The dense (Jonker–Volgenant block search) and sparse (heap Dijkstra) solvers share no search
@@ -7,7 +8,7 @@ import Testing
 struct SolverDifferentialTests {
     @Test("random mid-size instances with ties and forbidden pairs get the same optimum", arguments: UInt64(1)...UInt64(30))
     func agree(seed: UInt64) throws {
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededRandom(seed: seed)
         let r = Int.random(in: 1...70, using: &rng), c = Int.random(in: 1...70, using: &rng)
         let range = [2, 10, 1_000][Int(seed % 3)]
         let forbid = [0.0, 0.3, 0.8][Int(seed / 3 % 3)]

@@ -1,18 +1,11 @@
 import Foundation
+import TestSupport
 @testable import HexGeo
 
-/// SplitMix64: a small repeatable generator, so each property test prints a seed that replays it.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// The shared repeatable generator (SplitMix64, TestSupport), with the helpers HexGeo's property tests use.
+typealias SeededGenerator = SeededRandom
 
+extension SeededRandom {
     /// A point spread uniformly over the sphere.
     mutating func point() -> LatLng {
         LatLng(lat: asin(Double.random(in: -1...1, using: &self)), lng: Double.random(in: -Double.pi..<Double.pi, using: &self))

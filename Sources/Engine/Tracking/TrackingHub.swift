@@ -364,7 +364,11 @@ final class TrackingHub {
     // MARK: Fan-out
 
     /// Notes an accepted fix (every transport); it goes out at the next tick.
-    func noteAccepted(_ s: DriverState) { batch.add(s) }
+    func noteAccepted(_ s: DriverState) {
+        // Nobody watching: nothing to match or encode this tick (a new subscriber gets a snapshot anyway).
+        guard !subscribers.isEmpty else { return }
+        batch.add(s)
+    }
 
     @inline(__always)
     private func deliver(_ sub: TrackingSubscriber, _ i: Int, mark: Int) {
