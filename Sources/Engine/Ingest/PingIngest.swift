@@ -71,8 +71,8 @@ public final class PingIngest {
             counters.dropped[error == .truncated ? DropReason.truncated.rawValue : DropReason.version.rawValue] &+= 1
             return
         }
-        let key = keyCache.key(signer: header.signerID, gateway: header.isGatewaySigned, keys: keys)
-        guard PingTag.verify(d, key: key) else {
+        let prepared = keyCache.hmac(signer: header.signerID, gateway: header.isGatewaySigned, keys: keys)
+        guard PingTag.verify(d, prepared: prepared) else {
             counters.dropped[DropReason.badTag.rawValue] &+= 1
             return
         }
@@ -107,11 +107,12 @@ public final class PingIngest {
     }
 }
 
-/// A direct-mapped cache of derived signer keys: deriving costs two HMACs, a hit costs one compare.
+/// A direct-mapped cache of keyed HMACs per signer: deriving a key costs two HMACs and keying one a key schedule;
+/// a hit costs one compare, and the cached HMAC is copied per datagram.
 struct SignerKeyCache {
     private var signers: [UInt64]
     private var isGateway: [Bool]
-    private var entries: [SymmetricKey?]
+    private var entries: [HMAC<SHA256>?]
     private let mask: Int
 
     init(capacity: Int) {
@@ -119,19 +120,19 @@ struct SignerKeyCache {
         while size < capacity { size <<= 1 }
         signers = [UInt64](repeating: 0, count: size)
         isGateway = [Bool](repeating: false, count: size)
-        entries = [SymmetricKey?](repeating: nil, count: size)
+        entries = [HMAC<SHA256>?](repeating: nil, count: size)
         mask = size - 1
     }
 
-    mutating func key(signer: UInt64, gateway: Bool, keys: PingKeys) -> SymmetricKey {
+    mutating func hmac(signer: UInt64, gateway: Bool, keys: PingKeys) -> HMAC<SHA256> {
         let i = Int(truncatingIfNeeded: (signer &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
         // Drivers and gateways have separate id spaces: the kind is part of the cache tag.
-        if signers[i] == signer && isGateway[i] == gateway, let k = entries[i] { return k }
-        let k = gateway ? keys.gatewayKey(signer) : keys.driverKey(signer)
+        if signers[i] == signer && isGateway[i] == gateway, let h = entries[i] { return h }
+        let h = HMAC<SHA256>(key: gateway ? keys.gatewayKey(signer) : keys.driverKey(signer))
         signers[i] = signer
         isGateway[i] = gateway
-        entries[i] = k
-        return k
+        entries[i] = h
+        return h
     }
 }
 

@@ -64,6 +64,22 @@ public enum PingTag {
         return diff == 0
     }
 
+    /// `verify` with a prepared HMAC (keyed once per signer and cached): copying it skips the key schedule, about
+    /// 40 % of the cost of a one-record datagram's check, and half of swift-crypto's allocations.
+    @inlinable
+    public static func verify(_ datagram: UnsafeRawBufferPointer, prepared: HMAC<SHA256>) -> Bool {
+        let body = UnsafeRawBufferPointer(rebasing: datagram[0..<(datagram.count - PingWire.tagBytes)])
+        var h = prepared
+        h.update(data: body)
+        let mac = h.finalize()
+        var diff: UInt8 = 0
+        mac.withUnsafeBytes { m in
+            let tagStart = datagram.count - PingWire.tagBytes
+            for i in 0..<PingWire.tagBytes { diff |= m[i] ^ datagram[tagStart + i] }
+        }
+        return diff == 0
+    }
+
     /// Writes the tag over the last 16 bytes of `datagram`.
     public static func sign(_ datagram: UnsafeMutableRawBufferPointer, key: SymmetricKey) {
         let tagStart = datagram.count - PingWire.tagBytes
