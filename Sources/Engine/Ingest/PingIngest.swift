@@ -57,7 +57,7 @@ public final class PingIngest {
     private var keyCache: SignerKeyCache
 
     /// A pipeline writing into `table`, verifying tags with keys derived from `keys`.
-    public init(table: DriverTable, keys: PingKeys, keyCacheSize: Int = 1 << 14) {
+    public init(table: DriverTable, keys: PingKeys, keyCacheSize: Int = 1 << 16) {
         self.table = table
         self.keys = keys
         self.keyCache = SignerKeyCache(capacity: keyCacheSize)
@@ -76,33 +76,42 @@ public final class PingIngest {
             counters.dropped[DropReason.badTag.rawValue] &+= 1
             return
         }
+        // Accepted records are tallied locally and added once: one counter write per datagram, not per record.
+        var accepted: UInt64 = 0
+        let listeners = acceptedListeners
         for i in 0..<header.recordCount {
             let r = PingWire.record(d, i)
             if !header.isGatewaySigned && r.driverID != header.signerID {
                 counters.dropped[DropReason.foreignDriver.rawValue] &+= 1
                 continue
             }
-            if let reason = accept(r, transport: .udp, nowMs: nowMs) { counters.dropped[reason.rawValue] &+= 1 }
+            if let reason = accept(r, transport: .udp, nowMs: nowMs, listeners: listeners) {
+                counters.dropped[reason.rawValue] &+= 1
+            } else {
+                accepted &+= 1
+            }
         }
+        counters.accepted[PingTransport.udp.rawValue] &+= accepted
     }
 
     /// Takes one record that arrived over an authenticated channel (WebSocket, HTTP): the same checks
     /// minus the tag. Returns nil when accepted, else the drop reason (also counted).
     @discardableResult
     public func ingest(_ r: PingRecord, transport: PingTransport, nowMs: Int64) -> DropReason? {
-        let reason = accept(r, transport: transport, nowMs: nowMs)
-        if let reason { counters.droppedOther[reason.rawValue] &+= 1 }
+        let reason = accept(r, transport: transport, nowMs: nowMs, listeners: acceptedListeners)
+        if let reason { counters.droppedOther[reason.rawValue] &+= 1 } else { counters.accepted[transport.rawValue] &+= 1 }
         return reason
     }
 
+    /// The record checks after the tag; nil when the table took the fix (the caller counts it).
     @inline(__always)
-    private func accept(_ r: PingRecord, transport: PingTransport, nowMs: Int64) -> DropReason? {
+    private func accept(_ r: PingRecord, transport: PingTransport, nowMs: Int64,
+                        listeners: [(DriverState, PingTransport) -> Void]) -> DropReason? {
         guard r.isInRange else { return .range }
         guard r.timestampMs <= nowMs &+ maxAheadMs && r.timestampMs >= nowMs &- maxBehindMs else { return .skew }
         let state = r.driverState
         guard table.upsert(state) != .replay else { return .replay }
-        counters.accepted[transport.rawValue] &+= 1
-        for listener in acceptedListeners { listener(state, transport) }
+        for listener in listeners { listener(state, transport) }
         return nil
     }
 }
