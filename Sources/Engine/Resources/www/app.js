@@ -90,7 +90,7 @@
       out[n++] = a[0]; out[n++] = a[1]; out[n++] = b[0]; out[n++] = b[1];
     }
     roads = out.subarray(0, n);
-    if (roads.length > 0 && !userMoved && !parseHash()) {
+    if (roads.length > 0 && !userMoved && !initialHash) {
       const pts = [];
       for (let i = 0; i < roads.length; i += 4) pts.push([roads[i], roads[i + 1]]);
       fitTo(pts);
@@ -169,7 +169,7 @@
   }
   function resubscribe() {
     if (!socket || socket.readyState !== WebSocket.OPEN) return;
-    const bbox = (fitted || userMoved || roads.length > 0 || parseHash()) ? viewportBBox() : [-85, -180, 85, 180];
+    const bbox = (fitted || userMoved || roads.length > 0 || initialHash) ? viewportBBox() : [-85, -180, 85, 180];
     const key = bbox.join(',');
     if (subscribed === key) return;
     if (subscribed) socket.send(JSON.stringify({ op: 'unsubscribe', bbox: subscribed.split(',').map(Number) }));
@@ -192,7 +192,7 @@
     state.positionsReceived += list.length;
     state.lastUpdate = Date.now();
     state.driversKnown = drivers.size;
-    if (!fitted && !userMoved && roads.length === 0 && !parseHash() && drivers.size > 0) {
+    if (!fitted && !userMoved && roads.length === 0 && !initialHash && drivers.size > 0) {
       fitTo(Array.from(drivers.values(), (d) => [d.x, d.y]));
     }
     dirty = true;
@@ -351,10 +351,11 @@
   }
 
   resize();
-  const hash = parseHash();
-  if (hash) {
-    const [x, y] = project(hash[0], hash[1]);
-    view.x = x; view.y = y; view.zoom = hash[2];
+  // Read once: viewChanged() rewrites the hash from then on, so later reads would see our own view, not the user's.
+  const initialHash = parseHash();
+  if (initialHash) {
+    const [x, y] = project(initialHash[0], initialHash[1]);
+    view.x = x; view.y = y; view.zoom = initialHash[2];
     fitted = true;
   }
   viewChanged();
