@@ -125,6 +125,8 @@ def test_live_map_draws_moving_drivers():
     assert state["driversDrawn"] >= 15, state
     assert state["dataDrivers"] == str(state["driversDrawn"])
     assert state["moved"], "driver positions changed between two reads"
+    fit = state["fitView"]
+    assert fit and fit["zoom"] > 8 and abs(fit["lat"] - CENTER[0]) < 0.5 and abs(fit["lng"] - CENTER[1]) < 0.5, fit
     width, height, bpp, rows = png_pixels(shot)
     green = sum(1 for row in rows for x in range(0, width * bpp, bpp)
                 if abs(row[x] - AVAILABLE[0]) < 12 and abs(row[x + 1] - AVAILABLE[1]) < 12 and abs(row[x + 2] - AVAILABLE[2]) < 12)
@@ -171,4 +173,14 @@ async def drive(target, url):
         state["moved"] = later["lastUpdate"] > first
         await asyncio.sleep(1.0)   # let the glide animation settle on the drawn positions
         shot = await call("Page.captureScreenshot", format="png")
+        # Opened without a view in the URL, the page must fit the city's road network by itself.
+        await call("Page.navigate", url=url.split("#")[0] + "?fit")
+        fit = None
+        for _ in range(200):
+            raw = await evaluate("JSON.stringify(window.hexfleet || null)")
+            fit = json.loads(raw) if raw else None
+            if fit and fit["roadsDrawn"] > 0 and fit["view"] and fit["view"]["zoom"] > 8:
+                break
+            await asyncio.sleep(0.1)
+        state["fitView"] = fit["view"] if fit else None
         return state, base64.b64decode(shot["data"])
