@@ -191,11 +191,17 @@ extension Engine {
         guard let points = v.array, points.count >= 3, points.count <= 10_000 else {
             throw APIError(.invalidPolygon, "a ring is 3…10000 [lat,lng] pairs")
         }
+        return try latLngPairs(points, code: .invalidPolygon, what: "each vertex")
+    }
+
+    /// `[[lat, lng], …]` in degrees, every pair checked for range; `what` names the items in the error.
+    static func latLngPairs(_ list: [JSONValue], code: APIError.Code, what: String) throws(APIError) -> [LatLng] {
         var out: [LatLng] = []
-        for p in points {
+        out.reserveCapacity(list.count)
+        for p in list {
             guard let pair = p.array, pair.count == 2, let la = pair[0].double, let lo = pair[1].double,
                   LatLng.isValidDegrees(lat: la, lng: lo) else {
-                throw APIError(.invalidPolygon, "each vertex is [lat, lng] in range")
+                throw APIError(code, "\(what) is [lat, lng] in range")
             }
             out.append(LatLng(degrees: la, lo))
         }

@@ -12,26 +12,8 @@ public struct PingKeys: Sendable {
 
     /// Parses a hex secret; nil when it is not an even-length hex string of at least 16 bytes.
     public static func parseHexSecret(_ hex: String) -> [UInt8]? {
-        let chars = Array(hex.utf8)
-        guard chars.count >= 32, chars.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(chars.count / 2)
-        var i = 0
-        while i < chars.count {
-            guard let hi = hexValue(chars[i]), let lo = hexValue(chars[i + 1]) else { return nil }
-            out.append(hi << 4 | lo)
-            i += 2
-        }
-        return out
-    }
-
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-        default: nil
-        }
+        guard let bytes = Hex.decode(hex), bytes.count >= 16 else { return nil }
+        return bytes
     }
 
     /// A driver's signing key.
@@ -41,7 +23,7 @@ public struct PingKeys: Sendable {
 
     /// A driver's key as lowercase hex, as the auth API hands it to the driver app.
     public func driverKeyHex(_ id: UInt64) -> String {
-        driverKey(id).withUnsafeBytes { $0.map { String(format: "%02x", $0) }.joined() }
+        driverKey(id).withUnsafeBytes { Hex.encode($0) }
     }
 
     private func derive(_ label: String) -> SymmetricKey {

@@ -138,15 +138,7 @@ extension Engine {
             guard let list = body[key]?.array, !list.isEmpty, list.count <= 2_000 else {
                 throw APIError(.invalidParameter, "\(key) must hold 1…2000 [lat,lng] pairs")
             }
-            var out: [LatLng] = []
-            for p in list {
-                guard let pair = p.array, pair.count == 2, let la = pair[0].double, let lo = pair[1].double,
-                      LatLng.isValidDegrees(lat: la, lng: lo) else {
-                    throw APIError(.invalidCoordinate, "each point in \(key) is [lat, lng] in range")
-                }
-                out.append(LatLng(degrees: la, lo))
-            }
-            return out
+            return try Self.latLngPairs(list, code: .invalidCoordinate, what: "each point in \(key)")
         }
         let sources = try points("sources"), targets = try points("targets")
         let network = routing.network, weights = routing.weights
