@@ -25,7 +25,7 @@ final class TrackingTestClient {
     /// (shrinking it later makes Linux prune data and back off retransmissions for seconds).
     init(port: Int, path: String, headers: [(String, String)] = [], timeoutSeconds: Int = 5,
          receiveBufferBytes: Int32? = nil) throws {
-        fd = try Self.connect(port: port, timeoutSeconds: timeoutSeconds, receiveBufferBytes: receiveBufferBytes)
+        fd = try connectLoopback(port: port, timeoutSeconds: timeoutSeconds, receiveBufferBytes: receiveBufferBytes)
         var head = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         head += "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
         for (k, v) in headers { head += "\(k): \(v)\r\n" }
@@ -48,25 +48,6 @@ final class TrackingTestClient {
     }
 
     deinit { close(fd) }
-
-    private static func connect(port: Int, timeoutSeconds: Int, receiveBufferBytes: Int32?) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw LoopbackError.connect(errno) }
-        var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        if var size = receiveBufferBytes {
-            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard rc == 0 else { let e = errno; close(fd); throw LoopbackError.connect(e) }
-        return fd
-    }
 
     private func fill() throws -> Bool {
         var chunk = [UInt8](repeating: 0, count: 65_536)

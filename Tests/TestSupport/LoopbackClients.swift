@@ -18,12 +18,16 @@ public struct TestHTTPResponse: Sendable {
 
 public enum LoopbackError: Error { case connect(Int32), io(String), timeout }
 
-/// Opens a TCP connection to 127.0.0.1:`port` with a receive timeout.
-public func connectLoopback(port: Int, timeoutSeconds: Int = 10) throws -> Int32 {
+/// Opens a TCP connection to 127.0.0.1:`port` with a receive timeout; `receiveBufferBytes` sets SO_RCVBUF
+/// before connecting (a small buffer makes a slow reader in backpressure tests).
+public func connectLoopback(port: Int, timeoutSeconds: Int = 10, receiveBufferBytes: Int32? = nil) throws -> Int32 {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw LoopbackError.connect(errno) }
     var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    if var size = receiveBufferBytes {
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+    }
     var addr = sockaddr_in()
     addr.sin_family = sa_family_t(AF_INET)
     addr.sin_port = in_port_t(UInt16(port).bigEndian)
