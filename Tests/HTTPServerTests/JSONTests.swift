@@ -1,5 +1,6 @@
 import HTTPServer
 import Testing
+import TestSupport
 
 @Suite("JSON writer and reader")
 struct JSONTests {
@@ -107,7 +108,7 @@ struct JSONTests {
 
     @Test("written values read back equal", arguments: 0..<20)
     func writerReaderRoundTrip(seed: Int) throws {
-        var rng = SplitMix(seed: UInt64(seed))
+        var rng = SeededRandom(seed: UInt64(seed))
         let value = randomValue(&rng, depth: 0)
         var w = JSONWriter()
         w.value(value)
@@ -115,19 +116,7 @@ struct JSONTests {
     }
 }
 
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-func randomValue(_ rng: inout SplitMix, depth: Int) -> JSONValue {
+func randomValue(_ rng: inout SeededRandom, depth: Int) -> JSONValue {
     switch Int.random(in: depth > 3 ? 0...3 : 0...5, using: &rng) {
     case 0: return .null
     case 1: return .bool(Bool.random(using: &rng))
