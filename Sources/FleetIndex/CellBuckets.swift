@@ -6,10 +6,12 @@ struct CellBuckets {
     private(set) var keys: [UInt64] = [UInt64](repeating: 0, count: 16)
     private(set) var heads: [UInt32] = [UInt32](repeating: 0, count: 16)
     private(set) var counts: [UInt32] = [UInt32](repeating: 0, count: 16)   // 0 ⇔ empty bucket
-    // Each bucket's cell centre (radians) and cos(latitude), for the "still in the same cell" shortcut.
+    // Each bucket's cell centre (radians), cos(latitude) and the squared radius (radians²) of the "still in the same
+    // cell" shortcut's equirectangular test.
     private(set) var centerLat: [Double] = [Double](repeating: 0, count: 16)
     private(set) var centerLng: [Double] = [Double](repeating: 0, count: 16)
     private(set) var centerCos: [Double] = [Double](repeating: 0, count: 16)
+    private(set) var innerLimit: [Double] = [Double](repeating: 0, count: 16)
     private(set) var occupied = 0
     private var mask: Int { keys.count - 1 }
 
@@ -43,23 +45,37 @@ struct CellBuckets {
         return Int(counts[i])
     }
 
-    /// Whether `(lat, lng)` (radians) is within `meters` of the centre of `key`'s bucket, by an equirectangular
-    /// distance (exact enough at the tens of meters it is used for).
+    /// Whether `(lat, lng)` (radians) is surely inside `key`'s cell: within the cell's inner radius of its centre,
+    /// by an equirectangular distance whose error `innerLimitSquared` already allows for.
     @inline(__always)
-    func isNearCenter(_ key: UInt64, lat: Double, lng: Double, meters: Double) -> Bool {
+    func isSurelyInside(_ key: UInt64, lat: Double, lng: Double) -> Bool {
         guard let i = index(of: key) else { return false }
         let dLat = lat - centerLat[i]
         var dLng = lng - centerLng[i]
         if dLng > Double.pi { dLng -= 2 * Double.pi } else if dLng < -Double.pi { dLng += 2 * Double.pi }
         let x = dLng * centerCos[i]
-        let r = meters / 6_371_008.8
-        return dLat * dLat + x * x < r * r
+        return dLat * dLat + x * x < innerLimit[i]
     }
 
-    /// Makes `row` the head of its cell's list; returns the previous head (or `none`). `center` is asked only
-    /// when the bucket is new.
+    /// The squared threshold (radians²) for `isSurelyInside` from a cell's inner radius (great circle, meters).
+    /// The equirectangular distance takes cos(latitude) at the centre; over a span of ρ radians the true distance
+    /// can exceed it by a factor of about 1 + tan(|lat| + ρ)·ρ, so the radius shrinks by that (with 50 % slack) and
+    /// by 0.1 %. Cells wider than 0.01 rad (~64 km, H3 resolution ≤ 3) or reaching within 0.5° of a pole get no
+    /// shortcut: there the approximation is not worth bounding.
+    static func innerLimitSquared(centerLat: Double, innerMeters: Double) -> Double {
+        let rho = innerMeters / 6_371_008.8
+        let reach = abs(centerLat) + rho
+        guard rho > 0 && rho <= 0.01 && reach < (89.5 * Double.pi / 180) else { return 0 }
+        let stretch = 1 + 1.5 * tan(reach) * rho + 1e-6
+        let limit = rho * 0.999 / stretch.squareRoot()
+        return limit * limit
+    }
+
+    /// Makes `row` the head of its cell's list; returns the previous head (or `none`). `cell` (the centre in
+    /// radians and the inner radius in meters) is asked only when the bucket is new.
     @inline(__always)
-    mutating func pushFront(_ key: UInt64, row: UInt32, center: () -> (lat: Double, lng: Double)) -> UInt32 {
+    mutating func pushFront(_ key: UInt64, row: UInt32,
+                            cell: () -> (lat: Double, lng: Double, innerMeters: Double)) -> UInt32 {
         if let i = index(of: key) {
             let old = heads[i]
             heads[i] = row
@@ -70,8 +86,9 @@ struct CellBuckets {
         var i = Self.hash(key) & mask
         while counts[i] != 0 { i = (i + 1) & mask }
         keys[i] = key; heads[i] = row; counts[i] = 1
-        let c = center()
+        let c = cell()
         centerLat[i] = c.lat; centerLng[i] = c.lng; centerCos[i] = cos(c.lat)
+        innerLimit[i] = Self.innerLimitSquared(centerLat: c.lat, innerMeters: c.innerMeters)
         occupied += 1
         return Self.none
     }
@@ -96,6 +113,7 @@ struct CellBuckets {
             if (j - home) & mask >= (j - hole) & mask {
                 keys[hole] = keys[j]; heads[hole] = heads[j]; counts[hole] = counts[j]
                 centerLat[hole] = centerLat[j]; centerLng[hole] = centerLng[j]; centerCos[hole] = centerCos[j]
+                innerLimit[hole] = innerLimit[j]
                 hole = j
             }
             j = (j + 1) & mask
@@ -112,19 +130,20 @@ struct CellBuckets {
 
     private mutating func resize(to size: Int) {
         let oldKeys = keys, oldHeads = heads, oldCounts = counts
-        let oldLat = centerLat, oldLng = centerLng, oldCos = centerCos
+        let oldLat = centerLat, oldLng = centerLng, oldCos = centerCos, oldLimit = innerLimit
         keys = [UInt64](repeating: 0, count: size)
         heads = [UInt32](repeating: 0, count: size)
         counts = [UInt32](repeating: 0, count: size)
         centerLat = [Double](repeating: 0, count: size)
         centerLng = [Double](repeating: 0, count: size)
         centerCos = [Double](repeating: 0, count: size)
+        innerLimit = [Double](repeating: 0, count: size)
         let m = size - 1
         for b in oldKeys.indices where oldCounts[b] != 0 {
             var i = Self.hash(oldKeys[b]) & m
             while counts[i] != 0 { i = (i + 1) & m }
             keys[i] = oldKeys[b]; heads[i] = oldHeads[b]; counts[i] = oldCounts[b]
-            centerLat[i] = oldLat[b]; centerLng[i] = oldLng[b]; centerCos[i] = oldCos[b]
+            centerLat[i] = oldLat[b]; centerLng[i] = oldLng[b]; centerCos[i] = oldCos[b]; innerLimit[i] = oldLimit[b]
         }
     }
 
@@ -135,6 +154,6 @@ struct CellBuckets {
 
     var memoryBytes: Int {
         keys.capacity * 8 + heads.capacity * 4 + counts.capacity * 4
-            + (centerLat.capacity + centerLng.capacity + centerCos.capacity) * 8
+            + (centerLat.capacity + centerLng.capacity + centerCos.capacity + innerLimit.capacity) * 8
     }
 }

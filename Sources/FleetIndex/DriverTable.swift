@@ -38,9 +38,7 @@ public final class DriverTable {
     public init(scheme: any SpatialCellScheme, staleAfterMs: Int64 = 120_000) {
         self.scheme = scheme
         self.staleAfterMs = staleAfterMs
-        safeInnerRadius = scheme.safeInnerRadiusMeters
     }
-    let safeInnerRadius: Double
 
     /// Live rows (drivers held, stale or not).
     public var count: Int { ids.count }
@@ -70,9 +68,8 @@ public final class DriverTable {
         if let row = idMap.find(s.id.rawValue, ids: ids) {
             let r = Int(row)
             guard s.timestampMs > timestampMs[r] else { return .replay }
-            // A driver that stays near its cell's centre is still in that cell: skip the cell computation.
-            let key = safeInnerRadius > 0 && buckets.isNearCenter(cellKey[r], lat: position.lat, lng: position.lng,
-                                                                 meters: safeInnerRadius)
+            // A driver inside its cell's inscribed circle is still in that cell: skip the cell computation.
+            let key = buckets.isSurelyInside(cellKey[r], lat: position.lat, lng: position.lng)
                 ? cellKey[r] : scheme.cell(of: position)
             latE7[r] = s.latE7; lngE7[r] = s.lngE7; timestampMs[r] = s.timestampMs
             speed[r] = s.speedCmPerSecond; heading[r] = s.headingCentidegrees
@@ -192,7 +189,10 @@ public final class DriverTable {
     func link(_ row: UInt32) {
         let r = Int(row)
         let key = cellKey[r]
-        let head = buckets.pushFront(key, row: row) { let c = scheme.center(of: key); return (c.lat, c.lng) }
+        let head = buckets.pushFront(key, row: row) {
+            let c = scheme.center(of: key)
+            return (c.lat, c.lng, scheme.innerRadiusMeters(of: key))
+        }
         prev[r] = Self.none
         next[r] = head
         if head != Self.none { prev[Int(head)] = row }

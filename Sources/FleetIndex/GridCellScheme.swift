@@ -9,8 +9,6 @@ public struct GridCellScheme: SpatialCellScheme, Sendable {
     let rows: Int
     let cols: Int
     public let maxCellRadiusMeters: Double
-    /// Grid cells shrink toward the poles; the baseline scheme takes no shortcut.
-    public var safeInnerRadiusMeters: Double { 0 }
 
     /// A grid with cells `stepDegrees` on a side; 180 must be a whole multiple of the step.
     public init(stepDegrees: Double = 0.01) {
@@ -39,6 +37,17 @@ public struct GridCellScheme: SpatialCellScheme, Sendable {
     public func center(of cell: UInt64) -> LatLng {
         let r = Double(cell >> 32), c = Double(cell & 0xFFFF_FFFF)
         return LatLng(degrees: -90 + (r + 0.5) * stepDegrees, -180 + (c + 0.5) * stepDegrees)
+    }
+
+    /// The distance from the centre to the nearer of the cell's parallels (half a step along the meridian) and its
+    /// meridians (a great circle: asin(sin(half step)·cos(latitude))), less 1 % and 1 cm; 0 for the polar rows.
+    public func innerRadiusMeters(of cell: UInt64) -> Double {
+        let r = Int(cell >> 32)
+        guard r > 0 && r < rows - 1 else { return 0 }
+        let half = stepDegrees * Double.pi / 360
+        let latitude = center(of: cell).lat
+        let toMeridian = asin(sin(half) * cos(abs(latitude) + half))
+        return max(0, min(half, toMeridian) * Geodesy.earthRadiusMeters * 0.99 - 0.01)
     }
 
     public func neighbors(of cell: UInt64, into out: inout [UInt64], scratch: inout [H3Cell]) {

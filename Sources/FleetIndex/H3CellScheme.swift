@@ -10,15 +10,12 @@ import HexGeo
 public struct H3CellScheme: SpatialCellScheme, Sendable {
     public let resolution: Int
     public let maxCellRadiusMeters: Double
-    public let safeInnerRadiusMeters: Double
 
     /// Buckets at `resolution` (0…15; 9 ≈ 0.1 km² cells suits city fleets).
     public init(resolution: Int = 9) {
         let r = min(max(resolution, 0), 15)
         self.resolution = r
         maxCellRadiusMeters = H3CellScheme.radiusBound(resolution: r)
-        // The smallest res-2 inscribed radius, shrunk by √7 per finer resolution, with half of it kept as slack.
-        safeInnerRadiusMeters = r >= 2 ? H3CellScheme.measuredResolution2InnerRadius * pow(7, -Double(r - 2) / 2) * 0.5 : 0
     }
 
     @inline(__always)
@@ -30,6 +27,29 @@ public struct H3CellScheme: SpatialCellScheme, Sendable {
     @inline(__always)
     public func center(of cell: UInt64) -> LatLng {
         (try? H3.cellToLatLng(H3Cell(rawValue: cell))) ?? LatLng(lat: 0, lng: 0)
+    }
+
+    /// The cell's own inscribed radius: the smallest cross-track distance from its centre to the great circle of
+    /// each boundary edge (pentagons and distortion vertices included; the distance to a great circle never exceeds
+    /// the distance to the edge on it, so this is a lower bound), less 1 % and 1 cm for rounding at the boundary.
+    /// A regular hexagon's inscribed circle covers 91 % of its area, so most moves keep their cell without a lookup.
+    public func innerRadiusMeters(of cell: UInt64) -> Double {
+        let h3 = H3Cell(rawValue: cell)
+        guard let centre = try? H3.cellToLatLng(h3), let boundary = try? H3.cellToBoundary(h3) else { return 0 }
+        let vertices = Array(boundary)
+        guard vertices.count >= 3 else { return 0 }
+        var inner = Double.infinity
+        for i in vertices.indices {
+            inner = min(inner, Self.crossTrackMeters(centre, edgeFrom: vertices[i], to: vertices[(i + 1) % vertices.count]))
+        }
+        return max(0, inner * 0.99 - 0.01)
+    }
+
+    /// The distance from `p` to the great circle through `a` and `b`.
+    static func crossTrackMeters(_ p: LatLng, edgeFrom a: LatLng, to b: LatLng) -> Double {
+        let d13 = Geodesy.centralAngle(a, p)
+        let angle = Geodesy.initialBearing(from: a, to: p) - Geodesy.initialBearing(from: a, to: b)
+        return asin(min(1, abs(sin(d13) * sin(angle)))) * Geodesy.earthRadiusMeters
     }
 
     public func neighbors(of cell: UInt64, into out: inout [UInt64], scratch: inout [H3Cell]) {
@@ -44,28 +64,6 @@ public struct H3CellScheme: SpatialCellScheme, Sendable {
         if resolution >= 2 { return base * pow(7, -Double(resolution - 2) / 2) * 1.3 }
         return base * pow(7, Double(2 - resolution) / 2) * 1.6
     }
-
-    /// The smallest centre-to-edge distance (cross-track to each edge's great circle) over all 5,882 res-2
-    /// cells, pentagons and distortion vertices included, measured once.
-    static let measuredResolution2InnerRadius: Double = {
-        var best = Double.infinity
-        for base in 0..<122 {
-            let res0 = H3Cell(rawValue: 0x0800_0000_0000_0000 | (UInt64(base) << 45) | 0x0000_1FFF_FFFF_FFFF)
-            guard let children = try? H3.cellToChildren(res0, resolution: 2) else { continue }
-            for c in children {
-                guard let center = try? H3.cellToLatLng(c), let boundary = try? H3.cellToBoundary(c) else { continue }
-                let vs = Array(boundary)
-                for i in vs.indices {
-                    let a = vs[i], b = vs[(i + 1) % vs.count]
-                    let d13 = Geodesy.centralAngle(a, center)
-                    let cross = asin(min(1, abs(sin(d13) * sin(Geodesy.initialBearing(from: a, to: center)
-                                                                - Geodesy.initialBearing(from: a, to: b)))))
-                    best = min(best, cross * Geodesy.earthRadiusMeters)
-                }
-            }
-        }
-        return best
-    }()
 
     /// The largest centre-to-vertex distance over all 5,882 res-2 cells, measured once.
     static let measuredResolution2Radius: Double = {

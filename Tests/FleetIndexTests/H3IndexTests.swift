@@ -86,22 +86,22 @@ import TestSupport
 }
 
 @Suite struct H3ShortcutTests {
-    @Test("small moves keep every driver bucketed in its true H3 cell, near pentagons too", arguments: [7, 9, 12])
+    @Test("small moves keep every driver bucketed in its true H3 cell, near pentagons and poles too", arguments: [5, 7, 9, 12])
     func smallMoves(resolution: Int) throws {
         let seed = UInt64(resolution) * 31
         var rng = SeededRandom(seed: seed)
         let scheme = H3CellScheme(resolution: resolution)
-        #expect(scheme.safeInnerRadiusMeters > 0 && scheme.safeInnerRadiusMeters < scheme.maxCellRadiusMeters)
         let table = DriverTable(scheme: scheme)
         // Start points: a city, and the centres of two pentagons at this resolution.
-        var starts = [LatLng(degrees: 43.73, 7.42)]
+        var starts = [LatLng(degrees: 43.73, 7.42), LatLng(degrees: 85.2, 30), LatLng(degrees: -89.3, 100)]
         for base in [4, 97] {
             let res0 = H3Cell(rawValue: 0x0800_0000_0000_0000 | (UInt64(base) << 45) | 0x0000_1FFF_FFFF_FFFF)
             starts.append(try H3.cellToLatLng(try H3.cellToCenterChild(res0, resolution: resolution)))
         }
         var positions: [LatLng] = []
         for i in 0..<600 { positions.append(starts[i % starts.count]) }
-        let step = scheme.safeInnerRadiusMeters * 0.6
+        // Steps up to a third of a cell's radius: most moves stay inside, many end near an edge or across it.
+        let step = scheme.maxCellRadiusMeters * 0.3
         for round in 1...40 {
             for i in positions.indices {
                 positions[i] = Geodesy.destination(from: positions[i], bearing: Double.random(in: 0..<(2 * .pi), using: &rng),
@@ -113,5 +113,66 @@ import TestSupport
             table.checkInvariants()   // includes cellKey == latLngToCell for every row
         }
         #expect(table.count == 600, "seed \(seed)")
+    }
+}
+
+@Suite struct CellInnerRadiusTests {
+    /// Every point within a cell's inner radius of its centre must map to that cell: sampled on the circle of
+    /// exactly that radius (the worst case) and inside it, for random cells, pentagons and near-pole cells.
+    @Test("points within a cell's inner radius map to the cell (H3)", arguments: [4, 7, 9, 12, 15])
+    func h3InnerRadius(resolution: Int) throws {
+        var rng = SeededRandom(seed: 77 &+ UInt64(resolution))
+        let scheme = H3CellScheme(resolution: resolution)
+        var cells: [H3Cell] = []
+        for _ in 0..<150 {
+            let p = LatLng(degrees: Double.random(in: -89.9...89.9, using: &rng), Double.random(in: -180..<180, using: &rng))
+            cells.append(try H3.latLngToCell(p, resolution: resolution))
+        }
+        for base in [4, 14, 24, 38, 49, 58, 63, 72, 83, 97, 107, 117] {   // the twelve pentagons
+            let res0 = H3Cell(rawValue: 0x0800_0000_0000_0000 | (UInt64(base) << 45) | 0x0000_1FFF_FFFF_FFFF)
+            cells.append(try H3.cellToCenterChild(res0, resolution: resolution))
+        }
+        var checked = 0
+        for cell in cells {
+            let inner = scheme.innerRadiusMeters(of: cell.rawValue)
+            #expect(inner >= 0 && inner < scheme.maxCellRadiusMeters)
+            guard inner > 0 else { continue }
+            let centre = try H3.cellToLatLng(cell)
+            for k in 0..<24 {
+                let distance = k < 12 ? inner : Double.random(in: 0...inner, using: &rng)
+                let bearing = k < 12 ? Double(k) * .pi / 6 + 0.01 : Double.random(in: 0..<(2 * .pi), using: &rng)
+                let p = Geodesy.destination(from: centre, bearing: bearing, distanceMeters: distance)
+                #expect(try H3.latLngToCell(p, resolution: resolution) == cell, "cell \(cell) bearing \(bearing) d \(distance)")
+                checked += 1
+            }
+        }
+        #expect(checked > 100 * 24)
+    }
+
+    @Test("the inner radius is most of a hexagon's (not a loose bound)")
+    func h3InnerRadiusIsTight() throws {
+        let scheme = H3CellScheme(resolution: 9)
+        let cell = try H3.latLngToCell(LatLng(degrees: 43.73, 7.42), resolution: 9)
+        let centre = try H3.cellToLatLng(cell)
+        let circumradius = try H3.cellToBoundary(cell).map { Geodesy.distanceMeters(centre, $0) }.max() ?? 0
+        // A regular hexagon's inradius is √3/2 of its circumradius.
+        #expect(scheme.innerRadiusMeters(of: cell.rawValue) > 0.85 * circumradius * 3.0.squareRoot() / 2)
+    }
+
+    @Test("points within a grid cell's inner radius map to the cell; polar rows take no shortcut")
+    func gridInnerRadius() {
+        var rng = SeededRandom(seed: 5)
+        let scheme = GridCellScheme(stepDegrees: 0.01)
+        for _ in 0..<300 {
+            let p = LatLng(degrees: Double.random(in: -89.99...89.99, using: &rng), Double.random(in: -180..<180, using: &rng))
+            let cell = scheme.cell(of: p)
+            let inner = scheme.innerRadiusMeters(of: cell)
+            let centre = scheme.center(of: cell)
+            for k in 0..<8 {
+                let q = Geodesy.destination(from: centre, bearing: Double(k) * .pi / 4 + 0.2, distanceMeters: inner)
+                #expect(scheme.cell(of: q) == cell)
+            }
+        }
+        #expect(scheme.innerRadiusMeters(of: scheme.cell(of: LatLng(degrees: 89.999, 10))) == 0)
     }
 }

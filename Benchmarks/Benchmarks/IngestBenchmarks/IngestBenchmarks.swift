@@ -16,14 +16,18 @@ enum IngestFixtures {
     static let baseMs: Int64 = 1_767_225_600_000
     static let datagramsPerIteration = 1_000
 
-    /// Records for `drivers` drivers at pass `pass` (timestamps grow by a second per pass, positions move a little).
+    /// Records for `drivers` drivers spread over a 40 × 40 km city at pass `pass`: timestamps grow by 2 s per pass
+    /// and each driver moves 16 m per pass in its own direction (8 m/s, a courier in town), so some cross into a
+    /// neighbouring cell as real fleets do.
     static func records(drivers: Int, pass: Int, firstID: UInt64 = 1) -> [PingRecord] {
         (0..<drivers).map { i in
             var z = UInt64(i) &* 0x9E37_79B9_7F4A_7C15
             z ^= z >> 29
-            let lat = 48.68 + Double(z % 36_000) * 1e-5 + Double(pass) * 1e-5
-            let lng = 2.08 + Double((z >> 20) % 54_000) * 1e-5
-            return PingRecord(driverID: firstID + UInt64(i), timestampMs: baseMs + Int64(pass) * 1_000,
+            let direction = Double((z >> 44) % 360) * Double.pi / 180
+            let stepDegrees = 16.0 / 111_195.0 * Double(pass)
+            let lat = 48.68 + Double(z % 36_000) * 1e-5 + stepDegrees * sin(direction)
+            let lng = 2.08 + Double((z >> 20) % 54_000) * 1e-5 + stepDegrees * cos(direction) / cos(48.9 * Double.pi / 180)
+            return PingRecord(driverID: firstID + UInt64(i), timestampMs: baseMs + Int64(pass) * 2_000,
                               latE7: Int32((lat * 1e7).rounded()), lngE7: Int32((lng * 1e7).rounded()),
                               speedCmPerSecond: 800, headingCentidegrees: 9_000, accuracyDecimetres: 50, status: 1)
         }
@@ -59,7 +63,7 @@ let benchmarks: @Sendable () -> Void = {
         let table = DriverTable(scheme: H3CellScheme(resolution: 9), staleAfterMs: 3_600_000)
         table.reserveCapacity(expected)
         let ingest = PingIngest(table: table, keys: IngestFixtures.keys)
-        let nowMs = IngestFixtures.baseMs + 1_000
+        let nowMs = IngestFixtures.baseMs + 2_000
         for d in passes[0] { d.withUnsafeBytes { ingest.ingestDatagram($0, nowMs: nowMs) } }
         benchmark.startMeasurement()
         for d in passes[1] { d.withUnsafeBytes { ingest.ingestDatagram($0, nowMs: nowMs) } }
