@@ -33,6 +33,7 @@ let package = Package(
         .systemLibrary(name: "CWslay", providers: [.apt(["libwslay-dev"])]),
         .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         // Leaf libraries.
         .target(name: "HexGeo", swiftSettings: strict),
@@ -67,6 +68,7 @@ let package = Package(
             name: "Engine",
             dependencies: [
                 "HexGeo", "FleetIndex", "Routing", "Dispatcher", "Marketplace", "Storage", "EventLoop", "HTTPServer",
+                "CLibCrypto",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -109,6 +109,8 @@ static int blast(const char *host, int port, const char *file, double seconds) {
     struct mmsghdr msgs[BATCH];
     uint64_t sent = 0;
     size_t next = 0;
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
     double start = now_s(), t = start;
     int once = seconds <= 0;
     double pps = getenv("BLAST_PPS") ? atof(getenv("BLAST_PPS")) : 0;
@@ -131,7 +133,8 @@ static int blast(const char *host, int port, const char *file, double seconds) {
             if (ahead > 0) { usleep((useconds_t)(ahead * 1e6)); t = now_s(); }
         }
     }
-    printf("blast datagrams=%llu seconds=%.3f rate=%.0f\n", (unsigned long long)sent, t - start, sent / (t - start));
+    printf("blast datagrams=%llu seconds=%.3f rate=%.0f start_unix=%.6f\n", (unsigned long long)sent, t - start,
+           sent / (t - start), wall.tv_sec + wall.tv_nsec * 1e-9);
     return 0;
 }
 

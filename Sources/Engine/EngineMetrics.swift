@@ -11,6 +11,7 @@ final class EngineMetrics {
     private let udpDropped: [CoreMetrics.Counter]
     private let otherDropped: [CoreMetrics.Counter]
     private let liveDrivers: CoreMetrics.Gauge
+    private let lastDatagram: CoreMetrics.Gauge
     private let loopLag: CoreMetrics.Timer
     private let requestDuration: CoreMetrics.Timer
     let wsEvictions: CoreMetrics.Counter
@@ -33,6 +34,8 @@ final class EngineMetrics {
             CoreMetrics.Counter(label: "hexfleet_pings_dropped_total", dimensions: [("reason", $0.label)], factory: f)
         }
         liveDrivers = CoreMetrics.Gauge(label: "hexfleet_live_drivers", factory: f)
+        // When the feed last spoke: alert on staleness; the loopback benchmark times ingest with it.
+        lastDatagram = CoreMetrics.Gauge(label: "hexfleet_udp_last_datagram_timestamp_seconds", factory: f)
         loopLag = CoreMetrics.Timer(label: "hexfleet_loop_lag_seconds", factory: f)
         requestDuration = CoreMetrics.Timer(label: "hexfleet_http_request_duration_seconds", factory: f)
         wsEvictions = CoreMetrics.Counter(label: "hexfleet_ws_evictions_total", factory: f)
@@ -54,7 +57,12 @@ final class EngineMetrics {
             flushedOther[i] = c.droppedOther[i]
         }
         liveDrivers.record(liveDriverCount)
+        if c.lastDatagramMs != flushedLastDatagramMs {
+            lastDatagram.record(Double(c.lastDatagramMs) / 1000)
+            flushedLastDatagramMs = c.lastDatagramMs
+        }
     }
+    private var flushedLastDatagramMs: Int64 = 0
 
     func recordLoopLag(nanoseconds: UInt64) { loopLag.recordNanoseconds(Int64(clamping: nanoseconds)) }
     func recordRequest(nanoseconds: UInt64) { requestDuration.recordNanoseconds(Int64(clamping: nanoseconds)) }

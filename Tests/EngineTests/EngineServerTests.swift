@@ -65,6 +65,8 @@ final class TestEngine: @unchecked Sendable {   // immutable after init; the eng
         #expect(body["lat"] as? Double == 43.73 && body["lng"] as? Double == 7.42 && body["status"] as? String == "available")
         #expect(body["ts"] as? Int64 == now || (body["ts"] as? NSNumber)?.int64Value == now)
         #expect(try engine.metric("hexfleet_pings_accepted_total{transport=\"udp\"}") == 1)
+        let last = try #require(try engine.metric("hexfleet_udp_last_datagram_timestamp_seconds"))
+        #expect(abs(last - Double(now) / 1000) < 60, "the feed's last datagram time is the engine clock's")
     }
 
     @Test("every UDP drop reason shows in /metrics")

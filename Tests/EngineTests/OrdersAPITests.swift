@@ -60,7 +60,7 @@ import TestSupport
             return text.contains(#""event":"order.created""#) && text.contains(#""event":"order.status_changed""#)
         })
         #expect(try eventually { try engine.metric("hexfleet_orders_created_total") == 2 })
-        #expect(try engine.metric("hexfleet_order_transitions_total{to=\"cancelled\"}") == 1)
+        #expect(try eventually { try engine.metric("hexfleet_order_transitions_total{to=\"cancelled\"}") == 1 })
     }
 
     @Test("Idempotency-Key: the same key and body answer the first order (200), another body is 409")

@@ -59,10 +59,10 @@ let benchmarks: @Sendable () -> Void = {
 
     // A fresh table per iteration (built outside the measurement) that already holds every driver from pass 0:
     // the measured pass moves known drivers, as steady-state ingest does.
-    func run(_ benchmark: Benchmark, _ passes: [[[UInt8]]], expected: Int) {
+    func run(_ benchmark: Benchmark, _ passes: [[[UInt8]]], expected: Int, keyCacheSize: Int = 1 << 16) {
         let table = DriverTable(scheme: H3CellScheme(resolution: 9), staleAfterMs: 3_600_000)
         table.reserveCapacity(expected)
-        let ingest = PingIngest(table: table, keys: IngestFixtures.keys)
+        let ingest = PingIngest(table: table, keys: IngestFixtures.keys, keyCacheSize: keyCacheSize)
         let nowMs = IngestFixtures.baseMs + 2_000
         for d in passes[0] { d.withUnsafeBytes { ingest.ingestDatagram($0, nowMs: nowMs) } }
         benchmark.startMeasurement()
@@ -78,6 +78,11 @@ let benchmarks: @Sendable () -> Void = {
     }
     Benchmark("ingest/single", configuration: config) { benchmark in
         run(benchmark, IngestFixtures.single, expected: IngestFixtures.datagramsPerIteration)
+    }
+    // Every datagram from a signer whose key is not cached (a one-slot cache): the first-contact cost of a driver,
+    // key derivation and preparation included.
+    Benchmark("ingest/single-uncached", configuration: config) { benchmark in
+        run(benchmark, IngestFixtures.single, expected: IngestFixtures.datagramsPerIteration, keyCacheSize: 1)
     }
     Benchmark("ingest/upsert-only", configuration: config) { benchmark in
         let table = DriverTable(scheme: H3CellScheme(resolution: 9), staleAfterMs: 3_600_000)

@@ -1,4 +1,3 @@
-import Crypto
 import FleetIndex
 
 /// Why a datagram or record was dropped; `label` is the `reason` label of `hexfleet_udp_dropped_total`.
@@ -31,6 +30,8 @@ public struct IngestCounters: Sendable {
     public var accepted = [UInt64](repeating: 0, count: PingTransport.allCases.count)
     public var dropped = [UInt64](repeating: 0, count: DropReason.allCases.count)
     public var datagrams: UInt64 = 0
+    /// The engine clock (Unix ms) when the last UDP datagram arrived; 0 before the first.
+    public var lastDatagramMs: Int64 = 0
     /// Drops not tied to UDP (WebSocket, HTTP) are counted here by reason, so `hexfleet_udp_dropped_total`
     /// stays about UDP alone.
     public var droppedOther = [UInt64](repeating: 0, count: DropReason.allCases.count)
@@ -66,6 +67,7 @@ public final class PingIngest {
     /// Takes one datagram straight from the receive buffer. Every outcome is counted.
     public func ingestDatagram(_ d: UnsafeRawBufferPointer, nowMs: Int64) {
         counters.datagrams &+= 1
+        counters.lastDatagramMs = nowMs
         let header: PingHeader
         do { header = try PingWire.header(d) } catch {
             counters.dropped[error == .truncated ? DropReason.truncated.rawValue : DropReason.version.rawValue] &+= 1
@@ -116,30 +118,33 @@ public final class PingIngest {
     }
 }
 
-/// A direct-mapped cache of keyed HMACs per signer: deriving a key costs two HMACs and keying one a key schedule;
-/// a hit costs one compare, and the cached HMAC is copied per datagram.
+/// A direct-mapped cache of prepared keys per signer. A miss derives the key (one HMAC from the secret's
+/// precomputed pads) and prepares it (two SHA-256 blocks): four compressions, about as much as the tag check itself;
+/// a hit costs one compare.
 struct SignerKeyCache {
-    private var signers: [UInt64]
-    private var isGateway: [Bool]
-    private var entries: [HMAC<SHA256>?]
+    /// Signer id with the kind in the top bit (driver and gateway ids are separate spaces); `empty` marks a free slot.
+    private var tags: [UInt64]
+    private var entries: [PreparedHMAC]
     private let mask: Int
+    private static let gatewayBit: UInt64 = 1 << 63
+    private static let empty = UInt64.max
 
     init(capacity: Int) {
         var size = 1
         while size < capacity { size <<= 1 }
-        signers = [UInt64](repeating: 0, count: size)
-        isGateway = [Bool](repeating: false, count: size)
-        entries = [HMAC<SHA256>?](repeating: nil, count: size)
+        tags = [UInt64](repeating: Self.empty, count: size)
+        entries = [PreparedHMAC](repeating: PreparedHMAC(key: []), count: size)
         mask = size - 1
     }
 
-    mutating func hmac(signer: UInt64, gateway: Bool, keys: PingKeys) -> HMAC<SHA256> {
+    @inline(__always)
+    mutating func hmac(signer: UInt64, gateway: Bool, keys: PingKeys) -> PreparedHMAC {
         let i = Int(truncatingIfNeeded: (signer &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
-        // Drivers and gateways have separate id spaces: the kind is part of the cache tag.
-        if signers[i] == signer && isGateway[i] == gateway, let h = entries[i] { return h }
-        let h = HMAC<SHA256>(key: gateway ? keys.gatewayKey(signer) : keys.driverKey(signer))
-        signers[i] = signer
-        isGateway[i] = gateway
+        // Ids with the top bit set never hit (the tag could not tell the kinds apart) and are derived every time.
+        let tag = signer | (gateway ? Self.gatewayBit : 0)
+        if tags[i] == tag && signer & Self.gatewayBit == 0 { return entries[i] }
+        let h = gateway ? keys.preparedGateway(signer) : keys.preparedDriver(signer)
+        tags[i] = tag
         entries[i] = h
         return h
     }

@@ -6,9 +6,13 @@ import Foundation
 public struct PingKeys: Sendable {
     // Raw bytes, not SymmetricKey: swift-crypto's key type is not Sendable on Linux.
     private let secret: [UInt8]
+    private let secretHMAC: PreparedHMAC
 
     /// Keys under a secret (raw bytes; the CLI reads it as hex from `--udp-secret` / `HEXFLEET_UDP_SECRET`).
-    public init(secret: [UInt8]) { self.secret = secret }
+    public init(secret: [UInt8]) {
+        self.secret = secret
+        secretHMAC = PreparedHMAC(key: secret)
+    }
 
     /// Parses a hex secret; nil when it is not an even-length hex string of at least 16 bytes.
     public static func parseHexSecret(_ hex: String) -> [UInt8]? {
@@ -24,6 +28,37 @@ public struct PingKeys: Sendable {
     /// A driver's key as lowercase hex, as the auth API hands it to the driver app.
     public func driverKeyHex(_ id: UInt64) -> String {
         driverKey(id).withUnsafeBytes { Hex.encode($0) }
+    }
+
+    /// A driver's key, prepared for tagging and checking datagrams; allocates nothing.
+    public func preparedDriver(_ id: UInt64) -> PreparedHMAC { prepare(Self.driverPrefix, id) }
+    /// A gateway's key, prepared for tagging and checking datagrams; allocates nothing.
+    public func preparedGateway(_ id: UInt64) -> PreparedHMAC { prepare(Self.gatewayPrefix, id) }
+
+    private static let driverPrefix: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+        (0x64, 0x72, 0x69, 0x76, 0x65, 0x72, 0x3A, 0)   // "driver:"
+    private static let gatewayPrefix: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+        (0x67, 0x61, 0x74, 0x65, 0x77, 0x61, 0x79, 0x3A) // "gateway:"
+
+    /// The same derivation as `derive`, with the label spelled on the stack and the secret's pads precomputed.
+    private func prepare(_ prefix: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8), _ id: UInt64) -> PreparedHMAC {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { label in
+            var n = 0
+            withUnsafeBytes(of: prefix) { p in
+                for b in p where b != 0 { label[n] = b; n += 1 }
+            }
+            // Decimal digits of id, most significant first.
+            var digits = 1, rest = id / 10
+            while rest > 0 { digits += 1; rest /= 10 }
+            var v = id
+            for i in stride(from: n + digits - 1, through: n, by: -1) { label[i] = UInt8(truncatingIfNeeded: 0x30 + v % 10); v /= 10 }
+            n += digits
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: PreparedHMAC.codeBytes) { key in
+                secretHMAC.authenticationCode(for: UnsafeRawBufferPointer(start: label.baseAddress, count: n), into: key.baseAddress!)
+                defer { key.initialize(repeating: 0) }
+                return PreparedHMAC(key: UnsafeRawBufferPointer(key))
+            }
+        }
     }
 
     private func derive(_ label: String) -> SymmetricKey {
@@ -46,20 +81,22 @@ public enum PingTag {
         return diff == 0
     }
 
-    /// `verify` with a prepared HMAC (keyed once per signer and cached): copying it skips the key schedule, about
-    /// 40 % of the cost of a one-record datagram's check, and half of swift-crypto's allocations.
-    @inlinable
-    public static func verify(_ datagram: UnsafeRawBufferPointer, prepared: HMAC<SHA256>) -> Bool {
-        let body = UnsafeRawBufferPointer(rebasing: datagram[0..<(datagram.count - PingWire.tagBytes)])
-        var h = prepared
-        h.update(data: body)
-        let mac = h.finalize()
-        var diff: UInt8 = 0
-        mac.withUnsafeBytes { m in
-            let tagStart = datagram.count - PingWire.tagBytes
-            for i in 0..<PingWire.tagBytes { diff |= m[i] ^ datagram[tagStart + i] }
+    /// `verify` with a prepared key (keyed once per signer and cached): no key schedule, no allocation.
+    @inline(__always)
+    public static func verify(_ datagram: UnsafeRawBufferPointer, prepared: PreparedHMAC) -> Bool {
+        let tagStart = datagram.count - PingWire.tagBytes
+        return prepared.verify(UnsafeRawBufferPointer(rebasing: datagram[0..<tagStart]),
+                               truncatedTag: UnsafeRawBufferPointer(rebasing: datagram[tagStart...]))
+    }
+
+    /// `sign` with a prepared key: what a sender signing many datagrams per driver uses.
+    public static func sign(_ datagram: UnsafeMutableRawBufferPointer, prepared: PreparedHMAC) {
+        let tagStart = datagram.count - PingWire.tagBytes
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: PreparedHMAC.codeBytes) { code in
+            prepared.authenticationCode(for: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(datagram)[0..<tagStart]),
+                                        into: code.baseAddress!)
+            for i in 0..<PingWire.tagBytes { datagram[tagStart + i] = code[i] }
         }
-        return diff == 0
     }
 
     /// Writes the tag over the last 16 bytes of `datagram`.

@@ -46,8 +46,8 @@ struct OnlineSimulation {
     func run(progress: @escaping (String) -> Void) throws -> SimReport {
         let keys = PingKeys(secret: config.secret)
         let signer = SimSigner(firstID: config.firstDriverID, count: config.batch == 1 ? config.drivers : 0,
-                               derive: { keys.driverKey($0) }, sign: { PingTag.sign($0, key: $1) })
-        return try runLoop(signer: signer, gatewayKey: keys.gatewayKey(config.gatewayID), progress: progress)
+                               derive: { keys.preparedDriver($0) }, sign: { PingTag.sign($0, prepared: $1) })
+        return try runLoop(signer: signer, gatewayKey: keys.preparedGateway(config.gatewayID), progress: progress)
     }
 
     static var wallMs: Int64 { Int64(Date().timeIntervalSince1970 * 1000) }

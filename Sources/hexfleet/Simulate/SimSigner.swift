@@ -1,5 +1,5 @@
-/// Per-driver datagram signing with keys derived once and cached. Generic over the key type so the simulator never
-/// names the crypto library's type (the executable reaches it only through Engine's `PingKeys`/`PingTag`).
+/// Per-driver datagram signing with keys derived once and cached. Generic over the key type so tests can sign with
+/// any key (the simulator uses Engine's allocation-free `PreparedHMAC`).
 final class SimSigner<Key> {
     private let derive: (UInt64) -> Key
     private let signBody: (UnsafeMutableRawBufferPointer, Key) -> Void

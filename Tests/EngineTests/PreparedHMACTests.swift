@@ -1,0 +1,72 @@
+import Crypto
+import Testing
+import TestSupport
+@testable import Engine
+
+/// The allocation-free HMAC against swift-crypto's (an independent implementation) and RFC 4231's vectors.
+@Suite struct PreparedHMACTests {
+    static func bytes(hex: String) -> [UInt8] { Hex.decode(hex)! }
+
+    @Test("RFC 4231 test cases 1, 2, 6 and 7 (keys of 20, 4 and 131 bytes; 131 is hashed first)")
+    func rfc4231() {
+        let cases: [(key: [UInt8], data: [UInt8], mac: String)] = [
+            ([UInt8](repeating: 0x0B, count: 20), Array("Hi There".utf8),
+             "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
+            (Array("Jefe".utf8), Array("what do ya want for nothing?".utf8),
+             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"),
+            ([UInt8](repeating: 0xAA, count: 131), Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8),
+             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"),
+            ([UInt8](repeating: 0xAA, count: 131),
+             Array(("This is a test using a larger than block-size key and a larger than block-size data. The key " +
+                    "needs to be hashed before being used by the HMAC algorithm.").utf8),
+             "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"),
+        ]
+        for c in cases {
+            let mac = c.data.withUnsafeBytes { PreparedHMAC(key: c.key).authenticationCode(for: $0) }
+            #expect(mac == Self.bytes(hex: c.mac))
+        }
+    }
+
+    @Test("equals swift-crypto's HMAC-SHA256 for keys of 0…200 bytes and messages of 0…300 bytes")
+    func matchesSwiftCrypto() {
+        var rng = SeededRandom(seed: 4231)
+        for keyLength in [0, 1, 16, 31, 32, 33, 55, 56, 63, 64, 65, 100, 128, 200] {
+            for _ in 0..<12 {
+                let key = (0..<keyLength).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                let message = (0..<Int.random(in: 0...300, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                let ours = message.withUnsafeBytes { PreparedHMAC(key: key).authenticationCode(for: $0) }
+                let theirs = Array(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key)))
+                #expect(ours == theirs, "key \(keyLength) B, message \(message.count) B")
+            }
+        }
+    }
+
+    @Test("prepared signer keys are the derived keys of DESIGN.md, for small, large and top-bit ids")
+    func preparedKeysMatchDerivation() {
+        let keys = PingKeys(secret: [UInt8](repeating: 0x5A, count: 40))
+        let message = Array("header and records".utf8)
+        for id: UInt64 in [0, 1, 9, 10, 99, 12_345, 1 << 62, UInt64.max] {
+            for gateway in [false, true] {
+                let prepared = gateway ? keys.preparedGateway(id) : keys.preparedDriver(id)
+                let key = gateway ? keys.gatewayKey(id) : keys.driverKey(id)
+                let ours = message.withUnsafeBytes { prepared.authenticationCode(for: $0) }
+                #expect(ours == Array(HMAC<SHA256>.authenticationCode(for: message, using: key)), "id \(id) gateway \(gateway)")
+            }
+        }
+    }
+
+    @Test("a truncated tag verifies only when every byte matches, and sign writes what verify accepts")
+    func verifyAndSign() {
+        let prepared = PreparedHMAC(key: Array("k".utf8))
+        var datagram = [UInt8](repeating: 7, count: 48 + PingWire.tagBytes)
+        datagram.withUnsafeMutableBytes { PingTag.sign($0, prepared: prepared) }
+        #expect(datagram.withUnsafeBytes { PingTag.verify($0, prepared: prepared) })
+        for i in [0, 20, 47, 48, 55, 63] {
+            var bad = datagram
+            bad[i] ^= 0x01
+            #expect(!bad.withUnsafeBytes { PingTag.verify($0, prepared: prepared) }, "flipped byte \(i)")
+        }
+        let tooLong = [UInt8](repeating: 0, count: 33)
+        #expect(!Array("m".utf8).withUnsafeBytes { m in tooLong.withUnsafeBytes { prepared.verify(m, truncatedTag: $0) } })
+    }
+}
