@@ -318,6 +318,9 @@ int main(int argc, char **argv) {
     }
     atomic_store(&stop_sender, 1);
     pthread_join(th, NULL);
+    // Tell the script the measured window is over before the connections close (a close storm is not steady state).
+    const char *done = getenv("DONE_FILE");
+    if (done) { FILE *f = fopen(done, "w"); if (f) fclose(f); sleep(2); }
     uint64_t total = 0, p50 = 0, p99 = 0, pmax = 0, acc = 0;
     for (int i = 0; i <= HMAX; i++) total += hist[i];
     for (int i = 0; i <= HMAX; i++) {

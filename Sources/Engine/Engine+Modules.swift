@@ -6,6 +6,6 @@ extension Engine {
         try installDispatch()
         try installOrders()
         try installDemo()
-        try installTracking()
+        try installTracking(configuration.tracking)
     }
 }

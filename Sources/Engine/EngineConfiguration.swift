@@ -30,6 +30,8 @@ public struct EngineConfiguration: Sendable {
     public var staleAfterMs: Int64 = 120_000
     /// Tick of the tracking hub (coalescing window).
     public var trackTickMs: UInt64 = 100
+    /// Limits, budgets and keepalives of the WebSocket driver channel and tracking hub.
+    public var tracking = TrackingConfiguration()
 
     /// Dispatch policy: batch-optimal assignment or greedy nearest courier.
     public var dispatchPolicy: DispatchPolicy = .batchOptimal

@@ -22,7 +22,7 @@ final class EngineMetrics {
 
     init() {
         var f = PrometheusMetricsFactory(registry: registry)
-        f.durationHistogramBuckets = ["hexfleet_loop_lag_seconds": [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1].map { Duration.seconds($0) }]
+        f.durationHistogramBuckets = ["hexfleet_loop_lag_seconds": [0.0005, 0.001, 0.002, 0.003, 0.004, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1].map { Duration.seconds($0) }]
         factory = f
         accepted = PingTransport.allCases.map {
             CoreMetrics.Counter(label: "hexfleet_pings_accepted_total", dimensions: [("transport", $0.label)], factory: f)

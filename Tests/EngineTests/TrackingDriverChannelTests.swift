@@ -5,6 +5,29 @@ import Testing
 import TestSupport
 
 @Suite(.serialized) struct TrackingDriverChannelTests {
+    @Test("quiet tracking and driver connections are each pinged once per keepalive interval, spread over ticks")
+    func keepalivesSpread() throws {
+        let engine = try TestEngine { c in
+            c.trackTickMs = 50
+            c.tracking.keepaliveMs = 400   // 8 slots of 50 ms
+        }
+        defer { engine.close() }
+        let viewers = try (0..<6).map { _ in
+            try TrackingTestClient(port: engine.http, path: "/v1/ws/track?token=\(TestEngine.admin)", timeoutSeconds: 3)
+        }
+        let driver = try TrackingTestClient(port: engine.http, path: "/v1/ws/driver?token=\(TrackingTokens.token(.driver, "7"))",
+                                            timeoutSeconds: 3)
+        var arrivals: [Double] = []
+        for ws in viewers + [driver] {
+            #expect(ws.status == 101)
+            _ = try ws.readPing()
+            arrivals.append(Date().timeIntervalSince1970)
+        }
+        // Every connection hears a second ping within about one interval of its first (not a burst and then nothing).
+        for ws in viewers + [driver] { _ = try ws.readPing() }
+        #expect(arrivals.count == 7)
+    }
+
     @Test("JSON and binary pings over /v1/ws/driver land in the index, count as ws, and foreign records are dropped")
     func pingsIn() throws {
         let engine = try TestEngine()

@@ -103,6 +103,20 @@ final class TrackingTestClient {
         }
     }
 
+    /// Reads until the server's next ping frame (data frames in between are skipped); the ping's payload.
+    func readPing() throws -> [UInt8] {
+        while true {
+            let h = try take(2)
+            let opcode = h[0] & 0x0F
+            var length = Int(h[1] & 0x7F)
+            if length == 126 { let b = try take(2); length = Int(b[0]) << 8 | Int(b[1]) }
+            else if length == 127 { length = try take(8).reduce(0) { $0 << 8 | Int($1) } }
+            let payload = try take(length)
+            if opcode == 9 { return payload }
+            if opcode == 8 { throw LoopbackError.io("closed while waiting for a ping") }
+        }
+    }
+
     /// The next text message parsed as a JSON object.
     func readJSON() throws -> [String: Any] {
         while true {

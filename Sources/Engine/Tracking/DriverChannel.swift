@@ -14,7 +14,7 @@ final class DriverChannel {
     unowned let engine: Engine
     let configuration: TrackingConfiguration
     private var connections: [UInt64: WebSocketConnection] = [:]
-    private var lastKeepaliveMs: Int64 = 0
+    private var keepalives: KeepaliveRounds
     private let foreignDriverMetric: CoreMetrics.Counter
     private let badRecordMetric: CoreMetrics.Counter
     /// Runs when a connection opens or closes.
@@ -23,6 +23,7 @@ final class DriverChannel {
     init(engine: Engine, configuration: TrackingConfiguration) {
         self.engine = engine
         self.configuration = configuration
+        keepalives = KeepaliveRounds(keepaliveMs: configuration.keepaliveMs, tickMs: engine.configuration.trackTickMs)
         let f = PrometheusMetricsFactory(registry: engine.metrics.registry)
         // The same series the engine flushes ingest drops into (the registry hands back the existing counter).
         foreignDriverMetric = CoreMetrics.Counter(label: "hexfleet_pings_dropped_total",
@@ -88,11 +89,11 @@ final class DriverChannel {
         return c.send(textBytes: json)
     }
 
-    /// Pings every driver every `keepaliveMs`, so quiet channels stay open and dead peers are found.
+    /// Pings every driver once per `keepaliveMs`, a slot's share per tick, so quiet channels stay open and dead
+    /// peers are found without a burst of pings stalling the loop.
     func keepalive(nowMs: Int64) {
-        guard nowMs - lastKeepaliveMs >= configuration.keepaliveMs else { return }
-        lastKeepaliveMs = nowMs
-        for c in connections.values { c.ping() }
+        let slot = keepalives.next()
+        for (driver, c) in connections where keepalives.slot(of: driver) == slot { c.ping() }
     }
 
     /// Closes every connection (engine stop).

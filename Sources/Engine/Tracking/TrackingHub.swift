@@ -46,7 +46,8 @@ final class TrackingHub {
     private var scratch: [UInt8] = []
     private var extraScratch: [DriverState] = []
     private var orderHits: [Int: [UInt64]] = [:]
-    private var lastKeepaliveMs: Int64 = 0
+    private var keepalives: KeepaliveRounds
+    private var opened: UInt64 = 0
 
     /// Plain counters, flushed to Prometheus once per tick.
     private(set) var stats = TrackingStatistics()
@@ -60,6 +61,7 @@ final class TrackingHub {
     init(engine: Engine, configuration: TrackingConfiguration) {
         self.engine = engine
         self.configuration = configuration
+        keepalives = KeepaliveRounds(keepaliveMs: configuration.keepaliveMs, tickMs: engine.configuration.trackTickMs)
         let f = PrometheusMetricsFactory(registry: engine.metrics.registry)
         messagesMetric = CoreMetrics.Counter(label: "hexfleet_track_messages_total", factory: f)
         positionsMetric = CoreMetrics.Counter(label: "hexfleet_track_positions_total", factory: f)
@@ -95,6 +97,8 @@ final class TrackingHub {
         let principal = (try? engine.webSocketPrincipal(request)) ?? nil
         let sub = TrackingSubscriber(connection: connection, principal: principal,
                                      binary: request.query("format") == "binary")
+        opened &+= 1
+        sub.keepaliveSlot = keepalives.slot(of: opened)
         subscribers[ObjectIdentifier(sub)] = sub
         if sub.binary { binarySubscribers += 1 }
         connection.userData = sub
@@ -387,10 +391,9 @@ final class TrackingHub {
     /// one still sending is skipped (its drivers wait in the batch, latest fix each).
     func tick(nowMs: Int64) {
         defer { flushMetrics() }
-        if nowMs - lastKeepaliveMs >= configuration.keepaliveMs {
-            lastKeepaliveMs = nowMs
-            for sub in subscribers.values where !sub.closed { sub.connection.ping() }
-        }
+        // Every connection is pinged once per keepalive interval, a slot's share per tick.
+        let slot = keepalives.next()
+        for sub in subscribers.values where sub.keepaliveSlot == slot && !sub.closed { sub.connection.ping() }
         guard !isSending else { return }
         guard !batch.isEmpty || !backlogged.isEmpty else { return }
         swap(&batch, &sending)

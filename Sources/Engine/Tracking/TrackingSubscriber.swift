@@ -26,6 +26,8 @@ final class TrackingSubscriber {
     /// When the client went over its soft budget (nil while under it).
     var overBudgetSinceMs: Int64?
     var closed = false
+    /// Which tick of the keepalive interval pings this connection.
+    var keepaliveSlot = 0
 
     init(connection: WebSocketConnection, principal: Principal?, binary: Bool) {
         self.connection = connection
