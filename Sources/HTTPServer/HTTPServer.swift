@@ -19,6 +19,21 @@ public final class HTTPServer {
     private var sweep: EventLoop.Timer?
     private var connections: [ObjectIdentifier: HTTPConnectionHandler] = [:]
     private var webSocketRoutes: [String: WebSocketRoute] = [:]
+    /// One buffer shared by every WebSocket connection's sends (the loop sends for one connection at a time).
+    private var sendBuffer: [UInt8] = []
+
+    /// Lends the shared send buffer (empty, capacity kept); a nested send meanwhile gets a fresh one.
+    func takeSendBuffer() -> [UInt8] {
+        var b: [UInt8] = []
+        swap(&b, &sendBuffer)
+        return b
+    }
+
+    /// Returns a send buffer for reuse.
+    func returnSendBuffer(_ b: inout [UInt8]) {
+        b.removeAll(keepingCapacity: true)
+        if b.capacity > sendBuffer.capacity { swap(&b, &sendBuffer) }
+    }
 
     /// A server with `router` and `configuration`; call ``listen(host:port:)`` to start.
     public init(loop: Loop, configuration: HTTPServerConfiguration = HTTPServerConfiguration(), router: Router) {

@@ -26,6 +26,8 @@ public final class WebSocketConnection {
     /// Strong: counters and the clock live there; the cycle through the server's connection table ends when the
     /// transport closes.
     private let server: HTTPServer
+    /// Inside `pump`: the bytes wslay sent so far, written in one go when it returns.
+    private var pendingOut: [UInt8]?
     private let tcp: TCPConnection
     private let configuration: WebSocketConfiguration
     private var context: wslay_event_context_ptr?
@@ -209,9 +211,19 @@ public final class WebSocketConnection {
     /// Sends what wslay queued; closes the socket once both sides' close frames went through.
     private func pump() {
         guard let context else { return }
-        if wslay_event_want_write(context) != 0, wslay_event_send(context) != 0 {
-            tcp.close()
-            return
+        if wslay_event_want_write(context) != 0 {
+            // wslay hands a frame over in pieces (its header, then the payload); collect them and write once, so a
+            // frame costs one syscall and one TCP segment instead of two (measured: 2 writes per frame before).
+            pendingOut = server.takeSendBuffer()
+            let failed = wslay_event_send(context) != 0
+            var out = pendingOut ?? []
+            pendingOut = nil
+            let written = out.isEmpty || tcp.write(out)
+            server.returnSendBuffer(&out)
+            if failed || !written {
+                tcp.close()
+                return
+            }
         }
         if wslay_event_get_close_sent(context) != 0, closeSentAtMs == nil { closeSentAtMs = server.loop.now }
         if wslay_event_want_read(context) == 0, wslay_event_want_write(context) == 0 {
@@ -235,6 +247,10 @@ public final class WebSocketConnection {
     }
 
     private func write(_ data: UnsafePointer<UInt8>, _ length: Int) -> Int {
+        if pendingOut != nil {
+            pendingOut?.append(contentsOf: UnsafeBufferPointer(start: data, count: length))
+            return length
+        }
         // The TCP layer queues whatever the kernel does not take, so wslay never sees "would block";
         // the budget check in `queue` bounds what may pile up.
         guard tcp.write(UnsafeRawBufferPointer(start: data, count: length)) else {
