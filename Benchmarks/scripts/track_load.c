@@ -276,10 +276,14 @@ int main(int argc, char **argv) {
         handshake(cs[i].fd, path);
     }
     int ok = upgrade_all(cs, subs, ep);
+    // FOLLOW=1: each subscriber follows one driver (a customer watching a courier; drivers × rate × subscribers /
+    // drivers positions per second). Default: a 0.05° viewport each (about 1 % of the drivers in view).
+    int follow = getenv("FOLLOW") && atoi(getenv("FOLLOW")) != 0;
     for (int i = 0; i < subs; i++) {
         double lat = 10.0 + (rand() % 450) / 1000.0, lng = 10.0 + (rand() % 450) / 1000.0;
         char cmd[160];
-        snprintf(cmd, sizeof cmd, "{\"op\":\"subscribe\",\"bbox\":[%.4f,%.4f,%.4f,%.4f]}", lat, lng, lat + BOX / 1e7, lng + BOX / 1e7);
+        if (follow) snprintf(cmd, sizeof cmd, "{\"op\":\"subscribe\",\"driver\":%d}", i % drivers + 1);
+        else snprintf(cmd, sizeof cmd, "{\"op\":\"subscribe\",\"bbox\":[%.4f,%.4f,%.4f,%.4f]}", lat, lng, lat + BOX / 1e7, lng + BOX / 1e7);
         send_text(cs[i].fd, cmd);
     }
     // Stalled readers: whole-area subscriptions that are never read.

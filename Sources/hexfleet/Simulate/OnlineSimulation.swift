@@ -125,7 +125,8 @@ struct OnlineSimulation {
             if now >= endMs { break }
             let target = (now - startMs) / slotMs
             if target - tick > 2 { lateSlots += 1 }
-            while tick < target {
+            // A sender behind schedule catches up slot by slot, but never past the end of the run.
+            while tick < target && (tick == target - 1 || Self.wallMs < endMs) {
                 tick += 1
                 let slot = Int(tick % Int64(wheelSize))
                 swap(&spare, &wheel[slot])
@@ -150,7 +151,7 @@ struct OnlineSimulation {
                             PingWire.writeHeader(flags: 0, recordCount: 1, signerID: id, into: d)
                             PingWire.write(record, at: PingWire.headerBytes, into: d)
                             signer.sign(d, key: signer.key(id))
-                            if sender.send(UnsafeRawBufferPointer(d)) { report.datagramsSent &+= 1 }
+                            report.datagramsSent &+= UInt64(sender.queue(UnsafeRawBufferPointer(d)))
                         }
                     } else {
                         out.withUnsafeMutableBytes { d in
@@ -162,6 +163,7 @@ struct OnlineSimulation {
                     report.pingsSent &+= 1
                     if probe {
                         if batch > 1 { flushBatch() }
+                        report.datagramsSent &+= UInt64(sender.flush())   // the probe leaves now, not with the batch
                         if board.offer(Probe(driverID: id, timestampMs: now, sentNanos: sentAt)) { nextProbeMs = now + 100 }
                         probe = false
                     }
@@ -171,6 +173,7 @@ struct OnlineSimulation {
                 }
                 spare.removeAll(keepingCapacity: true)
                 flushBatch()
+                report.datagramsSent &+= UInt64(sender.flush())
             }
             agents.step(nowMs: now, status: &status, report: &report)
             if let ws = sockets, now >= nextDrainMs {

@@ -37,7 +37,31 @@ final class RoadMover {
         var cumMs: [Double]
         var nodes: [Int32]
         var endNode: Int32
+        /// Per segment k (point k to k + 1): speed in m/s at speed factor 1, and heading in degrees [0, 360).
+        /// Computed once per leg, so a fix costs no trigonometry.
+        var segmentSpeed: [Double] = []
+        var segmentHeading: [Double] = []
         var totalMs: Double { cumMs[cumMs.count - 1] }
+
+        init(lat: [Double], lng: [Double], cumMs: [Double], nodes: [Int32], endNode: Int32) {
+            self.lat = lat; self.lng = lng; self.cumMs = cumMs; self.nodes = nodes; self.endNode = endNode
+        }
+
+        /// Fills `segmentSpeed` and `segmentHeading` from the points and times.
+        mutating func computeSegments() {
+            let n = max(0, lat.count - 1)
+            segmentSpeed = [Double](repeating: 0, count: n)
+            segmentHeading = [Double](repeating: 0, count: n)
+            for k in 0..<n {
+                let a = LatLng(degrees: lat[k], lng[k]), b = LatLng(degrees: lat[k + 1], lng[k + 1])
+                let dt = cumMs[k + 1] - cumMs[k]
+                segmentSpeed[k] = dt > 0 ? Geodesy.distanceMeters(a, b) / (dt / 1000) : 0
+                var heading = Geodesy.initialBearing(from: a, to: b) * 180 / Double.pi
+                if heading < 0 { heading += 360 }
+                if heading >= 360 { heading -= 360 }
+                segmentHeading[k] = heading
+            }
+        }
     }
 
     /// The network driven on.
@@ -184,6 +208,7 @@ final class RoadMover {
             leg.lat.append(graph.latDegrees[v]); leg.lng.append(graph.lngDegrees[v]); leg.cumMs.append(t)
             leg.nodes.append(Int32(v))
         }
+        leg.computeSegments()
         return leg
     }
 
@@ -226,13 +251,7 @@ final class RoadMover {
             let r = t1 > t0 ? min(1, max(0, (elapsed - t0) / (t1 - t0))) : 1
             let lat = leg.lat[k] + (leg.lat[k + 1] - leg.lat[k]) * r
             let lng = leg.lng[k] + (leg.lng[k + 1] - leg.lng[k]) * r
-            let a = LatLng(degrees: leg.lat[k], leg.lng[k]), b = LatLng(degrees: leg.lat[k + 1], leg.lng[k + 1])
-            let meters = Geodesy.distanceMeters(a, b)
-            let speed = t1 > t0 ? meters / ((t1 - t0) / 1000) * f : 0
-            var heading = Geodesy.initialBearing(from: a, to: b) * 180 / Double.pi
-            if heading < 0 { heading += 360 }
-            if heading >= 360 { heading -= 360 }
-            return (lat, lng, speed, heading, modes[i])
+            return (lat, lng, leg.segmentSpeed[k] * f, leg.segmentHeading[k], modes[i])
         }
     }
 

@@ -1,3 +1,4 @@
+import CLibUV
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -33,7 +34,60 @@ final class SimUDPSender {
         fd = s
     }
 
-    deinit { close(fd) }
+    deinit {
+        close(fd)
+        slab.deallocate()
+        messages.deallocate()
+        vectors.deallocate()
+    }
+
+    // Datagrams queued for one sendmmsg: a slab of `batchSize` slots of `slotBytes`, with their iovecs and headers.
+    static let batchSize = 64
+    static let slotBytes = 2_048
+    private let slab = UnsafeMutableRawPointer.allocate(byteCount: SimUDPSender.batchSize * SimUDPSender.slotBytes,
+                                                         alignment: 64)
+    private let vectors = UnsafeMutablePointer<iovec>.allocate(capacity: SimUDPSender.batchSize)
+    private let messages = UnsafeMutablePointer<mmsghdr>.allocate(capacity: SimUDPSender.batchSize)
+    private var queued = 0
+
+    /// Queues a datagram for the next `flush` (sent at once when the batch is full): one system call per 64
+    /// datagrams instead of one each. Returns how many datagrams a flush forced by a full batch sent.
+    @discardableResult
+    func queue(_ datagram: UnsafeRawBufferPointer) -> Int {
+        guard datagram.count <= Self.slotBytes else { return send(datagram) ? 1 : 0 }
+        let slot = slab + queued * Self.slotBytes
+        slot.copyMemory(from: datagram.baseAddress!, byteCount: datagram.count)
+        vectors[queued] = iovec(iov_base: slot, iov_len: datagram.count)
+        queued += 1
+        return queued == Self.batchSize ? flush() : 0
+    }
+
+    /// Sends every queued datagram; returns how many the kernel took (the rest count as errors).
+    @discardableResult
+    func flush() -> Int {
+        var sent = 0
+        var retried = false
+        while sent < queued {
+            for k in sent..<queued {
+                messages[k] = mmsghdr()
+                messages[k].msg_hdr.msg_iov = vectors + k
+                messages[k].msg_hdr.msg_iovlen = 1
+            }
+            let n = sendmmsg(fd, messages + sent, UInt32(queued - sent), 0)
+            if n > 0 { sent += Int(n); continue }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 && (errno == ENOBUFS || errno == EAGAIN) && !retried {
+                // The local queue is full: yield briefly once, as a real client would back off.
+                retried = true
+                usleep(50)
+                continue
+            }
+            break
+        }
+        errors &+= UInt64(queued - sent)
+        queued = 0
+        return sent
+    }
 
     /// Sends one datagram; returns whether the kernel took it.
     @discardableResult
