@@ -1,58 +1,91 @@
 #!/usr/bin/env bash
-# Tracking hub load test: builds the C load client, runs `hexfleet serve` and reports
-#   1. memory per idle WebSocket connection (server RSS before/after N idle /v1/ws/track connections),
-#   2. fan-out: SUBSCRIBERS bbox subscribers, DRIVERS drivers pinging over UDP at RATE Hz, STALLED readers that never
-#      read: delivered frames and positions per second, ping → subscriber latency, loop lag p99 (/metrics).
-# Usage: Benchmarks/scripts/track-load.sh [path/to/hexfleet (release)] ; env SUBSCRIBERS DRIVERS RATE SECONDS STALLED IDLE
-# TICK_MS passes --track-tick-ms (needs a serve command with that flag). The server takes at most 10,000 connections:
-# subscribers + stalled stay below it so /metrics can still be read during the run.
+# Tracking hub load test (/v1/ws/track), every figure beside its baseline in the same run; one JSON line each to $OUT
+# (default Benchmarks/results/track.jsonl):
+#   idle     : server RSS per idle WebSocket connection (IDLE connections, RSS before/after).
+#   bare     : the kernel's limit on this machine: a C thread writing MESSAGE_BYTES messages round-robin over
+#              SUBSCRIBERS loopback TCP connections, read by the same polling client. No WebSocket server in it.
+#   fan-out scenarios, each with SUBSCRIBERS clients, DRIVERS drivers pinging over UDP at RATE Hz and STALLED readers
+#   that never read; frames and positions delivered per second, ping -> subscriber latency (the client's histogram),
+#   loop lag p99 over the steady window (/metrics), evictions:
+#     viewport      : each client watches a 0.05° box (about 1 % of the drivers), default tick (100 ms)
+#     viewport-fast : the same with a 20 ms tick (saturates the server: its frames/s is the capacity)
+#     follow        : each client follows one driver (a customer and its courier), 10 ms tick
+# Usage: Benchmarks/scripts/track-load.sh [hexfleet binary (release)]
+#   env: SUBSCRIBERS=10000 DRIVERS=5000 RATE=1 DURATION=10 STALLED=100 IDLE=10000 MESSAGE_BYTES=1100 SCENARIOS=...
+# The client needs about SUBSCRIBERS + STALLED file descriptors, the server as many: the script raises the limit.
 set -euo pipefail
-cd "$(dirname "$0")"
-BIN="${1:-../../.build/release/hexfleet}"
-SUBSCRIBERS="${SUBSCRIBERS:-9800}" DRIVERS="${DRIVERS:-5000}" RATE="${RATE:-1}" SECONDS_="${SECONDS:-15}"
-STALLED="${STALLED:-100}" IDLE="${IDLE:-10000}"
-OUT="$(mktemp -d)"
-cc -O2 -o "$OUT/track_load" track_load.c -lcrypto -lpthread
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+BIN="$(realpath "${1:-$root/.build/release/hexfleet}")"
+[ -x "$BIN" ] || { echo "no hexfleet binary at $BIN" >&2; exit 1; }
+SUBSCRIBERS="${SUBSCRIBERS:-10000}" DRIVERS="${DRIVERS:-5000}" RATE="${RATE:-1}" SECONDS_="${DURATION:-10}"
+STALLED="${STALLED:-100}" IDLE="${IDLE:-10000}" MESSAGE_BYTES="${MESSAGE_BYTES:-1100}"
+SCENARIOS="${SCENARIOS:-idle bare viewport viewport-fast follow}"
+OUT_FILE="${OUT:-$root/Benchmarks/results/track.jsonl}"
+mkdir -p "$(dirname "$OUT_FILE")"
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+work="$(mktemp -d)"
+cc -O2 -o "$work/track_load" "$here/track_load.c" -lcrypto -lpthread
 free_port() { python3 -c 'import socket,sys; s=socket.socket(socket.AF_INET, getattr(socket, sys.argv[1])); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' "$1"; }
 SECRET="$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
 ADMIN="bench-admin-$(python3 -c 'import secrets; print(secrets.token_hex(6))')"
+SERVER=""
+trap '[ -n "$SERVER" ] && kill $SERVER 2>/dev/null; [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 wait_up() { for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$1/healthz" >/dev/null && return 0; sleep 0.1; done; return 1; }
 metrics() { for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$1/metrics" && return 0; sleep 0.2; done; }
-lag_buckets() { metrics "$1" | grep '^hexfleet_loop_lag_seconds_bucket' || true; }
+metric() { metrics "$1" | awk -v m="$2" '$1 == m {print $2+0; f=1} END {if (!f) print 0}'; }
+field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" | head -1; }
+emit() { echo "$1" | tee -a "$OUT_FILE"; }
+stop_server() { kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; SERVER=""; }
 
-# 1. Idle connections (a --demo server lets anonymous viewers connect).
-HP=$(free_port SOCK_STREAM); UP=$(free_port SOCK_DGRAM)
-"$BIN" serve --http 127.0.0.1:$HP --udp 127.0.0.1:$UP --demo --demo-drivers 0 --udp-secret "$SECRET" --admin-token "$ADMIN" --log-level error 2>"$OUT/idle.log" &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true; rm -rf "$OUT"' EXIT
-wait_up $HP
-sleep 1
-BEFORE=$(rss_kb $SERVER)
-"$OUT/track_load" idle $HP "$IDLE" 6 > "$OUT/idle.out" &
-CLIENT=$!
-sleep 4
-AFTER=$(rss_kb $SERVER)
-wait $CLIENT || true
-cat "$OUT/idle.out"
-python3 -c "import sys; b,a,n=map(int,sys.argv[1:]); print(f'idle memory: rss {b} kB -> {a} kB, {(a-b)*1024/n:.0f} bytes per connection')" "$BEFORE" "$AFTER" "$IDLE"
-kill $SERVER; wait $SERVER 2>/dev/null || true
-
-# 2. Fan-out with stalled readers.
-HP=$(free_port SOCK_STREAM); UP=$(free_port SOCK_DGRAM)
-"$BIN" serve --http 127.0.0.1:$HP --udp 127.0.0.1:$UP --no-demo --udp-secret "$SECRET" --admin-token "$ADMIN" --log-level error ${TICK_MS:+--track-tick-ms $TICK_MS} 2>"$OUT/fan.log" &
-SERVER=$!
-wait_up $HP
-# Loop lag is read after the connection burst (the client signals it), so it covers the steady fan-out.
-READY_FILE="$OUT/ready" "$OUT/track_load" fanout $HP $UP "$SECRET" "$ADMIN" "$SUBSCRIBERS" "$DRIVERS" "$SECONDS_" "$RATE" "$STALLED" &
-CLIENT=$!
-while [ ! -e "$OUT/ready" ] && kill -0 $CLIENT 2>/dev/null; do sleep 0.1; done
-lag_buckets $HP > "$OUT/lag.before"
-wait $CLIENT
-sleep 0.5
-lag_buckets $HP > "$OUT/lag.after"
-metrics $HP | grep -E '^hexfleet_(ws_evictions_total|track_skipped_ticks_total|track_messages_total|track_positions_total|pings_accepted_total|track_tick_seconds_(sum|count))' || true
-python3 - "$OUT/lag.before" "$OUT/lag.after" <<'PY'
+for scenario in $SCENARIOS; do
+case "$scenario" in
+idle)
+    # A --demo server lets anonymous viewers connect; no demo drivers, so nothing is sent to them.
+    HP=$(free_port SOCK_STREAM); UP=$(free_port SOCK_DGRAM)
+    "$BIN" serve --http 127.0.0.1:$HP --udp 127.0.0.1:$UP --demo --demo-drivers 0 --udp-secret "$SECRET" \
+        --admin-token "$ADMIN" --log-level error 2>"$work/idle.log" &
+    SERVER=$!
+    wait_up $HP; sleep 1
+    before=$(rss_kb $SERVER)
+    "$work/track_load" idle $HP "$IDLE" 6 >"$work/idle.out" &
+    client=$!
+    sleep 4
+    after=$(rss_kb $SERVER)
+    wait $client || true
+    open=$(sed -n 's/idle connections open: \([0-9]*\)/\1/p' "$work/idle.out")
+    emit "{\"bench\":\"track-idle\",\"connections\":${open:-0},\"rss_before_kb\":$before,\"rss_after_kb\":$after,\"bytes_per_connection\":$(python3 -c "print(round(($after - $before) * 1024 / max(1, ${open:-0})))")}"
+    stop_server
+    ;;
+bare)
+    # Both ends live in one process here: at most half the descriptor limit each.
+    conns=$(( SUBSCRIBERS < ($(ulimit -n) - 64) / 2 ? SUBSCRIBERS : ($(ulimit -n) - 64) / 2 ))
+    line=$("$work/track_load" bare "$conns" "$MESSAGE_BYTES" "$SECONDS_")
+    emit "{\"bench\":\"track-bare\",\"connections\":$conns,\"message_bytes\":$MESSAGE_BYTES,\"writes_per_s\":$(echo "$line" | field writes_per_s)}"
+    ;;
+viewport|viewport-fast|follow)
+    tick=100; follow=0
+    [ "$scenario" = viewport-fast ] && tick=20
+    [ "$scenario" = follow ] && { tick=10; follow=1; }
+    HP=$(free_port SOCK_STREAM); UP=$(free_port SOCK_DGRAM)
+    "$BIN" serve --http 127.0.0.1:$HP --udp 127.0.0.1:$UP --no-demo --udp-secret "$SECRET" --admin-token "$ADMIN" \
+        --log-level error --track-tick-ms $tick 2>"$work/fan.log" &
+    SERVER=$!
+    wait_up $HP
+    rm -f "$work/ready" "$work/done"
+    FOLLOW=$follow READY_FILE="$work/ready" DONE_FILE="$work/done" "$work/track_load" fanout $HP $UP "$SECRET" "$ADMIN" \
+        "$SUBSCRIBERS" "$DRIVERS" "$SECONDS_" "$RATE" "$STALLED" >"$work/fan.out" 2>"$work/fan.err" &
+    client=$!
+    # Loop lag is read once the connection burst is over and again before the clients disconnect: the steady window.
+    while [ ! -e "$work/ready" ] && kill -0 $client 2>/dev/null; do sleep 0.1; done
+    metrics $HP | grep '^hexfleet_loop_lag_seconds_bucket' >"$work/lag.before"
+    while [ ! -e "$work/done" ] && kill -0 $client 2>/dev/null; do sleep 0.1; done
+    metrics $HP | grep '^hexfleet_loop_lag_seconds_bucket' >"$work/lag.after"
+    evictions=$(metric $HP hexfleet_ws_evictions_total)
+    wait $client || true
+    stop_server
+    lag=$(python3 - "$work/lag.before" "$work/lag.after" <<'PY'
 import re, sys
 def read(p):
     out = {}
@@ -63,8 +96,17 @@ def read(p):
 b, a = read(sys.argv[1]), read(sys.argv[2])
 les = sorted(a, key=lambda x: float("inf") if x == "+Inf" else float(x))
 total = a.get("+Inf", 0) - b.get("+Inf", 0)
+p99 = "null"
 for le in les:
     if total and a[le] - b.get(le, 0) >= 0.99 * total:
-        print(f"loop lag p99 <= {le} s over {int(total)} probes (hexfleet_loop_lag_seconds)")
+        p99 = "null" if le == "+Inf" else str(float(le) * 1000)
         break
+print(f'"loop_lag_p99_le_ms":{p99},"loop_lag_probes":{int(total)}')
 PY
+)
+    f="$work/fan.out"
+    emit "{\"bench\":\"track-fanout\",\"scenario\":\"$scenario\",\"tick_ms\":$tick,\"subscribers\":$(field 'subscribers' <"$f"),\"stalled\":$(field 'stalled' <"$f"),\"drivers\":$DRIVERS,\"rate_hz\":$RATE,\"frames_per_s\":$(field frames_per_s <"$f"),\"positions_per_s\":$(field positions_per_s <"$f"),\"latency_p50_ms\":$(field p50 <"$f"),\"latency_p99_ms\":$(field p99 <"$f"),\"latency_max_ms\":$(field max <"$f"),\"evictions\":$evictions,$lag}"
+    ;;
+*) echo "unknown scenario $scenario" >&2; exit 2 ;;
+esac
+done

@@ -4,6 +4,7 @@
 //
 //   track_load fanout HTTP_PORT UDP_PORT SECRET_HEX ADMIN_TOKEN SUBSCRIBERS DRIVERS SECONDS RATE_HZ STALLED
 //   track_load idle   HTTP_PORT SUBSCRIBERS SECONDS
+//   track_load bare   CONNECTIONS MESSAGE_BYTES SECONDS   (the kernel's limit: a bare C writer, no WebSocket server)
 //
 // Built by Benchmarks/scripts/track-load.sh (cc -O2 … -lcrypto). Loopback only.
 #define _GNU_SOURCE
@@ -38,6 +39,12 @@ typedef struct {
     int len;
     unsigned char *buf;
 } conn_t;
+
+static int64_t mono_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
 
 static int64_t now_ms(void) {
     struct timespec t;
@@ -232,7 +239,76 @@ static int upgrade_all(conn_t *cs, int n, int ep) {
     return ok;
 }
 
+// The bare baseline: a C writer thread sends SIZE-byte messages round-robin over N loopback TCP connections while
+// this thread reads them the way the fan-out client does (polling epoll). What the kernel allows one writing thread
+// on this machine, with nothing of a WebSocket server in it.
+static atomic_int bare_stop;
+static int bare_n, bare_size;
+static int *bare_srv;
+static double bare_seconds, bare_rate;
+static void *bare_writer(void *arg) {
+    (void)arg;
+    char *msg = malloc((size_t)bare_size);
+    memset(msg, 'x', (size_t)bare_size);
+    msg[0] = (char)0x81;   // looks like a text frame; the reader does not parse
+    uint64_t writes = 0;
+    int64_t t0 = mono_ns(), t = t0;
+    int i = 0;
+    while (t - t0 < (int64_t)(bare_seconds * 1e9)) {
+        for (int b = 0; b < 1000; b++) {
+            if (write(bare_srv[i], msg, (size_t)bare_size) == bare_size) writes++;
+            i = (i + 1) % bare_n;
+        }
+        t = mono_ns();
+    }
+    bare_rate = (double)writes / ((double)(t - t0) * 1e-9);
+    atomic_store(&bare_stop, 1);
+    free(msg);
+    return NULL;
+}
+
+static int bare(int n, int size, double seconds) {
+    int l = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t al = sizeof a;
+    if (bind(l, (struct sockaddr *)&a, sizeof a) != 0 || listen(l, 4096) != 0) { perror("listen"); return 1; }
+    getsockname(l, (struct sockaddr *)&a, &al);
+    bare_n = n; bare_size = size; bare_seconds = seconds;
+    bare_srv = calloc((size_t)n, sizeof(int));
+    int *cli = calloc((size_t)n, sizeof(int));
+    int ep = epoll_create1(0);
+    for (int i = 0; i < n; i++) {
+        cli[i] = connect_to(ntohs(a.sin_port), 0);
+        bare_srv[i] = accept(l, NULL, NULL);
+        if (bare_srv[i] < 0) { perror("accept"); return 1; }
+        setsockopt(bare_srv[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        fcntl(bare_srv[i], F_SETFL, O_NONBLOCK);
+        fcntl(cli[i], F_SETFL, O_NONBLOCK);
+        struct epoll_event e = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+        epoll_ctl(ep, EPOLL_CTL_ADD, cli[i], &e);
+    }
+    pthread_t th;
+    pthread_create(&th, NULL, bare_writer, NULL);
+    static unsigned char buf[BUF];
+    struct epoll_event evs[1024];
+    uint64_t bytes = 0;
+    while (!atomic_load(&bare_stop)) {
+        int k = epoll_wait(ep, evs, 1024, 0);
+        if (k == 0) sched_yield();
+        for (int j = 0; j < k; j++) {
+            ssize_t r;
+            while ((r = read(cli[evs[j].data.u32], buf, sizeof buf)) > 0) { bytes += (uint64_t)r; if (r < (ssize_t)sizeof buf) break; }
+        }
+    }
+    pthread_join(th, NULL);
+    printf("bare connections=%d size=%d writes_per_s=%.0f read_mb=%.1f\n", n, size, bare_rate, (double)bytes / 1e6);
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc >= 5 && strcmp(argv[1], "bare") == 0) return bare(atoi(argv[2]), atoi(argv[3]), atof(argv[4]));
     if (argc >= 5 && strcmp(argv[1], "idle") == 0) {
         int port = atoi(argv[2]), n = atoi(argv[3]), seconds = atoi(argv[4]);
         conn_t *cs = calloc((size_t)n, sizeof *cs);
@@ -249,7 +325,8 @@ int main(int argc, char **argv) {
     }
     if (argc < 11 || strcmp(argv[1], "fanout") != 0) {
         fprintf(stderr, "usage: track_load fanout HTTP_PORT UDP_PORT SECRET_HEX ADMIN_TOKEN SUBSCRIBERS DRIVERS SECONDS RATE_HZ STALLED\n"
-                        "       track_load idle HTTP_PORT SUBSCRIBERS SECONDS\n");
+                        "       track_load idle HTTP_PORT SUBSCRIBERS SECONDS\n"
+                        "       track_load bare CONNECTIONS MESSAGE_BYTES SECONDS\n");
         return 2;
     }
     int http_port = atoi(argv[2]);
