@@ -36,11 +36,11 @@ public struct H3CellScheme: SpatialCellScheme, Sendable {
     public func innerRadiusMeters(of cell: UInt64) -> Double {
         let h3 = H3Cell(rawValue: cell)
         guard let centre = try? H3.cellToLatLng(h3), let boundary = try? H3.cellToBoundary(h3) else { return 0 }
-        let vertices = Array(boundary)
-        guard vertices.count >= 3 else { return 0 }
+        let n = boundary.count   // inline storage: no allocation when a driver opens a new bucket
+        guard n >= 3 else { return 0 }
         var inner = Double.infinity
-        for i in vertices.indices {
-            inner = min(inner, Self.crossTrackMeters(centre, edgeFrom: vertices[i], to: vertices[(i + 1) % vertices.count]))
+        for i in 0..<n {
+            inner = min(inner, Self.crossTrackMeters(centre, edgeFrom: boundary[i], to: boundary[(i + 1) % n]))
         }
         return max(0, inner * 0.99 - 0.01)
     }
