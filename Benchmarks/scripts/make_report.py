@@ -60,16 +60,27 @@ METHOD = """
   table, the floor under both. Mallocs per datagram come from the malloc interposer (`mallocCountTotal`).
 - **Loopback** (`Benchmarks/scripts/loopback-bench.sh`): a release `hexfleet serve`, datagrams made by
   `make_datagrams.py` (valid tags, fresh timestamps, no replays) and blasted once by `udp_baseline blast`
-  (sendmmsg). The engine's rate is accepted records (from `/metrics`) over the time until its counter stops moving;
-  the baseline is `udp_baseline drain`, a bare `recvmmsg` loop, receiving the same file from the same blaster. When
-  the engine is slower than the blaster the kernel drops the excess, so the engine figure is its capacity. Latency
-  is the simulator's probe (ping sent → `GET /v1/drivers/{id}` shows it, one HTTP round trip included). Nearby
-  throughput: `udp_baseline nearby`, keep-alive connections, one request in flight each, idle and while
-  `hexfleet simulate` ingests the same number of drivers.
-- **Redis** (`Benchmarks/scripts/redis-compare.sh`): Debian's redis-server on loopback, no persistence. Ingest:
-  the same positions as `GEOADD` commands of 40 members, all pipelined through `redis-cli --pipe`, against the
-  engine's 40-record gateway datagrams. Queries: `GEOSEARCH … BYRADIUS 1000 m ASC COUNT 10` against
+  (sendmmsg). Both sides are timed over the same window: the bare `recvmmsg` drain from its first to its last
+  datagram, the engine from the blaster's first send to its last datagram (`hexfleet_udp_last_datagram_timestamp_seconds`),
+  reading `/metrics` only after the blast so nothing else runs on the two cores meanwhile. When both take every
+  datagram, the blaster is the limit and the ratio is about 1. Latency is the simulator's probe (ping sent →
+  `GET /v1/drivers/{id}` shows it, one HTTP round trip included). Nearby throughput: `udp_baseline nearby`,
+  keep-alive connections, one request in flight each, idle and while `hexfleet simulate` ingests.
+- **Redis** (`Benchmarks/scripts/redis-compare.sh`): Debian's redis-server on loopback, no persistence. Both load
+  the fleet first (untimed), then time position updates. Redis: `GEOADD` commands of 40 members through
+  `redis-cli --pipe` (TCP flow control: Redis's own pace). Hexfleet: 40-record gateway datagrams; UDP has no flow
+  control, so its figure is RFC 2544 throughput, the highest paced rate it takes with at most 0.1 % loss (the
+  unpaced flood's accepted rate is noted beside it). Queries: `GEOSEARCH … BYRADIUS 1000 m ASC COUNT 10` against
   `GET /v1/drivers/nearby?k=10&radius_m=1000`, same points, same connection count, one request in flight each.
+- **Tracking** (`Benchmarks/scripts/track-load.sh`, client `track_load.c`): 10,000 WebSocket subscribers on one
+  polling epoll thread, 5,000 drivers pinging at 1 Hz over UDP from a second thread, 100 readers that never read.
+  Latency runs from the ping's send time (its `ts`) to the subscriber reading it. Loop lag is the engine's
+  `hexfleet_loop_lag_seconds` histogram (worst lag per tick) between the end of the connection burst and the start
+  of the disconnects. The bare baseline is a C thread writing the same number of connections, same message size,
+  read by the same client: the most one writing thread gets from this kernel.
+- **Simulator** (`Benchmarks/scripts/sim-rate.sh`): `hexfleet simulate` against a running engine with more drivers
+  than it can serve, so it sends flat out; wall rate and rate per CPU-second from its /proc times. Over loopback
+  the sender's system time includes the kernel's delivery of every datagram to the receiver.
 - The machine is a 2-core VM shared with other builds while the report runs: compare the ratios, not the absolute
   numbers, and rerun before drawing conclusions from a single figure.
 """
