@@ -123,18 +123,22 @@ public final class TCPConnection: LoopHandle {
         }
     }
 
-    /// Bytes accepted by ``write(_:)`` and not yet handed to the kernel (`write_queue_size`).
-    public var queuedBytes: Int { isClosing ? 0 : uv_stream_get_write_queue_size(stream) }
+    /// Bytes accepted by ``write(_:)`` and not yet handed to the kernel: libuv's queue plus the staged chunks.
+    public var queuedBytes: Int { isClosing ? 0 : uv_stream_get_write_queue_size(stream) + stagedBytes }
 
-    /// Writes `bytes`: what the kernel takes at once costs no copy; the rest is copied into a pooled request and
+    /// Writes `bytes`: what the kernel takes at once costs no copy; the rest is copied into pooled 16 KiB chunks and
     /// sent in order. Returns false (dropping the bytes) when the connection is closing.
+    ///
+    /// At most one libuv write is in flight per connection; bytes arriving meanwhile fill staged chunks that go out
+    /// together (one `writev`) when it completes. A slow reader's backlog is then a few large chunks, not one
+    /// request per message: closing it cancels one write, not thousands (which stalled the loop for tens of ms).
     @discardableResult
     public func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
         loop.assertOnLoop()
         guard !isClosing else { return false }
         guard bytes.count > 0 else { return true }
         var offset = 0
-        if uv_stream_get_write_queue_size(stream) == 0 {
+        if writesInFlight == 0 && staged.isEmpty && uv_stream_get_write_queue_size(stream) == 0 {
             var buf = uv_buf_init(UnsafeMutablePointer(mutating: bytes.baseAddress!.assumingMemoryBound(to: CChar.self)),
                                   UInt32(bytes.count))
             let rc = uv_try_write(stream, &buf, 1)
@@ -146,17 +150,8 @@ public final class TCPConnection: LoopHandle {
                 return false
             }
         }
-        // Queue the rest in pooled chunks.
-        while offset < bytes.count {
-            let chunk = min(bytes.count - offset, max(WriteRequest.pooledBytes, bytes.count - offset))
-            let request = WriteRequest.take(from: loop, bytes: chunk)
-            let n = min(chunk, request.capacity)
-            request.buffer.copyMemory(from: bytes.baseAddress! + offset, byteCount: n)
-            request.count = n
-            offset += n
-            guard enqueue(request) else { return false }
-        }
-        return true
+        stage(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+        return writesInFlight > 0 || submitStaged()
     }
 
     /// Writes `bytes`; see ``write(_:)-(UnsafeRawBufferPointer)``.
@@ -165,35 +160,81 @@ public final class TCPConnection: LoopHandle {
         bytes.withUnsafeBytes { write($0) }
     }
 
-    private func enqueue(_ request: WriteRequest) -> Bool {
-        request.owner = Unmanaged.passRetained(self)
-        request.request.pointee.data = Unmanaged.passRetained(request).toOpaque()
-        var buf = uv_buf_init(request.buffer.assumingMemoryBound(to: CChar.self), UInt32(request.count))
-        let rc = uv_write(request.request, stream, &buf, 1) { req, status in
+    /// Chunks filled and not yet handed to libuv, oldest first; the last may have room.
+    private var staged: [WriteRequest] = []
+    private var stagedBytes = 0
+    /// libuv writes not completed yet (1 in steady state; 2 briefly after `shutdownWrite`).
+    private var writesInFlight = 0
+
+    private func stage(_ bytes: UnsafeRawBufferPointer) {
+        var offset = 0
+        while offset < bytes.count {
+            if staged.last.map({ $0.count == $0.capacity }) ?? true {
+                staged.append(WriteRequest.take(from: loop, bytes: WriteRequest.pooledBytes))
+            }
+            let chunk = staged[staged.count - 1]
+            let n = min(chunk.capacity - chunk.count, bytes.count - offset)
+            (chunk.buffer + chunk.count).copyMemory(from: bytes.baseAddress! + offset, byteCount: n)
+            chunk.count += n
+            offset += n
+        }
+        stagedBytes += bytes.count
+    }
+
+    /// Hands every staged chunk to libuv as one write; false (and the connection fails) when libuv refuses.
+    private func submitStaged() -> Bool {
+        guard !staged.isEmpty else { return true }
+        let chunks = staged
+        staged = []
+        stagedBytes = 0
+        // The first chunk's `uv_write_t` carries the write; the others ride along until its callback.
+        let head = chunks[0]
+        head.chained = Array(chunks.dropFirst())
+        head.owner = Unmanaged.passRetained(self)
+        head.request.pointee.data = Unmanaged.passRetained(head).toOpaque()
+        let bufs = UnsafeMutablePointer<uv_buf_t>.allocate(capacity: chunks.count)
+        defer { bufs.deallocate() }   // libuv copies the buffer descriptors
+        for (i, c) in chunks.enumerated() {
+            bufs[i] = uv_buf_init(c.buffer.assumingMemoryBound(to: CChar.self), UInt32(c.count))
+        }
+        let rc = uv_write(head.request, stream, bufs, UInt32(chunks.count)) { req, status in
             guard let req, let data = req.pointee.data else { return }
             req.pointee.data = nil
-            let request = Unmanaged<WriteRequest>.fromOpaque(data).takeRetainedValue()
-            guard let owner = request.owner?.takeRetainedValue() else { return }
-            request.recycle(into: owner.loop)
-            owner.didWrite(status: status)
+            let head = Unmanaged<WriteRequest>.fromOpaque(data).takeRetainedValue()
+            guard let owner = head.owner?.takeRetainedValue() else { return }
+            owner.didWrite(head, status: status)
         }
         if rc < 0 {
-            Unmanaged<WriteRequest>.fromOpaque(request.request.pointee.data!).release()
-            request.request.pointee.data = nil
-            request.owner?.release()
-            request.recycle(into: loop)
+            Unmanaged<WriteRequest>.fromOpaque(head.request.pointee.data!).release()
+            head.request.pointee.data = nil
+            head.owner?.release()
+            recycle(head)
             fail(UVError(code: rc, operation: "uv_write"))
             return false
         }
+        writesInFlight += 1
         return true
     }
 
-    private func didWrite(status: Int32) {
+    private func recycle(_ head: WriteRequest) {
+        for c in head.chained { c.recycle(into: loop) }
+        head.chained = []
+        head.recycle(into: loop)
+    }
+
+    private func didWrite(_ head: WriteRequest, status: Int32) {
+        recycle(head)
+        writesInFlight -= 1
         if status < 0 {
             if status != UV_ECANCELED.rawValue { fail(UVError(code: status, operation: "write")) }
             return
         }
-        if !isClosing, uv_stream_get_write_queue_size(stream) == 0 { onDrained?() }
+        guard !isClosing else { return }
+        if !staged.isEmpty {
+            if writesInFlight == 0 { _ = submitStaged() }
+            return
+        }
+        if writesInFlight == 0 && uv_stream_get_write_queue_size(stream) == 0 { onDrained?() }
     }
 
     /// Half-closes: sends FIN after the queued writes (`uv_shutdown`); reading continues. With `thenClose`, the
@@ -210,6 +251,8 @@ public final class TCPConnection: LoopHandle {
         }
         writeShutDown = true
         closeAfterShutdown = thenClose
+        // The FIN follows libuv's queue: staged bytes join it first (a second write in flight is fine here).
+        if !staged.isEmpty { guard submitStaged() else { return } }
         let request = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
         request.initialize(to: uv_shutdown_t())
         request.pointee.data = Unmanaged.passRetained(self).toOpaque()
@@ -241,6 +284,9 @@ public final class TCPConnection: LoopHandle {
     }
 
     override func didClose() {
+        for c in staged { c.recycle(into: loop) }
+        staged = []
+        stagedBytes = 0
         reading = false
         onRead = nil
         onEnd = nil

@@ -14,6 +14,8 @@ final class WriteRequest {
     var count = 0
     /// The connection, retained while libuv holds the request.
     var owner: Unmanaged<TCPConnection>?
+    /// The other chunks of the same libuv write (this request carries it), recycled with it.
+    var chained: [WriteRequest] = []
 
     init(capacity: Int) {
         self.capacity = capacity
@@ -38,6 +40,7 @@ final class WriteRequest {
     func recycle(into loop: Loop) {
         owner = nil
         count = 0
+        chained = []
         if capacity == Self.pooledBytes, loop.writePool.count < Self.poolLimit {
             loop.writePool.append(self)
         } else {

@@ -98,4 +98,46 @@ struct SocketTests {
         #expect(drained)
         #expect(received == 64 * 64 * 1024)
     }
+
+    @Test("staged writes of mixed sizes reach a slow reader byte for byte, and a half-close waits for them")
+    func tcpStagedWritesInOrder() throws {
+        let loop = try Loop()
+        try watchdog(loop)
+        let server = try TCPServer(loop: loop)
+        let address = try server.bind(host: "127.0.0.1", port: 0)
+        // 800 writes of 1…40,000 bytes (16 MB, more than the kernel buffers hold), each byte its write's index
+        // mod 251 plus its offset: any reordering, loss or duplication changes the stream.
+        var expected: [UInt8] = []
+        var writes: [[UInt8]] = []
+        for i in 0..<800 {
+            let n = 1 + (i * 7919) % 40_000
+            let w = [UInt8](unsafeUninitializedCapacity: n) { b, count in
+                for k in 0..<n { b[k] = UInt8(truncatingIfNeeded: i % 251 &+ k) }
+                count = n
+            }
+            writes.append(w)
+            expected += w
+        }
+        var peak = 0
+        try server.listen { connection in
+            for w in writes { connection.write(w) }
+            peak = connection.queuedBytes
+            connection.shutdownWrite(thenClose: true)   // FIN only after every staged byte
+        }
+        var received: [UInt8] = []
+        let client = try TCPConnection.connect(loop: loop, to: address) { connection, _ in
+            let timer = try? EventLoop.Timer(loop: loop)
+            try? timer?.start(afterMs: 50) {
+                timer?.close()
+                connection.startReading(onEnd: { connection.close() }) { received += $0 }
+            }
+        }
+        client.onClose { loop.shutdown() }
+        loop.run()
+        #expect(peak > 0, "the test must queue: the reader starts late")
+        #expect(received.count == expected.count)
+        // Compared as a Bool with the first difference named: a failure must not print 16 MB.
+        let firstDifference = zip(received, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+        #expect(firstDifference == nil, "streams differ first at byte \(firstDifference ?? -1)")
+    }
 }
