@@ -5,7 +5,8 @@
 #   bare     : the kernel's limit on this machine: a C thread writing MESSAGE_BYTES messages round-robin over
 #              SUBSCRIBERS loopback TCP connections, read by the same polling client. No WebSocket server in it.
 #   fan-out scenarios, each with SUBSCRIBERS clients, DRIVERS drivers pinging over UDP at RATE Hz and STALLED readers
-#   that never read; frames and positions delivered per second, ping -> subscriber latency (the client's histogram),
+#   that never read; frames and positions delivered per second, ping -> subscriber latency (µs per position from
+#   the sender thread's stamp, percentiles by HdrHistogram),
 #   loop lag p99 over the steady window (/metrics), evictions:
 #     viewport      : each client watches a 0.05° box (about 1 % of the drivers), default tick (100 ms)
 #     viewport-fast : the same with a 20 ms tick (saturates the server: its frames/s is the capacity)
@@ -25,6 +26,8 @@ OUT_FILE="${OUT:-$root/Benchmarks/results/track.jsonl}"
 mkdir -p "$(dirname "$OUT_FILE")"
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 work="$(mktemp -d)"
+# Latency percentiles come from HdrHistogram (PyPI hdrhistogram, 3 significant digits).
+python3 -c 'import hdrh' 2>/dev/null || python3 -m pip install --quiet "hdrhistogram==0.10.3"
 cc -O2 -o "$work/track_load" "$here/track_load.c" -lcrypto -lpthread
 free_port() { python3 -c 'import socket,sys; s=socket.socket(socket.AF_INET, getattr(socket, sys.argv[1])); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' "$1"; }
 SECRET="$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
@@ -74,7 +77,7 @@ viewport|viewport-fast|follow)
     SERVER=$!
     wait_up $HP
     rm -f "$work/ready" "$work/done"
-    FOLLOW=$follow READY_FILE="$work/ready" DONE_FILE="$work/done" "$work/track_load" fanout $HP $UP "$SECRET" "$ADMIN" \
+    FOLLOW=$follow READY_FILE="$work/ready" DONE_FILE="$work/done" LATENCY_FILE="$work/latency.txt" "$work/track_load" fanout $HP $UP "$SECRET" "$ADMIN" \
         "$SUBSCRIBERS" "$DRIVERS" "$SECONDS_" "$RATE" "$STALLED" >"$work/fan.out" 2>"$work/fan.err" &
     client=$!
     # Loop lag is read once the connection burst is over and again before the clients disconnect: the steady window.
@@ -105,7 +108,20 @@ print(f'"loop_lag_p99_le_ms":{p99},"loop_lag_probes":{int(total)}')
 PY
 )
     f="$work/fan.out"
-    emit "{\"bench\":\"track-fanout\",\"scenario\":\"$scenario\",\"tick_ms\":$tick,\"subscribers\":$(field 'subscribers' <"$f"),\"stalled\":$(field 'stalled' <"$f"),\"drivers\":$DRIVERS,\"rate_hz\":$RATE,\"frames_per_s\":$(field frames_per_s <"$f"),\"positions_per_s\":$(field positions_per_s <"$f"),\"latency_p50_ms\":$(field p50 <"$f"),\"latency_p99_ms\":$(field p99 <"$f"),\"latency_max_ms\":$(field max <"$f"),\"evictions\":$evictions,$lag}"
+    latency=$(python3 - "$work/latency.txt" <<'PY'
+import sys
+from hdrh.histogram import HdrHistogram
+h = HdrHistogram(1, 60_000_000, 3)   # µs, up to a minute, 3 significant digits
+for line in open(sys.argv[1]):
+    v, n = line.split()
+    h.record_value(max(1, int(v)), int(n))
+ms = lambda us: round(us / 1000, 3)
+print(f'"latency_p50_ms":{ms(h.get_value_at_percentile(50))},"latency_p99_ms":{ms(h.get_value_at_percentile(99))},'
+      f'"latency_p999_ms":{ms(h.get_value_at_percentile(99.9))},"latency_max_ms":{ms(h.get_max_value())},'
+      f'"latency_samples":{h.get_total_count()}')
+PY
+)
+    emit "{\"bench\":\"track-fanout\",\"scenario\":\"$scenario\",\"tick_ms\":$tick,\"subscribers\":$(field 'subscribers' <"$f"),\"stalled\":$(field 'stalled' <"$f"),\"drivers\":$DRIVERS,\"rate_hz\":$RATE,\"frames_per_s\":$(field frames_per_s <"$f"),\"positions_per_s\":$(field positions_per_s <"$f"),$latency,\"timed_exactly\":$(field timed_exactly <"$f"),\"timed_by_ts\":$(field timed_by_ts <"$f"),\"evictions\":$evictions,$lag}"
     ;;
 *) echo "unknown scenario $scenario" >&2; exit 2 ;;
 esac

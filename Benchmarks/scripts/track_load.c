@@ -32,6 +32,7 @@
 #define LNG0 100000000
 #define SPAN 5000000     // 0.5°
 #define BOX 500000       // 0.05° subscriber viewport
+static int drivers;
 
 typedef struct {
     int fd;
@@ -94,25 +95,45 @@ static void send_text(int fd, const char *text) {
     write_all(fd, f, h + n);
 }
 
-// Latency histogram, 1 ms buckets.
-#define HMAX 10000
-static uint64_t hist[HMAX + 1];
-static uint64_t frames, positions, closes;
+// Latency: every delivered position's delay in µs, counted per µs up to 10 s (the script turns the counts into
+// percentiles with HdrHistogram). The sender thread stamps each driver's last ping (its `ts` and the monotonic µs
+// it left at); a position whose ts matches is timed from that stamp, an older one (the stamp moved on) from its ts
+// in wall-clock ms.
+#define LMAX 10000000
+static uint32_t *lat_us;
+static _Atomic int64_t *sent_ts, *sent_us;
+static uint64_t frames, positions, closes, exact, coarse;
 static int measuring;
 
+static int64_t mono_us(void) { return mono_ns() / 1000; }
+
 static void count_positions(const unsigned char *p, size_t n) {
-    int64_t now = now_ms();
+    int64_t now_us = mono_us(), now = now_ms();
+    int64_t id = -1;
     for (size_t i = 0; i + 5 < n; i++) {
-        if (p[i] == '"' && p[i + 1] == 't' && p[i + 2] == 's' && p[i + 3] == '"' && p[i + 4] == ':') {
+        if (p[i] == '"' && p[i + 1] == 'i' && p[i + 2] == 'd' && p[i + 3] == '"' && p[i + 4] == ':') {
+            size_t j = i + 5;
+            id = 0;
+            while (j < n && p[j] >= '0' && p[j] <= '9') id = id * 10 + (p[j++] - '0');
+            i = j;
+        } else if (p[i] == '"' && p[i + 1] == 't' && p[i + 2] == 's' && p[i + 3] == '"' && p[i + 4] == ':') {
             int64_t ts = 0;
             size_t j = i + 5;
             while (j < n && p[j] >= '0' && p[j] <= '9') ts = ts * 10 + (p[j++] - '0');
             if (measuring) {
-                int64_t d = now - ts;
+                int64_t d;
+                if (id >= 1 && id <= drivers && atomic_load_explicit(&sent_ts[id], memory_order_acquire) == ts) {
+                    d = now_us - atomic_load_explicit(&sent_us[id], memory_order_relaxed);
+                    exact++;
+                } else {
+                    d = (now - ts) * 1000;
+                    coarse++;
+                }
                 if (d < 0) d = 0;
-                hist[d > HMAX ? HMAX : d]++;
+                lat_us[d > LMAX ? LMAX : d]++;
                 positions++;
             }
+            id = -1;
             i = j;
         }
     }
@@ -148,7 +169,7 @@ static void parse_frames(conn_t *c) {
 }
 
 // UDP sender.
-static int udp_port, drivers, rate_hz;
+static int udp_port, rate_hz;
 static unsigned char secret[64];
 static int secret_len;
 static atomic_int stop_sender;
@@ -170,8 +191,9 @@ static void *sender(void *arg) {
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(udp_port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     int side = 1; while (side * side < drivers) side++;
-    // Every 10 ms, the drivers whose turn it is: drivers × rate / 100 per slot.
-    double per_slot = (double)drivers * rate_hz / 100.0, due = 0;
+    // Every millisecond, the drivers whose turn it is (drivers × rate / 1000 per slot): pings arrive spread in time,
+    // never in step with the server's tick.
+    double per_slot = (double)drivers * rate_hz / 1000.0, due = 0;
     int next = 0;
     unsigned char d[16 + 100 * 32 + 16];
     struct timespec slot;
@@ -200,10 +222,17 @@ static void *sender(void *arg) {
             unsigned char mac[32]; unsigned int mlen = 32;
             HMAC(EVP_sha256(), key, 32, d, body, mac, &mlen);
             memcpy(d + body, mac, 16);
+            int64_t leaving = mono_us();
+            for (int i = 0; i < n; i++) {
+                uint64_t rid = 0;
+                for (int b = 7; b >= 0; b--) rid = rid << 8 | d[16 + 32 * i + b];
+                atomic_store_explicit(&sent_us[rid], leaving, memory_order_relaxed);
+                atomic_store_explicit(&sent_ts[rid], ts, memory_order_release);
+            }
             sendto(fd, d, body + 16, 0, (struct sockaddr *)&a, sizeof a);
             sent_records += (uint64_t)n;
         }
-        slot.tv_nsec += 10000000;
+        slot.tv_nsec += 1000000;
         if (slot.tv_nsec >= 1000000000) { slot.tv_nsec -= 1000000000; slot.tv_sec++; }
         clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &slot, NULL);
     }
@@ -339,6 +368,9 @@ int main(int argc, char **argv) {
     drivers = atoi(argv[7]);
     int seconds = atoi(argv[8]);
     rate_hz = atoi(argv[9]);
+    lat_us = calloc(LMAX + 1, sizeof *lat_us);
+    sent_ts = calloc((size_t)drivers + 1, sizeof *sent_ts);
+    sent_us = calloc((size_t)drivers + 1, sizeof *sent_us);
     int stalled = atoi(argv[10]);
 
     char path[512];
@@ -403,18 +435,23 @@ int main(int argc, char **argv) {
     const char *done = getenv("DONE_FILE");
     if (done) { FILE *f = fopen(done, "w"); if (f) fclose(f); sleep(2); }
     uint64_t total = 0, p50 = 0, p99 = 0, pmax = 0, acc = 0;
-    for (int i = 0; i <= HMAX; i++) total += hist[i];
-    for (int i = 0; i <= HMAX; i++) {
-        acc += hist[i];
+    for (int i = 0; i <= LMAX; i++) total += lat_us[i];
+    for (int i = 0; i <= LMAX; i++) {
+        acc += lat_us[i];
         if (!p50 && acc * 100 >= total * 50) p50 = (uint64_t)i;
         if (!p99 && acc * 100 >= total * 99) p99 = (uint64_t)i;
-        if (hist[i]) pmax = (uint64_t)i;
+        if (lat_us[i]) pmax = (uint64_t)i;
+    }
+    const char *lf = getenv("LATENCY_FILE");
+    if (lf) {   // "µs count" per non-empty bucket, for HdrHistogram
+        FILE *f = fopen(lf, "w");
+        if (f) { for (int i = 0; i <= LMAX; i++) if (lat_us[i]) fprintf(f, "%d %u\n", i, lat_us[i]); fclose(f); }
     }
     printf("subscribers=%d stalled=%d drivers=%d rate_hz=%d seconds=%d\n", ok, stalled_ok, drivers, rate_hz, seconds);
     printf("records_sent_per_s=%.0f frames_per_s=%.0f positions_per_s=%.0f closes=%llu\n",
            (double)sent_records / (seconds + 3), (double)frames / seconds, (double)positions / seconds,
            (unsigned long long)closes);
-    printf("latency_ms p50=%llu p99=%llu max=%llu (ping sent -> subscriber received)\n",
-           (unsigned long long)p50, (unsigned long long)p99, (unsigned long long)pmax);
+    printf("latency_ms p50=%.3f p99=%.3f max=%.3f (ping sent -> subscriber received) timed_exactly=%llu timed_by_ts=%llu\n",
+           p50 / 1000.0, p99 / 1000.0, pmax / 1000.0, (unsigned long long)exact, (unsigned long long)coarse);
     return 0;
 }
