@@ -79,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "hexfleet",
             dependencies: [
-                "Engine", "HexGeo", "FleetIndex", "Routing", "Dispatcher", "CLibUV",
+                "Engine", "HexGeo", "FleetIndex", "Routing", "Dispatcher",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,11 +1,6 @@
 // Shim over libuv (Debian libuv1-dev). Casts and macros Swift cannot express live here as hf_* helpers.
 #ifndef HEXFLEET_CLIBUV_SHIM_H
 #define HEXFLEET_CLIBUV_SHIM_H
-// glibc declares sendmmsg/struct mmsghdr only under _GNU_SOURCE, which Swift's Glibc module is built without; the
-// simulator batches its datagrams with them.
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE 1
-#endif
 #include <uv.h>
 #include <sys/socket.h>
 #include <netinet/in.h>

@@ -1,4 +1,3 @@
-import CLibUV
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -38,11 +37,11 @@ final class SimUDPSender {
         close(fd)
         slab.deallocate()
         packedBuffer.deallocate()
-        messages.deallocate()
         vectors.deallocate()
     }
 
-    // Datagrams queued for one sendmmsg: a slab of `batchSize` slots of `slotBytes`, with their iovecs and headers.
+    // Datagrams queued for one flush: a slab of `batchSize` slots of `slotBytes` with their iovecs, and the buffer
+    // a segmented send packs them into.
     static let batchSize = 64
     static let slotBytes = 2_048
     private let slab = UnsafeMutableRawPointer.allocate(byteCount: SimUDPSender.batchSize * SimUDPSender.slotBytes,
@@ -50,11 +49,10 @@ final class SimUDPSender {
     private let packedBuffer = UnsafeMutableRawPointer.allocate(byteCount: SimUDPSender.batchSize * SimUDPSender.slotBytes,
                                                                  alignment: 64)
     private let vectors = UnsafeMutablePointer<iovec>.allocate(capacity: SimUDPSender.batchSize)
-    private let messages = UnsafeMutablePointer<mmsghdr>.allocate(capacity: SimUDPSender.batchSize)
     private var queued = 0
 
     /// Queues a datagram for the next `flush` (sent at once when the batch is full): one system call per 64
-    /// datagrams instead of one each. Returns how many datagrams a flush forced by a full batch sent.
+    /// same-size datagrams instead of one each. Returns how many datagrams a flush forced by a full batch sent.
     @discardableResult
     func queue(_ datagram: UnsafeRawBufferPointer) -> Int {
         guard datagram.count <= Self.slotBytes else { return send(datagram) ? 1 : 0 }
@@ -75,7 +73,9 @@ final class SimUDPSender {
     ///
     /// Datagrams of one size (one-record pings are all 64 bytes) go out as one segmented send: the kernel walks its
     /// output path once and cuts the buffer into the same separate datagrams at the far end, which over loopback
-    /// halves the sender's system time per datagram. The receiver sees ordinary datagrams.
+    /// halves the sender's system time per datagram. The receiver sees ordinary datagrams. Mixed sizes, or a kernel
+    /// without UDP segmentation offload, go one `send` each (`sendmmsg` is out of reach: Swift's Glibc module is built
+    /// without _GNU_SOURCE, and defining it in a shim breaks that module's `fd_set`).
     @discardableResult
     func flush() -> Int {
         if queued > 1 && sameSize && segmentationWorks, let n = sendSegmented() { return n }
@@ -118,28 +118,13 @@ final class SimUDPSender {
 
     private func sendEach() -> Int {
         var sent = 0
-        var retried = false
-        while sent < queued {
-            for k in sent..<queued {
-                messages[k] = mmsghdr()
-                messages[k].msg_hdr.msg_iov = vectors + k
-                messages[k].msg_hdr.msg_iovlen = 1
-            }
-            let n = sendmmsg(fd, messages + sent, UInt32(queued - sent), 0)
-            if n > 0 { sent += Int(n); continue }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 && (errno == ENOBUFS || errno == EAGAIN) && !retried {
-                // The local queue is full: yield briefly once, as a real client would back off.
-                retried = true
-                usleep(50)
-                continue
-            }
-            break
+        for k in 0..<queued where send(UnsafeRawBufferPointer(start: vectors[k].iov_base, count: vectors[k].iov_len)) {
+            sent += 1
         }
-        errors &+= UInt64(queued - sent)
         queued = 0
         return sent
     }
+
 
     /// Sends one datagram; returns whether the kernel took it.
     @discardableResult
