@@ -85,15 +85,19 @@ final class TrackingTestClient {
         return out
     }
 
+    /// The next frame of any kind: its opcode and payload (server frames are unmasked).
+    private func readRawFrame() throws -> (opcode: UInt8, payload: [UInt8]) {
+        let h = try take(2)
+        var length = Int(h[1] & 0x7F)
+        if length == 126 { let b = try take(2); length = Int(b[0]) << 8 | Int(b[1]) }
+        else if length == 127 { length = try take(8).reduce(0) { $0 << 8 | Int($1) } }
+        return (h[0] & 0x0F, try take(length))
+    }
+
     /// The next data or close frame (pongs and pings are skipped).
     func readFrame() throws -> Frame {
         while true {
-            let h = try take(2)
-            let opcode = h[0] & 0x0F
-            var length = Int(h[1] & 0x7F)
-            if length == 126 { let b = try take(2); length = Int(b[0]) << 8 | Int(b[1]) }
-            else if length == 127 { length = try take(8).reduce(0) { $0 << 8 | Int($1) } }
-            let payload = try take(length)
+            let (opcode, payload) = try readRawFrame()
             switch opcode {
             case 1: return .text(String(decoding: payload, as: UTF8.self))
             case 2: return .binary(payload)
@@ -106,12 +110,7 @@ final class TrackingTestClient {
     /// Reads until the server's next ping frame (data frames in between are skipped); the ping's payload.
     func readPing() throws -> [UInt8] {
         while true {
-            let h = try take(2)
-            let opcode = h[0] & 0x0F
-            var length = Int(h[1] & 0x7F)
-            if length == 126 { let b = try take(2); length = Int(b[0]) << 8 | Int(b[1]) }
-            else if length == 127 { length = try take(8).reduce(0) { $0 << 8 | Int($1) } }
-            let payload = try take(length)
+            let (opcode, payload) = try readRawFrame()
             if opcode == 9 { return payload }
             if opcode == 8 { throw LoopbackError.io("closed while waiting for a ping") }
         }
