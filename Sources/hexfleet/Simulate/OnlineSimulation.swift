@@ -187,7 +187,7 @@ struct OnlineSimulation {
                 let lossText = accepted.map { String(format: "%.2f%%", 100 * max(0, 1 - Double($0) / Double(max(1, report.pingsSent)))) } ?? "?"
                 progress(String(format: "t=%.0fs sent=%llu accepted=%@ loss=%@ latency p50=%.2fms p99=%.2fms orders created=%d assigned=%d delivered=%d pickup eta mean=%.0fs p95=%.0fs wait mean=%.0fs",
                                 Double(now - startMs) / 1000, report.pingsSent, accepted.map { "\($0)" } ?? "?", lossText,
-                                Double(lat.quantile(0.5)) / 1000, Double(lat.quantile(0.99)) / 1000,
+                                Double(lat.valueAtPercentile(50)) / 1000, Double(lat.valueAtPercentile(99)) / 1000,
                                 report.ordersCreated, report.ordersAssigned, report.ordersDelivered,
                                 SimReport.mean(report.pickupETAs), SimReport.quantile(report.pickupETAs, 0.95), SimReport.mean(report.waits)))
             }

@@ -1,3 +1,4 @@
+import Histogram
 import Foundation
 import Synchronization
 
@@ -12,7 +13,7 @@ struct Probe: Sendable {
 final class ProbeBoard: Sendable {
     private struct State {
         var pending: Probe?
-        var histogram = LogLinearHistogram()
+        var histogram = LatencyHistogram.make()
         var lost = 0
         var done = false
     }
@@ -28,7 +29,7 @@ final class ProbeBoard: Sendable {
     }
 
     func finish() { state.withLock { $0.done = true } }
-    func histogram() -> LogLinearHistogram { state.withLock { $0.histogram } }
+    func histogram() -> Histogram<UInt64> { state.withLock { $0.histogram } }
     func lost() -> Int { state.withLock { $0.lost } }
 
     /// The prober's loop: for each probe, polls the driver until the index shows the probe's timestamp (2 s limit).
@@ -49,7 +50,7 @@ final class ProbeBoard: Sendable {
             }
             let micros = (OnlineSimulation.monoNanos - probe.sentNanos) / 1_000
             state.withLock { s in
-                if seen { s.histogram.record(micros) } else { s.lost += 1 }
+                if seen { _ = s.histogram.record(micros) } else { s.lost += 1 }
                 s.pending = nil
             }
         }

@@ -1,3 +1,4 @@
+import Histogram
 import Foundation
 
 /// What a simulation run measured; `jsonLine` is the run's last line on stdout.
@@ -25,7 +26,7 @@ struct SimReport: Sendable {
     /// Creation to accepted assignment, seconds.
     var assignDelays: [Double] = []
     /// Ping → index latency, microseconds (online runs).
-    var latencyMicros = LogLinearHistogram()
+    var latencyMicros = LatencyHistogram.make()
     var latencyProbesLost = 0
 
     static func mean(_ xs: [Double]) -> Double { xs.isEmpty ? 0 : xs.reduce(0, +) / Double(xs.count) }
@@ -62,10 +63,10 @@ struct SimReport: Sendable {
         if mode == "online" {
             fields += [
                 ("datagrams_sent", "\(datagramsSent)"), ("send_errors", "\(sendErrors)"), ("orders_failed", "\(ordersFailed)"),
-                ("latency_samples", "\(latencyMicros.count)"), ("latency_probes_lost", "\(latencyProbesLost)"),
-                ("latency_p50_ms", String(format: "%.3f", Double(latencyMicros.quantile(0.5)) / 1000)),
-                ("latency_p99_ms", String(format: "%.3f", Double(latencyMicros.quantile(0.99)) / 1000)),
-                ("latency_max_ms", String(format: "%.3f", Double(latencyMicros.max) / 1000)),
+                ("latency_samples", "\(latencyMicros.totalCount)"), ("latency_probes_lost", "\(latencyProbesLost)"),
+                ("latency_p50_ms", String(format: "%.3f", Double(latencyMicros.valueAtPercentile(50)) / 1000)),
+                ("latency_p99_ms", String(format: "%.3f", Double(latencyMicros.valueAtPercentile(99)) / 1000)),
+                ("latency_max_ms", String(format: "%.3f", Double(latencyMicros.totalCount == 0 ? 0 : latencyMicros.max) / 1000)),
             ]
         }
         return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
