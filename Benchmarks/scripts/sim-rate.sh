@@ -5,7 +5,7 @@
 # of wall time and per second of the simulator's own CPU (user + system, from /proc), one JSON line each to $OUT
 # (default Benchmarks/results/simrate.jsonl). On loopback the kernel delivers each datagram in the sender's context,
 # so the system time includes the receiver's side of every datagram.
-# Usage: Benchmarks/scripts/sim-rate.sh [HEXFLEET_BIN]   env: DURATION=10 SINGLE_DRIVERS=400000 BATCH_DRIVERS=1000000
+# Usage: Benchmarks/scripts/sim-rate.sh [HEXFLEET_BIN]   env: DURATION=10 SINGLE_DRIVERS=1000000 BATCH_DRIVERS=1000000
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -24,7 +24,7 @@ trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 100); do curl -sf "127.0.0.1:$http_port/healthz" >/dev/null && break; sleep 0.1; done
 ticks=$(getconf CLK_TCK)
 for mode in single batch; do
-    if [ "$mode" = single ]; then drivers="${SINGLE_DRIVERS:-400000}"; batch=1; period=1; else drivers="${BATCH_DRIVERS:-1000000}"; batch=40; period=0.5; fi
+    if [ "$mode" = single ]; then drivers="${SINGLE_DRIVERS:-1000000}"; batch=1; period=1; else drivers="${BATCH_DRIVERS:-1000000}"; batch=40; period=0.5; fi
     HEXFLEET_UDP_SECRET="$secret" HEXFLEET_ADMIN_TOKEN="$token" "$bin" simulate --graph "$root/fixtures/monaco.osm.pbf" \
         --graph-cache "$work/monaco.hxg" --drivers "$drivers" --period "$period" --duration "$duration" --batch "$batch" \
         --udp "127.0.0.1:$udp_port" --http "127.0.0.1:$http_port" --report-every 60 >"$work/sim.out" 2>"$work/sim.err" &
