@@ -64,7 +64,7 @@ def figures(results):
         if t: rows.append(("FleetIndex", "table bytes per live driver at 1M", t["p50"], "B", "≤ 96 B", None))
         if r: rows.append(("FleetIndex", "RSS delta per live driver at 1M", r["p50"], "B", "≤ 96 B", None))
     for name, records in (("ingest/gateway-40", 40_000), ("ingest/single", 1_000), ("ingest/single-uncached", 1_000),
-                          ("ingest/upsert-only", 40_000)):
+                          ("ingest/tag-check", 1_000), ("ingest/upsert-only", 40_000)):
         g = get(name)
         if not g: continue
         wall = metric(g, "wall")
@@ -81,6 +81,9 @@ def figures(results):
         if r["bench"] == "udp-single":
             rows.append(("Loopback", f"UDP 1-record datagrams, {d:,} drivers: engine accepted/s", r["engine_rate"], "/s", None, f"bare recvmmsg drain {r['drain_rate']:,}/s"))
             rows.append(("Loopback", f"UDP 1-record, {d:,} drivers: engine ÷ bare drain", r["ratio"], "×", "≥ 0.90", None))
+        elif r["bench"] == "udp-single-gso":
+            rows.append(("Loopback", f"UDP 1-record, {d:,} drivers, sender with segmentation offload: engine ÷ bare drain", r["ratio"], "×", None,
+                         f"{r['engine_rate']:,} vs {r['drain_rate']:,}/s; engine took {r['engine_accepted']:,} of {r['datagrams']:,}"))
         elif r["bench"] == "udp-gateway":
             rows.append(("Loopback", f"UDP 40-record gateway datagrams, {d:,} drivers: records/s", r["records_per_s"], "/s", None, None))
         elif r["bench"] == "latency" and r.get("simulate"):

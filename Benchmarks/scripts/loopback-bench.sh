@@ -85,6 +85,23 @@ for n in $sizes; do
     drain_got=$(tail -1 "$work/drain.txt" | field datagrams)
     emit "{\"bench\":\"udp-single\",\"drivers\":$n,\"datagrams\":$total,\"engine_accepted\":$got,\"engine_seconds\":$secs,\"engine_rate\":$engine_rate,\"drain_received\":$drain_got,\"drain_rate\":$drain_rate,\"ratio\":$(python3 -c "print(round($engine_rate / max($drain_rate, 1), 3))")}"
 
+    # The same with a sender that outruns both receivers (UDP segmentation offload: 64 datagrams per send): the
+    # receivers' own limits, the engine's tag check and table work included.
+    start_server
+    export BLAST_GSO=1
+    read -r got secs < <(engine_ingest "$work/single.bin" "$total")
+    unset BLAST_GSO
+    stop_server
+    engine_rate=$(python3 -c "print(round($got / max($secs, 1e-9)))")
+    "$work/udp_baseline" drain "$drain_port" 30 >"$work/drain.txt" &
+    drain_pid=$!
+    sleep 0.3
+    BLAST_GSO=1 "$work/udp_baseline" blast 127.0.0.1 "$drain_port" "$work/single.bin" 0 >"$work/blast2.txt"
+    wait "$drain_pid"
+    drain_rate=$(field rate <"$work/drain.txt" | tail -1)
+    drain_got=$(tail -1 "$work/drain.txt" | field datagrams)
+    emit "{\"bench\":\"udp-single-gso\",\"drivers\":$n,\"datagrams\":$total,\"engine_accepted\":$got,\"engine_seconds\":$secs,\"engine_rate\":$engine_rate,\"drain_received\":$drain_got,\"drain_rate\":$drain_rate,\"ratio\":$(python3 -c "print(round($engine_rate / max($drain_rate, 1), 3))")}"
+
     fi
     [[ "$parts" == *" gateway "* || "$parts" == *" load "* ]] || continue
 

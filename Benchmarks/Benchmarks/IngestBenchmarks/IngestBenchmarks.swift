@@ -84,6 +84,14 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("ingest/single-uncached", configuration: config) { benchmark in
         run(benchmark, IngestFixtures.single, expected: IngestFixtures.datagramsPerIteration, keyCacheSize: 1)
     }
+    // The tag check alone (a prepared key, one-record datagrams): the part of `ingest/single` no table change removes.
+    Benchmark("ingest/tag-check", configuration: config) { benchmark in
+        let datagrams = IngestFixtures.single[1]
+        let key = IngestFixtures.keys.preparedDriver(1)
+        benchmark.startMeasurement()
+        for d in datagrams { blackHole(d.withUnsafeBytes { PingTag.verify($0, prepared: key) }) }
+        benchmark.stopMeasurement()
+    }
     Benchmark("ingest/upsert-only", configuration: config) { benchmark in
         let table = DriverTable(scheme: H3CellScheme(resolution: 9), staleAfterMs: 3_600_000)
         let n = 40 * IngestFixtures.datagramsPerIteration
