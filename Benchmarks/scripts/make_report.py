@@ -63,7 +63,10 @@ METHOD = """
   (sendmmsg). Both sides are timed over the same window: the bare `recvmmsg` drain from its first to its last
   datagram, the engine from the blaster's first send to its last datagram (`hexfleet_udp_last_datagram_timestamp_seconds`),
   reading `/metrics` only after the blast so nothing else runs on the two cores meanwhile. When both take every
-  datagram, the blaster is the limit and the ratio is about 1. Latency is the simulator's probe (ping sent →
+  datagram, the blaster is the limit and the ratio is about 1. The `segmentation offload` rows repeat the test with
+  a blaster sending 64 datagrams per system call (`BLAST_GSO=1`), fast enough to outrun both receivers: there the
+  ratio is the engine's per-datagram work (tag check, checks, table) against a loop that only receives.
+  Latency is the simulator's probe (ping sent →
   `GET /v1/drivers/{id}` shows it, one HTTP round trip included). Nearby throughput: `udp_baseline nearby`,
   keep-alive connections, one request in flight each, idle and while `hexfleet simulate` ingests.
 - **Redis** (`Benchmarks/scripts/redis-compare.sh`): Debian's redis-server on loopback, no persistence. Both load
