@@ -7,7 +7,7 @@ import EventLoop
 ///  TCP read ─▶ wslay_event_recv ─▶ (recv_callback serves the borrowed bytes)
 ///                 ├─ frame chunks ─▶ incremental UTF-8 check of text (fail fast: close 1007)
 ///                 └─ whole message ─▶ onText / onBinary        ping ─▶ pong, close ─▶ close reply (wslay)
-///  send(text:) ─▶ wslay_event_queue_msg ─▶ wslay_event_send ─▶ send_callback ─▶ TCPConnection.write
+///  send(text:) ─▶ wslay_event_queue_msg ─▶ wslay_event_send ─▶ send_callback (collects) ─▶ TCPConnection.write
 /// ```
 /// Backpressure: ``queuedBytes`` counts wslay's queue plus the socket's; past
 /// ``WebSocketConfiguration/maxQueuedBytes`` the connection is closed with the overflow code (1013 by default)
@@ -247,16 +247,14 @@ public final class WebSocketConnection {
     }
 
     private func write(_ data: UnsafePointer<UInt8>, _ length: Int) -> Int {
-        if pendingOut != nil {
-            pendingOut?.append(contentsOf: UnsafeBufferPointer(start: data, count: length))
-            return length
-        }
-        // The TCP layer queues whatever the kernel does not take, so wslay never sees "would block";
-        // the budget check in `queue` bounds what may pile up.
-        guard tcp.write(UnsafeRawBufferPointer(start: data, count: length)) else {
+        // wslay sends only from `pump`, which writes the collected pieces to TCP in one go. The TCP layer queues
+        // whatever the kernel does not take, so wslay never sees "would block"; the budget check in `queue` bounds
+        // what may pile up.
+        guard pendingOut != nil else {
             if let context { wslay_event_set_error(context, Int32(WSLAY_ERR_CALLBACK_FAILURE.rawValue)) }
             return -1
         }
+        pendingOut?.append(contentsOf: UnsafeBufferPointer(start: data, count: length))
         return length
     }
 

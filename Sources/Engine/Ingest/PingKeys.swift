@@ -31,21 +31,16 @@ public struct PingKeys: Sendable {
     }
 
     /// A driver's key, prepared for tagging and checking datagrams; allocates nothing.
-    public func preparedDriver(_ id: UInt64) -> PreparedHMAC { prepare(Self.driverPrefix, id) }
+    public func preparedDriver(_ id: UInt64) -> PreparedHMAC { prepare("driver:", id) }
     /// A gateway's key, prepared for tagging and checking datagrams; allocates nothing.
-    public func preparedGateway(_ id: UInt64) -> PreparedHMAC { prepare(Self.gatewayPrefix, id) }
-
-    private static let driverPrefix: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-        (0x64, 0x72, 0x69, 0x76, 0x65, 0x72, 0x3A, 0)   // "driver:"
-    private static let gatewayPrefix: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-        (0x67, 0x61, 0x74, 0x65, 0x77, 0x61, 0x79, 0x3A) // "gateway:"
+    public func preparedGateway(_ id: UInt64) -> PreparedHMAC { prepare("gateway:", id) }
 
     /// The same derivation as `derive`, with the label spelled on the stack and the secret's pads precomputed.
-    private func prepare(_ prefix: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8), _ id: UInt64) -> PreparedHMAC {
+    private func prepare(_ prefix: StaticString, _ id: UInt64) -> PreparedHMAC {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { label in
             var n = 0
-            withUnsafeBytes(of: prefix) { p in
-                for b in p where b != 0 { label[n] = b; n += 1 }
+            prefix.withUTF8Buffer { p in
+                for b in p { label[n] = b; n += 1 }
             }
             // Decimal digits of id, most significant first.
             var digits = 1, rest = id / 10
@@ -68,20 +63,8 @@ public struct PingKeys: Sendable {
 
 /// The datagram tag: the first 16 bytes of HMAC-SHA256(key, header ‖ records).
 public enum PingTag {
-    /// Whether the last 16 bytes of `datagram` are the tag of the bytes before them (constant-time compare).
-    @inlinable
-    public static func verify(_ datagram: UnsafeRawBufferPointer, key: SymmetricKey) -> Bool {
-        let body = UnsafeRawBufferPointer(rebasing: datagram[0..<(datagram.count - PingWire.tagBytes)])
-        let mac = HMAC<SHA256>.authenticationCode(for: body, using: key)
-        var diff: UInt8 = 0
-        mac.withUnsafeBytes { m in
-            let tagStart = datagram.count - PingWire.tagBytes
-            for i in 0..<PingWire.tagBytes { diff |= m[i] ^ datagram[tagStart + i] }
-        }
-        return diff == 0
-    }
-
-    /// `verify` with a prepared key (keyed once per signer and cached): no key schedule, no allocation.
+    /// Whether the last 16 bytes of `datagram` are the tag of the bytes before them under a prepared key (keyed once
+    /// per signer and cached), compared in constant time: no key schedule, no allocation.
     @inline(__always)
     public static func verify(_ datagram: UnsafeRawBufferPointer, prepared: PreparedHMAC) -> Bool {
         let tagStart = datagram.count - PingWire.tagBytes

@@ -45,15 +45,14 @@ struct OnlineSimulation {
     /// Runs for `durationSeconds` of wall time and returns the report.
     func run(progress: @escaping (String) -> Void) throws -> SimReport {
         let keys = PingKeys(secret: config.secret)
-        let signer = SimSigner(firstID: config.firstDriverID, count: config.batch == 1 ? config.drivers : 0,
-                               derive: { keys.preparedDriver($0) }, sign: { PingTag.sign($0, prepared: $1) })
+        let signer = SimSigner(keys: keys, firstID: config.firstDriverID, count: config.batch == 1 ? config.drivers : 0)
         return try runLoop(signer: signer, gatewayKey: keys.preparedGateway(config.gatewayID), progress: progress)
     }
 
     static var wallMs: Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
     static var monoNanos: UInt64 { DispatchTime.now().uptimeNanoseconds }
 
-    private func runLoop<K>(signer: SimSigner<K>, gatewayKey: K, progress: @escaping (String) -> Void) throws -> SimReport {
+    private func runLoop(signer: SimSigner, gatewayKey: PreparedHMAC, progress: @escaping (String) -> Void) throws -> SimReport {
         let c = config
         let sender = try SimUDPSender(host: c.udp.host, port: c.udp.port)
         let http = SimHTTPClient(host: c.http.host, port: c.http.port, token: c.adminToken)

@@ -35,39 +35,37 @@ final class SimUDPSender {
 
     deinit {
         close(fd)
-        slab.deallocate()
-        packedBuffer.deallocate()
+        buffer.deallocate()
         vectors.deallocate()
     }
 
-    // Datagrams queued for one flush: a slab of `batchSize` slots of `slotBytes` with their iovecs, and the buffer
-    // a segmented send packs them into.
+    // Datagrams queued for one flush, packed back to back (so same-size ones form the run a segmented send needs),
+    // with an iovec each for the one-by-one path.
     static let batchSize = 64
-    static let slotBytes = 2_048
-    private let slab = UnsafeMutableRawPointer.allocate(byteCount: SimUDPSender.batchSize * SimUDPSender.slotBytes,
-                                                         alignment: 64)
-    private let packedBuffer = UnsafeMutableRawPointer.allocate(byteCount: SimUDPSender.batchSize * SimUDPSender.slotBytes,
-                                                                 alignment: 64)
+    static let maxQueuedBytes = 2_048
+    private let buffer = UnsafeMutableRawPointer.allocate(byteCount: SimUDPSender.batchSize * SimUDPSender.maxQueuedBytes,
+                                                           alignment: 64)
     private let vectors = UnsafeMutablePointer<iovec>.allocate(capacity: SimUDPSender.batchSize)
     private var queued = 0
+    private var queuedBytes = 0
+    /// Whether every queued datagram has the first one's size.
+    private var sameSize = true
+    /// Whether the kernel took a segmented send (UDP_SEGMENT, Linux ≥ 4.18); off after the first refusal.
+    private var segmentationWorks = true
 
     /// Queues a datagram for the next `flush` (sent at once when the batch is full): one system call per 64
     /// same-size datagrams instead of one each. Returns how many datagrams a flush forced by a full batch sent.
     @discardableResult
     func queue(_ datagram: UnsafeRawBufferPointer) -> Int {
-        guard datagram.count <= Self.slotBytes else { return send(datagram) ? 1 : 0 }
-        if queued > 0 && datagram.count != Int(vectors[0].iov_len) { sameSize = false }
-        if queued == 0 { sameSize = true }
-        // Same-size datagrams are packed back to back for UDP segmentation offload; others get a slot each.
-        let slot = slab + queued * Self.slotBytes
-        slot.copyMemory(from: datagram.baseAddress!, byteCount: datagram.count)
-        vectors[queued] = iovec(iov_base: slot, iov_len: datagram.count)
+        guard datagram.count <= Self.maxQueuedBytes else { return send(datagram) ? 1 : 0 }
+        sameSize = queued == 0 || (sameSize && datagram.count == Int(vectors[0].iov_len))
+        let at = buffer + queuedBytes
+        at.copyMemory(from: datagram.baseAddress!, byteCount: datagram.count)
+        vectors[queued] = iovec(iov_base: at, iov_len: datagram.count)
         queued += 1
+        queuedBytes += datagram.count
         return queued == Self.batchSize ? flush() : 0
     }
-    private var sameSize = true
-    /// Whether the kernel took a segmented send (UDP_SEGMENT, Linux ≥ 4.18); off after the first refusal.
-    private var segmentationWorks = true
 
     /// Sends every queued datagram; returns how many the kernel took (the rest count as errors).
     ///
@@ -78,25 +76,23 @@ final class SimUDPSender {
     /// without _GNU_SOURCE, and defining it in a shim breaks that module's `fd_set`).
     @discardableResult
     func flush() -> Int {
-        if queued > 1 && sameSize && segmentationWorks, let n = sendSegmented() { return n }
-        return sendEach()
+        let sent = queued > 1 && sameSize && segmentationWorks ? (sendSegmented() ?? sendEach()) : sendEach()
+        queued = 0
+        queuedBytes = 0
+        return sent
     }
 
+    /// The queued run as one UDP_SEGMENT send; nil when the kernel did not take it whole.
     private func sendSegmented() -> Int? {
-        let size = Int(vectors[0].iov_len)
-        let packed = packedBuffer
-        for k in 0..<queued { (packed + k * size).copyMemory(from: vectors[k].iov_base!, byteCount: size) }
-        var segment = UInt16(size)
-        var control = [UInt8](repeating: 0, count: 24)   // CMSG_SPACE(sizeof(uint16_t)) on 64-bit Linux
-        control.withUnsafeMutableBytes { c in
+        var vector = iovec(iov_base: buffer, iov_len: queuedBytes)
+        let rc = withUnsafeTemporaryAllocation(byteCount: 24, alignment: 8) { c -> Int in   // CMSG_SPACE(2) on 64-bit
             c.storeBytes(of: 18, toByteOffset: 0, as: Int.self)                  // cmsg_len = CMSG_LEN(2)
             c.storeBytes(of: Int32(17), toByteOffset: 8, as: Int32.self)         // SOL_UDP
             c.storeBytes(of: Int32(103), toByteOffset: 12, as: Int32.self)       // UDP_SEGMENT
-            withUnsafeBytes(of: &segment) { c.baseAddress!.advanced(by: 16).copyMemory(from: $0.baseAddress!, byteCount: 2) }
-        }
-        var vector = iovec(iov_base: packed, iov_len: queued * size)
-        let rc = control.withUnsafeMutableBytes { c -> Int in
-            withUnsafeMutablePointer(to: &vector) { v in
+            c.storeBytes(of: UInt16(vectors[0].iov_len), toByteOffset: 16, as: UInt16.self)
+            c.storeBytes(of: UInt16(0), toByteOffset: 18, as: UInt16.self)
+            c.storeBytes(of: UInt32(0), toByteOffset: 20, as: UInt32.self)
+            return withUnsafeMutablePointer(to: &vector) { v in
                 var message = msghdr()
                 message.msg_iov = v
                 message.msg_iovlen = 1
@@ -105,11 +101,7 @@ final class SimUDPSender {
                 return Glibc.sendmsg(fd, &message, 0)
             }
         }
-        if rc == queued * size {
-            let n = queued
-            queued = 0
-            return n
-        }
+        if rc == queuedBytes { return queued }
         if rc < 0 && (errno == EINVAL || errno == EIO || errno == ENOPROTOOPT || errno == EOPNOTSUPP) {
             segmentationWorks = false   // an old kernel: one datagram per message from now on
         }
@@ -121,10 +113,8 @@ final class SimUDPSender {
         for k in 0..<queued where send(UnsafeRawBufferPointer(start: vectors[k].iov_base, count: vectors[k].iov_len)) {
             sent += 1
         }
-        queued = 0
         return sent
     }
-
 
     /// Sends one datagram; returns whether the kernel took it.
     @discardableResult
