@@ -66,12 +66,10 @@ engine_ingest() {
     echo "$((prev - before)) $(python3 -c "print(round(max(float('$last') - $start, 1e-3), 3))")"
 }
 
-for n in $sizes; do
-    # Enough datagrams to time: at least 200,000, one pass per second of timestamps (30 s skew bound).
-    passes=$(( (200000 + n - 1) / n )); [ "$passes" -gt 20 ] && passes=20
-    total=$((n * passes))
-    if [[ "$parts" == *" single "* ]]; then
-    python3 "$here/make_datagrams.py" "$work/single.bin" --secret "$secret" --drivers "$n" --passes "$passes" --batch 1
+# One-record datagrams from $work/single.bin into the engine, then into the bare drain from the same blaster (which
+# reads BLAST_GSO from the environment); emits one JSON line named BENCH.
+single_vs_drain() {
+    local bench=$1 n=$2 total=$3 got secs engine_rate drain_pid drain_rate drain_got
     start_server
     read -r got secs < <(engine_ingest "$work/single.bin" "$total")
     stop_server
@@ -83,25 +81,21 @@ for n in $sizes; do
     wait "$drain_pid"
     drain_rate=$(field rate <"$work/drain.txt" | tail -1)
     drain_got=$(tail -1 "$work/drain.txt" | field datagrams)
-    emit "{\"bench\":\"udp-single\",\"drivers\":$n,\"datagrams\":$total,\"engine_accepted\":$got,\"engine_seconds\":$secs,\"engine_rate\":$engine_rate,\"drain_received\":$drain_got,\"drain_rate\":$drain_rate,\"ratio\":$(python3 -c "print(round($engine_rate / max($drain_rate, 1), 3))")}"
+    emit "{\"bench\":\"$bench\",\"drivers\":$n,\"datagrams\":$total,\"engine_accepted\":$got,\"engine_seconds\":$secs,\"engine_rate\":$engine_rate,\"drain_received\":$drain_got,\"drain_rate\":$drain_rate,\"ratio\":$(python3 -c "print(round($engine_rate / max($drain_rate, 1), 3))")}"
+}
 
+for n in $sizes; do
+    # Enough datagrams to time: at least 200,000, one pass per second of timestamps (30 s skew bound).
+    passes=$(( (200000 + n - 1) / n )); [ "$passes" -gt 20 ] && passes=20
+    total=$((n * passes))
+    if [[ "$parts" == *" single "* ]]; then
+    python3 "$here/make_datagrams.py" "$work/single.bin" --secret "$secret" --drivers "$n" --passes "$passes" --batch 1
+    single_vs_drain udp-single "$n" "$total"
     # The same with a sender that outruns both receivers (UDP segmentation offload: 64 datagrams per send): the
     # receivers' own limits, the engine's tag check and table work included.
-    start_server
     export BLAST_GSO=1
-    read -r got secs < <(engine_ingest "$work/single.bin" "$total")
+    single_vs_drain udp-single-gso "$n" "$total"
     unset BLAST_GSO
-    stop_server
-    engine_rate=$(python3 -c "print(round($got / max($secs, 1e-9)))")
-    "$work/udp_baseline" drain "$drain_port" 30 >"$work/drain.txt" &
-    drain_pid=$!
-    sleep 0.3
-    BLAST_GSO=1 "$work/udp_baseline" blast 127.0.0.1 "$drain_port" "$work/single.bin" 0 >"$work/blast2.txt"
-    wait "$drain_pid"
-    drain_rate=$(field rate <"$work/drain.txt" | tail -1)
-    drain_got=$(tail -1 "$work/drain.txt" | field datagrams)
-    emit "{\"bench\":\"udp-single-gso\",\"drivers\":$n,\"datagrams\":$total,\"engine_accepted\":$got,\"engine_seconds\":$secs,\"engine_rate\":$engine_rate,\"drain_received\":$drain_got,\"drain_rate\":$drain_rate,\"ratio\":$(python3 -c "print(round($engine_rate / max($drain_rate, 1), 3))")}"
-
     fi
     [[ "$parts" == *" gateway "* || "$parts" == *" load "* ]] || continue
 
