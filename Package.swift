@@ -8,6 +8,12 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
+/// Release builds of the loop-owned hot paths (ingest, the tracking hub, sockets, WebSocket frames) skip Swift's
+/// run-time exclusivity checks: every access to a class-held property paid `swift_beginAccess` plus a thread-local
+/// look-up, about 10 % of single-datagram ingest in a profile (perf, 2026-12-02). The state is loop-owned, never
+/// shared across threads; static checks stay, and debug builds (the test suite) keep the run-time checks.
+let loopOwnedRelease: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "Hexfleet",
     platforms: [.macOS(.v15)],
@@ -57,12 +63,12 @@ let package = Package(
         .target(
             name: "EventLoop",
             dependencies: ["CLibUV", .product(name: "Logging", package: "swift-log")],
-            swiftSettings: strict),
+            swiftSettings: strict + loopOwnedRelease),
         .target(
             name: "HTTPServer",
             dependencies: ["EventLoop", "CHTTPParser", "CWslay", .product(name: "Logging", package: "swift-log"),
                            .product(name: "Crypto", package: "swift-crypto")],
-            swiftSettings: strict),
+            swiftSettings: strict + loopOwnedRelease),
 
         // Wiring.
         .target(
@@ -76,7 +82,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             resources: [.copy("Resources/www")],
-            swiftSettings: strict),
+            swiftSettings: strict + loopOwnedRelease),
         .executableTarget(
             name: "hexfleet",
             dependencies: [

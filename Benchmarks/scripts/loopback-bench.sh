@@ -81,7 +81,15 @@ single_vs_drain() {
     wait "$drain_pid"
     drain_rate=$(field rate <"$work/drain.txt" | tail -1)
     drain_got=$(tail -1 "$work/drain.txt" | field datagrams)
-    emit "{\"bench\":\"$bench\",\"drivers\":$n,\"datagrams\":$total,\"engine_accepted\":$got,\"engine_seconds\":$secs,\"engine_rate\":$engine_rate,\"drain_received\":$drain_got,\"drain_rate\":$drain_rate,\"ratio\":$(python3 -c "print(round($engine_rate / max($drain_rate, 1), 3))")}"
+    # The same drain with UDP GRO, the receive-side offload the engine uses: what the engine's own receive path
+    # could reach with no ping work at all (reported beside the plain drain, never instead of it).
+    DRAIN_GRO=1 "$work/udp_baseline" drain "$drain_port" 30 >"$work/drain-gro.txt" &
+    drain_pid=$!
+    sleep 0.3
+    "$work/udp_baseline" blast 127.0.0.1 "$drain_port" "$work/single.bin" 0 >"$work/blast3.txt"
+    wait "$drain_pid"
+    gro_rate=$(field rate <"$work/drain-gro.txt" | tail -1)
+    emit "{\"bench\":\"$bench\",\"drivers\":$n,\"datagrams\":$total,\"engine_accepted\":$got,\"engine_seconds\":$secs,\"engine_rate\":$engine_rate,\"drain_received\":$drain_got,\"drain_rate\":$drain_rate,\"ratio\":$(python3 -c "print(round($engine_rate / max($drain_rate, 1), 3))"),\"drain_gro_rate\":$gro_rate,\"ratio_vs_gro_drain\":$(python3 -c "print(round($engine_rate / max($gro_rate, 1), 3))")}"
 }
 
 for n in $sizes; do

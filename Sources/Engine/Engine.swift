@@ -19,7 +19,7 @@ public final class Engine {
     let metrics = EngineMetrics()
     let logger: Logger
     public private(set) var http: HTTPServer?
-    public private(set) var udp: UDPSocket?
+    public private(set) var udp: UDPReceiver?
     public private(set) var httpAddress: SocketAddress?
     public private(set) var udpAddress: SocketAddress?
     var router = Router()
@@ -103,8 +103,10 @@ public final class Engine {
         httpAddress = try server.listen(host: configuration.httpHost, port: configuration.httpPort)
         http = server
 
-        let socket = try UDPSocket(loop: loop)
-        udpAddress = try socket.bind(host: configuration.udpHost, port: configuration.udpPort)
+        let socket = try UDPReceiver(loop: loop, bindTo: SocketAddress(host: configuration.udpHost,
+                                                                      port: configuration.udpPort),
+                                     gro: configuration.udpGRO)
+        udpAddress = try socket.localAddress()
         _ = try? socket.setReceiveBuffer(bytes: 8 << 20)
         try socket.startReceiving { [unowned self] datagram in
             if datagram.isTruncated {

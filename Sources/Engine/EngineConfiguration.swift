@@ -8,6 +8,9 @@ public struct EngineConfiguration: Sendable {
     /// UDP ping listener.
     public var udpHost = "127.0.0.1"
     public var udpPort = 9090
+    /// Let the kernel hand trains of same-size datagrams from one sender over as one buffer (UDP GRO, Linux ≥ 5.0):
+    /// a gateway or simulator sending with segmentation offload costs the receive path one copy per train.
+    public var udpGRO = true
     /// Directory for the SQLite store and caches; nil keeps everything in a temporary directory.
     public var dataDirectory: String?
     /// A saved road graph or an OSM PBF to route on; nil uses the embedded fixture when `demo` is on.

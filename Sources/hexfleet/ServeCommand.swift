@@ -33,6 +33,8 @@ struct ServeCommand: ParsableCommand {
     var http = HostPort(argument: "127.0.0.1:8080")!
     @Option(name: .customLong("udp"), help: "UDP ping listener, HOST:PORT.")
     var udp = HostPort(argument: "127.0.0.1:9090")!
+    @Flag(inversion: .prefixedNo, help: "Receive trains of same-size UDP datagrams as one buffer (UDP GRO).")
+    var udpGro = true
     @Option(name: .customLong("data"), help: "Directory for the order store and caches.")
     var data: String?
     @Option(name: .customLong("graph"), help: "Road graph: a saved graph file or an .osm.pbf extract.")
@@ -72,7 +74,7 @@ struct ServeCommand: ParsableCommand {
         var config = EngineConfiguration(udpSecret: try secret(udpSecret, "HEXFLEET_UDP_SECRET", "--udp-secret"),
                                          tokenSecret: try secret(tokenSecret, "HEXFLEET_TOKEN_SECRET", "--token-secret"))
         config.httpHost = http.host; config.httpPort = http.port
-        config.udpHost = udp.host; config.udpPort = udp.port
+        config.udpHost = udp.host; config.udpPort = udp.port; config.udpGRO = udpGro
         config.dataDirectory = data
         config.graphPath = graph
         config.demo = demo

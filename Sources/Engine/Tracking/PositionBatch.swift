@@ -73,9 +73,14 @@ struct PositionBatch {
     static func appendRecord(_ out: inout [UInt8], _ s: DriverState) {
         let o = out.count
         out.append(contentsOf: repeatElement(0, count: PingWire.recordBytes))
+        out.withUnsafeMutableBytes { writeRecord(s, into: UnsafeMutableRawBufferPointer(rebasing: $0[o...])) }
+    }
+
+    /// Writes one driver as a 32-byte record in the ping record layout at the start of `out`.
+    static func writeRecord(_ s: DriverState, into out: UnsafeMutableRawBufferPointer) {
         let r = PingRecord(driverID: s.id.rawValue, timestampMs: s.timestampMs, latE7: s.latE7, lngE7: s.lngE7,
                            speedCmPerSecond: s.speedCmPerSecond, headingCentidegrees: s.headingCentidegrees,
                            accuracyDecimetres: s.accuracyDecimetres, status: s.status.rawValue)
-        out.withUnsafeMutableBytes { PingWire.write(r, at: o, into: $0) }
+        PingWire.write(r, at: 0, into: out)
     }
 }

@@ -1,0 +1,159 @@
+import CLibUV
+
+/// A receive-only UDP socket with its own `recvmmsg` loop on a `uv_poll_t`: batches of up to 64 entries and UDP
+/// GRO, so a train of same-size datagrams from one sender arrives as one buffer and costs the kernel one copy.
+///
+/// ```
+///  socket readable ─▶ recvmmsg (≤ 64 entries into one slab, MSG_DONTWAIT) ─┬─ plain datagram ─▶ onDatagram
+///       (repeat while full batches keep coming, ≤ 16 calls per wake-up)     └─ GRO train (segment size s from the
+///                                                                              cmsg) ─▶ split every s bytes ─▶ onDatagram each
+/// ```
+/// Why not ``UDPSocket``: libuv 1.44 reads at most 20 datagrams per call and passes no control messages, so it
+/// cannot tell where the datagrams of a GRO train begin. Without GRO (older kernels) this is a plain
+/// `recvmmsg` reader. Each datagram still reaches `onDatagram` on its own, bytes borrowed from the slab, nothing
+/// allocated per datagram. Loop-owned: not `Sendable`.
+public final class UDPReceiver: LoopHandle {
+    /// Entries one `recvmmsg` call can return.
+    public static let batchEntries = 64
+    /// The largest UDP payload, and the largest GRO train the kernel builds: the size of one slab slot.
+    public static let slotBytes = 64 * 1024
+    /// `recvmmsg` calls per readiness event at most, so a flood cannot hold the loop.
+    public static let callsPerWakeup = 16
+
+    private let fd: Int32
+    private let slab: UnsafeMutableRawBufferPointer
+    private let entries: UnsafeMutablePointer<hf_udp_entry>
+    private var onDatagram: ((UDPDatagram) -> Void)?
+    private var onError: ((UVError) -> Void)?
+    /// Whether the kernel agreed to coalesce (UDP GRO).
+    public let usesGRO: Bool
+
+    /// Datagrams delivered to the callback (each segment of a GRO train counts), truncated ones included.
+    public private(set) var receivedDatagrams: UInt64 = 0
+    /// GRO trains received (buffers holding more than one datagram).
+    public private(set) var coalescedBuffers: UInt64 = 0
+    /// Datagrams the kernel truncated (`MSG_TRUNC`).
+    public private(set) var truncatedDatagrams: UInt64 = 0
+    /// Receive errors.
+    public private(set) var receiveErrors: UInt64 = 0
+
+    /// A socket bound to `address` (port 0 picks a free one); `gro: false` turns coalescing off.
+    public init(loop: Loop, bindTo address: SocketAddress, gro: Bool = true) throws(UVError) {
+        let opened = address.withSockAddr { hf_udp_open_bound($0, socklen_t(hf_sockaddr_length($0))) }
+        guard opened >= 0 else { throw UVError(code: opened, operation: "bind udp \(address)") }
+        fd = opened
+        usesGRO = gro && hf_udp_enable_gro(opened) == 0
+        slab = .allocate(byteCount: Self.batchEntries * Self.slotBytes, alignment: 16)
+        entries = .allocate(capacity: Self.batchEntries)
+        entries.initialize(repeating: hf_udp_entry(), count: Self.batchEntries)
+        super.init(loop: loop, type: UV_POLL)
+        let rc = uv_poll_init_socket(loop.raw, poll, opened)
+        if rc < 0 {
+            _ = hf_close(opened)
+            throw UVError(code: rc, operation: "uv_poll_init_socket")
+        }
+        didInitialize()
+    }
+
+    deinit {
+        slab.deallocate()
+        entries.deinitialize(count: Self.batchEntries)
+        entries.deallocate()
+    }
+
+    private var poll: UnsafeMutablePointer<uv_poll_t> {
+        UnsafeMutableRawPointer(rawHandle).assumingMemoryBound(to: uv_poll_t.self)
+    }
+
+    /// The bound local address.
+    public func localAddress() throws(UVError) -> SocketAddress {
+        var storage = sockaddr_storage()
+        try UVError.check(hf_socket_name(fd, &storage), "getsockname")
+        return withUnsafePointer(to: storage) { SocketAddress(hf_storage_as_sockaddr($0)) }
+    }
+
+    /// The kernel receive buffer (`SO_RCVBUF`) in bytes, as the kernel reports it (Linux doubles the request).
+    public var receiveBufferBytes: Int { max(0, Int(hf_socket_rcvbuf(fd))) }
+
+    /// Asks for a `SO_RCVBUF` of `bytes` (capped by `net.core.rmem_max`); returns what the kernel granted.
+    @discardableResult
+    public func setReceiveBuffer(bytes: Int) throws(UVError) -> Int {
+        try UVError.check(hf_socket_set_rcvbuf(fd, Int32(clamping: bytes)), "setsockopt SO_RCVBUF")
+        return receiveBufferBytes
+    }
+
+    /// Starts receiving: `onDatagram` runs on the loop once per datagram, with bytes borrowed from the slab.
+    public func startReceiving(onError: ((UVError) -> Void)? = nil,
+                               _ onDatagram: @escaping (UDPDatagram) -> Void) throws(UVError) {
+        loop.assertOnLoop()
+        self.onDatagram = onDatagram
+        self.onError = onError
+        try UVError.check(uv_poll_start(poll, Int32(UV_READABLE.rawValue)) { handle, status, _ in
+            guard let handle, let data = handle.pointee.data else { return }
+            Unmanaged<UDPReceiver>.fromOpaque(data).takeUnretainedValue().readable(status: status)
+        }, "uv_poll_start")
+    }
+
+    /// Stops receiving; ``startReceiving(onError:_:)`` may start again.
+    public func stopReceiving() {
+        guard !isClosing else { return }
+        uv_poll_stop(poll)
+    }
+
+    private func readable(status: Int32) {
+        if status < 0 {
+            receiveErrors &+= 1
+            onError?(UVError(code: status, operation: "udp poll"))
+            return
+        }
+        let base = slab.baseAddress!.assumingMemoryBound(to: CChar.self)
+        for _ in 0..<Self.callsPerWakeup {
+            let n = Int(hf_udp_recv_batch(fd, base, Self.slotBytes, Int32(Self.batchEntries), entries))
+            if n < 0 {
+                receiveErrors &+= 1
+                onError?(UVError(code: Int32(n), operation: "recvmmsg"))
+                return
+            }
+            for i in 0..<n { deliver(i) }
+            // A short batch means the queue is empty; the poll handle wakes us for the next one.
+            if n < Self.batchEntries || onDatagram == nil { return }
+        }
+    }
+
+    @inline(__always)
+    private func deliver(_ i: Int) {
+        let entry = entries + i
+        let start = slab.baseAddress! + i * Self.slotBytes
+        let length = Int(entry.pointee.length)
+        let truncated = entry.pointee.truncated != 0
+        let segment = Int(entry.pointee.segment)
+        // `sender` is the entry's first member, so the entry's address is the address's.
+        let sender = hf_storage_as_sockaddr(UnsafeRawPointer(entry).assumingMemoryBound(to: sockaddr_storage.self))!
+        guard segment > 0, segment < length, !truncated else {
+            receivedDatagrams &+= 1
+            if truncated { truncatedDatagrams &+= 1 }
+            onDatagram?(UDPDatagram(bytes: UnsafeRawBufferPointer(start: start, count: length), sender: sender,
+                                    isTruncated: truncated))
+            return
+        }
+        coalescedBuffers &+= 1
+        var offset = 0
+        while offset < length {
+            let size = min(segment, length - offset)
+            receivedDatagrams &+= 1
+            onDatagram?(UDPDatagram(bytes: UnsafeRawBufferPointer(start: start + offset, count: size),
+                                    sender: sender, isTruncated: false))
+            offset += size
+        }
+    }
+
+    override func willClose() {
+        uv_poll_stop(poll)
+    }
+
+    override func didClose() {
+        _ = hf_close(fd)
+        onDatagram = nil
+        onError = nil
+    }
+}
