@@ -5,7 +5,8 @@ Output: a file of (u16 little-endian length, datagram bytes) items that udp_base
 Every driver gets one record per pass; pass p carries timestamp base + p seconds (base: 5 s ago, inside the
 server's skew window and fresh for its staleness limit), so nothing is a replay.
 Positions are spread over a 0.36 deg x 0.54 deg box (about 40 x 40 km) from --lat0/--lng0, like the FleetIndex
-benchmark fleet, so nearest-10 queries run against a metro-sized fleet.
+benchmark fleet, so nearest-10 queries run against a metro-sized fleet; each pass moves every driver 16 m north
+(a courier at 8 m/s pinging every 2 s), so some pings change H3 cell as they would in town.
 
 Usage: make_datagrams.py OUT --secret HEX --drivers N [--passes P] [--batch B] [--gateway-id G]
        [--base-ms MS] [--lat0 48.68 --lng0 2.08]
@@ -35,7 +36,7 @@ def main():
     def position(i, p):
         z = (i * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
         z ^= z >> 29
-        lat = a.lat0 + (z % 36000) * 1e-5 + p * 2e-6
+        lat = a.lat0 + (z % 36000) * 1e-5 + p * 1.44e-4
         lng = a.lng0 + ((z >> 20) % 54000) * 1e-5
         return int(round(lat * 1e7)), int(round(lng * 1e7))
     count = 0

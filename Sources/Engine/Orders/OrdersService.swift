@@ -264,10 +264,8 @@ final class OrdersService {
         for o in backlog[backlogHead...] where live[o.id.rawValue]?.status == .quoted {
             pickups.append(LatLng(degrees: o.pickup.latitudeDegrees, o.pickup.longitudeDegrees))
         }
-        var couriers: [LatLng] = []
-        for s in engine.table.allStates() where s.status == .available && !engine.table.isStale(s.id, nowMs: nowMs) {
-            couriers.append(s.position)
-        }
+        // One pass over the table's columns (a state per row plus a hash look-up each held the loop ~0.3 s at 1M).
+        let couriers = engine.table.positions(of: .available, nowMs: nowMs)
         let surge = self.surge
         surgeInFlight = true
         do {
