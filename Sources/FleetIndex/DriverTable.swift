@@ -153,6 +153,16 @@ public final class DriverTable {
         return out
     }
 
+    /// The bucket keys (`scheme`'s cells: H3 cell ids with `H3CellScheme`) of fresh drivers in `status`, in row
+    /// order: per-zone counts without a cell computation per driver.
+    public func cellKeys(of status: DriverStatus, nowMs: Int64) -> [UInt64] {
+        let cutoff = nowMs - staleAfterMs
+        let wanted = status.rawValue
+        var out: [UInt64] = []
+        for r in 0..<ids.count where self.status[r] == wanted && timestampMs[r] >= cutoff { out.append(cellKey[r]) }
+        return out
+    }
+
     /// Every driver's state, in row order (for snapshots and tests).
     public func allStates() -> [DriverState] { (0..<ids.count).map { state(row: $0) } }
 

@@ -20,6 +20,23 @@ public final class H3ZoneKeyer: ZoneKeyer {
 
     public func zone(for point: LatLng) -> Zone? {
         guard let cell = try? H3.latLngToCell(point, resolution: resolution) else { return nil }
+        return zone(ofZoneCell: cell)
+    }
+
+    /// The zone of a cell: its parent at the zone resolution (bit operations, no trigonometry), or the zone of its
+    /// centre when the cell is coarser than the zones.
+    public func zone(forCell cell: H3Cell) -> Zone? {
+        guard H3.isValidCell(cell) else { return nil }
+        let r = H3.getResolution(cell)
+        if r < resolution {
+            guard let center = try? H3.cellToLatLng(cell) else { return nil }
+            return zone(for: center)
+        }
+        guard let parent = try? H3.cellToParent(cell, resolution: resolution) else { return nil }
+        return zone(ofZoneCell: parent)
+    }
+
+    private func zone(ofZoneCell cell: H3Cell) -> Zone? {
         if let a = areas.withLock({ $0[cell.rawValue] }) { return Zone(id: cell.rawValue, areaM2: a) }
         guard let a = try? H3.cellAreaM2(cell), a > 0 else { return nil }
         let limit = cacheLimit

@@ -45,6 +45,23 @@ public final class SurgeMap: Sendable {
         tick(Array(counts.values))
     }
 
+    /// Advances one tick from waiting pick-ups and the live-index cells of available couriers (one entry per
+    /// courier, H3 cell ids): couriers are counted per cell first, so the keyer sees each distinct cell once.
+    public func tick(waitingPickups: [LatLng], availableCourierCells: [UInt64]) {
+        var perCell: [UInt64: Int] = [:]
+        for c in availableCourierCells { perCell[c, default: 0] += 1 }
+        var counts: [UInt64: ZoneCount] = [:]
+        for p in waitingPickups {
+            guard let z = keyer.zone(for: p) else { continue }
+            counts[z.id, default: ZoneCount(zone: z, demand: 0, supply: 0)].demand += 1
+        }
+        for (cell, n) in perCell {
+            guard let z = keyer.zone(forCell: H3Cell(rawValue: cell)) else { continue }
+            counts[z.id, default: ZoneCount(zone: z, demand: 0, supply: 0)].supply += n
+        }
+        tick(Array(counts.values))
+    }
+
     /// Advances one tick from per-zone counts (a zone listed twice: the last wins).
     public func tick(_ counts: [ZoneCount]) {
         var pressure: [UInt64: Double] = [:]

@@ -1,4 +1,5 @@
 import HexGeo
+import TestSupport
 import Testing
 @testable import Marketplace
 
@@ -90,5 +91,33 @@ struct SurgeMapTests {
         let z = map.surgeZones()
         #expect(z.count == 1 && z[0].demand == 3 && z[0].supply == 1 && z[0].multiplier > 1)
         #expect(map.multiplier(at: p) == z[0].multiplier)
+    }
+
+    @Test("couriers given as their live-index cells (res 9) give the same zones as couriers given as points")
+    func courierCellsMatchPoints() throws {
+        var rng = SeededRandom(seed: 11)
+        var points: [LatLng] = [], cells: [UInt64] = []
+        // Cell centres whose res-8 zone by position is also their parent (H3 nests cells only approximately; the
+        // few others would be counted in the neighbouring zone by one route and not the other).
+        while points.count < 3_000 {
+            let p = LatLng(degrees: 43.70 + Double(rng.next() % 10_000) * 6e-6, 7.38 + Double(rng.next() % 10_000) * 1e-5)
+            let cell = try H3.latLngToCell(p, resolution: 9)
+            let centre = try H3.cellToLatLng(cell)
+            guard try H3.latLngToCell(centre, resolution: 8) == H3.cellToParent(cell, resolution: 8) else { continue }
+            points.append(centre)
+            cells.append(cell.rawValue)
+        }
+        let pickups = points.prefix(500).map { $0 }
+        let byPoint = SurgeMap(config: config(alpha: 1), keyer: H3ZoneKeyer())
+        let byCell = SurgeMap(config: config(alpha: 1), keyer: H3ZoneKeyer())
+        byPoint.tick(waitingPickups: pickups, availableCouriers: points)
+        byCell.tick(waitingPickups: pickups, availableCourierCells: cells)
+        let a = byPoint.surgeZones().sorted { $0.zone < $1.zone }
+        let b = byCell.surgeZones().sorted { $0.zone < $1.zone }
+        #expect(!a.isEmpty)
+        #expect(a == b)
+        #expect(a.reduce(0) { $0 + $1.supply } == b.reduce(0) { $0 + $1.supply })
+        // An invalid cell is skipped, not trapped on.
+        byCell.tick(waitingPickups: [], availableCourierCells: [0, UInt64.max])
     }
 }
