@@ -159,6 +159,7 @@ public final class DriverTable {
         let cutoff = nowMs - staleAfterMs
         let wanted = status.rawValue
         var out: [UInt64] = []
+        out.reserveCapacity(ids.count)
         for r in 0..<ids.count where self.status[r] == wanted && timestampMs[r] >= cutoff { out.append(cellKey[r]) }
         return out
     }
