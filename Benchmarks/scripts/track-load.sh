@@ -14,6 +14,8 @@
 # Usage: Benchmarks/scripts/track-load.sh [hexfleet binary (release)]
 #   env: SUBSCRIBERS=10000 DRIVERS=5000 RATE=1 DURATION=10 STALLED=100 IDLE=10000 MESSAGE_BYTES=1100 SCENARIOS=...
 # The client needs about SUBSCRIBERS + STALLED file descriptors, the server as many: the script raises the limit.
+# PIN=1 (default on a machine with 2+ CPUs): the server (or the bare writer) runs on CPU 0 and the load client on
+# CPU 1, so neither preempts the other and loop lag measures the server's own work, not the scheduler's.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -22,6 +24,9 @@ BIN="$(realpath "${1:-$root/.build/release/hexfleet}")"
 SUBSCRIBERS="${SUBSCRIBERS:-10000}" DRIVERS="${DRIVERS:-5000}" RATE="${RATE:-1}" SECONDS_="${DURATION:-10}"
 STALLED="${STALLED:-100}" IDLE="${IDLE:-10000}" MESSAGE_BYTES="${MESSAGE_BYTES:-1100}"
 SCENARIOS="${SCENARIOS:-idle bare viewport viewport-fast follow}"
+PIN="${PIN:-$([ "$(nproc)" -ge 2 ] && echo 1 || echo 0)}"
+server_cpu=(); client_cpu=()
+if [ "$PIN" = 1 ]; then server_cpu=(taskset -c 0); client_cpu=(taskset -c 1); export BARE_WRITER_CPU=0 BARE_READER_CPU=1; fi
 OUT_FILE="${OUT:-$root/Benchmarks/results/track.jsonl}"
 mkdir -p "$(dirname "$OUT_FILE")"
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -68,16 +73,16 @@ bare)
     emit "{\"bench\":\"track-bare\",\"connections\":$conns,\"message_bytes\":$MESSAGE_BYTES,\"writes_per_s\":$(echo "$line" | field writes_per_s)}"
     ;;
 viewport|viewport-fast|follow)
-    tick=100; follow=0
+    tick=100; follow=0; interval="${TRACK_INTERVAL_MS:-}"
     [ "$scenario" = viewport-fast ] && tick=20
     [ "$scenario" = follow ] && { tick=10; follow=1; }
     HP=$(free_port SOCK_STREAM); UP=$(free_port SOCK_DGRAM)
-    "$BIN" serve --http 127.0.0.1:$HP --udp 127.0.0.1:$UP --no-demo --udp-secret "$SECRET" --admin-token "$ADMIN" \
-        --log-level error --track-tick-ms $tick 2>"$work/fan.log" &
+    "${server_cpu[@]}" "$BIN" serve --http 127.0.0.1:$HP --udp 127.0.0.1:$UP --no-demo --udp-secret "$SECRET" --admin-token "$ADMIN" \
+        --log-level error --track-tick-ms $tick ${interval:+--track-interval-ms $interval} 2>"$work/fan.log" &
     SERVER=$!
     wait_up $HP
     rm -f "$work/ready" "$work/done"
-    FOLLOW=$follow READY_FILE="$work/ready" DONE_FILE="$work/done" LATENCY_FILE="$work/latency.txt" "$work/track_load" fanout $HP $UP "$SECRET" "$ADMIN" \
+    FOLLOW=$follow READY_FILE="$work/ready" DONE_FILE="$work/done" LATENCY_FILE="$work/latency.txt" "${client_cpu[@]}" "$work/track_load" fanout $HP $UP "$SECRET" "$ADMIN" \
         "$SUBSCRIBERS" "$DRIVERS" "$SECONDS_" "$RATE" "$STALLED" >"$work/fan.out" 2>"$work/fan.err" &
     client=$!
     # Loop lag is read once the connection burst is over and again before the clients disconnect: the steady window.
@@ -121,7 +126,7 @@ print(f'"latency_p50_ms":{ms(h.get_value_at_percentile(50))},"latency_p99_ms":{m
       f'"latency_samples":{h.get_total_count()}')
 PY
 )
-    emit "{\"bench\":\"track-fanout\",\"scenario\":\"$scenario\",\"tick_ms\":$tick,\"subscribers\":$(field 'subscribers' <"$f"),\"stalled\":$(field 'stalled' <"$f"),\"drivers\":$DRIVERS,\"rate_hz\":$RATE,\"frames_per_s\":$(field frames_per_s <"$f"),\"positions_per_s\":$(field positions_per_s <"$f"),$latency,\"timed_exactly\":$(field timed_exactly <"$f"),\"timed_by_ts\":$(field timed_by_ts <"$f"),\"evictions\":$evictions,$lag}"
+    emit "{\"bench\":\"track-fanout\",\"scenario\":\"$scenario\",\"tick_ms\":$tick,\"interval_ms\":${interval:-$tick},\"subscribers\":$(field 'subscribers' <"$f"),\"stalled\":$(field 'stalled' <"$f"),\"drivers\":$DRIVERS,\"rate_hz\":$RATE,\"frames_per_s\":$(field frames_per_s <"$f"),\"positions_per_s\":$(field positions_per_s <"$f"),$latency,\"timed_exactly\":$(field timed_exactly <"$f"),\"timed_by_ts\":$(field timed_by_ts <"$f"),\"evictions\":$evictions,$lag}"
     ;;
 *) echo "unknown scenario $scenario" >&2; exit 2 ;;
 esac

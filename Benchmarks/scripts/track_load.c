@@ -275,8 +275,19 @@ static atomic_int bare_stop;
 static int bare_n, bare_size;
 static int *bare_srv;
 static double bare_seconds, bare_rate;
+// BARE_WRITER_CPU / BARE_READER_CPU pin the two threads like the fan-out run pins the server and the client.
+static void pin_self(const char *variable) {
+    const char *v = getenv(variable);
+    if (!v || !*v) return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(atoi(v), &set);
+    pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
 static void *bare_writer(void *arg) {
     (void)arg;
+    pin_self("BARE_WRITER_CPU");
     char *msg = malloc((size_t)bare_size);
     memset(msg, 'x', (size_t)bare_size);
     msg[0] = (char)0x81;   // looks like a text frame; the reader does not parse
@@ -320,6 +331,7 @@ static int bare(int n, int size, double seconds) {
     }
     pthread_t th;
     pthread_create(&th, NULL, bare_writer, NULL);
+    pin_self("BARE_READER_CPU");
     static unsigned char buf[BUF];
     struct epoll_event evs[1024];
     uint64_t bytes = 0;

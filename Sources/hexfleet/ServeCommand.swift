@@ -57,6 +57,8 @@ struct ServeCommand: ParsableCommand {
     var staleAfter = 120
     @Option(help: "Tracking tick in milliseconds: how often subscribers get coalesced positions (10…1000).")
     var trackTickMs = 100
+    @Option(help: "Shortest time between two tracking fan-outs in ms (1…1000; default: the tick): a fix reaches subscribers at once when the hub is idle, else within this time, coalesced.")
+    var trackIntervalMs: Int?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -87,6 +89,10 @@ struct ServeCommand: ParsableCommand {
         config.staleAfterMs = Int64(staleAfter) * 1000
         guard (10...1_000).contains(trackTickMs) else { throw ValidationError("--track-tick-ms must be 10…1000") }
         config.trackTickMs = UInt64(trackTickMs)
+        if let trackIntervalMs {
+            guard (1...1_000).contains(trackIntervalMs) else { throw ValidationError("--track-interval-ms must be 1…1000") }
+            config.tracking.fanoutIntervalMs = UInt64(trackIntervalMs)
+        }
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

@@ -62,6 +62,30 @@ enum TrackingTestCells {
         #expect(try engine.metric("hexfleet_track_messages_total") ?? 0 >= 2)
     }
 
+    @Test("fixes go out without waiting for the tick: at once when the hub is idle, after the fan-out interval when not")
+    func leadingEdge() throws {
+        // A tick far longer than the test: every position below can only have come from the fan-out scheduling.
+        let engine = try TestEngine { c in
+            c.trackTickMs = 600_000
+            c.tracking.fanoutIntervalMs = 50
+        }
+        defer { engine.close() }
+        let ws = try TrackingTestClient(port: engine.http, path: "/v1/ws/track?token=\(TestEngine.admin)")
+        try ws.send(text: #"{"op":"subscribe","driver":21}"#)
+        _ = try ws.readJSON(type: "subscribed")
+        let now = engine.nowMs
+        for i in 0..<3 {   // the first goes out at once; the next two within the 50 ms interval after it
+            let r = PingRecord(driverID: 21, timestampMs: now + Int64(i), latE7: inside.latE7 + Int32(i), lngE7: inside.lngE7, status: 1)
+            try sendUDP(port: engine.udp, [PingWire.encode([r], signerID: 21, gateway: false, key: engine.keys.driverKey(21))])
+            var seen: Int64 = -1
+            while seen < now + Int64(i) {
+                let d = try #require(drivers(try ws.readJSON(type: "positions")).first)
+                seen = (d["ts"] as? NSNumber)?.int64Value ?? -1
+            }
+            #expect(seen == now + Int64(i))
+        }
+    }
+
     @Test("driver and cell subscriptions, a snapshot on subscribe, and one entry when several subscriptions match")
     func driverAndCells() throws {
         let engine = try TestEngine()

@@ -32,19 +32,25 @@ struct PositionBatch {
     /// The batch index of a driver, if it moved this tick.
     func index(of id: UInt64) -> Int? { indexByID[id] }
 
-    /// Encodes every state once: JSON always, binary records when `binary` is set.
-    mutating func encode(binary wantBinary: Bool) {
+    /// Starts encoding this batch: JSON always, binary records too when `binary` is set. Drivers are then encoded
+    /// one at a time, in order, by `encodeNext()`, so a big batch is encoded in the same time slices as it is matched.
+    mutating func beginEncoding(binary wantBinary: Bool) {
         writer.reset()
         jsonEnds.removeAll(keepingCapacity: true)
-        for s in states {
-            Self.writeJSON(&writer, s)
-            jsonEnds.append(writer.bytes.count)
-        }
         hasBinary = wantBinary
-        guard wantBinary else { return }
         binary.removeAll(keepingCapacity: true)
-        binary.reserveCapacity(states.count * PingWire.recordBytes)
-        for s in states { Self.appendRecord(&binary, s) }
+        if wantBinary { binary.reserveCapacity(states.count * PingWire.recordBytes) }
+    }
+
+    /// Drivers encoded so far (indices `0..<encodedCount`).
+    var encodedCount: Int { jsonEnds.count }
+
+    /// Encodes the next driver (index `encodedCount`).
+    mutating func encodeNext() {
+        let s = states[jsonEnds.count]
+        Self.writeJSON(&writer, s)
+        jsonEnds.append(writer.bytes.count)
+        if hasBinary { Self.appendRecord(&binary, s) }
     }
 
     /// The JSON bytes of all drivers (index with `jsonStart`/`jsonEnds`).

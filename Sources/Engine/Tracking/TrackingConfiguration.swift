@@ -26,6 +26,10 @@ public struct TrackingConfiguration: Sendable {
     /// Every connection is pinged this often: a listener that sends nothing still answers with pongs, which keeps
     /// it clear of the server's idle timeout (120 s), and a vanished peer is found.
     public var keepaliveMs: Int64 = 30_000
+    /// Shortest time between the starts of two fan-outs, in ms; nil: the engine's `trackTickMs`. A fix that arrives
+    /// when the last fan-out began longer ago than this goes out on the next loop iteration; otherwise it waits for
+    /// the rest of the interval, coalescing with what else arrives.
+    public var fanoutIntervalMs: UInt64?
     /// Work one tick's sending may do before yielding to the loop; the rest continues on the next iteration.
     public var sliceBudgetNs: UInt64 = 1_000_000
     /// Drivers sent at most in the snapshot that answers a bbox or cells subscription.

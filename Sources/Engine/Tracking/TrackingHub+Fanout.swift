@@ -8,16 +8,46 @@ extension TrackingHub {
     private static let jsonPrefix = Array(#"{"type":"positions","drivers":["#.utf8)
     private static let jsonSuffix = Array("]}".utf8)
 
-    /// Notes an accepted fix (every transport); it goes out at the next tick.
+    /// Notes an accepted fix (every transport) and asks for a fan-out: on the next loop iteration when the last one
+    /// began at least `trackTickMs` ago (the leading edge: a quiet hub sends at once), else when that time is up, or
+    /// right after the fan-out in progress ends. Fixes arriving meanwhile coalesce (latest per driver), so a busy hub
+    /// sends fewer, fuller messages and a quiet one sends each fix within a loop iteration.
     func noteAccepted(_ s: DriverState) {
-        // Nobody watching: nothing to match or encode this tick (a new subscriber gets a snapshot anyway).
+        // Nobody watching: nothing to match or encode (a new subscriber gets a snapshot anyway).
         guard !subscribers.isEmpty else { return }
         batch.add(s)
+        requestFanout()
     }
 
-    /// One tick: keepalive pings for this tick's share of the connections, then a fan-out of the fixes since the last
-    /// one. A tick that finds the previous one still sending is noted, and the next fan-out starts on the loop
-    /// iteration after that one ends (not a whole tick later), so a saturated hub coalesces instead of idling.
+    private func requestFanout() {
+        if isSending { tickMissed = true; return }
+        if fanoutScheduled || fanoutTimerArmed { return }
+        let gapNs = (configuration.fanoutIntervalMs ?? engine.configuration.trackTickMs) &* 1_000_000
+        let now = Loop.nanoseconds
+        if now &- lastFanoutStartNs >= gapNs {
+            fanoutScheduled = true
+            scheduleSlice()
+            return
+        }
+        if fanoutTimer == nil {
+            fanoutTimer = try? EventLoop.Timer(loop: engine.loop)
+            fanoutTimer?.keepsLoopAlive = false
+        }
+        let waitMs = max(1, (lastFanoutStartNs &+ gapNs &- now + 999_999) / 1_000_000)
+        do {
+            try fanoutTimer?.start(afterMs: waitMs) { [unowned self] in
+                self.fanoutTimerArmed = false
+                self.requestFanout()
+            }
+            fanoutTimerArmed = fanoutTimer != nil
+        } catch {
+            fanoutTimerArmed = false   // no timer: the engine tick sends it
+        }
+    }
+
+    /// One tick: keepalive pings for this tick's share of the connections, then a fan-out of anything still waiting
+    /// (a backlog that drained; fixes are normally sent by `requestFanout` already). A tick that finds a fan-out
+    /// still sending is noted, and the next one starts on the loop iteration after it ends.
     func tick(nowMs: Int64) {
         defer { flushMetrics() }
         // A subscriber's slot decides its keepalive round: this walks only the round's share of the slots.
@@ -26,11 +56,13 @@ extension TrackingHub {
             if let sub = bySlot[i], !sub.closed { sub.connection.ping() }
         }
         guard !isSending else { tickMissed = true; return }
+        if fanoutScheduled || fanoutTimerArmed { return }
         startFanout(nowMs: nowMs)
     }
 
     private func startFanout(nowMs: Int64) {
         guard !batch.isEmpty || !backlogged.isEmpty else { return }
+        lastFanoutStartNs = Loop.nanoseconds
         swap(&batch, &sending)
         batch.removeAll()
         tickNowMs = nowMs
@@ -117,8 +149,9 @@ extension TrackingHub {
     private func continueFanout() {
         if isSending {
             flushSlice()
-        } else if tickMissed {
+        } else if tickMissed || fanoutScheduled {
             tickMissed = false
+            fanoutScheduled = false
             startFanout(nowMs: engine.nowMs)
             flushMetrics()
         }
@@ -127,7 +160,7 @@ extension TrackingHub {
     /// Encodes the batch once and resolves which followed orders' couriers moved.
     private func prepareMatch() {
         matchCursor = 0
-        sending.encode(binary: binarySubscribers > 0)
+        sending.beginEncoding(binary: binarySubscribers > 0)
         orderHits.removeAll(keepingCapacity: true)
         if !index.orderSlots.isEmpty {
             for order in index.orderSlots.keys {
@@ -143,8 +176,9 @@ extension TrackingHub {
         let hasOrders = !orderHits.isEmpty
         while matchCursor < sending.count {
             let i = matchCursor
-            if i & 63 == 63 && Loop.nanoseconds > deadline { return false }
+            if i & 15 == 15 && Loop.nanoseconds > deadline { return false }
             matchCursor += 1
+            sending.encodeNext()   // encoding rides the match's time slices: a batch of thousands never blocks
             index.match(sending.states[i], index: Int32(truncatingIfNeeded: i), mark: markBase &+ i,
                         orders: hasOrders ? orderHits[i] : nil)
         }

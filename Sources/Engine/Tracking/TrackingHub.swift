@@ -37,6 +37,13 @@ final class TrackingHub {
     var isSending = false
     /// A tick came while the previous one was still sending: start the next one as soon as it ends.
     var tickMissed = false
+    /// A fan-out is due on the next loop iteration (its wake-up is sent).
+    var fanoutScheduled = false
+    /// When the last fan-out started (`Loop.nanoseconds`); the next starts `trackTickMs` later at the earliest.
+    var lastFanoutStartNs: UInt64 = 0
+    /// One-shot timer for a fix that arrived less than `trackTickMs` after the last fan-out began.
+    var fanoutTimer: EventLoop.Timer?
+    var fanoutTimerArmed = false
     var cursor = 0
     var matchCursor = 0
     var tickNowMs: Int64 = 0
@@ -136,6 +143,8 @@ final class TrackingHub {
     func stop() {
         sliceWakeup?.close()
         sliceWakeup = nil
+        fanoutTimer?.close()
+        fanoutTimer = nil
         for sub in Array(subscribers.values) { sub.connection.close(code: 1001, reason: "server shutting down") }
     }
 
