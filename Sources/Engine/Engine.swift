@@ -108,7 +108,7 @@ public final class Engine {
                                      gro: configuration.udpGRO)
         udpAddress = try socket.localAddress()
         _ = try? socket.setReceiveBuffer(bytes: 8 << 20)
-        try socket.startReceiving { [unowned self] datagram in
+        try socket.startReceiving(beforeBatch: { [unowned self] batch in self.ingest.warm(batch) }) { [unowned self] datagram in
             if datagram.isTruncated {
                 self.ingest.countTruncated()
                 return

@@ -19,11 +19,17 @@ public final class UDPReceiver: LoopHandle {
     public static let slotBytes = 64 * 1024
     /// `recvmmsg` calls per readiness event at most, so a flood cannot hold the loop.
     public static let callsPerWakeup = 16
+    /// Datagrams listed from one batch before they are handed over (64 entries of up to 64 GRO segments).
+    static let listCapacity = 4_096
+    /// Datagrams per `beforeBatch` window.
+    public static let warmWindow = 32
 
     private let fd: Int32
     private let slab: UnsafeMutableRawBufferPointer
     private let entries: UnsafeMutablePointer<hf_udp_entry>
+    private let datagrams: UnsafeMutablePointer<UDPDatagram>
     private var onDatagram: ((UDPDatagram) -> Void)?
+    private var beforeBatch: ((UDPBatch) -> Void)?
     private var onError: ((UVError) -> Void)?
     /// Whether the kernel agreed to coalesce (UDP GRO).
     public let usesGRO: Bool
@@ -46,6 +52,7 @@ public final class UDPReceiver: LoopHandle {
         slab = .allocate(byteCount: Self.batchEntries * Self.slotBytes, alignment: 16)
         entries = .allocate(capacity: Self.batchEntries)
         entries.initialize(repeating: hf_udp_entry(), count: Self.batchEntries)
+        datagrams = .allocate(capacity: Self.listCapacity)
         super.init(loop: loop, type: UV_POLL)
         let rc = uv_poll_init_socket(loop.raw, poll, opened)
         if rc < 0 {
@@ -59,6 +66,7 @@ public final class UDPReceiver: LoopHandle {
         slab.deallocate()
         entries.deinitialize(count: Self.batchEntries)
         entries.deallocate()
+        datagrams.deallocate()
     }
 
     private var poll: UnsafeMutablePointer<uv_poll_t> {
@@ -83,11 +91,13 @@ public final class UDPReceiver: LoopHandle {
     }
 
     /// Starts receiving: `onDatagram` runs on the loop once per datagram, with bytes borrowed from the slab.
-    public func startReceiving(onError: ((UVError) -> Void)? = nil,
+    /// `beforeBatch`, when given, first sees every datagram of a `recvmmsg` batch (to prefetch what they will need).
+    public func startReceiving(onError: ((UVError) -> Void)? = nil, beforeBatch: ((UDPBatch) -> Void)? = nil,
                                _ onDatagram: @escaping (UDPDatagram) -> Void) throws(UVError) {
         loop.assertOnLoop()
         self.onDatagram = onDatagram
         self.onError = onError
+        self.beforeBatch = beforeBatch
         try UVError.check(uv_poll_start(poll, Int32(UV_READABLE.rawValue)) { handle, status, _ in
             guard let handle, let data = handle.pointee.data else { return }
             Unmanaged<UDPReceiver>.fromOpaque(data).takeUnretainedValue().readable(status: status)
@@ -114,14 +124,18 @@ public final class UDPReceiver: LoopHandle {
                 onError?(UVError(code: Int32(n), operation: "recvmmsg"))
                 return
             }
-            for i in 0..<n { deliver(i) }
+            var listed = 0
+            for i in 0..<n { listed = list(entry: i, into: listed) }
+            deliver(listed)
             // A short batch means the queue is empty; the poll handle wakes us for the next one.
             if n < Self.batchEntries || onDatagram == nil { return }
         }
     }
 
-    @inline(__always)
-    private func deliver(_ i: Int) {
+    /// Appends entry `i`'s datagrams (a GRO train split at its segment size) to `datagrams` from `listed` on;
+    /// delivers the list first whenever it is full. Returns the new length of the list.
+    private func list(entry i: Int, into listed: Int) -> Int {
+        var listed = listed
         let entry = entries + i
         let start = slab.baseAddress! + i * Self.slotBytes
         let length = Int(entry.pointee.length)
@@ -130,20 +144,40 @@ public final class UDPReceiver: LoopHandle {
         // `sender` is the entry's first member, so the entry's address is the address's.
         let sender = hf_storage_as_sockaddr(UnsafeRawPointer(entry).assumingMemoryBound(to: sockaddr_storage.self))!
         guard segment > 0, segment < length, !truncated else {
-            receivedDatagrams &+= 1
+            if listed == Self.listCapacity { deliver(listed); listed = 0 }
             if truncated { truncatedDatagrams &+= 1 }
-            onDatagram?(UDPDatagram(bytes: UnsafeRawBufferPointer(start: start, count: length), sender: sender,
-                                    isTruncated: truncated))
-            return
+            datagrams[listed] = UDPDatagram(bytes: UnsafeRawBufferPointer(start: start, count: length), sender: sender,
+                                            isTruncated: truncated)
+            return listed + 1
         }
         coalescedBuffers &+= 1
         var offset = 0
         while offset < length {
-            let size = min(segment, length - offset)
-            receivedDatagrams &+= 1
-            onDatagram?(UDPDatagram(bytes: UnsafeRawBufferPointer(start: start + offset, count: size),
-                                    sender: sender, isTruncated: false))
-            offset += size
+            if listed == Self.listCapacity { deliver(listed); listed = 0 }
+            datagrams[listed] = UDPDatagram(bytes: UnsafeRawBufferPointer(start: start + offset,
+                                                                          count: min(segment, length - offset)),
+                                            sender: sender, isTruncated: false)
+            listed += 1
+            offset += segment
+        }
+        return listed
+    }
+
+    /// Hands the first `count` listed datagrams over, `warmWindow` at a time: `beforeBatch` sees a window, then
+    /// `onDatagram` gets each of its datagrams. A window is small enough that what `beforeBatch` pulled into the
+    /// cache for it is still there when its datagrams are processed.
+    private func deliver(_ count: Int) {
+        var from = 0
+        while from < count {
+            let to = min(count, from + Self.warmWindow)
+            if let beforeBatch {
+                beforeBatch(UDPBatch(datagrams: UnsafeBufferPointer(start: datagrams + from, count: to - from)))
+            }
+            for k in from..<to {
+                receivedDatagrams &+= 1
+                onDatagram?(datagrams[k])
+            }
+            from = to
         }
     }
 
@@ -154,6 +188,20 @@ public final class UDPReceiver: LoopHandle {
     override func didClose() {
         _ = hf_close(fd)
         onDatagram = nil
+        beforeBatch = nil
         onError = nil
+    }
+}
+
+/// A window of up to ``UDPReceiver/warmWindow`` received datagrams, borrowed from a ``UDPReceiver``'s slab for the
+/// length of a `beforeBatch` call (GRO trains already split into their datagrams), in arrival order.
+public struct UDPBatch {
+    /// The datagrams; truncated ones are included and marked.
+    public let datagrams: UnsafeBufferPointer<UDPDatagram>
+
+    /// Calls `body` with each whole (not truncated) datagram's bytes, in arrival order.
+    @inline(__always)
+    public func forEach(_ body: (UnsafeRawBufferPointer) -> Void) {
+        for d in datagrams where !d.isTruncated { body(d.bytes) }
     }
 }

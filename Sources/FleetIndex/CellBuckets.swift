@@ -32,6 +32,13 @@ struct CellBuckets {
         return nil
     }
 
+    /// A value read from `key`'s bucket, its centre and its radius (see `DriverTable.warm`).
+    @inline(__always)
+    func touch(_ key: UInt64) -> UInt64 {
+        guard let i = index(of: key) else { return 0 }
+        return centerLat[i].bitPattern &+ centerCos[i].bitPattern &+ innerLimit[i].bitPattern &+ UInt64(heads[i])
+    }
+
     /// The first row in a cell, or `none`.
     @inline(__always)
     func head(_ key: UInt64) -> UInt32 {

@@ -25,6 +25,10 @@ struct SlotHashIndex {
         }
     }
 
+    /// The home bucket's entry for `id` (a load with no dependency on any other look-up; see `DriverTable.warm`).
+    @inline(__always)
+    func home(_ id: UInt64) -> UInt32 { table[Self.hash(id) & mask] }
+
     mutating func insert(_ id: UInt64, row: UInt32, ids: [UInt64]) {
         if (count + 1) * 8 > table.count * 5 { grow(to: table.count * 2, ids: ids) }
         var i = Self.hash(id) & mask

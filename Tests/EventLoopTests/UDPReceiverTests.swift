@@ -92,6 +92,35 @@ struct UDPReceiverTests {
         #expect(receiver.receivedDatagrams == UInt64(train.count))
     }
 
+    @Test("beforeBatch sees every datagram once, in order, in windows of at most warmWindow, before each is delivered")
+    func batchWindows() throws {
+        let loop = try Loop()
+        try watchdog(loop)
+        let receiver = try UDPReceiver(loop: loop, bindTo: SocketAddress(host: "127.0.0.1", port: 0))
+        let port = try receiver.localAddress().port
+        var previewed: [UInt8] = [], delivered: [UInt8] = []
+        var windows = 0, oversized = 0, deliveredBeforePreview = 0
+        try receiver.startReceiving(beforeBatch: { batch in
+            windows += 1
+            if batch.datagrams.count > UDPReceiver.warmWindow { oversized += 1 }
+            batch.forEach { previewed.append($0[0]) }
+        }) { d in
+            if delivered.count >= previewed.count { deliveredBeforePreview += 1 }
+            delivered.append(d.bytes[0])
+            if delivered.count == 200 { loop.shutdown() }
+        }
+        // 100 in one segmented train (one GRO buffer, split into windows) and 100 plain datagrams.
+        let train = (0..<100).map { [UInt8](repeating: UInt8($0), count: 64) }
+        let client = try UDPSocket(loop: loop)
+        if !sendSegmented(train, to: port) { for t in train { try client.send(t, to: SocketAddress(host: "127.0.0.1", port: port)) } }
+        for i in 100..<200 { try client.send([UInt8(i)], to: SocketAddress(host: "127.0.0.1", port: port)) }
+        loop.run()
+        #expect(delivered == (0..<200).map { UInt8($0) })
+        #expect(previewed == delivered)
+        #expect(windows >= 200 / UDPReceiver.warmWindow)
+        #expect(oversized == 0 && deliveredBeforePreview == 0)
+    }
+
     @Test("closing frees the port and the receiver, and nothing is delivered after close")
     func closeReleases() throws {
         let loop = try Loop()

@@ -155,4 +155,18 @@ func makeTable(scheme: any SpatialCellScheme = GridCellScheme(stepDegrees: 0.01)
         #expect(table.nearest(to: LatLng(degrees: 0, 0), k: 0, nowMs: 0).isEmpty)
         #expect(table.nearest(to: LatLng(degrees: 0, 0), k: 3, nowMs: 0).count == 1)
     }
+
+    @Test("warm reads and changes nothing: the same states and invariants after warming known and unknown ids")
+    func warmChangesNothing() throws {
+        let table = DriverTable(scheme: H3CellScheme(resolution: 9))
+        for i in 0..<500 {
+            _ = table.upsert(DriverState(id: DriverID(UInt64(i)), latE7: 437_000_000 + Int32(i) * 1_000,
+                                         lngE7: 74_000_000 + Int32(i % 37) * 2_000, timestampMs: 1_000 + Int64(i), status: .available))
+        }
+        let before = table.allStates()
+        let ids: [UInt64] = Array(0..<600).map { UInt64($0) * 3 }   // some known, some not
+        _ = ids.withUnsafeBufferPointer { table.warm($0) }
+        #expect(table.allStates() == before)
+        table.checkInvariants()
+    }
 }

@@ -1,3 +1,4 @@
+import EventLoop
 import FleetIndex
 
 /// Why a datagram or record was dropped; `label` is the `reason` label of `hexfleet_udp_dropped_total`.
@@ -62,6 +63,34 @@ public final class PingIngest {
         self.table = table
         self.keys = keys
         self.keyCache = SignerKeyCache(capacity: keyCacheSize)
+    }
+
+    /// Driver ids of the batch being warmed (`warm(_:)`), allocated once.
+    private let warmIDs = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: 8_192)
+    /// Keeps `warm`'s loads alive (a value nobody reads).
+    private var warmSink: UInt64 = 0
+
+    deinit { warmIDs.deallocate() }
+
+    /// Before a receive batch is ingested one datagram at a time: touches each signer's key-cache slot and the table
+    /// rows of the drivers named in the records, so that their cache misses overlap across the batch instead of
+    /// stalling each datagram in turn (`DriverTable.warm`). Reads only; a malformed datagram is skipped here and
+    /// dropped by `ingestDatagram` as usual.
+    public func warm(_ batch: UDPBatch) {
+        var n = 0
+        let capacity = warmIDs.count
+        batch.forEach { d in
+            guard d.count >= PingWire.headerBytes + PingWire.recordBytes + PingWire.tagBytes else { return }
+            let signer = UInt64(littleEndian: d.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            warmSink &+= keyCache.touch(signer: signer, gateway: d[1] & 1 != 0)
+            var o = PingWire.headerBytes
+            while o + PingWire.recordBytes + PingWire.tagBytes <= d.count && n < capacity {
+                warmIDs[n] = UInt64(littleEndian: d.loadUnaligned(fromByteOffset: o, as: UInt64.self))
+                n += 1
+                o += PingWire.recordBytes
+            }
+        }
+        warmSink &+= table.warm(UnsafeBufferPointer(rebasing: warmIDs[0..<n]))
     }
 
     /// Takes one datagram straight from the receive buffer. Every outcome is counted.
@@ -135,6 +164,13 @@ struct SignerKeyCache {
         tags = [UInt64](repeating: Self.empty, count: size)
         entries = [PreparedHMAC](repeating: PreparedHMAC(key: []), count: size)
         mask = size - 1
+    }
+
+    /// A value read from the signer's slot (see `PingIngest.warm`).
+    @inline(__always)
+    func touch(signer: UInt64, gateway: Bool) -> UInt64 {
+        let i = Int(truncatingIfNeeded: (signer &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
+        return tags[i] &+ entries[i].touchValue
     }
 
     @inline(__always)

@@ -11,6 +11,9 @@ public struct PreparedHMAC: Sendable {
     private let inner: Chain
     private let outer: Chain
 
+    /// A value read from both chains (a cache warm-up load; `PingIngest.warm`).
+    var touchValue: UInt64 { UInt64(inner.0) &+ UInt64(outer.7) }
+
     /// The byte length of a code.
     public static let codeBytes = 32
 
