@@ -88,9 +88,11 @@ struct TrackingIndex {
     mutating func removeBBox(_ b: TrackBBox, slot: Int32) {
         if let keys = b.gridKeys(sideE7: gridSideE7, limit: maxGridSquares) {
             for k in keys {
-                guard var list = grid[k], let i = list.firstIndex(where: { $0.isSame(b, slot: slot) }) else { continue }
-                list.remove(at: i)
-                grid[k] = list.isEmpty ? nil : list
+                // Mutated in place through the dictionary (a `var` copy out and back would copy the whole list:
+                // closing 100 whole-city viewers at once copied ~100 MB).
+                guard let i = grid[k]?.firstIndex(where: { $0.isSame(b, slot: slot) }) else { continue }
+                grid[k]!.remove(at: i)
+                if grid[k]!.isEmpty { grid[k] = nil }
             }
         } else if let i = wide.firstIndex(where: { $0.isSame(b, slot: slot) }) {
             wide.remove(at: i)
@@ -119,9 +121,9 @@ struct TrackingIndex {
     }
 
     private static func remove<K: Hashable>(_ slot: Int32, from index: inout [K: [Int32]], key: K) {
-        guard var list = index[key], let i = list.firstIndex(of: slot) else { return }
-        list.remove(at: i)
-        index[key] = list.isEmpty ? nil : list
+        guard let i = index[key]?.firstIndex(of: slot) else { return }
+        index[key]!.remove(at: i)
+        if index[key]!.isEmpty { index[key] = nil }
     }
 
     // MARK: Matching
