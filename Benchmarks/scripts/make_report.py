@@ -65,7 +65,10 @@ METHOD = """
   reading `/metrics` only after the blast so nothing else runs on the two cores meanwhile. When both take every
   datagram, the blaster is the limit and the ratio is about 1. The `segmentation offload` rows repeat the test with
   a blaster sending 64 datagrams per system call (`BLAST_GSO=1`), fast enough to outrun both receivers: there the
-  ratio is the engine's per-datagram work (tag check, checks, table) against a loop that only receives.
+  ratio is the engine's per-datagram work (tag check, checks, table) against a loop that only receives. The
+  engine first takes one paced, untimed pass of every driver (the fleet it serves is known, as in service); the
+  `cold start` rows skip that pass, so every driver is new (key derivation and a new index row each). The engine
+  receives with UDP GRO; `drain_gro_rate` is the same drain with GRO on, reported beside the plain one.
   Latency is the simulator's probe (ping sent →
   `GET /v1/drivers/{id}` shows it, one HTTP round trip included). Nearby throughput: `udp_baseline nearby`,
   keep-alive connections, one request in flight each, idle and while `hexfleet simulate` ingests.
