@@ -10,7 +10,8 @@
 # Every figure is one JSON line appended to $OUT (default Benchmarks/results/loopback.jsonl).
 # Usage: Benchmarks/scripts/loopback-bench.sh [HEXFLEET_BIN]
 #   env: SIZES="10000 100000 1000000", LATENCY_SECONDS=10, NEARBY_SECONDS=5, NEARBY_CONNS=4, OUT=...,
-#        PARTS="single gateway" (default: all: "single gateway load"; gateway runs whenever load does)
+#        PARTS="single gateway" (default: all: "single gateway load"; gateway runs whenever load does),
+#        SERVE_ARGS="--udp-key-cache 1048576" (extra `hexfleet serve` flags; default none)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -34,7 +35,7 @@ trap cleanup EXIT
 
 start_server() {
     HEXFLEET_UDP_SECRET="$secret" HEXFLEET_ADMIN_TOKEN="$token" "$bin" serve --no-demo \
-        --http "127.0.0.1:$http_port" --udp "127.0.0.1:$udp_port" --stale-after 600 --log-level warning \
+        --http "127.0.0.1:$http_port" --udp "127.0.0.1:$udp_port" --stale-after 600 --log-level warning ${SERVE_ARGS:-} \
         >"$work/serve.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 100); do curl -sf "127.0.0.1:$http_port/healthz" >/dev/null && return 0; sleep 0.1; done

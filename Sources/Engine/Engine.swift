@@ -66,7 +66,7 @@ public final class Engine {
                             staleAfterMs: configuration.staleAfterMs)
         keys = PingKeys(secret: configuration.udpSecret)
         auth = TokenAuthority(secret: configuration.tokenSecret, adminToken: configuration.adminToken)
-        ingest = PingIngest(table: table, keys: keys)
+        ingest = PingIngest(table: table, keys: keys, keyCacheSize: configuration.udpKeyCacheEntries)
         syncClock()
     }
 

@@ -35,6 +35,8 @@ struct ServeCommand: ParsableCommand {
     var udp = HostPort(argument: "127.0.0.1:9090")!
     @Flag(inversion: .prefixedNo, help: "Receive trains of same-size UDP datagrams as one buffer (UDP GRO).")
     var udpGro = true
+    @Option(help: "Signing keys cached for UDP tag checks (72 B each); near the fleet size for fleets over 100,000.")
+    var udpKeyCache = 1 << 16
     @Option(name: .customLong("data"), help: "Directory for the order store and caches.")
     var data: String?
     @Option(name: .customLong("graph"), help: "Road graph: a saved graph file or an .osm.pbf extract.")
@@ -77,6 +79,8 @@ struct ServeCommand: ParsableCommand {
                                          tokenSecret: try secret(tokenSecret, "HEXFLEET_TOKEN_SECRET", "--token-secret"))
         config.httpHost = http.host; config.httpPort = http.port
         config.udpHost = udp.host; config.udpPort = udp.port; config.udpGRO = udpGro
+        guard (1...(1 << 24)).contains(udpKeyCache) else { throw ValidationError("--udp-key-cache must be 1…16777216") }
+        config.udpKeyCacheEntries = udpKeyCache
         config.dataDirectory = data
         config.graphPath = graph
         config.demo = demo
