@@ -65,8 +65,10 @@ public final class PingIngest {
         self.keyCache = SignerKeyCache(capacity: keyCacheSize)
     }
 
-    /// Driver ids of the batch being warmed (`warm(_:)`), allocated once.
-    private let warmIDs = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: 8_192)
+    /// Driver ids of the window being warmed (`warm(_:)`), allocated once. At most this many records are warmed
+    /// per window: what they pull in (about a dozen cache lines each) must still be in cache when they are
+    /// processed, and a window of 32 gateway datagrams holds 1,280 records (warming them all halved gateway ingest).
+    private let warmIDs = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: 64)
     /// Keeps `warm`'s loads alive (a value nobody reads).
     private var warmSink: UInt64 = 0
 
@@ -80,7 +82,7 @@ public final class PingIngest {
         var n = 0
         let capacity = warmIDs.count
         batch.forEach { d in
-            guard d.count >= PingWire.headerBytes + PingWire.recordBytes + PingWire.tagBytes else { return }
+            guard n < capacity, d.count >= PingWire.headerBytes + PingWire.recordBytes + PingWire.tagBytes else { return }
             let signer = UInt64(littleEndian: d.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
             warmSink &+= keyCache.touch(signer: signer, gateway: d[1] & 1 != 0)
             var o = PingWire.headerBytes
