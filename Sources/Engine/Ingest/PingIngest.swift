@@ -67,7 +67,7 @@ public final class PingIngest {
 
     /// Driver ids of the window being warmed (`warm(_:)`), allocated once. At most this many records are warmed
     /// per window: what they pull in (about a dozen cache lines each) must still be in cache when they are
-    /// processed, and a window of 32 gateway datagrams holds 1,280 records (warming them all halved gateway ingest).
+    /// processed, and a window of 32 gateway datagrams holds 1,280 records, whose dozen lines each would not fit.
     private let warmIDs = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: 64)
     /// Keeps `warm`'s loads alive (a value nobody reads).
     private var warmSink: UInt64 = 0
