@@ -204,12 +204,7 @@ extension TrackingHub {
                 evict(sub)
                 return
             }
-            var h = hits
-            while h >= 0 {
-                let s = sending.states[Int(index.hitIndex[Int(h)])]
-                sub.backlog[s.id.rawValue] = s
-                h = index.hitNext[Int(h)]
-            }
+            forEachHit(from: hits, visibleTo: nil) { i in sub.backlog[sending.states[i].id.rawValue] = sending.states[i] }
             backlogged[ObjectIdentifier(sub)] = sub
             stats.skippedTicks &+= 1
             return
@@ -217,11 +212,7 @@ extension TrackingHub {
         sub.overBudgetSinceMs = nil
         extraScratch.removeAll(keepingCapacity: true)
         if !sub.backlog.isEmpty {
-            var h = hits
-            while h >= 0 {
-                sub.backlog.removeValue(forKey: sending.states[Int(index.hitIndex[Int(h)])].id.rawValue)
-                h = index.hitNext[Int(h)]
-            }
+            forEachHit(from: hits, visibleTo: nil) { i in sub.backlog.removeValue(forKey: sending.states[i].id.rawValue) }
             extraScratch.append(contentsOf: sub.backlog.values)
             sub.backlog.removeAll()
             backlogged.removeValue(forKey: ObjectIdentifier(sub))
@@ -254,11 +245,7 @@ extension TrackingHub {
                 n += 1
             }
         }
-        var h = hits
-        while h >= 0 {
-            let i = Int(index.hitIndex[Int(h)])
-            h = index.hitNext[Int(h)]
-            if filtered && !isVisible(sending.states[i].id.rawValue, to: sub) { continue }
+        forEachHit(from: hits, visibleTo: filtered ? sub : nil) { i in
             if n > 0 { frame.append(UInt8(ascii: ",")) }
             frame.append(UnsafeRawBufferPointer(rebasing: json[sending.jsonStart(i)..<sending.jsonEnds[i]]))
             n += 1
@@ -282,17 +269,26 @@ extension TrackingHub {
             frame.append(count: PingWire.recordBytes) { PositionBatch.writeRecord(s, into: $0) }
             n += 1
         }
-        var h = hits
-        while h >= 0 {
-            let i = Int(index.hitIndex[Int(h)])
-            h = index.hitNext[Int(h)]
-            if filtered && !isVisible(sending.states[i].id.rawValue, to: sub) { continue }
+        forEachHit(from: hits, visibleTo: filtered ? sub : nil) { i in
             let o = i * PingWire.recordBytes
             frame.append(UnsafeRawBufferPointer(rebasing: records[o..<(o + PingWire.recordBytes)]))
             n += 1
         }
         frame.storeUInt32LE(UInt32(n), atPayloadOffset: 4)
         return n
+    }
+
+    /// Calls `body` with the batch index of each hit in the list starting at `hits`, in order; with `visibleTo`,
+    /// only the drivers that subscriber's fleet may see.
+    @inline(__always)
+    private func forEachHit(from hits: Int32, visibleTo sub: TrackingSubscriber?, _ body: (Int) -> Void) {
+        var h = hits
+        while h >= 0 {
+            let i = Int(index.hitIndex[Int(h)])
+            h = index.hitNext[Int(h)]
+            if let sub, !isVisible(sending.states[i].id.rawValue, to: sub) { continue }
+            body(i)
+        }
     }
 
     func evict(_ sub: TrackingSubscriber) {
