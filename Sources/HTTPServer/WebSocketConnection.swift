@@ -135,12 +135,7 @@ public final class WebSocketConnection {
         // here lands between two of its frames, never inside one. Should it ever hold something, keep the order.
         guard wslay_event_get_queued_msg_count(context) == 0 else { return queue(opcode: opcode, frame.payload) }
         guard tcp.write(frame.frame(opcode: opcode)) else { return false }
-        if queuedBytes > configuration.maxQueuedBytes {
-            server.statistics.webSocketEvictions &+= 1
-            close(code: configuration.overflowCloseCode, reason: "client too slow")
-            return false
-        }
-        return true
+        return withinBudget()
     }
 
     /// Sends a ping (payload ≤ 125 bytes).
@@ -156,12 +151,16 @@ public final class WebSocketConnection {
                                       msg_length: bytes.count)
         guard wslay_event_queue_msg(context, &message) == 0 else { return false }
         pump()
-        if queuedBytes > configuration.maxQueuedBytes {
-            server.statistics.webSocketEvictions &+= 1
-            close(code: configuration.overflowCloseCode, reason: "client too slow")
-            return false
-        }
-        return true
+        return withinBudget()
+    }
+
+    /// After a send: past ``WebSocketConfiguration/maxQueuedBytes`` unsent, closes with the overflow code, counts an
+    /// eviction and answers false.
+    private func withinBudget() -> Bool {
+        guard queuedBytes > configuration.maxQueuedBytes else { return true }
+        server.statistics.webSocketEvictions &+= 1
+        close(code: configuration.overflowCloseCode, reason: "client too slow")
+        return false
     }
 
     /// Starts the closing handshake with `code` and `reason` (≤ 123 bytes of UTF-8). The socket closes when the
