@@ -20,12 +20,12 @@ extension TrackingHub {
     }
 
     private func requestFanout() {
-        if isSending { tickMissed = true; return }
-        if fanoutScheduled || fanoutTimerArmed { return }
+        if isSending { fanoutPending = true; return }
+        if fanoutPending || fanoutTimerArmed { return }
         let gapNs = (configuration.fanoutIntervalMs ?? engine.configuration.trackTickMs) &* 1_000_000
         let now = Loop.nanoseconds
         if now &- lastFanoutStartNs >= gapNs {
-            fanoutScheduled = true
+            fanoutPending = true
             scheduleSlice()
             return
         }
@@ -55,8 +55,8 @@ extension TrackingHub {
         for i in stride(from: round, to: bySlot.count, by: keepalives.slots) {
             if let sub = bySlot[i], !sub.closed { sub.connection.ping() }
         }
-        guard !isSending else { tickMissed = true; return }
-        if fanoutScheduled || fanoutTimerArmed { return }
+        guard !isSending else { fanoutPending = true; return }
+        if fanoutPending || fanoutTimerArmed { return }
         startFanout(nowMs: nowMs)
     }
 
@@ -110,7 +110,7 @@ extension TrackingHub {
         releaseSlots()
         tickWorkNs &+= Loop.nanoseconds &- started
         tickMetric.recordNanoseconds(Int64(clamping: tickWorkNs))
-        if tickMissed { scheduleSlice() }
+        if fanoutPending { scheduleSlice() }
     }
 
     /// Sends touched subscribers their messages from `cursor` on; false when the deadline stopped it first.
@@ -149,15 +149,15 @@ extension TrackingHub {
     private func continueFanout() {
         if isSending {
             flushSlice()
-        } else if tickMissed || fanoutScheduled {
-            tickMissed = false
-            fanoutScheduled = false
+        } else if fanoutPending {
+            fanoutPending = false
             startFanout(nowMs: engine.nowMs)
             flushMetrics()
         }
     }
 
-    /// Encodes the batch once and resolves which followed orders' couriers moved.
+    /// Starts encoding the batch (each driver once, as it is matched) and resolves which followed orders' couriers
+    /// moved.
     private func prepareMatch() {
         matchCursor = 0
         sending.beginEncoding(binary: binarySubscribers > 0)

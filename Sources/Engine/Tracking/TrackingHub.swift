@@ -35,10 +35,8 @@ final class TrackingHub {
     /// The batch being sent (its bytes stay valid until every touched subscriber got its message).
     var sending = PositionBatch()
     var isSending = false
-    /// A tick came while the previous one was still sending: start the next one as soon as it ends.
-    var tickMissed = false
-    /// A fan-out is due on the next loop iteration (its wake-up is sent).
-    var fanoutScheduled = false
+    /// A fan-out is owed: on the next loop iteration (its wake-up is sent), or, when one is sending, right after it.
+    var fanoutPending = false
     /// When the last fan-out started (`Loop.nanoseconds`); the next starts `trackTickMs` later at the earliest.
     var lastFanoutStartNs: UInt64 = 0
     /// One-shot timer for a fix that arrived less than `trackTickMs` after the last fan-out began.
