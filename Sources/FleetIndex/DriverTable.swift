@@ -102,18 +102,21 @@ public final class DriverTable {
     public func warm(_ drivers: UnsafeBufferPointer<UInt64>) -> UInt64 {
         var sink: UInt64 = 0
         for id in drivers { sink &+= UInt64(idMap.home(id)) }
-        for id in drivers {
-            guard let row = idMap.find(id, ids: ids) else { continue }
-            let r = Int(row)
-            sink &+= UInt64(bitPattern: timestampMs[r]) &+ cellKey[r] &+ UInt64(UInt32(bitPattern: latE7[r]))
-                &+ UInt64(UInt32(bitPattern: lngE7[r])) &+ UInt64(speed[r]) &+ UInt64(heading[r])
-                &+ UInt64(accuracy[r]) &+ UInt64(status[r])
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: drivers.count) { rows in
+            var known = 0
+            for id in drivers {
+                guard let row = idMap.find(id, ids: ids) else { continue }
+                let r = Int(row)
+                rows[known] = r
+                known += 1
+                sink &+= UInt64(bitPattern: timestampMs[r]) &+ cellKey[r] &+ UInt64(UInt32(bitPattern: latE7[r]))
+                    &+ UInt64(UInt32(bitPattern: lngE7[r])) &+ UInt64(speed[r]) &+ UInt64(heading[r])
+                    &+ UInt64(accuracy[r]) &+ UInt64(status[r])
+            }
+            // The buckets come last: their keys are the cellKey loads above, now cached.
+            for r in rows[0..<known] { sink &+= buckets.touch(cellKey[r]) }
+            return sink
         }
-        for id in drivers {
-            guard let row = idMap.find(id, ids: ids) else { continue }
-            sink &+= buckets.touch(cellKey[Int(row)])
-        }
-        return sink
     }
 
     /// The last accepted timestamp of a driver, or nil when unknown.
@@ -167,10 +170,8 @@ public final class DriverTable {
     /// The positions of fresh drivers in `status`, in row order: one pass over three columns, no hash look-ups and
     /// no `DriverState` per row (per-zone supply counts for surge need only this; 1M rows take a few ms).
     public func positions(of status: DriverStatus, nowMs: Int64) -> [LatLng] {
-        let cutoff = nowMs - staleAfterMs
-        let wanted = status.rawValue
         var out: [LatLng] = []
-        for r in 0..<ids.count where self.status[r] == wanted && timestampMs[r] >= cutoff {
+        forEachFreshRow(in: status, nowMs: nowMs) { r in
             out.append(LatLng(degrees: Double(latE7[r]) * 1e-7, Double(lngE7[r]) * 1e-7))
         }
         return out
@@ -179,12 +180,18 @@ public final class DriverTable {
     /// The bucket keys (`scheme`'s cells: H3 cell ids with `H3CellScheme`) of fresh drivers in `status`, in row
     /// order: per-zone counts without a cell computation per driver.
     public func cellKeys(of status: DriverStatus, nowMs: Int64) -> [UInt64] {
-        let cutoff = nowMs - staleAfterMs
-        let wanted = status.rawValue
         var out: [UInt64] = []
         out.reserveCapacity(ids.count)
-        for r in 0..<ids.count where self.status[r] == wanted && timestampMs[r] >= cutoff { out.append(cellKey[r]) }
+        forEachFreshRow(in: status, nowMs: nowMs) { out.append(cellKey[$0]) }
         return out
+    }
+
+    /// Calls `body` with every row in `status` whose fix is not stale at `nowMs`, in row order.
+    @inline(__always)
+    private func forEachFreshRow(in status: DriverStatus, nowMs: Int64, _ body: (Int) -> Void) {
+        let cutoff = nowMs - staleAfterMs
+        let wanted = status.rawValue
+        for r in 0..<ids.count where self.status[r] == wanted && timestampMs[r] >= cutoff { body(r) }
     }
 
     /// Every driver's state, in row order (for snapshots and tests).
