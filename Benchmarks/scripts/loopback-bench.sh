@@ -11,7 +11,8 @@
 # Usage: Benchmarks/scripts/loopback-bench.sh [HEXFLEET_BIN]
 #   env: SIZES="10000 100000 1000000", LATENCY_SECONDS=10, NEARBY_SECONDS=5, NEARBY_CONNS=4, OUT=...,
 #        PARTS="single gateway" (default: all: "single gateway load"; gateway runs whenever load does),
-#        SERVE_ARGS="--udp-key-cache 1048576" (extra `hexfleet serve` flags; default none)
+#        SERVE_ARGS="--udp-key-cache 1048576" (extra `hexfleet serve` flags; default none),
+#        SINGLE_DATAGRAMS=3000000 (timed one-record datagrams per size), GSO_PPS=2500000 (the paced flood's rate)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -20,6 +21,8 @@ sizes="${SIZES:-10000 100000 1000000}"
 latency_seconds="${LATENCY_SECONDS:-10}"
 nearby_seconds="${NEARBY_SECONDS:-5}"
 nearby_conns="${NEARBY_CONNS:-4}"
+single_datagrams="${SINGLE_DATAGRAMS:-3000000}"
+gso_pps="${GSO_PPS:-2500000}"
 parts=" ${PARTS:-single gateway load} "
 out="${OUT:-$root/Benchmarks/results/loopback.jsonl}"
 work="$(mktemp -d)"
@@ -103,24 +106,31 @@ single_vs_drain() {
 }
 
 for n in $sizes; do
-    # Enough datagrams to time: at least 200,000, one pass per second of timestamps (30 s skew bound).
+    # Enough datagrams to time: at least 200,000 (gateway) or SINGLE_DATAGRAMS (one-record rows: the paced flood
+    # then lasts SINGLE_DATAGRAMS / GSO_PPS seconds); the passes' timestamps span at most 25 s (30 s skew bound).
     passes=$(( (200000 + n - 1) / n )); [ "$passes" -gt 20 ] && passes=20
     total=$((n * passes))
     if [[ "$parts" == *" single "* ]]; then
+    single_passes=$(( (single_datagrams + n - 1) / n ))
+    pass_ms=$(( 25000 / (single_passes + 1) )); [ "$pass_ms" -gt 1000 ] && pass_ms=1000
     # One warm-up pass (pass 0) and the timed passes after it, split by bytes: a one-record item is 2 + 64 bytes.
-    python3 "$here/make_datagrams.py" "$work/all.bin" --secret "$secret" --drivers "$n" --passes $((passes + 1)) --batch 1
+    python3 "$here/make_datagrams.py" "$work/all.bin" --secret "$secret" --drivers "$n" --passes $((single_passes + 1)) \
+        --pass-ms "$pass_ms" --batch 1
     head -c $((n * 66)) "$work/all.bin" >"$work/warm.bin"
     tail -c +$((n * 66 + 1)) "$work/all.bin" >"$work/single.bin"
     export WARM=1
-    single_vs_drain udp-single "$n" "$total"
-    # The same with a sender that outruns both receivers (UDP segmentation offload: 64 datagrams per send): the
-    # receivers' own limits, the engine's tag check and table work included.
-    export BLAST_GSO=1
-    single_vs_drain udp-single-gso "$n" "$total"
-    # Cold start, for the record: the same timed passes with every driver new to the engine.
+    single_vs_drain udp-single "$n" "$((n * single_passes))"
+    # The same with a sender that outruns both receivers (UDP segmentation offload: 64 datagrams per send, paced at
+    # GSO_PPS so the overload lasts a known window): the receivers' own limits, the engine's tag check and table
+    # work included. The plain drain slows such a sender down (the kernel splits each train into its queue and the
+    # sender waits for room); the engine's GRO socket queues whole trains and drops what does not fit, so its rate
+    # is what it accepted over the window.
+    export BLAST_GSO=1 BLAST_PPS="$gso_pps"
+    single_vs_drain udp-single-gso "$n" "$((n * single_passes))"
+    # Cold start, for the record: the same timed passes without the warm-up, so every driver is new in the first.
     unset WARM
-    single_vs_drain udp-single-gso-cold "$n" "$total"
-    unset BLAST_GSO
+    single_vs_drain udp-single-gso-cold "$n" "$((n * single_passes))"
+    unset BLAST_GSO BLAST_PPS
     fi
     [[ "$parts" == *" gateway "* || "$parts" == *" load "* ]] || continue
 

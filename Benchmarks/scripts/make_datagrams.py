@@ -2,14 +2,14 @@
 """Writes signed Hexfleet UDP ping datagrams (wire version 1, docs/udp-protocol.md) for the loopback benchmarks.
 
 Output: a file of (u16 little-endian length, datagram bytes) items that udp_baseline.c `blast` replays.
-Every driver gets one record per pass; pass p carries timestamp base + p seconds (base: 5 s ago, inside the
-server's skew window and fresh for its staleness limit), so nothing is a replay.
+Every driver gets one record per pass; pass p carries timestamp base + p × --pass-ms (default 1,000 ms; base: 5 s
+ago, inside the server's skew window and fresh for its staleness limit), so nothing is a replay.
 Positions are spread over a 0.36 deg x 0.54 deg box (about 40 x 40 km) from --lat0/--lng0, like the FleetIndex
 benchmark fleet, so nearest-10 queries run against a metro-sized fleet; each pass moves every driver 16 m north
 (a courier at 8 m/s pinging every 2 s), so some pings change H3 cell as they would in town.
 
 Usage: make_datagrams.py OUT --secret HEX --drivers N [--passes P] [--batch B] [--gateway-id G]
-       [--base-ms MS] [--lat0 48.68 --lng0 2.08]
+       [--base-ms MS] [--pass-ms MS] [--lat0 48.68 --lng0 2.08]
 --batch 1 writes driver-signed one-record datagrams; more writes gateway datagrams of B records.
 """
 import argparse, hashlib, hmac, struct, sys, time
@@ -23,6 +23,7 @@ def main():
     ap.add_argument("--batch", type=int, default=1)
     ap.add_argument("--gateway-id", type=int, default=1)
     ap.add_argument("--base-ms", type=int, default=None)
+    ap.add_argument("--pass-ms", type=int, default=1000)
     ap.add_argument("--lat0", type=float, default=48.68)
     ap.add_argument("--lng0", type=float, default=2.08)
     a = ap.parse_args()
@@ -41,7 +42,7 @@ def main():
         return int(round(lat * 1e7)), int(round(lng * 1e7))
     count = 0
     for p in range(a.passes):
-        ts = base + p * 1000
+        ts = base + p * a.pass_ms
         if a.batch == 1:
             for i in range(1, a.drivers + 1):
                 k = keys.get(i)

@@ -161,6 +161,12 @@ static int blast(const char *host, int port, const char *file, double seconds) {
             if (r > 0) { sent += k; i += k; }
             else if (errno == ENOBUFS || errno == EAGAIN) usleep(20);
             else { perror("sendmsg"); break; }
+            // Paced (BLAST_PPS): the offered load is spread over a known window, so a receiver that cannot keep up
+            // is timed over that whole window, not over the few milliseconds an unpaced burst takes.
+            if (pps > 0) {
+                double ahead = sent / pps - (now_s() - start);
+                if (ahead > 100e-6) usleep((useconds_t)(ahead * 1e6));
+            }
         }
         t = now_s();
     }

@@ -48,15 +48,15 @@ public final class SurgeMap: Sendable {
     /// Advances one tick from waiting pick-ups and the live-index cells of available couriers (one entry per
     /// courier, H3 cell ids): couriers are counted per cell first, so the keyer sees each distinct cell once.
     public func tick(waitingPickups: [LatLng], availableCourierCells: [UInt64]) {
-        var perCell: [UInt64: Int] = [:]
-        for c in availableCourierCells { perCell[c, default: 0] += 1 }
+        var perCell = KeyTally()
+        for c in availableCourierCells { perCell.add(c) }
         var counts: [UInt64: ZoneCount] = [:]
         for p in waitingPickups {
             guard let z = keyer.zone(for: p) else { continue }
             counts[z.id, default: ZoneCount(zone: z, demand: 0, supply: 0)].demand += 1
         }
-        for (cell, n) in perCell {
-            guard let z = keyer.zone(forCell: H3Cell(rawValue: cell)) else { continue }
+        perCell.forEach { cell, n in
+            guard let z = keyer.zone(forCell: H3Cell(rawValue: cell)) else { return }
             counts[z.id, default: ZoneCount(zone: z, demand: 0, supply: 0)].supply += n
         }
         tick(Array(counts.values))
