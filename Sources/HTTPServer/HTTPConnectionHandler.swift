@@ -39,6 +39,8 @@ final class HTTPConnectionHandler {
     private var finished = false          // no more requests will be read (error, Connection: close, upgrade)
     private(set) var isOpen = true
     var webSocket: WebSocketConnection?
+    /// Index in the server's connection list; -1 once removed.
+    var serverSlot = -1
 
     // Timeouts, in loop milliseconds.
     private var requestStartMs: UInt64?

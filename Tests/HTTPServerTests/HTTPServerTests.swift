@@ -199,6 +199,25 @@ struct HTTPServerTests {
         #expect(stats.timeouts == 2)
     }
 
+    @Test("the timeout sweep, a slice at a time, reaches every idle connection while others close around it")
+    func slicedSweepReachesEveryConnection() throws {
+        var config = HTTPServerConfiguration()
+        config.idleTimeoutMs = 200
+        let (closedByServer, stats) = try withServer(configuration: config, routes: echoRoutes) { port in
+            var clients: [RawClient] = []
+            for i in 0..<60 {
+                let c = try RawClient(port: port)
+                c.send("GET /hello HTTP/1.1\r\n\r\n")
+                _ = try c.readResponse()
+                // Every third client leaves first: the server swaps another connection into its slot mid-round.
+                if i % 3 == 0 { c.shutdownWrite() } else { clients.append(c) }
+            }
+            return clients.map { $0.waitForClose() }
+        }
+        #expect(closedByServer.count == 40 && closedByServer.allSatisfy { $0 })
+        #expect(stats.timeouts == 40)
+    }
+
     @Test("a handler may answer later, after work on another thread")
     func asyncResponder() throws {
         let (r, _) = try withServer(routes: echoRoutes) { port in
