@@ -221,6 +221,52 @@ enum TrackingTestCells {
         #expect(try ws.readClose() == 1009)
     }
 
+    @Test("a reader held back over its soft budget gets every driver's latest fix once it reads again")
+    func heldBackReaderCatchesUp() throws {
+        let engine = try TestEngine()
+        defer { engine.close() }
+        let slow = try TrackingTestClient(port: engine.http, path: "/v1/ws/track?token=\(TestEngine.admin)",
+                                          receiveBufferBytes: 4_096)
+        try slow.send(text: #"{"op":"subscribe","bbox":[-10,-10,10,10]}"#)
+        _ = try slow.readJSON(type: "subscribed")
+        let key = engine.keys.gatewayKey(78)
+        let start = engine.nowMs
+        let fleet = 2_000
+        func sendRound(_ round: Int64) throws {
+            var datagrams: [[UInt8]] = []
+            for block in 0..<(fleet / 500) {
+                let records = (0..<500).map { i in
+                    PingRecord(driverID: UInt64(block * 500 + i + 1), timestampMs: start + round,
+                               latE7: Int32(i * 1_000 + Int(round)), lngE7: Int32(block * 1_000_000), status: 1)
+                }
+                datagrams.append(PingWire.encode(records, signerID: 78, gateway: true, key: key))
+            }
+            try sendUDP(port: engine.udp, datagrams)
+        }
+        // Rounds until the hub holds the reader back (a skipped tick), then one last round that only its backlog
+        // can deliver: no fix follows it.
+        var round: Int64 = 0
+        #expect(try eventually(within: 20) {
+            round += 1
+            try sendRound(round)
+            usleep(20_000)
+            return try engine.metric("hexfleet_track_skipped_ticks_total") ?? 0 >= 1
+        })
+        round += 1
+        try sendRound(round)
+        usleep(300_000)
+        #expect(try engine.metric("hexfleet_ws_evictions_total") ?? 0 == 0)
+        var latest: [UInt64: Int64] = [:]
+        #expect(try eventually(within: 10) {
+            for d in drivers(try slow.readJSON(type: "positions")) {
+                if let id = (d["id"] as? NSNumber)?.uint64Value, let ts = (d["ts"] as? NSNumber)?.int64Value {
+                    latest[id] = max(latest[id] ?? 0, ts)
+                }
+            }
+            return latest.count == fleet && latest.values.allSatisfy { $0 == start + round }
+        })
+    }
+
     @Test("a reader that stops reading is skipped, then closed with 1013 and counted, while others keep receiving")
     func slowReaderEvicted() throws {
         let engine = try TestEngine()

@@ -204,7 +204,7 @@ extension TrackingHub {
                 evict(sub)
                 return
             }
-            forEachHit(from: hits, visibleTo: nil) { i in sub.backlog[sending.states[i].id.rawValue] = sending.states[i] }
+            forEachHit(from: hits, visibleTo: nil) { i in sub.backlog.insert(sending.states[i].id.rawValue) }
             backlogged[ObjectIdentifier(sub)] = sub
             stats.skippedTicks &+= 1
             return
@@ -212,8 +212,14 @@ extension TrackingHub {
         sub.overBudgetSinceMs = nil
         extraScratch.removeAll(keepingCapacity: true)
         if !sub.backlog.isEmpty {
-            forEachHit(from: hits, visibleTo: nil) { i in sub.backlog.removeValue(forKey: sending.states[i].id.rawValue) }
-            extraScratch.append(contentsOf: sub.backlog.values)
+            // Held drivers go out as the table has them now, except those this tick's hits carry anyway.
+            hitIDs.removeAll()
+            forEachHit(from: hits, visibleTo: nil) { i in hitIDs.insert(sending.states[i].id.rawValue) }
+            let table = engine.table
+            sub.backlog.forEach { id in
+                guard !hitIDs.contains(id), let s = table.state(of: DriverID(id)) else { return }
+                extraScratch.append(s)
+            }
             sub.backlog.removeAll()
             backlogged.removeValue(forKey: ObjectIdentifier(sub))
         }

@@ -51,6 +51,8 @@ final class TrackingHub {
     var markBase = 0
     let frame = WebSocketFrameBuilder(initialCapacity: 16 << 10)
     var extraScratch: [DriverState] = []
+    /// The driver ids of one subscriber's hits, while its backlog is merged into a message (reused).
+    var hitIDs = DriverIDSet()
     var orderHits: [Int: [UInt64]] = [:]
     var keepalives: KeepaliveRounds
 
@@ -128,7 +130,7 @@ final class TrackingHub {
         for o in sub.orders { index.removeOrder(o, slot: sub.slot) }
         for b in sub.bboxes { index.removeBBox(b, slot: sub.slot) }
         for c in sub.cells { index.removeCell(c, slot: sub.slot) }
-        sub.drivers = []; sub.orders = []; sub.bboxes = []; sub.cells = []; sub.backlog = [:]
+        sub.drivers = []; sub.orders = []; sub.bboxes = []; sub.cells = []; sub.backlog.removeAll()
         if sub.binary { binarySubscribers -= 1 }
         bySlot[Int(sub.slot)] = nil
         if isSending { releasedSlots.append(sub.slot) } else { freeSlots.append(sub.slot) }
@@ -311,9 +313,9 @@ final class TrackingHub {
         return f == fleet
     }
 
-    /// Queues a state for the subscriber's next message (subscription snapshots).
+    /// Queues a driver's latest state for the subscriber's next message (subscription snapshots).
     func hold(_ s: DriverState, for sub: TrackingSubscriber) {
-        sub.backlog[s.id.rawValue] = s
+        sub.backlog.insert(s.id.rawValue)
         backlogged[ObjectIdentifier(sub)] = sub
     }
 

@@ -17,8 +17,9 @@ final class TrackingSubscriber {
     var cells: Set<H3Cell> = []
     /// Its dense slot in the hub's `TrackingIndex` (reused only after the tick that saw it close has ended).
     let slot: Int32
-    /// Fixes held back while the client was over its soft budget (latest per driver), plus subscription snapshots.
-    var backlog: [UInt64: DriverState] = [:]
+    /// Drivers whose fixes were held back while the client was over its soft budget, plus subscription snapshots:
+    /// their latest states are read from the table when the client is sent to again.
+    var backlog = DriverIDSet()
     /// When the client went over its soft budget (nil while under it).
     var overBudgetSinceMs: Int64?
     var closed = false
