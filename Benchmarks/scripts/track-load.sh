@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tracking hub load test (/v1/ws/track), every figure beside its baseline in the same run; one JSON line each to $OUT
 # (default Benchmarks/results/track.jsonl):
-#   idle     : server RSS per idle WebSocket connection (IDLE connections, RSS before/after).
+#   idle     : server RSS per idle WebSocket connection (IDLE connections, each subscribed to a box where nothing
+#              moves; RSS before, and after all are open and 2 s idle).
 #   bare     : the kernel's limit on this machine: a C thread writing MESSAGE_BYTES messages round-robin over
 #              SUBSCRIBERS loopback TCP connections, read by the same polling client. No WebSocket server in it.
 #   fan-out scenarios, each with SUBSCRIBERS clients, DRIVERS drivers pinging over UDP at RATE Hz and STALLED readers
@@ -57,10 +58,15 @@ idle)
     SERVER=$!
     wait_up $HP; sleep 1
     before=$(rss_kb $SERVER)
-    "$work/track_load" idle $HP "$IDLE" 6 >"$work/idle.out" &
+    rm -f "$work/idle.ready"
+    READY_FILE="$work/idle.ready" "$work/track_load" idle $HP "$IDLE" 12 >"$work/idle.out" &
     client=$!
-    sleep 4
-    after=$(rss_kb $SERVER)
+    # Sampled once every connection is open and subscribed, and the server's sweeps have seen them idle (2 s):
+    # the largest of three samples half a second apart.
+    while [ ! -e "$work/idle.ready" ] && kill -0 $client 2>/dev/null; do sleep 0.1; done
+    sleep 2
+    after=0
+    for _ in 1 2 3; do r=$(rss_kb $SERVER); [ "$r" -gt "$after" ] && after=$r; sleep 0.5; done
     wait $client || true
     open=$(sed -n 's/idle connections open: \([0-9]*\)/\1/p' "$work/idle.out")
     emit "{\"bench\":\"track-idle\",\"connections\":${open:-0},\"rss_before_kb\":$before,\"rss_after_kb\":$after,\"bytes_per_connection\":$(python3 -c "print(round(($after - $before) * 1024 / max(1, ${open:-0})))")}"

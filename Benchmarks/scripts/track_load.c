@@ -359,8 +359,12 @@ int main(int argc, char **argv) {
         }
         // An empty token is anonymous: the idle test runs against a --demo server (public tracking).
         int ok = upgrade_all(cs, n, -1);
+        // Each viewer subscribes to a small box where nothing moves: idle, but with the state a real viewer has.
+        for (int i = 0; i < n; i++) send_text(cs[i].fd, "{\"op\":\"subscribe\",\"bbox\":[-45.01,-120.01,-45,-120]}");
         printf("idle connections open: %d\n", ok);
         fflush(stdout);
+        const char *ready = getenv("READY_FILE");
+        if (ready) { FILE *f = fopen(ready, "w"); if (f) fclose(f); }
         sleep((unsigned)seconds);
         return ok == n ? 0 : 1;
     }

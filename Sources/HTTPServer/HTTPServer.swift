@@ -202,12 +202,8 @@ public final class HTTPServer {
         var head = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         head += "Sec-WebSocket-Accept: \(accept)\r\n\r\n"
         handler.tcp.write(Array(head.utf8))
-        guard let ws = WebSocketConnection(server: self, tcp: handler.tcp,
-                                           configuration: route.configuration ?? configuration.webSocket)
-        else {
-            handler.tcp.close()
-            return
-        }
+        let ws = WebSocketConnection(server: self, tcp: handler.tcp,
+                                     configuration: route.configuration ?? configuration.webSocket)
         statistics.webSocketUpgrades &+= 1
         handler.webSocket = ws
         route.onOpen(ws, request)

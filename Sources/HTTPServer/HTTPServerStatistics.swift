@@ -20,4 +20,6 @@ public struct HTTPServerStatistics: Sendable {
     public var webSocketEvictions: UInt64 = 0
     /// WebSocket connections closed for protocol errors (bad frames, bad UTF-8, oversized messages).
     public var webSocketProtocolErrors: UInt64 = 0
+    /// Idle WebSocket connections whose wslay context was freed (each reuse makes a new one).
+    public var webSocketParks: UInt64 = 0
 }

@@ -12,6 +12,14 @@ import EventLoop
 /// Backpressure: ``queuedBytes`` counts wslay's queue plus the socket's; past
 /// ``WebSocketConfiguration/maxQueuedBytes`` the connection is closed with the overflow code (1013 by default)
 /// and the server counts an eviction. The loop never waits for a client. Loop-owned: not `Sendable`.
+///
+/// Memory: a wslay context holds two 4 KiB frame buffers, more than all the rest of an idle connection. So the
+/// context is made when the connection needs wslay (bytes arrive, a message is queued, a close starts) and freed
+/// again ("parked") as soon as the connection is clean: no partial frame or fragmented message received, nothing
+/// queued, no close begun. A parked connection is open; its next use makes a fresh context, which is all wslay
+/// would hold between two whole messages anyway. Freed at once, the next connection's context reuses the memory:
+/// kept until a later sweep, ten thousand subscribers' contexts left a fragmented heap that the allocator could not
+/// give back (11 KB of RSS per idle subscriber instead of 2.5 KB).
 public final class WebSocketConnection {
     /// Runs for each complete text message (validated UTF-8).
     public var onText: ((String) -> Void)?
@@ -31,6 +39,16 @@ public final class WebSocketConnection {
     private let tcp: TCPConnection
     private let configuration: WebSocketConfiguration
     private var context: wslay_event_context_ptr?
+    /// Open with no wslay context (see the type's note); `context == nil && !parked` means finished.
+    private var parked = true
+    /// Bytes handed to wslay, and the wire size of the frames it has started (header + payload): equal when it
+    /// holds no partial frame.
+    private var bytesFed: UInt64 = 0
+    private var bytesFramed: UInt64 = 0
+    /// A data message whose final fragment has not arrived.
+    private var messageInProgress = false
+    /// Inside `wslay_event_recv`: the context must outlive the call (a message callback may send).
+    private var inReceive = false
     private var input: UnsafeRawBufferPointer?
     private var inputOffset = 0
     private var validator = UTF8Validator()
@@ -44,11 +62,14 @@ public final class WebSocketConnection {
     private var receivedCloseCode: UInt16 = 1006
     private var receivedCloseReason = ""
 
-    init?(server: HTTPServer, tcp: TCPConnection, configuration: WebSocketConfiguration) {
+    init(server: HTTPServer, tcp: TCPConnection, configuration: WebSocketConfiguration) {
         self.server = server
         self.tcp = tcp
         self.configuration = configuration
         lastReceiveMs = server.loop.now
+    }
+
+    private static let callbacks: wslay_event_callbacks = {
         var callbacks = wslay_event_callbacks()
         callbacks.recv_callback = { _, buf, len, _, user in
             WebSocketConnection.from(user).read(into: buf!, capacity: len)
@@ -57,7 +78,7 @@ public final class WebSocketConnection {
             WebSocketConnection.from(user).write(data!, len)
         }
         callbacks.on_frame_recv_start_callback = { _, arg, user in
-            WebSocketConnection.from(user).frameStarted(opcode: arg!.pointee.opcode)
+            WebSocketConnection.from(user).frameStarted(arg!.pointee)
         }
         callbacks.on_frame_recv_chunk_callback = { _, arg, user in
             WebSocketConnection.from(user).frameChunk(UnsafeRawBufferPointer(start: arg!.pointee.data,
@@ -66,13 +87,41 @@ public final class WebSocketConnection {
         callbacks.on_msg_recv_callback = { _, arg, user in
             WebSocketConnection.from(user).message(arg!.pointee)
         }
+        return callbacks
+    }()
+
+    /// The wslay context, made first if the connection is parked; nil once finished (or if wslay cannot allocate,
+    /// which closes the connection).
+    private func liveContext() -> wslay_event_context_ptr? {
+        guard parked else { return context }
+        parked = false
+        var callbacks = Self.callbacks
         var ctx: wslay_event_context_ptr?
         // user_data is unretained: the server's connection table owns the handler, which owns this object,
         // until the TCP close callback, after which wslay is never called again.
-        let rc = wslay_event_context_server_init(&ctx, &callbacks, Unmanaged.passUnretained(self).toOpaque())
-        guard rc == 0, let ctx else { return nil }
-        context = ctx
+        guard wslay_event_context_server_init(&ctx, &callbacks, Unmanaged.passUnretained(self).toOpaque()) == 0,
+              let ctx else {
+            tcp.close()
+            return nil
+        }
         wslay_event_config_set_max_recv_msg_length(ctx, UInt64(configuration.maxMessageBytes))
+        context = ctx
+        bytesFed = 0
+        bytesFramed = 0
+        return ctx
+    }
+
+    /// Frees the wslay context when nothing in it is needed any more (see the type's note).
+    private func parkIfClean() {
+        guard !inReceive, let context, closeSentAtMs == nil, !messageInProgress, bytesFed == bytesFramed, pendingOut == nil,
+              wslay_event_get_close_sent(context) == 0, wslay_event_get_close_received(context) == 0,
+              wslay_event_get_read_enabled(context) != 0, wslay_event_get_write_enabled(context) != 0,
+              wslay_event_get_queued_msg_count(context) == 0, wslay_event_want_write(context) == 0
+        else { return }
+        wslay_event_context_free(context)
+        self.context = nil
+        parked = true
+        server.statistics.webSocketParks &+= 1
     }
 
     deinit {
@@ -85,13 +134,13 @@ public final class WebSocketConnection {
 
     /// Outgoing bytes not yet handed to the kernel: wslay's queue plus the socket's write queue.
     public var queuedBytes: Int {
-        guard let context else { return 0 }
+        guard let context else { return parked ? tcp.queuedBytes : 0 }
         return wslay_event_get_queued_msg_length(context) + tcp.queuedBytes
     }
 
     /// Whether the connection can still send (no close sent, not closed).
     public var isOpen: Bool {
-        guard let context else { return false }
+        guard let context else { return parked }
         return wslay_event_get_close_sent(context) == 0 && wslay_event_get_write_enabled(context) != 0
     }
 
@@ -129,11 +178,11 @@ public final class WebSocketConnection {
     @discardableResult
     public func send(_ frame: WebSocketFrameBuilder, binary: Bool) -> Bool {
         server.loop.assertOnLoop()
-        guard let context, isOpen else { return false }
+        guard isOpen else { return false }
         let opcode = UInt8(binary ? WSLAY_BINARY_FRAME.rawValue : WSLAY_TEXT_FRAME.rawValue)
         // wslay's queue is empty between pumps (its send callback takes every byte it is given), so a frame written
         // here lands between two of its frames, never inside one. Should it ever hold something, keep the order.
-        guard wslay_event_get_queued_msg_count(context) == 0 else { return queue(opcode: opcode, frame.payload) }
+        if let context, wslay_event_get_queued_msg_count(context) != 0 { return queue(opcode: opcode, frame.payload) }
         guard tcp.write(frame.frame(opcode: opcode)) else { return false }
         return withinBudget()
     }
@@ -146,12 +195,14 @@ public final class WebSocketConnection {
 
     private func queue(opcode: UInt8, _ bytes: UnsafeRawBufferPointer) -> Bool {
         server.loop.assertOnLoop()
-        guard let context, isOpen else { return false }
+        guard isOpen, let context = liveContext() else { return false }
         var message = wslay_event_msg(opcode: opcode, msg: bytes.baseAddress?.assumingMemoryBound(to: UInt8.self),
                                       msg_length: bytes.count)
         guard wslay_event_queue_msg(context, &message) == 0 else { return false }
         pump()
-        return withinBudget()
+        guard withinBudget() else { return false }
+        parkIfClean()
+        return true
     }
 
     /// After a send: past ``WebSocketConfiguration/maxQueuedBytes`` unsent, closes with the overflow code, counts an
@@ -166,7 +217,7 @@ public final class WebSocketConnection {
     /// Starts the closing handshake with `code` and `reason` (≤ 123 bytes of UTF-8). The socket closes when the
     /// peer answers, or after ``WebSocketConfiguration/closeTimeoutMs``.
     public func close(code: UInt16 = 1000, reason: String = "") {
-        guard let context, wslay_event_get_close_sent(context) == 0 else { return }
+        guard let context = liveContext(), wslay_event_get_close_sent(context) == 0 else { return }
         var reason = Array(reason.utf8.prefix(123))
         while String(validating: reason, as: UTF8.self) == nil { reason.removeLast() }   // never cut a character
         let rc = reason.withUnsafeBufferPointer { wslay_event_queue_close(context, code, $0.baseAddress, $0.count) }
@@ -178,13 +229,15 @@ public final class WebSocketConnection {
     // MARK: Transport
 
     func received(_ bytes: UnsafeRawBufferPointer) {
-        guard let context else { return }
+        guard let context = liveContext() else { return }
         // After our close went out without the peer's, bytes are drained and dropped until it closes (no RST).
         guard wslay_event_get_read_enabled(context) != 0 else { return }
         lastReceiveMs = server.loop.now
         input = bytes
         inputOffset = 0
+        inReceive = true
         let rc = wslay_event_recv(context)
+        inReceive = false
         input = nil
         if rc != 0 {
             server.statistics.webSocketProtocolErrors &+= 1
@@ -192,16 +245,18 @@ public final class WebSocketConnection {
             return
         }
         pump()
+        parkIfClean()
     }
 
     func peerEnded() {
         // EOF: nothing more will come. Send what is queued, then close.
-        if let context { wslay_event_shutdown_read(context) }
+        if let context = liveContext() { wslay_event_shutdown_read(context) }
         pump()
         tcp.shutdownWrite(thenClose: true)
     }
 
     func transportClosed() {
+        parked = false
         if !closeReported {
             closeReported = true
             let callback = onClose
@@ -224,7 +279,9 @@ public final class WebSocketConnection {
         }
         if configuration.idleTimeoutMs > 0, closeSentAtMs == nil, nowMs >= lastReceiveMs + configuration.idleTimeoutMs {
             close(code: 1001, reason: "idle timeout")
+            return
         }
+        parkIfClean()
     }
 
     /// Sends what wslay queued; closes the socket once both sides' close frames went through.
@@ -262,6 +319,7 @@ public final class WebSocketConnection {
         let n = min(capacity, input.count - inputOffset)
         UnsafeMutableRawPointer(buffer).copyMemory(from: input.baseAddress! + inputOffset, byteCount: n)
         inputOffset += n
+        bytesFed &+= UInt64(n)
         return n
     }
 
@@ -277,9 +335,14 @@ public final class WebSocketConnection {
         return length
     }
 
-    private func frameStarted(opcode: UInt8) {
+    private func frameStarted(_ frame: wslay_event_on_frame_recv_start_arg) {
+        let opcode = frame.opcode
+        // A client frame is masked (wslay refuses others); the length takes 0, 2 or 8 more bytes, least first.
+        let length = frame.payload_length
+        bytesFramed &+= 2 + 4 + (length < 126 ? 0 : length <= 0xFFFF ? 2 : 8) + length
         frameIsControl = opcode >= 0x8
         guard !frameIsControl else { return }
+        messageInProgress = frame.fin == 0
         if opcode == UInt8(WSLAY_TEXT_FRAME.rawValue) {
             messageIsText = true
             validator.reset()

@@ -151,6 +151,11 @@ final class RawClient {
     }
 
     func sendFrame(opcode: UInt8, _ payload: [UInt8], fin: Bool = true) {
+        send(Self.maskedFrame(opcode: opcode, payload, fin: fin))
+    }
+
+    /// A client frame (masked), for sending in pieces.
+    static func maskedFrame(opcode: UInt8, _ payload: [UInt8], fin: Bool = true) -> [UInt8] {
         var frame: [UInt8] = [(fin ? 0x80 : 0) | opcode]
         if payload.count < 126 {
             frame.append(0x80 | UInt8(payload.count))
@@ -164,7 +169,7 @@ final class RawClient {
         let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
         frame += mask
         frame += payload.enumerated().map { $1 ^ mask[$0 & 3] }
-        send(frame)
+        return frame
     }
 
     /// Reads one frame (server frames are unmasked).

@@ -142,6 +142,45 @@ struct WebSocketTests {
         #expect(stats.webSocketEvictions == 1)
     }
 
+    @Test("an idle connection's wslay context is freed only between whole messages, and the next message still works")
+    func parkingKeepsPartialInput() throws {
+        var config = HTTPServerConfiguration()
+        config.webSocket.closeTimeoutMs = 200   // sweeps every 50 ms
+        let (echoes, stats) = try withServer(configuration: config, setup: echo) { port in
+            let c = try RawClient(port: port)
+            _ = try c.upgrade(path: "/v1/ws/echo")
+            var echoes: [String] = []
+            func readText() throws { echoes.append(String(decoding: try c.readFrame().payload, as: UTF8.self)) }
+            c.sendFrame(opcode: 1, Array("a".utf8))
+            try readText()
+            usleep(300_000)   // clean: parked
+            // Half a frame, a pause across several sweeps, the rest.
+            let frame = RawClient.maskedFrame(opcode: 1, Array("hello world".utf8))
+            c.send(Array(frame[..<9]))
+            usleep(300_000)
+            c.send(Array(frame[9...]))
+            try readText()
+            // One byte of a header.
+            let next = RawClient.maskedFrame(opcode: 2, Array("bin".utf8))
+            c.send([next[0]])
+            usleep(300_000)
+            c.send(Array(next[1...]))
+            try readText()
+            // A fragmented message, paused between its fragments.
+            c.sendFrame(opcode: 1, Array("frag-".utf8), fin: false)
+            usleep(300_000)
+            c.sendFrame(opcode: 0, Array("ment".utf8))
+            try readText()
+            usleep(300_000)
+            c.sendFrame(opcode: 8, [0x03, 0xE8])
+            _ = try c.readUntilClose()
+            return echoes
+        }
+        #expect(echoes == ["a", "hello world", "bin", "frag-ment"])
+        #expect(stats.webSocketParks >= 2)
+        #expect(stats.webSocketProtocolErrors == 0)
+    }
+
     @Test("an idle WebSocket is closed with 1001")
     func idleTimeout() throws {
         var config = HTTPServerConfiguration()
