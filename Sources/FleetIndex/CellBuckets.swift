@@ -14,6 +14,8 @@ struct CellBuckets {
     private(set) var innerLimit: [Double] = [Double](repeating: 0, count: 16)
     private(set) var occupied = 0
     private var mask: Int { keys.count - 1 }
+    /// Geometry of cells whose bucket went away, for the next driver to enter them.
+    private var emptied = CellGeometryCache()
 
     static let none = UInt32.max
 
@@ -93,9 +95,13 @@ struct CellBuckets {
         var i = Self.hash(key) & mask
         while counts[i] != 0 { i = (i + 1) & mask }
         keys[i] = key; heads[i] = row; counts[i] = 1
-        let c = cell()
-        centerLat[i] = c.lat; centerLng[i] = c.lng; centerCos[i] = cos(c.lat)
-        innerLimit[i] = Self.innerLimitSquared(centerLat: c.lat, innerMeters: c.innerMeters)
+        if let g = emptied.geometry(of: key) {
+            centerLat[i] = g.lat; centerLng[i] = g.lng; centerCos[i] = g.cos; innerLimit[i] = g.limit
+        } else {
+            let c = cell()
+            centerLat[i] = c.lat; centerLng[i] = c.lng; centerCos[i] = cos(c.lat)
+            innerLimit[i] = Self.innerLimitSquared(centerLat: c.lat, innerMeters: c.innerMeters)
+        }
         occupied += 1
         return Self.none
     }
@@ -112,6 +118,7 @@ struct CellBuckets {
         guard let i = index(of: key) else { return }
         counts[i] -= 1
         if counts[i] > 0 { heads[i] = newHead; return }
+        emptied.keep(key, lat: centerLat[i], lng: centerLng[i], cos: centerCos[i], limit: innerLimit[i])
         occupied -= 1
         var hole = i
         var j = (i + 1) & mask
@@ -162,5 +169,41 @@ struct CellBuckets {
     var memoryBytes: Int {
         keys.capacity * 8 + heads.capacity * 4 + counts.capacity * 4
             + (centerLat.capacity + centerLng.capacity + centerCos.capacity + innerLimit.capacity) * 8
+            + emptied.memoryBytes
     }
+}
+
+/// The geometry (centre in radians, its cosine, the squared inner limit) of cells whose bucket emptied, direct-mapped
+/// by cell key and overwritten freely. In a sparse fleet most cells hold one driver or none, so a driver crossing into
+/// a neighbour usually opens a new bucket, and its inner radius costs an H3 boundary and six cross-track distances
+/// (several microseconds, the largest part of ingesting a ping in a fleet of 10,000); cells are left and entered again
+/// all day, so most of those come from here instead.
+struct CellGeometryCache {
+    private struct Entry {
+        var key: UInt64 = 0
+        var lat = Double.nan   // NaN: empty
+        var lng = 0.0
+        var cos = 0.0
+        var limit = 0.0
+    }
+    private static let entries = 1 << 14   // 640 KiB, made with the table (a start-up cost, not a per-ping one)
+    /// One entry per slot, so a look-up or a store touches one cache line.
+    private var slots = [Entry](repeating: Entry(), count: entries)
+
+    /// A cell's geometry if it is still here.
+    @inline(__always)
+    func geometry(of key: UInt64) -> (lat: Double, lng: Double, cos: Double, limit: Double)? {
+        let e = slots[CellBuckets.hash(key) & (Self.entries - 1)]
+        guard e.key == key, !e.lat.isNaN else { return nil }
+        return (e.lat, e.lng, e.cos, e.limit)
+    }
+
+    /// Remembers a cell's geometry.
+    @inline(__always)
+    mutating func keep(_ key: UInt64, lat: Double, lng: Double, cos: Double, limit: Double) {
+        slots[CellBuckets.hash(key) & (Self.entries - 1)] = Entry(key: key, lat: lat, lng: lng, cos: cos, limit: limit)
+    }
+
+    /// Bytes held.
+    var memoryBytes: Int { slots.capacity * MemoryLayout<Entry>.stride }
 }

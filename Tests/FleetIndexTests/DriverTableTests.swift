@@ -169,4 +169,24 @@ func makeTable(scheme: any SpatialCellScheme = GridCellScheme(stepDegrees: 0.01)
         #expect(table.allStates() == before)
         table.checkInvariants()
     }
+
+    @Test("a cell emptied and entered again gets its geometry back from the cache instead of recomputing it")
+    func emptiedCellGeometryIsReused() {
+        var buckets = CellBuckets()
+        var computed = 0
+        let geometry = { () -> (lat: Double, lng: Double, innerMeters: Double) in
+            computed += 1
+            return (0.8, 0.04, 150)
+        }
+        _ = buckets.pushFront(42, row: 0, cell: geometry)
+        buckets.popFront(42, newHead: CellBuckets.none)
+        #expect(buckets.count(42) == 0 && !buckets.isSurelyInside(42, lat: 0.8, lng: 0.04))
+        _ = buckets.pushFront(42, row: 1, cell: geometry)
+        #expect(computed == 1)
+        #expect(buckets.isSurelyInside(42, lat: 0.8, lng: 0.04))
+        #expect(!buckets.isSurelyInside(42, lat: 0.8 + 1e-4, lng: 0.04))   // 640 m away: outside a 150 m radius
+        _ = buckets.pushFront(43, row: 2, cell: geometry)   // never emptied: computed
+        #expect(computed == 2)
+    }
 }
+

@@ -49,6 +49,16 @@ enum IngestFixtures {
         }
     }
 
+    /// A sparse fleet that leaves its cells and comes back: pass 0 at home, pass 1 every driver 400 m north (other
+    /// cells, most of them empty, so new buckets), pass 2 home again (cells emptied by pass 1, entered again).
+    static let roaming: [[[UInt8]]] = (0..<3).map { pass in
+        records(drivers: datagramsPerIteration, pass: 0).map { r in
+            var r = r
+            r.timestampMs += Int64(pass) * 2_000
+            if pass == 1 { r.latE7 += 36_000 }   // 0.0036° ≈ 400 m
+            return PingWire.encode([r], signerID: r.driverID, gateway: false, key: keys.driverKey(r.driverID))
+        }
+    }
     static let gateway40 = (0..<2).map { gatewayDatagrams(drivers: 40 * datagramsPerIteration, perDatagram: 40, pass: $0) }
     static let single = (0..<2).map { singleDatagrams(drivers: datagramsPerIteration, pass: $0) }
 }
@@ -63,13 +73,13 @@ let benchmarks: @Sendable () -> Void = {
         let table = DriverTable(scheme: H3CellScheme(resolution: 9), staleAfterMs: 3_600_000)
         table.reserveCapacity(expected)
         let ingest = PingIngest(table: table, keys: IngestFixtures.keys, keyCacheSize: keyCacheSize)
-        let nowMs = IngestFixtures.baseMs + 2_000
-        for d in passes[0] { d.withUnsafeBytes { ingest.ingestDatagram($0, nowMs: nowMs) } }
+        let nowMs = IngestFixtures.baseMs + 2_000 * Int64(passes.count - 1)
+        for pass in passes.dropLast() { for d in pass { d.withUnsafeBytes { ingest.ingestDatagram($0, nowMs: nowMs) } } }
         benchmark.startMeasurement()
-        for d in passes[1] { d.withUnsafeBytes { ingest.ingestDatagram($0, nowMs: nowMs) } }
+        for d in passes[passes.count - 1] { d.withUnsafeBytes { ingest.ingestDatagram($0, nowMs: nowMs) } }
         benchmark.stopMeasurement()
         let accepted = Int(ingest.counters.accepted[PingTransport.udp.rawValue])
-        if accepted != 2 * expected { fatalError("benchmark setup is wrong: \(accepted) of \(2 * expected) records accepted") }
+        if accepted != passes.count * expected { fatalError("benchmark setup is wrong: \(accepted) of \(2 * expected) records accepted") }
         blackHole(table)
     }
 
@@ -78,6 +88,10 @@ let benchmarks: @Sendable () -> Void = {
     }
     Benchmark("ingest/single", configuration: config) { benchmark in
         run(benchmark, IngestFixtures.single, expected: IngestFixtures.datagramsPerIteration)
+    }
+    // Drivers coming back to cells they left a pass ago (see `IngestFixtures.roaming`): a town's couriers criss-cross.
+    Benchmark("ingest/single-roaming", configuration: config) { benchmark in
+        run(benchmark, IngestFixtures.roaming, expected: IngestFixtures.datagramsPerIteration)
     }
     // Every datagram from a signer whose key is not cached (a one-slot cache): the first-contact cost of a driver,
     // key derivation and preparation included.
