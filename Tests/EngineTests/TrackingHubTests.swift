@@ -25,6 +25,29 @@ enum TrackingTestCells {
     }
 }
 
+/// A subscriber to the whole test area whose socket takes only 4 KiB: it falls behind as soon as a fleet moves.
+private func wholeAreaSlowReader(_ engine: TestEngine) throws -> TrackingTestClient {
+    let slow = try TrackingTestClient(port: engine.http, path: "/v1/ws/track?token=\(TestEngine.admin)",
+                                      receiveBufferBytes: 4_096)
+    try slow.send(text: #"{"op":"subscribe","bbox":[-10,-10,10,10]}"#)
+    return slow
+}
+
+/// One move of drivers 1…`drivers` (a multiple of 500), in gateway-signed datagrams of 500 records, every fix
+/// stamped `start + round` and a little further along than the round before.
+private func sendFleetRound(_ engine: TestEngine, gateway: UInt64, drivers: Int, start: Int64, round: Int64) throws {
+    let key = engine.keys.gatewayKey(gateway)
+    var datagrams: [[UInt8]] = []
+    for block in 0..<(drivers / 500) {
+        let records = (0..<500).map { i in
+            PingRecord(driverID: UInt64(block * 500 + i + 1), timestampMs: start + round,
+                       latE7: Int32(i * 1_000 + Int(round)), lngE7: Int32(block * 1_000_000), status: 1)
+        }
+        datagrams.append(PingWire.encode(records, signerID: gateway, gateway: true, key: key))
+    }
+    try sendUDP(port: engine.udp, datagrams)
+}
+
 @Suite(.serialized) struct TrackingHubTests {
     @Test("a bbox subscriber gets one coalesced positions message per tick, latest fix only, nothing from outside")
     func bboxCoalesced() throws {
@@ -225,23 +248,12 @@ enum TrackingTestCells {
     func heldBackReaderCatchesUp() throws {
         let engine = try TestEngine()
         defer { engine.close() }
-        let slow = try TrackingTestClient(port: engine.http, path: "/v1/ws/track?token=\(TestEngine.admin)",
-                                          receiveBufferBytes: 4_096)
-        try slow.send(text: #"{"op":"subscribe","bbox":[-10,-10,10,10]}"#)
+        let slow = try wholeAreaSlowReader(engine)
         _ = try slow.readJSON(type: "subscribed")
-        let key = engine.keys.gatewayKey(78)
         let start = engine.nowMs
         let fleet = 2_000
         func sendRound(_ round: Int64) throws {
-            var datagrams: [[UInt8]] = []
-            for block in 0..<(fleet / 500) {
-                let records = (0..<500).map { i in
-                    PingRecord(driverID: UInt64(block * 500 + i + 1), timestampMs: start + round,
-                               latE7: Int32(i * 1_000 + Int(round)), lngE7: Int32(block * 1_000_000), status: 1)
-                }
-                datagrams.append(PingWire.encode(records, signerID: 78, gateway: true, key: key))
-            }
-            try sendUDP(port: engine.udp, datagrams)
+            try sendFleetRound(engine, gateway: 78, drivers: fleet, start: start, round: round)
         }
         // Rounds until the hub holds the reader back (a skipped tick), then one last round that only its backlog
         // can deliver: no fix follows it.
@@ -271,27 +283,16 @@ enum TrackingTestCells {
     func slowReaderEvicted() throws {
         let engine = try TestEngine()
         defer { engine.close() }
-        let slow = try TrackingTestClient(port: engine.http, path: "/v1/ws/track?token=\(TestEngine.admin)",
-                                          receiveBufferBytes: 4_096)
-        try slow.send(text: #"{"op":"subscribe","bbox":[-10,-10,10,10]}"#)
+        let slow = try wholeAreaSlowReader(engine)
         let fast = try TrackingTestClient(port: engine.http, path: "/v1/ws/track?token=\(TestEngine.admin)")
         try fast.send(text: #"{"op":"subscribe","driver":1}"#)
         _ = try fast.readJSON(type: "subscribed")
-        // Gateway-signed datagrams of 500 drivers each, moving every round, until the slow reader is evicted.
-        let key = engine.keys.gatewayKey(77)
+        // 4,000 drivers moving every round until the slow reader is evicted.
         var round: Int64 = 0
         let start = engine.nowMs
         let evicted = try eventually(within: 30) {
             round += 1
-            var datagrams: [[UInt8]] = []
-            for block in 0..<8 {
-                let records = (0..<500).map { i in
-                    PingRecord(driverID: UInt64(block * 500 + i + 1), timestampMs: start + round,
-                               latE7: Int32(i * 1_000 + Int(round)), lngE7: Int32(block * 1_000_000), status: 1)
-                }
-                datagrams.append(PingWire.encode(records, signerID: 77, gateway: true, key: key))
-            }
-            try sendUDP(port: engine.udp, datagrams)
+            try sendFleetRound(engine, gateway: 77, drivers: 4_000, start: start, round: round)
             return try engine.metric("hexfleet_ws_evictions_total") ?? 0 >= 1
         }
         #expect(evicted)
