@@ -188,7 +188,7 @@ final class TrackingHub {
                 sub.drivers.append(id)
                 index.addDriver(id, slot: sub.slot)
             }
-            if let s = engine.table.state(of: DriverID(id)) { hold(s, for: sub) }
+            if engine.table.lastTimestampMs(of: DriverID(id)) != nil { hold(id, for: sub) }
             ack(sub, "subscribed") { w in w.key("driver"); w.number(id) }
         } else if let v = m["order"] {
             guard let id = v.uint64 else { throw APIError(.invalidParameter, "order is an unsigned 64-bit id") }
@@ -206,7 +206,7 @@ final class TrackingHub {
                 index.addOrder(id, slot: sub.slot)
             }
             if let courier = engine.hooks.courierOfOrder(id), isVisible(courier.rawValue, to: sub),
-               let s = engine.table.state(of: courier) { hold(s, for: sub) }
+               engine.table.lastTimestampMs(of: courier) != nil { hold(courier.rawValue, for: sub) }
             ack(sub, "subscribed") { w in w.key("order"); w.number(id) }
         } else if let v = m["bbox"] {
             try requireAreaPermission(sub)
@@ -225,7 +225,7 @@ final class TrackingHub {
             guard sub.cells.count + Set(fresh).count <= configuration.maxCellsPerConnection else { throw tooMany() }
             for c in fresh where sub.cells.insert(c).inserted { index.addCell(c, slot: sub.slot) }
             let states = (try? engine.table.drivers(inCells: cells, nowMs: engine.nowMs)) ?? []
-            for s in states.prefix(configuration.maxSnapshotDrivers) where isVisible(s.id.rawValue, to: sub) { hold(s, for: sub) }
+            for s in states.prefix(configuration.maxSnapshotDrivers) where isVisible(s.id.rawValue, to: sub) { hold(s.id.rawValue, for: sub) }
             ack(sub, "subscribed") { w in w.key("cells"); w.number(cells.count) }
         } else {
             throw APIError(.invalidParameter, "subscribe to a driver, order, bbox or cells")
@@ -313,9 +313,10 @@ final class TrackingHub {
         return f == fleet
     }
 
-    /// Queues a driver's latest state for the subscriber's next message (subscription snapshots).
-    func hold(_ s: DriverState, for sub: TrackingSubscriber) {
-        sub.backlog.insert(s.id.rawValue)
+    /// Queues a known driver's latest state for the subscriber's next message (subscription snapshots); the state
+    /// is read from the table when that message is built.
+    func hold(_ driver: UInt64, for sub: TrackingSubscriber) {
+        sub.backlog.insert(driver)
         backlogged[ObjectIdentifier(sub)] = sub
     }
 
@@ -339,7 +340,7 @@ final class TrackingHub {
         var n = 0
         for s in candidates where s.timestampMs >= freshAfter && b.contains(latE7: s.latE7, lngE7: s.lngE7)
             && isVisible(s.id.rawValue, to: sub) {
-            hold(s, for: sub)
+            hold(s.id.rawValue, for: sub)
             n += 1
             if n >= configuration.maxSnapshotDrivers { break }
         }
