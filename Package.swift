@@ -41,6 +41,9 @@ let package = Package(
         .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // SHA-256's block function on two independent chains at once (SHA extensions; OpenSSL's one-chain block
+        // function where the CPU lacks them): the UDP ingest pairs up its many short HMACs.
+        .target(name: "CSHA256Lanes", linkerSettings: [.linkedLibrary("crypto")]),
 
         // Leaf libraries.
         .target(name: "HexGeo", swiftSettings: strict),
@@ -75,7 +78,7 @@ let package = Package(
             name: "Engine",
             dependencies: [
                 "HexGeo", "FleetIndex", "Routing", "Dispatcher", "Marketplace", "Storage", "EventLoop", "HTTPServer",
-                "CLibCrypto",
+                "CLibCrypto", "CSHA256Lanes",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

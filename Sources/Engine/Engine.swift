@@ -108,13 +108,7 @@ public final class Engine {
                                      gro: configuration.udpGRO)
         udpAddress = try socket.localAddress()
         _ = try? socket.setReceiveBuffer(bytes: 8 << 20)
-        try socket.startReceiving(beforeBatch: { [unowned self] batch in self.ingest.warm(batch) }) { [unowned self] datagram in
-            if datagram.isTruncated {
-                self.ingest.countTruncated()
-                return
-            }
-            self.ingest.ingestDatagram(datagram.bytes, nowMs: self.nowMs)
-        }
+        try socket.startReceiving(windows: { [unowned self] window in self.ingest.ingestWindow(window, nowMs: self.nowMs) })
         udp = socket
 
         lagProbe = try loop.startLagProbe(intervalMs: 50)

@@ -8,4 +8,11 @@ public struct UDPDatagram {
     public let sender: UnsafePointer<sockaddr>
     /// True when the kernel cut the datagram to fit the buffer (`UV_UDP_PARTIAL`); such a datagram must be dropped.
     public let isTruncated: Bool
+
+    /// A datagram over `bytes` from `sender`.
+    public init(bytes: UnsafeRawBufferPointer, sender: UnsafePointer<sockaddr>, isTruncated: Bool) {
+        self.bytes = bytes
+        self.sender = sender
+        self.isTruncated = isTruncated
+    }
 }

@@ -10,8 +10,9 @@ import CLibUV
 /// ```
 /// Why not ``UDPSocket``: libuv 1.44 reads at most 20 datagrams per call and passes no control messages, so it
 /// cannot tell where the datagrams of a GRO train begin. Without GRO (older kernels) this is a plain
-/// `recvmmsg` reader. Each datagram still reaches `onDatagram` on its own, bytes borrowed from the slab, nothing
-/// allocated per datagram. Loop-owned: not `Sendable`.
+/// `recvmmsg` reader. Datagrams reach the consumer one at a time (`onDatagram`) or a window at a time
+/// (`startReceiving(windows:)`), bytes borrowed from the slab, nothing allocated per datagram. Loop-owned: not
+/// `Sendable`.
 public final class UDPReceiver: LoopHandle {
     /// Entries one `recvmmsg` call can return.
     public static let batchEntries = 64
@@ -30,6 +31,7 @@ public final class UDPReceiver: LoopHandle {
     private let datagrams: UnsafeMutablePointer<UDPDatagram>
     private var onDatagram: ((UDPDatagram) -> Void)?
     private var beforeBatch: ((UDPBatch) -> Void)?
+    private var onWindow: ((UDPBatch) -> Void)?
     private var onError: ((UVError) -> Void)?
     /// Whether the kernel agreed to coalesce (UDP GRO).
     public let usesGRO: Bool
@@ -98,10 +100,20 @@ public final class UDPReceiver: LoopHandle {
         self.onDatagram = onDatagram
         self.onError = onError
         self.beforeBatch = beforeBatch
+        self.onWindow = nil
         try UVError.check(uv_poll_start(poll, Int32(UV_READABLE.rawValue)) { handle, status, _ in
             guard let handle, let data = handle.pointee.data else { return }
             Unmanaged<UDPReceiver>.fromOpaque(data).takeUnretainedValue().readable(status: status)
         }, "uv_poll_start")
+    }
+
+    /// Starts receiving a window at a time: `onWindow` runs on the loop with up to ``warmWindow`` datagrams (truncated
+    /// ones included and marked), in arrival order, bytes borrowed from the slab for the call. For consumers that work
+    /// on several datagrams at once; one closure call per window instead of one per datagram.
+    public func startReceiving(onError: ((UVError) -> Void)? = nil,
+                               windows onWindow: @escaping (UDPBatch) -> Void) throws(UVError) {
+        try startReceiving(onError: onError, beforeBatch: nil) { _ in }
+        self.onWindow = onWindow
     }
 
     /// Stops receiving; ``startReceiving(onError:_:)`` may start again.
@@ -170,9 +182,14 @@ public final class UDPReceiver: LoopHandle {
         var from = 0
         while from < count {
             let to = min(count, from + Self.warmWindow)
-            if let beforeBatch {
-                beforeBatch(UDPBatch(datagrams: UnsafeBufferPointer(start: datagrams + from, count: to - from)))
+            let window = UDPBatch(datagrams: UnsafeBufferPointer(start: datagrams + from, count: to - from))
+            if let onWindow {
+                receivedDatagrams &+= UInt64(to - from)
+                onWindow(window)
+                from = to
+                continue
             }
+            beforeBatch?(window)
             for k in from..<to {
                 receivedDatagrams &+= 1
                 onDatagram?(datagrams[k])
@@ -189,6 +206,7 @@ public final class UDPReceiver: LoopHandle {
         _ = hf_close(fd)
         onDatagram = nil
         beforeBatch = nil
+        onWindow = nil
         onError = nil
     }
 }
@@ -198,6 +216,11 @@ public final class UDPReceiver: LoopHandle {
 public struct UDPBatch {
     /// The datagrams; truncated ones are included and marked.
     public let datagrams: UnsafeBufferPointer<UDPDatagram>
+
+    /// A window over `datagrams` (the receiver's own, or a test's).
+    public init(datagrams: UnsafeBufferPointer<UDPDatagram>) {
+        self.datagrams = datagrams
+    }
 
     /// Calls `body` with each whole (not truncated) datagram's bytes, in arrival order.
     @inline(__always)

@@ -127,6 +127,20 @@ struct ReferenceDatagram {
         #expect(ingest.counters.dropped[DropReason.badTag.rawValue] == 1)
     }
 
+    @Test("a driver id with the top bit set cannot evict a gateway's cached key with its own")
+    func topBitDriverCannotPoisonGateway() {
+        let ingest = makeIngest()
+        let gatewayID: UInt64 = 5
+        let driverID = gatewayID | (1 << 63)
+        feed(ingest, ReferenceDatagram.make(signer: gatewayID, gateway: true, records: [rec(1, ts: now - 2)], key: keys.gatewayKey(gatewayID)))
+        // Validly signed by the top-bit driver: accepted, and its key must not land in the gateway's slot under a tag
+        // that reads as the gateway's.
+        feed(ingest, ReferenceDatagram.make(signer: driverID, gateway: false, records: [rec(driverID, ts: now - 1)], key: keys.driverKey(driverID)))
+        feed(ingest, ReferenceDatagram.make(signer: gatewayID, gateway: true, records: [rec(1, ts: now)], key: keys.gatewayKey(gatewayID)))
+        #expect(ingest.counters.dropped[DropReason.badTag.rawValue] == 0)
+        #expect(ingest.counters.accepted[PingTransport.udp.rawValue] == 3)
+    }
+
     @Test("random garbage never traps and is always counted", arguments: [1, 2, 3])
     func garbage(seed: Int) {
         var rng = SeededRandom(seed: UInt64(seed))

@@ -1,4 +1,5 @@
 import Crypto
+import CSHA256Lanes
 import Testing
 import TestSupport
 @testable import Engine
@@ -68,5 +69,62 @@ import TestSupport
         }
         let tooLong = [UInt8](repeating: 0, count: 33)
         #expect(!Array("m".utf8).withUnsafeBytes { m in tooLong.withUnsafeBytes { prepared.verify(m, truncatedTag: $0) } })
+    }
+}
+
+/// The two-chain paths (`CSHA256Lanes`): paired codes and paired key derivations equal the one-at-a-time ones, with
+/// the SHA extensions and with the OpenSSL fallback.
+@Suite(.serialized) struct PairedHMACTests {
+    @Test("two codes in lockstep equal two single codes, for messages of 0…300 bytes, both block functions",
+          arguments: [true, false])
+    func pairedCodes(accelerated: Bool) {
+        hf_sha256_set_acceleration(accelerated ? 1 : 0)
+        defer { hf_sha256_set_acceleration(1) }
+        var rng = SeededRandom(seed: accelerated ? 11 : 12)
+        for _ in 0..<300 {
+            let keyA = (0..<Int.random(in: 0...64, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let keyB = (0..<Int.random(in: 0...80, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let a = (0..<Int.random(in: 0...300, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let b = (0..<Int.random(in: 0...300, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let ha = PreparedHMAC(key: keyA), hb = PreparedHMAC(key: keyB)
+            var codes = [UInt8](repeating: 0, count: 64)
+            a.withUnsafeBytes { ma in
+                b.withUnsafeBytes { mb in
+                    codes.withUnsafeMutableBufferPointer { c in
+                        PreparedHMAC.authenticationCodes(ha, ma, into: c.baseAddress!, hb, mb, into: c.baseAddress! + 32)
+                    }
+                }
+            }
+            #expect(Array(codes[0..<32]) == Array(HMAC<SHA256>.authenticationCode(for: a, using: SymmetricKey(data: keyA))))
+            #expect(Array(codes[32..<64]) == Array(HMAC<SHA256>.authenticationCode(for: b, using: SymmetricKey(data: keyB))))
+        }
+    }
+
+    @Test("signer keys derived in pairs equal those derived one at a time", arguments: [true, false])
+    func pairedDerivation(accelerated: Bool) {
+        hf_sha256_set_acceleration(accelerated ? 1 : 0)
+        defer { hf_sha256_set_acceleration(1) }
+        let keys = PingKeys(secret: [UInt8](repeating: 0x77, count: 24))
+        let message = Array("sixteen-byte hdr and a 32-byte record...".utf8)
+        let ids: [UInt64] = [0, 7, 10, 99_999, 1 << 40, UInt64.max - 1, UInt64.max]
+        for a in ids {
+            for b in ids.reversed() {
+                for (ga, gb) in [(false, false), (true, false), (false, true), (true, true)] {
+                    let (pa, pb) = keys.preparedPair(a, gateway: ga, b, gateway: gb)
+                    let code = { (k: PreparedHMAC) in message.withUnsafeBytes { k.authenticationCode(for: $0) } }
+                    #expect(code(pa) == code(ga ? keys.preparedGateway(a) : keys.preparedDriver(a)), "\(a) \(ga)")
+                    #expect(code(pb) == Array(HMAC<SHA256>.authenticationCode(for: message, using: gb ? keys.gatewayKey(b) : keys.driverKey(b))),
+                            "\(b) \(gb)")
+                }
+            }
+        }
+    }
+
+    @Test("the SHA extensions are used exactly when the kernel lists them for this CPU (sha_ni)")
+    func detectsExtensions() throws {
+        let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let listed = cpuinfo.split(separator: "\n").contains { $0.hasPrefix("flags") && $0.split(separator: " ").contains("sha_ni") }
+        hf_sha256_set_acceleration(1)
+        #expect((hf_sha256_accelerated() == 1) == listed, "cpuinfo lists sha_ni: \(listed)")
     }
 }

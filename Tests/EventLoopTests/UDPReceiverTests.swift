@@ -121,6 +121,30 @@ struct UDPReceiverTests {
         #expect(oversized == 0 && deliveredBeforePreview == 0)
     }
 
+    @Test("window mode hands every datagram over once, in order, in windows of at most warmWindow")
+    func windowMode() throws {
+        let loop = try Loop()
+        try watchdog(loop)
+        let receiver = try UDPReceiver(loop: loop, bindTo: SocketAddress(host: "127.0.0.1", port: 0))
+        let port = try receiver.localAddress().port
+        var delivered: [UInt8] = []
+        var windows = 0, oversized = 0
+        try receiver.startReceiving(windows: { window in
+            windows += 1
+            if window.datagrams.count > UDPReceiver.warmWindow || window.datagrams.isEmpty { oversized += 1 }
+            for d in window.datagrams { delivered.append(d.bytes[0]) }
+            if delivered.count == 200 { loop.shutdown() }
+        })
+        let train = (0..<100).map { [UInt8](repeating: UInt8($0), count: 48) }
+        let client = try UDPSocket(loop: loop)
+        if !sendSegmented(train, to: port) { for t in train { try client.send(t, to: SocketAddress(host: "127.0.0.1", port: port)) } }
+        for i in 100..<200 { try client.send([UInt8(i)], to: SocketAddress(host: "127.0.0.1", port: port)) }
+        loop.run()
+        #expect(delivered == (0..<200).map { UInt8($0) })
+        #expect(windows >= 200 / UDPReceiver.warmWindow && oversized == 0)
+        #expect(receiver.receivedDatagrams == 200)
+    }
+
     @Test("closing frees the port and the receiver, and nothing is delivered after close")
     func closeReleases() throws {
         let loop = try Loop()

@@ -44,7 +44,10 @@ public struct IngestCounters: Sendable {
 /// socket → header (layout) → signer key (cache) → tag → for each record:
 ///     foreign driver? → range → skew → table.upsert (replay) → onAccepted
 /// ```
-/// Loop-owned. Allocates nothing per datagram once a signer's key is cached.
+/// A receive window (`ingestWindow`) takes those steps a stage at a time across its datagrams: the keys it lacks
+/// are derived and the tags checked two at a time (`PreparedHMAC`'s paired block function), and the table rows its
+/// records will update are loaded before the first is written, so their cache misses overlap.
+/// Loop-owned. Allocates nothing per datagram.
 public final class PingIngest {
     public let table: DriverTable
     private let keys: PingKeys
@@ -56,7 +59,14 @@ public final class PingIngest {
     /// Called for every accepted record, after the table took it (the tracking hub and live speeds listen).
     public var acceptedListeners: [(DriverState, PingTransport) -> Void] = []
 
-    private var keyCache: SignerKeyCache
+    private let keyCache: SignerKeyCache
+    private let window = WindowScratch(capacity: PingIngest.windowCapacity)
+
+    /// Datagrams one window stage works on; a longer batch is taken in windows of this many.
+    static let windowCapacity = 64
+    /// Records whose table rows are loaded ahead per window. What each pulls in (about a dozen cache lines) must
+    /// still be in cache when it is processed; a window of gateway datagrams holds thousands of records.
+    static let warmRecords = 64
 
     /// A pipeline writing into `table`, verifying tags with keys derived from `keys`.
     public init(table: DriverTable, keys: PingKeys, keyCacheSize: Int = 1 << 16) {
@@ -65,35 +75,109 @@ public final class PingIngest {
         self.keyCache = SignerKeyCache(capacity: keyCacheSize)
     }
 
-    /// Driver ids of the window being warmed (`warm(_:)`), allocated once. At most this many records are warmed
-    /// per window: what they pull in (about a dozen cache lines each) must still be in cache when they are
-    /// processed, and a window of 32 gateway datagrams holds 1,280 records, whose dozen lines each would not fit.
-    private let warmIDs = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: 64)
-    /// Keeps `warm`'s loads alive (a value nobody reads).
-    private var warmSink: UInt64 = 0
+    /// Takes a window of received datagrams (truncated ones included, counted as `truncated`), in arrival order:
+    /// the same outcomes and counts as `ingestDatagram` on each in turn.
+    public func ingestWindow(_ batch: UDPBatch, nowMs: Int64) {
+        let all = batch.datagrams
+        var from = 0
+        while from < all.count {
+            let to = min(all.count, from + Self.windowCapacity)
+            ingestWindowChunk(UnsafeBufferPointer(rebasing: all[from..<to]), nowMs: nowMs)
+            from = to
+        }
+    }
 
-    deinit { warmIDs.deallocate() }
-
-    /// Before a receive batch is ingested one datagram at a time: touches each signer's key-cache slot and the table
-    /// rows of the drivers named in the records, so that their cache misses overlap across the batch instead of
-    /// stalling each datagram in turn (`DriverTable.warm`). Reads only; a malformed datagram is skipped here and
-    /// dropped by `ingestDatagram` as usual.
-    public func warm(_ batch: UDPBatch) {
-        var n = 0
-        let capacity = warmIDs.count
-        batch.forEach { d in
-            guard n < capacity, d.count >= PingWire.headerBytes + PingWire.recordBytes + PingWire.tagBytes else { return }
-            let signer = UInt64(littleEndian: d.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-            warmSink &+= keyCache.touch(signer: signer, gateway: d[1] & 1 != 0)
-            var o = PingWire.headerBytes
-            while o + PingWire.recordBytes + PingWire.tagBytes <= d.count && n < capacity {
-                warmIDs[n] = UInt64(littleEndian: d.loadUnaligned(fromByteOffset: o, as: UInt64.self))
-                n += 1
-                o += PingWire.recordBytes
+    private func ingestWindowChunk(_ datagrams: UnsafeBufferPointer<UDPDatagram>, nowMs: Int64) {
+        guard !datagrams.isEmpty else { return }
+        let w = window
+        counters.datagrams &+= UInt64(datagrams.count)
+        counters.lastDatagramMs = nowMs
+        // 1. Layout and cached keys; the signers whose key is missing are listed once each.
+        var laidOut = 0, misses = 0
+        for k in 0..<datagrams.count {
+            let d = datagrams[k]
+            if d.isTruncated {
+                counters.dropped[DropReason.truncated.rawValue] &+= 1
+                continue
+            }
+            let header: PingHeader
+            do { header = try PingWire.header(d.bytes) } catch {
+                counters.dropped[error == .truncated ? DropReason.truncated.rawValue : DropReason.version.rawValue] &+= 1
+                continue
+            }
+            w.bytes[laidOut] = d.bytes
+            w.headers[laidOut] = header
+            if let key = keyCache.cached(signer: header.signerID, gateway: header.isGatewaySigned) {
+                w.keys[laidOut] = key
+                w.missOf[laidOut] = -1
+            } else {
+                var m = 0
+                while m < misses && (w.missSigners[m] != header.signerID || w.missGateway[m] != header.isGatewaySigned) {
+                    m += 1
+                }
+                if m == misses {
+                    w.missSigners[m] = header.signerID
+                    w.missGateway[m] = header.isGatewaySigned
+                    misses += 1
+                }
+                w.missOf[laidOut] = Int32(m)
+            }
+            laidOut += 1
+        }
+        // 2. Missing keys, derived two at a time, then cached.
+        var m = 0
+        while m + 1 < misses {
+            (w.missKeys[m], w.missKeys[m + 1]) = keys.preparedPair(w.missSigners[m], gateway: w.missGateway[m],
+                                                                    w.missSigners[m + 1], gateway: w.missGateway[m + 1])
+            m += 2
+        }
+        if m < misses {
+            w.missKeys[m] = w.missGateway[m] ? keys.preparedGateway(w.missSigners[m]) : keys.preparedDriver(w.missSigners[m])
+        }
+        for m in 0..<misses { keyCache.store(w.missKeys[m], signer: w.missSigners[m], gateway: w.missGateway[m]) }
+        for c in 0..<laidOut where w.missOf[c] >= 0 { w.keys[c] = w.missKeys[Int(w.missOf[c])] }
+        // 3. Tags, two at a time; the datagrams that pass stay listed, in order.
+        var passed = 0, c = 0
+        while c < laidOut {
+            let ok: (Bool, Bool)
+            if c + 1 < laidOut {
+                ok = PingTag.verifyPair(w.bytes[c], prepared: w.keys[c], w.bytes[c + 1], prepared: w.keys[c + 1])
+            } else {
+                ok = (PingTag.verify(w.bytes[c], prepared: w.keys[c]), false)
+            }
+            for i in c..<min(c + 2, laidOut) {
+                if i == c ? ok.0 : ok.1 {
+                    w.bytes[passed] = w.bytes[i]
+                    w.headers[passed] = w.headers[i]
+                    passed += 1
+                } else {
+                    counters.dropped[DropReason.badTag.rawValue] &+= 1
+                }
+            }
+            c += 2
+        }
+        // 4. The table rows the records will touch, loaded together.
+        var warmed = 0
+        for i in 0..<passed where warmed < Self.warmRecords {
+            let d = w.bytes[i]
+            for r in 0..<min(w.headers[i].recordCount, Self.warmRecords - warmed) {
+                w.warmIDs[warmed] = UInt64(littleEndian: d.loadUnaligned(fromByteOffset: PingWire.headerBytes + PingWire.recordBytes * r,
+                                                                          as: UInt64.self))
+                warmed += 1
             }
         }
-        warmSink &+= table.warm(UnsafeBufferPointer(rebasing: warmIDs[0..<n]))
+        warmSink &+= table.warm(UnsafeBufferPointer(start: w.warmIDs, count: warmed))
+        // 5. Records.
+        let listeners = acceptedListeners
+        var accepted: UInt64 = 0
+        for i in 0..<passed {
+            accepted &+= acceptRecords(w.bytes[i], w.headers[i], nowMs: nowMs, listeners: listeners)
+        }
+        counters.accepted[PingTransport.udp.rawValue] &+= accepted
     }
+
+    /// Keeps `warm`'s loads alive (a value nobody reads).
+    private var warmSink: UInt64 = 0
 
     /// Takes one datagram straight from the receive buffer. Every outcome is counted.
     public func ingestDatagram(_ d: UnsafeRawBufferPointer, nowMs: Int64) {
@@ -104,14 +188,26 @@ public final class PingIngest {
             counters.dropped[error == .truncated ? DropReason.truncated.rawValue : DropReason.version.rawValue] &+= 1
             return
         }
-        let prepared = keyCache.hmac(signer: header.signerID, gateway: header.isGatewaySigned, keys: keys)
+        let prepared: PreparedHMAC
+        if let key = keyCache.cached(signer: header.signerID, gateway: header.isGatewaySigned) {
+            prepared = key
+        } else {
+            prepared = header.isGatewaySigned ? keys.preparedGateway(header.signerID) : keys.preparedDriver(header.signerID)
+            keyCache.store(prepared, signer: header.signerID, gateway: header.isGatewaySigned)
+        }
         guard PingTag.verify(d, prepared: prepared) else {
             counters.dropped[DropReason.badTag.rawValue] &+= 1
             return
         }
-        // Accepted records are tallied locally and added once: one counter write per datagram, not per record.
+        counters.accepted[PingTransport.udp.rawValue] &+= acceptRecords(d, header, nowMs: nowMs, listeners: acceptedListeners)
+    }
+
+    /// The records of a datagram whose tag checked out; returns how many the table took (the caller counts them,
+    /// so that a datagram costs one counter write, not one per record). Drops are counted here.
+    @inline(__always)
+    private func acceptRecords(_ d: UnsafeRawBufferPointer, _ header: PingHeader, nowMs: Int64,
+                               listeners: [(DriverState, PingTransport) -> Void]) -> UInt64 {
         var accepted: UInt64 = 0
-        let listeners = acceptedListeners
         for i in 0..<header.recordCount {
             let r = PingWire.record(d, i)
             if !header.isGatewaySigned && r.driverID != header.signerID {
@@ -124,7 +220,7 @@ public final class PingIngest {
                 accepted &+= 1
             }
         }
-        counters.accepted[PingTransport.udp.rawValue] &+= accepted
+        return accepted
     }
 
     /// Takes one record that arrived over an authenticated channel (WebSocket, HTTP): the same checks
@@ -149,13 +245,53 @@ public final class PingIngest {
     }
 }
 
+/// Per-window working lists of `PingIngest.ingestWindow`, allocated once.
+private final class WindowScratch {
+    let bytes: UnsafeMutablePointer<UnsafeRawBufferPointer>
+    let headers: UnsafeMutablePointer<PingHeader>
+    let keys: UnsafeMutablePointer<PreparedHMAC>
+    /// Per listed datagram: its signer's index among the window's misses, or -1 when the key was cached.
+    let missOf: UnsafeMutablePointer<Int32>
+    let missSigners: UnsafeMutablePointer<UInt64>
+    let missGateway: UnsafeMutablePointer<Bool>
+    let missKeys: UnsafeMutablePointer<PreparedHMAC>
+    let warmIDs: UnsafeMutablePointer<UInt64>
+    let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        bytes = .allocate(capacity: capacity)
+        headers = .allocate(capacity: capacity)
+        keys = .allocate(capacity: capacity)
+        missOf = .allocate(capacity: capacity)
+        missSigners = .allocate(capacity: capacity)
+        missGateway = .allocate(capacity: capacity)
+        missKeys = .allocate(capacity: capacity)
+        warmIDs = .allocate(capacity: PingIngest.warmRecords)
+        // Trivial types: initialized once so every later write is a plain assignment.
+        bytes.initialize(repeating: UnsafeRawBufferPointer(start: nil, count: 0), count: capacity)
+        headers.initialize(repeating: PingHeader(flags: 0, recordCount: 0, signerID: 0), count: capacity)
+        keys.initialize(repeating: PreparedHMAC(key: []), count: capacity)
+        missOf.initialize(repeating: -1, count: capacity)
+        missSigners.initialize(repeating: 0, count: capacity)
+        missGateway.initialize(repeating: false, count: capacity)
+        missKeys.initialize(repeating: PreparedHMAC(key: []), count: capacity)
+        warmIDs.initialize(repeating: 0, count: PingIngest.warmRecords)
+    }
+
+    deinit {
+        bytes.deallocate(); headers.deallocate(); keys.deallocate(); missOf.deallocate()
+        missSigners.deallocate(); missGateway.deallocate(); missKeys.deallocate(); warmIDs.deallocate()
+    }
+}
+
 /// A direct-mapped cache of prepared keys per signer. A miss derives the key (one HMAC from the secret's
-/// precomputed pads) and prepares it (two SHA-256 blocks): four compressions, about as much as the tag check itself;
-/// a hit costs one compare.
-struct SignerKeyCache {
+/// precomputed pads) and prepares it (two SHA-256 blocks): four compressions, twice the tag check of a one-record
+/// datagram; a hit costs one compare.
+final class SignerKeyCache {
     /// Signer id with the kind in the top bit (driver and gateway ids are separate spaces); `empty` marks a free slot.
-    private var tags: [UInt64]
-    private var entries: [PreparedHMAC]
+    private let tags: UnsafeMutablePointer<UInt64>
+    private let entries: UnsafeMutablePointer<PreparedHMAC>
     private let mask: Int
     private static let gatewayBit: UInt64 = 1 << 63
     private static let empty = UInt64.max
@@ -163,28 +299,41 @@ struct SignerKeyCache {
     init(capacity: Int) {
         var size = 1
         while size < capacity { size <<= 1 }
-        tags = [UInt64](repeating: Self.empty, count: size)
-        entries = [PreparedHMAC](repeating: PreparedHMAC(key: []), count: size)
+        tags = .allocate(capacity: size)
+        tags.initialize(repeating: Self.empty, count: size)
+        entries = .allocate(capacity: size)
+        entries.initialize(repeating: PreparedHMAC(key: []), count: size)
         mask = size - 1
     }
 
-    /// A value read from the signer's slot (see `PingIngest.warm`).
-    @inline(__always)
-    func touch(signer: UInt64, gateway: Bool) -> UInt64 {
-        let i = Int(truncatingIfNeeded: (signer &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
-        return tags[i] &+ entries[i].touchValue
+    deinit {
+        tags.deallocate()
+        entries.deallocate()
     }
 
     @inline(__always)
-    mutating func hmac(signer: UInt64, gateway: Bool, keys: PingKeys) -> PreparedHMAC {
-        let i = Int(truncatingIfNeeded: (signer &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
-        // Ids with the top bit set never hit (the tag could not tell the kinds apart) and are derived every time.
-        let tag = signer | (gateway ? Self.gatewayBit : 0)
-        if tags[i] == tag && signer & Self.gatewayBit == 0 { return entries[i] }
-        let h = gateway ? keys.preparedGateway(signer) : keys.preparedDriver(signer)
-        tags[i] = tag
-        entries[i] = h
-        return h
+    private func slot(_ signer: UInt64) -> Int {
+        Int(truncatingIfNeeded: (signer &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
+    }
+
+    /// The signer's cached key, or nil. Ids with the top bit set never hit (the slot's tag could not tell the two
+    /// kinds apart), so they are derived every time.
+    @inline(__always)
+    func cached(signer: UInt64, gateway: Bool) -> PreparedHMAC? {
+        let i = slot(signer)
+        guard tags[i] == signer | (gateway ? Self.gatewayBit : 0) && signer & Self.gatewayBit == 0 else { return nil }
+        return entries[i]
+    }
+
+    /// Caches a signer's key, replacing whatever shared its slot. Ids with the top bit set are not cached: their tag
+    /// would read as the gateway of the same low bits (whose slot it is, too), which would then be checked against
+    /// this key and lose every datagram.
+    @inline(__always)
+    func store(_ key: PreparedHMAC, signer: UInt64, gateway: Bool) {
+        guard signer & Self.gatewayBit == 0 else { return }
+        let i = slot(signer)
+        tags[i] = signer | (gateway ? Self.gatewayBit : 0)
+        entries[i] = key
     }
 }
 

@@ -35,25 +35,52 @@ public struct PingKeys: Sendable {
     /// A gateway's key, prepared for tagging and checking datagrams; allocates nothing.
     public func preparedGateway(_ id: UInt64) -> PreparedHMAC { prepare("gateway:", id) }
 
+    /// Two signers' keys prepared together (each step of the two derivations in one two-chain call); the same
+    /// keys as `preparedDriver` / `preparedGateway`.
+    func preparedPair(_ a: UInt64, gateway gatewayA: Bool, _ b: UInt64, gateway gatewayB: Bool) -> (PreparedHMAC, PreparedHMAC) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 128) { labels in
+            let la = UnsafeMutableRawPointer(labels.baseAddress!), lb = la + 64
+            let na = Self.spellLabel(gatewayA ? "gateway:" : "driver:", a, at: la)
+            let nb = Self.spellLabel(gatewayB ? "gateway:" : "driver:", b, at: lb)
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2 * PreparedHMAC.codeBytes) { keys in
+                let ka = keys.baseAddress!, kb = ka + PreparedHMAC.codeBytes
+                defer { keys.initialize(repeating: 0) }
+                PreparedHMAC.authenticationCodes(secretHMAC, UnsafeRawBufferPointer(start: la, count: na), into: ka,
+                                                 secretHMAC, UnsafeRawBufferPointer(start: lb, count: nb), into: kb)
+                return PreparedHMAC.pair(keys: UnsafeRawBufferPointer(start: ka, count: PreparedHMAC.codeBytes),
+                                         UnsafeRawBufferPointer(start: kb, count: PreparedHMAC.codeBytes))
+            }
+        }
+    }
+
     /// The same derivation as `derive`, with the label spelled on the stack and the secret's pads precomputed.
     private func prepare(_ prefix: StaticString, _ id: UInt64) -> PreparedHMAC {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { label in
-            var n = 0
-            prefix.withUTF8Buffer { p in
-                for b in p { label[n] = b; n += 1 }
-            }
-            // Decimal digits of id, most significant first.
-            var digits = 1, rest = id / 10
-            while rest > 0 { digits += 1; rest /= 10 }
-            var v = id
-            for i in stride(from: n + digits - 1, through: n, by: -1) { label[i] = UInt8(truncatingIfNeeded: 0x30 + v % 10); v /= 10 }
-            n += digits
+            let n = Self.spellLabel(prefix, id, at: UnsafeMutableRawPointer(label.baseAddress!))
             return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: PreparedHMAC.codeBytes) { key in
                 secretHMAC.authenticationCode(for: UnsafeRawBufferPointer(start: label.baseAddress, count: n), into: key.baseAddress!)
                 defer { key.initialize(repeating: 0) }
                 return PreparedHMAC(key: UnsafeRawBufferPointer(key))
             }
         }
+    }
+
+    /// Writes `prefix` and `id` in decimal at `out` (room for 64 bytes); returns the label's length.
+    @inline(__always)
+    private static func spellLabel(_ prefix: StaticString, _ id: UInt64, at out: UnsafeMutableRawPointer) -> Int {
+        var n = 0
+        prefix.withUTF8Buffer { p in
+            for b in p { out.storeBytes(of: b, toByteOffset: n, as: UInt8.self); n += 1 }
+        }
+        // Decimal digits of id, most significant first.
+        var digits = 1, rest = id / 10
+        while rest > 0 { digits += 1; rest /= 10 }
+        var v = id
+        for i in stride(from: n + digits - 1, through: n, by: -1) {
+            out.storeBytes(of: UInt8(truncatingIfNeeded: 0x30 + v % 10), toByteOffset: i, as: UInt8.self)
+            v /= 10
+        }
+        return n + digits
     }
 
     private func derive(_ label: String) -> SymmetricKey {
@@ -70,6 +97,15 @@ public enum PingTag {
         let tagStart = datagram.count - PingWire.tagBytes
         return prepared.verify(UnsafeRawBufferPointer(rebasing: datagram[0..<tagStart]),
                                truncatedTag: UnsafeRawBufferPointer(rebasing: datagram[tagStart...]))
+    }
+
+    /// `verify` for two datagrams at once (their HMACs in lockstep).
+    @inline(__always)
+    static func verifyPair(_ a: UnsafeRawBufferPointer, prepared keyA: PreparedHMAC,
+                           _ b: UnsafeRawBufferPointer, prepared keyB: PreparedHMAC) -> (Bool, Bool) {
+        let ta = a.count - PingWire.tagBytes, tb = b.count - PingWire.tagBytes
+        return PreparedHMAC.verifyPair(keyA, UnsafeRawBufferPointer(rebasing: a[0..<ta]), truncatedTag: UnsafeRawBufferPointer(rebasing: a[ta...]),
+                                       keyB, UnsafeRawBufferPointer(rebasing: b[0..<tb]), truncatedTag: UnsafeRawBufferPointer(rebasing: b[tb...]))
     }
 
     /// `sign` with a prepared key: what a sender signing many datagrams per driver uses.

@@ -1,43 +1,42 @@
 import CLibCrypto
+import CSHA256Lanes
 
 /// HMAC-SHA256 (RFC 2104) keyed once: SHA-256's chaining values after the key's inner and outer pad blocks.
 ///
-/// A message then costs the compressions of its own bytes plus one for the outer hash, run from those values on a
-/// stack context (OpenSSL's SHA-NI accelerated SHA-256): no key schedule and no allocation per message, where
-/// swift-crypto's `HMAC` copies a heap context for every message it authenticates. 64 bytes, so a cache can hold
-/// one per signer.
+/// A message then costs the compressions of its own bytes plus one for the outer hash, run from those values: no
+/// key schedule and no allocation per message, where swift-crypto's `HMAC` copies a heap context for every message
+/// it authenticates. 64 bytes, so a cache can hold one per signer. The `…Pair` functions run two independent HMACs
+/// in lockstep on the two-chain block function (`CSHA256Lanes`), which costs little more than one.
 public struct PreparedHMAC: Sendable {
     typealias Chain = (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32)
-    private let inner: Chain
-    private let outer: Chain
-
-    /// A value read from both chains (a cache warm-up load; `PingIngest.warm`).
-    var touchValue: UInt64 { UInt64(inner.0) &+ UInt64(outer.7) }
+    private var inner: Chain
+    private var outer: Chain
 
     /// The byte length of a code.
     public static let codeBytes = 32
 
+    private init(inner: Chain, outer: Chain) {
+        self.inner = inner
+        self.outer = outer
+    }
+
     /// Keyed with `key` (any length: a key longer than SHA-256's 64-byte block is hashed first, per RFC 2104).
     public init(key: UnsafeRawBufferPointer) {
-        var chains: (Chain, Chain) = ((0, 0, 0, 0, 0, 0, 0, 0), (0, 0, 0, 0, 0, 0, 0, 0))
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { block in
-            block.initialize(repeating: 0)
-            if key.count > 64 {
-                var c = SHA256_CTX()
-                SHA256_Init(&c)
-                SHA256_Update(&c, key.baseAddress, key.count)
-                SHA256_Final(block.baseAddress, &c)
-            } else if key.count > 0 {
-                UnsafeMutableRawBufferPointer(block).copyMemory(from: key)
-            }
-            for i in 0..<64 { block[i] ^= 0x36 }
-            chains.0 = Self.chain(afterBlock: block)
-            for i in 0..<64 { block[i] ^= 0x36 ^ 0x5C }
-            chains.1 = Self.chain(afterBlock: block)
-            block.initialize(repeating: 0)   // the key's pads do not linger on the stack
+        if key.count > 64 {
+            var digest = [UInt8](repeating: 0, count: Self.codeBytes)
+            var c = SHA256_CTX()
+            SHA256_Init(&c)
+            SHA256_Update(&c, key.baseAddress, key.count)
+            SHA256_Final(&digest, &c)
+            self = digest.withUnsafeBytes { PreparedHMAC(key: $0) }
+            return
         }
-        inner = chains.0
-        outer = chains.1
+        self.init(inner: Self.initialChain, outer: Self.initialChain)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 128) { pads in
+            Self.spellPads(of: key, at: UnsafeMutableRawPointer(pads.baseAddress!))
+            Self.compressPair(&inner, UnsafeRawPointer(pads.baseAddress!), &outer, UnsafeRawPointer(pads.baseAddress! + 64))
+            pads.initialize(repeating: 0)   // the key's pads do not linger on the stack
+        }
     }
 
     /// Keyed with `key`'s bytes.
@@ -45,19 +44,56 @@ public struct PreparedHMAC: Sendable {
         self = key.withUnsafeBytes { PreparedHMAC(key: $0) }
     }
 
+    /// Two keys of at most 64 bytes each, prepared together (their four pad blocks in two two-chain calls).
+    static func pair(keys a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> (PreparedHMAC, PreparedHMAC) {
+        precondition(a.count <= 64 && b.count <= 64)
+        var x = PreparedHMAC(inner: initialChain, outer: initialChain)
+        var y = x
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { pads in
+            let p = UnsafeMutableRawPointer(pads.baseAddress!)
+            spellPads(of: a, at: p)
+            spellPads(of: b, at: p + 128)
+            compressPair(&x.inner, UnsafeRawPointer(p), &y.inner, UnsafeRawPointer(p + 128))
+            compressPair(&x.outer, UnsafeRawPointer(p + 64), &y.outer, UnsafeRawPointer(p + 192))
+            pads.initialize(repeating: 0)
+        }
+        return (x, y)
+    }
+
     /// Writes the 32-byte code of `message` to `out` (which may be stack memory of the caller).
-    ///
-    /// Runs SHA-256's block function (`SHA256_Transform`) on the message and on padding spelled here, instead of
-    /// `SHA256_Update`/`SHA256_Final`: a one-record datagram and a key derivation are one block each, and the
-    /// buffering, clean-up and byte swapping of the streaming calls cost about as much as the block itself.
     @inline(__always)
     public func authenticationCode(for message: UnsafeRawBufferPointer, into out: UnsafeMutablePointer<UInt8>) {
-        let innerHash = Self.hash(message, resumingAt: inner)
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { block in
-            let b = UnsafeMutableRawPointer(block.baseAddress!)
-            Self.storeBigEndian(innerHash, at: b)
-            Self.pad(b, used: Self.codeBytes, totalBytes: 64 + Self.codeBytes)
-            Self.storeBigEndian(Self.compress(outer, UnsafeRawPointer(b), blocks: 1), at: UnsafeMutableRawPointer(out))
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 128) { tail in
+            let t = UnsafeMutableRawPointer(tail.baseAddress!)
+            let blocks = Self.Blocks(message, tail: t)
+            var h = inner
+            for j in 0..<blocks.count { Self.compress(&h, blocks[j]) }
+            var o = outer
+            Self.spellOuterBlock(from: h, at: t)
+            Self.compress(&o, UnsafeRawPointer(t))
+            Self.storeBigEndian(o, at: UnsafeMutableRawPointer(out))
+        }
+    }
+
+    /// The codes of two messages under two keys (or the same key twice), computed in lockstep; the same bytes as
+    /// two `authenticationCode` calls.
+    @inline(__always)
+    static func authenticationCodes(_ a: PreparedHMAC, _ messageA: UnsafeRawBufferPointer, into outA: UnsafeMutablePointer<UInt8>,
+                                    _ b: PreparedHMAC, _ messageB: UnsafeRawBufferPointer, into outB: UnsafeMutablePointer<UInt8>) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { tails in
+            let ta = UnsafeMutableRawPointer(tails.baseAddress!), tb = ta + 128
+            let blocksA = Blocks(messageA, tail: ta), blocksB = Blocks(messageB, tail: tb)
+            var ha = a.inner, hb = b.inner
+            let both = min(blocksA.count, blocksB.count)
+            for j in 0..<both { compressPair(&ha, blocksA[j], &hb, blocksB[j]) }
+            for j in both..<blocksA.count { compress(&ha, blocksA[j]) }
+            for j in both..<blocksB.count { compress(&hb, blocksB[j]) }
+            var oa = a.outer, ob = b.outer
+            spellOuterBlock(from: ha, at: ta)
+            spellOuterBlock(from: hb, at: tb)
+            compressPair(&oa, UnsafeRawPointer(ta), &ob, UnsafeRawPointer(tb))
+            storeBigEndian(oa, at: UnsafeMutableRawPointer(outA))
+            storeBigEndian(ob, at: UnsafeMutableRawPointer(outB))
         }
     }
 
@@ -75,44 +111,93 @@ public struct PreparedHMAC: Sendable {
         guard tag.count <= Self.codeBytes else { return false }
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.codeBytes) { code in
             authenticationCode(for: message, into: code.baseAddress!)
-            var diff: UInt8 = 0
-            for i in 0..<tag.count { diff |= code[i] ^ tag[i] }
-            return diff == 0
+            return Self.matches(tag, code.baseAddress!)
         }
+    }
+
+    /// `verify` for two messages at once (see `authenticationCodes`).
+    @inline(__always)
+    static func verifyPair(_ a: PreparedHMAC, _ messageA: UnsafeRawBufferPointer, truncatedTag tagA: UnsafeRawBufferPointer,
+                           _ b: PreparedHMAC, _ messageB: UnsafeRawBufferPointer, truncatedTag tagB: UnsafeRawBufferPointer)
+        -> (Bool, Bool) {
+        guard tagA.count <= codeBytes && tagB.count <= codeBytes else {
+            return (a.verify(messageA, truncatedTag: tagA), b.verify(messageB, truncatedTag: tagB))
+        }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2 * codeBytes) { codes in
+            let ca = codes.baseAddress!, cb = ca + codeBytes
+            authenticationCodes(a, messageA, into: ca, b, messageB, into: cb)
+            return (matches(tagA, ca), matches(tagB, cb))
+        }
+    }
+
+    /// Constant-time comparison of `tag` with the first `tag.count` bytes of `code`.
+    @inline(__always)
+    private static func matches(_ tag: UnsafeRawBufferPointer, _ code: UnsafeMutablePointer<UInt8>) -> Bool {
+        var diff: UInt8 = 0
+        for i in 0..<tag.count { diff |= code[i] ^ tag[i] }
+        return diff == 0
     }
 
     /// SHA-256's initial hash value (FIPS 180-4, 5.3.3).
     private static let initialChain: Chain = (0x6A09_E667, 0xBB67_AE85, 0x3C6E_F372, 0xA54F_F53A,
                                               0x510E_527F, 0x9B05_688C, 0x1F83_D9AB, 0x5BE0_CD19)
 
-    /// SHA-256's state after one 64-byte block.
-    private static func chain(afterBlock block: UnsafeMutableBufferPointer<UInt8>) -> Chain {
-        compress(initialChain, UnsafeRawPointer(block.baseAddress!), blocks: 1)
+    /// A message's blocks as the inner hash reads them (after the key's pad block): its whole 64-byte blocks in
+    /// place, then its last bytes and SHA-256's padding copied to `tail` (room for two blocks).
+    private struct Blocks {
+        let message: UnsafeRawPointer?
+        let whole: Int
+        let tail: UnsafeRawPointer
+        let count: Int
+
+        @inline(__always)
+        init(_ message: UnsafeRawBufferPointer, tail: UnsafeMutableRawPointer) {
+            self.message = UnsafeRawPointer(message.baseAddress)
+            whole = message.count / 64
+            let rest = message.count - 64 * whole
+            if rest > 0 { tail.copyMemory(from: message.baseAddress! + 64 * whole, byteCount: rest) }
+            count = whole + PreparedHMAC.pad(tail, used: rest, totalBytes: 64 + message.count)
+            self.tail = UnsafeRawPointer(tail)
+        }
+
+        @inline(__always)
+        subscript(j: Int) -> UnsafeRawPointer { j < whole ? message! + 64 * j : tail + 64 * (j - whole) }
     }
 
-    /// Runs the block function over `blocks` 64-byte blocks at `data` from `chain` (OpenSSL picks SHA-NI when the
-    /// CPU has it).
+    /// Writes `key ⊕ ipad` and `key ⊕ opad` (two 64-byte blocks) at `pads`; `key` has at most 64 bytes.
     @inline(__always)
-    private static func compress(_ chain: Chain, _ data: UnsafeRawPointer, blocks: Int) -> Chain {
-        var c = SHA256_CTX()
-        c.h = chain
-        for i in 0..<blocks { SHA256_Transform(&c, data.advanced(by: 64 * i).assumingMemoryBound(to: UInt8.self)) }
-        return c.h
+    private static func spellPads(of key: UnsafeRawBufferPointer, at pads: UnsafeMutableRawPointer) {
+        pads.initializeMemory(as: UInt8.self, repeating: 0x36, count: 64)
+        (pads + 64).initializeMemory(as: UInt8.self, repeating: 0x5C, count: 64)
+        for i in 0..<key.count {
+            pads.storeBytes(of: key[i] ^ 0x36, toByteOffset: i, as: UInt8.self)
+            pads.storeBytes(of: key[i] ^ 0x5C, toByteOffset: 64 + i, as: UInt8.self)
+        }
     }
 
-    /// The chaining value after `message` and its padding, resuming from `chain`, which one 64-byte block (a key
-    /// pad) produced.
+    /// The outer hash's only block: the inner digest and its padding (64 pad bytes + 32 digest bytes hashed).
     @inline(__always)
-    private static func hash(_ message: UnsafeRawBufferPointer, resumingAt chain: Chain) -> Chain {
-        let fullBlocks = message.count / 64
-        var h = chain
-        if fullBlocks > 0 { h = compress(h, message.baseAddress!, blocks: fullBlocks) }
-        let rest = message.count - 64 * fullBlocks
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 128) { tail in
-            let t = UnsafeMutableRawPointer(tail.baseAddress!)
-            if rest > 0 { t.copyMemory(from: message.baseAddress! + 64 * fullBlocks, byteCount: rest) }
-            let tailBlocks = pad(t, used: rest, totalBytes: 64 + message.count)
-            return compress(h, UnsafeRawPointer(t), blocks: tailBlocks)
+    private static func spellOuterBlock(from innerHash: Chain, at block: UnsafeMutableRawPointer) {
+        storeBigEndian(innerHash, at: block)
+        pad(block, used: codeBytes, totalBytes: 64 + codeBytes)
+    }
+
+    /// Runs the block function over the 64-byte block at `data`.
+    @inline(__always)
+    private static func compress(_ chain: inout Chain, _ data: UnsafeRawPointer) {
+        withUnsafeMutableBytes(of: &chain) { h in
+            hf_sha256_block(h.baseAddress!.assumingMemoryBound(to: UInt32.self), data.assumingMemoryBound(to: UInt8.self))
+        }
+    }
+
+    /// Runs the block function over one block on each of two independent chains.
+    @inline(__always)
+    private static func compressPair(_ a: inout Chain, _ dataA: UnsafeRawPointer, _ b: inout Chain, _ dataB: UnsafeRawPointer) {
+        withUnsafeMutableBytes(of: &a) { ha in
+            withUnsafeMutableBytes(of: &b) { hb in
+                hf_sha256_block2(ha.baseAddress!.assumingMemoryBound(to: UInt32.self), dataA.assumingMemoryBound(to: UInt8.self),
+                                 hb.baseAddress!.assumingMemoryBound(to: UInt32.self), dataB.assumingMemoryBound(to: UInt8.self))
+            }
         }
     }
 
