@@ -2,18 +2,27 @@ import Foundation
 
 /// `cell key → (head row, driver count)` as an open-addressing table with linear probing and
 /// backward-shift deletion. A bucket exists only while its cell holds a driver.
+///
+/// One array of 48-byte buckets rather than a column per field: an upsert reads a bucket's key, count, head and
+/// geometry together, and with columns that was seven cache misses per look-up in a metro fleet's table (most of
+/// what an upsert waited on in a profile of a million-driver flood); here it is one, or two where a bucket straddles
+/// a line boundary.
 struct CellBuckets {
-    private(set) var keys: [UInt64] = [UInt64](repeating: 0, count: 16)
-    private(set) var heads: [UInt32] = [UInt32](repeating: 0, count: 16)
-    private(set) var counts: [UInt32] = [UInt32](repeating: 0, count: 16)   // 0 ⇔ empty bucket
-    // Each bucket's cell centre (radians), cos(latitude) and the squared radius (radians²) of the "still in the same
-    // cell" shortcut's equirectangular test.
-    private(set) var centerLat: [Double] = [Double](repeating: 0, count: 16)
-    private(set) var centerLng: [Double] = [Double](repeating: 0, count: 16)
-    private(set) var centerCos: [Double] = [Double](repeating: 0, count: 16)
-    private(set) var innerLimit: [Double] = [Double](repeating: 0, count: 16)
+    private struct Bucket {
+        var key: UInt64 = 0
+        var head: UInt32 = 0
+        var count: UInt32 = 0     // 0 ⇔ empty bucket
+        // The cell centre (radians), cos(latitude) and the squared radius (radians²) of the "still in the same cell"
+        // shortcut's equirectangular test.
+        var centerLat = 0.0
+        var centerLng = 0.0
+        var centerCos = 0.0
+        var innerLimit = 0.0
+    }
+
+    private var buckets = [Bucket](repeating: Bucket(), count: 16)
     private(set) var occupied = 0
-    private var mask: Int { keys.count - 1 }
+    private var mask: Int { buckets.count - 1 }
     /// Geometry of cells whose bucket went away, for the next driver to enter them.
     private var emptied = CellGeometryCache()
 
@@ -27,31 +36,31 @@ struct CellBuckets {
     @inline(__always)
     private func index(of key: UInt64) -> Int? {
         var i = Self.hash(key) & mask
-        while counts[i] != 0 {
-            if keys[i] == key { return i }
+        while buckets[i].count != 0 {
+            if buckets[i].key == key { return i }
             i = (i + 1) & mask
         }
         return nil
     }
 
-    /// A value read from `key`'s bucket, its centre and its radius (see `DriverTable.warm`).
+    /// A value read from `key`'s bucket (see `DriverTable.warm`).
     @inline(__always)
     func touch(_ key: UInt64) -> UInt64 {
         guard let i = index(of: key) else { return 0 }
-        return centerLat[i].bitPattern &+ centerCos[i].bitPattern &+ innerLimit[i].bitPattern &+ UInt64(heads[i])
+        return buckets[i].innerLimit.bitPattern &+ UInt64(buckets[i].head)
     }
 
     /// The first row in a cell, or `none`.
     @inline(__always)
     func head(_ key: UInt64) -> UInt32 {
         guard let i = index(of: key) else { return Self.none }
-        return heads[i]
+        return buckets[i].head
     }
 
     /// The number of drivers in a cell.
     func count(_ key: UInt64) -> Int {
         guard let i = index(of: key) else { return 0 }
-        return Int(counts[i])
+        return Int(buckets[i].count)
     }
 
     /// Whether `(lat, lng)` (radians) is surely inside `key`'s cell: within the cell's inner radius of its centre,
@@ -59,11 +68,12 @@ struct CellBuckets {
     @inline(__always)
     func isSurelyInside(_ key: UInt64, lat: Double, lng: Double) -> Bool {
         guard let i = index(of: key) else { return false }
-        let dLat = lat - centerLat[i]
-        var dLng = lng - centerLng[i]
+        let b = buckets[i]
+        let dLat = lat - b.centerLat
+        var dLng = lng - b.centerLng
         if dLng > Double.pi { dLng -= 2 * Double.pi } else if dLng < -Double.pi { dLng += 2 * Double.pi }
-        let x = dLng * centerCos[i]
-        return dLat * dLat + x * x < innerLimit[i]
+        let x = dLng * b.centerCos
+        return dLat * dLat + x * x < b.innerLimit
     }
 
     /// The squared threshold (radians²) for `isSurelyInside` from a cell's inner radius (great circle, meters).
@@ -86,22 +96,23 @@ struct CellBuckets {
     mutating func pushFront(_ key: UInt64, row: UInt32,
                             cell: () -> (lat: Double, lng: Double, innerMeters: Double)) -> UInt32 {
         if let i = index(of: key) {
-            let old = heads[i]
-            heads[i] = row
-            counts[i] += 1
+            let old = buckets[i].head
+            buckets[i].head = row
+            buckets[i].count += 1
             return old
         }
-        if (occupied + 1) * 4 > keys.count * 3 { resize(to: keys.count * 2) }
+        if (occupied + 1) * 4 > buckets.count * 3 { resize(to: buckets.count * 2) }
         var i = Self.hash(key) & mask
-        while counts[i] != 0 { i = (i + 1) & mask }
-        keys[i] = key; heads[i] = row; counts[i] = 1
+        while buckets[i].count != 0 { i = (i + 1) & mask }
+        var b = Bucket(key: key, head: row, count: 1)
         if let g = emptied.geometry(of: key) {
-            centerLat[i] = g.lat; centerLng[i] = g.lng; centerCos[i] = g.cos; innerLimit[i] = g.limit
+            b.centerLat = g.lat; b.centerLng = g.lng; b.centerCos = g.cos; b.innerLimit = g.limit
         } else {
             let c = cell()
-            centerLat[i] = c.lat; centerLng[i] = c.lng; centerCos[i] = cos(c.lat)
-            innerLimit[i] = Self.innerLimitSquared(centerLat: c.lat, innerMeters: c.innerMeters)
+            b.centerLat = c.lat; b.centerLng = c.lng; b.centerCos = cos(c.lat)
+            b.innerLimit = Self.innerLimitSquared(centerLat: c.lat, innerMeters: c.innerMeters)
         }
+        buckets[i] = b
         occupied += 1
         return Self.none
     }
@@ -110,67 +121,54 @@ struct CellBuckets {
     @inline(__always)
     mutating func decrement(_ key: UInt64) {
         guard let i = index(of: key) else { return }
-        counts[i] -= 1
+        buckets[i].count -= 1
     }
 
     /// The head row left the cell; `newHead` follows it (or `none`, and the bucket goes).
     mutating func popFront(_ key: UInt64, newHead: UInt32) {
         guard let i = index(of: key) else { return }
-        counts[i] -= 1
-        if counts[i] > 0 { heads[i] = newHead; return }
-        emptied.keep(key, lat: centerLat[i], lng: centerLng[i], cos: centerCos[i], limit: innerLimit[i])
+        buckets[i].count -= 1
+        if buckets[i].count > 0 { buckets[i].head = newHead; return }
+        let gone = buckets[i]
+        emptied.keep(key, lat: gone.centerLat, lng: gone.centerLng, cos: gone.centerCos, limit: gone.innerLimit)
         occupied -= 1
         var hole = i
         var j = (i + 1) & mask
-        while counts[j] != 0 {
-            let home = Self.hash(keys[j]) & mask
+        while buckets[j].count != 0 {
+            let home = Self.hash(buckets[j].key) & mask
             if (j - home) & mask >= (j - hole) & mask {
-                keys[hole] = keys[j]; heads[hole] = heads[j]; counts[hole] = counts[j]
-                centerLat[hole] = centerLat[j]; centerLng[hole] = centerLng[j]; centerCos[hole] = centerCos[j]
-                innerLimit[hole] = innerLimit[j]
+                buckets[hole] = buckets[j]
                 hole = j
             }
             j = (j + 1) & mask
         }
-        counts[hole] = 0
+        buckets[hole].count = 0
     }
 
     mutating func shrinkIfSparse() {
-        guard keys.count > 1024 && occupied * 8 < keys.count else { return }
+        guard buckets.count > 1024 && occupied * 8 < buckets.count else { return }
         var size = 16
         while occupied * 4 >= size * 3 / 2 { size *= 2 }
         resize(to: size)
     }
 
     private mutating func resize(to size: Int) {
-        let oldKeys = keys, oldHeads = heads, oldCounts = counts
-        let oldLat = centerLat, oldLng = centerLng, oldCos = centerCos, oldLimit = innerLimit
-        keys = [UInt64](repeating: 0, count: size)
-        heads = [UInt32](repeating: 0, count: size)
-        counts = [UInt32](repeating: 0, count: size)
-        centerLat = [Double](repeating: 0, count: size)
-        centerLng = [Double](repeating: 0, count: size)
-        centerCos = [Double](repeating: 0, count: size)
-        innerLimit = [Double](repeating: 0, count: size)
+        let old = buckets
+        buckets = [Bucket](repeating: Bucket(), count: size)
         let m = size - 1
-        for b in oldKeys.indices where oldCounts[b] != 0 {
-            var i = Self.hash(oldKeys[b]) & m
-            while counts[i] != 0 { i = (i + 1) & m }
-            keys[i] = oldKeys[b]; heads[i] = oldHeads[b]; counts[i] = oldCounts[b]
-            centerLat[i] = oldLat[b]; centerLng[i] = oldLng[b]; centerCos[i] = oldCos[b]; innerLimit[i] = oldLimit[b]
+        for b in old where b.count != 0 {
+            var i = Self.hash(b.key) & m
+            while buckets[i].count != 0 { i = (i + 1) & m }
+            buckets[i] = b
         }
     }
 
     /// Every occupied bucket (for invariant checks).
     func forEachBucket(_ body: (UInt64, UInt32, UInt32) -> Void) {
-        for i in keys.indices where counts[i] != 0 { body(keys[i], heads[i], counts[i]) }
+        for b in buckets where b.count != 0 { body(b.key, b.head, b.count) }
     }
 
-    var memoryBytes: Int {
-        keys.capacity * 8 + heads.capacity * 4 + counts.capacity * 4
-            + (centerLat.capacity + centerLng.capacity + centerCos.capacity + innerLimit.capacity) * 8
-            + emptied.memoryBytes
-    }
+    var memoryBytes: Int { buckets.capacity * MemoryLayout<Bucket>.stride + emptied.memoryBytes }
 }
 
 /// The geometry (centre in radians, its cosine, the squared inner limit) of cells whose bucket emptied, direct-mapped
