@@ -49,8 +49,8 @@ extension DriverTable {
 
     @inline(__always)
     func distance(_ p: LatLng, cosLat: Double, row r: Int) -> Double {
-        let lat = Double(latE7[r]) * (Double.pi / 180e7)
-        var dLng = Double(lngE7[r]) * (Double.pi / 180e7) - p.lng
+        let lat = Double(rows[r].latE7) * (Double.pi / 180e7)
+        var dLng = Double(rows[r].lngE7) * (Double.pi / 180e7) - p.lng
         // Same normalization as the indexed search, so both paths give bit-identical distances.
         if dLng > Double.pi { dLng -= 2 * Double.pi } else if dLng < -Double.pi { dLng += 2 * Double.pi }
         let sLat = sin((lat - p.lat) * 0.5), sLng = sin(dLng * 0.5)
@@ -64,28 +64,27 @@ extension DriverTable {
         scratch.begin()
         let cutoff = nowMs - staleAfterMs
         let cosLat = cos(point.lat)
-        for r in 0..<ids.count where statuses.admits(status[r]) && timestampMs[r] >= cutoff {
+        for r in 0..<rows.count where statuses.admits(rows[r].status) && rows[r].timestampMs >= cutoff {
             let d = distance(point, cosLat: cosLat, row: r)
             guard d <= radius else { continue }
-            if let predicate, !predicate(LatLng(degrees: Double(latE7[r]) * 1e-7, Double(lngE7[r]) * 1e-7)) { continue }
-            scratch.offer(distance: d, row: UInt32(r), id: ids[r], k: k)
+            if let predicate, !predicate(LatLng(degrees: Double(rows[r].latE7) * 1e-7, Double(rows[r].lngE7) * 1e-7)) { continue }
+            scratch.offer(distance: d, row: UInt32(r), id: rows[r].id, k: k)
         }
     }
 
     func search(point: LatLng, k: Int, radius: Double, statuses: StatusFilter, nowMs: Int64,
                 predicate: ((LatLng) -> Bool)? = nil) {
         scratch.begin()
-        guard !ids.isEmpty else { return }
+        guard !rows.isEmpty else { return }
         // Where the fleet is sparse around the query (empty oceans, polar rows), walking empty cells would
         // cost more than reading every row; past this many cells the search switches to a scan, which is
         // just as exact and bounds the worst case at O(n).
-        let cellBudget = max(64, ids.count / 16)
+        let cellBudget = max(64, rows.count / 16)
         let cutoff = nowMs - staleAfterMs
         let cosLat = cos(point.lat)
         let cellRadius = scheme.maxCellRadiusMeters
-        // Local references to the columns: one exclusivity check per query instead of one per row.
-        let latColumn = latE7, lngColumn = lngE7, statusColumn = status, timeColumn = timestampMs
-        let nextColumn = next, idColumn = ids
+        // A local reference to the rows: one exclusivity check per query instead of one per row.
+        let rowList = rows
         let start = scheme.cell(of: point)
         _ = scratch.visit(start)
         scratch.pushFrontier(start, bound: 0)
@@ -95,12 +94,13 @@ extension DriverTable {
             var r = buckets.head(cell)
             var hLimit = Self.haversineH(forMeters: limit)
             while r != Self.none {
-                let row = Int(r)
-                r = nextColumn[row]
-                guard statuses.admits(statusColumn[row]), timeColumn[row] >= cutoff else { continue }
-                let lat = Double(latColumn[row]) * (Double.pi / 180e7)
+                let row = rowList[Int(r)]
+                let slot = r
+                r = row.next
+                guard statuses.admits(row.status), row.timestampMs >= cutoff else { continue }
+                let lat = Double(row.latE7) * (Double.pi / 180e7)
                 let dLat = lat - point.lat
-                var dLng = Double(lngColumn[row]) * (Double.pi / 180e7) - point.lng
+                var dLng = Double(row.lngE7) * (Double.pi / 180e7) - point.lng
                 if dLng > Double.pi { dLng -= 2 * Double.pi } else if dLng < -Double.pi { dLng += 2 * Double.pi }
                 // Arithmetic-only lower bound first: most rows in a scanned cell are farther than the k-th best.
                 if Self.haversineLowerBound(dLat: dLat, dLng: dLng, cosLat: cosLat) > hLimit * (1 + 1e-9) { continue }
@@ -108,8 +108,8 @@ extension DriverTable {
                 let h = sLat * sLat + cosLat * cos(lat) * sLng * sLng
                 let d = 2 * asin(min(1, h.squareRoot())) * Geodesy.earthRadiusMeters
                 guard d <= radius else { continue }
-                if let predicate, !predicate(LatLng(degrees: Double(latColumn[row]) / 1e7, Double(lngColumn[row]) / 1e7)) { continue }
-                scratch.offer(distance: d, row: UInt32(row), id: idColumn[row], k: k)
+                if let predicate, !predicate(LatLng(degrees: Double(row.latE7) / 1e7, Double(row.lngE7) / 1e7)) { continue }
+                scratch.offer(distance: d, row: slot, id: row.id, k: k)
                 if scratch.bestDistance.count == k { hLimit = Self.haversineH(forMeters: min(radius, scratch.worstDistance)) }
             }
             // Borrow the buffers out of the scratch (a move, no copy): two inout borrows of one struct conflict.

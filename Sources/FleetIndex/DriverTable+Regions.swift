@@ -36,7 +36,7 @@ extension DriverTable {
         var r = buckets.head(key)
         while r != Self.none {
             body(Int(r))
-            r = next[Int(r)]
+            r = rows[Int(r)].next
         }
     }
 

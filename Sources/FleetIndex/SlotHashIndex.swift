@@ -1,5 +1,5 @@
 /// `DriverID → row` as an open-addressing table of rows only (4 bytes a bucket): the key is read back from
-/// the `ids` column, which keeps the map at ~8 bytes per driver. Linear probing with backward-shift deletion,
+/// the row itself, which keeps the map at ~8 bytes per driver. Linear probing with backward-shift deletion,
 /// so there are no tombstones and lookups stay short after heavy churn.
 ///
 /// Invariant: an occupied bucket holds `row + 1`; 0 means empty; load ≤ 5/8.
@@ -15,12 +15,12 @@ struct SlotHashIndex {
     }
 
     @inline(__always)
-    func find(_ id: UInt64, ids: [UInt64]) -> UInt32? {
+    func find(_ id: UInt64, rows: [DriverRow]) -> UInt32? {
         var i = Self.hash(id) & mask
         while true {
             let e = table[i]
             if e == 0 { return nil }
-            if ids[Int(e - 1)] == id { return e - 1 }
+            if rows[Int(e - 1)].id == id { return e - 1 }
             i = (i + 1) & mask
         }
     }
@@ -29,8 +29,8 @@ struct SlotHashIndex {
     @inline(__always)
     func home(_ id: UInt64) -> UInt32 { table[Self.hash(id) & mask] }
 
-    mutating func insert(_ id: UInt64, row: UInt32, ids: [UInt64]) {
-        if (count + 1) * 8 > table.count * 5 { grow(to: table.count * 2, ids: ids) }
+    mutating func insert(_ id: UInt64, row: UInt32, rows: [DriverRow]) {
+        if (count + 1) * 8 > table.count * 5 { grow(to: table.count * 2, rows: rows) }
         var i = Self.hash(id) & mask
         while table[i] != 0 { i = (i + 1) & mask }
         table[i] = row + 1
@@ -44,19 +44,19 @@ struct SlotHashIndex {
         table[i] = new + 1
     }
 
-    mutating func remove(_ id: UInt64, ids: [UInt64]) {
+    mutating func remove(_ id: UInt64, rows: [DriverRow]) {
         var i = Self.hash(id) & mask
         while true {
             let e = table[i]
             if e == 0 { return }
-            if ids[Int(e - 1)] == id { break }
+            if rows[Int(e - 1)].id == id { break }
             i = (i + 1) & mask
         }
         // Backward shift: pull later members of the probe run into the hole when their home allows it.
         var hole = i
         var j = (i + 1) & mask
         while table[j] != 0 {
-            let home = Self.hash(ids[Int(table[j] - 1)]) & mask
+            let home = Self.hash(rows[Int(table[j] - 1)].id) & mask
             // j's entry may move to `hole` iff home is not cyclically inside (hole, j].
             let distHome = (j - home) & mask, distHole = (j - hole) & mask
             if distHome >= distHole {
@@ -69,27 +69,27 @@ struct SlotHashIndex {
         count -= 1
     }
 
-    mutating func reserve(_ n: Int, ids: [UInt64]) {
+    mutating func reserve(_ n: Int, rows: [DriverRow]) {
         var size = table.count
         while n * 8 > size * 5 { size *= 2 }
-        if size > table.count { grow(to: size, ids: ids) }
+        if size > table.count { grow(to: size, rows: rows) }
     }
 
-    /// Rebuilds at the smallest size that fits `ids` (after a shrink).
-    mutating func rebuild(ids: [UInt64]) {
+    /// Rebuilds at the smallest size that fits `rows` (after a shrink).
+    mutating func rebuild(rows: [DriverRow]) {
         var size = 16
-        while ids.count * 8 > size * 5 { size *= 2 }
+        while rows.count * 8 > size * 5 { size *= 2 }
         table = [UInt32](repeating: 0, count: size)
         count = 0
-        for (row, id) in ids.enumerated() { insert(id, row: UInt32(row), ids: ids) }
+        for (i, row) in rows.enumerated() { insert(row.id, row: UInt32(i), rows: rows) }
     }
 
-    private mutating func grow(to size: Int, ids: [UInt64]) {
+    private mutating func grow(to size: Int, rows: [DriverRow]) {
         let old = table
         table = [UInt32](repeating: 0, count: size)
         let m = size - 1
         for e in old where e != 0 {
-            var i = Self.hash(ids[Int(e - 1)]) & m
+            var i = Self.hash(rows[Int(e - 1)].id) & m
             while table[i] != 0 { i = (i + 1) & m }
             table[i] = e
         }
