@@ -54,10 +54,13 @@ METHOD = """
   are per-query latencies; `nearest/scan` is the obviously correct full scan on the same table and points.
   `upsert/h3index` moves 1,000 random drivers per iteration. `memory/h3index-1M` builds a second 1M table and
   reports `DriverTable.memoryBytes / count` and the process RSS growth / count (RSS includes allocator slack).
-- **Ingest in process** (`IngestBenchmarks`): `PingIngest.ingestDatagram` on prebuilt signed datagrams into a table
-  that already holds every driver (steady state: each record moves a known driver); 1,000 datagrams per iteration
-  (40,000 records for gateway-40, 1,000 for single). `ingest/upsert-only` is the same records straight into the
-  table, the floor under both. Mallocs per datagram come from the malloc interposer (`mallocCountTotal`).
+- **Ingest in process** (`IngestBenchmarks`): `PingIngest.ingestWindow` (receive windows of 32, as the engine's
+  receiver hands them over) on prebuilt signed datagrams into a table that already holds every driver (steady state:
+  each record moves a known driver); 1,000 datagrams per iteration (40,000 records for gateway-40, 1,000 for
+  single). `…/one-at-a-time` feeds the same datagrams to `ingestDatagram` one by one, the window path's baseline.
+  `ingest/single-1M-fleet` takes 1,000 random drivers' datagrams per iteration from a million-driver table with the
+  default key cache (cold rows and keys, as under a flood). `ingest/upsert-only` is the same records straight into
+  the table, the floor under both. Mallocs per datagram come from the malloc interposer (`mallocCountTotal`).
 - **Loopback** (`Benchmarks/scripts/loopback-bench.sh`): a release `hexfleet serve`, datagrams made by
   `make_datagrams.py` (valid tags, fresh timestamps, no replays) and blasted once by `udp_baseline blast`
   (sendmmsg). Both sides are timed over the same window: the bare `recvmmsg` drain from its first to its last

@@ -132,16 +132,19 @@ import TestSupport
         var rng = SeededRandom(seed: 99)
         let ingest = makeIngest(cache: 2)
         var heard: [(UInt64, Int64)] = []
-        ingest.acceptedListeners.append { s, transport in
-            if transport == .udp { heard.append((s.id.rawValue, s.timestampMs)) }
+        var calls = 0
+        ingest.acceptedListeners.append { states, transport in
+            calls += 1
+            if transport == .udp { for s in states { heard.append((s.id.rawValue, s.timestampMs)) } }
         }
         let datagrams = (0..<40).map { i -> (bytes: [UInt8], truncated: Bool) in
             let id = UInt64(1 + i % 5)
             return (ReferenceDatagram.make(signer: id, gateway: false, records: [record(id, ts: now - 1_000 + Int64(i), rng: &rng)],
                                            key: keys.driverKey(id)), false)
         }
-        feedWindows(ingest, datagrams, sizes: [40])
+        feedWindows(ingest, datagrams, sizes: [32])
         #expect(heard.map(\.0) == (0..<40).map { UInt64(1 + $0 % 5) })
         #expect(heard.map(\.1) == (0..<40).map { now - 1_000 + Int64($0) })
+        #expect(calls == 2, "one call per window of 32, not one per record")
     }
 }

@@ -121,6 +121,22 @@ func makeTable(scheme: any SpatialCellScheme = GridCellScheme(stepDegrees: 0.01)
         #expect(table.state(of: DriverID(5)) != nil)
     }
 
+    @Test("a row is 48 bytes and a city fleet of 200,000 costs the table at most 96 bytes a driver (the budget)")
+    func memoryBudget() {
+        #expect(MemoryLayout<DriverRow>.stride == 48)
+        let table = DriverTable(scheme: H3CellScheme(resolution: 9), staleAfterMs: 3_600_000)
+        var rng = SeededRandom(seed: 96)
+        let n = 200_000
+        for i in 0..<n {
+            table.upsert(DriverState(id: DriverID(UInt64(i) &* 2_654_435_761 &+ 1),
+                                     latE7: Int32.random(in: 486_800_000...490_400_000, using: &rng),
+                                     lngE7: Int32.random(in: 20_800_000...26_200_000, using: &rng),
+                                     timestampMs: 1_000, status: .available))
+        }
+        #expect(table.count == n)
+        #expect(table.memoryBytes / n <= 96, "\(table.memoryBytes / n) B per driver")
+    }
+
     @Test("random churn keeps every invariant and agrees with a dictionary model")
     func churn() {
         let seed: UInt64 = 99

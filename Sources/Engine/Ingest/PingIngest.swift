@@ -56,8 +56,15 @@ public final class PingIngest {
     /// Records older than now − this are dropped as `skew`.
     public var maxBehindMs: Int64 = 600_000
     public private(set) var counters = IngestCounters()
-    /// Called for every accepted record, after the table took it (the tracking hub and live speeds listen).
-    public var acceptedListeners: [(DriverState, PingTransport) -> Void] = []
+    /// Called with accepted records, after the table took them, in arrival order (the tracking hub and live speeds
+    /// listen): once per receive window with all of its accepted records, once per record from the other paths. A
+    /// call per record cost a retain and a release of each listener's context per record.
+    public var acceptedListeners: [(UnsafeBufferPointer<DriverState>, PingTransport) -> Void] = []
+    /// The accepted records of the window being ingested, handed to the listeners when it ends (or fills).
+    private let acceptedStates = UnsafeMutableBufferPointer<DriverState>.allocate(capacity: PingIngest.acceptedBatch)
+    private var acceptedCount = 0
+    /// Accepted records held before the listeners hear of them at most.
+    static let acceptedBatch = 4_096
 
     private let keyCache: SignerKeyCache
     private let window = WindowScratch(capacity: PingIngest.windowCapacity)
@@ -73,7 +80,10 @@ public final class PingIngest {
         self.table = table
         self.keys = keys
         self.keyCache = SignerKeyCache(capacity: keyCacheSize)
+        acceptedStates.initialize(repeating: DriverState(id: DriverID(0), latE7: 0, lngE7: 0, timestampMs: 0, status: .offline))
     }
+
+    deinit { acceptedStates.deallocate() }
 
     /// Takes a window of received datagrams (truncated ones included, counted as `truncated`), in arrival order:
     /// the same outcomes and counts as `ingestDatagram` on each in turn.
@@ -172,12 +182,12 @@ public final class PingIngest {
         }
         warmSink &+= table.warm(UnsafeBufferPointer(start: w.warmIDs, count: warmed))
         // 5. Records.
-        let listeners = acceptedListeners
         var accepted: UInt64 = 0
         for i in 0..<passed {
-            accepted &+= acceptRecords(w.bytes[i], w.headers[i], nowMs: nowMs, listeners: listeners)
+            accepted &+= acceptRecords(w.bytes[i], w.headers[i], nowMs: nowMs)
         }
         counters.accepted[PingTransport.udp.rawValue] &+= accepted
+        tellListeners(.udp)
     }
 
     /// Keeps `warm`'s loads alive (a value nobody reads).
@@ -203,14 +213,14 @@ public final class PingIngest {
             counters.dropped[DropReason.badTag.rawValue] &+= 1
             return
         }
-        counters.accepted[PingTransport.udp.rawValue] &+= acceptRecords(d, header, nowMs: nowMs, listeners: acceptedListeners)
+        counters.accepted[PingTransport.udp.rawValue] &+= acceptRecords(d, header, nowMs: nowMs)
+        tellListeners(.udp)
     }
 
     /// The records of a datagram whose tag checked out; returns how many the table took (the caller counts them,
     /// so that a datagram costs one counter write, not one per record). Drops are counted here.
     @inline(__always)
-    private func acceptRecords(_ d: UnsafeRawBufferPointer, _ header: PingHeader, nowMs: Int64,
-                               listeners: [(DriverState, PingTransport) -> Void]) -> UInt64 {
+    private func acceptRecords(_ d: UnsafeRawBufferPointer, _ header: PingHeader, nowMs: Int64) -> UInt64 {
         var accepted: UInt64 = 0
         for i in 0..<header.recordCount {
             let r = PingWire.record(d, i)
@@ -218,7 +228,7 @@ public final class PingIngest {
                 counters.dropped[DropReason.foreignDriver.rawValue] &+= 1
                 continue
             }
-            if let reason = accept(r, transport: .udp, nowMs: nowMs, listeners: listeners) {
+            if let reason = accept(r, nowMs: nowMs) {
                 counters.dropped[reason.rawValue] &+= 1
             } else {
                 accepted &+= 1
@@ -231,21 +241,33 @@ public final class PingIngest {
     /// minus the tag. Returns nil when accepted, else the drop reason (also counted).
     @discardableResult
     public func ingest(_ r: PingRecord, transport: PingTransport, nowMs: Int64) -> DropReason? {
-        let reason = accept(r, transport: transport, nowMs: nowMs, listeners: acceptedListeners)
+        let reason = accept(r, nowMs: nowMs)
         if let reason { counters.droppedOther[reason.rawValue] &+= 1 } else { counters.accepted[transport.rawValue] &+= 1 }
+        tellListeners(transport)
         return reason
     }
 
-    /// The record checks after the tag; nil when the table took the fix (the caller counts it).
+    /// The record checks after the tag; nil when the table took the fix (the caller counts it, and
+    /// `tellListeners` hands it on).
     @inline(__always)
-    private func accept(_ r: PingRecord, transport: PingTransport, nowMs: Int64,
-                        listeners: [(DriverState, PingTransport) -> Void]) -> DropReason? {
+    private func accept(_ r: PingRecord, nowMs: Int64) -> DropReason? {
         guard r.isInRange else { return .range }
         guard r.timestampMs <= nowMs &+ maxAheadMs && r.timestampMs >= nowMs &- maxBehindMs else { return .skew }
         let state = r.driverState
         guard table.upsert(state) != .replay else { return .replay }
-        for listener in listeners { listener(state, transport) }
+        if acceptedCount == acceptedStates.count { tellListeners(.udp) }
+        acceptedStates[acceptedCount] = state
+        acceptedCount += 1
         return nil
+    }
+
+    /// Hands the accepted records held so far to every listener, then forgets them. Listeners must not ingest
+    /// (the buffer they are reading is the one ingest writes).
+    private func tellListeners(_ transport: PingTransport) {
+        guard acceptedCount > 0 else { return }
+        let states = UnsafeBufferPointer(rebasing: acceptedStates[0..<acceptedCount])
+        acceptedCount = 0
+        for listener in acceptedListeners { listener(states, transport) }
     }
 }
 

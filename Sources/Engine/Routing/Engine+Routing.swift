@@ -47,10 +47,13 @@ extension Engine {
     }
 
     private func installLiveSpeeds() {
-        ingest.acceptedListeners.append { [unowned self] state, _ in
-            guard let routing = self.routing, routing.observedThisTick < routing.maxObservationsPerTick else { return }
-            routing.observedThisTick += 1
-            _ = routing.traffic.observe(driverId: state.id.rawValue, position: state.position, timestampMs: state.timestampMs)
+        ingest.acceptedListeners.append { [unowned self] states, _ in
+            guard let routing = self.routing else { return }
+            for state in states {
+                guard routing.observedThisTick < routing.maxObservationsPerTick else { return }
+                routing.observedThisTick += 1
+                _ = routing.traffic.observe(driverId: state.id.rawValue, position: state.position, timestampMs: state.timestampMs)
+            }
         }
         var ticksSinceCustomize = 0
         tickHandlers.append { [unowned self] _ in

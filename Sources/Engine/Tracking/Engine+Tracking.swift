@@ -26,7 +26,7 @@ extension Engine {
             server.addWebSocketRoute("/v1/ws/driver", configuration: driver, accept: { drivers.accept($0) },
                                      onOpen: { drivers.open($0, $1) })
         }
-        ingest.acceptedListeners.append { state, _ in hub.noteAccepted(state) }
+        ingest.acceptedListeners.append { states, _ in for s in states { hub.noteAccepted(s) } }
         tickHandlers.append { now in hub.tick(nowMs: now); drivers.keepalive(nowMs: now) }
         stopHandlers.append { hub.stop(); drivers.stop() }
         hooks.pushToDriver = { id, json in drivers.push(id.rawValue, json) }
