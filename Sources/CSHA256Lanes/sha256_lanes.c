@@ -44,7 +44,7 @@ SHA_TARGET static inline void lanes_begin(Lane *l, int n, uint32_t *const states
         __m128i efgh = _mm_loadu_si128((const __m128i *)(states[i] + 4));
         abcd = _mm_shuffle_epi32(abcd, 0xB1);            // B A D C
         efgh = _mm_shuffle_epi32(efgh, 0x1B);            // H G F E
-        l[i].abef = _mm_alignr_epi8(abcd, efgh, 8);      // F E B A... as SHA256RNDS2 reads it
+        l[i].abef = _mm_alignr_epi8(abcd, efgh, 8);      // A B E F, high lane to low, as SHA256RNDS2 takes them
         l[i].cdgh = _mm_blend_epi16(efgh, abcd, 0xF0);
         l[i].savedAbef = l[i].abef;
         l[i].savedCdgh = l[i].cdgh;
