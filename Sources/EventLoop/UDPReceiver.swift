@@ -96,15 +96,7 @@ public final class UDPReceiver: LoopHandle {
     /// `beforeBatch`, when given, first sees every datagram of a `recvmmsg` batch (to prefetch what they will need).
     public func startReceiving(onError: ((UVError) -> Void)? = nil, beforeBatch: ((UDPBatch) -> Void)? = nil,
                                _ onDatagram: @escaping (UDPDatagram) -> Void) throws(UVError) {
-        loop.assertOnLoop()
-        self.onDatagram = onDatagram
-        self.onError = onError
-        self.beforeBatch = beforeBatch
-        self.onWindow = nil
-        try UVError.check(uv_poll_start(poll, Int32(UV_READABLE.rawValue)) { handle, status, _ in
-            guard let handle, let data = handle.pointee.data else { return }
-            Unmanaged<UDPReceiver>.fromOpaque(data).takeUnretainedValue().readable(status: status)
-        }, "uv_poll_start")
+        try start(onError: onError, onDatagram: onDatagram, beforeBatch: beforeBatch, onWindow: nil)
     }
 
     /// Starts receiving a window at a time: `onWindow` runs on the loop with up to ``warmWindow`` datagrams (truncated
@@ -112,8 +104,20 @@ public final class UDPReceiver: LoopHandle {
     /// on several datagrams at once; one closure call per window instead of one per datagram.
     public func startReceiving(onError: ((UVError) -> Void)? = nil,
                                windows onWindow: @escaping (UDPBatch) -> Void) throws(UVError) {
-        try startReceiving(onError: onError, beforeBatch: nil) { _ in }
+        try start(onError: onError, onDatagram: nil, beforeBatch: nil, onWindow: onWindow)
+    }
+
+    private func start(onError: ((UVError) -> Void)?, onDatagram: ((UDPDatagram) -> Void)?,
+                       beforeBatch: ((UDPBatch) -> Void)?, onWindow: ((UDPBatch) -> Void)?) throws(UVError) {
+        loop.assertOnLoop()
+        self.onDatagram = onDatagram
+        self.onError = onError
+        self.beforeBatch = beforeBatch
         self.onWindow = onWindow
+        try UVError.check(uv_poll_start(poll, Int32(UV_READABLE.rawValue)) { handle, status, _ in
+            guard let handle, let data = handle.pointee.data else { return }
+            Unmanaged<UDPReceiver>.fromOpaque(data).takeUnretainedValue().readable(status: status)
+        }, "uv_poll_start")
     }
 
     /// Stops receiving; ``startReceiving(onError:_:)`` may start again.
@@ -140,7 +144,8 @@ public final class UDPReceiver: LoopHandle {
             for i in 0..<n { listed = list(entry: i, into: listed) }
             deliver(listed)
             // A short batch means the queue is empty; the poll handle wakes us for the next one.
-            if n < Self.batchEntries || onDatagram == nil { return }
+            // Nobody to deliver to: the handle closed during the delivery.
+            if n < Self.batchEntries || (onDatagram == nil && onWindow == nil) { return }
         }
     }
 
