@@ -65,6 +65,37 @@ enum IngestFixtures {
             return PingWire.encode([r], signerID: r.driverID, gateway: false, key: keys.driverKey(r.driverID))
         }
     }
+    /// Times `ingest` taking `datagrams`, laid out back to back as in a receive slab: in receive windows of
+    /// `UDPReceiver.warmWindow` as the engine takes them, or (`windows` false) one at a time.
+    static func measure(_ benchmark: Benchmark, _ ingest: PingIngest, _ datagrams: [[UInt8]], nowMs: Int64, windows: Bool) {
+        let slab = UnsafeMutableRawBufferPointer.allocate(byteCount: datagrams.reduce(0) { $0 + $1.count }, alignment: 16)
+        let sender = UnsafeMutablePointer<sockaddr>.allocate(capacity: 1)
+        sender.initialize(to: sockaddr())
+        defer { slab.deallocate(); sender.deallocate() }
+        var list: [UDPDatagram] = []
+        var offset = 0
+        for d in datagrams {
+            let bytes = UnsafeMutableRawBufferPointer(rebasing: slab[offset..<offset + d.count])
+            bytes.copyBytes(from: d)
+            list.append(UDPDatagram(bytes: UnsafeRawBufferPointer(bytes), sender: UnsafePointer(sender), isTruncated: false))
+            offset += d.count
+        }
+        list.withUnsafeBufferPointer { all in
+            benchmark.startMeasurement()
+            if windows {
+                var from = 0
+                while from < all.count {
+                    let to = min(all.count, from + UDPReceiver.warmWindow)
+                    ingest.ingestWindow(UDPBatch(datagrams: UnsafeBufferPointer(rebasing: all[from..<to])), nowMs: nowMs)
+                    from = to
+                }
+            } else {
+                for d in all { ingest.ingestDatagram(d.bytes, nowMs: nowMs) }
+            }
+            benchmark.stopMeasurement()
+        }
+    }
+
     static let gateway40 = (0..<2).map { gatewayDatagrams(drivers: 40 * datagramsPerIteration, perDatagram: 40, pass: $0) }
     static let single = (0..<2).map { singleDatagrams(drivers: datagramsPerIteration, pass: $0) }
 }
@@ -83,36 +114,11 @@ let benchmarks: @Sendable () -> Void = {
         let ingest = PingIngest(table: table, keys: IngestFixtures.keys, keyCacheSize: keyCacheSize)
         let nowMs = IngestFixtures.baseMs + 2_000 * Int64(passes.count - 1)
         for pass in passes.dropLast() { for d in pass { d.withUnsafeBytes { ingest.ingestDatagram($0, nowMs: nowMs) } } }
-        let measured = passes[passes.count - 1]
-        // The measured pass laid out back to back, as in a receive slab, with its datagram list.
-        let slab = UnsafeMutableRawBufferPointer.allocate(byteCount: measured.reduce(0) { $0 + $1.count }, alignment: 16)
-        let sender = UnsafeMutablePointer<sockaddr>.allocate(capacity: 1)
-        sender.initialize(to: sockaddr())
-        var list: [UDPDatagram] = []
-        var offset = 0
-        for d in measured {
-            let bytes = UnsafeMutableRawBufferPointer(rebasing: slab[offset..<offset + d.count])
-            bytes.copyBytes(from: d)
-            list.append(UDPDatagram(bytes: UnsafeRawBufferPointer(bytes), sender: UnsafePointer(sender), isTruncated: false))
-            offset += d.count
-        }
-        defer { slab.deallocate(); sender.deallocate() }
-        list.withUnsafeBufferPointer { all in
-            benchmark.startMeasurement()
-            if windows {
-                var from = 0
-                while from < all.count {
-                    let to = min(all.count, from + UDPReceiver.warmWindow)
-                    ingest.ingestWindow(UDPBatch(datagrams: UnsafeBufferPointer(rebasing: all[from..<to])), nowMs: nowMs)
-                    from = to
-                }
-            } else {
-                for d in all { ingest.ingestDatagram(d.bytes, nowMs: nowMs) }
-            }
-            benchmark.stopMeasurement()
-        }
+        IngestFixtures.measure(benchmark, ingest, passes[passes.count - 1], nowMs: nowMs, windows: windows)
         let accepted = Int(ingest.counters.accepted[PingTransport.udp.rawValue])
-        if accepted != passes.count * expected { fatalError("benchmark setup is wrong: \(accepted) of \(2 * expected) records accepted") }
+        if accepted != passes.count * expected {
+            fatalError("benchmark setup is wrong: \(accepted) of \(passes.count * expected) records accepted")
+        }
         blackHole(table)
     }
 
@@ -204,35 +210,12 @@ final class MillionFleet: @unchecked Sendable {
             PingWire.encode([r], signerID: r.driverID, gateway: false, key: IngestFixtures.keys.driverKey(r.driverID))
         }
         let nowMs = IngestFixtures.baseMs + Int64(pass) * 10
-        let slab = UnsafeMutableRawBufferPointer.allocate(byteCount: datagrams.reduce(0) { $0 + $1.count }, alignment: 16)
-        let sender = UnsafeMutablePointer<sockaddr>.allocate(capacity: 1)
-        sender.initialize(to: sockaddr())
-        defer { slab.deallocate(); sender.deallocate() }
-        var list: [UDPDatagram] = []
-        var offset = 0
-        for d in datagrams {
-            let bytes = UnsafeMutableRawBufferPointer(rebasing: slab[offset..<offset + d.count])
-            bytes.copyBytes(from: d)
-            list.append(UDPDatagram(bytes: UnsafeRawBufferPointer(bytes), sender: UnsafePointer(sender), isTruncated: false))
-            offset += d.count
-        }
         let before = ingest.counters.accepted[PingTransport.udp.rawValue] + ingest.counters.dropped[DropReason.replay.rawValue]
-        list.withUnsafeBufferPointer { all in
-            benchmark.startMeasurement()
-            if windows {
-                var from = 0
-                while from < all.count {
-                    let to = min(all.count, from + UDPReceiver.warmWindow)
-                    ingest.ingestWindow(UDPBatch(datagrams: UnsafeBufferPointer(rebasing: all[from..<to])), nowMs: nowMs)
-                    from = to
-                }
-            } else {
-                for d in all { ingest.ingestDatagram(d.bytes, nowMs: nowMs) }
-            }
-            benchmark.stopMeasurement()
-        }
+        IngestFixtures.measure(benchmark, ingest, datagrams, nowMs: nowMs, windows: windows)
         // Every datagram passes its tag (a driver picked twice in one iteration is a replay the second time).
         let after = ingest.counters.accepted[PingTransport.udp.rawValue] + ingest.counters.dropped[DropReason.replay.rawValue]
-        if after - before != UInt64(list.count) { fatalError("benchmark setup is wrong: \(after - before) of \(list.count) passed") }
+        if after - before != UInt64(datagrams.count) {
+            fatalError("benchmark setup is wrong: \(after - before) of \(datagrams.count) passed")
+        }
     }
 }
