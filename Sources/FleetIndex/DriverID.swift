@@ -7,7 +7,7 @@ public struct DriverID: RawRepresentable, Hashable, Comparable, Sendable, Custom
     public var description: String { String(rawValue) }
 }
 
-/// A dense row number in the `DriverTable` columns. Rows move when others are evicted, so never keep one
+/// A dense row number in the `DriverTable`. Rows move when others are evicted, so never keep one
 /// across mutations; `DriverID` is the stable name.
 public struct DriverSlot: RawRepresentable, Hashable, Sendable {
     public let rawValue: UInt32

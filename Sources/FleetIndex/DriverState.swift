@@ -1,6 +1,6 @@
 import HexGeo
 
-/// One driver's latest accepted state, as read out of the table (a copy; the table stores columns).
+/// One driver's latest accepted state, as read out of the table (a copy of its row).
 public struct DriverState: Sendable, Equatable {
     public var id: DriverID
     /// Latitude × 1e7, as on the wire.

@@ -53,7 +53,7 @@ public final class DriverTable {
     }
 
     /// Stores a driver's new fix if it is newer than the last one accepted.
-    /// - Complexity: O(1) expected; allocates only when a column or map grows.
+    /// - Complexity: O(1) expected; allocates only when the rows or a map grow.
     @discardableResult
     public func upsert(_ s: DriverState) -> UpsertOutcome {
         let position = s.position
@@ -64,9 +64,7 @@ public final class DriverTable {
             let current = rows[r].cellKey
             let key = buckets.isSurelyInside(current, lat: position.lat, lng: position.lng) ? current : scheme.cell(of: position)
             var updated = rows[r]
-            updated.latE7 = s.latE7; updated.lngE7 = s.lngE7; updated.timestampMs = s.timestampMs
-            updated.speed = s.speedCmPerSecond; updated.heading = s.headingCentidegrees
-            updated.accuracy = s.accuracyDecimetres; updated.status = s.status.rawValue
+            updated.takeFix(of: s)
             rows[r] = updated
             if current != key {
                 unlink(row)
@@ -77,9 +75,7 @@ public final class DriverTable {
         }
         let key = scheme.cell(of: position)
         let row = UInt32(rows.count)
-        rows.append(DriverRow(id: s.id.rawValue, timestampMs: s.timestampMs, cellKey: key, latE7: s.latE7, lngE7: s.lngE7,
-                              next: Self.none, prev: Self.none, speed: s.speedCmPerSecond,
-                              heading: s.headingCentidegrees, accuracy: s.accuracyDecimetres, status: s.status.rawValue))
+        rows.append(DriverRow(s, cellKey: key))
         idMap.insert(s.id.rawValue, row: row, rows: rows)
         link(row)
         return .inserted
@@ -192,10 +188,7 @@ public final class DriverTable {
 
     @inline(__always)
     func state(row r: Int) -> DriverState {
-        let row = rows[r]
-        return DriverState(id: DriverID(row.id), latE7: row.latE7, lngE7: row.lngE7, timestampMs: row.timestampMs,
-                           speedCmPerSecond: row.speed, headingCentidegrees: row.heading, accuracyDecimetres: row.accuracy,
-                           status: DriverStatus(rawValue: row.status) ?? .offline)
+        rows[r].state
     }
 
     func removeRow(_ row: UInt32) {
@@ -267,4 +260,33 @@ struct DriverRow {
     var heading: UInt16
     var accuracy: UInt16
     var status: UInt8
+
+    /// A new driver's row, on no list yet.
+    init(_ s: DriverState, cellKey: UInt64) {
+        id = s.id.rawValue
+        timestampMs = 0; latE7 = 0; lngE7 = 0; speed = 0; heading = 0; accuracy = 0; status = 0
+        self.cellKey = cellKey
+        next = DriverTable.none
+        prev = DriverTable.none
+        takeFix(of: s)
+    }
+
+    /// Stores `s`'s fix (time, position, motion, status); the id, cell and links stay.
+    @inline(__always)
+    mutating func takeFix(of s: DriverState) {
+        timestampMs = s.timestampMs
+        latE7 = s.latE7
+        lngE7 = s.lngE7
+        speed = s.speedCmPerSecond
+        heading = s.headingCentidegrees
+        accuracy = s.accuracyDecimetres
+        status = s.status.rawValue
+    }
+
+    /// The row as a driver's state.
+    var state: DriverState {
+        DriverState(id: DriverID(id), latE7: latE7, lngE7: lngE7, timestampMs: timestampMs, speedCmPerSecond: speed,
+                    headingCentidegrees: heading, accuracyDecimetres: accuracy,
+                    status: DriverStatus(rawValue: status) ?? .offline)
+    }
 }
