@@ -99,7 +99,7 @@ public final class PingIngest {
 
     private func ingestWindowChunk(_ datagrams: UnsafeBufferPointer<UDPDatagram>, nowMs: Int64) {
         guard !datagrams.isEmpty else { return }
-        let w = window
+        let listed = window.listed, missing = window.missing
         counters.datagrams &+= UInt64(datagrams.count)
         counters.lastDatagramMs = nowMs
         // 1. Layout and cached keys; the signers whose key is missing are listed once each. The window's cache slots
@@ -108,61 +108,52 @@ public final class PingIngest {
             warmSink &+= keyCache.touch(signer: UInt64(littleEndian: d.bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
         }
         var laidOut = 0, misses = 0
-        for k in 0..<datagrams.count {
-            let d = datagrams[k]
+        for d in datagrams {
             if d.isTruncated {
                 counters.dropped[DropReason.truncated.rawValue] &+= 1
                 continue
             }
-            let header: PingHeader
-            do { header = try PingWire.header(d.bytes) } catch {
-                counters.dropped[error == .truncated ? DropReason.truncated.rawValue : DropReason.version.rawValue] &+= 1
-                continue
-            }
-            w.bytes[laidOut] = d.bytes
-            w.headers[laidOut] = header
-            if let key = keyCache.cached(signer: header.signerID, gateway: header.isGatewaySigned) {
-                w.keys[laidOut] = key
-                w.missOf[laidOut] = -1
+            guard let header = layout(d.bytes) else { continue }
+            let signer = header.signerID, gateway = header.isGatewaySigned
+            listed[laidOut].bytes = d.bytes
+            listed[laidOut].header = header
+            if let key = keyCache.cached(signer: signer, gateway: gateway) {
+                listed[laidOut].key = key
+                listed[laidOut].missing = -1
             } else {
                 var m = 0
-                while m < misses && (w.missSigners[m] != header.signerID || w.missGateway[m] != header.isGatewaySigned) {
-                    m += 1
-                }
+                while m < misses && (missing[m].signer != signer || missing[m].gateway != gateway) { m += 1 }
                 if m == misses {
-                    w.missSigners[m] = header.signerID
-                    w.missGateway[m] = header.isGatewaySigned
+                    missing[m].signer = signer   // its key is derived in stage 2
+                    missing[m].gateway = gateway
                     misses += 1
                 }
-                w.missOf[laidOut] = Int32(m)
+                listed[laidOut].missing = Int32(m)
             }
             laidOut += 1
         }
         // 2. Missing keys, derived two at a time, then cached.
         var m = 0
         while m + 1 < misses {
-            (w.missKeys[m], w.missKeys[m + 1]) = keys.preparedPair(w.missSigners[m], gateway: w.missGateway[m],
-                                                                    w.missSigners[m + 1], gateway: w.missGateway[m + 1])
+            (missing[m].key, missing[m + 1].key) = keys.preparedPair(missing[m].signer, gateway: missing[m].gateway,
+                                                                      missing[m + 1].signer, gateway: missing[m + 1].gateway)
             m += 2
         }
-        if m < misses {
-            w.missKeys[m] = w.missGateway[m] ? keys.preparedGateway(w.missSigners[m]) : keys.preparedDriver(w.missSigners[m])
-        }
-        for m in 0..<misses { keyCache.store(w.missKeys[m], signer: w.missSigners[m], gateway: w.missGateway[m]) }
-        for c in 0..<laidOut where w.missOf[c] >= 0 { w.keys[c] = w.missKeys[Int(w.missOf[c])] }
+        if m < misses { missing[m].key = keys.prepared(missing[m].signer, gateway: missing[m].gateway) }
+        for m in missing[0..<misses] { keyCache.store(m.key, signer: m.signer, gateway: m.gateway) }
+        for c in 0..<laidOut where listed[c].missing >= 0 { listed[c].key = missing[Int(listed[c].missing)].key }
         // 3. Tags, two at a time; the datagrams that pass stay listed, in order.
         var passed = 0, c = 0
         while c < laidOut {
             let ok: (Bool, Bool)
             if c + 1 < laidOut {
-                ok = PingTag.verifyPair(w.bytes[c], prepared: w.keys[c], w.bytes[c + 1], prepared: w.keys[c + 1])
+                ok = PingTag.verifyPair(listed[c].bytes, prepared: listed[c].key, listed[c + 1].bytes, prepared: listed[c + 1].key)
             } else {
-                ok = (PingTag.verify(w.bytes[c], prepared: w.keys[c]), false)
+                ok = (PingTag.verify(listed[c].bytes, prepared: listed[c].key), false)
             }
             for i in c..<min(c + 2, laidOut) {
                 if i == c ? ok.0 : ok.1 {
-                    w.bytes[passed] = w.bytes[i]
-                    w.headers[passed] = w.headers[i]
+                    listed[passed] = listed[i]
                     passed += 1
                 } else {
                     counters.dropped[DropReason.badTag.rawValue] &+= 1
@@ -171,23 +162,29 @@ public final class PingIngest {
             c += 2
         }
         // 4. The table rows the records will touch, loaded together.
+        let warmIDs = window.warmIDs
         var warmed = 0
-        for i in 0..<passed where warmed < Self.warmRecords {
-            let d = w.bytes[i]
-            for r in 0..<min(w.headers[i].recordCount, Self.warmRecords - warmed) {
-                w.warmIDs[warmed] = UInt64(littleEndian: d.loadUnaligned(fromByteOffset: PingWire.headerBytes + PingWire.recordBytes * r,
-                                                                          as: UInt64.self))
+        for d in listed[0..<passed] where warmed < warmIDs.count {
+            for r in 0..<min(d.header.recordCount, warmIDs.count - warmed) {
+                warmIDs[warmed] = PingWire.driverID(d.bytes, r)
                 warmed += 1
             }
         }
-        warmSink &+= table.warm(UnsafeBufferPointer(start: w.warmIDs, count: warmed))
+        warmSink &+= table.warm(UnsafeBufferPointer(rebasing: warmIDs[0..<warmed]))
         // 5. Records.
         var accepted: UInt64 = 0
-        for i in 0..<passed {
-            accepted &+= acceptRecords(w.bytes[i], w.headers[i], nowMs: nowMs)
-        }
+        for d in listed[0..<passed] { accepted &+= acceptRecords(d.bytes, d.header, nowMs: nowMs) }
         counters.accepted[PingTransport.udp.rawValue] &+= accepted
         tellListeners(.udp)
+    }
+
+    /// The header of a datagram whose layout is valid; nil (counted as `truncated` or `version`) otherwise.
+    @inline(__always)
+    private func layout(_ d: UnsafeRawBufferPointer) -> PingHeader? {
+        do { return try PingWire.header(d) } catch {
+            counters.dropped[error == .truncated ? DropReason.truncated.rawValue : DropReason.version.rawValue] &+= 1
+            return nil
+        }
     }
 
     /// Keeps `warm`'s loads alive (a value nobody reads).
@@ -197,16 +194,12 @@ public final class PingIngest {
     public func ingestDatagram(_ d: UnsafeRawBufferPointer, nowMs: Int64) {
         counters.datagrams &+= 1
         counters.lastDatagramMs = nowMs
-        let header: PingHeader
-        do { header = try PingWire.header(d) } catch {
-            counters.dropped[error == .truncated ? DropReason.truncated.rawValue : DropReason.version.rawValue] &+= 1
-            return
-        }
+        guard let header = layout(d) else { return }
         let prepared: PreparedHMAC
         if let key = keyCache.cached(signer: header.signerID, gateway: header.isGatewaySigned) {
             prepared = key
         } else {
-            prepared = header.isGatewaySigned ? keys.preparedGateway(header.signerID) : keys.preparedDriver(header.signerID)
+            prepared = keys.prepared(header.signerID, gateway: header.isGatewaySigned)
             keyCache.store(prepared, signer: header.signerID, gateway: header.isGatewaySigned)
         }
         guard PingTag.verify(d, prepared: prepared) else {
@@ -271,43 +264,45 @@ public final class PingIngest {
     }
 }
 
+/// A datagram of a window whose layout is valid: its header, its signer's key, and (before keys are derived) the
+/// index of its signer among the window's missing keys, or -1 when the key was cached.
+private struct ListedDatagram {
+    var bytes: UnsafeRawBufferPointer
+    var header: PingHeader
+    var key: PreparedHMAC
+    var missing: Int32
+}
+
+/// A signer of a window whose key was not cached, listed once however many of its datagrams the window holds.
+private struct MissingKey {
+    var signer: UInt64
+    var gateway: Bool
+    var key: PreparedHMAC
+}
+
 /// Per-window working lists of `PingIngest.ingestWindow`, allocated once.
 private final class WindowScratch {
-    let bytes: UnsafeMutablePointer<UnsafeRawBufferPointer>
-    let headers: UnsafeMutablePointer<PingHeader>
-    let keys: UnsafeMutablePointer<PreparedHMAC>
-    /// Per listed datagram: its signer's index among the window's misses, or -1 when the key was cached.
-    let missOf: UnsafeMutablePointer<Int32>
-    let missSigners: UnsafeMutablePointer<UInt64>
-    let missGateway: UnsafeMutablePointer<Bool>
-    let missKeys: UnsafeMutablePointer<PreparedHMAC>
-    let warmIDs: UnsafeMutablePointer<UInt64>
-    let capacity: Int
+    let listed: UnsafeMutableBufferPointer<ListedDatagram>
+    let missing: UnsafeMutableBufferPointer<MissingKey>
+    let warmIDs: UnsafeMutableBufferPointer<UInt64>
 
     init(capacity: Int) {
-        self.capacity = capacity
-        bytes = .allocate(capacity: capacity)
-        headers = .allocate(capacity: capacity)
-        keys = .allocate(capacity: capacity)
-        missOf = .allocate(capacity: capacity)
-        missSigners = .allocate(capacity: capacity)
-        missGateway = .allocate(capacity: capacity)
-        missKeys = .allocate(capacity: capacity)
-        warmIDs = .allocate(capacity: PingIngest.warmRecords)
         // Trivial types: initialized once so every later write is a plain assignment.
-        bytes.initialize(repeating: UnsafeRawBufferPointer(start: nil, count: 0), count: capacity)
-        headers.initialize(repeating: PingHeader(flags: 0, recordCount: 0, signerID: 0), count: capacity)
-        keys.initialize(repeating: PreparedHMAC(key: []), count: capacity)
-        missOf.initialize(repeating: -1, count: capacity)
-        missSigners.initialize(repeating: 0, count: capacity)
-        missGateway.initialize(repeating: false, count: capacity)
-        missKeys.initialize(repeating: PreparedHMAC(key: []), count: capacity)
-        warmIDs.initialize(repeating: 0, count: PingIngest.warmRecords)
+        let noKey = PreparedHMAC(key: [])
+        listed = .allocate(capacity: capacity)
+        listed.initialize(repeating: ListedDatagram(bytes: UnsafeRawBufferPointer(start: nil, count: 0),
+                                                    header: PingHeader(flags: 0, recordCount: 0, signerID: 0), key: noKey,
+                                                    missing: -1))
+        missing = .allocate(capacity: capacity)
+        missing.initialize(repeating: MissingKey(signer: 0, gateway: false, key: noKey))
+        warmIDs = .allocate(capacity: PingIngest.warmRecords)
+        warmIDs.initialize(repeating: 0)
     }
 
     deinit {
-        bytes.deallocate(); headers.deallocate(); keys.deallocate(); missOf.deallocate()
-        missSigners.deallocate(); missGateway.deallocate(); missKeys.deallocate(); warmIDs.deallocate()
+        listed.deallocate()
+        missing.deallocate()
+        warmIDs.deallocate()
     }
 }
 

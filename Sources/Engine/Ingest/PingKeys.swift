@@ -34,6 +34,8 @@ public struct PingKeys: Sendable {
     public func preparedDriver(_ id: UInt64) -> PreparedHMAC { prepare("driver:", id) }
     /// A gateway's key, prepared for tagging and checking datagrams; allocates nothing.
     public func preparedGateway(_ id: UInt64) -> PreparedHMAC { prepare("gateway:", id) }
+    /// A signer's prepared key: a gateway's when `gateway`, else a driver's.
+    func prepared(_ id: UInt64, gateway: Bool) -> PreparedHMAC { gateway ? preparedGateway(id) : preparedDriver(id) }
 
     /// Two signers' keys prepared together (each step of the two derivations in one two-chain call); the same
     /// keys as `preparedDriver` / `preparedGateway`.

@@ -112,6 +112,12 @@ extension PingWire {
         record(at: headerBytes + recordBytes * i, in: d)
     }
 
+    /// The driver id of record `i` alone (one load, where `record(_:_:)` reads all eight fields).
+    @inlinable @inline(__always)
+    public static func driverID(_ d: UnsafeRawBufferPointer, _ i: Int) -> UInt64 {
+        UInt64(littleEndian: d.loadUnaligned(fromByteOffset: headerBytes + recordBytes * i, as: UInt64.self))
+    }
+
     /// A record at a byte offset (used by datagrams and by binary WebSocket frames, which carry bare records).
     @inlinable @inline(__always)
     public static func record(at o: Int, in d: UnsafeRawBufferPointer) -> PingRecord {
