@@ -21,10 +21,10 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
-        suite("HexGeoBenchmarks", ["HexGeo"]),
-        suite("FleetIndexBenchmarks", ["FleetIndex", "HexGeo"]),
+        suite("HexGeoBenchmarks", ["HexGeo", "Vocabulary"]),
+        suite("FleetIndexBenchmarks", ["FleetIndex", "HexGeo", "Vocabulary"]),
         suite("RoutingBenchmarks", ["Routing", "HexGeo"]),
-        suite("DispatcherBenchmarks", ["Dispatcher"]),
+        suite("DispatcherBenchmarks", ["Dispatcher", "Vocabulary"]),
         suite("IngestBenchmarks", ["Engine", "FleetIndex"]),
     ]
 )

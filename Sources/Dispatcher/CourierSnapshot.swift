@@ -1,12 +1,14 @@
+import Vocabulary
+
 /// What dispatch needs to know about one courier at the start of a round: a value, so a round can
 /// run on a worker while the loop keeps updating the live fleet.
 public struct CourierSnapshot: Sendable, Hashable {
     /// The courier.
     public var id: CourierID
     /// Last known position.
-    public var position: GeoPoint
+    public var position: LatLng
     /// Working state at snapshot time.
-    public var status: CourierStatus
+    public var status: DriverStatus
     /// What the courier drives.
     public var vehicle: VehicleType
     /// Free carrying capacity, in the same units as `WaitingOrder.sizeUnits`.
@@ -20,7 +22,7 @@ public struct CourierSnapshot: Sendable, Hashable {
 
     /// A snapshot; defaults describe an available scooter courier with one unit of capacity.
     public init(
-        id: CourierID, position: GeoPoint, status: CourierStatus = .available, vehicle: VehicleType = .scooter,
+        id: CourierID, position: LatLng, status: DriverStatus = .available, vehicle: VehicleType = .scooter,
         capacityUnits: Int = 1, idleSinceMs: Int64 = 0, recentAssignments: Int = 0, rating: Double? = nil
     ) {
         self.id = id

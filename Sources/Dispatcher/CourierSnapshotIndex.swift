@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Vocabulary
 
 /// An immutable snapshot of couriers with a uniform latitude/longitude grid, answering
 /// `CourierSource` queries; cheap to build per round and safe to read from any thread.
@@ -21,11 +22,11 @@ public struct CourierSnapshotIndex: CourierSource, Sendable {
     /// - Parameter cellMeters: grid cell edge (north–south); about the usual search radius / 2.
     public init(_ couriers: [CourierSnapshot], cellMeters: Double = 1_000) {
         self.couriers = couriers
-        let deg = max(1, cellMeters) / GeoPoint.earthRadiusMeters * 180 / Double.pi
+        let deg = max(1, cellMeters) / Geodesy.earthRadiusMeters * 180 / Double.pi
         self.cellDegrees = deg
         var cells: [Int64: [Int32]] = [:]
         for (k, c) in couriers.enumerated() where c.position.isValid {
-            cells[Self.key(Self.cell(c.position.latitudeDegrees, deg), Self.cell(c.position.longitudeDegrees, deg)), default: []]
+            cells[Self.key(Self.cell(c.position.latDegrees, deg), Self.cell(c.position.lngDegrees, deg)), default: []]
                 .append(Int32(k))
         }
         self.cells = cells
@@ -41,21 +42,21 @@ public struct CourierSnapshotIndex: CourierSource, Sendable {
     /// Nearest-first couriers within the radius, found by rings of grid cells around the point:
     /// a ring is opened only while it can still hold something nearer than the `limit`-th found.
     public func candidates(
-        near point: GeoPoint, radiusMeters: Double, statuses: CourierStatusSet, vehicles: VehicleSet, limit: Int
+        near point: LatLng, radiusMeters: Double, statuses: StatusFilter, vehicles: VehicleSet, limit: Int
     ) -> [CourierSnapshot] {
         guard point.isValid, radiusMeters >= 0, radiusMeters.isFinite, limit > 0, !cells.isEmpty else { return [] }
-        let metersPerDegree = GeoPoint.earthRadiusMeters * Double.pi / 180
+        let metersPerDegree = Geodesy.earthRadiusMeters * Double.pi / 180
         let dLat = radiusMeters / metersPerDegree
-        let cosLat = cos(min(89.9, abs(point.latitudeDegrees) + dLat) * Double.pi / 180)
+        let cosLat = cos(min(89.9, abs(point.latDegrees) + dLat) * Double.pi / 180)
         let dLng = min(180, dLat / max(cosLat, 1e-6))
-        let la0 = Self.cell(point.latitudeDegrees - dLat, cellDegrees), la1 = Self.cell(point.latitudeDegrees + dLat, cellDegrees)
-        let lo0 = Self.cell(point.longitudeDegrees - dLng, cellDegrees), lo1 = Self.cell(point.longitudeDegrees + dLng, cellDegrees)
+        let la0 = Self.cell(point.latDegrees - dLat, cellDegrees), la1 = Self.cell(point.latDegrees + dLat, cellDegrees)
+        let lo0 = Self.cell(point.lngDegrees - dLng, cellDegrees), lo1 = Self.cell(point.lngDegrees + dLng, cellDegrees)
         var found: [(chord2: Double, index: Int32)] = []
         if (la1 - la0 + 1) * (lo1 - lo0 + 1) > Int64(cells.count) * 4 {
             // A huge radius: scanning the occupied cells is cheaper than walking the empty ones.
             for bucket in cells.values { collect(bucket, point, radiusMeters, statuses, vehicles, &found) }
         } else {
-            let ca = Self.cell(point.latitudeDegrees, cellDegrees), cb = Self.cell(point.longitudeDegrees, cellDegrees)
+            let ca = Self.cell(point.latDegrees, cellDegrees), cb = Self.cell(point.lngDegrees, cellDegrees)
             // Any point in ring r (Chebyshev distance r cells from the point's cell) is at least
             // (r - 1) cells away along a meridian or a parallel; 0.99 absorbs the sphere's curvature.
             let ringStepMeters = 0.99 * cellDegrees * metersPerDegree * min(1, cosLat)
@@ -99,7 +100,7 @@ public struct CourierSnapshotIndex: CourierSource, Sendable {
 
     /// Great-circle meters for a squared chord between unit vectors.
     static func meters(chord2: Double) -> Double {
-        2 * asin(min(1, chord2.squareRoot() * 0.5)) * GeoPoint.earthRadiusMeters
+        2 * asin(min(1, chord2.squareRoot() * 0.5)) * Geodesy.earthRadiusMeters
     }
 
     /// The k-th smallest value (0-based) by quickselect; reorders `values`.
@@ -123,12 +124,12 @@ public struct CourierSnapshotIndex: CourierSource, Sendable {
     }
 
     private func collect(
-        _ bucket: [Int32], _ point: GeoPoint, _ radius: Double, _ statuses: CourierStatusSet, _ vehicles: VehicleSet,
+        _ bucket: [Int32], _ point: LatLng, _ radius: Double, _ statuses: StatusFilter, _ vehicles: VehicleSet,
         _ found: inout [(chord2: Double, index: Int32)]
     ) {
         // Chord length c and great-circle angle θ: c = 2 sin(θ/2), monotonic, so the radius test is on c².
         let p = point.unitVector
-        let angle = radius / GeoPoint.earthRadiusMeters
+        let angle = radius / Geodesy.earthRadiusMeters
         let maxChord2 = angle >= Double.pi ? 4.0 : { let c = 2 * sin(angle / 2); return c * c }()
         let sMask = statuses.rawValue, vMask = vehicles.rawValue
         for k in bucket {

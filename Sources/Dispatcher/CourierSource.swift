@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// Where a dispatch round finds candidate couriers: the Engine adapts FleetIndex to this, or builds
 /// a `CourierSnapshotIndex` from it once per round.
 ///
@@ -7,6 +9,6 @@ public protocol CourierSource {
     /// Couriers within `radiusMeters` (great-circle) of `point` whose status is in `statuses` and
     /// vehicle in `vehicles`, nearest first, at most `limit`.
     func candidates(
-        near point: GeoPoint, radiusMeters: Double, statuses: CourierStatusSet, vehicles: VehicleSet, limit: Int
+        near point: LatLng, radiusMeters: Double, statuses: StatusFilter, vehicles: VehicleSet, limit: Int
     ) -> [CourierSnapshot]
 }

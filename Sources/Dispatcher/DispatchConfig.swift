@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// Tunables of a dispatch round.
 public struct DispatchConfig: Sendable, Equatable {
     /// Candidate search radius for a fresh order.
@@ -9,7 +11,7 @@ public struct DispatchConfig: Sendable, Equatable {
     /// Nearest candidates kept per order (before the ETA filter).
     public var maxCandidatesPerOrder: Int = 30
     /// Statuses a candidate may have.
-    public var candidateStatuses: CourierStatusSet = .available
+    public var candidateStatuses: StatusFilter = .available
     /// Pairs whose pickup ETA exceeds this are dropped.
     public var maxPickupETASeconds: Double = 1_800
     /// Batch-optimal only: the cost of leaving an order for a later round. Any real pair cheaper

@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// The outcome of a dispatch round: a value handed back to the loop.
 public struct DispatchPlan: Sendable {
     /// Pairs to offer, in order arrival order.

@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// One dispatch round as a pure function of values: waiting orders, a courier snapshot, an ETA
 /// provider, a policy and a config in; proposed pairs out. `Sendable`, so the loop can hand it to
 /// a worker thread and apply the `DispatchPlan` when it comes back.

@@ -1,9 +1,11 @@
+import Vocabulary
+
 /// Pickup travel times for a dispatch round: the Engine implements this with the Routing
 /// many-to-many matrix; `StraightLineETAProvider` is the explicit fallback.
 public protocol ETAProvider: Sendable {
     /// Travel seconds from every source to every target, row-major: entry `s * targets.count + t`.
     /// `.infinity` where a target cannot be reached. The result must have `sources.count * targets.count` entries.
-    func etaSeconds(from sources: [GeoPoint], to targets: [GeoPoint]) throws(ETAProviderError) -> [Double]
+    func etaSeconds(from sources: [LatLng], to targets: [LatLng]) throws(ETAProviderError) -> [Double]
 }
 
 /// An ETA provider could not answer (no graph loaded, a point far from any road, …).

@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// A simple in-memory `WaitingOrderQueue`, ordered by age.
 public struct FIFOWaitingOrders: WaitingOrderQueue, Sendable {
     public private(set) var waiting: [WaitingOrder] = []

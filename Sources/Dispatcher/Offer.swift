@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// An open offer of one order to one courier, with its deadline.
 public struct Offer: Sendable, Hashable {
     /// The order offered (kept whole so it can return to the queue).

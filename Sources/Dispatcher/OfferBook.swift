@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// The offer state machine, owned by the loop (deliberately not `Sendable`).
 ///
 /// Lifecycle of a pair: `offer` → open → `accept` (order assigned, courier busy until

@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// Why an offer operation was refused. A refused operation changes nothing, except
 /// `offerExpired`, which first expires the late offer (its events are in the book).
 public enum OfferError: Error, Equatable, Sendable, CustomStringConvertible {

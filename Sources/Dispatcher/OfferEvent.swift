@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// What happened to offers, in order, for notifications (driver push, customer updates, metrics).
 public enum OfferEvent: Sendable, Hashable {
     /// An offer was made; push it to the courier.

@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// An (order, courier) pair: the key of offers, declines and exclusions.
 public struct OfferPair: Hashable, Sendable {
     /// The order.

@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// One proposed (order, courier) pair of a round; the loop turns it into an offer.
 public struct ProposedAssignment: Sendable, Hashable {
     /// The order to offer.

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Vocabulary
 
 /// ETAs from great-circle distance: `distance × detourFactor / speed`. An explicit fallback for
 /// tests, benchmarks and engines without a road graph; never chosen silently.
@@ -19,11 +20,11 @@ public struct StraightLineETAProvider: ETAProvider {
 
     /// Seconds for every source × target pair (row-major); `.infinity` for an invalid point or a
     /// non-positive speed. Uses unit vectors and the chord length (2·asin(chord/2) is exact on the sphere).
-    public func etaSeconds(from sources: [GeoPoint], to targets: [GeoPoint]) throws(ETAProviderError) -> [Double] {
+    public func etaSeconds(from sources: [LatLng], to targets: [LatLng]) throws(ETAProviderError) -> [Double] {
         let s = sources.count, t = targets.count
         var out = [Double](repeating: .infinity, count: s * t)
         guard speedMetersPerSecond > 0, speedMetersPerSecond.isFinite, detourFactor.isFinite else { return out }
-        let scale = GeoPoint.earthRadiusMeters * detourFactor / speedMetersPerSecond
+        let scale = Geodesy.earthRadiusMeters * detourFactor / speedMetersPerSecond
         let tv = targets.map { $0.isValid ? $0.unitVector : SIMD3<Double>(.nan, .nan, .nan) }
         out.withUnsafeMutableBufferPointer { o in
             for (a, p) in sources.enumerated() where p.isValid {
@@ -39,5 +40,12 @@ public struct StraightLineETAProvider: ETAProvider {
             }
         }
         return out
+    }
+}
+
+extension LatLng {
+    /// The point as a unit vector (x, y, z), for fast many-pair distances.
+    var unitVector: SIMD3<Double> {
+        SIMD3(cos(lat) * cos(lng), cos(lat) * sin(lng), sin(lat))
     }
 }

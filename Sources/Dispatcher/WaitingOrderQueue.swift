@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// The orders waiting for a courier, owned by the loop (Marketplace's order book adapts to this).
 public protocol WaitingOrderQueue {
     /// Waiting orders, oldest first (by `createdAtMs`, then id).

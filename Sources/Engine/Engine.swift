@@ -5,6 +5,7 @@ import HTTPServer
 import Dispatcher
 import HexGeo
 import Logging
+import Vocabulary
 
 /// The running engine: one libuv loop owning the sockets, the live fleet table, the tracking hub and every
 /// module's loop-side state (docs/architecture.md). Loop-owned and deliberately not `Sendable`: everything

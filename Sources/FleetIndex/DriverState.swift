@@ -1,4 +1,5 @@
 import HexGeo
+import Vocabulary
 
 /// One driver's latest accepted state, as read out of the table (a copy of its row).
 public struct DriverState: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import Foundation
 import HexGeo
+import Vocabulary
 
 extension DriverTable {
     /// The true k nearest fresh drivers within `maxRadiusMeters` whose status passes `statuses`, nearest first

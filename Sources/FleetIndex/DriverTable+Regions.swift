@@ -1,5 +1,6 @@
 import Foundation
 import HexGeo
+import Vocabulary
 
 extension DriverTable {
     /// Every fresh driver inside `polygon` whose status passes, ordered by id.

@@ -1,4 +1,5 @@
 import HexGeo
+import Vocabulary
 
 /// Live state of every driver: one 48-byte row per driver indexed by `DriverSlot`, an open-addressing
 /// `DriverID → DriverSlot` map, and a spatial index of cell buckets (intrusive doubly linked lists through the rows'

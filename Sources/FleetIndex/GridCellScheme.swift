@@ -1,5 +1,6 @@
 import Foundation
 import HexGeo
+import Vocabulary
 
 /// Equal-angle latitude/longitude cells of `stepDegrees`, a simple scheme that serves as the baseline the
 /// H3 scheme is measured against. Cells touching a pole all meet at it, so a polar row's neighbours are the

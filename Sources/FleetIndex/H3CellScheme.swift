@@ -1,5 +1,6 @@
 import Foundation
 import HexGeo
+import Vocabulary
 
 /// H3 cells of one resolution as index buckets: the scheme the engine uses (bit-exact H3 v4 from HexGeo).
 ///

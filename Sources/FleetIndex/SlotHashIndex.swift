@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// `DriverID → row` as an open-addressing table of rows only (4 bytes a bucket): the key is read back from
 /// the row itself, which keeps the map at ~8 bytes per driver. Linear probing with backward-shift deletion,
 /// so there are no tombstones and lookups stay short after heavy churn.

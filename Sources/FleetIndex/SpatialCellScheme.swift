@@ -1,4 +1,5 @@
 import HexGeo
+import Vocabulary
 
 /// How the spatial index cuts the sphere into buckets. The index needs only these facts from a scheme,
 /// so swapping the scheme (H3 cells, a lat/lng grid) touches no query code.

@@ -1,4 +1,5 @@
 import Foundation
+import Vocabulary
 
 /// A latitude/longitude box in radians; `east < west` means it crosses the antimeridian (as in H3's `BBox`).
 public struct BoundingBox: Hashable, Sendable {

@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// The vertices of one cell, in H3's order (counter-clockwise), held inline: at most 10, no heap.
 ///
 /// Hexagons have 6 vertices and pentagons 5; Class III cells that cross an icosahedron edge get

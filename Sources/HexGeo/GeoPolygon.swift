@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// A polygon on the sphere: an outer loop and optional holes, vertices in radians, edges straight in
 /// latitude/longitude (as H3 treats them). Loops are implicitly closed; the last vertex need not repeat the first.
 public struct GeoPolygon: Sendable, Hashable {

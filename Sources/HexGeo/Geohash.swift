@@ -1,4 +1,5 @@
 import Foundation
+import Vocabulary
 
 /// Geohash cells: integer form (interleaved bits, longitude first, most significant first) and the
 /// usual base-32 text form (5 bits a character).

@@ -1,4 +1,5 @@
 import Foundation
+import Vocabulary
 
 /// Exact cell areas on the sphere (H3's `area.c`: signed triangle areas, Kahan-summed).
 extension H3 {

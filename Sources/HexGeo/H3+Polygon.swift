@@ -1,4 +1,5 @@
 import Foundation
+import Vocabulary
 
 /// Polygon fill by centre containment (H3's `polygonToCells` with its default `CONTAINMENT_CENTER`).
 extension H3 {

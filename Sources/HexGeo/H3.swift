@@ -1,4 +1,5 @@
 import Foundation
+import Vocabulary
 
 /// H3 v4 hexagonal grid functions, bit-exact with the reference library (H3 4.5).
 ///

@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// One line of the `hexfleet h3` batch format: parses a CSV input line and formats the answer,
 /// exactly as the reference vectors in `shared/data/h3/` write them (input = the file's leading columns).
 public enum H3Line {

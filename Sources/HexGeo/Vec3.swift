@@ -1,4 +1,5 @@
 import Foundation
+import Vocabulary
 
 /// A point in 3-space; on the unit sphere for H3's projections (x to 0°/0°, y to 0°/90°E, z to the north pole).
 @usableFromInline

@@ -1,5 +1,6 @@
 import HexGeo
 import Synchronization
+import Vocabulary
 
 /// Surge zones as H3 cells (resolution 8 by default, ≈ 0.74 km² each), with H3's exact cell area
 /// and `gridDisk(cell, 1)` neighbours: the keyer the Engine gives `SurgeMap` and `Pricer`.

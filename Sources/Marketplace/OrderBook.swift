@@ -1,4 +1,5 @@
 import Storage
+import Vocabulary
 
 /// Orders: creation from quotes with idempotency, and every status change with its role rules.
 ///

@@ -1,4 +1,5 @@
 import Storage
+import Vocabulary
 
 /// A client's request to order a quoted trip (`POST /v1/orders`).
 ///

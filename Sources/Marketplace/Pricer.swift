@@ -1,6 +1,7 @@
 import HexGeo
 import Storage
 import Synchronization
+import Vocabulary
 
 /// Makes quotes (base + per-km + per-minute, minimum fare, surge) and keeps them until they expire.
 ///

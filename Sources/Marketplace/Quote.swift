@@ -1,4 +1,5 @@
 import Storage
+import Vocabulary
 
 /// A priced trip a customer may order before it expires.
 public struct Quote: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import Storage
 import Synchronization
+import Vocabulary
 
 /// Ratings: customers rate couriers and couriers rate customers after delivery, once per order and
 /// direction, and a Bayesian average per subject that the dispatch cost model reads.

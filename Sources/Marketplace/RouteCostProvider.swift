@@ -1,4 +1,5 @@
 import HexGeo
+import Vocabulary
 
 /// What pricing needs from routing: a pick-up → drop-off cost for a vehicle type.
 ///

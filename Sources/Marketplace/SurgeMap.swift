@@ -1,5 +1,6 @@
 import HexGeo
 import Synchronization
+import Vocabulary
 
 /// Surge multipliers per zone, from live demand and supply, smoothed over ticks.
 ///

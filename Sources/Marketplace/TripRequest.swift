@@ -1,4 +1,5 @@
 import Storage
+import Vocabulary
 
 /// A client's request to order a trip priced at creation, without a quote (`POST /v1/orders` with no
 /// `quote_id`): the order book quotes it and uses the quote at once.

@@ -1,4 +1,5 @@
 import HexGeo
+import Vocabulary
 
 /// Maps a point to its surge zone; the Engine backs it with H3 resolution 8 cells.
 public protocol ZoneKeyer: Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import HexGeo
+import Vocabulary
 
 /// Observed speeds from driver pings, and re-customization of the hierarchy under them.
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import HexGeo
+import Vocabulary
 
 /// Builds a car `RoadGraph` from an OSM PBF file.
 ///

@@ -1,4 +1,5 @@
 import HexGeo
+import Vocabulary
 
 /// The Encoded Polyline Algorithm Format (as published for the Google Maps APIs), precision 5 by default.
 public enum Polyline {

@@ -1,4 +1,5 @@
 import HexGeo
+import Vocabulary
 
 /// The road graph before contraction: nodes with positions and directed edges in CSR arrays, both directions.
 ///

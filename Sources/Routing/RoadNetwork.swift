@@ -1,5 +1,6 @@
 import Foundation
 import HexGeo
+import Vocabulary
 
 /// The Engine's one-call entry to routing: a graph, its free-flow hierarchy and a snapping index.
 ///

@@ -1,4 +1,5 @@
 import HexGeo
+import Vocabulary
 
 /// A computed route: cost, the original-graph node path and its geometry.
 public struct Route: Sendable {

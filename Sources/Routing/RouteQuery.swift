@@ -1,4 +1,5 @@
 import HexGeo
+import Vocabulary
 
 /// Routes on a `RoadNetwork` under one `RoutingWeights`: coordinate and node routes, matrices, one-to-many.
 ///

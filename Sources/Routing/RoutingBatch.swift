@@ -1,5 +1,6 @@
 import Foundation
 import HexGeo
+import Vocabulary
 
 /// The line logic of the batch subcommands (`route`, `matrix`), kept in the library so tests exercise it.
 ///

@@ -1,4 +1,5 @@
 import HexGeo
+import Vocabulary
 
 /// Where a coordinate lands on the road network: the nearest point on any routable edge.
 public struct Snap: Sendable {

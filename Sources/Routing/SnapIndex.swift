@@ -1,5 +1,6 @@
 import Foundation
 import HexGeo
+import Vocabulary
 
 /// A uniform grid over edge segments for nearest-segment queries.
 ///

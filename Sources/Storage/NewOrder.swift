@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// What a client asks to create; the store adds id, status and timestamps.
 public struct NewOrder: Sendable, Equatable {
     /// Who places it.

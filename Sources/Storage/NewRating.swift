@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// A rating to add: 1–5 stars and an optional comment (≤ 500 characters).
 public struct NewRating: Sendable, Equatable {
     /// The order rated; it must be `delivered`.

@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// One row of the append-only `order_events` log: a status change and who made it.
 public struct OrderEvent: Sendable, Equatable {
     /// Monotonic event id (SQLite rowid).

@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// A filter for listing orders, newest first.
 public struct OrderQuery: Sendable, Equatable {
     /// Only this customer's orders.

@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// An order as stored: one row of `orders`.
 ///
 /// Money is integer cents; coordinates are E7 integers; times are milliseconds since the Unix epoch.

@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// A request to move an order to another status, checked atomically inside the write transaction.
 ///
 /// The store refuses it with `invalid_transition` unless the current status has a graph edge to `to`

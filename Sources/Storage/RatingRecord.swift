@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// A stored rating.
 public struct RatingRecord: Sendable, Equatable {
     /// The order rated.

@@ -1,4 +1,5 @@
 import GRDB
+import Vocabulary
 
 /// The SQLite schema as named migrations, applied in order at open; a migration, once shipped,
 /// never changes (add a new one instead).

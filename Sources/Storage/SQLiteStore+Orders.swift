@@ -1,4 +1,5 @@
 import GRDB
+import Vocabulary
 
 extension SQLiteStore {
     static let orderColumns = """

@@ -1,4 +1,5 @@
 import GRDB
+import Vocabulary
 
 extension SQLiteStore {
     public func addRating(_ rating: NewRating,

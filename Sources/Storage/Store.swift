@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// The durable store behind orders, the order event log, idempotency keys, ratings and webhook deliveries.
 ///
 /// Written against this protocol, not SQLite, so a PostgreSQL store can follow (docs/storage.md).

@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// What a committed transition answers: the order after it, and the status it left.
 public struct TransitionOutcome: Sendable, Equatable {
     /// The order as committed.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HexGeo
 import Routing
+import Vocabulary
 
 /// `hexfleet matrix --graph GRAPH --sources FILE --targets FILE`: a duration table.
 struct MatrixCommand: ParsableCommand {

@@ -6,18 +6,19 @@ import Darwin
 import Testing
 import TestSupport
 @testable import Dispatcher
+import Vocabulary
 
 /// An ETA provider answering from a fixed table keyed by exact positions (for hand-built rounds).
 struct TableETA: ETAProvider {
-    let seconds: [GeoPoint: [GeoPoint: Double]]
-    func etaSeconds(from sources: [GeoPoint], to targets: [GeoPoint]) throws(ETAProviderError) -> [Double] {
+    let seconds: [LatLng: [LatLng: Double]]
+    func etaSeconds(from sources: [LatLng], to targets: [LatLng]) throws(ETAProviderError) -> [Double] {
         sources.flatMap { s in targets.map { t in seconds[s]?[t] ?? .infinity } }
     }
 }
 
 struct FailingETA: ETAProvider {
     var shapeOnly = false
-    func etaSeconds(from sources: [GeoPoint], to targets: [GeoPoint]) throws(ETAProviderError) -> [Double] {
+    func etaSeconds(from sources: [LatLng], to targets: [LatLng]) throws(ETAProviderError) -> [Double] {
         if shapeOnly { return [1] }
         throw ETAProviderError("no graph")
     }
@@ -25,12 +26,12 @@ struct FailingETA: ETAProvider {
 
 @Suite("Dispatch round")
 struct DispatchRoundTests {
-    static let center = GeoPoint(latitudeDegrees: 43.7384, longitudeDegrees: 7.4246)   // Monaco
+    static let center = LatLng(degrees: 43.7384, 7.4246)   // Monaco
     /// A point `east` meters east and `north` meters north of the center.
-    static func at(east: Double, north: Double = 0) -> GeoPoint {
-        let dLat = north / GeoPoint.earthRadiusMeters * 180 / .pi
-        let dLng = east / (GeoPoint.earthRadiusMeters * cos(center.latitudeDegrees * .pi / 180)) * 180 / .pi
-        return GeoPoint(latitudeDegrees: center.latitudeDegrees + dLat, longitudeDegrees: center.longitudeDegrees + dLng)
+    static func at(east: Double, north: Double = 0) -> LatLng {
+        let dLat = north / Geodesy.earthRadiusMeters * 180 / .pi
+        let dLng = east / (Geodesy.earthRadiusMeters * cos(center.latDegrees * .pi / 180)) * 180 / .pi
+        return LatLng(degrees: center.latDegrees + dLat, center.lngDegrees + dLng)
     }
 
     @Test("candidates respect status, vehicle, capacity, open offers, past declines and the radius")
@@ -158,8 +159,8 @@ struct DispatchRoundTests {
         for _ in 0..<30 {
             let p = Self.at(east: .random(in: -9_000...9_000, using: &rng), north: .random(in: -9_000...9_000, using: &rng))
             let radius = Double.random(in: 0...6_000, using: &rng), limit = Int.random(in: 1...50, using: &rng)
-            let want = couriers.filter { $0.status == .available && $0.vehicle != .van && p.distanceMeters(to: $0.position) <= radius }
-                .sorted { (p.distanceMeters(to: $0.position), $0.id) < (p.distanceMeters(to: $1.position), $1.id) }
+            let want = couriers.filter { $0.status == .available && $0.vehicle != .van && Geodesy.distanceMeters(p, $0.position) <= radius }
+                .sorted { (Geodesy.distanceMeters(p, $0.position), $0.id) < (Geodesy.distanceMeters(p, $1.position), $1.id) }
                 .prefix(limit).map(\.id)
             let got = index.candidates(near: p, radiusMeters: radius, statuses: .available,
                                        vehicles: [VehicleSet(.bicycle), VehicleSet(.scooter), VehicleSet(.car)], limit: limit).map(\.id)
@@ -170,10 +171,10 @@ struct DispatchRoundTests {
     @Test("straight-line ETAs are haversine distance × detour / speed, and ∞ for invalid points")
     func straightLine() throws {
         let eta = StraightLineETAProvider(speedMetersPerSecond: 10, detourFactor: 1.5)
-        let a = Self.center, b = Self.at(east: 3_000, north: 4_000), bad = GeoPoint(latitudeDegrees: 91, longitudeDegrees: 0)
+        let a = Self.center, b = Self.at(east: 3_000, north: 4_000), bad = LatLng(degrees: 91, 0)
         let m = try eta.etaSeconds(from: [a, bad], to: [b, a])
-        #expect(abs(m[0] - a.distanceMeters(to: b) * 1.5 / 10) < 1e-6)
-        #expect(abs(a.distanceMeters(to: b) - 5_000) < 5)
+        #expect(abs(m[0] - Geodesy.distanceMeters(a, b) * 1.5 / 10) < 1e-6)
+        #expect(abs(Geodesy.distanceMeters(a, b) - 5_000) < 5)
         #expect(m[1] == 0)
         #expect(m[2] == .infinity && m[3] == .infinity)
     }

@@ -1,10 +1,11 @@
 import Testing
 import TestSupport
 @testable import Dispatcher
+import Vocabulary
 
 @Suite("Offer book")
 struct OfferBookTests {
-    static let here = GeoPoint(latitudeDegrees: 43.73, longitudeDegrees: 7.42)
+    static let here = LatLng(degrees: 43.73, 7.42)
     static func order(_ id: UInt64, at ms: Int64 = 0) -> WaitingOrder {
         WaitingOrder(id: OrderID(id), pickup: here, createdAtMs: ms)
     }

@@ -1,11 +1,12 @@
 import Testing
 @testable import Dispatcher
+import Vocabulary
 
 /// The loop's cycle end to end: queue → round → offers → answers → queue → next round.
 @Suite("Re-dispatch")
 struct RedispatchTests {
-    static func point(_ eastMeters: Double) -> GeoPoint {
-        GeoPoint(latitudeDegrees: 43.7384, longitudeDegrees: 7.4246 + eastMeters / 80_500)
+    static func point(_ eastMeters: Double) -> LatLng {
+        LatLng(degrees: 43.7384, 7.4246 + eastMeters / 80_500)
     }
 
     /// What the Engine does with a plan: offer each pair, taking the order out of the queue.

@@ -4,10 +4,11 @@ import Synchronization
 import Testing
 import TestSupport
 @testable import Engine
+import Vocabulary
 
 @Suite(.serialized) struct EngineDispatchTests {
     static func order(_ id: UInt64, _ lat: Double, _ lng: Double) -> WaitingOrder {
-        WaitingOrder(id: OrderID(id), pickup: GeoPoint(latitudeDegrees: lat, longitudeDegrees: lng),
+        WaitingOrder(id: OrderID(id), pickup: LatLng(degrees: lat, lng),
                      createdAtMs: Int64(Date().timeIntervalSince1970 * 1000))
     }
 

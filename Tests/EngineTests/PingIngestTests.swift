@@ -3,6 +3,7 @@ import FleetIndex
 import Testing
 import TestSupport
 @testable import Engine
+import Vocabulary
 
 /// Builds datagrams byte by byte, independently of `PingWire`'s encoder, so a bug shared by encoder and
 /// decoder cannot hide.

@@ -5,6 +5,7 @@ import Glibc
 import Testing
 import TestSupport
 @testable import Engine
+import Vocabulary
 
 /// `PingIngest.ingestWindow` (keys derived and tags checked two at a time, rows loaded ahead) against
 /// `ingestDatagram` one datagram at a time: the same counts and the same table, for every kind of datagram mixed in

@@ -4,6 +4,7 @@ import Foundation
 import HexGeo
 import Testing
 import TestSupport
+import Vocabulary
 
 /// Tokens for the test engine's token secret.
 enum TrackingTokens {

@@ -4,6 +4,7 @@ import Foundation
 import Synchronization
 import Testing
 import TestSupport
+import Vocabulary
 
 /// State the test thread shares with the engine's loop thread.
 private final class OrderFixture: Sendable {

@@ -1,5 +1,6 @@
 import Testing
 @testable import FleetIndex
+import Vocabulary
 
 @Suite struct DriverStatusTests {
     @Test("every status round-trips through its wire name", arguments: DriverStatus.allCases)

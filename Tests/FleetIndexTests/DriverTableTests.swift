@@ -3,6 +3,7 @@ import HexGeo
 import Testing
 import TestSupport
 @testable import FleetIndex
+import Vocabulary
 
 /// Where a random fleet lives: a box of degrees around a centre, wrapping at the antimeridian and clamped at
 /// the poles, so the same test covers ordinary cities, polar caps and the date line.

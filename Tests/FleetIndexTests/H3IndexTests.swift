@@ -2,6 +2,7 @@ import HexGeo
 import Testing
 import TestSupport
 @testable import FleetIndex
+import Vocabulary
 
 @Suite struct H3IndexTests {
     let now: Int64 = 1_700_000_000_000

@@ -1,5 +1,6 @@
 import Testing
 @testable import HexGeo
+import Vocabulary
 
 @Suite struct BoundingBoxTests {
     @Test("a radius box holds every point at that distance and crosses the antimeridian when it must")

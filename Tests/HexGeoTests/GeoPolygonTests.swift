@@ -1,5 +1,6 @@
 import Testing
 @testable import HexGeo
+import Vocabulary
 
 @Suite struct GeoPolygonTests {
     static func ring(_ pts: [(Double, Double)]) -> [LatLng] { pts.map { LatLng(degrees: $0.0, $0.1) } }

@@ -1,5 +1,6 @@
 import Testing
 @testable import HexGeo
+import Vocabulary
 
 @Suite struct GeodesyTests {
     @Test("distance of one degree of latitude is R·π/180")

@@ -1,5 +1,6 @@
 import Testing
 @testable import HexGeo
+import Vocabulary
 
 @Suite struct GeohashTests {
     @Test("known geohashes encode and decode")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import HexGeo
+import Vocabulary
 
 /// Seeded property tests: each prints its seed; rerun with HEXGEO_SEED=<seed> to replay.
 @Suite struct H3PropertyTests {

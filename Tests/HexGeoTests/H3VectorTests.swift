@@ -1,6 +1,7 @@
 import Testing
 import TestSupport
 @testable import HexGeo
+import Vocabulary
 
 /// Every line of every reference file in shared/data/h3, fed through `H3Line` (exactly what `hexfleet h3` runs).
 @Suite struct H3VectorTests {

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 @testable import HexGeo
+import Vocabulary
 
 /// The shared repeatable generator (SplitMix64, TestSupport), with the helpers HexGeo's property tests use.
 typealias SeededGenerator = SeededRandom

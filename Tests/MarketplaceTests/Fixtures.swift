@@ -4,6 +4,7 @@ import Storage
 import Synchronization
 import Testing
 @testable import Marketplace
+import Vocabulary
 
 /// The repository root, found from this file's real path (the dev package reaches it through a symlink).
 let repoRoot: URL = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()

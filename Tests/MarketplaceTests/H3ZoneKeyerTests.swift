@@ -3,6 +3,7 @@ import HexGeo
 import TestSupport
 import Testing
 @testable import Marketplace
+import Vocabulary
 
 @Suite("H3 zone keyer")
 struct H3ZoneKeyerTests {

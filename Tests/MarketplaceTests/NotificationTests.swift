@@ -3,6 +3,7 @@ import Storage
 import Synchronization
 import Testing
 @testable import Marketplace
+import Vocabulary
 
 /// Records pushes as the Engine's WebSocket hub would receive them.
 final class RecordingPushTransport: WebSocketPushTransport {

@@ -3,6 +3,7 @@ import Storage
 import Synchronization
 import Testing
 @testable import Marketplace
+import Vocabulary
 
 /// A sink that keeps what it is given.
 final class RecordingSink: NotificationSink {

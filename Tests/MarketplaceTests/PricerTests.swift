@@ -3,6 +3,7 @@ import HexGeo
 import Storage
 import Testing
 @testable import Marketplace
+import Vocabulary
 
 @Suite("Pricing and quotes")
 struct PricerTests {

@@ -2,6 +2,7 @@ import Foundation
 import Storage
 import Testing
 @testable import Marketplace
+import Vocabulary
 
 @Suite("Ratings")
 struct RatingBookTests {

@@ -2,6 +2,7 @@ import HexGeo
 import TestSupport
 import Testing
 @testable import Marketplace
+import Vocabulary
 
 @Suite("Surge")
 struct SurgeMapTests {

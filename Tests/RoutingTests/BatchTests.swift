@@ -2,6 +2,7 @@ import Foundation
 import HexGeo
 import Testing
 @testable import Routing
+import Vocabulary
 
 @Suite("Batch line logic of route and matrix")
 struct BatchTests {

@@ -3,6 +3,7 @@ import HexGeo
 import Testing
 import TestSupport
 @testable import Routing
+import Vocabulary
 
 @Suite("Contraction hierarchy against Dijkstra")
 struct HierarchyTests {
@@ -97,7 +98,7 @@ struct HierarchyTests {
     }
 }
 
-typealias HexGeoPoint = HexGeo.LatLng
+typealias HexGeoPoint = Vocabulary.LatLng
 
 /// The exported edge CSV parsed back, with a textbook Dijkstra over doubles.
 struct ExportedGraph {

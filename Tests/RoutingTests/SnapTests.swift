@@ -3,6 +3,7 @@ import HexGeo
 import Testing
 import TestSupport
 @testable import Routing
+import Vocabulary
 
 @Suite("Snapping to road segments")
 struct SnapTests {

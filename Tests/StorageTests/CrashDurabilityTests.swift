@@ -3,6 +3,7 @@ import GRDB
 import Synchronization
 import Testing
 @testable import Storage
+import Vocabulary
 
 @Suite("Crash durability")
 struct CrashDurabilityTests {

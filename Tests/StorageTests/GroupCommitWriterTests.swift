@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import Storage
+import Vocabulary
 
 @Suite("Group commit")
 struct GroupCommitWriterTests {

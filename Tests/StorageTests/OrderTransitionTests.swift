@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import Storage
+import Vocabulary
 
 @Suite("Order state machine in the store")
 struct OrderTransitionTests {

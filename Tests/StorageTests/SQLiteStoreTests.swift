@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import Storage
+import Vocabulary
 
 @Suite("SQLiteStore: schema, durability, reads")
 struct SQLiteStoreTests {

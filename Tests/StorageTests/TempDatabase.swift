@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Storage
+import Vocabulary
 
 /// A fresh directory under the system temp dir holding one SQLite file; removed by `remove()`.
 struct TempDatabase {

@@ -1,5 +1,6 @@
 import Dispatcher
 import Foundation
+import Vocabulary
 
 /// Inputs for the Dispatcher benchmarks, built once outside the measured code: the shared
 /// assignment instances and a seeded synthetic city for dispatch rounds.
@@ -39,14 +40,14 @@ enum DispatcherWorkloads {
         let os = (0..<orders).map { k in
             WaitingOrder(
                 id: OrderID(UInt64(k)),
-                pickup: GeoPoint(latitudeDegrees: lat0 + .random(in: 0..<spanLat, using: &g), longitudeDegrees: lng0 + .random(in: 0..<spanLng, using: &g)),
+                pickup: LatLng(degrees: lat0 + .random(in: 0..<spanLat, using: &g),  lng0 + .random(in: 0..<spanLng, using: &g)),
                 createdAtMs: nowMs - .random(in: 0...300_000, using: &g), sizeUnits: .random(in: 1...2, using: &g),
                 allowedVehicles: Int.random(in: 0..<10, using: &g) == 0 ? [VehicleSet(.car), VehicleSet(.van)] : .all)
         }
         let cs = (0..<couriers).map { k in
             CourierSnapshot(
                 id: CourierID(UInt64(k)),
-                position: GeoPoint(latitudeDegrees: lat0 + .random(in: 0..<spanLat, using: &g), longitudeDegrees: lng0 + .random(in: 0..<spanLng, using: &g)),
+                position: LatLng(degrees: lat0 + .random(in: 0..<spanLat, using: &g),  lng0 + .random(in: 0..<spanLng, using: &g)),
                 status: Int.random(in: 0..<10, using: &g) < 8 ? .available : .onTrip,
                 vehicle: VehicleType.allCases.randomElement(using: &g)!, capacityUnits: .random(in: 1...3, using: &g),
                 idleSinceMs: nowMs - .random(in: 0...900_000, using: &g), recentAssignments: .random(in: 0...6, using: &g))

@@ -2,6 +2,7 @@ import Benchmark
 import FleetIndex
 import Foundation
 import HexGeo
+import Vocabulary
 
 // FleetIndex benchmarks, each with its baseline in the same run:
 // `nearest/h3index` vs `nearest/scan` (k = 10 among 1,000,000 live drivers), `upsert/h3index` (moving drivers),

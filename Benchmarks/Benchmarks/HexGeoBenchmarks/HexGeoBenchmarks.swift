@@ -1,6 +1,7 @@
 import Benchmark
 import Foundation
 import HexGeo
+import Vocabulary
 
 // HexGeo benchmarks. Each H3 figure has a baseline in the same run (`<op>/<impl>`):
 // `latLngToCell/h3` vs `latLngToCell/geohash` (the cheapest spatial key), `cellToLatLng/h3` vs

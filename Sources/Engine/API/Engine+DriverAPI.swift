@@ -2,6 +2,7 @@ import FleetIndex
 import Foundation
 import HTTPServer
 import HexGeo
+import Vocabulary
 
 extension Engine {
     /// Writes a driver as `{"id","lat","lng","status","ts","speed","heading","accuracy"[,"distance_m"]}`.

@@ -4,6 +4,7 @@ import FleetIndex
 import Foundation
 import HexGeo
 import Routing
+import Vocabulary
 
 /// The demo's simulated fleet: drivers drive real shortest paths on the loaded road network at the route's
 /// speeds, with a little GPS noise, and report every `pingIntervalMs` as a gateway would — batched, signed UDP

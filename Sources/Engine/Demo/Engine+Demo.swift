@@ -3,6 +3,7 @@ import EventLoop
 import FleetIndex
 import Foundation
 import HexGeo
+import Vocabulary
 
 extension Engine {
     /// In demo mode: a simulated fleet on the loaded road network, pinging over real UDP; demo couriers accept
@@ -30,7 +31,7 @@ extension Engine {
         }
         offerListeners.append { event in
             guard case .offered(let offer) = event, let fleet else { return }
-            fleet.pendingPickups[offer.order.id.rawValue] = LatLng(degrees: offer.order.pickup.latitudeDegrees, offer.order.pickup.longitudeDegrees)
+            fleet.pendingPickups[offer.order.id.rawValue] = offer.order.pickup
         }
         tickHandlers.append { [unowned self] now in
             if fleet == nil {
@@ -82,8 +83,8 @@ extension Engine {
         } else {
             // Demo-only ids live far above durable order ids, so the orders module never mistakes them for its own.
             demoOrderSequence += 1
-            enqueueForDispatch(WaitingOrder(id: OrderID((1 << 62) + demoOrderSequence), pickup: GeoPoint(latitudeDegrees: pickup.latDegrees,
-                                            longitudeDegrees: pickup.lngDegrees), createdAtMs: now))
+            enqueueForDispatch(WaitingOrder(id: OrderID((1 << 62) + demoOrderSequence), pickup: LatLng(degrees: pickup.latDegrees,
+                                             pickup.lngDegrees), createdAtMs: now))
         }
     }
 

@@ -1,6 +1,7 @@
 import Dispatcher
 import FleetIndex
 import HexGeo
+import Vocabulary
 
 /// The engine's dispatch state, loop-owned: orders waiting for a courier, the offer book, and the batching
 /// clock. A round's inputs leave the loop as values (`DispatchRound` is `Sendable`), the solve runs on a
@@ -43,13 +44,13 @@ final class DispatchService {
         for order in waiting.waiting {
             let waited = Double(max(0, nowMs - order.createdAtMs)) / 1000
             found.removeAll(keepingCapacity: true)
-            table.nearest(to: LatLng(degrees: order.pickup.latitudeDegrees, order.pickup.longitudeDegrees),
+            table.nearest(to: order.pickup,
                           k: config.maxCandidatesPerOrder * 2, maxRadiusMeters: config.searchRadiusMeters(waitedSeconds: waited),
                           statuses: StatusFilter(.available), nowMs: nowMs, into: &found)
             for d in found where seen.insert(d.state.id.rawValue).inserted && !busy.contains(CourierID(d.state.id.rawValue)) {
                 couriers.append(CourierSnapshot(
                     id: CourierID(d.state.id.rawValue),
-                    position: GeoPoint(latitudeDegrees: d.state.latDegrees, longitudeDegrees: d.state.lngDegrees),
+                    position: LatLng(degrees: d.state.latDegrees, d.state.lngDegrees),
                     status: .available, vehicle: .car, capacityUnits: 1, idleSinceMs: d.state.timestampMs,
                     rating: courierRating?(d.state.id.rawValue)))
             }

@@ -3,6 +3,7 @@ import FleetIndex
 import Foundation
 import HTTPServer
 import HexGeo
+import Vocabulary
 
 extension APIError.Code {
     public static let offerNotFound = APIError.Code("offer_not_found", 404)
@@ -140,7 +141,8 @@ extension Engine {
                 w.beginObject()
                 w.key("type"); w.string("offer")
                 w.key("order"); w.number(offer.order.id.rawValue)
-                w.key("pickup"); w.beginArray(); w.number(offer.order.pickup.latitudeDegrees); w.number(offer.order.pickup.longitudeDegrees); w.endArray()
+                let pickup = E7Point(offer.order.pickup)
+                w.key("pickup"); w.beginArray(); w.number(pickup.latDegrees); w.number(pickup.lngDegrees); w.endArray()
                 w.key("expires_at_ms"); w.number(offer.expiresAtMs)
                 if let eta = dispatchOfferETAs[offer.order.id.rawValue] { w.key("pickup_eta_s"); w.number(eta) }
                 w.endObject()
@@ -219,7 +221,8 @@ extension Engine {
             if let offer {
                 w.beginObject()
                 w.key("order"); w.number(offer.order.id.rawValue)
-                w.key("pickup"); w.beginArray(); w.number(offer.order.pickup.latitudeDegrees); w.number(offer.order.pickup.longitudeDegrees); w.endArray()
+                let pickup = E7Point(offer.order.pickup)
+                w.key("pickup"); w.beginArray(); w.number(pickup.latDegrees); w.number(pickup.lngDegrees); w.endArray()
                 w.key("expires_at_ms"); w.number(offer.expiresAtMs)
                 if let eta = dispatchOfferETAs[offer.order.id.rawValue] { w.key("pickup_eta_s"); w.number(eta) }
                 w.endObject()

@@ -1,6 +1,7 @@
 import Dispatcher
 import HexGeo
 import Routing
+import Vocabulary
 
 /// Pickup ETAs from the road network: one bucket many-to-many matrix per round, on whatever thread runs the
 /// round (a fresh query workspace per call). Points far from any road are unreachable (`.infinity`).
@@ -8,10 +9,10 @@ struct RoutingETAProvider: ETAProvider {
     let network: RoadNetwork
     let weights: RoutingWeights
 
-    func etaSeconds(from sources: [GeoPoint], to targets: [GeoPoint]) throws(ETAProviderError) -> [Double] {
+    func etaSeconds(from sources: [LatLng], to targets: [LatLng]) throws(ETAProviderError) -> [Double] {
         var query = network.makeQuery(weights: weights)
-        func snaps(_ points: [GeoPoint]) -> [Snap?] {
-            points.map { try? query.snap(LatLng(degrees: $0.latitudeDegrees, $0.longitudeDegrees)) }
+        func snaps(_ points: [LatLng]) -> [Snap?] {
+            points.map { try? query.snap(LatLng(degrees: $0.latDegrees, $0.lngDegrees)) }
         }
         let s = snaps(sources), t = snaps(targets)
         let si = s.indices.filter { s[$0] != nil }, ti = t.indices.filter { t[$0] != nil }

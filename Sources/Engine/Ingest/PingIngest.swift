@@ -1,5 +1,6 @@
 import EventLoop
 import FleetIndex
+import Vocabulary
 
 /// Why a datagram or record was dropped; `label` is the `reason` label of `hexfleet_udp_dropped_total`.
 public enum DropReason: Int, CaseIterable, Sendable {

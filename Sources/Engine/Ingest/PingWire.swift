@@ -1,4 +1,5 @@
 import FleetIndex
+import Vocabulary
 
 /// The UDP ping datagram, version 1 (docs/udp-protocol.md). Little-endian throughout.
 ///

@@ -4,6 +4,7 @@ import Foundation
 import HTTPServer
 import Marketplace
 import Storage
+import Vocabulary
 
 extension Engine {
     /// Opens the store (once, in `configuration.dataDirectory`, or a fresh temporary directory), builds pricing,
@@ -75,7 +76,7 @@ extension Engine {
         }
         hooks.customerOfOrder = { [unowned service] id in
             if let o = service.live[id] { return String(o.customer) }
-            return (try? service.store.order(Storage.OrderID(id))).flatMap { $0 }.map { String($0.customerID.rawValue) }
+            return (try? service.store.order(OrderID(id))).flatMap { $0 }.map { String($0.customerID.rawValue) }
         }
         offerListeners.append { [unowned service] event in service.offerEvent(event) }
         tickHandlers.append { [unowned service] now in service.tick(nowMs: now) }

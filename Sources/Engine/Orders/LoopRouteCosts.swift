@@ -2,6 +2,7 @@ import Foundation
 import HexGeo
 import Marketplace
 import Routing
+import Vocabulary
 
 /// Pricing's route costs from the engine's road network: one CH route per quote, on the loop thread, with a
 /// query workspace of its own (rebuilt when live weights are swapped in), so a quote allocates no search state.

@@ -2,6 +2,7 @@ import HTTPServer
 import HexGeo
 import Marketplace
 import Storage
+import Vocabulary
 
 /// JSON renderings of orders, quotes, ratings and surge zones (the shapes in openapi.json).
 enum OrderJSON {

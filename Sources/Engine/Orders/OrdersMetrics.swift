@@ -2,6 +2,7 @@ import CoreMetrics
 import Marketplace
 import Prometheus
 import Storage
+import Vocabulary
 
 /// The orders module's Prometheus series, on the engine's registry: the loop counts in plain integers and
 /// `flush` (once per tick) moves the deltas into the metrics, like `EngineMetrics`.

@@ -3,6 +3,7 @@ import HTTPServer
 import HexGeo
 import Marketplace
 import Storage
+import Vocabulary
 
 extension OrdersService {
     // MARK: - request parsing
@@ -76,11 +77,11 @@ extension OrdersService {
         return CustomerID(given)
     }
 
-    static func orderID(_ request: HTTPRequest) throws(APIError) -> Storage.OrderID {
+    static func orderID(_ request: HTTPRequest) throws(APIError) -> OrderID {
         guard let text = request.parameter("id"), let id = UInt64(text) else {
             throw APIError(.invalidParameter, "order id must be an unsigned 64-bit integer")
         }
-        return Storage.OrderID(id)
+        return OrderID(id)
     }
 
     // MARK: - handlers
@@ -161,8 +162,8 @@ extension OrdersService {
             return v
         }
         q.customerID = try number("customer_id").map { CustomerID($0) }
-        q.courierID = try number("courier_id").map { Storage.CourierID($0) }
-        q.beforeID = try number("before_id").map { Storage.OrderID($0) }
+        q.courierID = try number("courier_id").map { CourierID($0) }
+        q.beforeID = try number("before_id").map { OrderID($0) }
         if let text = request.query("status"), !text.isEmpty {
             var set = Set<OrderStatus>()
             for name in text.split(separator: ",") {

@@ -1,6 +1,7 @@
 import Dispatcher
 import Marketplace
 import Storage
+import Vocabulary
 
 extension OrdersService {
     /// Follows dispatch's offer events with order transitions: offered → dispatched (courier assigned),
@@ -15,23 +16,23 @@ extension OrdersService {
             guard live[id]?.status == .quoted else { return }
             live[id]?.status = .dispatched
             live[id]?.courier = offer.courier.rawValue
-            book.dispatch(Storage.OrderID(id), to: Storage.CourierID(offer.courier.rawValue), completion: changed(0))
-            notifier.publish(.offerSent(orderID: Storage.OrderID(id), courierID: Storage.CourierID(offer.courier.rawValue),
+            book.dispatch(OrderID(id), to: CourierID(offer.courier.rawValue), completion: changed(0))
+            notifier.publish(.offerSent(orderID: OrderID(id), courierID: CourierID(offer.courier.rawValue),
                                         expiresAtMs: offer.expiresAtMs))
         case .accepted(let order, let courier, _):
             guard live[order.rawValue]?.status == .dispatched else { return }
             live[order.rawValue]?.status = .accepted
-            book.accept(Storage.OrderID(order.rawValue), by: ActorRef(.courier, courier.rawValue), completion: changed(0))
+            book.accept(OrderID(order.rawValue), by: ActorRef(.courier, courier.rawValue), completion: changed(0))
         case .declined(let order, let courier, _):
             guard backToQuoted(order.rawValue) else { return }
-            book.decline(Storage.OrderID(order.rawValue), by: ActorRef(.courier, courier.rawValue), completion: changed(0))
+            book.decline(OrderID(order.rawValue), by: ActorRef(.courier, courier.rawValue), completion: changed(0))
         case .expired(let order, let courier, _):
-            notifier.publish(.offerExpired(orderID: Storage.OrderID(order.rawValue), courierID: Storage.CourierID(courier.rawValue)))
+            notifier.publish(.offerExpired(orderID: OrderID(order.rawValue), courierID: CourierID(courier.rawValue)))
             guard backToQuoted(order.rawValue) else { return }
-            book.decline(Storage.OrderID(order.rawValue), by: .system, reason: "offer_timeout", completion: changed(0))
+            book.decline(OrderID(order.rawValue), by: .system, reason: "offer_timeout", completion: changed(0))
         case .withdrawn(let order, _, _):
             guard backToQuoted(order.rawValue) else { return }
-            book.decline(Storage.OrderID(order.rawValue), by: .system, reason: "offer_withdrawn", completion: changed(0))
+            book.decline(OrderID(order.rawValue), by: .system, reason: "offer_withdrawn", completion: changed(0))
         case .returnedToQueue:
             break
         }

@@ -7,6 +7,7 @@ import HexGeo
 import Logging
 import Marketplace
 import Storage
+import Vocabulary
 
 /// The engine's orders module, loop-owned: the store, pricing, surge, ratings and notifications, the live
 /// orders the tracking hooks read, and the HTTP responders waiting for a commit.
@@ -144,19 +145,19 @@ final class OrdersService {
         w.key("order"); OrderJSON.write(&w, order)
         w.endObject()
         engine.hooks.pushToOrderWatchers(id, w.bytes)
-        if let courier = order.courierID ?? before?.courier.map({ Storage.CourierID($0) }) {
+        if let courier = order.courierID ?? before?.courier.map({ CourierID($0) }) {
             _ = engine.hooks.pushToDriver(DriverID(courier.rawValue), w.bytes)
         }
         switch order.status {
         case .quoted where before == nil || then == .requeue:
             queueForDispatch(Self.waitingOrder(order))
         case .delivered:
-            if let courier = order.courierID ?? before?.courier.map({ Storage.CourierID($0) }) {
+            if let courier = order.courierID ?? before?.courier.map({ CourierID($0) }) {
                 engine.releaseCourier(courier.rawValue, order: id)
             }
         case .cancelled, .failed:
             engine.withdrawFromDispatch(id)
-            if let courier = order.courierID ?? before?.courier.map({ Storage.CourierID($0) }) {
+            if let courier = order.courierID ?? before?.courier.map({ CourierID($0) }) {
                 engine.releaseCourier(courier.rawValue, order: id)
             }
         default:
@@ -194,8 +195,8 @@ final class OrdersService {
     }
 
     static func waitingOrder(_ order: OrderRecord) -> WaitingOrder {
-        WaitingOrder(id: Dispatcher.OrderID(order.id.rawValue),
-                     pickup: GeoPoint(latitudeDegrees: order.pickup.latDegrees, longitudeDegrees: order.pickup.lngDegrees),
+        WaitingOrder(id: OrderID(order.id.rawValue),
+                     pickup: order.pickup.latLng,
                      createdAtMs: order.createdAtMs)
     }
 
@@ -235,7 +236,7 @@ final class OrdersService {
             case .accepted, .pickedUp:
                 // The courier is still on this order: dispatch must not offer it another one.
                 if let c = o.courierID, let d = engine.dispatch {
-                    let w = Self.waitingOrder(o), courier = Dispatcher.CourierID(c.rawValue)
+                    let w = Self.waitingOrder(o), courier = CourierID(c.rawValue)
                     do {
                         _ = try d.offers.offer(w, to: courier, nowMs: engine.nowMs)
                         try d.offers.accept(order: w.id, courier: courier, nowMs: engine.nowMs)
@@ -260,9 +261,9 @@ final class OrdersService {
         guard !surgeInFlight, nowMs - lastSurgeMs >= surgeIntervalMs else { return }
         lastSurgeMs = nowMs
         // Demand: every order waiting for a courier, in dispatch's queue or the backlog.
-        var pickups = (engine.dispatch?.waiting.waiting ?? []).map { LatLng(degrees: $0.pickup.latitudeDegrees, $0.pickup.longitudeDegrees) }
+        var pickups = (engine.dispatch?.waiting.waiting ?? []).map(\.pickup)
         for o in backlog[backlogHead...] where live[o.id.rawValue]?.status == .quoted {
-            pickups.append(LatLng(degrees: o.pickup.latitudeDegrees, o.pickup.longitudeDegrees))
+            pickups.append(o.pickup)
         }
         // One pass over the table's columns (a state per row plus a hash look-up each held the loop ~0.3 s at 1M).
         // With H3 buckets the couriers travel as their cells, and the worker keys zones by parent cell instead of

@@ -4,6 +4,7 @@ import Foundation
 import HTTPServer
 import HexGeo
 import Routing
+import Vocabulary
 
 extension APIError.Code {
     public static let routingUnavailable = APIError.Code("routing_unavailable", 503)

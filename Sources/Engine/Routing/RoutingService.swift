@@ -2,6 +2,7 @@ import EventLoop
 import Foundation
 import HexGeo
 import Routing
+import Vocabulary
 
 /// The engine's routing state, loop-owned: the road network, the weights in force (free flow, then live
 /// customizations swapped in as they finish), the loop's own query workspace and the live-speed matcher.

@@ -2,6 +2,7 @@ import CoreMetrics
 import FleetIndex
 import HTTPServer
 import Prometheus
+import Vocabulary
 
 /// The driver channel behind `/v1/ws/driver`: one authenticated WebSocket per driver carrying pings in (JSON text
 /// or bare 32-byte binary records) and offers and order events out (`hooks.pushToDriver`).

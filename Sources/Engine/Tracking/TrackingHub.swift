@@ -4,6 +4,7 @@ import FleetIndex
 import HTTPServer
 import HexGeo
 import Prometheus
+import Vocabulary
 
 /// The live-tracking hub behind `/v1/ws/track`: subscriptions to a driver, an order's courier, a viewport or H3
 /// cells, and a fan-out that runs once per tick.

@@ -1,4 +1,5 @@
 import Storage
+import Vocabulary
 
 /// Something that happened that someone may be told about.
 public enum NotificationEvent: Sendable, Equatable {

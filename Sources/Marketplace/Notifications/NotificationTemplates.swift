@@ -1,4 +1,5 @@
 import Storage
+import Vocabulary
 
 /// Title and text per event name, with `{placeholder}`s filled from the event.
 ///

@@ -1,4 +1,5 @@
 import Storage
+import Vocabulary
 
 /// A rendered notification, ready for sinks.
 public struct OutboundNotification: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import Storage
+import Vocabulary
 
 /// Who a notification is for.
 public enum Recipient: Sendable, Hashable {

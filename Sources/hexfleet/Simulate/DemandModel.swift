@@ -1,6 +1,7 @@
 import Foundation
 import HexGeo
 import Routing
+import Vocabulary
 
 /// Where and when orders appear: a Poisson process over H3 zones (resolution 8, about 0.7 km²), a few of them hot
 /// spots with several times the base rate, as restaurant districts are. Pick-ups are random road nodes of the

@@ -2,6 +2,7 @@ import Dispatcher
 import Foundation
 import HexGeo
 import Routing
+import Vocabulary
 
 /// A day of orders and a fleet in virtual time, no sockets: orders arrive (`DemandModel`), a `DispatchRound` runs
 /// every `roundSeconds` with the chosen policy and road-graph ETAs, couriers answer offers after a few seconds
@@ -38,7 +39,7 @@ struct OfflineSimulation {
         var created: Int64
         var pickupNode: Int
         var dropoffNode: Int
-        var pickup: GeoPoint
+        var pickup: LatLng
         var state: State
         var courier = -1
         var etaSeconds = 0.0
@@ -142,7 +143,7 @@ struct OfflineSimulation {
             while let d = demand.next(untilMs: t) {
                 let p = network.graph.coordinate(d.pickupNode)
                 orders.append(Order(created: d.atMs, pickupNode: d.pickupNode, dropoffNode: d.dropoffNode,
-                                    pickup: GeoPoint(latitudeDegrees: p.latDegrees, longitudeDegrees: p.lngDegrees),
+                                    pickup: LatLng(degrees: p.latDegrees, p.lngDegrees),
                                     state: .waiting))
                 waiting.append(orders.count - 1)
                 report.ordersCreated += 1
@@ -160,7 +161,7 @@ struct OfflineSimulation {
                 for c in 0..<s.drivers where phase[c] == .idle {
                     let st = mover.state(c, atMs: t)
                     snapshots.append(CourierSnapshot(
-                        id: CourierID(UInt64(c + 1)), position: GeoPoint(latitudeDegrees: st.lat, longitudeDegrees: st.lng),
+                        id: CourierID(UInt64(c + 1)), position: LatLng(degrees: st.lat, st.lng),
                         idleSinceMs: idleSince[c], recentAssignments: assignedCount[c]))
                 }
                 if !snapshots.isEmpty {

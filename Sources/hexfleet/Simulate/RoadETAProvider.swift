@@ -2,6 +2,7 @@ import Dispatcher
 import Foundation
 import HexGeo
 import Routing
+import Vocabulary
 
 /// Pickup ETAs for a dispatch round from the road graph: every point snapped to its nearest road, then one
 /// contraction-hierarchy many-to-many matrix (bucket method). Free-flow times are divided by `speedFactor`, the
@@ -19,13 +20,13 @@ final class RoadETAProvider: ETAProvider, @unchecked Sendable {
         self.speedFactor = speedFactor > 0 ? speedFactor : 1
     }
 
-    func etaSeconds(from sources: [GeoPoint], to targets: [GeoPoint]) throws(ETAProviderError) -> [Double] {
+    func etaSeconds(from sources: [LatLng], to targets: [LatLng]) throws(ETAProviderError) -> [Double] {
         lock.lock()
         defer { lock.unlock() }
         let snapIndex = query.network.snapIndex
-        func snap(_ p: GeoPoint) -> Snap? {
+        func snap(_ p: LatLng) -> Snap? {
             guard p.isValid else { return nil }
-            return snapIndex.snap(LatLng(degrees: p.latitudeDegrees, p.longitudeDegrees))
+            return snapIndex.snap(LatLng(degrees: p.latDegrees, p.lngDegrees))
         }
         let s = sources.map(snap), t = targets.map(snap)
         let si = s.indices.filter { s[$0] != nil }, ti = t.indices.filter { t[$0] != nil }

@@ -1,6 +1,7 @@
 import Foundation
 import HexGeo
 import Routing
+import Vocabulary
 
 /// Drivers moving along shortest paths on a road graph: the movement model of `hexfleet simulate`, written so the
 /// Engine's demo fleet can use it as is (it needs only `Routing` and `HexGeo`).

@@ -30,7 +30,7 @@ public enum DriverStatus: UInt8, CaseIterable, Sendable {
     }
 }
 
-/// A set of statuses, one bit each, for query filters.
+/// A set of statuses, one bit each, for query and candidate filters.
 public struct StatusFilter: OptionSet, Sendable, Hashable {
     public let rawValue: UInt8
     public init(rawValue: UInt8) { self.rawValue = rawValue }
@@ -38,6 +38,10 @@ public struct StatusFilter: OptionSet, Sendable, Hashable {
     public init(_ status: DriverStatus) { self.rawValue = 1 << status.rawValue }
     /// Every status.
     public static let all = StatusFilter(rawValue: 0x1F)
+    /// Only drivers free to take an order.
+    public static let available = StatusFilter(.available)
+    /// Whether the set holds `status`.
+    @inlinable public func contains(_ status: DriverStatus) -> Bool { rawValue & (1 << status.rawValue) != 0 }
     /// Whether the set holds `status`.
     @inlinable public func admits(_ status: UInt8) -> Bool { rawValue & (1 << (status & 7)) != 0 }
 }

@@ -1,4 +1,4 @@
-/// A point on the sphere, stored in radians as H3 stores it (`LatLng` in h3's `latLng.c`).
+/// A point on the sphere, the one point type every module computes with, stored in radians as H3 stores it (`LatLng` in h3's `latLng.c`).
 ///
 /// Latitude is in [-π/2, π/2] and longitude in [-π, π] for points built from valid degrees;
 /// nothing here normalizes silently, so callers validate input with `isValidDegrees` first.
@@ -31,5 +31,11 @@ public struct LatLng: Hashable, Sendable {
     @inlinable
     public static func isValidDegrees(lat: Double, lng: Double) -> Bool {
         lat.isFinite && lng.isFinite && lat >= -90 && lat <= 90 && lng >= -180 && lng <= 180
+    }
+
+    /// Whether both coordinates are finite and inside [-π/2, π/2] × [-π, π].
+    @inlinable
+    public var isValid: Bool {
+        lat.isFinite && lng.isFinite && abs(lat) <= Double.pi / 2 && abs(lng) <= Double.pi
     }
 }

@@ -39,7 +39,4 @@ public enum OrderStatus: String, Sendable, CaseIterable, Hashable {
 
     /// Whether the graph has an edge from this status to `next`.
     public func canTransition(to next: OrderStatus) -> Bool { successors.contains(next) }
-
-    /// The SQL list used by the schema's CHECK constraints.
-    static let sqlList = allCases.map { "'\($0.rawValue)'" }.joined(separator: ",")
 }

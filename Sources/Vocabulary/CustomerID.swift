@@ -3,9 +3,9 @@ public struct CustomerID: RawRepresentable, Hashable, Sendable, Comparable, Cust
     /// The raw number, as shown on the wire.
     public let rawValue: UInt64
     /// Wraps a raw number.
-    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
-    /// Wraps a raw number (RawRepresentable, the same shape as the Dispatcher's ids).
-    public init(rawValue: UInt64) { self.rawValue = rawValue }
-    public static func < (a: CustomerID, b: CustomerID) -> Bool { a.rawValue < b.rawValue }
+    @inlinable public init(_ rawValue: UInt64) { self.rawValue = rawValue }
+    /// Wraps a raw number.
+    @inlinable public init(rawValue: UInt64) { self.rawValue = rawValue }
+    @inlinable public static func < (a: CustomerID, b: CustomerID) -> Bool { a.rawValue < b.rawValue }
     public var description: String { String(rawValue) }
 }

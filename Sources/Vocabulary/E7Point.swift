@@ -1,4 +1,5 @@
-/// A position as integer degrees × 1e7, the way orders store coordinates (no float drift in the DB).
+/// A position as integer degrees × 1e7, the way orders store and show coordinates: exact, so what is stored is
+/// what every message prints (a round trip through radians would change the last digit).
 public struct E7Point: Hashable, Sendable {
     /// Latitude × 1e7, in −900,000,000…900,000,000.
     public var latE7: Int32
@@ -19,6 +20,13 @@ public struct E7Point: Hashable, Sendable {
         self.lngE7 = Int32((lngDegrees * 1e7).rounded())
     }
 
+    /// The nearest E7 point to a computed one (clamped to the valid range): a point that came from E7 values
+    /// comes back to exactly them, whatever the radians round trip did to its last bits.
+    public init(_ point: LatLng) {
+        self.latE7 = Int32((min(90, max(-90, point.latDegrees)) * 1e7).rounded())
+        self.lngE7 = Int32((min(180, max(-180, point.lngDegrees)) * 1e7).rounded())
+    }
+
     /// Whether both values are in range.
     public var isValid: Bool {
         latE7 >= -900_000_000 && latE7 <= 900_000_000 && lngE7 >= -1_800_000_000 && lngE7 <= 1_800_000_000
@@ -28,4 +36,7 @@ public struct E7Point: Hashable, Sendable {
     public var latDegrees: Double { Double(latE7) / 1e7 }
     /// Longitude in decimal degrees.
     public var lngDegrees: Double { Double(lngE7) / 1e7 }
+
+    /// The point for computation (radians).
+    @inlinable public var latLng: LatLng { LatLng(degrees: latDegrees, lngDegrees) }
 }
