@@ -110,6 +110,6 @@ let package = Package(
         .testTarget(name: "MarketplaceTests", dependencies: ["Marketplace", "Vocabulary", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Vocabulary", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "EventLoop", "Vocabulary", "TestSupport"], swiftSettings: strict),
     ]
 )

@@ -2,145 +2,141 @@ import EventLoop
 import FleetIndex
 import Foundation
 import HTTPServer
-import Dispatcher
-import HexGeo
 import Logging
-import Vocabulary
 
-/// The running engine: one libuv loop owning the sockets, the live fleet table, the tracking hub and every
-/// module's loop-side state (docs/architecture.md). Loop-owned and deliberately not `Sendable`: everything
-/// here runs on the loop thread, so nothing on the hot path takes a lock.
+/// The composition root: makes the loop-side services in one visible order, wires the few ways they talk, binds
+/// the listeners, drives the tick, and stops the services in reverse order (docs/architecture.md). It holds the
+/// services and nothing else; each owns its state. Loop-owned and deliberately not `Sendable`: everything here
+/// runs on the loop thread, so nothing on the hot path takes a lock.
 public final class Engine {
     public let loop: Loop
     public let configuration: EngineConfiguration
-    public let table: DriverTable
-    public let ingest: PingIngest
-    public let keys: PingKeys
-    public let auth: TokenAuthority
-    let metrics = EngineMetrics()
     let logger: Logger
+    let clock: EngineClock
+    let workers: WorkQueue
+    let metrics: EngineMetrics
+    let auth: Authenticator
+    /// Prepared signing keys for UDP pings (drivers' keys are handed out with their tokens).
+    public let keys: PingKeys
+    /// The live fleet table: written by ingest, read by fleet queries, dispatch, tracking and surge.
+    public let table: DriverTable
+    let ingest: IngestService
+    let fleet: FleetQueryService
+    let routing: RoutingService
+    let drivers: DriverChannel
+    let dispatch: DispatchService
+    let orders: OrdersService
+    let tracking: TrackingHub
+    let demo: DemoService?
+    let site: SiteService
+    let metricsService: MetricsService
+    /// Every service in start order; stopped in reverse.
+    private let services: [any EngineService]
     public private(set) var http: HTTPServer?
-    public private(set) var udp: UDPReceiver?
-    public private(set) var httpAddress: SocketAddress?
-    public private(set) var udpAddress: SocketAddress?
-    var router = Router()
     private var tickTimer: EventLoop.Timer?
-    private var lagProbe: LoopLagProbe?
-    private var clockOffsetMs: Int64 = 0
-    /// Extra work each tick (tracking hub, dispatch batching, demo fleet, …), run in registration order.
-    var tickHandlers: [(Int64) -> Void] = []
-    /// Work to do when the engine stops (flush storage, close modules), run in registration order.
-    var stopHandlers: [() -> Void] = []
-    /// Route registrations modules add before `start` (orders, routing, dispatch, …).
-    var extraRoutes: [(Engine) -> Void] = []
-    /// WebSocket endpoint registrations, run when the server is created.
-    var webSocketRegistrations: [(Engine, HTTPServer) -> Void] = []
+    private var ticks: UInt64 = 0
+    private var started = false
     public private(set) var isStopped = false
-    /// Road network and queries; nil when no graph is configured.
-    var routing: RoutingService?
-    /// Dispatch state (waiting orders, offers).
-    var dispatch: DispatchService?
-    /// Pickup ETA of each order's latest offer.
-    var dispatchOfferETAs: [UInt64: Double] = [:]
-    /// Listeners for offer events (orders and notifications).
-    var offerListeners: [(OfferEvent) -> Void] = []
-    /// Demo order clock and ids (used only when the orders module is not installed).
-    var demoNextOrderMs: Int64 = 0
-    var demoOrderSequence: UInt64 = 0
-    /// Set by the orders module: creates a durable demo order from pick-up to drop-off.
-    var demoCreateOrder: ((LatLng, LatLng) -> Void)?
-    /// Set by the orders module: a demo courier picked up (false) or delivered (true) an order.
-    var demoOrderEvents: ((_ order: UInt64, _ courier: UInt64, _ delivered: Bool) -> Void)?
-    /// Worker threads for CPU jobs over a millisecond (matrices, assignment solves, customizations).
-    private(set) lazy var workers = WorkQueue(loop: loop)
-    /// Seams between modules (see `EngineHooks`).
-    var hooks = EngineHooks()
-    /// Whether anonymous viewers may watch the fleet (bbox and cell subscriptions) — the demo's live map.
-    var publicTracking: Bool { configuration.demo }
 
-    /// Builds the engine on `loop` (the calling thread must be the loop's thread). Nothing is bound yet.
-    public init(configuration: EngineConfiguration, loop: Loop, logger: Logger = Logger(label: "hexfleet.engine")) {
+    /// Builds the engine on `loop` (the calling thread must be the loop's thread): loads the road network, opens
+    /// the store and reloads live orders. Nothing is bound until `start`.
+    public init(configuration: EngineConfiguration, loop: Loop, logger: Logger = Logger(label: "hexfleet.engine")) throws {
+        loop.assertOnLoop()
         self.loop = loop
         self.configuration = configuration
         self.logger = logger
+        clock = EngineClock(loop: loop)
+        workers = WorkQueue(loop: loop)
+        metrics = EngineMetrics()
+        keys = PingKeys(secret: configuration.udpSecret)
+        auth = Authenticator(authority: TokenAuthority(secret: configuration.tokenSecret, adminToken: configuration.adminToken),
+                             keys: keys, clock: clock)
         table = DriverTable(scheme: H3CellScheme(resolution: configuration.indexResolution),
                             staleAfterMs: configuration.staleAfterMs)
-        keys = PingKeys(secret: configuration.udpSecret)
-        auth = TokenAuthority(secret: configuration.tokenSecret, adminToken: configuration.adminToken)
-        ingest = PingIngest(table: table, keys: keys, keyCacheSize: configuration.udpKeyCacheEntries)
-        syncClock()
+        ingest = IngestService(table: table, keys: keys, loop: loop, clock: clock, auth: auth,
+                               configuration: configuration, logger: logger)
+        fleet = FleetQueryService(table: table, auth: auth, clock: clock)
+        routing = try RoutingService(configuration: configuration, ingest: ingest, auth: auth, workers: workers, logger: logger)
+        drivers = DriverChannel(configuration: configuration.tracking, tickMs: configuration.trackTickMs, ingest: ingest,
+                                auth: auth, metrics: metrics, clock: clock)
+        dispatch = try DispatchService(configuration: configuration, table: table, roads: routing.roads, drivers: drivers,
+                                       auth: auth, workers: workers, clock: clock, logger: logger)
+        orders = try OrdersService.open(configuration: configuration, dispatch: dispatch, drivers: drivers, auth: auth,
+                                        roads: routing.roads, table: table, loop: loop, workers: workers, clock: clock,
+                                        metrics: metrics, logger: logger)
+        tracking = TrackingHub(configuration: configuration.tracking, tickMs: configuration.trackTickMs,
+                               publicTracking: configuration.demo, table: table, ingest: ingest, orders: orders, auth: auth,
+                               metrics: metrics, clock: clock, loop: loop)
+        orders.onWatcherEvent { [unowned tracking] order, json in tracking.push(order: order.rawValue, json) }
+        if configuration.demo, configuration.demoDrivers > 0, let roads = routing.roads {
+            demo = DemoService(configuration: configuration, roads: roads, ingest: ingest, dispatch: dispatch, orders: orders,
+                               keys: keys, loop: loop, clock: clock, logger: logger)
+        } else {
+            demo = nil
+        }
+        site = SiteService()
+        metricsService = MetricsService(metrics: metrics, loop: loop, table: table, ingest: ingest)
+        let census: () -> Void = { [unowned metrics, unowned tracking, unowned drivers] in
+            metrics.wsConnections.record(tracking.connectionCount + drivers.connectionCount)
+        }
+        tracking.connectionsChanged = census
+        drivers.connectionsChanged = census
+        if routing.roads == nil && !configuration.straightLineETA {
+            logger.warning("no road graph and straight-line ETAs off: orders wait for a courier until a graph is configured")
+        }
+        // The tick's order: ingest sweeps stale drivers first, metrics flush last.
+        services = [auth, ingest, fleet, routing, drivers, dispatch, orders, tracking] + (demo.map { [$0] } ?? [])
+            + [site, metricsService]
     }
 
     /// Unix time in milliseconds, from the loop's cached clock (one read per loop iteration).
-    public var nowMs: Int64 { Int64(loop.now) &+ clockOffsetMs }
+    public var nowMs: Int64 { clock.nowMs }
+    /// Where the HTTP listener is bound, once started.
+    public private(set) var httpAddress: SocketAddress?
+    /// Where the UDP listener is bound, once started.
+    public var udpAddress: SocketAddress? { ingest.udpAddress }
 
-    private func syncClock() {
-        loop.updateTime()
-        clockOffsetMs = Int64((Date().timeIntervalSince1970 * 1000).rounded()) - Int64(loop.now)
-    }
-
-    private var installed = false
-
-    /// Installs every module (routing, dispatch, tracking, orders, demo) and the routes; `start` does it when
-    /// it was not done before. Separate so a caller can seed module state before the listeners open.
-    public func install() throws {
-        loop.assertOnLoop()
-        guard !installed else { return }
-        installed = true
-        try installModules()
-        registerRoutes()
-    }
-
-    /// Binds the listeners and starts the timers.
+    /// Binds the listeners, then starts each service and the tick.
     public func start() throws {
         loop.assertOnLoop()
-        try install()
+        guard !started else { return }
+        started = true
+        // A write to a socket whose peer is gone must fail with EPIPE, not kill the process: libuv leaves SIGPIPE
+        // alone, and a subscriber that disconnects with unread data is routine for a fan-out server.
+        signal(SIGPIPE, SIG_IGN)
+        let routes = RouteTable(metrics: metrics)
+        for service in services { service.registerRoutes(routes) }
         var httpConfiguration = HTTPServerConfiguration()
         // Tracking viewers are long-lived connections: leave room for tens of thousands.
         httpConfiguration.maxConnections = 60_000
-        let server = HTTPServer(loop: loop, configuration: httpConfiguration, router: router)
-        registerWebSockets(server)
+        let server = HTTPServer(loop: loop, configuration: httpConfiguration, router: routes.router)
+        for service in services { service.registerWebSockets(server) }
         if configuration.webSocketEcho { server.addWebSocketEchoRoute("/v1/ws/echo") }
         httpAddress = try server.listen(host: configuration.httpHost, port: configuration.httpPort)
         http = server
-
-        let socket = try UDPReceiver(loop: loop, bindTo: SocketAddress(host: configuration.udpHost,
-                                                                      port: configuration.udpPort),
-                                     gro: configuration.udpGRO)
-        udpAddress = try socket.localAddress()
-        _ = try? socket.setReceiveBuffer(bytes: 8 << 20)
-        try socket.startReceiving(windows: { [unowned self] window in self.ingest.ingestWindow(window, nowMs: self.nowMs) })
-        udp = socket
-
-        lagProbe = try loop.startLagProbe(intervalMs: 50)
+        for service in services { try service.start() }
         let timer = try EventLoop.Timer(loop: loop)
         try timer.start(afterMs: configuration.trackTickMs, repeatMs: configuration.trackTickMs) { [unowned self] in
             self.tick()
         }
         tickTimer = timer
-        logger.info("engine listening", metadata: ["http": "\(httpAddress!)", "udp": "\(udpAddress!)"])
+        logger.info("engine listening", metadata: ["http": "\(httpAddress!)", "udp": "\(udpAddress.map { "\($0)" } ?? "-")"])
     }
 
-    private var ticks: UInt64 = 0
     private func tick() {
         ticks &+= 1
-        if ticks % 50 == 0 { syncClock() }
-        let now = nowMs
-        // Sweep a slice of the table per tick so a million drivers never stall the loop.
-        table.evictStale(nowMs: now, maxRows: 20_000)
-        if let lagProbe { metrics.recordLoopLag(nanoseconds: lagProbe.takeMaxLagNs()) }
-        for handler in tickHandlers { handler(now) }
-        metrics.flush(ingest.counters, liveDriverCount: table.count)
+        if ticks % 50 == 0 { clock.sync() }
+        let now = clock.nowMs
+        for service in services { service.tick(nowMs: now) }
     }
 
-    /// Closes every listener and timer; the loop then runs to empty.
+    /// Stops the tick and every service (reverse start order) and closes the HTTP listener; the loop then runs to
+    /// empty.
     public func stop() {
         guard !isStopped else { return }
         isStopped = true
-        for handler in stopHandlers { handler() }
         tickTimer?.close()
-        lagProbe?.stop()
-        udp?.close()
+        for service in services.reversed() { service.stop() }
         http?.close()
         logger.info("engine stopped")
     }

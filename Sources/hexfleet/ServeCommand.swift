@@ -87,6 +87,16 @@ struct ServeCommand: ParsableCommand {
         config.demoDrivers = demoDrivers
         config.adminToken = adminToken ?? env["HEXFLEET_ADMIN_TOKEN"]
         config.webSocketEcho = wsEcho
+        // Webhooks and the store's write mode come from the environment (docs/orders.md, docs/storage.md).
+        config.webhookURLs = (env["HEXFLEET_WEBHOOK_URLS"] ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        if let text = env["HEXFLEET_WEBHOOK_SECRET"], !text.isEmpty {
+            config.webhookSecret = Hex.decode(text) ?? Array(text.utf8)
+        }
+        if let g = env["HEXFLEET_STORE_GROUP_COMMIT"]?.lowercased(), g == "0" || g == "off" || g == "false" {
+            config.storeGroupCommit = false
+        }
+        if env["HEXFLEET_STORE_SYNCHRONOUS"]?.lowercased() == "normal" { config.storeSynchronousFull = false }
         guard (0...15).contains(indexResolution) else { throw ValidationError("--index-resolution must be 0…15") }
         config.indexResolution = indexResolution
         guard staleAfter > 0 else { throw ValidationError("--stale-after must be positive") }

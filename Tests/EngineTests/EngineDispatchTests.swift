@@ -28,7 +28,7 @@ import Vocabulary
             $0.straightLineETA = true
             $0.dispatchIntervalMs = 100
             $0.trackTickMs = 20
-        }, setup: { engine in engine.enqueueForDispatch(Self.order(501, 43.7300, 7.4200)) })
+        }, setup: { engine in engine.dispatch.enqueue(Self.order(501, 43.7300, 7.4200)) })
         defer { engine.close() }
         let now = engine.nowMs
         // Driver 1 is nearest, driver 2 next, driver 3 far away.
@@ -57,7 +57,7 @@ import Vocabulary
             $0.dispatchIntervalMs = 50
             $0.offerTimeoutMs = 300
             $0.trackTickMs = 20
-        }, setup: { engine in engine.enqueueForDispatch(Self.order(777, 43.7300, 7.4200)) })
+        }, setup: { engine in engine.dispatch.enqueue(Self.order(777, 43.7300, 7.4200)) })
         defer { engine.close() }
         let now = engine.nowMs
         for (id, lat, lng) in [(11, 43.7301, 7.4201), (12, 43.7320, 7.4220)] {
@@ -83,7 +83,7 @@ import Vocabulary
             $0.straightLineETA = true
             $0.dispatchIntervalMs = 50
             $0.trackTickMs = 20
-        }, setup: { engine in for o in queued { engine.enqueueForDispatch(o) } })
+        }, setup: { engine in for o in queued { engine.dispatch.enqueue(o) } })
         defer { engine.close() }
         let now = engine.nowMs
         var tokens: [Int: String] = [:]

@@ -2,14 +2,14 @@ import Foundation
 import Testing
 import TestSupport
 
-/// `/v1/openapi.json` documents exactly the endpoints the engine registers: every `route(.method, "/path")` and
-/// WebSocket route in Sources/Engine has its operation, and the document has nothing else.
+/// `/v1/openapi.json` documents exactly the endpoints the engine registers: every `routes.add(.method, "/path")`
+/// and WebSocket route in Sources/Engine has its operation, and the document has nothing else.
 @Suite struct OrdersOpenAPITests {
     /// (method, path) of every route registration in the Engine's sources.
     static func registeredRoutes() throws -> Set<String> {
         let root = SharedData.repoRoot.appendingPathComponent("Sources/Engine").resolvingSymlinksInPath()
         let files = try #require(FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil))
-        let http = try NSRegularExpression(pattern: #"route\(\.(get|post|put|delete|patch), "([^"]+)""#)
+        let http = try NSRegularExpression(pattern: #"routes\.add\(\.(get|post|put|delete|patch), "([^"]+)""#)
         let ws = try NSRegularExpression(pattern: #"addWebSocket(?:Echo)?Route\("([^"]+)""#)
         var found = Set<String>()
         for case let url as URL in files where url.pathExtension == "swift" {

@@ -1,4 +1,5 @@
 @testable import Engine
+import EventLoop
 import FleetIndex
 import Foundation
 import Synchronization
@@ -11,21 +12,34 @@ private final class OrderFixture: Sendable {
     let courier = Mutex<UInt64>(5)
     let pendingEvent = Mutex<[UInt8]?>(nil)
     let installed = Mutex(false)
+    /// The loop timer that delivers `pendingEvent`, kept alive here; set and read on the loop thread only.
+    nonisolated(unsafe) var timer: EventLoop.Timer?
+}
+
+/// Stands in for the orders service: order 77 belongs to customer 41 and is held by `fixture.courier`.
+private final class FixtureOrders: OrderDirectory {
+    let fixture: OrderFixture
+    init(_ fixture: OrderFixture) { self.fixture = fixture }
+    func courier(of order: OrderID) -> CourierID? { order.rawValue == 77 ? CourierID(fixture.courier.withLock { $0 }) : nil }
+    func customer(of order: OrderID) -> CustomerID? { order.rawValue == 77 ? CustomerID(41) : nil }
 }
 
 @Suite(.serialized) struct TrackingOrderTests {
-    /// An engine whose order hooks say: order 77 belongs to customer `c1` and is held by `fixture.courier`.
-    /// The hooks are set from a tick handler, after the modules installed their own.
+    /// An engine whose tracking hub asks `FixtureOrders` about orders; a loop timer pushes the fixture's pending
+    /// order event to the order's watchers, as the orders service does on a change.
     private func engine(_ fixture: OrderFixture) throws -> TestEngine {
         try TestEngine(setup: { engine in
-            engine.tickHandlers.append { [unowned engine] _ in
-                engine.hooks.courierOfOrder = { id in id == 77 ? DriverID(fixture.courier.withLock { $0 }) : nil }
-                engine.hooks.customerOfOrder = { id in id == 77 ? "c1" : nil }
-                fixture.installed.withLock { $0 = true }
+            let hub = engine.tracking
+            hub.orders = FixtureOrders(fixture)
+            let timer = try EventLoop.Timer(loop: engine.loop)
+            timer.keepsLoopAlive = false
+            try timer.start(afterMs: 10, repeatMs: 10) {
                 if let event = fixture.pendingEvent.withLock({ e in defer { e = nil }; return e }) {
-                    engine.hooks.pushToOrderWatchers(77, event)
+                    hub.push(order: 77, event)
                 }
             }
+            fixture.timer = timer
+            fixture.installed.withLock { $0 = true }
         })
     }
 
@@ -44,11 +58,11 @@ private final class OrderFixture: Sendable {
         try ping(5, now)
         #expect(try eventually { try engine.get("/v1/drivers/5").status == 200 })
 
-        let other = try TrackingTestClient(port: engine.http, path: "/v1/ws/track?token=\(TrackingTokens.token(.customer, "c2"))")
+        let other = try TrackingTestClient(port: engine.http, path: "/v1/ws/track?token=\(TrackingTokens.token(.customer, "42"))")
         try other.send(text: #"{"op":"subscribe","order":77}"#)
         #expect((try other.readJSON(type: "error"))["code"] as? String == "forbidden")
 
-        let ws = try TrackingTestClient(port: engine.http, path: "/v1/ws/track?token=\(TrackingTokens.token(.customer, "c1"))")
+        let ws = try TrackingTestClient(port: engine.http, path: "/v1/ws/track?token=\(TrackingTokens.token(.customer, "41"))")
         try ws.send(text: #"{"op":"subscribe","order":77}"#)
         #expect((try ws.readJSON(type: "subscribed"))["order"] as? Int == 77)
         let snapshot = try ws.readJSON(type: "positions")

@@ -1,18 +1,48 @@
 import Crypto
 import Foundation
+import Vocabulary
 
 /// Who a bearer token speaks for.
 public enum Role: String, Sendable, CaseIterable {
     case admin, dispatcher, driver, customer
 }
 
-/// A verified caller.
+/// A verified caller: its role and whom its token names, parsed once when the token is verified.
 public struct Principal: Sendable, Equatable {
-    public var role: Role
-    /// The driver id, customer id or dispatcher id the token names (empty for the static admin token).
-    public var subject: String
+    /// Whom a token speaks for.
+    public enum Subject: Sendable, Equatable {
+        /// The static admin token names nobody.
+        case nobody
+        /// A driver token: the numeric driver id.
+        case driver(DriverID)
+        /// A customer token with a numeric subject: the customer id orders are placed under.
+        case customer(CustomerID)
+        /// An operator's name (admin, dispatcher: a dispatcher's name is its fleet), or a customer token whose
+        /// subject is not a number (it can own no order).
+        case named(String)
+    }
+
+    public let role: Role
+    public let subject: Subject
+
+    /// A principal for a token's role and subject text.
+    public init(role: Role, subject text: String) {
+        self.role = role
+        switch role {
+        case .driver: subject = UInt64(text).map { .driver(DriverID($0)) } ?? .named(text)
+        case .customer: subject = UInt64(text).map { .customer(CustomerID($0)) } ?? .named(text)
+        case .admin, .dispatcher: subject = text.isEmpty ? .nobody : .named(text)
+        }
+    }
+
     /// Whether this principal may act as anyone.
     public var isAdmin: Bool { role == .admin }
+    /// The driver a driver token speaks for.
+    public var driverID: DriverID? { if case .driver(let id) = subject { id } else { nil } }
+    /// The customer a customer token speaks for.
+    public var customerID: CustomerID? { if case .customer(let id) = subject { id } else { nil } }
+    /// An operator's or unnumbered subject's name.
+    public var name: String? { if case .named(let n) = subject { n } else { nil } }
 }
 
 /// Issues and verifies HMAC-signed bearer tokens: `hf1.<role>.<subject>.<expiry>.<signature>`, signature =

@@ -1,60 +1,325 @@
 import Dispatcher
+import EventLoop
 import FleetIndex
+import Foundation
+import HTTPServer
 import HexGeo
+import Logging
 import Vocabulary
 
-/// The engine's dispatch state, loop-owned: orders waiting for a courier, the offer book, and the batching
-/// clock. A round's inputs leave the loop as values (`DispatchRound` is `Sendable`), the solve runs on a
-/// worker, and the plan comes back to the loop, where it is checked against what changed meanwhile.
-final class DispatchService {
-    var waiting = FIFOWaitingOrders()
-    let offers: OfferBook
-    var policy: DispatchPolicy
-    var config = DispatchConfig()
-    /// A round runs every `intervalMs`, or as soon as `batchSize` orders wait.
-    var intervalMs: Int64
-    var batchSize: Int
-    var roundInFlight = false
-    var lastRoundMs: Int64 = 0
-    /// Straight-line ETAs only when asked for explicitly (or when no graph is loaded and the operator said so).
-    var useStraightLine: Bool
-    /// A courier's rating for the cost model's optional rating term (the orders module fills this in).
-    var courierRating: ((UInt64) -> Double?)?
-    /// Counters for /metrics and /v1/dispatch/stats.
-    var rounds: UInt64 = 0
-    var offersMade: UInt64 = 0
-    var roundErrors: UInt64 = 0
-    var lastRoundMicros: UInt64 = 0
+extension APIError.Code {
+    public static let offerNotFound = APIError.Code("offer_not_found", 404)
+    public static let offerConflict = APIError.Code("offer_conflict", 409)
+}
 
-    init(policy: DispatchPolicy, intervalMs: Int64, batchSize: Int, offerTimeoutMs: Int64, useStraightLine: Bool) throws {
-        self.policy = policy
-        self.intervalMs = intervalMs
-        self.batchSize = batchSize
-        self.useStraightLine = useStraightLine
-        offers = try OfferBook(timeoutMs: offerTimeoutMs)
+/// Dispatch, loop-owned: orders waiting for a courier, the offer book and the batching clock. Every
+/// `dispatchIntervalMs` (or once `dispatchBatchSize` orders wait) a round's inputs leave the loop as values
+/// (`DispatchRound` is `Sendable`), the solve runs on a worker, and the plan comes back to the loop, where it is
+/// checked against what changed meanwhile. Offers go out through the driver channel and expire on the tick;
+/// answers arrive over HTTP and the driver channel. Other services see offers only as `OfferEvent`s.
+final class DispatchService: EngineService {
+    private var waiting = FIFOWaitingOrders()
+    private let offers: OfferBook
+    private let policy: DispatchPolicy
+    private var config = DispatchConfig()
+    private let intervalMs: Int64
+    private let batchSize: Int
+    /// Straight-line ETAs only when asked for explicitly (the only way to dispatch without a road graph).
+    private let useStraightLine: Bool
+    private var roundInFlight = false
+    private var lastRoundMs: Int64 = 0
+    /// A courier's rating for the cost model's optional rating term (orders supply it).
+    private var courierRating: ((CourierID) -> Double?)?
+    /// Pickup ETA of each open offer, for the offer message and the poll endpoint; dropped once the offer closes.
+    private var offerETAs: [OrderID: Double] = [:]
+    private var offerListeners: [(OfferEvent) -> Void] = []
+    /// Counters for /v1/dispatch/stats.
+    private var rounds: UInt64 = 0
+    private var offersMade: UInt64 = 0
+    private var roundErrors: UInt64 = 0
+    private var lastRoundMicros: UInt64 = 0
+
+    private let table: DriverTable
+    private let roads: RoadState?
+    private let drivers: DriverChannel
+    private let auth: Authenticator
+    private let workers: WorkQueue
+    private let clock: EngineClock
+    private let logger: Logger
+
+    init(configuration: EngineConfiguration, table: DriverTable, roads: RoadState?, drivers: DriverChannel,
+         auth: Authenticator, workers: WorkQueue, clock: EngineClock, logger: Logger) throws {
+        policy = configuration.dispatchPolicy
+        intervalMs = configuration.dispatchIntervalMs
+        batchSize = configuration.dispatchBatchSize
+        useStraightLine = configuration.straightLineETA
+        offers = try OfferBook(timeoutMs: configuration.offerTimeoutMs)
+        self.table = table
+        self.roads = roads
+        self.drivers = drivers
+        self.auth = auth
+        self.workers = workers
+        self.clock = clock
+        self.logger = logger
+        drivers.onMessage { [unowned self] driver, op, message in self.driverMessage(driver, op, message) }
+    }
+
+    func registerRoutes(_ routes: RouteTable) {
+        routes.add(.get, "/v1/drivers/{id}/offers", getOffers)
+        routes.add(.post, "/v1/orders/{id}/accept", postAccept)
+        routes.add(.post, "/v1/orders/{id}/decline", postDecline)
+        routes.add(.get, "/v1/dispatch/stats", getDispatchStats)
+    }
+
+    // MARK: - what other services ask of dispatch
+
+    /// Hears every offer event, in order (orders follow them with transitions; the demo's couriers answer).
+    func onOfferEvent(_ listener: @escaping (OfferEvent) -> Void) {
+        offerListeners.append(listener)
+    }
+
+    /// Lets the cost model's rating term read couriers' ratings: a star above or below 3 is worth
+    /// `secondsPerStar` of pickup ETA.
+    func useCourierRatings(secondsPerStar: Double, _ rating: @escaping (CourierID) -> Double?) {
+        courierRating = rating
+        config.costModel.ratingSecondsPerStar = secondsPerStar
+    }
+
+    /// Orders waiting for a round.
+    var waitingCount: Int { waiting.waiting.count }
+
+    /// Where the waiting orders are picked up (surge's demand).
+    var waitingPickups: [LatLng] { waiting.waiting.map(\.pickup) }
+
+    /// Queues an order for the next round.
+    func enqueue(_ order: WaitingOrder) {
+        waiting.requeue(order)
+    }
+
+    /// Takes an order out of dispatch (cancelled): out of the queue, and its open offer withdrawn.
+    func withdraw(_ order: OrderID) {
+        _ = waiting.remove(order)
+        _ = offers.withdraw(order: order, nowMs: clock.nowMs)
+        drainOfferEvents()
+    }
+
+    /// Releases a courier after a delivery (or a cancelled or failed order), so it can take new offers.
+    func release(_ courier: CourierID, from order: OrderID) {
+        offers.completeOrder(order)
+        _ = offers.releaseCourier(courier)
+    }
+
+    /// Restores an accepted order's courier after a restart, so dispatch offers it nothing else; nobody is told.
+    func restoreAssignment(_ order: WaitingOrder, to courier: CourierID) throws(OfferError) {
+        defer { _ = offers.drainEvents() }
+        _ = try offers.offer(order, to: courier, nowMs: clock.nowMs)
+        try offers.accept(order: order.id, courier: courier, nowMs: clock.nowMs)
+    }
+
+    /// Accepts or declines a courier's open offer of an order.
+    func answerOffer(order: OrderID, courier: CourierID, accept: Bool) throws(APIError) {
+        let now = clock.nowMs
+        do {
+            if accept {
+                try offers.accept(order: order, courier: courier, nowMs: now)
+            } else {
+                try offers.decline(order: order, courier: courier, nowMs: now)
+            }
+        } catch {
+            switch error {
+            case .noOpenOffer, .offerExpired: throw APIError(.offerNotFound, "\(error)")
+            default: throw APIError(.offerConflict, "\(error)")
+            }
+        }
+        drainOfferEvents()
+    }
+
+    // MARK: - rounds
+
+    func tick(nowMs now: Int64) {
+        if offers.expire(nowMs: now) > 0 { drainOfferEvents() }
+        guard !roundInFlight, !waiting.waiting.isEmpty,
+              now - lastRoundMs >= intervalMs || waiting.waiting.count >= batchSize else { return }
+        let eta: any ETAProvider
+        if let roads, !useStraightLine {
+            eta = RoutingETAProvider(network: roads.network, weights: roads.weights)
+        } else if useStraightLine {
+            eta = StraightLineETAProvider()
+        } else {
+            return   // no graph and straight-line ETAs not enabled: orders wait
+        }
+        lastRoundMs = now
+        roundInFlight = true
+        let round = DispatchRound(orders: waiting.waiting, couriers: courierSnapshot(nowMs: now), eta: eta,
+                                  policy: policy, config: config, nowMs: now,
+                                  excludedPairs: offers.excludedPairs, busyCouriers: offers.busyCouriers)
+        let started = ContinuousClock.now
+        do {
+            try workers.run(round, { round -> Result<DispatchPlan, DispatchError> in
+                do throws(DispatchError) { return .success(try round.run()) } catch { return .failure(error) }
+            }) { [unowned self] result in
+                self.roundInFlight = false
+                self.rounds &+= 1
+                let took = ContinuousClock.now - started
+                self.lastRoundMicros = UInt64(took.components.seconds) * 1_000_000
+                    + UInt64(took.components.attoseconds / 1_000_000_000_000)
+                switch result {
+                case .failure(let error):
+                    self.roundErrors &+= 1
+                    self.logger.warning("dispatch round failed", metadata: ["error": "\(error)"])
+                case .success(let plan):
+                    self.apply(plan)
+                }
+            }
+        } catch {
+            roundInFlight = false
+            roundErrors &+= 1
+        }
     }
 
     /// Couriers near the waiting orders, as a snapshot a worker can read: the union of each order's nearest
     /// available drivers within its (waiting-time-widened) search radius.
-    func courierSnapshot(table: DriverTable, nowMs: Int64) -> CourierSnapshotIndex {
-        var seen = Set<UInt64>()
+    private func courierSnapshot(nowMs: Int64) -> CourierSnapshotIndex {
+        var seen = Set<DriverID>()
         var couriers: [CourierSnapshot] = []
         var found: [NearbyDriver] = []
         let busy = offers.busyCouriers
         for order in waiting.waiting {
             let waited = Double(max(0, nowMs - order.createdAtMs)) / 1000
             found.removeAll(keepingCapacity: true)
-            table.nearest(to: order.pickup,
-                          k: config.maxCandidatesPerOrder * 2, maxRadiusMeters: config.searchRadiusMeters(waitedSeconds: waited),
+            table.nearest(to: order.pickup, k: config.maxCandidatesPerOrder * 2,
+                          maxRadiusMeters: config.searchRadiusMeters(waitedSeconds: waited),
                           statuses: StatusFilter(.available), nowMs: nowMs, into: &found)
-            for d in found where seen.insert(d.state.id.rawValue).inserted && !busy.contains(CourierID(d.state.id.rawValue)) {
+            for d in found where seen.insert(d.state.id).inserted && !busy.contains(d.state.id) {
                 couriers.append(CourierSnapshot(
-                    id: CourierID(d.state.id.rawValue),
-                    position: LatLng(degrees: d.state.latDegrees, d.state.lngDegrees),
+                    id: d.state.id, position: LatLng(degrees: d.state.latDegrees, d.state.lngDegrees),
                     status: .available, vehicle: .car, capacityUnits: 1, idleSinceMs: d.state.timestampMs,
-                    rating: courierRating?(d.state.id.rawValue)))
+                    rating: courierRating?(d.state.id)))
             }
         }
         return CourierSnapshotIndex(couriers)
+    }
+
+    /// Turns a plan into offers, skipping what changed while the round ran (order gone, courier busy).
+    private func apply(_ plan: DispatchPlan) {
+        let now = clock.nowMs
+        for a in plan.assignments {
+            guard let order = waiting.waiting.first(where: { $0.id == a.order }) else { continue }
+            guard let state = table.state(of: a.courier), state.status == .available,
+                  !table.isStale(state.id, nowMs: now) else { continue }
+            do {
+                _ = try offers.offer(order, to: a.courier, nowMs: now)
+                _ = waiting.remove(a.order)
+                offersMade &+= 1
+                offerETAs[a.order] = a.pickupETASeconds
+            } catch {
+                continue
+            }
+        }
+        drainOfferEvents()
+    }
+
+    /// Delivers offer-book events: pushes to drivers, requeues, and tells the listeners.
+    private func drainOfferEvents() {
+        for event in offers.drainEvents() {
+            switch event {
+            case .offered(let offer):
+                _ = drivers.push(offer.courier, DriverMessages.offer(offer, pickupETASeconds: offerETAs[offer.order.id]))
+            case .returnedToQueue(let order):
+                waiting.requeue(order)
+            case .withdrawn(let order, let courier, _):
+                offerETAs[order] = nil
+                _ = drivers.push(courier, DriverMessages.offerClosed("offer_withdrawn", order: order))
+            case .expired(let order, let courier, _):
+                offerETAs[order] = nil
+                _ = drivers.push(courier, DriverMessages.offerClosed("offer_expired", order: order))
+            case .accepted(let order, _, _), .declined(let order, _, _):
+                offerETAs[order] = nil
+            }
+            for listener in offerListeners { listener(event) }
+        }
+    }
+
+    // MARK: - driver channel and HTTP
+
+    /// `{"op":"accept"|"decline","order":ID}` on the driver channel; false for other ops.
+    private func driverMessage(_ driver: DriverID, _ op: String, _ message: JSONValue) -> Bool {
+        guard op == "accept" || op == "decline" else { return false }
+        let reply: [UInt8]
+        if let order = (message["order"]?.uint64 ?? message["offer"]?.uint64).map { OrderID($0) } {
+            do throws(APIError) {
+                try answerOffer(order: order, courier: driver, accept: op == "accept")
+                reply = DriverMessages.offerAnswered(op == "accept" ? "offer_accepted" : "offer_declined", order: order)
+            } catch {
+                reply = DriverMessages.error(error)
+            }
+        } else {
+            reply = DriverMessages.error(APIError(.invalidParameter, "order is required"))
+        }
+        _ = drivers.push(driver, reply)
+        return true
+    }
+
+    /// The courier an offer answer is for: a driver acts for itself; admin/dispatcher name it with `?driver=`.
+    private func offerCourier(_ request: HTTPRequest) throws(APIError) -> CourierID {
+        let caller = try auth.require(request, [.driver, .dispatcher])
+        if caller.role == .driver {
+            guard let id = caller.driverID else { throw APIError(.forbidden, "bad driver token") }
+            return id
+        }
+        guard let text = request.query("driver"), let id = UInt64(text) else {
+            throw APIError(.invalidParameter, "driver=ID is required when acting for a driver")
+        }
+        return CourierID(id)
+    }
+
+    private static func orderID(_ request: HTTPRequest) throws(APIError) -> OrderID {
+        guard let text = request.parameter("id"), let id = UInt64(text) else {
+            throw APIError(.invalidParameter, "order id must be an unsigned 64-bit integer")
+        }
+        return OrderID(id)
+    }
+
+    func postAccept(_ request: HTTPRequest, _ responder: Responder) throws {
+        let order = try Self.orderID(request)
+        try answerOffer(order: order, courier: try offerCourier(request), accept: true)
+        responder.respond(.json { w in w.beginObject(); w.key("order"); w.number(order.rawValue); w.key("status"); w.string("accepted"); w.endObject() })
+    }
+
+    func postDecline(_ request: HTTPRequest, _ responder: Responder) throws {
+        let order = try Self.orderID(request)
+        try answerOffer(order: order, courier: try offerCourier(request), accept: false)
+        responder.respond(.json { w in w.beginObject(); w.key("order"); w.number(order.rawValue); w.key("status"); w.string("declined"); w.endObject() })
+    }
+
+    /// `GET /v1/drivers/{id}/offers`: the poll endpoint for drivers without a WebSocket.
+    func getOffers(_ request: HTTPRequest, _ responder: Responder) throws {
+        let id = try DriverJSON.id(request)
+        let caller = try auth.require(request, [.driver, .dispatcher])
+        guard caller.role != .driver || caller.driverID == id else { throw APIError(.forbidden, "a driver sees only its own offers") }
+        let offer = offers.openOffer(heldBy: id)
+        responder.respond(.json { w in
+            w.beginObject(); w.key("offers"); w.beginArray()
+            if let offer { DriverMessages.writeOffer(&w, offer, pickupETASeconds: offerETAs[offer.order.id], typed: false) }
+            w.endArray(); w.endObject()
+        })
+    }
+
+    /// `GET /v1/dispatch/stats` (dispatcher): queue length, open offers, rounds, last round time.
+    func getDispatchStats(_ request: HTTPRequest, _ responder: Responder) throws {
+        _ = try auth.require(request, [.dispatcher])
+        responder.respond(.json { w in
+            w.beginObject()
+            w.key("policy"); w.string(policy.rawValue)
+            w.key("waiting"); w.number(waiting.waiting.count)
+            w.key("open_offers"); w.number(offers.openOffers.count)
+            w.key("assigned"); w.number(offers.assignedOrders.count)
+            w.key("rounds"); w.number(rounds)
+            w.key("offers_made"); w.number(offersMade)
+            w.key("round_errors"); w.number(roundErrors)
+            w.key("last_round_us"); w.number(lastRoundMicros)
+            w.key("eta"); w.string(useStraightLine ? "straight_line" : (roads == nil ? "none" : "routing"))
+            w.endObject()
+        })
     }
 }

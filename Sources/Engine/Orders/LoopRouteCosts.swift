@@ -1,3 +1,4 @@
+import EventLoop
 import Foundation
 import HexGeo
 import Marketplace
@@ -10,15 +11,19 @@ import Vocabulary
 /// `@unchecked Sendable`: `RouteCostProvider` must be Sendable because `Pricer` is, but this adapter is only
 /// ever called on the loop thread (the engine quotes there); `routeCost` asserts it.
 final class LoopRouteCosts: RouteCostProvider, @unchecked Sendable {
-    private unowned let engine: Engine
+    private let roads: RoadState?
+    private let loop: Loop
     private var query: RouteQuery?
     private var queryWeights: RoutingWeights?
 
-    init(engine: Engine) { self.engine = engine }
+    init(roads: RoadState?, loop: Loop) {
+        self.roads = roads
+        self.loop = loop
+    }
 
     func routeCost(from pickup: LatLng, to dropoff: LatLng, vehicle: String) -> RouteCost? {
-        engine.loop.assertOnLoop()
-        guard let routing = engine.routing else { return nil }
+        loop.assertOnLoop()
+        guard let routing = roads else { return nil }
         if query == nil || queryWeights !== routing.weights {
             query = routing.network.makeQuery(weights: routing.weights)
             queryWeights = routing.weights

@@ -20,7 +20,8 @@ extension APIError.Code {
     public static let quoteCapacity = APIError.Code("quote_capacity", 503)
 }
 
-extension Engine {
+/// Marketplace and storage errors as the API errors clients see.
+enum OrderAPIErrors {
     /// The one mapping from Marketplace (and, through it, Storage) codes to HTTP: every code the two modules
     /// can produce has its status here; an unknown future code is a 500 with its name kept.
     static func apiError(_ error: MarketplaceError) -> APIError {

@@ -12,13 +12,13 @@ extension OrdersService {
     func actor(_ p: Principal) throws(APIError) -> ActorRef {
         switch p.role {
         case .admin: return ActorRef(.admin, 0)
-        case .dispatcher: return ActorRef(.dispatcher, UInt64(p.subject) ?? 0)
+        case .dispatcher: return ActorRef(.dispatcher, p.name.flatMap { UInt64($0) } ?? 0)
         case .driver:
-            guard let id = UInt64(p.subject) else { throw APIError(.forbidden, "a driver token names a numeric driver id") }
-            return ActorRef(.courier, id)
+            guard let id = p.driverID else { throw APIError(.forbidden, "a driver token names a numeric driver id") }
+            return ActorRef(.courier, id.rawValue)
         case .customer:
-            guard let id = UInt64(p.subject) else { throw APIError(.forbidden, "a customer token names a numeric customer id") }
-            return ActorRef(.customer, id)
+            guard let id = p.customerID else { throw APIError(.forbidden, "a customer token names a numeric customer id") }
+            return ActorRef(.customer, id.rawValue)
         }
     }
 
@@ -69,9 +69,9 @@ extension OrdersService {
             given = id
         }
         if caller.role == .customer {
-            guard let me = UInt64(caller.subject) else { throw APIError(.forbidden, "a customer token names a numeric customer id") }
-            if let given, given != me { throw APIError(.forbidden, "a customer acts only for itself") }
-            return CustomerID(me)
+            guard let me = caller.customerID else { throw APIError(.forbidden, "a customer token names a numeric customer id") }
+            if let given, given != me.rawValue { throw APIError(.forbidden, "a customer acts only for itself") }
+            return me
         }
         guard let given else { throw APIError(.invalidParameter, "customer_id is required") }
         return CustomerID(given)
@@ -88,24 +88,24 @@ extension OrdersService {
 
     /// `POST /v1/quotes` (customer for itself; dispatcher, admin for `customer_id`).
     func postQuote(_ request: HTTPRequest, _ responder: Responder) throws {
-        let caller = try engine.require(request, [.customer, .dispatcher])
+        let caller = try auth.require(request, [.customer, .dispatcher])
         let body = try Self.object(request)
         let customer = try customer(body, caller: caller)
         guard let pickup = try Self.point(body["pickup"], "pickup"), let dropoff = try Self.point(body["dropoff"], "dropoff") else {
             throw APIError(.invalidParameter, "pickup and dropoff are required")
         }
         let vehicle = try Self.string(body, "vehicle", max: 32) ?? "car"
-        guard engine.routing != nil else { throw APIError(.routingUnavailable, "no road graph is loaded (serve --graph FILE)") }
+        guard roads != nil else { throw APIError(.routingUnavailable, "no road graph is loaded (serve --graph FILE)") }
         let quote: Quote
         do { quote = try pricer.quote(customer: customer, vehicle: vehicle, pickup: pickup, dropoff: dropoff) } catch {
-            throw Engine.apiError(error)
+            throw OrderAPIErrors.apiError(error)
         }
         responder.respond(.json(status: 201) { w in OrderJSON.write(&w, quote) })
     }
 
     /// `GET /v1/surge`: every surging zone with its boundary (public in demo mode, for the live map).
     func getSurge(_ request: HTTPRequest, _ responder: Responder) throws {
-        if !engine.publicTracking || request.header("authorization") != nil { _ = try engine.principal(request) }
+        if !publicTracking || request.header("authorization") != nil { _ = try auth.principal(request) }
         let zones = surge.surgeZones()
         responder.respond(.json { w in
             w.beginObject()
@@ -119,7 +119,7 @@ extension OrdersService {
     /// `POST /v1/orders` with an optional `Idempotency-Key`: 201 with the new order once it committed, 200 with
     /// the first order for a replay (same key and body), 409 `idempotency_conflict` for another body.
     func postOrder(_ request: HTTPRequest, _ responder: Responder) throws {
-        let caller = try engine.require(request, [.customer])
+        let caller = try auth.require(request, [.customer])
         let body = try Self.object(request)
         let customer = try customer(body, caller: caller)
         let pickup = try Self.point(body["pickup"], "pickup")
@@ -136,7 +136,7 @@ extension OrdersService {
                         idempotencyKey: key) { result in _ = mailbox.send(.created(ticket: ticket, result)) }
         } else {
             guard let pickup, let dropoff else { throw APIError(.invalidParameter, "pickup and dropoff are required without quote_id") }
-            guard engine.routing != nil else { throw APIError(.routingUnavailable, "no road graph is loaded to price the order") }
+            guard roads != nil else { throw APIError(.routingUnavailable, "no road graph is loaded to price the order") }
             let ticket = park(responder)
             book.create(TripRequest(customerID: customer, vehicle: vehicle ?? "car", pickup: pickup, dropoff: dropoff, notes: notes),
                         idempotencyKey: key) { result in _ = mailbox.send(.created(ticket: ticket, result)) }
@@ -146,15 +146,15 @@ extension OrdersService {
     /// `GET /v1/orders/{id}`: customers see their own, drivers those assigned to them, operators any.
     func getOrder(_ request: HTTPRequest, _ responder: Responder) throws {
         let id = try Self.orderID(request)
-        let viewer = try actor(try engine.principal(request))
+        let viewer = try actor(try auth.principal(request))
         let order: OrderRecord
-        do { order = try book.order(id, viewer: viewer) } catch { throw Engine.apiError(error) }
+        do { order = try book.order(id, viewer: viewer) } catch { throw OrderAPIErrors.apiError(error) }
         responder.respond(.json { w in OrderJSON.write(&w, order) })
     }
 
     /// `GET /v1/orders?customer_id=&courier_id=&status=a,b&limit=&before_id=`, newest first.
     func listOrders(_ request: HTTPRequest, _ responder: Responder) throws {
-        let viewer = try actor(try engine.principal(request))
+        let viewer = try actor(try auth.principal(request))
         var q = OrderQuery()
         func number(_ name: String) throws(APIError) -> UInt64? {
             guard let text = request.query(name) else { return nil }
@@ -179,7 +179,7 @@ extension OrdersService {
             q.limit = n
         }
         let orders: [OrderRecord]
-        do { orders = try book.list(q, viewer: viewer) } catch { throw Engine.apiError(error) }
+        do { orders = try book.list(q, viewer: viewer) } catch { throw OrderAPIErrors.apiError(error) }
         let limit = q.limit
         responder.respond(.json { w in
             w.beginObject()
@@ -196,7 +196,7 @@ extension OrdersService {
     /// the change committed; 409 `invalid_transition` from the wrong status, 403 `forbidden` for the wrong actor.
     func postTransition(_ request: HTTPRequest, _ responder: Responder, _ action: OrderAction) throws {
         let id = try Self.orderID(request)
-        let by = try actor(try engine.principal(request))
+        let by = try actor(try auth.principal(request))
         let body = try Self.object(request, emptyIsObject: true)
         let reason = try Self.string(body, "reason", max: 200)
         let done = changed(park(responder))
@@ -212,7 +212,7 @@ extension OrdersService {
     /// the customer, once per order each, after delivery.
     func postRating(_ request: HTTPRequest, _ responder: Responder) throws {
         let id = try Self.orderID(request)
-        let by = try actor(try engine.require(request, [.customer, .driver]))
+        let by = try actor(try auth.require(request, [.customer, .driver]))
         let body = try Self.object(request)
         guard let stars = body["stars"]?.int64, stars >= 1, stars <= 5 else { throw APIError(.invalidInput, "stars must be an integer 1…5") }
         var comment: String?
@@ -227,7 +227,7 @@ extension OrdersService {
 
     /// `GET /v1/couriers/{id}/rating`, `GET /v1/customers/{id}/rating`: count, mean and Bayesian score.
     func getRating(_ request: HTTPRequest, _ responder: Responder, kind: RatingSubjectKind) throws {
-        _ = try engine.principal(request)
+        _ = try auth.principal(request)
         guard let text = request.parameter("id"), let id = UInt64(text) else {
             throw APIError(.invalidParameter, "id must be an unsigned 64-bit integer")
         }

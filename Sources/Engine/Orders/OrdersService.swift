@@ -15,8 +15,7 @@ import Vocabulary
 /// Writes leave the loop for the store's writer thread; their completions come back through `wakeup` (a
 /// mailbox of `OrderMail` values keyed by a ticket) and are applied here, on the loop, before the HTTP
 /// answer goes out: a 201 is only ever sent after the order's transaction committed.
-final class OrdersService {
-    unowned let engine: Engine
+final class OrdersService: EngineService {
     let store: SQLiteStore
     let dataDirectory: String
     /// Whether the data directory is a temporary one this engine made (removed at close).
@@ -47,10 +46,33 @@ final class OrdersService {
     private var lastSurgeMs: Int64 = 0
     private var surgeInFlight = false
     private(set) var isClosed = false
+    /// Listeners for JSON events about an order (its watchers: the tracking hub).
+    private var watcherListeners: [(OrderID, [UInt8]) -> Void] = []
 
-    init(engine: Engine, store: SQLiteStore, dataDirectory: String, zones: H3ZoneKeyer, surge: SurgeMap, pricer: Pricer,
-         notifier: Notifier, webhooks: WebhookSink?, ratings: RatingBook, wakeup: AsyncWakeup<OrderMail>) {
-        self.engine = engine
+    let dispatch: DispatchService
+    let drivers: DriverChannel
+    let auth: Authenticator
+    let roads: RoadState?
+    let table: DriverTable
+    let workers: WorkQueue
+    let clock: EngineClock
+    let logger: Logger
+    /// Whether anonymous viewers may read surge (the demo's live map).
+    let publicTracking: Bool
+
+    init(store: SQLiteStore, dataDirectory: String, zones: H3ZoneKeyer, surge: SurgeMap, pricer: Pricer,
+         notifier: Notifier, webhooks: WebhookSink?, ratings: RatingBook, wakeup: AsyncWakeup<OrderMail>,
+         dispatch: DispatchService, drivers: DriverChannel, auth: Authenticator, roads: RoadState?, table: DriverTable,
+         workers: WorkQueue, clock: EngineClock, metrics: EngineMetrics, logger: Logger, publicTracking: Bool) {
+        self.dispatch = dispatch
+        self.drivers = drivers
+        self.auth = auth
+        self.roads = roads
+        self.table = table
+        self.workers = workers
+        self.clock = clock
+        self.logger = logger
+        self.publicTracking = publicTracking
         self.store = store
         self.dataDirectory = dataDirectory
         self.zones = zones
@@ -62,7 +84,7 @@ final class OrdersService {
         self.wakeup = wakeup
         mailbox = wakeup.sender
         book = OrderBook(store: store, pricer: pricer, notifier: notifier)
-        metrics = OrdersMetrics(registry: engine.metrics.registry)
+        self.metrics = OrdersMetrics(registry: metrics.registry)
     }
 
     // MARK: - waiting responders
@@ -102,7 +124,7 @@ final class OrdersService {
                 responder?.respond(.json(status: out.replayed ? 200 : 201) { w in OrderJSON.write(&w, out.order) })
             case .failure(let error):
                 metrics.pendingFailures += 1
-                responder?.fail(Engine.apiError(error))
+                responder?.fail(OrderAPIErrors.apiError(error))
             }
         case .changed(let ticket, let result, let then):
             let responder = take(ticket)
@@ -113,16 +135,16 @@ final class OrdersService {
             case .failure(let error):
                 if let responder {
                     metrics.pendingFailures += 1
-                    responder.fail(Engine.apiError(error))
+                    responder.fail(OrderAPIErrors.apiError(error))
                 } else {
-                    engine.logger.debug("order transition refused", metadata: ["error": "\(error)"])
+                    logger.debug("order transition refused", metadata: ["error": "\(error)"])
                 }
             }
         case .rated(let ticket, let result):
             let responder = take(ticket)
             switch result {
             case .success(let rating): responder?.respond(.json(status: 201) { w in OrderJSON.write(&w, rating) })
-            case .failure(let error): responder?.fail(Engine.apiError(error))
+            case .failure(let error): responder?.fail(OrderAPIErrors.apiError(error))
             }
         case .push(let text, let recipient, let order):
             deliverPush(text, to: recipient, order: order)
@@ -144,21 +166,21 @@ final class OrdersService {
         w.key("type"); w.string("order")
         w.key("order"); OrderJSON.write(&w, order)
         w.endObject()
-        engine.hooks.pushToOrderWatchers(id, w.bytes)
+        tellWatchers(order.id, w.bytes)
         if let courier = order.courierID ?? before?.courier.map({ CourierID($0) }) {
-            _ = engine.hooks.pushToDriver(DriverID(courier.rawValue), w.bytes)
+            _ = drivers.push(courier, w.bytes)
         }
         switch order.status {
         case .quoted where before == nil || then == .requeue:
             queueForDispatch(Self.waitingOrder(order))
         case .delivered:
             if let courier = order.courierID ?? before?.courier.map({ CourierID($0) }) {
-                engine.releaseCourier(courier.rawValue, order: id)
+                dispatch.release(courier, from: order.id)
             }
         case .cancelled, .failed:
-            engine.withdrawFromDispatch(id)
+            dispatch.withdraw(order.id)
             if let courier = order.courierID ?? before?.courier.map({ CourierID($0) }) {
-                engine.releaseCourier(courier.rawValue, order: id)
+                dispatch.release(courier, from: order.id)
             }
         default:
             break
@@ -167,8 +189,8 @@ final class OrdersService {
 
     /// Hands an order to dispatch, or keeps it in the backlog while dispatch's queue is full.
     func queueForDispatch(_ order: WaitingOrder) {
-        if backlogHead == backlog.count, (engine.dispatch?.waiting.waiting.count ?? 0) < maxDispatchQueue {
-            engine.enqueueForDispatch(order)
+        if backlogHead == backlog.count, dispatch.waitingCount < maxDispatchQueue {
+            dispatch.enqueue(order)
         } else {
             backlog.append(order)
         }
@@ -176,13 +198,13 @@ final class OrdersService {
 
     /// Moves backlog orders that are still waiting (quoted) into dispatch's queue while it has room.
     private func topUpDispatch() {
-        guard backlogHead < backlog.count, let d = engine.dispatch else { return }
-        var room = maxDispatchQueue - d.waiting.waiting.count
+        guard backlogHead < backlog.count else { return }
+        var room = maxDispatchQueue - dispatch.waitingCount
         while room > 0, backlogHead < backlog.count {
             let o = backlog[backlogHead]
             backlogHead += 1
             guard live[o.id.rawValue]?.status == .quoted else { continue }
-            engine.enqueueForDispatch(o)
+            dispatch.enqueue(o)
             room -= 1
         }
         if backlogHead == backlog.count {
@@ -204,17 +226,46 @@ final class OrdersService {
         let bytes = Array(text.utf8)
         switch recipient {
         case .courier(let c):
-            _ = engine.hooks.pushToDriver(DriverID(c.rawValue), bytes)
+            _ = drivers.push(c, bytes)
         case .customer(let c):
             // Customers follow orders: the notification goes to the watchers of the order it names.
             if let order {
-                engine.hooks.pushToOrderWatchers(order, bytes)
+                tellWatchers(OrderID(order), bytes)
             } else {
-                for (id, o) in live where o.customer == c.rawValue { engine.hooks.pushToOrderWatchers(id, bytes) }
+                for (id, o) in live where o.customer == c.rawValue { tellWatchers(OrderID(id), bytes) }
             }
         case .operators:
             break
         }
+    }
+
+    // MARK: - what other services ask of orders
+
+    /// Hears every JSON event about an order (state changes, notifications for its customer): its watchers.
+    func onWatcherEvent(_ listener: @escaping (OrderID, [UInt8]) -> Void) {
+        watcherListeners.append(listener)
+    }
+
+    private func tellWatchers(_ order: OrderID, _ json: [UInt8]) {
+        for listener in watcherListeners { listener(order, json) }
+    }
+
+    /// Places an order priced on the road network, as `POST /v1/orders` without a quote does (the demo's
+    /// customers); it is dispatched once committed.
+    func placeOrder(for customer: CustomerID, from pickup: E7Point, to dropoff: E7Point) {
+        let mailbox = self.mailbox
+        book.create(TripRequest(customerID: customer, vehicle: "car", pickup: pickup, dropoff: dropoff, notes: nil),
+                    idempotencyKey: nil) { result in _ = mailbox.send(.created(ticket: 0, result)) }
+    }
+
+    /// A courier reports the pick-up, as `POST /v1/orders/{id}/pickup` with its token does.
+    func courierPickedUp(_ order: OrderID, by courier: CourierID) {
+        book.pickUp(order, by: ActorRef(.courier, courier.rawValue), completion: changed(0))
+    }
+
+    /// A courier reports the delivery, as `POST /v1/orders/{id}/deliver` with its token does.
+    func courierDelivered(_ order: OrderID, by courier: CourierID) {
+        book.deliver(order, by: ActorRef(.courier, courier.rawValue), completion: changed(0))
     }
 
     // MARK: - start, tick, stop
@@ -235,23 +286,34 @@ final class OrdersService {
                 returned += 1
             case .accepted, .pickedUp:
                 // The courier is still on this order: dispatch must not offer it another one.
-                if let c = o.courierID, let d = engine.dispatch {
-                    let w = Self.waitingOrder(o), courier = CourierID(c.rawValue)
+                if let courier = o.courierID {
                     do {
-                        _ = try d.offers.offer(w, to: courier, nowMs: engine.nowMs)
-                        try d.offers.accept(order: w.id, courier: courier, nowMs: engine.nowMs)
+                        try dispatch.restoreAssignment(Self.waitingOrder(o), to: courier)
                     } catch {
-                        engine.logger.warning("could not restore an assignment", metadata: ["order_id": "\(o.id)", "error": "\(error)"])
+                        logger.warning("could not restore an assignment", metadata: ["order_id": "\(o.id)", "error": "\(error)"])
                     }
                 }
             default:
                 break
             }
         }
-        // Restored assignments are not news: nobody is told again.
-        _ = engine.dispatch?.offers.drainEvents()
-        engine.logger.info("orders reloaded", metadata: ["live": "\(orders.count)", "requeued": "\(requeued)",
+        logger.info("orders reloaded", metadata: ["live": "\(orders.count)", "requeued": "\(requeued)",
                                                          "offers_lost": "\(returned)"])
+    }
+
+    func registerRoutes(_ routes: RouteTable) {
+        routes.add(.post, "/v1/quotes", postQuote)
+        routes.add(.get, "/v1/surge", getSurge)
+        routes.add(.post, "/v1/orders", postOrder)
+        routes.add(.get, "/v1/orders", listOrders)
+        routes.add(.get, "/v1/orders/{id}", getOrder)
+        routes.add(.post, "/v1/orders/{id}/cancel") { [unowned self] in try self.postTransition($0, $1, .cancel) }
+        routes.add(.post, "/v1/orders/{id}/pickup") { [unowned self] in try self.postTransition($0, $1, .pickUp) }
+        routes.add(.post, "/v1/orders/{id}/deliver") { [unowned self] in try self.postTransition($0, $1, .deliver) }
+        routes.add(.post, "/v1/orders/{id}/fail") { [unowned self] in try self.postTransition($0, $1, .fail) }
+        routes.add(.post, "/v1/orders/{id}/rating", postRating)
+        routes.add(.get, "/v1/couriers/{id}/rating") { [unowned self] in try self.getRating($0, $1, kind: .courier) }
+        routes.add(.get, "/v1/customers/{id}/rating") { [unowned self] in try self.getRating($0, $1, kind: .customer) }
     }
 
     func tick(nowMs: Int64) {
@@ -261,20 +323,20 @@ final class OrdersService {
         guard !surgeInFlight, nowMs - lastSurgeMs >= surgeIntervalMs else { return }
         lastSurgeMs = nowMs
         // Demand: every order waiting for a courier, in dispatch's queue or the backlog.
-        var pickups = (engine.dispatch?.waiting.waiting ?? []).map(\.pickup)
+        var pickups = dispatch.waitingPickups
         for o in backlog[backlogHead...] where live[o.id.rawValue]?.status == .quoted {
             pickups.append(o.pickup)
         }
         // One pass over the table's columns (a state per row plus a hash look-up each held the loop ~0.3 s at 1M).
         // With H3 buckets the couriers travel as their cells, and the worker keys zones by parent cell instead of
         // a latLngToCell per courier (0.7 s of a core every 5 s at 1M drivers).
-        let byCell = engine.table.scheme is H3CellScheme
-        let cells = byCell ? engine.table.cellKeys(of: .available, nowMs: nowMs) : []
-        let couriers = byCell ? [] : engine.table.positions(of: .available, nowMs: nowMs)
+        let byCell = table.scheme is H3CellScheme
+        let cells = byCell ? table.cellKeys(of: .available, nowMs: nowMs) : []
+        let couriers = byCell ? [] : table.positions(of: .available, nowMs: nowMs)
         let surge = self.surge
         surgeInFlight = true
         do {
-            try engine.workers.run((pickups, couriers, cells), { input in
+            try workers.run((pickups, couriers, cells), { input in
                 if byCell {
                     surge.tick(waitingPickups: input.0, availableCourierCells: input.2)
                 } else {
@@ -289,6 +351,10 @@ final class OrdersService {
     }
 
     /// Flushes and closes the store, drains notifications and stops webhooks (SIGTERM and `stop`).
+    func stop() {
+        close()
+    }
+
     func close() {
         guard !isClosed else { return }
         isClosed = true
@@ -299,5 +365,18 @@ final class OrdersService {
         if removeDataDirectoryOnClose { try? FileManager.default.removeItem(atPath: dataDirectory) }
         for (_, r) in waiting { r.fail(APIError(.storageClosed, "the engine is stopping")) }
         waiting.removeAll()
+    }
+}
+
+extension OrdersService: OrderDirectory {
+    func courier(of order: OrderID) -> CourierID? {
+        guard let o = live[order.rawValue], o.status == .dispatched || o.status == .accepted || o.status == .pickedUp,
+              let c = o.courier else { return nil }
+        return CourierID(c)
+    }
+
+    func customer(of order: OrderID) -> CustomerID? {
+        if let o = live[order.rawValue] { return CustomerID(o.customer) }
+        return (try? store.order(order)).flatMap { $0 }.map(\.customerID)
     }
 }

@@ -11,21 +11,31 @@ import Vocabulary
 /// naming another driver is dropped as `foreign_driver`. A refused ping is answered with
 /// `{"type":"error","code":…,"message":…}`; nothing is sent for accepted pings. A newer connection of the same
 /// driver replaces the older one (closed with 1000 "replaced"). Loop-owned.
-final class DriverChannel {
-    unowned let engine: Engine
+final class DriverChannel: EngineService {
     let configuration: TrackingConfiguration
+    private let ingest: IngestService
+    private let auth: Authenticator
+    private let metrics: EngineMetrics
+    private let clock: EngineClock
     private var connections: [UInt64: WebSocketConnection] = [:]
+    /// Handlers for JSON messages that are not pings (`{"op":"accept",…}`); a handler returns true when it took
+    /// the message (dispatch adds accept/decline).
+    private var messageHandlers: [(_ driver: DriverID, _ op: String, _ message: JSONValue) -> Bool] = []
     private var keepalives: KeepaliveRounds
     private let foreignDriverMetric: CoreMetrics.Counter
     private let badRecordMetric: CoreMetrics.Counter
     /// Runs when a connection opens or closes.
     var connectionsChanged: () -> Void = {}
 
-    init(engine: Engine, configuration: TrackingConfiguration) {
-        self.engine = engine
+    init(configuration: TrackingConfiguration, tickMs: UInt64, ingest: IngestService, auth: Authenticator,
+         metrics: EngineMetrics, clock: EngineClock) {
         self.configuration = configuration
-        keepalives = KeepaliveRounds(keepaliveMs: configuration.keepaliveMs, tickMs: engine.configuration.trackTickMs)
-        let f = PrometheusMetricsFactory(registry: engine.metrics.registry)
+        self.ingest = ingest
+        self.auth = auth
+        self.metrics = metrics
+        self.clock = clock
+        keepalives = KeepaliveRounds(keepaliveMs: configuration.keepaliveMs, tickMs: tickMs)
+        let f = PrometheusMetricsFactory(registry: metrics.registry)
         // The same series the engine flushes ingest drops into (the registry hands back the existing counter).
         foreignDriverMetric = CoreMetrics.Counter(label: "hexfleet_pings_dropped_total",
                                                   dimensions: [("reason", DropReason.foreignDriver.label)], factory: f)
@@ -36,17 +46,34 @@ final class DriverChannel {
     /// Open driver connections.
     var connectionCount: Int { connections.count }
 
+    /// Adds a handler for driver messages with an `op` other than `ping`.
+    func onMessage(_ handler: @escaping (_ driver: DriverID, _ op: String, _ message: JSONValue) -> Bool) {
+        messageHandlers.append(handler)
+    }
+
+    func registerWebSockets(_ server: HTTPServer) {
+        // A frame limit of its own: wslay refuses a larger message with 1009 before buffering it.
+        var driver = server.configuration.webSocket
+        driver.maxMessageBytes = max(configuration.maxDriverTextBytes, configuration.maxDriverBinaryBytes)
+        server.addWebSocketRoute("/v1/ws/driver", configuration: driver, accept: { [unowned self] in self.accept($0) },
+                                 onOpen: { [unowned self] in self.open($0, $1) })
+    }
+
+    func tick(nowMs: Int64) {
+        keepalive(nowMs: nowMs)
+    }
+
     /// The driver a request speaks for: a driver token names itself; an admin names one with `?driver=ID`.
     func driverID(_ request: HTTPRequest) throws(APIError) -> UInt64 {
-        guard let p = try engine.webSocketPrincipal(request) else {
+        guard let p = try auth.webSocketPrincipal(request) else {
             throw APIError(.unauthorized, "a driver token is required (?token= or Authorization: Bearer)")
         }
         let asked = request.query("driver")
         switch p.role {
         case .driver:
-            guard let id = UInt64(p.subject) else { throw APIError(.forbidden, "a driver token names a numeric id") }
-            if let asked, asked != p.subject { throw APIError(.forbidden, "a driver may speak only for itself") }
-            return id
+            guard let id = p.driverID else { throw APIError(.forbidden, "a driver token names a numeric id") }
+            if let asked, UInt64(asked) != id.rawValue { throw APIError(.forbidden, "a driver may speak only for itself") }
+            return id.rawValue
         case .admin:
             guard let asked, let id = UInt64(asked) else {
                 throw APIError(.invalidParameter, "an admin names the driver with ?driver=ID")
@@ -80,10 +107,10 @@ final class DriverChannel {
     }
 
     /// Sends a JSON message to a driver's open channel; false when it has none or the send was refused.
-    func push(_ driver: UInt64, _ json: [UInt8]) -> Bool {
-        guard let c = connections[driver], c.isOpen else { return false }
+    func push(_ driver: DriverID, _ json: [UInt8]) -> Bool {
+        guard let c = connections[driver.rawValue], c.isOpen else { return false }
         if c.queuedBytes > configuration.hardBudgetBytes {
-            engine.metrics.wsEvictions.increment()
+            metrics.wsEvictions.increment()
             c.close(code: configuration.evictionCloseCode, reason: "client too slow")
             return false
         }
@@ -117,13 +144,13 @@ final class DriverChannel {
                 connection.send(textBytes: TrackingHub.errorMessage(APIError(.unknownOp, "op is a string")))
                 return
             }
-            for handler in engine.hooks.driverMessageHandlers where handler(DriverID(driver), name, message) { return }
+            for handler in messageHandlers where handler(DriverID(driver), name, message) { return }
             connection.send(textBytes: TrackingHub.errorMessage(APIError(.unknownOp, "unknown op \(name.prefix(32))")))
             return
         }
         do throws(APIError) {
-            let r = try engine.record(fromJSON: message, driver: driver)
-            if let reason = engine.ingest.ingest(r, transport: .ws, nowMs: engine.nowMs) { throw Engine.apiError(reason) }
+            let r = try PingJSON.record(message, driver: DriverID(driver), nowMs: clock.nowMs)
+            if let reason = ingest.ingest(r, transport: .ws) { throw PingJSON.apiError(reason) }
         } catch {
             connection.send(textBytes: TrackingHub.errorMessage(error))
         }
@@ -143,15 +170,14 @@ final class DriverChannel {
         let n = bytes.count / PingWire.recordBytes
         var dropped = 0
         var first: APIError?
-        let now = engine.nowMs
-        for i in 0..<n {
+                for i in 0..<n {
             let r = PingWire.record(at: i * PingWire.recordBytes, in: bytes)
             let error: APIError?
             if r.driverID != driver {
                 foreignDriverMetric.increment()
                 error = APIError(.foreignDriver, "record \(i) names driver \(r.driverID), not this connection's")
-            } else if let reason = engine.ingest.ingest(r, transport: .ws, nowMs: now) {
-                error = Engine.apiError(reason)
+            } else if let reason = ingest.ingest(r, transport: .ws) {
+                error = PingJSON.apiError(reason)
             } else {
                 error = nil
             }

@@ -23,7 +23,7 @@ extension TrackingHub {
     private func requestFanout() {
         if isSending { fanoutPending = true; return }
         if fanoutPending || fanoutTimerArmed { return }
-        let gapNs = (configuration.fanoutIntervalMs ?? engine.configuration.trackTickMs) &* 1_000_000
+        let gapNs = (configuration.fanoutIntervalMs ?? tickMs) &* 1_000_000
         let now = Loop.nanoseconds
         if now &- lastFanoutStartNs >= gapNs {
             fanoutPending = true
@@ -31,7 +31,7 @@ extension TrackingHub {
             return
         }
         if fanoutTimer == nil {
-            fanoutTimer = try? EventLoop.Timer(loop: engine.loop)
+            fanoutTimer = try? EventLoop.Timer(loop: loop)
             fanoutTimer?.keepsLoopAlive = false
         }
         let waitMs = max(1, (lastFanoutStartNs &+ gapNs &- now + 999_999) / 1_000_000)
@@ -138,7 +138,7 @@ extension TrackingHub {
     /// in the same timer pass, before any I/O, which would defeat the slicing.
     private func scheduleSlice() {
         if sliceWakeup == nil {
-            sliceWakeup = try? AsyncWakeup<Void>(loop: engine.loop) { [unowned self] _ in self.continueFanout() }
+            sliceWakeup = try? AsyncWakeup<Void>(loop: loop) { [unowned self] _ in self.continueFanout() }
             sliceWakeup?.keepsLoopAlive = false
         }
         guard let wakeup = sliceWakeup, wakeup.send(()) else {
@@ -152,7 +152,7 @@ extension TrackingHub {
             flushSlice()
         } else if fanoutPending {
             fanoutPending = false
-            startFanout(nowMs: engine.nowMs)
+            startFanout(nowMs: clock.nowMs)
             flushMetrics()
         }
     }
@@ -165,7 +165,7 @@ extension TrackingHub {
         orderHits.removeAll(keepingCapacity: true)
         if !index.orderSlots.isEmpty {
             for order in index.orderSlots.keys {
-                if let c = engine.hooks.courierOfOrder(order), let i = sending.index(of: c.rawValue) {
+                if let c = orders.courier(of: OrderID(order)), let i = sending.index(of: c.rawValue) {
                     orderHits[i, default: []].append(order)
                 }
             }
@@ -216,7 +216,7 @@ extension TrackingHub {
             // Held drivers go out as the table has them now, except those this tick's hits carry anyway.
             hitIDs.removeAll()
             forEachHit(from: hits, visibleTo: nil) { i in hitIDs.insert(sending.states[i].id.rawValue) }
-            let table = engine.table
+            let table = table
             sub.backlog.forEach { id in
                 guard !hitIDs.contains(id), let s = table.state(of: DriverID(id)) else { return }
                 extraScratch.append(s)
@@ -300,7 +300,7 @@ extension TrackingHub {
 
     func evict(_ sub: TrackingSubscriber) {
         stats.evictions &+= 1
-        engine.metrics.wsEvictions.increment()
+        metrics.wsEvictions.increment()
         sub.backlog.removeAll()
         backlogged.removeValue(forKey: ObjectIdentifier(sub))
         sub.connection.close(code: configuration.evictionCloseCode, reason: "client too slow")

@@ -29,7 +29,7 @@ final class TrackingSubscriber {
         self.slot = slot
         self.principal = principal
         self.binary = binary
-        fleet = principal?.role == .dispatcher ? principal?.subject : nil
+        fleet = principal?.role == .dispatcher ? principal?.name : nil
     }
 
     /// Driver, order and bbox subscriptions held (cells count separately).

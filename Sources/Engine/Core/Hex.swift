@@ -1,7 +1,7 @@
 /// Hex text ↔ bytes, for secrets and keys read from flags and the environment.
-enum Hex {
+public enum Hex {
     /// The bytes of an even-length hex string (either case); nil for an empty, odd-length or non-hex string.
-    static func decode(_ text: String) -> [UInt8]? {
+    public static func decode(_ text: String) -> [UInt8]? {
         let chars = Array(text.utf8)
         guard !chars.isEmpty, chars.count % 2 == 0 else { return nil }
         var out: [UInt8] = []
@@ -16,7 +16,7 @@ enum Hex {
     }
 
     /// Lowercase hex of `bytes`.
-    static func encode<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
+    public static func encode<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0x0F)]) }

@@ -1,46 +1,13 @@
-import EventLoop
 import Foundation
 import Synchronization
 import HTTPServer
 
-extension Engine {
-    /// Adds a route whose handler time lands in `hexfleet_http_request_duration_seconds`.
-    func route(_ method: HTTPMethod, _ pattern: String, _ handler: @escaping (Engine) -> (HTTPRequest, Responder) throws -> Void) {
-        router.add(method, pattern) { [unowned self] request, responder in
-            let start = Loop.nanoseconds
-            defer { self.metrics.recordRequest(nanoseconds: Loop.nanoseconds &- start) }
-            try handler(self)(request, responder)
-        }
-    }
-
-    func registerRoutes() {
-        route(.get, "/healthz", Engine.healthz)
-        route(.get, "/metrics", Engine.metricsText)
-        route(.get, "/v1/openapi.json", Engine.openAPI)
-        route(.post, "/v1/auth/token", Engine.issueToken)
-        route(.post, "/v1/drivers/{id}/location", Engine.postLocation)
-        route(.get, "/v1/drivers/nearby", Engine.nearby)
-        route(.get, "/v1/drivers/within", Engine.within)
-        route(.post, "/v1/drivers/within", Engine.within)
-        route(.get, "/v1/drivers/{id}", Engine.getDriver)
-        route(.get, "/", Engine.staticFile)
-        route(.get, "/static/{file}", Engine.staticFile)
-        for extra in extraRoutes { extra(self) }
-    }
-
-    func healthz(_ request: HTTPRequest, _ responder: Responder) throws {
-        responder.respond(.json { w in
-            w.beginObject()
-            w.key("status"); w.string("ok")
-            w.key("drivers"); w.number(table.count)
-            w.endObject()
-        })
-    }
-
-    func metricsText(_ request: HTTPRequest, _ responder: Responder) throws {
-        metrics.flush(ingest.counters, liveDriverCount: table.count)
-        responder.respond(HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4")],
-                                       body: metrics.render()))
+/// The live map's files and the OpenAPI document: public, read from the bundled resources.
+final class SiteService: EngineService {
+    func registerRoutes(_ routes: RouteTable) {
+        routes.add(.get, "/v1/openapi.json", openAPI)
+        routes.add(.get, "/", staticFile)
+        routes.add(.get, "/static/{file}", staticFile)
     }
 
     func openAPI(_ request: HTTPRequest, _ responder: Responder) throws {

@@ -61,30 +61,36 @@ public final class EngineRunner: Sendable {
                      setup: (Engine) throws -> Void, ready: (Engine) -> Void) throws {
         defer { finished.signal() }
         let loop = try Loop()
-        let engine = Engine(configuration: configuration, loop: loop, logger: logger)
         var watchers: [SignalWatcher] = []
-        let wake = try AsyncWakeup<Void>(loop: loop) { _ in engine.stop() }
+        var engine: Engine?
+        var wake: AsyncWakeup<Void>?
+        // Stopping closes the runner's own handles too, so the loop can run to empty.
+        let shutdown = {
+            engine?.stop()
+            wake?.close()
+            for w in watchers { w.close() }
+        }
+        wake = try AsyncWakeup<Void>(loop: loop) { _ in shutdown() }
         do {
-            try engine.install()
-            try setup(engine)
-            try engine.start()
+            let built = try Engine(configuration: configuration, loop: loop, logger: logger)
+            engine = built
+            try setup(built)
+            try built.start()
         } catch {
-            engine.stop()
-            wake.close()
+            shutdown()
             loop.shutdown()
             throw error
         }
-        wake.keepsLoopAlive = false
-        stopSender.withLock { $0 = wake.sender }
-        engine.stopHandlers.append { wake.close(); for w in watchers { w.close() } }
+        wake?.keepsLoopAlive = false
+        stopSender.withLock { $0 = wake?.sender }
         if handleSignals {
             for sig in [SIGINT, SIGTERM] {
-                let w = try SignalWatcher(loop: loop, signal: sig) { _ in engine.stop() }
+                let w = try SignalWatcher(loop: loop, signal: sig) { _ in shutdown() }
                 w.keepsLoopAlive = false
                 watchers.append(w)
             }
         }
-        ready(engine)
+        ready(engine!)
         loop.run()
         loop.shutdown()
     }

@@ -52,6 +52,15 @@ public struct EngineConfiguration: Sendable {
     /// without a road graph).
     public var straightLineETA = false
 
+    /// Webhook endpoints for notifications (`http://` URLs); none by default.
+    public var webhookURLs: [String] = []
+    /// The webhooks' signing secret (raw bytes); never logged.
+    public var webhookSecret: [UInt8]?
+    /// One transaction per group of order writes (the default) rather than one per write (the benchmark's baseline).
+    public var storeGroupCommit = true
+    /// SQLite's `synchronous=FULL` (the default) rather than `NORMAL`; see docs/storage.md.
+    public var storeSynchronousFull = true
+
     /// A configuration with the given secrets and every other value at its default.
     public init(udpSecret: [UInt8], tokenSecret: [UInt8]) {
         self.udpSecret = udpSecret

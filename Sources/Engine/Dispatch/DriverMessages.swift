@@ -1,0 +1,52 @@
+import Dispatcher
+import HTTPServer
+import Vocabulary
+
+/// The one writer of each dispatch message a driver receives on its channel.
+enum DriverMessages {
+    /// `{"type":"offer","order","pickup":[lat,lng],"expires_at_ms"[,"pickup_eta_s"]}`.
+    static func offer(_ offer: Offer, pickupETASeconds: Double?) -> [UInt8] {
+        var w = JSONWriter()
+        writeOffer(&w, offer, pickupETASeconds: pickupETASeconds, typed: true)
+        return w.bytes
+    }
+
+    /// An offer as an object; `typed` adds `"type":"offer"` (the pushed message; the poll endpoint lists bare offers).
+    static func writeOffer(_ w: inout JSONWriter, _ offer: Offer, pickupETASeconds: Double?, typed: Bool) {
+        w.beginObject()
+        if typed { w.key("type"); w.string("offer") }
+        w.key("order"); w.number(offer.order.id.rawValue)
+        // Pickups came from E7 coordinates: print them as such, whatever the radians round trip did to the last bits.
+        let pickup = E7Point(offer.order.pickup)
+        w.key("pickup"); w.beginArray(); w.number(pickup.latDegrees); w.number(pickup.lngDegrees); w.endArray()
+        w.key("expires_at_ms"); w.number(offer.expiresAtMs)
+        if let pickupETASeconds { w.key("pickup_eta_s"); w.number(pickupETASeconds) }
+        w.endObject()
+    }
+
+    /// `{"type":"offer_withdrawn"|"offer_expired","order"}`.
+    static func offerClosed(_ type: String, order: OrderID) -> [UInt8] { typedOrder(type, order) }
+
+    /// `{"type":"offer_accepted"|"offer_declined","order"}`: the reply to a driver's answer.
+    static func offerAnswered(_ type: String, order: OrderID) -> [UInt8] { typedOrder(type, order) }
+
+    /// `{"type":"error","code","message"}`, every string escaped.
+    static func error(_ error: APIError) -> [UInt8] {
+        var w = JSONWriter(capacity: 128)
+        w.beginObject()
+        w.key("type"); w.string("error")
+        w.key("code"); w.string(error.code.name)
+        w.key("message"); w.string(error.message)
+        w.endObject()
+        return w.bytes
+    }
+
+    private static func typedOrder(_ type: String, _ order: OrderID) -> [UInt8] {
+        var w = JSONWriter(capacity: 64)
+        w.beginObject()
+        w.key("type"); w.string(type)
+        w.key("order"); w.number(order.rawValue)
+        w.endObject()
+        return w.bytes
+    }
+}

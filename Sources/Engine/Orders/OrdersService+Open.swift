@@ -1,0 +1,77 @@
+import EventLoop
+import FleetIndex
+import Foundation
+import HTTPServer
+import Logging
+import Marketplace
+import Storage
+import Vocabulary
+
+extension OrdersService {
+    /// Opens the store (in `configuration.dataDirectory`, or a fresh temporary directory), builds pricing, surge,
+    /// ratings and notifications, follows dispatch's offers and reloads the live orders into dispatch.
+    static func open(configuration: EngineConfiguration, dispatch: DispatchService, drivers: DriverChannel,
+                     auth: Authenticator, roads: RoadState?, table: DriverTable, loop: Loop, workers: WorkQueue,
+                     clock: EngineClock, metrics: EngineMetrics, logger: Logger) throws -> OrdersService {
+        let dir: String
+        if let d = configuration.dataDirectory {
+            dir = d
+        } else {
+            dir = FileManager.default.temporaryDirectory
+                .appendingPathComponent("hexfleet-\(getpid())-\(UInt32.random(in: 0 ... .max))").path
+            logger.info("no data directory configured; orders live in a temporary directory", metadata: ["path": "\(dir)"])
+        }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var storeConfiguration = StoreConfiguration()
+        storeConfiguration.groupCommit = configuration.storeGroupCommit
+        if !configuration.storeSynchronousFull { storeConfiguration.synchronous = .normal }
+        let store = try SQLiteStore(path: dir + "/hexfleet.sqlite", configuration: storeConfiguration)
+        do {
+            // A pricing.json in the data directory overrides the repository's fixtures/pricing.json.
+            let local = dir + "/pricing.json"
+            let fares = try FareConfig.load(path: FileManager.default.fileExists(atPath: local) ? local
+                                                : Fixtures.path("pricing.json") ?? local)
+            let zones = H3ZoneKeyer(resolution: 8)
+            let surge = SurgeMap(config: fares.surge, keyer: zones)
+            let pricer = Pricer(config: fares, routes: LoopRouteCosts(roads: roads, loop: loop), surge: surge, keyer: zones)
+
+            // The mailbox exists before the service (the push sink needs its sender); its handler finds the
+            // service through a weak box filled in below.
+            let box = OrdersServiceBox()
+            let wakeup = try AsyncWakeup<OrderMail>(loop: loop) { [box] mail in box.service?.receive(mail) }
+            wakeup.keepsLoopAlive = false
+
+            let log = try LogSink(path: dir + "/notifications.log")
+            var sinks: [any NotificationSink] = [log, WebSocketPushSink(transport: OrderPushTransport(mailbox: wakeup.sender))]
+            var webhooks: WebhookSink?
+            let urls = configuration.webhookURLs
+            if !urls.isEmpty {
+                let secret = configuration.webhookSecret ?? []
+                if secret.isEmpty { logger.warning("webhook URLs are set without a webhook secret: webhooks are signed with an empty key") }
+                let sink = WebhookSink(configuration: .init(endpoints: urls), store: store, transport: HTTPWebhookTransport(),
+                                       signer: .hmacSHA256(secret: secret))
+                try sink.start()
+                sinks.append(sink)
+                webhooks = sink
+                logger.info("webhooks on", metadata: ["endpoints": "\(urls.count)"])
+            }
+            let notifier = Notifier(sinks: sinks)
+            let ratings = try RatingBook(store: store, notifier: notifier)
+            // Ratings feed dispatch's optional rating term: a star above or below 3 is worth 20 s of pickup ETA.
+            dispatch.useCourierRatings(secondsPerStar: 20) { ratings.courierScore($0) }
+            let service = OrdersService(store: store, dataDirectory: dir, zones: zones, surge: surge, pricer: pricer,
+                                        notifier: notifier, webhooks: webhooks, ratings: ratings, wakeup: wakeup,
+                                        dispatch: dispatch, drivers: drivers, auth: auth, roads: roads, table: table,
+                                        workers: workers, clock: clock, metrics: metrics, logger: logger,
+                                        publicTracking: configuration.demo)
+            box.service = service
+            service.removeDataDirectoryOnClose = configuration.dataDirectory == nil
+            dispatch.onOfferEvent { [unowned service] event in service.offerEvent(event) }
+            try service.reload()
+            return service
+        } catch {
+            store.close()
+            throw error
+        }
+    }
+}

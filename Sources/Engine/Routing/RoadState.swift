@@ -1,0 +1,60 @@
+import EventLoop
+import Foundation
+import HexGeo
+import Routing
+import Vocabulary
+
+/// The loaded road network, loop-owned: the network, the weights in force (free flow, then live
+/// customizations swapped in as they finish), the loop's own query workspace and the live-speed matcher.
+final class RoadState {
+    let network: RoadNetwork
+    private(set) var weights: RoutingWeights
+    private(set) var query: RouteQuery
+    let traffic: LiveTraffic
+    /// Pings map-matched in the current tick, capped so live speeds can never take over the loop.
+    var observedThisTick = 0
+    var maxObservationsPerTick = 2_000
+    var customizing = false
+    private(set) var roadSegmentsJSON: [UInt8]?
+
+    init(network: RoadNetwork) {
+        self.network = network
+        weights = network.freeFlow
+        query = network.makeQuery()
+        traffic = LiveTraffic(network: network)
+    }
+
+    /// Swaps in new weights (on the loop, from a finished customization).
+    func use(_ w: RoutingWeights) {
+        weights = w
+        query = network.makeQuery(weights: w)
+    }
+
+    /// A query bound to the current or free-flow weights, for a worker thread (its own scratch).
+    func workerQuery(live: Bool) -> RouteQuery { network.makeQuery(weights: live ? weights : network.freeFlow) }
+
+    /// The road network as `{"segments":[[lat1,lng1,lat2,lng2],…]}`, built once (coordinates to 1e-5°).
+    func roadSegments() -> [UInt8] {
+        if let roadSegmentsJSON { return roadSegmentsJSON }
+        var out = Array(#"{"segments":["#.utf8)
+        var first = true
+        var seen = Set<UInt64>()
+        network.forEachRoadSegment { a, b in
+            // Both directions of a two-way road draw once.
+            let ka = Self.key(a), kb = Self.key(b)
+            guard seen.insert(min(ka, kb) &* 31 &+ max(ka, kb)).inserted else { return }
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            out += Array("[\(Self.r5(a.latDegrees)),\(Self.r5(a.lngDegrees)),\(Self.r5(b.latDegrees)),\(Self.r5(b.lngDegrees))]".utf8)
+        }
+        out += Array("]}".utf8)
+        roadSegmentsJSON = out
+        return out
+    }
+
+    private static func key(_ p: LatLng) -> UInt64 {
+        UInt64(bitPattern: Int64((p.latDegrees * 1e6).rounded())) &* 1_000_003 &+ UInt64(bitPattern: Int64((p.lngDegrees * 1e6).rounded()))
+    }
+
+    private static func r5(_ v: Double) -> String { String((v * 1e5).rounded() / 1e5) }
+}

@@ -1,0 +1,21 @@
+import HTTPServer
+import Vocabulary
+
+/// What tracking asks of orders: who holds an order (its courier is followed) and who placed it (only they may
+/// follow it). The orders service answers.
+protocol OrderDirectory: AnyObject {
+    /// The courier currently holding an order (dispatched, accepted or picked up), if any.
+    func courier(of order: OrderID) -> CourierID?
+    /// The customer who placed an order, if the order exists.
+    func customer(of order: OrderID) -> CustomerID?
+}
+
+extension TrackingHub: EngineService {
+    func registerWebSockets(_ server: HTTPServer) {
+        // A frame limit of its own: wslay refuses a larger message with 1009 before buffering it.
+        var track = server.configuration.webSocket
+        track.maxMessageBytes = configuration.maxTrackMessageBytes
+        server.addWebSocketRoute("/v1/ws/track", configuration: track, accept: { [unowned self] in self.accept($0) },
+                                 onOpen: { [unowned self] in self.open($0, $1) })
+    }
+}
