@@ -52,7 +52,8 @@ let package = Package(
         .target(name: "FleetIndex", dependencies: ["HexGeo"],
                 swiftSettings: strict + [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
         .target(name: "Routing", dependencies: ["HexGeo", "CZlib"], swiftSettings: strict),
-        .target(name: "Dispatcher", dependencies: ["FleetIndex", "Routing"], swiftSettings: strict),
+        // Sees couriers and travel times only through its own protocols, which the Engine implements.
+        .target(name: "Dispatcher", swiftSettings: strict),
         .target(
             name: "Storage",
             dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
@@ -65,12 +66,11 @@ let package = Package(
         // Loop and protocols.
         .target(
             name: "EventLoop",
-            dependencies: ["CLibUV", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CLibUV"],
             swiftSettings: strict + loopOwnedRelease),
         .target(
             name: "HTTPServer",
-            dependencies: ["EventLoop", "CHTTPParser", "CWslay", .product(name: "Logging", package: "swift-log"),
-                           .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["EventLoop", "CHTTPParser", "CWslay", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict + loopOwnedRelease),
 
         // Wiring.
@@ -81,7 +81,7 @@ let package = Package(
                 "CLibCrypto", "CSHA256Lanes",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             resources: [.copy("Resources/www")],
@@ -89,7 +89,7 @@ let package = Package(
         .executableTarget(
             name: "hexfleet",
             dependencies: [
-                "Engine", "HexGeo", "FleetIndex", "Routing", "Dispatcher",
+                "Engine", "HexGeo", "Routing", "Dispatcher",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
