@@ -96,16 +96,30 @@ let package = Package(
             ],
             swiftSettings: strict),
 
-        // Tests mirror modules; TestSupport holds shared helpers (vector files, process runners).
+        // Tests mirror modules; TestSupport holds shared helpers (vector files, process runners). Each test target
+        // declares every module its files import (scripts/check-deps), not only the one it tests.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "HexGeoTests", dependencies: ["HexGeo", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "FleetIndexTests", dependencies: ["FleetIndex", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "RoutingTests", dependencies: ["Routing", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "FleetIndexTests", dependencies: ["FleetIndex", "HexGeo", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "RoutingTests", dependencies: ["Routing", "HexGeo", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "DispatcherTests", dependencies: ["Dispatcher", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "MarketplaceTests", dependencies: ["Marketplace", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "StorageTests", dependencies: ["Storage", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+        .testTarget(
+            name: "MarketplaceTests", dependencies: ["Marketplace", "HexGeo", "Storage", "TestSupport"],
+            swiftSettings: strict),
+        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop"], swiftSettings: strict),
+        .testTarget(
+            name: "HTTPServerTests", dependencies: ["HTTPServer", "EventLoop", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "EngineTests",
+            dependencies: [
+                "Engine", "HexGeo", "FleetIndex", "Dispatcher", "EventLoop", "CSHA256Lanes", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
     ]
 )
