@@ -56,6 +56,7 @@ let package = Package(
         .target(name: "FleetIndex", dependencies: ["HexGeo", "Vocabulary"],
                 swiftSettings: strict + [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
         .target(name: "Routing", dependencies: ["HexGeo", "Vocabulary", "CZlib"], swiftSettings: strict),
+        // Sees couriers and travel times only through its own protocols, which the Engine implements.
         .target(name: "Dispatcher", dependencies: ["Vocabulary"], swiftSettings: strict),
         .target(
             name: "Storage",
@@ -69,12 +70,11 @@ let package = Package(
         // Loop and protocols.
         .target(
             name: "EventLoop",
-            dependencies: ["CLibUV", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CLibUV"],
             swiftSettings: strict + loopOwnedRelease),
         .target(
             name: "HTTPServer",
-            dependencies: ["EventLoop", "CHTTPParser", "CWslay", .product(name: "Logging", package: "swift-log"),
-                           .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["EventLoop", "CHTTPParser", "CWslay", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict + loopOwnedRelease),
 
         // Wiring.
@@ -85,7 +85,7 @@ let package = Package(
                 "CLibCrypto", "CSHA256Lanes",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             resources: [.copy("Resources/www")],
@@ -93,23 +93,37 @@ let package = Package(
         .executableTarget(
             name: "hexfleet",
             dependencies: [
-                "Engine", "Vocabulary", "HexGeo", "FleetIndex", "Routing", "Dispatcher",
+                "Engine", "Vocabulary", "HexGeo", "Routing", "Dispatcher",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
 
-        // Tests mirror modules; TestSupport holds shared helpers (vector files, process runners).
+        // Tests mirror modules; TestSupport holds shared helpers (vector files, process runners). Each test target
+        // declares every module its files import (scripts/check-deps), not only the one it tests.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "HexGeoTests", dependencies: ["HexGeo", "Vocabulary", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "FleetIndexTests", dependencies: ["FleetIndex", "Vocabulary", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "RoutingTests", dependencies: ["Routing", "Vocabulary", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "FleetIndexTests", dependencies: ["FleetIndex", "Vocabulary", "HexGeo", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "RoutingTests", dependencies: ["Routing", "Vocabulary", "HexGeo", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "DispatcherTests", dependencies: ["Dispatcher", "Vocabulary", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "Vocabulary", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "MarketplaceTests", dependencies: ["Marketplace", "Vocabulary", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "EventLoop", "Vocabulary", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "StorageTests", dependencies: ["Storage", "Vocabulary", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+        .testTarget(
+            name: "MarketplaceTests", dependencies: ["Marketplace", "Vocabulary", "HexGeo", "Storage", "TestSupport"],
+            swiftSettings: strict),
+        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop"], swiftSettings: strict),
+        .testTarget(
+            name: "HTTPServerTests", dependencies: ["HTTPServer", "EventLoop", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "EngineTests",
+            dependencies: [
+                "Engine", "Vocabulary", "HexGeo", "FleetIndex", "Dispatcher", "EventLoop", "CSHA256Lanes", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
     ]
 )
