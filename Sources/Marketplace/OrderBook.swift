@@ -3,21 +3,9 @@ import Vocabulary
 
 /// Orders: creation from quotes with idempotency, and every status change with its role rules.
 ///
-/// The store checks each transition atomically against the committed row (graph edge, the
-/// `allowedFrom` computed here from the actor's role, owner and courier); this type adds who may
-/// ask for what (docs/pricing.md, "Order rules"):
-///
-/// | action | who | from |
-/// |---|---|---|
-/// | cancel | customer (own order) | created, quoted, dispatched, accepted (before pick-up) |
-/// | cancel | dispatcher, admin, system | any non-terminal (before delivery) |
-/// | dispatch | dispatcher, admin, system | quoted |
-/// | accept | assigned courier, admin | dispatched |
-/// | decline | assigned courier, admin, system (offer timeout) | dispatched → back to quoted |
-/// | pick up | assigned courier, admin | accepted |
-/// | deliver | assigned courier, admin | picked_up |
-/// | fail | assigned courier | accepted, picked_up |
-/// | fail | dispatcher, admin, system | any non-terminal |
+/// Each status change asks `OrderLifecycle` for the actor's permit (the graph's edges narrowed by the role, and
+/// whose order it must be; its table is in `OrderLifecycle+Rules.swift` and docs/pricing.md, "Order rules") and
+/// hands the store that compare-and-set request, which the store checks atomically against the committed row.
 ///
 /// Completions run on the store's writer thread after the commit. Successful changes are published
 /// to the notifier.
@@ -139,73 +127,46 @@ public final class OrderBook: Sendable {
         return nil
     }
 
-    /// Cancels an order under the rules in the type's table.
+    /// Cancels an order under `OrderLifecycle`'s rules.
     public func cancel(_ id: OrderID, by actor: ActorRef, reason: String? = nil,
                        completion: @escaping @Sendable (Result<OrderRecord, MarketplaceError>) -> Void) {
-        switch actor.role {
-        case .customer:
-            change(OrderTransitionRequest(orderID: id, to: .cancelled, actor: actor,
-                                          allowedFrom: [.created, .quoted, .dispatched, .accepted],
-                                          requireCustomer: CustomerID(actor.id), reason: reason), completion)
-        case .dispatcher, .admin, .system:
-            change(OrderTransitionRequest(orderID: id, to: .cancelled, actor: actor, reason: reason), completion)
-        case .courier:
-            completion(.failure(MarketplaceError(.forbidden, "couriers decline or fail orders; they cannot cancel")))
-        }
+        take(.cancel, id, by: actor, reason: reason, completion)
     }
 
     /// Assigns a courier (quoted → dispatched): the Dispatcher's offer.
     public func dispatch(_ id: OrderID, to courier: CourierID, by actor: ActorRef = .system,
                          completion: @escaping @Sendable (Result<OrderRecord, MarketplaceError>) -> Void) {
-        guard [.system, .dispatcher, .admin].contains(actor.role) else {
-            completion(.failure(MarketplaceError(.forbidden, "only dispatch assigns couriers")))
-            return
-        }
-        change(OrderTransitionRequest(orderID: id, to: .dispatched, actor: actor, allowedFrom: [.quoted],
-                                      assignCourier: courier), completion)
+        take(.dispatch, id, by: actor, assignCourier: courier, reason: nil, completion)
     }
 
     /// The assigned courier accepts (dispatched → accepted).
     public func accept(_ id: OrderID, by actor: ActorRef,
                        completion: @escaping @Sendable (Result<OrderRecord, MarketplaceError>) -> Void) {
-        courierStep(id, to: .accepted, from: [.dispatched], by: actor, reason: nil, completion)
+        take(.accept, id, by: actor, reason: nil, completion)
     }
 
     /// The assigned courier declines, or the offer timed out (`system`): back to quoted, courier cleared.
     public func decline(_ id: OrderID, by actor: ActorRef, reason: String = "declined",
                         completion: @escaping @Sendable (Result<OrderRecord, MarketplaceError>) -> Void) {
-        if actor.role == .system || actor.role == .dispatcher {
-            change(OrderTransitionRequest(orderID: id, to: .quoted, actor: actor, allowedFrom: [.dispatched],
-                                          reason: reason), completion)
-        } else {
-            courierStep(id, to: .quoted, from: [.dispatched], by: actor, reason: reason, completion)
-        }
+        take(.decline, id, by: actor, reason: reason, completion)
     }
 
     /// The assigned courier picked the order up (accepted → picked_up).
     public func pickUp(_ id: OrderID, by actor: ActorRef,
                        completion: @escaping @Sendable (Result<OrderRecord, MarketplaceError>) -> Void) {
-        courierStep(id, to: .pickedUp, from: [.accepted], by: actor, reason: nil, completion)
+        take(.pickUp, id, by: actor, reason: nil, completion)
     }
 
     /// The assigned courier delivered (picked_up → delivered).
     public func deliver(_ id: OrderID, by actor: ActorRef,
                         completion: @escaping @Sendable (Result<OrderRecord, MarketplaceError>) -> Void) {
-        courierStep(id, to: .delivered, from: [.pickedUp], by: actor, reason: nil, completion)
+        take(.deliver, id, by: actor, reason: nil, completion)
     }
 
     /// Marks an order failed (courier: after accepting; operators: any time before delivery).
     public func fail(_ id: OrderID, by actor: ActorRef, reason: String? = nil,
                      completion: @escaping @Sendable (Result<OrderRecord, MarketplaceError>) -> Void) {
-        switch actor.role {
-        case .courier:
-            change(OrderTransitionRequest(orderID: id, to: .failed, actor: actor, allowedFrom: [.accepted, .pickedUp],
-                                          requireCourier: CourierID(actor.id), reason: reason), completion)
-        case .dispatcher, .admin, .system:
-            change(OrderTransitionRequest(orderID: id, to: .failed, actor: actor, reason: reason), completion)
-        case .customer:
-            completion(.failure(MarketplaceError(.forbidden, "customers cancel; they cannot fail orders")))
-        }
+        take(.fail, id, by: actor, reason: reason, completion)
     }
 
     /// An order as `viewer` may see it: customers their own, couriers those assigned to them,
@@ -236,17 +197,16 @@ public final class OrderBook: Sendable {
 
     // MARK: - plumbing
 
-    private func courierStep(_ id: OrderID, to: OrderStatus, from: Set<OrderStatus>, by actor: ActorRef, reason: String?,
-                             _ completion: @escaping @Sendable (Result<OrderRecord, MarketplaceError>) -> Void) {
-        switch actor.role {
-        case .courier:
-            change(OrderTransitionRequest(orderID: id, to: to, actor: actor, allowedFrom: from,
-                                          requireCourier: CourierID(actor.id), reason: reason), completion)
-        case .admin:
-            change(OrderTransitionRequest(orderID: id, to: to, actor: actor, allowedFrom: from, reason: reason), completion)
-        default:
-            completion(.failure(MarketplaceError(.forbidden, "only the assigned courier may do this")))
+    /// Takes one step for `actor`: `forbidden` at once when its role may never take it, else the store's
+    /// compare-and-set on the permit.
+    private func take(_ step: OrderLifecycle.Step, _ id: OrderID, by actor: ActorRef, assignCourier: CourierID? = nil,
+                      reason: String?, _ completion: @escaping @Sendable (Result<OrderRecord, MarketplaceError>) -> Void) {
+        let permit: OrderLifecycle.Permit
+        do { permit = try OrderLifecycle.permit(step, by: actor) } catch {
+            completion(.failure(error))
+            return
         }
+        change(permit.request(orderID: id, actor: actor, assignCourier: assignCourier, reason: reason), completion)
     }
 
     private func change(_ request: OrderTransitionRequest,

@@ -19,8 +19,8 @@ public protocol Store: AnyObject, Sendable {
     func createOrder(_ order: NewOrder, idempotency: IdempotencyRequest?, actor: ActorRef,
                      completion: @escaping @Sendable (Result<CreateOrderOutcome, StorageError>) -> Void)
 
-    /// Moves an order to another status after checking the request (see `OrderTransitionRequest`)
-    /// against the committed state, and appends one event.
+    /// Moves an order to another status if its committed status is one the request names (a compare-and-set;
+    /// see `OrderTransitionRequest`), and appends one event. The store knows no transition graph.
     func transitionOrder(_ request: OrderTransitionRequest,
                          completion: @escaping @Sendable (Result<TransitionOutcome, StorageError>) -> Void)
 

@@ -67,7 +67,7 @@ struct GroupCommitWriterTests {
         for i in 0..<50 {
             // Every fifth names a missing order; the others create orders.
             if i % 5 == 0 {
-                store.transitionOrder(OrderTransitionRequest(orderID: OrderID(1_000_000), to: .cancelled, actor: .system)) { r in
+                store.transitionOrder(OrderTransitionRequest(orderID: OrderID(1_000_000), from: [.quoted], to: .cancelled, actor: .system)) { r in
                     if case .failure(let e) = r, e.code == .orderNotFound { outcomes.withLock { $0[i] = false } }
                     done.signal()
                 }

@@ -4,7 +4,7 @@ import Testing
 @testable import Storage
 import Vocabulary
 
-@Suite("Order state machine in the store")
+@Suite("Order transitions in the store: a compare-and-set on the status")
 struct OrderTransitionTests {
     /// The shortest path of requests from a fresh quoted order to `status`.
     static func path(to status: OrderStatus) -> [OrderStatus] {
@@ -20,49 +20,88 @@ struct OrderTransitionTests {
         }
     }
 
+    /// A new order of customer 7 moved to `status` (courier 3 from `dispatched` on), each step naming the status
+    /// the order is in.
     static func reach(_ status: OrderStatus, in store: SQLiteStore) throws -> OrderID {
         let order = try store.createOrderAndWait(sampleOrder(quote: status == .created ? nil : "q"), actor: .system).order
+        var current = order.status
         for step in path(to: status) {
             _ = try store.transitionOrderAndWait(OrderTransitionRequest(
-                orderID: order.id, to: step, actor: .system, assignCourier: step == .dispatched ? CourierID(3) : nil))
+                orderID: order.id, from: [current], to: step, actor: .system,
+                assignCourier: step == .dispatched ? CourierID(3) : nil))
+            current = step
         }
         #expect(try store.order(order.id)?.status == status)
         return order.id
     }
 
-    @Test("every (from, to) pair: allowed edges commit with one event, every other pair is refused with invalid_transition")
-    func everyPair() throws {
+    @Test("from every status: a request naming it commits with one event; one naming any other set is refused with invalid_transition and writes nothing; the store judges no graph")
+    func compareAndSet() throws {
         let tmp = try TempDatabase()
         defer { tmp.remove() }
         let store = try tmp.open()
         defer { store.close() }
-        var refused = 0, allowed = 0
-        for from in OrderStatus.allCases {
-            for to in OrderStatus.allCases {
-                let id = try Self.reach(from, in: store)
-                let before = try store.events(of: id).count
-                let request = OrderTransitionRequest(orderID: id, to: to, actor: ActorRef(.admin, 1),
-                                                     assignCourier: to == .dispatched ? CourierID(4) : nil)
-                if from.canTransition(to: to) {
-                    let after = try store.transitionOrderAndWait(request)
-                    #expect(after.status == to)
-                    let events = try store.events(of: id)
-                    #expect(events.count == before + 1)
-                    #expect(events.last?.from == from && events.last?.to == to && events.last?.actor == ActorRef(.admin, 1))
-                    allowed += 1
-                } else {
-                    expectStorageError(.invalidTransition, "\(from) → \(to)") { try store.transitionOrderAndWait(request) }
-                    #expect(try store.order(id)?.status == from)
-                    #expect(try store.events(of: id).count == before)
-                    refused += 1
+        let admin = ActorRef(.admin, 1)
+        for current in OrderStatus.allCases {
+            let id = try Self.reach(current, in: store)
+            let before = try store.events(of: id).count
+            // A target the schema takes from every status (no courier needed), graph edge or not.
+            let to: OrderStatus = current == .cancelled ? .failed : .cancelled
+            for others in [Set(OrderStatus.allCases).subtracting([current]), []] {
+                #expect(throws: StorageError(.invalidTransition,
+                                             "order \(id) cannot go from \(current.rawValue) to \(to.rawValue)")) {
+                    try store.transitionOrderAndWait(OrderTransitionRequest(orderID: id, from: others, to: to, actor: admin))
                 }
+                #expect(try store.order(id)?.status == current)
+                #expect(try store.events(of: id).count == before)
             }
+            let after = try store.transitionOrderAndWait(OrderTransitionRequest(orderID: id, from: [current], to: to,
+                                                                                actor: admin, reason: "test"))
+            #expect(after.status == to)
+            let events = try store.events(of: id)
+            #expect(events.count == before + 1)
+            #expect(events.last?.from == current && events.last?.to == to && events.last?.actor == admin)
+            #expect(events.last?.reason == "test")
         }
-        #expect(allowed == OrderStatus.allCases.reduce(0) { $0 + $1.successors.count })
-        #expect(refused == 64 - allowed)
     }
 
-    @Test("allowedFrom, requireCustomer and requireCourier are checked against the committed row")
+    @Test("racing requests from one status, in one batch or one by one: exactly one commits, the others are invalid_transition", arguments: [true, false])
+    func racingRequests(groupCommit: Bool) throws {
+        let tmp = try TempDatabase()
+        defer { tmp.remove() }
+        let store = try tmp.open(groupCommit: groupCommit)
+        defer { store.close() }
+        let id = try Self.reach(.dispatched, in: store)
+        let before = try store.events(of: id).count
+        let outcomes = Mutex<[Result<TransitionOutcome, StorageError>]>([])
+        let done = DispatchSemaphore(value: 0)
+        let n = 20
+        for i in 0..<n {
+            // Even: the courier accepts; odd: the offer times out back to quoted. Both expect `dispatched`.
+            let request = i % 2 == 0
+                ? OrderTransitionRequest(orderID: id, from: [.dispatched], to: .accepted, actor: ActorRef(.courier, 3),
+                                         requireCourier: CourierID(3))
+                : OrderTransitionRequest(orderID: id, from: [.dispatched], to: .quoted, actor: .system, reason: "offer_timeout")
+            store.transitionOrder(request) { r in
+                outcomes.withLock { $0.append(r) }
+                done.signal()
+            }
+        }
+        for _ in 0..<n { done.wait() }
+        let results = outcomes.withLock { $0 }
+        let winners = results.compactMap { try? $0.get() }
+        #expect(winners.count == 1)
+        #expect(results.allSatisfy { r in
+            if case .failure(let e) = r { return e.code == .invalidTransition }
+            return true
+        })
+        let winner = try #require(winners.first)
+        #expect(winner.from == .dispatched)
+        #expect(try store.order(id)?.status == winner.order.status)
+        #expect(try store.events(of: id).count == before + 1)
+    }
+
+    @Test("from, requireCustomer and requireCourier are checked against the committed row")
     func restrictions() throws {
         let tmp = try TempDatabase()
         defer { tmp.remove() }
@@ -70,22 +109,23 @@ struct OrderTransitionTests {
         defer { store.close() }
         let id = try Self.reach(.dispatched, in: store)
         #expect(throws: StorageError.self) {
-            try store.transitionOrderAndWait(OrderTransitionRequest(orderID: id, to: .cancelled, actor: customerActor,
-                                                                    allowedFrom: [.created, .quoted]))
+            try store.transitionOrderAndWait(OrderTransitionRequest(orderID: id, from: [.created, .quoted], to: .cancelled,
+                                                                    actor: customerActor))
         }
         #expect(throws: StorageError.self) {
-            try store.transitionOrderAndWait(OrderTransitionRequest(orderID: id, to: .cancelled, actor: customerActor,
-                                                                    requireCustomer: CustomerID(8)))
+            try store.transitionOrderAndWait(OrderTransitionRequest(orderID: id, from: [.dispatched], to: .cancelled,
+                                                                    actor: customerActor, requireCustomer: CustomerID(8)))
         }
         #expect(throws: StorageError.self) {
-            try store.transitionOrderAndWait(OrderTransitionRequest(orderID: id, to: .accepted, actor: ActorRef(.courier, 5),
-                                                                    requireCourier: CourierID(5)))
+            try store.transitionOrderAndWait(OrderTransitionRequest(orderID: id, from: [.dispatched], to: .accepted,
+                                                                    actor: ActorRef(.courier, 5), requireCourier: CourierID(5)))
         }
         let accepted = try store.transitionOrderAndWait(OrderTransitionRequest(
-            orderID: id, to: .accepted, actor: ActorRef(.courier, 3), requireCourier: CourierID(3)))
+            orderID: id, from: [.dispatched], to: .accepted, actor: ActorRef(.courier, 3), requireCourier: CourierID(3)))
         #expect(accepted.status == .accepted)
         #expect(throws: StorageError.self) {
-            try store.transitionOrderAndWait(OrderTransitionRequest(orderID: OrderID(999), to: .cancelled, actor: .system))
+            try store.transitionOrderAndWait(OrderTransitionRequest(orderID: OrderID(999), from: [.quoted], to: .cancelled,
+                                                                    actor: .system))
         }
     }
 
@@ -96,7 +136,7 @@ struct OrderTransitionTests {
         let store = try tmp.open()
         defer { store.close() }
         let id = try Self.reach(.dispatched, in: store)
-        let back = try store.transitionOrderAndWait(OrderTransitionRequest(orderID: id, to: .quoted,
+        let back = try store.transitionOrderAndWait(OrderTransitionRequest(orderID: id, from: [.dispatched], to: .quoted,
                                                                            actor: ActorRef(.courier, 3), reason: "declined"))
         #expect(back.courierID == nil)
         #expect(try store.order(id)?.courierID == nil)

@@ -13,7 +13,7 @@ struct RatingStoreTests {
         let id = try OrderTransitionTests.reach(.pickedUp, in: store)   // customer 7, courier 3
         let early = NewRating(orderID: id, direction: .customerToCourier, raterID: 7, stars: 5)
         expectStorageError(.ratingNotAllowed) { try store.addRatingAndWait(early) }
-        _ = try store.transitionOrderAndWait(OrderTransitionRequest(orderID: id, to: .delivered, actor: .system))
+        _ = try store.transitionOrderAndWait(OrderTransitionRequest(orderID: id, from: [.pickedUp], to: .delivered, actor: .system))
         let r = try store.addRatingAndWait(early)
         #expect(r.subjectID == 3)
         expectStorageError(.alreadyRated) {

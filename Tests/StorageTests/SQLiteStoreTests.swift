@@ -75,9 +75,9 @@ struct SQLiteStoreTests {
                     actor: ActorRef(.customer, UInt64(100 + i)))
                 ids.append(out.order.id)
             }
-            _ = try store.transitionOrderAndWait(OrderTransitionRequest(orderID: ids[0], to: .cancelled, actor: .system))
+            _ = try store.transitionOrderAndWait(OrderTransitionRequest(orderID: ids[0], from: [.quoted], to: .cancelled, actor: .system))
             _ = try store.transitionOrderAndWait(OrderTransitionRequest(
-                orderID: ids[1], to: .dispatched, actor: .system, assignCourier: CourierID(55)))
+                orderID: ids[1], from: [.quoted], to: .dispatched, actor: .system, assignCourier: CourierID(55)))
             store.close()
         }
         let store = try tmp.open(.full)
@@ -106,7 +106,7 @@ struct SQLiteStoreTests {
             ids.append(try store.createOrderAndWait(sampleOrder(customer: UInt64(i % 2)), actor: .system).order.id)
         }
         _ = try store.transitionOrderAndWait(OrderTransitionRequest(
-            orderID: ids[2], to: .dispatched, actor: .system, assignCourier: CourierID(9)))
+            orderID: ids[2], from: [.quoted], to: .dispatched, actor: .system, assignCourier: CourierID(9)))
         #expect(try store.orders(OrderQuery(customerID: CustomerID(0))).map(\.id) == [ids[4], ids[2], ids[0]])
         #expect(try store.orders(OrderQuery(customerID: CustomerID(1), limit: 2)).map(\.id) == [ids[5], ids[3]])
         #expect(try store.orders(OrderQuery(courierID: CourierID(9))).map(\.id) == [ids[2]])
@@ -147,7 +147,7 @@ struct SQLiteStoreTests {
         let big = UInt64.max - 3
         let o = try store.createOrderAndWait(sampleOrder(customer: big), actor: .system).order
         let d = try store.transitionOrderAndWait(OrderTransitionRequest(
-            orderID: o.id, to: .dispatched, actor: .system, assignCourier: CourierID(big)))
+            orderID: o.id, from: [.quoted], to: .dispatched, actor: .system, assignCourier: CourierID(big)))
         #expect(d.courierID == CourierID(big))
         #expect(try store.order(o.id)?.customerID == CustomerID(big))
         #expect(try store.orders(OrderQuery(courierID: CourierID(big))).count == 1)
