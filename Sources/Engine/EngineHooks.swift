@@ -1,5 +1,6 @@
 import FleetIndex
 import HTTPServer
+import JSON
 
 /// Seams between the engine's modules, filled in by their `install…` functions so that no module reaches
 /// into another's state: the tracking hub asks orders who holds an order, dispatch pushes offers through the

@@ -2,6 +2,7 @@ import FleetIndex
 import Foundation
 import HTTPServer
 import HexGeo
+import JSON
 
 extension Engine {
     /// Writes a driver as `{"id","lat","lng","status","ts","speed","heading","accuracy"[,"distance_m"]}`.

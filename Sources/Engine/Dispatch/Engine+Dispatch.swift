@@ -3,6 +3,7 @@ import FleetIndex
 import Foundation
 import HTTPServer
 import HexGeo
+import JSON
 
 extension APIError.Code {
     public static let offerNotFound = APIError.Code("offer_not_found", 404)

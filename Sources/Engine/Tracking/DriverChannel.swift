@@ -1,6 +1,7 @@
 import CoreMetrics
 import FleetIndex
 import HTTPServer
+import JSON
 import Prometheus
 
 /// The driver channel behind `/v1/ws/driver`: one authenticated WebSocket per driver carrying pings in (JSON text

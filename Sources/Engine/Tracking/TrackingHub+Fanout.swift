@@ -1,6 +1,7 @@
 import EventLoop
 import FleetIndex
 import HTTPServer
+import JSON
 
 /// The tick: match every driver that moved against the subscriptions, then send each touched subscriber one
 /// message built in place (`WebSocketFrameBuilder`), or hold it back (soft budget), or evict it (hard budget).

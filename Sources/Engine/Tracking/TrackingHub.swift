@@ -3,6 +3,7 @@ import EventLoop
 import FleetIndex
 import HTTPServer
 import HexGeo
+import JSON
 import Prometheus
 
 /// The live-tracking hub behind `/v1/ws/track`: subscriptions to a driver, an order's courier, a viewport or H3
