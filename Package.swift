@@ -61,7 +61,7 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "Marketplace",
-            dependencies: ["HexGeo", "Storage", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["HexGeo", "Storage", "JSON", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
 
         // Loop and protocols.
@@ -106,7 +106,8 @@ let package = Package(
         .testTarget(name: "RoutingTests", dependencies: ["Routing", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "DispatcherTests", dependencies: ["Dispatcher", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "MarketplaceTests", dependencies: ["Marketplace", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "MarketplaceTests", dependencies: ["Marketplace", "JSON", "TestSupport"],
+                    swiftSettings: strict),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "JSON", "TestSupport"],
                     swiftSettings: strict),

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Storage
 import Synchronization
 import Testing
@@ -132,7 +133,50 @@ struct NotificationTests {
 
     @Test("log lines escape quotes and control characters")
     func escaping() {
-        #expect(LogSink.jsonString("a\"b\\c\nd\u{1}") == "\"a\\\"b\\\\c\\nd\\u0001\"")
+        let n = OutboundNotification(event: "e", recipients: [], title: "a\"b\\c\nd\u{1}", text: "",
+                                     payload: Array("{}".utf8))
+        #expect(String(decoding: LogSink.line(n), as: UTF8.self).contains(#""title":"a\"b\\c\nd\u0001""#))
+    }
+
+    @Test("every wire message escapes its strings: quotes, backslashes, control characters, non-ASCII read back equal")
+    func escapingRoundTrip() throws {
+        let title = "\"quoted\" \\ back\\slash / é ü → 😀 \u{2028}"
+        let text = String((0..<0x20).map { Character(Unicode.Scalar(UInt8($0))) }) + "\u{7F} naïve \"end\""
+        let event = "order.\"odd\"\n"
+        let payload = Array(#"{"event":"x","n":1}"#.utf8)
+        let n = OutboundNotification(event: event, recipients: [.operators, .customer(CustomerID(7))], title: title,
+                                     text: text, payload: payload)
+        let expectedPayload = try JSONReader.parse(payload)
+
+        let line = try JSONReader.parse(LogSink.line(n))
+        #expect(line["event"]?.string == event)
+        #expect(line["recipients"] == .array([.string("operators"), .string("customer:7")]))
+        #expect(line["title"]?.string == title)
+        #expect(line["text"]?.string == text)
+        #expect(line["payload"] == expectedPayload)
+
+        let push = try JSONReader.parse(WebSocketPushSink.message(n))
+        #expect(push["type"]?.string == "notification")
+        #expect(push["event"]?.string == event)
+        #expect(push["title"]?.string == title)
+        #expect(push["text"]?.string == text)
+        #expect(push["payload"] == expectedPayload)
+
+        let sms = try JSONReader.parse(LogAdapter.smsLine(to: .courier(CourierID(3)), text: text))
+        #expect(sms["channel"]?.string == "sms" && sms["to"]?.string == "courier(3)" && sms["text"]?.string == text)
+        let pushLine = try JSONReader.parse(LogAdapter.pushLine(to: .customer(CustomerID(7)), title: title, text: text))
+        #expect(pushLine["channel"]?.string == "push" && pushLine["to"]?.string == "customer(7)")
+        #expect(pushLine["title"]?.string == title && pushLine["text"]?.string == text)
+    }
+
+    @Test("a payload with awkward strings (a currency from an order) is escaped and reads back equal")
+    func payloadEscaping() throws {
+        var order = sampleRecord(status: .quoted, courier: nil)
+        order.currency = "E\"U\\R\u{1}é"
+        let n = NotificationTemplates().render(.orderCreated(order))
+        let payload = try JSONReader.parse(n.payload)
+        #expect(payload["currency"]?.string == order.currency)
+        #expect(payload["event"]?.string == "order.created" && payload["order_id"]?.uint64 == 41)
     }
 }
 
