@@ -48,6 +48,8 @@ let package = Package(
 
         // The shared vocabulary every module speaks (ids, statuses, points, order status): one type per concept.
         .target(name: "Vocabulary", swiftSettings: strict),
+        // The one JSON layer (reader, writer, value) for the HTTP API, WebSocket messages and notifications.
+        .target(name: "JSON", swiftSettings: strict),
 
         // Libraries.
         .target(name: "HexGeo", dependencies: ["Vocabulary"], swiftSettings: strict),
@@ -64,7 +66,7 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "Marketplace",
-            dependencies: ["HexGeo", "Storage", "Vocabulary", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["HexGeo", "Storage", "Vocabulary", "JSON", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
 
         // Loop and protocols.
@@ -74,15 +76,15 @@ let package = Package(
             swiftSettings: strict + loopOwnedRelease),
         .target(
             name: "HTTPServer",
-            dependencies: ["EventLoop", "CHTTPParser", "CWslay", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["EventLoop", "CHTTPParser", "CWslay", "JSON", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict + loopOwnedRelease),
 
         // Wiring.
         .target(
             name: "Engine",
             dependencies: [
-                "Vocabulary", "HexGeo", "FleetIndex", "Routing", "Dispatcher", "Marketplace", "Storage", "EventLoop", "HTTPServer",
-                "CLibCrypto", "CSHA256Lanes",
+                "Vocabulary", "JSON", "HexGeo", "FleetIndex", "Routing", "Dispatcher", "Marketplace", "Storage", "EventLoop",
+                "HTTPServer", "CLibCrypto", "CSHA256Lanes",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -104,6 +106,7 @@ let package = Package(
         // declares every module its files import (scripts/check-deps), not only the one it tests.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "HexGeoTests", dependencies: ["HexGeo", "Vocabulary", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "JSONTests", dependencies: ["JSON", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "FleetIndexTests", dependencies: ["FleetIndex", "Vocabulary", "HexGeo", "TestSupport"], swiftSettings: strict),
         .testTarget(
@@ -113,11 +116,11 @@ let package = Package(
             name: "StorageTests", dependencies: ["Storage", "Vocabulary", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .testTarget(
-            name: "MarketplaceTests", dependencies: ["Marketplace", "Vocabulary", "HexGeo", "Storage", "TestSupport"],
+            name: "MarketplaceTests", dependencies: ["Marketplace", "Vocabulary", "JSON", "HexGeo", "Storage", "TestSupport"],
             swiftSettings: strict),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop"], swiftSettings: strict),
         .testTarget(
-            name: "HTTPServerTests", dependencies: ["HTTPServer", "EventLoop", "TestSupport"], swiftSettings: strict),
+            name: "HTTPServerTests", dependencies: ["HTTPServer", "EventLoop", "JSON"], swiftSettings: strict),
         .testTarget(
             name: "EngineTests",
             dependencies: [

@@ -1,3 +1,5 @@
+import JSON
+
 /// An error the HTTP API shows as `{"error":{"code":…,"message":…}}` with the code's HTTP status.
 ///
 /// `code.name` is a contract with clients: add codes, never rename or reuse one. The transport codes live here;

@@ -1,3 +1,5 @@
+import JSON
+
 /// One parsed HTTP request, handed to a route handler on the loop thread.
 public struct HTTPRequest: Sendable {
     /// The method.

@@ -1,3 +1,5 @@
+import JSON
+
 /// An HTTP response; the server adds `Content-Length` (and `Connection: close` when the connection ends).
 public struct HTTPResponse: Sendable {
     /// The status code.

@@ -38,16 +38,15 @@ public final class WebSocketConnection {
     private var pendingOut: [UInt8]?
     private let tcp: TCPConnection
     private let configuration: WebSocketConfiguration
-    private var context: wslay_event_context_ptr?
-    /// Open with no wslay context (see the type's note); `context == nil && !parked` means finished.
-    private var parked = true
+    private var life = Life.parked
     /// Bytes handed to wslay, and the wire size of the frames it has started (header + payload): equal when it
     /// holds no partial frame.
     private var bytesFed: UInt64 = 0
     private var bytesFramed: UInt64 = 0
     /// A data message whose final fragment has not arrived.
     private var messageInProgress = false
-    /// Inside `wslay_event_recv`: the context must outlive the call (a message callback may send).
+    /// Inside `wslay_event_recv`: the context must outlive the call (a message callback may send). Not a life
+    /// state: a callback may start the close while it is set.
     private var inReceive = false
     private var input: UnsafeRawBufferPointer?
     private var inputOffset = 0
@@ -56,11 +55,36 @@ public final class WebSocketConnection {
     private var messageIsText = false
     private var frameIsControl = false
     private var invalidUTF8 = false
-    private var closeReported = false
-    private var closeSentAtMs: UInt64?
     private var lastReceiveMs: UInt64
     private var receivedCloseCode: UInt16 = 1006
     private var receivedCloseReason = ""
+
+    /// The wslay context's life; each state holds what is only valid in it.
+    ///
+    /// ```
+    ///  parked ──(wslay needed)──▶ active ──(our close queued, or wslay's answer to the peer's sent)──▶ closing
+    ///    ▲                          │                                                                  │
+    ///    └───(clean: parkIfClean)───┘                                                                  │
+    ///  any ──(transport closed; or no memory for a context)──▶ finished ◀──(transport closed)──────────┘
+    /// ```
+    private enum Life {
+        /// Open with no wslay context (see the type's note).
+        case parked
+        /// Open with a wslay context.
+        case active(wslay_event_context_ptr)
+        /// Our close frame is queued or sent (the peer's answer, or ``WebSocketConfiguration/closeTimeoutMs``,
+        /// ends the connection); never parks again.
+        case closing(wslay_event_context_ptr, closeSentAtMs: UInt64)
+        /// The transport is closed or closing: wslay is never called again.
+        case finished
+
+        var context: wslay_event_context_ptr? {
+            switch self {
+            case .active(let context), .closing(let context, _): return context
+            case .parked, .finished: return nil
+            }
+        }
+    }
 
     init(server: HTTPServer, tcp: TCPConnection, configuration: WebSocketConfiguration) {
         self.server = server
@@ -93,19 +117,19 @@ public final class WebSocketConnection {
     /// The wslay context, made first if the connection is parked; nil once finished (or if wslay cannot allocate,
     /// which closes the connection).
     private func liveContext() -> wslay_event_context_ptr? {
-        guard parked else { return context }
-        parked = false
+        guard case .parked = life else { return life.context }
         var callbacks = Self.callbacks
         var ctx: wslay_event_context_ptr?
         // user_data is unretained: the server's connection table owns the handler, which owns this object,
         // until the TCP close callback, after which wslay is never called again.
         guard wslay_event_context_server_init(&ctx, &callbacks, Unmanaged.passUnretained(self).toOpaque()) == 0,
               let ctx else {
+            life = .finished
             tcp.close()
             return nil
         }
         wslay_event_config_set_max_recv_msg_length(ctx, UInt64(configuration.maxMessageBytes))
-        context = ctx
+        life = .active(ctx)
         bytesFed = 0
         bytesFramed = 0
         return ctx
@@ -113,19 +137,18 @@ public final class WebSocketConnection {
 
     /// Frees the wslay context when nothing in it is needed any more (see the type's note).
     private func parkIfClean() {
-        guard !inReceive, let context, closeSentAtMs == nil, !messageInProgress, bytesFed == bytesFramed, pendingOut == nil,
-              wslay_event_get_close_sent(context) == 0, wslay_event_get_close_received(context) == 0,
+        guard !inReceive, case .active(let context) = life, !messageInProgress, bytesFed == bytesFramed,
+              pendingOut == nil, wslay_event_get_close_sent(context) == 0, wslay_event_get_close_received(context) == 0,
               wslay_event_get_read_enabled(context) != 0, wslay_event_get_write_enabled(context) != 0,
               wslay_event_get_queued_msg_count(context) == 0, wslay_event_want_write(context) == 0
         else { return }
         wslay_event_context_free(context)
-        self.context = nil
-        parked = true
+        life = .parked
         server.statistics.webSocketParks &+= 1
     }
 
     deinit {
-        if let context { wslay_event_context_free(context) }
+        if let context = life.context { wslay_event_context_free(context) }
     }
 
     private static func from(_ user: UnsafeMutableRawPointer?) -> WebSocketConnection {
@@ -134,14 +157,22 @@ public final class WebSocketConnection {
 
     /// Outgoing bytes not yet handed to the kernel: wslay's queue plus the socket's write queue.
     public var queuedBytes: Int {
-        guard let context else { return parked ? tcp.queuedBytes : 0 }
-        return wslay_event_get_queued_msg_length(context) + tcp.queuedBytes
+        switch life {
+        case .parked: return tcp.queuedBytes
+        case .active(let context), .closing(let context, _):
+            return wslay_event_get_queued_msg_length(context) + tcp.queuedBytes
+        case .finished: return 0
+        }
     }
 
     /// Whether the connection can still send (no close sent, not closed).
     public var isOpen: Bool {
-        guard let context else { return parked }
-        return wslay_event_get_close_sent(context) == 0 && wslay_event_get_write_enabled(context) != 0
+        switch life {
+        case .parked: return true
+        case .active(let context), .closing(let context, _):
+            return wslay_event_get_close_sent(context) == 0 && wslay_event_get_write_enabled(context) != 0
+        case .finished: return false
+        }
     }
 
     /// The peer's address.
@@ -182,7 +213,9 @@ public final class WebSocketConnection {
         let opcode = UInt8(binary ? WSLAY_BINARY_FRAME.rawValue : WSLAY_TEXT_FRAME.rawValue)
         // wslay's queue is empty between pumps (its send callback takes every byte it is given), so a frame written
         // here lands between two of its frames, never inside one. Should it ever hold something, keep the order.
-        if let context, wslay_event_get_queued_msg_count(context) != 0 { return queue(opcode: opcode, frame.payload) }
+        if let context = life.context, wslay_event_get_queued_msg_count(context) != 0 {
+            return queue(opcode: opcode, frame.payload)
+        }
         guard tcp.write(frame.frame(opcode: opcode)) else { return false }
         return withinBudget()
     }
@@ -222,7 +255,7 @@ public final class WebSocketConnection {
         while String(validating: reason, as: UTF8.self) == nil { reason.removeLast() }   // never cut a character
         let rc = reason.withUnsafeBufferPointer { wslay_event_queue_close(context, code, $0.baseAddress, $0.count) }
         if rc != 0 { tcp.close(); return }
-        closeSentAtMs = server.loop.now
+        life = .closing(context, closeSentAtMs: server.loop.now)
         pump()
     }
 
@@ -256,28 +289,25 @@ public final class WebSocketConnection {
     }
 
     func transportClosed() {
-        parked = false
-        if !closeReported {
-            closeReported = true
-            let callback = onClose
-            onClose = nil
-            callback?(receivedCloseCode, receivedCloseReason)
-        }
+        // A parked connection never makes a context again; one that has a context keeps it through `onClose`.
+        if case .parked = life { life = .finished }
+        // Taken before the call, so the peer's close is reported once.
+        let callback = onClose
+        onClose = nil
+        callback?(receivedCloseCode, receivedCloseReason)
         onText = nil
         onBinary = nil
         userData = nil
-        if let context {
-            wslay_event_context_free(context)
-            self.context = nil
-        }
+        if let context = life.context { wslay_event_context_free(context) }
+        life = .finished
     }
 
     func checkTimeouts(nowMs: UInt64) {
-        if let sent = closeSentAtMs, nowMs >= sent + configuration.closeTimeoutMs {
-            tcp.close()
+        if case .closing(_, let sentAtMs) = life {
+            if nowMs >= sentAtMs + configuration.closeTimeoutMs { tcp.close() }
             return
         }
-        if configuration.idleTimeoutMs > 0, closeSentAtMs == nil, nowMs >= lastReceiveMs + configuration.idleTimeoutMs {
+        if configuration.idleTimeoutMs > 0, nowMs >= lastReceiveMs + configuration.idleTimeoutMs {
             close(code: 1001, reason: "idle timeout")
             return
         }
@@ -286,7 +316,7 @@ public final class WebSocketConnection {
 
     /// Sends what wslay queued; closes the socket once both sides' close frames went through.
     private func pump() {
-        guard let context else { return }
+        guard let context = life.context else { return }
         if wslay_event_want_write(context) != 0 {
             // wslay hands a frame over in pieces (its header, then the payload); collect them and write once, so a
             // frame costs one syscall and one TCP segment instead of two (measured: 2 writes per frame before).
@@ -301,7 +331,9 @@ public final class WebSocketConnection {
                 return
             }
         }
-        if wslay_event_get_close_sent(context) != 0, closeSentAtMs == nil { closeSentAtMs = server.loop.now }
+        if case .active = life, wslay_event_get_close_sent(context) != 0 {
+            life = .closing(context, closeSentAtMs: server.loop.now)
+        }
         if wslay_event_want_read(context) == 0, wslay_event_want_write(context) == 0 {
             // Close handshake complete: the server closes TCP first. When we closed for an error and the peer
             // has not answered, half-close and drain its bytes until it closes or `closeTimeoutMs` passes.
@@ -312,8 +344,8 @@ public final class WebSocketConnection {
     // MARK: wslay callbacks
 
     private func read(into buffer: UnsafeMutablePointer<UInt8>, capacity: Int) -> Int {
-        guard let input, inputOffset < input.count, context != nil else {
-            if let context { wslay_event_set_error(context, Int32(WSLAY_ERR_WOULDBLOCK.rawValue)) }
+        guard let input, inputOffset < input.count, life.context != nil else {
+            if let context = life.context { wslay_event_set_error(context, Int32(WSLAY_ERR_WOULDBLOCK.rawValue)) }
             return -1
         }
         let n = min(capacity, input.count - inputOffset)
@@ -328,7 +360,7 @@ public final class WebSocketConnection {
         // whatever the kernel does not take, so wslay never sees "would block"; the budget check in `queue` bounds
         // what may pile up.
         guard pendingOut != nil else {
-            if let context { wslay_event_set_error(context, Int32(WSLAY_ERR_CALLBACK_FAILURE.rawValue)) }
+            if let context = life.context { wslay_event_set_error(context, Int32(WSLAY_ERR_CALLBACK_FAILURE.rawValue)) }
             return -1
         }
         pendingOut?.append(contentsOf: UnsafeBufferPointer(start: data, count: length))
@@ -360,10 +392,10 @@ public final class WebSocketConnection {
     private func failInvalidUTF8() {
         invalidUTF8 = true
         server.statistics.webSocketProtocolErrors &+= 1
-        guard let context else { return }
+        guard let context = life.context else { return }
         wslay_event_shutdown_read(context)
         _ = wslay_event_queue_close(context, 1007, nil, 0)
-        closeSentAtMs = server.loop.now
+        life = .closing(context, closeSentAtMs: server.loop.now)
     }
 
     private func message(_ arg: wslay_event_on_msg_recv_arg) {

@@ -1,6 +1,7 @@
 import EventLoop
 import Foundation
 import HTTPServer
+import JSON
 import Testing
 
 private func echoRoutes(_ router: inout Router, _ loop: Loop) {

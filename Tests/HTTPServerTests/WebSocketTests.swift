@@ -181,6 +181,66 @@ struct WebSocketTests {
         #expect(stats.webSocketProtocolErrors == 0)
     }
 
+    @Test("closing a parked connection sends the close frame, refuses later sends and ends when the peer answers")
+    func closeWhileParked() throws {
+        let seen = Mutex<[String]>([])
+        let (result, stats) = try withServer(setup: { server in
+            let loop = server.loop   // not the server: a route closure holding it would form a cycle
+            server.addWebSocketRoute("/c") { connection, _ in
+                let timer = try? EventLoop.Timer(loop: loop)
+                connection.onText = { [unowned connection] in connection.send(text: $0) }
+                connection.onClose = { code, _ in
+                    seen.withLock { $0.append("closed \(code)") }
+                    timer?.close()
+                }
+                // Long after the echo below parked the connection (it parks as soon as the echo is out).
+                try? timer?.start(afterMs: 300) { [unowned connection] in
+                    connection.close(code: 4001, reason: "bye")
+                    let open = connection.isOpen, sent = connection.send(text: "late")
+                    seen.withLock { $0.append("open \(open) sent \(sent)") }
+                }
+            }
+        }) { port in
+            let c = try RawClient(port: port)
+            _ = try c.upgrade(path: "/c")
+            c.sendFrame(opcode: 1, Array("a".utf8))
+            let echo = String(decoding: try c.readFrame().payload, as: UTF8.self)
+            let close = try c.readFrame()
+            c.sendFrame(opcode: 8, [0x03, 0xE8])
+            let code = UInt16(close.payload[0]) << 8 | UInt16(close.payload[1])
+            return "\(echo) \(close.opcode) \(code) \(String(decoding: close.payload[2...], as: UTF8.self)) "
+                + "\(c.waitForClose())"
+        }
+        #expect(result == "a 8 4001 bye true")
+        #expect(seen.withLock { $0 } == ["open false sent false", "closed 1000"])
+        #expect(stats.webSocketParks == 1, "parked after the echo, never after the close began")
+        #expect(stats.webSocketProtocolErrors == 0)
+    }
+
+    @Test("a close that starts while a fragmented message is in progress drops the partial message and completes")
+    func closeDuringFragmentedMessage() throws {
+        var config = HTTPServerConfiguration()
+        config.webSocket.idleTimeoutMs = 200   // the server's close comes from the idle timeout
+        let seen = Mutex<[String]>([])
+        let (result, stats) = try withServer(configuration: config, setup: { server in
+            server.addWebSocketRoute("/c") { connection, _ in
+                connection.onText = { text in seen.withLock { $0.append("text \(text)") } }
+                connection.onClose = { code, _ in seen.withLock { $0.append("closed \(code)") } }
+            }
+        }) { port in
+            let c = try RawClient(port: port)
+            _ = try c.upgrade(path: "/c")
+            c.sendFrame(opcode: 1, Array("frag-".utf8), fin: false)
+            let code = try c.readUntilClose()
+            c.sendFrame(opcode: 8, [0x03, 0xE8])
+            return "\(code) \(c.waitForClose())"
+        }
+        #expect(result == "1001 true")
+        #expect(seen.withLock { $0 } == ["closed 1000"])
+        #expect(stats.webSocketParks == 0, "a fragmented message in progress keeps the context")
+        #expect(stats.webSocketProtocolErrors == 0)
+    }
+
     @Test("an idle WebSocket is closed with 1001")
     func idleTimeout() throws {
         var config = HTTPServerConfiguration()

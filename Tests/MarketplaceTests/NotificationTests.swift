@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Storage
 import Synchronization
 import Testing
@@ -66,6 +67,47 @@ struct NotificationTests {
         #expect(notifier.counters.published == 2 && notifier.counters.dropped == 0)
     }
 
+    @Test("ordinary notifications keep their exact wire bytes: payloads, log lines, pushes and adapter lines")
+    func exactBytes() throws {
+        let t = NotificationTemplates()
+        let created = t.render(.orderCreated(sampleRecord(status: .quoted, courier: nil)))
+        let changed = t.render(.orderStatusChanged(sampleRecord(), from: .dispatched))
+        let offered = t.render(.offerSent(orderID: OrderID(41), courierID: CourierID(9), expiresAtMs: 77))
+        let expired = t.render(.offerExpired(orderID: OrderID(41), courierID: CourierID(9)))
+        let createdPayload = #"{"at_ms":5,"currency":"EUR","customer_id":7,"event":"order.created","order_id":41,"#
+            + #""price_cents":1234,"status":"quoted"}"#
+        let changedPayload = #"{"at_ms":9,"courier_id":3,"customer_id":7,"event":"order.status_changed","#
+            + #""from":"dispatched","order_id":41,"status":"accepted"}"#
+        #expect(String(decoding: created.payload, as: UTF8.self) == createdPayload)
+        #expect(String(decoding: changed.payload, as: UTF8.self) == changedPayload)
+        #expect(String(decoding: offered.payload, as: UTF8.self)
+                == #"{"courier_id":9,"event":"offer.sent","expires_at_ms":77,"order_id":41}"#)
+        #expect(String(decoding: expired.payload, as: UTF8.self)
+                == #"{"courier_id":9,"event":"offer.expired","order_id":41}"#)
+
+        let ws = RecordingPushTransport()
+        WebSocketPushSink(transport: ws).deliver(created)
+        #expect(ws.pushes.withLock { $0.map(\.0) } == [#"{"type":"notification","event":"order.created","#
+                + #""title":"Order 41 received","text":"Your order 41 is booked for 12.34 EUR.","payload":"#
+                + createdPayload + "}"])
+
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let logPath = dir.url.appendingPathComponent("notifications.log").path
+        try LogSink(path: logPath).deliver(changed)
+        #expect(try String(contentsOfFile: logPath, encoding: .utf8) == #"{"event":"order.status_changed","#
+                + #""recipients":["operators","customer:7","courier:3"],"title":"Order 41: accepted","#
+                + #""text":"Order 41 went from dispatched to accepted.","payload":"# + changedPayload + "}\n")
+        let path = dir.url.appendingPathComponent("adapters.log").path
+        let adapter = LogAdapter(log: try LogSink(path: path))
+        adapter.sendSMS(to: .customer(CustomerID(7)), text: "On its way")
+        adapter.sendPush(to: .courier(CourierID(3)), title: "New offer", text: "Order 41 is offered to you.")
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines == [#"{"channel":"sms","to":"customer(7)","text":"On its way"}"#,
+                          #"{"channel":"push","to":"courier(3)","title":"New offer","#
+                            + #""text":"Order 41 is offered to you."}"#])
+    }
+
     @Test("publish never blocks: past the queue bound events are dropped and counted")
     func boundedQueue() {
         let gate = DispatchSemaphore(value: 0)
@@ -92,7 +134,50 @@ struct NotificationTests {
 
     @Test("log lines escape quotes and control characters")
     func escaping() {
-        #expect(LogSink.jsonString("a\"b\\c\nd\u{1}") == "\"a\\\"b\\\\c\\nd\\u0001\"")
+        let n = OutboundNotification(event: "e", recipients: [], title: "a\"b\\c\nd\u{1}", text: "",
+                                     payload: Array("{}".utf8))
+        #expect(String(decoding: LogSink.line(n), as: UTF8.self).contains(#""title":"a\"b\\c\nd\u0001""#))
+    }
+
+    @Test("every wire message escapes its strings: quotes, backslashes, control characters, non-ASCII read back equal")
+    func escapingRoundTrip() throws {
+        let title = "\"quoted\" \\ back\\slash / é ü → 😀 \u{2028}"
+        let text = String((0..<0x20).map { Character(Unicode.Scalar(UInt8($0))) }) + "\u{7F} naïve \"end\""
+        let event = "order.\"odd\"\n"
+        let payload = Array(#"{"event":"x","n":1}"#.utf8)
+        let n = OutboundNotification(event: event, recipients: [.operators, .customer(CustomerID(7))], title: title,
+                                     text: text, payload: payload)
+        let expectedPayload = try JSONReader.parse(payload)
+
+        let line = try JSONReader.parse(LogSink.line(n))
+        #expect(line["event"]?.string == event)
+        #expect(line["recipients"] == .array([.string("operators"), .string("customer:7")]))
+        #expect(line["title"]?.string == title)
+        #expect(line["text"]?.string == text)
+        #expect(line["payload"] == expectedPayload)
+
+        let push = try JSONReader.parse(WebSocketPushSink.message(n))
+        #expect(push["type"]?.string == "notification")
+        #expect(push["event"]?.string == event)
+        #expect(push["title"]?.string == title)
+        #expect(push["text"]?.string == text)
+        #expect(push["payload"] == expectedPayload)
+
+        let sms = try JSONReader.parse(LogAdapter.smsLine(to: .courier(CourierID(3)), text: text))
+        #expect(sms["channel"]?.string == "sms" && sms["to"]?.string == "courier(3)" && sms["text"]?.string == text)
+        let pushLine = try JSONReader.parse(LogAdapter.pushLine(to: .customer(CustomerID(7)), title: title, text: text))
+        #expect(pushLine["channel"]?.string == "push" && pushLine["to"]?.string == "customer(7)")
+        #expect(pushLine["title"]?.string == title && pushLine["text"]?.string == text)
+    }
+
+    @Test("a payload with awkward strings (a currency from an order) is escaped and reads back equal")
+    func payloadEscaping() throws {
+        var order = sampleRecord(status: .quoted, courier: nil)
+        order.currency = "E\"U\\R\u{1}é"
+        let n = NotificationTemplates().render(.orderCreated(order))
+        let payload = try JSONReader.parse(n.payload)
+        #expect(payload["currency"]?.string == order.currency)
+        #expect(payload["event"]?.string == "order.created" && payload["order_id"]?.uint64 == 41)
     }
 }
 

@@ -1,4 +1,5 @@
 import HTTPServer
+import JSON
 import Vocabulary
 
 /// Values read from requests by more than one service: points, point lists and numbers, each range-checked.

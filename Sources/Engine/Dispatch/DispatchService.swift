@@ -3,6 +3,7 @@ import EventLoop
 import FleetIndex
 import Foundation
 import HTTPServer
+import JSON
 import HexGeo
 import Logging
 import Vocabulary

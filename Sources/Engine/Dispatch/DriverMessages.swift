@@ -1,5 +1,6 @@
 import Dispatcher
 import HTTPServer
+import JSON
 import Vocabulary
 
 /// The one writer of each dispatch message a driver receives on its channel.

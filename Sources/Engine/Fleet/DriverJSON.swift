@@ -1,5 +1,6 @@
 import FleetIndex
 import HTTPServer
+import JSON
 import Vocabulary
 
 /// The one writer of a driver's state on the HTTP API.

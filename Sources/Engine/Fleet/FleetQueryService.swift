@@ -1,6 +1,7 @@
 import FleetIndex
 import Foundation
 import HTTPServer
+import JSON
 import HexGeo
 import Vocabulary
 

@@ -1,4 +1,5 @@
 import HTTPServer
+import JSON
 import Vocabulary
 
 /// A ping as JSON (`POST /v1/drivers/{id}/location`, the driver channel's text messages): the same fields as

@@ -1,5 +1,6 @@
 import HTTPServer
 import HexGeo
+import JSON
 import Marketplace
 import Storage
 import Vocabulary

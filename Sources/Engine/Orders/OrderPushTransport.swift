@@ -1,5 +1,6 @@
 import EventLoop
 import HTTPServer
+import JSON
 import Marketplace
 
 /// The WebSocket push sink's transport: the notifier thread reads the order a customer's notification names and

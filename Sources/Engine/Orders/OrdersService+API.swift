@@ -1,6 +1,7 @@
 import FleetIndex
 import HTTPServer
 import HexGeo
+import JSON
 import Marketplace
 import Storage
 import Vocabulary

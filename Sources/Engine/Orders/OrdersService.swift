@@ -4,6 +4,7 @@ import FleetIndex
 import Foundation
 import HTTPServer
 import HexGeo
+import JSON
 import Logging
 import Marketplace
 import Storage

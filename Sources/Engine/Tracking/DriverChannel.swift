@@ -1,6 +1,7 @@
 import CoreMetrics
 import FleetIndex
 import HTTPServer
+import JSON
 import Prometheus
 import Vocabulary
 

@@ -1,5 +1,6 @@
 import FleetIndex
 import HTTPServer
+import JSON
 
 /// The drivers that moved during one tracking tick, latest fix per driver, each encoded once so that every
 /// subscriber's message is a concatenation of shared bytes.

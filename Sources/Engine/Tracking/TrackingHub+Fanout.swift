@@ -1,6 +1,7 @@
 import EventLoop
 import FleetIndex
 import HTTPServer
+import JSON
 import Vocabulary
 
 /// The tick: match every driver that moved against the subscriptions, then send each touched subscriber one

@@ -3,6 +3,7 @@ import EventLoop
 import FleetIndex
 import HTTPServer
 import HexGeo
+import JSON
 import Prometheus
 import Vocabulary
 

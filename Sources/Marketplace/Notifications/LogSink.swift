@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Synchronization
 
 /// The default sink: one JSON line per notification appended to a file (or standard error).
@@ -33,43 +34,32 @@ public final class LogSink: NotificationSink {
         write(Self.line(notification))
     }
 
-    /// Appends one raw line (used by the SMS and push log adapters too).
-    func write(_ line: String) {
+    /// Appends one JSON line (used by the SMS and push log adapters too).
+    func write(_ line: [UInt8]) {
         // The throwing write: an I/O error (disk full) loses the line instead of trapping.
-        let ok = lock.withLock { _ in (try? handle.write(contentsOf: Data((line + "\n").utf8))) != nil }
+        let ok = lock.withLock { _ in (try? handle.write(contentsOf: Data(line + [UInt8(ascii: "\n")]))) != nil }
         if !ok { failedWrites.add(1, ordering: .relaxed) }
     }
 
-    static func line(_ n: OutboundNotification) -> String {
-        let recipients = n.recipients.map { r -> String in
+    /// The log line for `n` (without its newline).
+    static func line(_ n: OutboundNotification) -> [UInt8] {
+        var w = JSONWriter(capacity: 256 + n.payload.count)
+        w.beginObject()
+        w.key("event"); w.string(n.event)
+        w.key("recipients")
+        w.beginArray()
+        for r in n.recipients {
             switch r {
-            case .customer(let c): return "\"customer:\(c)\""
-            case .courier(let c): return "\"courier:\(c)\""
-            case .operators: return "\"operators\""
-            }
-        }.joined(separator: ",")
-        return "{\"event\":\(jsonString(n.event)),\"recipients\":[\(recipients)],\"title\":\(jsonString(n.title)),"
-            + "\"text\":\(jsonString(n.text)),\"payload\":\(String(decoding: n.payload, as: UTF8.self))}"
-    }
-
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let h = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else {
-                    out.unicodeScalars.append(u)
-                }
+            case .customer(let c): w.string("customer:\(c)")
+            case .courier(let c): w.string("courier:\(c)")
+            case .operators: w.string("operators")
             }
         }
-        return out + "\""
+        w.endArray()
+        w.key("title"); w.string(n.title)
+        w.key("text"); w.string(n.text)
+        w.key("payload"); w.raw(n.payload)
+        w.endObject()
+        return w.bytes
     }
 }

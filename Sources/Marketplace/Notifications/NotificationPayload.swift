@@ -1,8 +1,8 @@
-import Foundation
+import JSON
 import Storage
 
-/// The JSON body of a notification; nil fields are left out. Keys are the wire's snake_case.
-struct NotificationPayload: Encodable {
+/// The JSON body of a notification; nil fields are left out. Keys are the wire's snake_case, in sorted order.
+struct NotificationPayload {
     var event: String
     var orderID: UInt64?
     var status: String?
@@ -15,11 +15,6 @@ struct NotificationPayload: Encodable {
     var direction: String?
     var expiresAtMs: Int64?
     var atMs: Int64?
-
-    enum CodingKeys: String, CodingKey {
-        case event, orderID = "order_id", status, from, customerID = "customer_id", courierID = "courier_id"
-        case priceCents = "price_cents", currency, stars, direction, expiresAtMs = "expires_at_ms", atMs = "at_ms"
-    }
 
     init(_ event: NotificationEvent) {
         self.event = event.name
@@ -39,10 +34,24 @@ struct NotificationPayload: Encodable {
         }
     }
 
+    /// The payload's bytes, the ones a webhook signs. Keys are in sorted order because that is how payloads have
+    /// always looked on the wire (JSONEncoder's `.sortedKeys` once wrote them): receivers may compare bytes.
     func encoded() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding plain integers and strings cannot fail; an empty object is the safe fallback.
-        return (try? [UInt8](encoder.encode(self))) ?? Array("{}".utf8)
+        var w = JSONWriter(capacity: 192)
+        w.beginObject()
+        if let atMs { w.key("at_ms"); w.number(atMs) }
+        if let courierID { w.key("courier_id"); w.number(courierID) }
+        if let currency { w.key("currency"); w.string(currency) }
+        if let customerID { w.key("customer_id"); w.number(customerID) }
+        if let direction { w.key("direction"); w.string(direction) }
+        w.key("event"); w.string(event)
+        if let expiresAtMs { w.key("expires_at_ms"); w.number(expiresAtMs) }
+        if let from { w.key("from"); w.string(from) }
+        if let orderID { w.key("order_id"); w.number(orderID) }
+        if let priceCents { w.key("price_cents"); w.number(priceCents) }
+        if let stars { w.key("stars"); w.number(stars) }
+        if let status { w.key("status"); w.string(status) }
+        w.endObject()
+        return w.bytes
     }
 }

@@ -1,4 +1,4 @@
-import HTTPServer
+import JSON
 import Testing
 import TestSupport
 
@@ -95,15 +95,6 @@ struct JSONTests {
     @Test("invalid UTF-8 in a string is refused")
     func invalidUTF8() {
         #expect(throws: JSONError.self) { try JSONReader.parse([0x22, 0xC3, 0x28, 0x22]) }
-    }
-
-    @Test("an API error renders as the documented envelope")
-    func apiErrorBody() throws {
-        let e = APIError(.notFound, "no \"driver\" 7")
-        let v = try JSONReader.parse(e.jsonBody)
-        #expect(v["error"]?["code"]?.string == "not_found")
-        #expect(v["error"]?["message"]?.string == "no \"driver\" 7")
-        #expect(e.code.status == 404)
     }
 
     @Test("written values read back equal", arguments: 0..<20)

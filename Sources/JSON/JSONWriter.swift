@@ -13,17 +13,21 @@
 public struct JSONWriter {
     /// The JSON written so far.
     public var bytes: [UInt8]
-    private var hasValue: UInt64 = 0
-    private var depth = 0
-    private var afterKey = false
+    // Internal but inlinable (here and below): callers in Engine and HTTPServer write JSON on hot paths (the
+    // tracking fan-out), and a call across the module boundary cannot be inlined otherwise.
+    @usableFromInline var hasValue: UInt64 = 0
+    @usableFromInline var depth = 0
+    @usableFromInline var afterKey = false
 
     /// A writer with room for `capacity` bytes.
+    @inlinable
     public init(capacity: Int = 256) {
         bytes = []
         bytes.reserveCapacity(capacity)
     }
 
     /// Empties the buffer, keeping its capacity, to reuse the writer.
+    @inlinable
     public mutating func reset() {
         bytes.removeAll(keepingCapacity: true)
         hasValue = 0
@@ -31,8 +35,8 @@ public struct JSONWriter {
         afterKey = false
     }
 
-    @inline(__always)
-    private mutating func separator() {
+    @inlinable @inline(__always)
+    mutating func separator() {
         if afterKey { afterKey = false; return }
         guard depth > 0, depth <= 64 else { return }
         let bit: UInt64 = 1 << UInt64(depth - 1)
@@ -40,21 +44,28 @@ public struct JSONWriter {
     }
 
     /// Opens an object (`{`).
+    @inlinable
     public mutating func beginObject() { separator(); bytes.append(UInt8(ascii: "{")); push() }
     /// Closes an object (`}`).
+    @inlinable
     public mutating func endObject() { pop(); bytes.append(UInt8(ascii: "}")) }
     /// Opens an array (`[`).
+    @inlinable
     public mutating func beginArray() { separator(); bytes.append(UInt8(ascii: "[")); push() }
     /// Closes an array (`]`).
+    @inlinable
     public mutating func endArray() { pop(); bytes.append(UInt8(ascii: "]")) }
 
-    private mutating func push() {
+    @inlinable
+    mutating func push() {
         depth += 1
         if depth <= 64 { hasValue &= ~(1 << UInt64(depth - 1)) }
     }
-    private mutating func pop() { if depth > 0 { depth -= 1 } }
+    @inlinable
+    mutating func pop() { if depth > 0 { depth -= 1 } }
 
     /// Writes an object key; the next value belongs to it.
+    @inlinable
     public mutating func key(_ name: String) {
         separator()
         appendQuoted(name)
@@ -63,9 +74,11 @@ public struct JSONWriter {
     }
 
     /// Writes a string value, escaped.
+    @inlinable
     public mutating func string(_ value: String) { separator(); appendQuoted(value) }
 
     /// Writes an integer.
+    @inlinable
     public mutating func number<I: BinaryInteger>(_ value: I) {
         separator()
         appendInteger(value)
@@ -74,21 +87,29 @@ public struct JSONWriter {
     // Concrete overloads: callers in other modules would otherwise run the unspecialized generic (witness-table
     // calls and boxing per digit), which showed up in the ingest profile through the tracking hub's encoder.
     /// Writes an integer.
+    @inlinable
     public mutating func number(_ value: Int) { separator(); appendInteger(Int64(value)) }
     /// Writes an integer.
+    @inlinable
     public mutating func number(_ value: Int64) { separator(); appendInteger(value) }
     /// Writes an integer.
+    @inlinable
     public mutating func number(_ value: Int32) { separator(); appendInteger(Int64(value)) }
     /// Writes an integer.
+    @inlinable
     public mutating func number(_ value: UInt64) { separator(); appendInteger(value) }
     /// Writes an integer.
+    @inlinable
     public mutating func number(_ value: UInt32) { separator(); appendInteger(UInt64(value)) }
     /// Writes an integer.
+    @inlinable
     public mutating func number(_ value: UInt16) { separator(); appendInteger(UInt64(value)) }
     /// Writes an integer.
+    @inlinable
     public mutating func number(_ value: UInt8) { separator(); appendInteger(UInt64(value)) }
 
     /// Writes a double in shortest round-trip form; NaN and infinities become `null`.
+    @inlinable
     public mutating func number(_ value: Double) {
         separator()
         guard value.isFinite else { bytes.append(contentsOf: "null".utf8); return }
@@ -103,15 +124,18 @@ public struct JSONWriter {
     }
 
     /// Writes `true` or `false`.
+    @inlinable
     public mutating func bool(_ value: Bool) {
         separator()
         bytes.append(contentsOf: value ? "true".utf8 : "false".utf8)
     }
 
     /// Writes `null`.
+    @inlinable
     public mutating func null() { separator(); bytes.append(contentsOf: "null".utf8) }
 
     /// Writes already-encoded JSON as one value (the caller vouches it is valid).
+    @inlinable
     public mutating func raw(_ json: [UInt8]) { separator(); bytes.append(contentsOf: json) }
 
     /// Writes a ``JSONValue``.
@@ -132,8 +156,8 @@ public struct JSONWriter {
         }
     }
 
-    @inline(__always)
-    private mutating func appendInteger<I: BinaryInteger>(_ value: I) {
+    @inlinable @inline(__always)
+    mutating func appendInteger<I: BinaryInteger>(_ value: I) {
         if value == 0 { bytes.append(UInt8(ascii: "0")); return }
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 24 bytes of scratch on the stack
         var magnitude = value.magnitude
@@ -152,7 +176,9 @@ public struct JSONWriter {
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
-    private mutating func appendQuoted(_ s: String) {
+    // Not inlinable: the escaping loop is the bulk of the code and runs once per string either way.
+    @usableFromInline
+    mutating func appendQuoted(_ s: String) {
         bytes.append(UInt8(ascii: "\""))
         var s = s
         s.withUTF8 { utf8 in
