@@ -20,8 +20,9 @@ import Prometheus
 ///
 /// Its parts own their state: `SubscriberSlots` the slot numbers and their reuse, `TrackingIndex` the
 /// subscriptions and a fan-out's hits, `PositionBatch` the moved drivers and their encodings, `FanoutSchedule`
-/// when fan-outs run. Every stored property is private: the fan-out, which reads and writes most of them, is in
-/// this file. Loop-owned.
+/// when fan-outs run. Every stored property but the `connectionsChanged` hook the install sets is private, which is
+/// why the fan-out, reading and writing most of them, lives in this file (Swift's `private` ends at the file).
+/// Loop-owned.
 final class TrackingHub {
     private unowned let engine: Engine
     private let configuration: TrackingConfiguration
