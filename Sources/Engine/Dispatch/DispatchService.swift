@@ -252,10 +252,10 @@ final class DispatchService: EngineService {
                 try answerOffer(order: order, courier: driver, accept: op == "accept")
                 reply = DriverMessages.offerAnswered(op == "accept" ? "offer_accepted" : "offer_declined", order: order)
             } catch {
-                reply = DriverMessages.error(error)
+                reply = SocketErrorMessage.bytes(error)
             }
         } else {
-            reply = DriverMessages.error(APIError(.invalidParameter, "order is required"))
+            reply = SocketErrorMessage.bytes(APIError(.invalidParameter, "order is required"))
         }
         _ = drivers.push(driver, reply)
         return true

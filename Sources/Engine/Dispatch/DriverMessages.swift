@@ -31,17 +31,6 @@ enum DriverMessages {
     /// `{"type":"offer_accepted"|"offer_declined","order"}`: the reply to a driver's answer.
     static func offerAnswered(_ type: String, order: OrderID) -> [UInt8] { typedOrder(type, order) }
 
-    /// `{"type":"error","code","message"}`, every string escaped.
-    static func error(_ error: APIError) -> [UInt8] {
-        var w = JSONWriter(capacity: 128)
-        w.beginObject()
-        w.key("type"); w.string("error")
-        w.key("code"); w.string(error.code.name)
-        w.key("message"); w.string(error.message)
-        w.endObject()
-        return w.bytes
-    }
-
     private static func typedOrder(_ type: String, _ order: OrderID) -> [UInt8] {
         var w = JSONWriter(capacity: 64)
         w.beginObject()

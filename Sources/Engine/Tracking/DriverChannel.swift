@@ -137,23 +137,23 @@ final class DriverChannel: EngineService {
         }
         let message: JSONValue
         do { message = try JSONReader.parse(text) } catch {
-            connection.send(textBytes: TrackingHub.errorMessage(APIError(.invalidJSON, "not JSON: \(error)")))
+            connection.send(textBytes: SocketErrorMessage.bytes(APIError(.invalidJSON, "not JSON: \(error)")))
             return
         }
         if let op = message["op"], op.string != "ping" {
             guard let name = op.string else {
-                connection.send(textBytes: TrackingHub.errorMessage(APIError(.unknownOp, "op is a string")))
+                connection.send(textBytes: SocketErrorMessage.bytes(APIError(.unknownOp, "op is a string")))
                 return
             }
             for handler in messageHandlers where handler(DriverID(driver), name, message) { return }
-            connection.send(textBytes: TrackingHub.errorMessage(APIError(.unknownOp, "unknown op \(name.prefix(32))")))
+            connection.send(textBytes: SocketErrorMessage.bytes(APIError(.unknownOp, "unknown op \(name.prefix(32))")))
             return
         }
         do throws(APIError) {
             let r = try PingJSON.record(message, driver: DriverID(driver), nowMs: clock.nowMs)
             if let reason = ingest.ingest(r, transport: .ws) { throw PingJSON.apiError(reason) }
         } catch {
-            connection.send(textBytes: TrackingHub.errorMessage(error))
+            connection.send(textBytes: SocketErrorMessage.bytes(error))
         }
     }
 
@@ -164,7 +164,7 @@ final class DriverChannel: EngineService {
         }
         guard !bytes.isEmpty, bytes.count % PingWire.recordBytes == 0 else {
             badRecordMetric.increment()
-            connection.send(textBytes: TrackingHub.errorMessage(
+            connection.send(textBytes: SocketErrorMessage.bytes(
                 APIError(.badRecord, "a binary frame holds whole 32-byte records, got \(bytes.count) bytes")))
             return
         }
@@ -188,7 +188,7 @@ final class DriverChannel: EngineService {
             }
         }
         if let first {
-            connection.send(textBytes: TrackingHub.errorMessage(
+            connection.send(textBytes: SocketErrorMessage.bytes(
                 APIError(first.code, "\(dropped) of \(n) records dropped; first: \(first.message)")))
         }
     }
