@@ -57,7 +57,7 @@ let package = Package(
         // its class-held columns cost about 30 % of ingest (2.4M → 3.45M records/s measured); static checks stay.
         .target(name: "FleetIndex", dependencies: ["HexGeo", "Vocabulary"],
                 swiftSettings: strict + [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
-        .target(name: "Routing", dependencies: ["HexGeo", "Vocabulary", "CZlib"], swiftSettings: strict),
+        .target(name: "Routing", dependencies: ["HexGeo", "Vocabulary", "JSON", "CZlib"], swiftSettings: strict),
         // Sees couriers and travel times only through its own protocols, which the Engine implements.
         .target(name: "Dispatcher", dependencies: ["Vocabulary"], swiftSettings: strict),
         .target(

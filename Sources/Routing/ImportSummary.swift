@@ -1,3 +1,5 @@
+import JSON
+
 /// What an OSM import read and built; `json` is the CLI's summary line.
 public struct ImportSummary: Sendable, Equatable {
     /// Nodes in the file (plain and dense), as `osmium fileinfo -e` counts them.
@@ -23,9 +25,15 @@ public struct ImportSummary: Sendable, Equatable {
 
     /// One line of JSON with every count.
     public var json: String {
-        "{\"nodes_read\":\(nodesRead),\"ways_read\":\(waysRead),\"relations_read\":\(relationsRead),"
-            + "\"routable_ways\":\(routableWays),\"restrictions_applied\":\(restrictionsApplied),"
-            + "\"restrictions_skipped\":\(restrictionsSkipped),\"missing_node_refs\":\(missingNodeRefs),"
-            + "\"graph_nodes\":\(graphNodes),\"graph_edges\":\(graphEdges),\"dropped_nodes\":\(droppedNodes)}"
+        var w = JSONWriter(capacity: 320)
+        w.beginObject()
+        for (key, value) in [("nodes_read", nodesRead), ("ways_read", waysRead), ("relations_read", relationsRead),
+                             ("routable_ways", routableWays), ("restrictions_applied", restrictionsApplied),
+                             ("restrictions_skipped", restrictionsSkipped), ("missing_node_refs", missingNodeRefs),
+                             ("graph_nodes", graphNodes), ("graph_edges", graphEdges), ("dropped_nodes", droppedNodes)] {
+            w.key(key); w.number(value)
+        }
+        w.endObject()
+        return String(decoding: w.bytes, as: UTF8.self)
     }
 }

@@ -247,7 +247,7 @@ final class DispatchService: EngineService {
     private func driverMessage(_ driver: DriverID, _ op: String, _ message: JSONValue) -> Bool {
         guard op == "accept" || op == "decline" else { return false }
         let reply: [UInt8]
-        if let order = (message["order"]?.uint64 ?? message["offer"]?.uint64).map { OrderID($0) } {
+        if let order = (message["order"]?.uint64 ?? message["offer"]?.uint64).map({ OrderID($0) }) {
             do throws(APIError) {
                 try answerOffer(order: order, courier: driver, accept: op == "accept")
                 reply = DriverMessages.offerAnswered(op == "accept" ? "offer_accepted" : "offer_declined", order: order)

@@ -1,6 +1,7 @@
 import EventLoop
 import Foundation
 import HexGeo
+import JSON
 import Routing
 import Vocabulary
 
@@ -36,25 +37,28 @@ final class RoadState {
     /// The road network as `{"segments":[[lat1,lng1,lat2,lng2],…]}`, built once (coordinates to 1e-5°).
     func roadSegments() -> [UInt8] {
         if let roadSegmentsJSON { return roadSegmentsJSON }
-        var out = Array(#"{"segments":["#.utf8)
-        var first = true
+        var w = JSONWriter(capacity: 1 << 16)
+        w.beginObject()
+        w.key("segments"); w.beginArray()
         var seen = Set<UInt64>()
         network.forEachRoadSegment { a, b in
             // Both directions of a two-way road draw once.
             let ka = Self.key(a), kb = Self.key(b)
             guard seen.insert(min(ka, kb) &* 31 &+ max(ka, kb)).inserted else { return }
-            if !first { out.append(UInt8(ascii: ",")) }
-            first = false
-            out += Array("[\(Self.r5(a.latDegrees)),\(Self.r5(a.lngDegrees)),\(Self.r5(b.latDegrees)),\(Self.r5(b.lngDegrees))]".utf8)
+            w.beginArray()
+            w.number(Self.r5(a.latDegrees)); w.number(Self.r5(a.lngDegrees))
+            w.number(Self.r5(b.latDegrees)); w.number(Self.r5(b.lngDegrees))
+            w.endArray()
         }
-        out += Array("]}".utf8)
-        roadSegmentsJSON = out
-        return out
+        w.endArray()
+        w.endObject()
+        roadSegmentsJSON = w.bytes
+        return w.bytes
     }
 
     private static func key(_ p: LatLng) -> UInt64 {
         UInt64(bitPattern: Int64((p.latDegrees * 1e6).rounded())) &* 1_000_003 &+ UInt64(bitPattern: Int64((p.lngDegrees * 1e6).rounded()))
     }
 
-    private static func r5(_ v: Double) -> String { String((v * 1e5).rounded() / 1e5) }
+    private static func r5(_ v: Double) -> Double { (v * 1e5).rounded() / 1e5 }
 }
