@@ -74,7 +74,7 @@ struct OfflineSimulation {
         config.maxPickupETASeconds = 1_800
         var report = SimReport()
         report.mode = "offline"
-        report.policy = s.policy == .batchOptimal ? "batch" : "greedy"
+        report.policy = s.policy
         report.seed = s.seed
         report.drivers = s.drivers
         report.durationSeconds = s.durationSeconds

@@ -67,7 +67,7 @@ struct OnlineSimulation {
         var nextDrainMs: Int64 = 0
         var report = SimReport()
         report.mode = "online"
-        report.policy = "engine"
+        report.policy = nil   // the engine's own
         report.seed = c.seed
         report.drivers = c.drivers
         report.durationSeconds = c.durationSeconds
