@@ -1,4 +1,5 @@
 import Dispatcher
+import Engine
 import Foundation
 import HexGeo
 import Routing
@@ -68,7 +69,7 @@ struct OfflineSimulation {
         var demand = DemandModel(graph: network.graph, reachableNodes: mover.connectedNodes,
                                  ordersPerMinute: s.ordersPerMinute, startMs: s.startMs, seed: s.seed,
                                  hotSpots: s.hotSpots, hotSpotWeight: s.hotSpotWeight)
-        let eta = RoadETAProvider(network: network, speedFactor: 0.775)
+        let eta = RoutingETAProvider(network: network, speedFactor: 0.775)   // the fleet's mean speed factor (0.6…0.95)
         var rng = SimRandom(seed: s.seed, stream: 3)
         var config = DispatchConfig()
         config.maxPickupETASeconds = 1_800
