@@ -162,7 +162,7 @@ struct OfflineSimulation {
                 for c in 0..<s.drivers where phase[c] == .idle {
                     let st = mover.state(c, atMs: t)
                     snapshots.append(CourierSnapshot(
-                        id: CourierID(UInt64(c + 1)), position: LatLng(degrees: st.lat, st.lng),
+                        id: CourierID(UInt64(c + 1)), position: LatLng(degrees: st.latDegrees, st.lngDegrees),
                         idleSinceMs: idleSince[c], recentAssignments: assignedCount[c]))
                 }
                 if !snapshots.isEmpty {
