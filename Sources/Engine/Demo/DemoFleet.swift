@@ -38,7 +38,8 @@ final class DemoFleet {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         clockMs = now
         // A new fleet on every start. The demo never roams between hubs (a free driver always drives to a random
-        // node), so two hubs, the fewest the model takes, keep its set-up to two routes.
+        // node), so two hubs, the fewest the model takes, keep its set-up to two routes. 0.8–1.1 × the road's
+        // speed is the range the demo always drew (it was of a route's mean speed; now of each segment's).
         mover = try RoadMover(network: network, driverCount: count, seed: UInt64.random(in: .min ... .max), startMs: now,
                               hubCount: 2, speedRange: 0.8...1.1)
         // About 3 m of GPS noise (and so an accuracy of 3 m), no multipath outliers.
