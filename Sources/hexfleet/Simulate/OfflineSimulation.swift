@@ -1,4 +1,5 @@
 import Dispatcher
+import Engine
 import Foundation
 import HexGeo
 import Routing
@@ -68,13 +69,13 @@ struct OfflineSimulation {
         var demand = DemandModel(graph: network.graph, reachableNodes: mover.connectedNodes,
                                  ordersPerMinute: s.ordersPerMinute, startMs: s.startMs, seed: s.seed,
                                  hotSpots: s.hotSpots, hotSpotWeight: s.hotSpotWeight)
-        let eta = RoadETAProvider(network: network, speedFactor: 0.775)
+        let eta = RoutingETAProvider(network: network, speedFactor: 0.775)   // the fleet's mean speed factor (0.6…0.95)
         var rng = SimRandom(seed: s.seed, stream: 3)
         var config = DispatchConfig()
         config.maxPickupETASeconds = 1_800
         var report = SimReport()
         report.mode = "offline"
-        report.policy = s.policy == .batchOptimal ? "batch" : "greedy"
+        report.policy = s.policy
         report.seed = s.seed
         report.drivers = s.drivers
         report.durationSeconds = s.durationSeconds
@@ -161,7 +162,7 @@ struct OfflineSimulation {
                 for c in 0..<s.drivers where phase[c] == .idle {
                     let st = mover.state(c, atMs: t)
                     snapshots.append(CourierSnapshot(
-                        id: CourierID(UInt64(c + 1)), position: LatLng(degrees: st.lat, st.lng),
+                        id: CourierID(UInt64(c + 1)), position: LatLng(degrees: st.latDegrees, st.lngDegrees),
                         idleSinceMs: idleSince[c], recentAssignments: assignedCount[c]))
                 }
                 if !snapshots.isEmpty {

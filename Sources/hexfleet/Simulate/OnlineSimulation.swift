@@ -67,7 +67,7 @@ struct OnlineSimulation {
         var nextDrainMs: Int64 = 0
         var report = SimReport()
         report.mode = "online"
-        report.policy = "engine"
+        report.policy = nil   // the engine's own
         report.seed = c.seed
         report.drivers = c.drivers
         report.durationSeconds = c.durationSeconds
@@ -133,13 +133,7 @@ struct OnlineSimulation {
                 for di in spare {
                     let i = Int(di)
                     let id = c.firstDriverID + UInt64(i)
-                    let f = mover.fix(i, atMs: now)
-                    let record = PingRecord(
-                        driverID: id, timestampMs: now,
-                        latE7: Int32((f.latDegrees * 1e7).rounded()), lngE7: Int32((f.lngDegrees * 1e7).rounded()),
-                        speedCmPerSecond: UInt16(min(65_534, max(0, f.speedMetersPerSecond * 100)).rounded()),
-                        headingCentidegrees: UInt16(min(35_999, max(0, f.headingDegrees * 100)).rounded()),
-                        accuracyDecimetres: UInt16(min(65_534, f.accuracyMeters * 10).rounded()), status: status[i])
+                    let record = mover.fix(i, atMs: now).pingRecord(driverID: id, timestampMs: now, status: status[i])
                     let sentAt = Self.monoNanos
                     if let ws = sockets {
                         var rb = PingRecordBytes()

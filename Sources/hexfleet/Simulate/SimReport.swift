@@ -1,10 +1,12 @@
-import Histogram
+import Dispatcher
 import Foundation
+import Histogram
 
 /// What a simulation run measured; `jsonLine` is the run's last line on stdout.
 struct SimReport: Sendable {
     var mode = "offline"
-    var policy = "greedy"
+    /// The offline run's policy; nil online, where the engine dispatches with its own (the report says "engine").
+    var policy: DispatchPolicy?
     var seed: UInt64 = 0
     var drivers = 0
     var durationSeconds = 0.0
@@ -50,7 +52,7 @@ struct SimReport: Sendable {
         func r1(_ x: Double) -> String { String(format: "%.1f", x) }
         func r4(_ x: Double) -> String { String(format: "%.4f", x) }
         var fields: [(String, String)] = [
-            ("mode", "\"\(mode)\""), ("policy", "\"\(policy)\""), ("seed", "\(seed)"), ("drivers", "\(drivers)"),
+            ("mode", "\"\(mode)\""), ("policy", "\"\(policy?.simulatorName ?? "engine")\""), ("seed", "\(seed)"), ("drivers", "\(drivers)"),
             ("duration_s", r1(durationSeconds)), ("orders_per_minute", r1(ordersPerMinute)),
             ("pings_sent", "\(pingsSent)"), ("pings_accepted", "\(pingsAccepted)"), ("loss", r4(loss)),
             ("orders_created", "\(ordersCreated)"), ("orders_assigned", "\(ordersAssigned)"),

@@ -60,19 +60,13 @@ struct SimulateCommand: ParsableCommand {
     @Flag(help: "Run in virtual time without sockets and compare dispatch policies.")
     var offline = false
     @Option(help: "Dispatch policy for --offline: greedy or batch.")
-    var policy: PolicyChoice = .greedy
+    var policy: DispatchPolicy = .greedyNearest
     @Option(help: "Seconds between dispatch rounds (--offline).")
     var roundSeconds = 10.0
     @Option(help: "Hub destinations drivers roam between (shortest paths precomputed for each pair).")
     var hubs = 40
     @Option(help: "H3 zones with a raised order rate.")
     var hotSpots = 3
-
-    /// `--policy` values.
-    enum PolicyChoice: String, ExpressibleByArgument, CaseIterable {
-        case greedy, batch
-        var dispatchPolicy: DispatchPolicy { self == .greedy ? .greedyNearest : .batchOptimal }
-    }
 
     func validate() throws {
         guard (1...1_000_000).contains(drivers) else { throw ValidationError("--drivers must be 1…1,000,000") }
@@ -123,7 +117,7 @@ struct SimulateCommand: ParsableCommand {
                 s.drivers = drivers
                 s.durationSeconds = duration
                 s.seed = seed
-                s.policy = policy.dispatchPolicy
+                s.policy = policy
                 s.ordersPerMinute = ordersPerMinute
                 s.roundSeconds = roundSeconds
                 s.acceptProbability = acceptProbability

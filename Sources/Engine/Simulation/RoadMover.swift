@@ -3,8 +3,8 @@ import HexGeo
 import Routing
 import Vocabulary
 
-/// Drivers moving along shortest paths on a road graph: the movement model of `hexfleet simulate`, written so the
-/// Engine's demo fleet can use it as is (it needs only `Routing` and `HexGeo`).
+/// Drivers moving along shortest paths on a road graph: the movement model of `hexfleet simulate` and of the
+/// engine's demo fleet.
 ///
 /// Every driver is always on a *leg*: a node path with cumulative free-flow times. A roaming driver drives between
 /// random *hubs* (nodes of the graph's main strongly connected component) along precomputed hub-to-hub shortest
@@ -12,23 +12,49 @@ import Vocabulary
 /// driver a private leg to any node (a pick-up or a drop-off); when it arrives it parks until sent again or
 /// `roam(_:atMs:)`. Each driver drives at its own fraction of the free-flow speed; `fix(_:atMs:)` adds GPS noise.
 ///
-/// Time is any millisecond clock that never goes back per driver (wall clock online, virtual time offline).
-/// Not thread-safe: one owner (the loop, or the simulator's thread).
-final class RoadMover {
+/// Time is any millisecond clock that never goes back per driver (wall clock online and in the demo, virtual time
+/// offline). Every random draw comes from one generator seeded at `init`, so the same seed and the same calls give
+/// the same positions (the offline comparison depends on it).
+///
+/// Not thread-safe and deliberately not `Sendable`: one owner (the engine's loop, or the simulator's thread).
+public final class RoadMover {
     /// A position report as a driver app would make it.
-    struct Fix: Sendable, Equatable {
-        var latDegrees: Double
-        var lngDegrees: Double
+    public struct Fix: Sendable, Equatable {
+        public var latDegrees: Double
+        public var lngDegrees: Double
         /// Ground speed, m/s.
-        var speedMetersPerSecond: Double
+        public var speedMetersPerSecond: Double
         /// Heading in degrees clockwise from north, 0..<360.
-        var headingDegrees: Double
+        public var headingDegrees: Double
         /// The horizontal accuracy the app would claim, meters.
-        var accuracyMeters: Double
+        public var accuracyMeters: Double
+
+        public init(latDegrees: Double, lngDegrees: Double, speedMetersPerSecond: Double, headingDegrees: Double,
+                    accuracyMeters: Double) {
+            self.latDegrees = latDegrees; self.lngDegrees = lngDegrees
+            self.speedMetersPerSecond = speedMetersPerSecond; self.headingDegrees = headingDegrees
+            self.accuracyMeters = accuracyMeters
+        }
+    }
+
+    /// Where a driver is, exactly (no GPS noise), and what it is doing.
+    public struct Motion: Sendable, Equatable {
+        public var latDegrees: Double
+        public var lngDegrees: Double
+        /// Ground speed, m/s (0 when parked).
+        public var speedMetersPerSecond: Double
+        /// Heading in degrees clockwise from north, 0..<360 (0 when parked).
+        public var headingDegrees: Double
+        public var mode: Mode
     }
 
     /// What a driver is doing on the road.
-    enum Mode: UInt8, Sendable { case roaming, directed, parked }
+    public enum Mode: UInt8, Sendable { case roaming, directed, parked }
+
+    /// Errors building the model.
+    public struct SetupError: Error, CustomStringConvertible {
+        public var description: String
+    }
 
     /// A path with cumulative free-flow times (ms) at each point; `nodes` names each point's graph node (−1 for a
     /// leg's first point when it lies between nodes).
@@ -66,15 +92,15 @@ final class RoadMover {
     }
 
     /// The network driven on.
-    let network: RoadNetwork
+    public let network: RoadNetwork
     /// Nodes of the main strongly connected component: every one reaches every other.
-    let connectedNodes: [Int32]
+    public let connectedNodes: [Int32]
     /// Hub nodes (roaming destinations).
-    let hubs: [Int32]
+    public let hubs: [Int32]
     /// Standard deviation of the GPS error per axis, meters.
-    var gpsNoiseMeters: Double = 4
+    public var gpsNoiseMeters: Double = 4
     /// Probability that a fix is an outlier (multipath), with 8× the noise.
-    var gpsOutlierProbability: Double = 0.01
+    public var gpsOutlierProbability: Double = 0.01
 
     private var query: RouteQuery
     private var rng: SimRandom
@@ -90,20 +116,16 @@ final class RoadMover {
     private var isInComponent: [Bool]
 
     /// Number of drivers.
-    var count: Int { legOf.count }
-
-    /// Errors building the model.
-    struct SetupError: Error, CustomStringConvertible {
-        var description: String
-    }
+    public var count: Int { legOf.count }
 
     /// Places `driverCount` drivers at random points of random hub-to-hub legs at time `startMs`.
     /// - Parameters:
     ///   - hubCount: roaming destinations; the model precomputes `hubCount × (hubCount − 1)` shortest paths.
     ///   - speedRange: each driver's fraction of the free-flow speed, drawn uniformly (urban traffic: 0.6…0.95).
     /// - Throws: `SetupError` when the graph has no strongly connected part large enough to drive in.
-    init(network: RoadNetwork, driverCount: Int, seed: UInt64, startMs: Int64, hubCount: Int = 40,
-         speedRange: ClosedRange<Double> = 0.6...0.95) throws(SetupError) {
+    /// - Complexity: two graph traversals per component attempt, plus the hub-to-hub routes.
+    public init(network: RoadNetwork, driverCount: Int, seed: UInt64, startMs: Int64, hubCount: Int = 40,
+                speedRange: ClosedRange<Double> = 0.6...0.95) throws(SetupError) {
         self.network = network
         query = network.makeQuery()
         rng = SimRandom(seed: seed, stream: 1)
@@ -215,7 +237,8 @@ final class RoadMover {
 
     /// Where a driver is and what it is doing at `nowMs`, moving it on (and roaming on to new hubs) as needed.
     /// Returns the exact position; `fix` adds noise.
-    func state(_ i: Int, atMs nowMs: Int64) -> (lat: Double, lng: Double, speed: Double, heading: Double, mode: Mode) {
+    /// - Complexity: amortized O(1) per call while time moves on (a binary search on a leg's first call).
+    public func state(_ i: Int, atMs nowMs: Int64) -> Motion {
         while true {
             let li = Int(legOf[i])
             let f = Double(speedFactor[i])
@@ -236,7 +259,8 @@ final class RoadMover {
                 }
                 if modes[i] == .directed { modes[i] = .parked }
                 let last = leg.lat.count - 1
-                return (leg.lat[last], leg.lng[last], 0, 0, modes[i])
+                return Motion(latDegrees: leg.lat[last], lngDegrees: leg.lng[last], speedMetersPerSecond: 0,
+                              headingDegrees: 0, mode: modes[i])
             }
             var k = Int(cursor[i])
             if k >= leg.cumMs.count - 1 || leg.cumMs[k] > elapsed { k = 0 }
@@ -252,60 +276,60 @@ final class RoadMover {
             let r = t1 > t0 ? min(1, max(0, (elapsed - t0) / (t1 - t0))) : 1
             let lat = leg.lat[k] + (leg.lat[k + 1] - leg.lat[k]) * r
             let lng = leg.lng[k] + (leg.lng[k + 1] - leg.lng[k]) * r
-            return (lat, lng, leg.segmentSpeed[k] * f, leg.segmentHeading[k], modes[i])
+            return Motion(latDegrees: lat, lngDegrees: lng, speedMetersPerSecond: leg.segmentSpeed[k] * f,
+                          headingDegrees: leg.segmentHeading[k], mode: modes[i])
         }
     }
 
     /// A noisy position report at `nowMs` (the driver keeps moving; noise is drawn from the model's generator).
-    func fix(_ i: Int, atMs nowMs: Int64) -> Fix {
+    public func fix(_ i: Int, atMs nowMs: Int64) -> Fix {
         let s = state(i, atMs: nowMs)
         let sigma = rng.chance(gpsOutlierProbability) ? gpsNoiseMeters * 8 : gpsNoiseMeters
         let north = rng.normal() * sigma, east = rng.normal() * sigma
         let metersPerDegree = 111_195.0
-        let lat = s.lat + north / metersPerDegree
-        let lng = s.lng + east / (metersPerDegree * max(0.01, cos(s.lat * Double.pi / 180)))
-        return Fix(latDegrees: lat, lngDegrees: lng, speedMetersPerSecond: s.speed, headingDegrees: s.heading,
-                   accuracyMeters: max(3, sigma * 1.5))
+        let lat = s.latDegrees + north / metersPerDegree
+        let lng = s.lngDegrees + east / (metersPerDegree * max(0.01, cos(s.latDegrees * Double.pi / 180)))
+        return Fix(latDegrees: lat, lngDegrees: lng, speedMetersPerSecond: s.speedMetersPerSecond,
+                   headingDegrees: s.headingDegrees, accuracyMeters: max(3, sigma * 1.5))
     }
 
     /// Sends a driver from where it is at `nowMs` to `node` along the shortest path (through the end of the segment
     /// it is on). Returns the trip's duration in seconds at the driver's speed, or nil when the node is unreachable
     /// (the driver's plan is then unchanged).
     @discardableResult
-    func send(_ i: Int, toNode node: Int, atMs nowMs: Int64) -> Double? {
+    public func send(_ i: Int, toNode node: Int, atMs nowMs: Int64) -> Double? {
         guard node >= 0, node < network.graph.nodeCount else { return nil }
         let s = state(i, atMs: nowMs)
-        let li = Int(legOf[i])
-        let leg = legs[li]
-        let f = Double(speedFactor[i])
-        // Continue to the next point of the current leg, then route from its node.
-        let k = Int(cursor[i])
-        let from: Int
-        var prefixMs = 0.0
-        if s.mode == .parked || leg.cumMs.count < 2 || k + 1 >= leg.cumMs.count {
-            from = Int(leg.endNode)
-        } else {
-            let elapsed = Double(nowMs - legStartMs[i]) * f
-            prefixMs = max(0, leg.cumMs[k + 1] - elapsed)
-            let next = Int(leg.nodes[k + 1])
-            if next >= 0 && isInComponent[next] {
-                from = next
-            } else {
-                from = Int(leg.endNode)
-                prefixMs = max(0, leg.totalMs - elapsed)
-            }
-        }
+        let (from, prefixMs) = departure(i, s, atMs: nowMs)
         guard var newLeg = Self.leg(query: &query, graph: network.graph, from: from, to: node,
-                                    prefix: (s.lat, s.lng, prefixMs)) else { return nil }
+                                    prefix: (s.latDegrees, s.lngDegrees, prefixMs)) else { return nil }
         newLeg.endNode = Int32(node)
-        releaseLeg(li)
+        setPrivateLeg(i, newLeg, startMs: nowMs, mode: .directed)
+        return newLeg.totalMs / Double(speedFactor[i]) / 1000
+    }
+
+    /// Where a trip from the driver's position `s` at `nowMs` leaves the graph: the next node of its current leg
+    /// (it finishes the segment it is on, taking `prefixMs` of free-flow time), or its leg's end when parked or when
+    /// that node lies outside the component.
+    private func departure(_ i: Int, _ s: Motion, atMs nowMs: Int64) -> (from: Int, prefixMs: Double) {
+        let leg = legs[Int(legOf[i])]
+        let k = Int(cursor[i])
+        if s.mode == .parked || leg.cumMs.count < 2 || k + 1 >= leg.cumMs.count { return (Int(leg.endNode), 0) }
+        let elapsed = Double(nowMs - legStartMs[i]) * Double(speedFactor[i])
+        let next = Int(leg.nodes[k + 1])
+        if next >= 0 && isInComponent[next] { return (next, max(0, leg.cumMs[k + 1] - elapsed)) }
+        return (Int(leg.endNode), max(0, leg.totalMs - elapsed))
+    }
+
+    /// Gives driver `i` a leg of its own (releasing the one it is on), starting at `startMs`.
+    private func setPrivateLeg(_ i: Int, _ leg: Leg, startMs: Int64, mode: Mode) {
+        releaseLeg(Int(legOf[i]))
         let slot: Int
-        if let free = freeLegs.popLast() { slot = Int(free); legs[slot] = newLeg } else { slot = legs.count; legs.append(newLeg) }
+        if let free = freeLegs.popLast() { slot = Int(free); legs[slot] = leg } else { slot = legs.count; legs.append(leg) }
         legOf[i] = Int32(slot)
-        legStartMs[i] = nowMs
+        legStartMs[i] = startMs
         cursor[i] = 0
-        modes[i] = .directed
-        return newLeg.totalMs / f / 1000
+        modes[i] = mode
     }
 
     private func releaseLeg(_ li: Int) {
@@ -315,7 +339,7 @@ final class RoadMover {
     }
 
     /// Sends a parked or directed driver back to roaming: it drives to the nearest hub of its choice, then on.
-    func roam(_ i: Int, atMs nowMs: Int64) {
+    public func roam(_ i: Int, atMs nowMs: Int64) {
         let b = rng.index(hubs.count)
         if send(i, toNode: Int(hubs[b]), atMs: nowMs) != nil {
             modes[i] = .roaming
@@ -324,15 +348,59 @@ final class RoadMover {
         }
     }
 
+    /// Stops a driver where it is at `nowMs`: it parks there (mid-road if need be) until sent on. A later trip
+    /// leaves from the node the driver was heading for.
+    public func park(_ i: Int, atMs nowMs: Int64) {
+        let s = state(i, atMs: nowMs)
+        guard s.mode != .parked else { return }
+        let (from, _) = departure(i, s, atMs: nowMs)
+        let here = Leg(lat: [s.latDegrees], lng: [s.lngDegrees], cumMs: [0], nodes: [-1], endNode: Int32(from))
+        setPrivateLeg(i, here, startMs: nowMs, mode: .parked)
+    }
+
+    /// Puts a driver, parked, at a node of the component (ignored for any other node), e.g. to start a fleet
+    /// scattered over the whole map instead of on the hub legs.
+    public func place(_ i: Int, atNode node: Int, atMs nowMs: Int64) {
+        guard isReachable(node: node) else { return }
+        setPrivateLeg(i, Self.pointLeg(network.graph, node), startMs: nowMs, mode: .parked)
+    }
+
     /// Whether a driver has reached the end of a directed leg (and is parked there).
-    func isParked(_ i: Int, atMs nowMs: Int64) -> Bool { state(i, atMs: nowMs).mode == .parked }
+    public func isParked(_ i: Int, atMs nowMs: Int64) -> Bool { state(i, atMs: nowMs).mode == .parked }
 
     /// The node a driver is parked at or heading to.
-    func destinationNode(_ i: Int) -> Int { Int(legs[Int(legOf[i])].endNode) }
+    public func destinationNode(_ i: Int) -> Int { Int(legs[Int(legOf[i])].endNode) }
 
     /// A uniformly random node of the connected component (a destination every driver can reach).
-    func randomNode() -> Int { Int(connectedNodes[rng.index(connectedNodes.count)]) }
+    public func randomNode() -> Int { Int(connectedNodes[rng.index(connectedNodes.count)]) }
 
     /// Whether a node lies in the component every driver can reach and leave.
-    func isReachable(node: Int) -> Bool { node >= 0 && node < isInComponent.count && isInComponent[node] }
+    public func isReachable(node: Int) -> Bool { node >= 0 && node < isInComponent.count && isInComponent[node] }
+
+    /// The component node nearest to `point` among the ends of the road segment it snaps to (a pick-up given as a
+    /// coordinate becomes a node to `send` to); nil when no road is near or neither end lies in the component.
+    public func nearestReachableNode(to point: LatLng) -> Int? {
+        guard let snap = network.snapIndex.snap(point) else { return nil }
+        let graph = network.graph
+        var best: (meters: Double, node: Int)?
+        for hit in snap.edges {
+            for node in [network.snapIndex.tail(of: hit.edge), Int(graph.forwardHeads[hit.edge])] where isReachable(node: node) {
+                let meters = Geodesy.distanceMeters(point, graph.coordinate(node))
+                if best.map({ meters < $0.meters }) ?? true { best = (meters, node) }
+            }
+        }
+        return best?.node
+    }
+}
+
+extension RoadMover.Fix {
+    /// The fix as a ping record, fields clamped to their wire ranges (speed and accuracy below the 65,535 "unknown",
+    /// heading 0…359.99°), so a simulated driver never sends what a real app could not.
+    public func pingRecord(driverID: UInt64, timestampMs: Int64, status: UInt8) -> PingRecord {
+        PingRecord(driverID: driverID, timestampMs: timestampMs,
+                   latE7: Int32((latDegrees * 1e7).rounded()), lngE7: Int32((lngDegrees * 1e7).rounded()),
+                   speedCmPerSecond: UInt16(min(65_534, max(0, speedMetersPerSecond * 100)).rounded()),
+                   headingCentidegrees: UInt16(min(35_999, max(0, headingDegrees * 100)).rounded()),
+                   accuracyDecimetres: UInt16(min(65_534, accuracyMeters * 10).rounded()), status: status)
+    }
 }
