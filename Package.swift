@@ -95,7 +95,7 @@ let package = Package(
         .executableTarget(
             name: "hexfleet",
             dependencies: [
-                "Engine", "Vocabulary", "HexGeo", "Routing", "Dispatcher",
+                "Engine", "Vocabulary", "JSON", "HexGeo", "Routing", "Dispatcher",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -124,7 +124,7 @@ let package = Package(
         .testTarget(
             name: "EngineTests",
             dependencies: [
-                "Engine", "Vocabulary", "HexGeo", "FleetIndex", "Dispatcher", "EventLoop", "CSHA256Lanes", "TestSupport",
+                "Engine", "Vocabulary", "HexGeo", "FleetIndex", "Routing", "Dispatcher", "EventLoop", "CSHA256Lanes", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),

@@ -73,8 +73,8 @@ final class DemoFleet {
 
     /// Moves every driver on to `nowMs` and sends the pings that are due. Returns drivers that reached the end of
     /// their trip while holding a job (the engine moves their orders along); free drivers that arrived set off to a
-    /// random node. `dtMs` is unused (positions are a function of time) and goes once its caller stops passing it.
-    func step(dtMs: Int64, nowMs: Int64) -> [(index: Int, order: UInt64, pickedUp: Bool)] {
+    /// random node. Positions are a function of time, so no step length is needed.
+    func step(nowMs: Int64) -> [(index: Int, order: UInt64, pickedUp: Bool)] {
         clockMs = max(clockMs, nowMs)
         var finished: [(Int, UInt64, Bool)] = []
         var records: [PingRecord] = []

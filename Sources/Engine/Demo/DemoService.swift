@@ -26,7 +26,6 @@ final class DemoService: EngineService {
     private let logger: Logger
     private var fleet: DemoFleet?
     private var fleetFailed = false
-    private var lastStepMs: Int64 = 0
     private var nextOrderMs: Int64 = 0
     /// Offers the demo couriers will answer, and when: a person takes a moment to tap.
     private var pendingAnswers: [(atMs: Int64, order: OrderID, courier: CourierID, accept: Bool)] = []
@@ -70,7 +69,7 @@ final class DemoService: EngineService {
 
     func tick(nowMs now: Int64) {
         guard let fleet else {
-            startFleet(nowMs: now)
+            startFleet()
             return
         }
         while let first = pendingAnswers.first, first.atMs <= now {
@@ -78,7 +77,7 @@ final class DemoService: EngineService {
             // The offer may be gone (expired, withdrawn); the answer is then refused like any late tap.
             try? dispatch.answerOffer(order: first.order, courier: first.courier, accept: first.accept)
         }
-        for done in fleet.step(dtMs: now - lastStepMs, nowMs: now) {
+        for done in fleet.step(nowMs: now) {
             let courier = CourierID(fleet.drivers[done.index].id)
             if done.pickedUp {
                 fleet.drivers[done.index].job = nil
@@ -92,7 +91,6 @@ final class DemoService: EngineService {
                 fleet.planTrip(done.index, to: job.dropoff)
             }
         }
-        lastStepMs = now
         placeOrders(nowMs: now)
     }
 
@@ -101,7 +99,7 @@ final class DemoService: EngineService {
     }
 
     /// Makes the fleet once the UDP listener is bound (the fleet pings it over loopback).
-    private func startFleet(nowMs: Int64) {
+    private func startFleet() {
         guard fleet == nil, !fleetFailed, let target = ingest.udpAddress else { return }
         let loopback = try? SocketAddress(host: target.isIPv6 ? "::1" : "127.0.0.1", port: target.port)
         do {
@@ -112,7 +110,6 @@ final class DemoService: EngineService {
             logger.error("demo fleet failed to start", metadata: ["error": "\(error)"])
             return
         }
-        lastStepMs = nowMs
         logger.info("demo fleet started", metadata: ["drivers": "\(configuration.demoDrivers)"])
     }
 

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import HexGeo
+import JSON
 import Routing
 
 /// The online simulator's customers and couriers over the engine's HTTP API: customers create orders
@@ -55,16 +56,27 @@ struct OrderAgents {
         progress("note: \(what) answered \(r.map { "\($0.status)" } ?? "no connection") (code \(code)); orders past this step are not counted")
     }
 
-    private func pointJSON(_ node: Int) -> String {
-        let p = network.graph.coordinate(node)
-        return String(format: "{\"lat\":%.7f,\"lng\":%.7f}", p.latDegrees, p.lngDegrees)
+    /// `{"customer_id":…,"pickup":{"lat","lng"},"dropoff":{…}}`, coordinates to 1e-7° as the API stores them.
+    private func orderBody(customer: Int, pickupNode: Int, dropoffNode: Int) -> String {
+        var w = JSONWriter(capacity: 160)
+        w.beginObject()
+        w.key("customer_id"); w.number(customer)
+        for (key, node) in [("pickup", pickupNode), ("dropoff", dropoffNode)] {
+            let p = network.graph.coordinate(node)
+            w.key(key); w.beginObject()
+            w.key("lat"); w.raw(Array(String(format: "%.7f", p.latDegrees).utf8))
+            w.key("lng"); w.raw(Array(String(format: "%.7f", p.lngDegrees).utf8))
+            w.endObject()
+        }
+        w.endObject()
+        return String(decoding: w.bytes, as: UTF8.self)
     }
 
     /// Creates due orders and moves every tracked order on; cheap when nothing is due.
     mutating func step(nowMs: Int64, status: inout [UInt8], report: inout SimReport) {
         while let d = demand.next(untilMs: nowMs) {
             customer += 1
-            let body = "{\"customer_id\":\(customer),\"pickup\":\(pointJSON(d.pickupNode)),\"dropoff\":\(pointJSON(d.dropoffNode))}"
+            let body = orderBody(customer: customer, pickupNode: d.pickupNode, dropoffNode: d.dropoffNode)
             let r = try? http.request("POST", "/v1/orders", json: body,
                                       headers: [("Idempotency-Key", "sim-\(config.seed)-\(customer)")])
             if let r, r.status == 201, let id = Self.idText(r.object?["id"]) {

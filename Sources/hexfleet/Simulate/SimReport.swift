@@ -1,6 +1,7 @@
 import Dispatcher
 import Foundation
 import Histogram
+import JSON
 
 /// What a simulation run measured; `jsonLine` is the run's last line on stdout.
 struct SimReport: Sendable {
@@ -49,28 +50,40 @@ struct SimReport: Sendable {
 
     /// One JSON object, keys in a fixed order, numbers rounded to 0.1 s / 1e-4, so equal runs print equal lines.
     var jsonLine: String {
-        func r1(_ x: Double) -> String { String(format: "%.1f", x) }
-        func r4(_ x: Double) -> String { String(format: "%.4f", x) }
-        var fields: [(String, String)] = [
-            ("mode", "\"\(mode)\""), ("policy", "\"\(policy?.simulatorName ?? "engine")\""), ("seed", "\(seed)"), ("drivers", "\(drivers)"),
-            ("duration_s", r1(durationSeconds)), ("orders_per_minute", r1(ordersPerMinute)),
-            ("pings_sent", "\(pingsSent)"), ("pings_accepted", "\(pingsAccepted)"), ("loss", r4(loss)),
-            ("orders_created", "\(ordersCreated)"), ("orders_assigned", "\(ordersAssigned)"),
-            ("orders_delivered", "\(ordersDelivered)"), ("orders_cancelled", "\(ordersCancelled)"),
-            ("offers_declined", "\(offersDeclined)"),
-            ("mean_pickup_eta_s", r1(Self.mean(pickupETAs))), ("p95_pickup_eta_s", r1(Self.quantile(pickupETAs, 0.95))),
-            ("mean_wait_s", r1(Self.mean(waits))), ("p95_wait_s", r1(Self.quantile(waits, 0.95))),
-            ("mean_assign_delay_s", r1(Self.mean(assignDelays))),
-        ]
+        /// A number printed with fixed decimals (`12.0`, not `12`): the line's shape does not depend on the values.
+        func fixed(_ x: Double, _ digits: Int) -> [UInt8] { Array(String(format: "%.\(digits)f", x).utf8) }
+        var w = JSONWriter(capacity: 1024)
+        w.beginObject()
+        w.key("mode"); w.string(mode)
+        w.key("policy"); w.string(policy?.simulatorName ?? "engine")
+        w.key("seed"); w.number(seed)
+        w.key("drivers"); w.number(drivers)
+        w.key("duration_s"); w.raw(fixed(durationSeconds, 1))
+        w.key("orders_per_minute"); w.raw(fixed(ordersPerMinute, 1))
+        w.key("pings_sent"); w.number(pingsSent)
+        w.key("pings_accepted"); w.number(pingsAccepted)
+        w.key("loss"); w.raw(fixed(loss, 4))
+        w.key("orders_created"); w.number(ordersCreated)
+        w.key("orders_assigned"); w.number(ordersAssigned)
+        w.key("orders_delivered"); w.number(ordersDelivered)
+        w.key("orders_cancelled"); w.number(ordersCancelled)
+        w.key("offers_declined"); w.number(offersDeclined)
+        w.key("mean_pickup_eta_s"); w.raw(fixed(Self.mean(pickupETAs), 1))
+        w.key("p95_pickup_eta_s"); w.raw(fixed(Self.quantile(pickupETAs, 0.95), 1))
+        w.key("mean_wait_s"); w.raw(fixed(Self.mean(waits), 1))
+        w.key("p95_wait_s"); w.raw(fixed(Self.quantile(waits, 0.95), 1))
+        w.key("mean_assign_delay_s"); w.raw(fixed(Self.mean(assignDelays), 1))
         if mode == "online" {
-            fields += [
-                ("datagrams_sent", "\(datagramsSent)"), ("send_errors", "\(sendErrors)"), ("orders_failed", "\(ordersFailed)"),
-                ("latency_samples", "\(latencyMicros.totalCount)"), ("latency_probes_lost", "\(latencyProbesLost)"),
-                ("latency_p50_ms", String(format: "%.3f", Double(latencyMicros.valueAtPercentile(50)) / 1000)),
-                ("latency_p99_ms", String(format: "%.3f", Double(latencyMicros.valueAtPercentile(99)) / 1000)),
-                ("latency_max_ms", String(format: "%.3f", Double(latencyMicros.totalCount == 0 ? 0 : latencyMicros.max) / 1000)),
-            ]
+            w.key("datagrams_sent"); w.number(datagramsSent)
+            w.key("send_errors"); w.number(sendErrors)
+            w.key("orders_failed"); w.number(ordersFailed)
+            w.key("latency_samples"); w.number(latencyMicros.totalCount)
+            w.key("latency_probes_lost"); w.number(latencyProbesLost)
+            w.key("latency_p50_ms"); w.raw(fixed(Double(latencyMicros.valueAtPercentile(50)) / 1000, 3))
+            w.key("latency_p99_ms"); w.raw(fixed(Double(latencyMicros.valueAtPercentile(99)) / 1000, 3))
+            w.key("latency_max_ms"); w.raw(fixed(Double(latencyMicros.totalCount == 0 ? 0 : latencyMicros.max) / 1000, 3))
         }
-        return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+        w.endObject()
+        return String(decoding: w.bytes, as: UTF8.self)
     }
 }
