@@ -105,6 +105,84 @@ import TestSupport
         #expect(try ws.readClose() == 1009)
     }
 
+    @Test("a newer connection of the same driver replaces the older one, which is closed with 1000 \"replaced…\"")
+    func newerConnectionReplaces() throws {
+        let engine = try TestEngine()
+        defer { engine.close() }
+        let path = "/v1/ws/driver?token=\(TrackingTokens.token(.driver, "7"))"
+        let old = try TrackingTestClient(port: engine.http, path: path, timeoutSeconds: 15)
+        #expect(old.status == 101)
+        let new = try TrackingTestClient(port: engine.http, path: path, timeoutSeconds: 15)
+        #expect(new.status == 101)
+        let close = try old.readCloseFrame()
+        #expect(close.code == 1000 && close.reason.hasPrefix("replaced"), "\(close)")
+        // The older one answers the close and the server ends it: its close must not take the driver's channel
+        // from the newer one.
+        try old.sendFrame(opcode: 8, [0x03, 0xE8])
+        try old.readUntilClosed()
+        // Dispatch answers a decline without an order through the driver's channel (`DriverChannel.push`): the
+        // answer reaches the newer connection, so the channel is the newer one's.
+        try new.send(text: #"{"op":"decline"}"#)
+        #expect((try new.readJSON(type: "error"))["code"] as? String == "invalid_parameter")
+        #expect(try engine.metric("hexfleet_ws_connections") == 1)
+        try new.send(text: #"{"lat":43.7311,"lng":7.4211}"#)
+        #expect(try eventually { try engine.get("/v1/drivers/7").status == 200 })
+    }
+
+    @Test("{\"op\":\"decline\"} on the driver channel declines the open offer: offer_declined, and the order goes to another courier, never back")
+    func declineOverChannel() throws {
+        let engine = try TestEngine(configure: {
+            $0.straightLineETA = true
+            $0.dispatchIntervalMs = 100
+            $0.trackTickMs = 20
+        }, setup: { engine in engine.dispatch.enqueue(EngineDispatchTests.order(601, 43.7300, 7.4200)) })
+        defer { engine.close() }
+        // Driver 1, on its channel, is the only courier: the order is offered to it there.
+        let driver = try TrackingTestClient(port: engine.http, path: "/v1/ws/driver?token=\(TrackingTokens.token(.driver, "1"))",
+                                            timeoutSeconds: 20)
+        #expect(driver.status == 101)
+        try driver.send(text: #"{"lat":43.7301,"lng":7.4201,"status":"available"}"#)
+        let offer = try driver.readJSON(type: "offer")
+        #expect((offer["order"] as? NSNumber)?.uint64Value == 601)
+
+        // Driver 2 comes on duty; driver 1 declines over its channel.
+        #expect(try engine.post("/v1/drivers/2/location", #"{"lat":43.7320,"lng":7.4220,"status":"available"}"#).status == 202)
+        try driver.send(text: #"{"op":"decline","order":601}"#)
+        let reply = try driver.readJSON()
+        #expect(reply["type"] as? String == "offer_declined" && (reply["order"] as? NSNumber)?.uint64Value == 601, "\(reply)")
+        let t2 = TrackingTokens.token(.driver, "2")
+        #expect(try eventually { try openOffers(engine, driver: 2, token: t2) == [601] }, "the declined order is offered again")
+        #expect(try openOffers(engine, driver: 1, token: TrackingTokens.token(.driver, "1")).isEmpty)
+
+        // Driver 2 declines too. Rounds go on with the order waiting, and none offers it to driver 1 again: its
+        // channel gets nothing before the answer to a marker sent after those rounds.
+        #expect(try engine.post("/v1/orders/601/decline", "{}", token: t2).status == 200)
+        func stat(_ stats: [String: Any], _ key: String) -> Int { (stats[key] as? NSNumber)?.intValue ?? -1 }
+        let rounds = stat(try dispatchStats(engine), "rounds")
+        #expect(try eventually(within: 20) {
+            let stats = try dispatchStats(engine)
+            return stat(stats, "rounds") >= rounds + 3 && stat(stats, "waiting") == 1 && stat(stats, "open_offers") == 0
+        })
+        #expect(try openOffers(engine, driver: 1, token: TrackingTokens.token(.driver, "1")).isEmpty)
+        try driver.send(text: #"{"op":"decline"}"#)
+        var before: [String] = []
+        while true {
+            let m = try driver.readJSON()
+            if m["type"] as? String == "error" { #expect(m["code"] as? String == "invalid_parameter"); break }
+            before.append(m["type"] as? String ?? "?")
+        }
+        #expect(!before.contains("offer"), "\(before)")
+    }
+
+    private func openOffers(_ engine: TestEngine, driver: Int, token: String) throws -> [UInt64] {
+        let r = try engine.get("/v1/drivers/\(driver)/offers", token: token)
+        return ((r.json as? [String: Any])?["offers"] as? [[String: Any]])?.compactMap { ($0["order"] as? NSNumber)?.uint64Value } ?? []
+    }
+
+    private func dispatchStats(_ engine: TestEngine) throws -> [String: Any] {
+        try #require(try engine.get("/v1/dispatch/stats").json as? [String: Any])
+    }
+
     @Test("the driver channel needs a driver token, or an admin naming the driver")
     func upgradePermissions() throws {
         let engine = try TestEngine()
