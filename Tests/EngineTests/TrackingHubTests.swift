@@ -337,4 +337,64 @@ private func tableTimestamp(_ engine: TestEngine, _ driver: UInt64) throws -> In
             return latest == start + round
         })
     }
+
+    @Test("a bbox or cells subscription's snapshot holds at most maxSnapshotDrivers live drivers, and all of them under it")
+    func snapshotCapped() throws {
+        let cap = 40
+        let engine = try TestEngine { c in c.tracking.maxSnapshotDrivers = cap }
+        defer { engine.close() }
+        // 500 live drivers in a column north of `inside`, 1e-5° apart, sent until the table holds them all.
+        let now = engine.nowMs
+        let records = (0..<500).map { i in
+            PingRecord(driverID: UInt64(i + 1), timestampMs: now, latE7: inside.latE7 + Int32(i) * 100, lngE7: inside.lngE7, status: 1)
+        }
+        let datagram = PingWire.encode(records, signerID: 79, gateway: true, key: engine.keys.gatewayKey(79))
+        #expect(try eventually(within: 20) {
+            try sendUDP(port: engine.udp, [datagram])
+            return try engine.metric("hexfleet_pings_accepted_total{transport=\"udp\"}") == 500
+        })
+        func snapshot(_ command: String) throws -> [UInt64] {
+            let ws = try TrackingTestClient(port: engine.http, path: "/v1/ws/track?token=\(TestEngine.admin)", timeoutSeconds: 15)
+            try ws.send(text: command)
+            _ = try ws.readJSON(type: "subscribed")
+            return drivers(try ws.readJSON(type: "positions")).compactMap { ($0["id"] as? NSNumber)?.uint64Value }
+        }
+        // A box around all 500, and the resolution-5 cell holding them (about 8 km across): the cap's worth each.
+        let all = try snapshot(#"{"op":"subscribe","bbox":[43,7,44,8]}"#)
+        #expect(all.count == cap && Set(all).count == cap && all.allSatisfy { (1...500).contains($0) }, "\(all.count)")
+        let res5 = try #require(TrackingTestCells.cell(latE7: inside.latE7, lngE7: inside.lngE7, resolution: 5))
+        #expect(TrackingTestCells.cell(latE7: inside.latE7 + 499 * 100, lngE7: inside.lngE7, resolution: 5) == res5)
+        let inCell = try snapshot(#"{"op":"subscribe","cells":["\#(res5)"]}"#)
+        #expect(inCell.count == cap && Set(inCell).count == cap, "\(inCell.count)")
+        // Under the cap, the snapshot is every live driver in the box: drivers 1…10 (latitudes up to 43.73009).
+        let few = try snapshot(#"{"op":"subscribe","bbox":[43.7299,7.41,43.730095,7.43]}"#)
+        #expect(Set(few) == Set(1...10), "\(few.sorted())")
+    }
+
+    @Test("a reader over its soft budget but under its hard budget is closed with 1013 once maxStalledMs passes")
+    func stalledReaderEvicted() throws {
+        let stalledMs: Int64 = 1_500
+        let engine = try TestEngine { c in
+            c.tracking.maxStalledMs = stalledMs
+            // Far above what a held-back reader can queue (it gets nothing more once over the soft budget: about
+            // the soft budget and one message), so only the stall rule can close it.
+            c.tracking.hardBudgetBytes = 3 << 20
+        }
+        defer { engine.close() }
+        let slow = try wholeAreaSlowReader(engine)
+        _ = try slow.readJSON(type: "subscribed")
+        let start = engine.nowMs
+        // Rounds of 2,000 drivers until the hub holds the reader back (a skipped tick, not an eviction), then none.
+        var round: Int64 = 0
+        #expect(try eventually(within: 20) {
+            round += 1
+            try sendFleetRound(engine, gateway: 80, drivers: 2_000, start: start, round: round)
+            usleep(20_000)
+            return try engine.metric("hexfleet_track_skipped_ticks_total") ?? 0 >= 1
+        })
+        // It reads nothing and nothing is sent: it stays over the soft budget until the stall rule closes it.
+        #expect(try eventually(within: 30) { try engine.metric("hexfleet_ws_evictions_total") ?? 0 >= 1 })
+        #expect(engine.nowMs - start >= stalledMs, "not before maxStalledMs over the soft budget")
+        #expect(try slow.readClose() == 1013)
+    }
 }
