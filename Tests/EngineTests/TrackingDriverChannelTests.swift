@@ -1,31 +1,62 @@
-import Engine
+@testable import Engine
 import FleetIndex
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 import TestSupport
 
 @Suite(.serialized) struct TrackingDriverChannelTests {
     @Test("quiet tracking and driver connections are each pinged once per keepalive interval, spread over ticks")
     func keepalivesSpread() throws {
+        // Eight keepalive slots of one 250 ms tick each. Viewers take hub slots 0…7 in the order they connect and
+        // drivers 1…8 fall in slots 1…7, 0 (id modulo 8), so each endpoint has one connection per slot: spread
+        // over ticks, their pings go out in eight different ticks, while a burst would send them all in one.
+        let tickMs = 250.0
         let engine = try TestEngine { c in
-            c.trackTickMs = 50
-            c.tracking.keepaliveMs = 400   // 8 slots of 50 ms
+            c.trackTickMs = UInt64(tickMs)
+            c.tracking.keepaliveMs = 2_000
         }
         defer { engine.close() }
-        let viewers = try (0..<6).map { _ in
-            try TrackingTestClient(port: engine.http, path: "/v1/ws/track?token=\(TestEngine.admin)", timeoutSeconds: 3)
+        let viewers = try (0..<8).map { _ in
+            try TrackingTestClient(port: engine.http, path: "/v1/ws/track?token=\(TestEngine.admin)", timeoutSeconds: 15)
         }
-        let driver = try TrackingTestClient(port: engine.http, path: "/v1/ws/driver?token=\(TrackingTokens.token(.driver, "7"))",
-                                            timeoutSeconds: 3)
-        var arrivals: [Double] = []
-        for ws in viewers + [driver] {
-            #expect(ws.status == 101)
-            _ = try ws.readPing()
-            arrivals.append(Date().timeIntervalSince1970)
+        let drivers = try (1...8).map { id in
+            try TrackingTestClient(port: engine.http, path: "/v1/ws/driver?token=\(TrackingTokens.token(.driver, "\(id)"))",
+                                   timeoutSeconds: 15)
         }
-        // Every connection hears a second ping within about one interval of its first (not a burst and then nothing).
-        for ws in viewers + [driver] { _ = try ws.readPing() }
-        #expect(arrivals.count == 7)
+        let all = viewers + drivers
+        for ws in all { #expect(ws.status == 101) }
+
+        // Every connection's first two pings, each noted when it arrives (poll over all of them, no fixed order).
+        var arrivals = [[Double]](repeating: [], count: all.count)
+        let deadline = Date().addingTimeInterval(30)
+        while arrivals.contains(where: { $0.count < 2 }), Date() < deadline {
+            var fds = all.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
+            let ready = all.contains { $0.hasBufferedBytes } ? 0 : poll(&fds, nfds_t(fds.count), 100)
+            guard ready >= 0 else { continue }
+            let now = Date().timeIntervalSince1970
+            for (i, ws) in all.enumerated() where fds[i].revents != 0 || ws.hasBufferedBytes {
+                _ = try ws.readPing()
+                if arrivals[i].count < 2 { arrivals[i].append(now) }
+            }
+        }
+        #expect(arrivals.allSatisfy { $0.count == 2 }, "every connection hears a ping every keepalive interval")
+
+        /// How many separate moments `times` fall in: arrivals less than half a tick apart count as one burst.
+        func bursts(_ times: [Double]) -> Int {
+            let sorted = times.sorted()
+            return 1 + zip(sorted, sorted.dropFirst()).filter { $1 - $0 >= tickMs / 2_000 }.count
+        }
+        // Eight slots give eight bursts of one ping each, a tick apart. A reader held up on a busy machine may see a
+        // few as one, so at least four separate bursts per endpoint and round; pinging everyone at once gives one.
+        for (name, range) in [("viewers", 0..<8), ("drivers", 8..<16)] {
+            for round in 0..<2 {
+                let times = range.compactMap { arrivals[$0].count > round ? arrivals[$0][round] : nil }
+                #expect(times.count == 8 && bursts(times) >= 4, "\(name)' pings of round \(round + 1): \(times.sorted())")
+            }
+        }
     }
 
     @Test("JSON and binary pings over /v1/ws/driver land in the index, count as ws, and foreign records are dropped")
@@ -72,6 +103,84 @@ import TestSupport
         #expect((try ws.readJSON(type: "error"))["code"] as? String == "bad_record")
         try ws.send(binary: [UInt8](repeating: 0, count: TrackingConfiguration().maxDriverBinaryBytes + 32))
         #expect(try ws.readClose() == 1009)
+    }
+
+    @Test("a newer connection of the same driver replaces the older one, which is closed with 1000 \"replaced…\"")
+    func newerConnectionReplaces() throws {
+        let engine = try TestEngine()
+        defer { engine.close() }
+        let path = "/v1/ws/driver?token=\(TrackingTokens.token(.driver, "7"))"
+        let old = try TrackingTestClient(port: engine.http, path: path, timeoutSeconds: 15)
+        #expect(old.status == 101)
+        let new = try TrackingTestClient(port: engine.http, path: path, timeoutSeconds: 15)
+        #expect(new.status == 101)
+        let close = try old.readCloseFrame()
+        #expect(close.code == 1000 && close.reason.hasPrefix("replaced"), "\(close)")
+        // The older one answers the close and the server ends it: its close must not take the driver's channel
+        // from the newer one.
+        try old.sendFrame(opcode: 8, [0x03, 0xE8])
+        try old.readUntilClosed()
+        // Dispatch answers a decline without an order through the driver's channel (`DriverChannel.push`): the
+        // answer reaches the newer connection, so the channel is the newer one's.
+        try new.send(text: #"{"op":"decline"}"#)
+        #expect((try new.readJSON(type: "error"))["code"] as? String == "invalid_parameter")
+        #expect(try engine.metric("hexfleet_ws_connections") == 1)
+        try new.send(text: #"{"lat":43.7311,"lng":7.4211}"#)
+        #expect(try eventually { try engine.get("/v1/drivers/7").status == 200 })
+    }
+
+    @Test("{\"op\":\"decline\"} on the driver channel declines the open offer: offer_declined, and the order goes to another courier, never back")
+    func declineOverChannel() throws {
+        let engine = try TestEngine(configure: {
+            $0.straightLineETA = true
+            $0.dispatchIntervalMs = 100
+            $0.trackTickMs = 20
+        }, setup: { engine in engine.dispatch.enqueue(EngineDispatchTests.order(601, 43.7300, 7.4200)) })
+        defer { engine.close() }
+        // Driver 1, on its channel, is the only courier: the order is offered to it there.
+        let driver = try TrackingTestClient(port: engine.http, path: "/v1/ws/driver?token=\(TrackingTokens.token(.driver, "1"))",
+                                            timeoutSeconds: 20)
+        #expect(driver.status == 101)
+        try driver.send(text: #"{"lat":43.7301,"lng":7.4201,"status":"available"}"#)
+        let offer = try driver.readJSON(type: "offer")
+        #expect((offer["order"] as? NSNumber)?.uint64Value == 601)
+
+        // Driver 2 comes on duty; driver 1 declines over its channel.
+        #expect(try engine.post("/v1/drivers/2/location", #"{"lat":43.7320,"lng":7.4220,"status":"available"}"#).status == 202)
+        try driver.send(text: #"{"op":"decline","order":601}"#)
+        let reply = try driver.readJSON()
+        #expect(reply["type"] as? String == "offer_declined" && (reply["order"] as? NSNumber)?.uint64Value == 601, "\(reply)")
+        let t2 = TrackingTokens.token(.driver, "2")
+        #expect(try eventually { try openOffers(engine, driver: 2, token: t2) == [601] }, "the declined order is offered again")
+        #expect(try openOffers(engine, driver: 1, token: TrackingTokens.token(.driver, "1")).isEmpty)
+
+        // Driver 2 declines too. Rounds go on with the order waiting, and none offers it to driver 1 again: its
+        // channel gets nothing before the answer to a marker sent after those rounds.
+        #expect(try engine.post("/v1/orders/601/decline", "{}", token: t2).status == 200)
+        func stat(_ stats: [String: Any], _ key: String) -> Int { (stats[key] as? NSNumber)?.intValue ?? -1 }
+        let rounds = stat(try dispatchStats(engine), "rounds")
+        #expect(try eventually(within: 20) {
+            let stats = try dispatchStats(engine)
+            return stat(stats, "rounds") >= rounds + 3 && stat(stats, "waiting") == 1 && stat(stats, "open_offers") == 0
+        })
+        #expect(try openOffers(engine, driver: 1, token: TrackingTokens.token(.driver, "1")).isEmpty)
+        try driver.send(text: #"{"op":"decline"}"#)
+        var before: [String] = []
+        while true {
+            let m = try driver.readJSON()
+            if m["type"] as? String == "error" { #expect(m["code"] as? String == "invalid_parameter"); break }
+            before.append(m["type"] as? String ?? "?")
+        }
+        #expect(!before.contains("offer"), "\(before)")
+    }
+
+    private func openOffers(_ engine: TestEngine, driver: Int, token: String) throws -> [UInt64] {
+        let r = try engine.get("/v1/drivers/\(driver)/offers", token: token)
+        return ((r.json as? [String: Any])?["offers"] as? [[String: Any]])?.compactMap { ($0["order"] as? NSNumber)?.uint64Value } ?? []
+    }
+
+    private func dispatchStats(_ engine: TestEngine) throws -> [String: Any] {
+        try #require(try engine.get("/v1/dispatch/stats").json as? [String: Any])
     }
 
     @Test("the driver channel needs a driver token, or an admin naming the driver")

@@ -49,6 +49,22 @@ private func sendFleetRound(_ engine: TestEngine, gateway: UInt64, drivers: Int,
     try sendUDP(port: engine.udp, datagrams)
 }
 
+/// The timestamp of every live driver the table holds in the fleet rounds' area (`GET /v1/drivers/within`).
+private func tableTimestamps(_ engine: TestEngine) throws -> [UInt64: Int64] {
+    let list = (try engine.get("/v1/drivers/within?polygon=-1,-1;-1,1;1,1;1,-1").json as? [String: Any])
+        .map(drivers) ?? []
+    var out: [UInt64: Int64] = [:]
+    for d in list {
+        if let id = (d["id"] as? NSNumber)?.uint64Value, let ts = (d["ts"] as? NSNumber)?.int64Value { out[id] = ts }
+    }
+    return out
+}
+
+/// The timestamp of the fix the table holds for `driver`, nil when it holds none.
+private func tableTimestamp(_ engine: TestEngine, _ driver: UInt64) throws -> Int64? {
+    ((try engine.get("/v1/drivers/\(driver)").json as? [String: Any])?["ts"] as? NSNumber)?.int64Value
+}
+
 @Suite(.serialized) struct TrackingHubTests {
     @Test("a bbox subscriber gets one coalesced positions message per tick, latest fix only, nothing from outside")
     func bboxCoalesced() throws {
@@ -247,7 +263,9 @@ private func sendFleetRound(_ engine: TestEngine, gateway: UInt64, drivers: Int,
 
     @Test("a reader held back over its soft budget gets every driver's latest fix once it reads again")
     func heldBackReaderCatchesUp() throws {
-        let engine = try TestEngine()
+        // Held back for long, a reader would be closed by the stall rule (`maxStalledMs`, its own test); this one
+        // is about what a held-back reader gets, however slowly a busy machine runs the test.
+        let engine = try TestEngine { c in c.tracking.maxStalledMs = 600_000 }
         defer { engine.close() }
         let slow = try wholeAreaSlowReader(engine)
         _ = try slow.readJSON(type: "subscribed")
@@ -266,8 +284,15 @@ private func sendFleetRound(_ engine: TestEngine, gateway: UInt64, drivers: Int,
             return try engine.metric("hexfleet_track_skipped_ticks_total") ?? 0 >= 1
         })
         round += 1
+        // The last round, resent until the table holds every driver's fix of it: a datagram can be lost on a busy
+        // loopback, and a fix already taken comes back as a replay, which changes nothing.
         try sendRound(round)
-        usleep(300_000)
+        #expect(try eventually(within: 20) {
+            let held = try tableTimestamps(engine)
+            if held.count == fleet && held.values.allSatisfy({ $0 == start + round }) { return true }
+            try sendRound(round)
+            return false
+        })
         #expect(try engine.metric("hexfleet_ws_evictions_total") ?? 0 == 0)
         var latest: [UInt64: Int64] = [:]
         #expect(try eventually(within: 10) {
@@ -299,11 +324,77 @@ private func sendFleetRound(_ engine: TestEngine, gateway: UInt64, drivers: Int,
         #expect(evicted)
         #expect(try engine.metric("hexfleet_track_skipped_ticks_total") ?? 0 >= 1)
         #expect(try slow.readClose() == 1013)
+        // Driver 1's fix of the last round, resent until the table has it (its datagram may have been lost).
+        #expect(try eventually(within: 10) {
+            if try tableTimestamp(engine, 1) == start + round { return true }
+            try sendFleetRound(engine, gateway: 77, drivers: 4_000, start: start, round: round)
+            return false
+        })
         // The fast subscriber still gets driver 1's latest fix.
         var latest: Int64 = 0
         #expect(try eventually(within: 10) {
             latest = (drivers(try fast.readJSON(type: "positions")).first?["ts"] as? NSNumber)?.int64Value ?? latest
             return latest == start + round
         })
+    }
+
+    @Test("a bbox or cells subscription's snapshot holds at most maxSnapshotDrivers live drivers, and all of them under it")
+    func snapshotCapped() throws {
+        let cap = 40
+        let engine = try TestEngine { c in c.tracking.maxSnapshotDrivers = cap }
+        defer { engine.close() }
+        // 500 live drivers in a column north of `inside`, 1e-5° apart, sent until the table holds them all.
+        let now = engine.nowMs
+        let records = (0..<500).map { i in
+            PingRecord(driverID: UInt64(i + 1), timestampMs: now, latE7: inside.latE7 + Int32(i) * 100, lngE7: inside.lngE7, status: 1)
+        }
+        let datagram = PingWire.encode(records, signerID: 79, gateway: true, key: engine.keys.gatewayKey(79))
+        #expect(try eventually(within: 20) {
+            try sendUDP(port: engine.udp, [datagram])
+            return try engine.metric("hexfleet_pings_accepted_total{transport=\"udp\"}") == 500
+        })
+        func snapshot(_ command: String) throws -> [UInt64] {
+            let ws = try TrackingTestClient(port: engine.http, path: "/v1/ws/track?token=\(TestEngine.admin)", timeoutSeconds: 15)
+            try ws.send(text: command)
+            _ = try ws.readJSON(type: "subscribed")
+            return drivers(try ws.readJSON(type: "positions")).compactMap { ($0["id"] as? NSNumber)?.uint64Value }
+        }
+        // A box around all 500, and the resolution-5 cell holding them (about 8 km across): the cap's worth each.
+        let all = try snapshot(#"{"op":"subscribe","bbox":[43,7,44,8]}"#)
+        #expect(all.count == cap && Set(all).count == cap && all.allSatisfy { (1...500).contains($0) }, "\(all.count)")
+        let res5 = try #require(TrackingTestCells.cell(latE7: inside.latE7, lngE7: inside.lngE7, resolution: 5))
+        #expect(TrackingTestCells.cell(latE7: inside.latE7 + 499 * 100, lngE7: inside.lngE7, resolution: 5) == res5)
+        let inCell = try snapshot(#"{"op":"subscribe","cells":["\#(res5)"]}"#)
+        #expect(inCell.count == cap && Set(inCell).count == cap, "\(inCell.count)")
+        // Under the cap, the snapshot is every live driver in the box: drivers 1…10 (latitudes up to 43.73009).
+        let few = try snapshot(#"{"op":"subscribe","bbox":[43.7299,7.41,43.730095,7.43]}"#)
+        #expect(Set(few) == Set(1...10), "\(few.sorted())")
+    }
+
+    @Test("a reader over its soft budget but under its hard budget is closed with 1013 once maxStalledMs passes")
+    func stalledReaderEvicted() throws {
+        let stalledMs: Int64 = 1_500
+        let engine = try TestEngine { c in
+            c.tracking.maxStalledMs = stalledMs
+            // Far above what a held-back reader can queue (it gets nothing more once over the soft budget: about
+            // the soft budget and one message), so only the stall rule can close it.
+            c.tracking.hardBudgetBytes = 3 << 20
+        }
+        defer { engine.close() }
+        let slow = try wholeAreaSlowReader(engine)
+        _ = try slow.readJSON(type: "subscribed")
+        let start = engine.nowMs
+        // Rounds of 2,000 drivers until the hub holds the reader back (a skipped tick, not an eviction), then none.
+        var round: Int64 = 0
+        #expect(try eventually(within: 20) {
+            round += 1
+            try sendFleetRound(engine, gateway: 80, drivers: 2_000, start: start, round: round)
+            usleep(20_000)
+            return try engine.metric("hexfleet_track_skipped_ticks_total") ?? 0 >= 1
+        })
+        // It reads nothing and nothing is sent: it stays over the soft budget until the stall rule closes it.
+        #expect(try eventually(within: 30) { try engine.metric("hexfleet_ws_evictions_total") ?? 0 >= 1 })
+        #expect(engine.nowMs - start >= stalledMs, "not before maxStalledMs over the soft budget")
+        #expect(try slow.readClose() == 1013)
     }
 }

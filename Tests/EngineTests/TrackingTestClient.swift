@@ -137,7 +137,24 @@ final class TrackingTestClient {
     }
 
     /// Reads until the server's close frame; its code.
-    func readClose() throws -> UInt16 {
-        while true { if case .close(let code) = try readFrame() { return code } }
+    func readClose() throws -> UInt16 { try readCloseFrame().code }
+
+    /// Reads until the server's close frame (data, pings and pongs before it are skipped); its code and reason.
+    func readCloseFrame() throws -> (code: UInt16, reason: String) {
+        while true {
+            let (opcode, payload) = try readRawFrame()
+            guard opcode == 8 else { continue }
+            guard payload.count >= 2 else { return (1005, "") }
+            return (UInt16(payload[0]) << 8 | UInt16(payload[1]), String(decoding: payload[2...], as: UTF8.self))
+        }
     }
+
+    /// Reads and drops bytes until the server closes the socket; throws when the read times out first.
+    func readUntilClosed() throws {
+        buffer.removeAll()
+        while try fill() { buffer.removeAll() }
+    }
+
+    /// Whether bytes already read from the socket wait in the client's buffer (a `poll` on `fd` would miss them).
+    var hasBufferedBytes: Bool { !buffer.isEmpty }
 }
