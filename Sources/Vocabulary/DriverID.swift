@@ -7,6 +7,10 @@ public struct DriverID: RawRepresentable, Hashable, Comparable, Sendable, Custom
     /// Wraps a raw number.
     @inlinable public init(_ rawValue: UInt64) { self.rawValue = rawValue }
     @inlinable public static func < (a: DriverID, b: DriverID) -> Bool { a.rawValue < b.rawValue }
+    // Spelled out (not synthesized) and inlinable: the live table and ingest compare and hash ids across the module
+    // line on every ping, where a synthesized conformance would be an opaque call.
+    @inlinable public static func == (a: DriverID, b: DriverID) -> Bool { a.rawValue == b.rawValue }
+    @inlinable public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
     public var description: String { String(rawValue) }
 }
 

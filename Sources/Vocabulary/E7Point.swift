@@ -7,7 +7,7 @@ public struct E7Point: Hashable, Sendable {
     public var lngE7: Int32
 
     /// A point from E7 integers, unchecked; see `isValid`.
-    public init(latE7: Int32, lngE7: Int32) {
+    @inlinable public init(latE7: Int32, lngE7: Int32) {
         self.latE7 = latE7
         self.lngE7 = lngE7
     }
@@ -33,9 +33,9 @@ public struct E7Point: Hashable, Sendable {
     }
 
     /// Latitude in decimal degrees.
-    public var latDegrees: Double { Double(latE7) / 1e7 }
+    @inlinable public var latDegrees: Double { Double(latE7) / 1e7 }
     /// Longitude in decimal degrees.
-    public var lngDegrees: Double { Double(lngE7) / 1e7 }
+    @inlinable public var lngDegrees: Double { Double(lngE7) / 1e7 }
 
     /// The point for computation (radians).
     @inlinable public var latLng: LatLng { LatLng(degrees: latDegrees, lngDegrees) }

@@ -7,5 +7,7 @@ public struct OrderID: RawRepresentable, Hashable, Sendable, Comparable, CustomS
     /// Wraps a raw number.
     @inlinable public init(rawValue: UInt64) { self.rawValue = rawValue }
     @inlinable public static func < (a: OrderID, b: OrderID) -> Bool { a.rawValue < b.rawValue }
+    @inlinable public static func == (a: OrderID, b: OrderID) -> Bool { a.rawValue == b.rawValue }
+    @inlinable public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
     public var description: String { String(rawValue) }
 }
