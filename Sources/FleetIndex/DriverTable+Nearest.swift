@@ -41,9 +41,27 @@ extension DriverTable {
                               statuses: StatusFilter = .all, nowMs: Int64) -> [NearbyDriver] {
         guard k > 0 else { return [] }
         scan(point: point, k: k, radius: maxRadiusMeters, statuses: statuses, nowMs: nowMs, predicate: nil)
+        lastSearch = SearchReport(path: .scan, cellsVisited: 0)
         var out: [NearbyDriver] = []
         emitBest(into: &out)
         return out
+    }
+
+    /// What a query did, for tests and diagnostics: filled once per query from counters the search keeps anyway.
+    package struct SearchReport: Sendable, Equatable {
+        /// How the answer was found.
+        package enum Path: Sendable, Equatable {
+            /// Best-first over the cell buckets.
+            case cells
+            /// The cell search gave up past its visited-cell budget and read every row.
+            case scanPastCellBudget
+            /// Every row read by request (`nearestByScan`).
+            case scan
+        }
+        /// How the answer was found.
+        package var path: Path
+        /// Cells visited by the cell search before it finished or gave up (0 for `.scan`).
+        package var cellsVisited: Int
     }
 
     // MARK: - Internals
@@ -76,7 +94,7 @@ extension DriverTable {
     func search(point: LatLng, k: Int, radius: Double, statuses: StatusFilter, nowMs: Int64,
                 predicate: ((LatLng) -> Bool)? = nil) {
         scratch.begin()
-        guard !rows.isEmpty else { return }
+        guard !rows.isEmpty else { lastSearch = SearchReport(path: .cells, cellsVisited: 0); return }
         // Where the fleet is sparse around the query (empty oceans, polar rows), walking empty cells would
         // cost more than reading every row; past this many cells the search switches to a scan, which is
         // just as exact and bounds the worst case at O(n).
@@ -122,7 +140,9 @@ extension DriverTable {
             scheme.neighbors(of: cell, into: &neighbors, scratch: &disk)
             let newLimit = scratch.bestDistance.count == k ? min(radius, scratch.worstDistance) : radius
             if scratch.visitedCount + neighbors.count > cellBudget {
+                let visited = scratch.visitedCount
                 scan(point: point, k: k, radius: radius, statuses: statuses, nowMs: nowMs, predicate: predicate)
+                lastSearch = SearchReport(path: .scanPastCellBudget, cellsVisited: visited)
                 return
             }
             for n in neighbors where scratch.visit(n) {
@@ -131,6 +151,7 @@ extension DriverTable {
                 if b <= newLimit { scratch.pushFrontier(n, bound: b) }
             }
         }
+        lastSearch = SearchReport(path: .cells, cellsVisited: scratch.visitedCount)
     }
 
     /// The haversine term h = sin²(d / 2R) of a distance (∞ for distances past the antipode).

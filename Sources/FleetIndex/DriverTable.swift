@@ -27,6 +27,8 @@ public final class DriverTable {
     var idMap = SlotHashIndex()
     var buckets = CellBuckets()
     var scratch = QueryScratch()
+    /// Which path the last `nearest`/`within`/`nearestByScan` query took and how many cells it visited: one store per query.
+    package internal(set) var lastSearch = SearchReport(path: .scan, cellsVisited: 0)
 
     static let none = UInt32.max
 

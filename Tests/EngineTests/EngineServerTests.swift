@@ -2,8 +2,10 @@ import Crypto
 import Engine
 import FleetIndex
 import Foundation
+import HexGeo
 import Testing
 import TestSupport
+import Vocabulary
 
 /// A running engine on ephemeral loopback ports; stopped by `close()`.
 final class TestEngine: @unchecked Sendable {   // immutable after init; the engine itself lives on its loop thread
@@ -149,17 +151,96 @@ final class TestEngine: @unchecked Sendable {   // immutable after init; the eng
         #expect(try engine.get("/healthz", token: nil).status == 200)
     }
 
-    @Test("cell and polygon queries over HTTP")
-    func regions() throws {
+    /// Drivers 1…36 on a 6 × 6 lattice over central Monaco (rows 0.0012° of latitude apart, columns 0.0016° of
+    /// longitude, about 130 m each way), pinged over HTTP; returns each one's position.
+    func pingLattice(_ engine: TestEngine) throws -> [Int: (lat: Double, lng: Double)] {
+        let now = engine.nowMs
+        var positions: [Int: (lat: Double, lng: Double)] = [:]
+        for i in 0..<6 {
+            for j in 0..<6 {
+                let id = 1 + i * 6 + j
+                let lat = 43.7270 + 0.0012 * Double(i), lng = 7.4160 + 0.0016 * Double(j)
+                let r = try engine.post("/v1/drivers/\(id)/location", #"{"lat":\#(lat),"lng":\#(lng),"ts":\#(now),"status":"available"}"#)
+                #expect(r.status == 202, "\(r.text)")
+                positions[id] = (lat, lng)
+            }
+        }
+        return positions
+    }
+
+    /// The ids of a `within` answer, in the answer's order (nil when the body is not a driver list).
+    func ids(_ r: TestHTTPResponse) -> [Int]? {
+        ((r.json as? [String: Any])?["drivers"] as? [[String: Any]])?.compactMap { ($0["id"] as? NSNumber)?.intValue }
+    }
+
+    @Test("cell queries over HTTP return exactly the drivers H3 puts in those cells; an invalid cell is invalid_cell")
+    func cellsQuery() throws {
         let engine = try TestEngine()
         defer { engine.close() }
+        let positions = try pingLattice(engine)
+        // A resolution-9 cell among the drivers and two of its neighbours (a res-9 cell is ~350 m across; the
+        // lattice spans about nine of them).
+        var disk: [H3Cell] = []
+        try H3.gridDisk(try H3.latLngToCell(LatLng(degrees: 43.7300, 7.4200), resolution: 9), k: 1, into: &disk)
+        let cells = Array(disk.sorted().prefix(3))
+        let cellSet = Set(cells)
+        let want = try positions.keys.sorted().filter { id in
+            let p = positions[id]!
+            return cellSet.contains(try H3.latLngToCell(LatLng(degrees: p.lat, p.lng), resolution: 9))
+        }
+        // The lattice straddles the cells' edge, so the answer must leave drivers out as well as take some in.
+        #expect(want.count >= 3 && want.count <= positions.count - 3, "\(want.count) of \(positions.count) drivers in the cells")
+        let list = cells.map(\.description)
+        let viaGet = try engine.get("/v1/drivers/within?cells=" + list.joined(separator: ","))
+        #expect(viaGet.status == 200, "\(viaGet.text)")
+        #expect(ids(viaGet) == want)
+        let viaPost = try engine.post("/v1/drivers/within", #"{"cells":[\#(list.map { "\"\($0)\"" }.joined(separator: ","))]}"#)
+        #expect(viaPost.status == 200, "\(viaPost.text)")
+        #expect(ids(viaPost) == want)
+        // One cell alone: a sub-answer, and a driver listed once even when two cells are asked for twice.
+        let single = try engine.get("/v1/drivers/within?cells=\(list[0]),\(list[0])")
+        let wantSingle = try want.filter { id in
+            let p = positions[id]!
+            return try H3.latLngToCell(LatLng(degrees: p.lat, p.lng), resolution: 9) == cells[0]
+        }
+        #expect(ids(single) == wantSingle)
+
+        // An invalid cell refuses the whole query: 8a1f96b3ffffff0 claims resolution 10, but its digits 6…10 are 7
+        // (H3's "unused" digit) and its unused digits 14 and 15 are not.
+        #expect(!H3.isValidCell(try #require(H3Cell(string: "8a1f96b3ffffff0"))))
+        let bad = try engine.post("/v1/drivers/within", #"{"cells":["\#(list[0])","8a1f96b3ffffff0"]}"#)
+        #expect(bad.status == 422 && bad.errorCode == "invalid_cell", "\(bad.status) \(bad.text)")
+        #expect(try engine.get("/v1/drivers/within?cells=\(list[0]),zzz").errorCode == "invalid_cell")
+    }
+
+    @Test("polygon queries over HTTP: a GET ring, and a POSTed ring with a hole")
+    func polygonQuery() throws {
+        let engine = try TestEngine()
+        defer { engine.close() }
+        let positions = try pingLattice(engine)
         let now = engine.nowMs
-        #expect(try engine.post("/v1/drivers/5/location", #"{"lat":43.7300,"lng":7.4200,"ts":\#(now)}"#).status == 202)
-        #expect(try engine.post("/v1/drivers/6/location", #"{"lat":43.7500,"lng":7.4500,"ts":\#(now)}"#).status == 202)
-        let poly = try engine.get("/v1/drivers/within?polygon=43.72,7.41;43.72,7.43;43.74,7.43;43.74,7.41")
-        #expect(((poly.json as? [String: Any])?["drivers"] as? [[String: Any]])?.map { ($0["id"] as? NSNumber)?.intValue } == [5])
-        let cellQuery = try engine.post("/v1/drivers/within", #"{"cells":["851f96b3fffffff","8a1f96b3ffffff0"]}"#)
-        #expect(cellQuery.status == 200 || cellQuery.errorCode == "invalid_cell")
+        #expect(try engine.post("/v1/drivers/100/location", #"{"lat":43.7500,"lng":7.4500,"ts":\#(now)}"#).status == 202)
+        // Boxes whose edges fall between lattice rows and columns, so no driver sits on an edge. Over 500 m a
+        // great-circle edge bulges from its parallel by millimetres, far less than the 55 m to the nearest driver.
+        func inside(_ p: (lat: Double, lng: Double), _ box: (Double, Double, Double, Double)) -> Bool {
+            p.lat > box.0 && p.lat < box.1 && p.lng > box.2 && p.lng < box.3
+        }
+        let outer = (43.7275, 43.7325, 7.4170, 7.4230), hole = (43.7290, 43.7310, 7.4185, 7.4215)
+        func ring(_ b: (Double, Double, Double, Double)) -> String {
+            "[[\(b.0),\(b.2)],[\(b.0),\(b.3)],[\(b.1),\(b.3)],[\(b.1),\(b.2)]]"
+        }
+        let inOuter = positions.keys.sorted().filter { inside(positions[$0]!, outer) }
+        let want = inOuter.filter { !inside(positions[$0]!, hole) }
+        #expect(inOuter.count == 16 && want.count == 12)
+        let withHole = try engine.post("/v1/drivers/within", #"{"polygon":\#(ring(outer)),"holes":[\#(ring(hole))]}"#)
+        #expect(withHole.status == 200, "\(withHole.text)")
+        #expect(ids(withHole) == want)
+        let noHole = try engine.post("/v1/drivers/within", #"{"polygon":\#(ring(outer))}"#)
+        #expect(ids(noHole) == inOuter)
+        let viaGet = try engine.get("/v1/drivers/within?polygon=43.7275,7.4170;43.7275,7.4230;43.7325,7.4230;43.7325,7.4170")
+        #expect(ids(viaGet) == inOuter)
+        let far = try engine.get("/v1/drivers/within?polygon=43.745,7.445;43.745,7.455;43.755,7.455;43.755,7.445")
+        #expect(ids(far) == [100])
     }
 
     @Test("stop closes every listener and returns")

@@ -10,6 +10,11 @@ import Vocabulary
 struct FleetRegion: Sendable, CustomStringConvertible {
     let name: String
     let lat: Double, lng: Double, spanDegrees: Double
+    /// Whether 3,000 drivers leave the 0.01° grid so sparse around some queries that they go past the cell budget.
+    var sparseOnFineGrid = false
+    /// A grid step at which 3,000 drivers fill the cells densely enough for queries to finish in the cells. At the
+    /// poles the step must leave the polar row few cells, since each of its cells neighbours the whole row.
+    var coarseStepDegrees = 0.01
     var description: String { name }
 
     func randomPoint(_ rng: inout SeededRandom) -> (Int32, Int32) {
@@ -21,11 +26,11 @@ struct FleetRegion: Sendable, CustomStringConvertible {
 }
 
 let regions = [
-    FleetRegion(name: "monaco", lat: 43.73, lng: 7.42, spanDegrees: 0.05),
-    FleetRegion(name: "antimeridian", lat: -16.5, lng: 179.95, spanDegrees: 0.2),
-    FleetRegion(name: "north pole", lat: 89.9, lng: 0, spanDegrees: 0.3),
-    FleetRegion(name: "south pole", lat: -89.95, lng: 120, spanDegrees: 0.2),
-    FleetRegion(name: "sparse world", lat: 0, lng: 0, spanDegrees: 180),
+    FleetRegion(name: "monaco", lat: 43.73, lng: 7.42, spanDegrees: 0.05, coarseStepDegrees: 0.05),
+    FleetRegion(name: "antimeridian", lat: -16.5, lng: 179.95, spanDegrees: 0.2, sparseOnFineGrid: true, coarseStepDegrees: 0.05),
+    FleetRegion(name: "north pole", lat: 89.9, lng: 0, spanDegrees: 0.3, sparseOnFineGrid: true, coarseStepDegrees: 10),
+    FleetRegion(name: "south pole", lat: -89.95, lng: 120, spanDegrees: 0.2, sparseOnFineGrid: true, coarseStepDegrees: 10),
+    FleetRegion(name: "sparse world", lat: 0, lng: 0, spanDegrees: 180, sparseOnFineGrid: true, coarseStepDegrees: 10),
 ]
 
 func makeTable(scheme: any SpatialCellScheme = GridCellScheme(stepDegrees: 0.01)) -> DriverTable {
@@ -33,19 +38,26 @@ func makeTable(scheme: any SpatialCellScheme = GridCellScheme(stepDegrees: 0.01)
 }
 
 @Suite struct DriverTableTests {
-    @Test("nearest-k equals a brute-force scan on random fleets", arguments: regions)
-    func nearestMatchesScan(region: FleetRegion) {
+    /// On the 0.01° grid the sparse regions send queries past the cell budget to the fallback scan; on each region's
+    /// coarse grid the same queries finish in the cells. Both paths are compared with the reference on purpose.
+    @Test("nearest-k equals plain haversine over the inserted fixes, from the cells and past the cell budget",
+          arguments: regions, [false, true])
+    func nearestMatchesReference(region: FleetRegion, coarse: Bool) {
         let seed: UInt64 = 0xF1EE7 ^ UInt64(region.name.utf8.count)
         var rng = SeededRandom(seed: seed)
-        let table = makeTable()
+        let table = makeTable(scheme: GridCellScheme(stepDegrees: coarse ? region.coarseStepDegrees : 0.01))
+        var reference = NearestReference()
         let now: Int64 = 1_700_000_000_000
         for i in 0..<3_000 {
             let (la, lo) = region.randomPoint(&rng)
             let status = DriverStatus(rawValue: UInt8.random(in: 0...4, using: &rng))!
             let age = Int64.random(in: 0...90_000, using: &rng)   // a third are stale
-            table.upsert(DriverState(id: DriverID(UInt64(i + 1)), latE7: la, lngE7: lo, timestampMs: now - age, status: status))
+            let s = DriverState(id: DriverID(UInt64(i + 1)), latE7: la, lngE7: lo, timestampMs: now - age, status: status)
+            table.upsert(s)
+            reference.insert(s)
         }
         table.checkInvariants()
+        var fromCells = 0, pastBudget = 0
         for q in 0..<150 {
             let (la, lo) = region.randomPoint(&rng)
             let p = LatLng(degrees: Double(la) * 1e-7, Double(lo) * 1e-7)
@@ -53,9 +65,24 @@ func makeTable(scheme: any SpatialCellScheme = GridCellScheme(stepDegrees: 0.01)
             let radius = [Double.infinity, 500, 5_000, 50_000][(q / 4) % 4]
             let filter: StatusFilter = q % 3 == 0 ? .all : StatusFilter(.available)
             let got = table.nearest(to: p, k: k, maxRadiusMeters: radius, statuses: filter, nowMs: now)
-            let want = table.nearestByScan(to: p, k: k, maxRadiusMeters: radius, statuses: filter, nowMs: now)
-            #expect(got.map(\.state.id) == want.map(\.state.id), "seed \(seed) query \(q) k \(k) radius \(radius)")
-            #expect(zip(got, want).allSatisfy { $0.distanceMeters == $1.distanceMeters })
+            switch table.lastSearch.path {
+            case .cells: if !got.isEmpty { fromCells += 1 }
+            case .scanPastCellBudget: pastBudget += 1
+            case .scan: Issue.record("query \(q): nearest ran the plain scan")
+            }
+            let want = reference.ranked(from: p, radiusMeters: radius, statuses: filter, nowMs: now, staleAfterMs: table.staleAfterMs)
+            NearestReference.check(got, against: want, k: k, "seed \(seed) query \(q) k \(k) radius \(radius) \(table.lastSearch)")
+        }
+        let grid = coarse ? "\(region.coarseStepDegrees)° grid" : "0.01° grid"
+        print("DriverTableTests \(region), \(grid): \(fromCells) answers from cells, \(pastBudget) past the cell budget")
+        if coarse || !region.sparseOnFineGrid {
+            #expect(fromCells >= 10, "\(region), \(grid): only \(fromCells) non-empty answers came from the cells")
+        }
+        if !coarse && region.sparseOnFineGrid {
+            #expect(pastBudget >= 10, "\(region), \(grid): only \(pastBudget) queries went past the cell budget")
+        }
+        if !coarse && !region.sparseOnFineGrid {
+            #expect(pastBudget == 0, "\(region), \(grid): a dense fleet sent \(pastBudget) queries past the cell budget")
         }
     }
 
@@ -63,16 +90,20 @@ func makeTable(scheme: any SpatialCellScheme = GridCellScheme(stepDegrees: 0.01)
     func radiusQuery() {
         var rng = SeededRandom(seed: 42)
         let table = makeTable()
+        var reference = NearestReference()
         let region = regions[0]
         for i in 0..<2_000 {
             let (la, lo) = region.randomPoint(&rng)
-            table.upsert(DriverState(id: DriverID(UInt64(i)), latE7: la, lngE7: lo, timestampMs: 1_000, status: .available))
+            let s = DriverState(id: DriverID(UInt64(i)), latE7: la, lngE7: lo, timestampMs: 1_000, status: .available)
+            table.upsert(s)
+            reference.insert(s)
         }
         let p = LatLng(degrees: 43.73, 7.42)
         let got = table.within(radiusMeters: 1_500, of: p, nowMs: 1_000)
-        let want = table.nearestByScan(to: p, k: .max, maxRadiusMeters: 1_500, nowMs: 1_000)
+        #expect(table.lastSearch.path == .cells)
+        let want = reference.ranked(from: p, radiusMeters: 1_500, statuses: .all, nowMs: 1_000, staleAfterMs: table.staleAfterMs)
         #expect(!got.isEmpty)
-        #expect(got.map(\.state.id) == want.map(\.state.id))
+        NearestReference.check(got, against: want, k: .max, "radius 1,500 m")
         #expect(got.allSatisfy { $0.distanceMeters <= 1_500 })
     }
 
