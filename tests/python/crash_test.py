@@ -10,7 +10,8 @@ answered; the retry must answer the same order if the first attempt had committe
 are cancelled, and the cancel's 200 makes `cancelled` their last acknowledged status.
 
     python3 tests/python/crash_test.py --bin .build/debug/hexfleet [--kills 10] [--budget 110] [--clients 32]
-Exit status 0 when every check holds.
+Exit status 0 when every check holds and the run did check something: at least one kill, at least one
+acknowledged order. scripts/test runs a short form (2 kills); scripts/crash-test defaults to 10.
 """
 import argparse
 import json
@@ -195,6 +196,11 @@ def main():
     server.kill()                      # the last one too: nothing is flushed by a clean shutdown
     server.start()
     failures = list(ledger.errors)
+    # A run that killed nothing, or in which no order was acknowledged, checked nothing: it must not pass.
+    if kills == 0:
+        failures.append(f"no kill happened within the {args.budget} s budget")
+    if not ledger.acked:
+        failures.append("no order was acknowledged: there was nothing to check")
     checked = 0
     for key, (customer, order, status) in sorted(ledger.acked.items()):
         st, found = call(server, "GET", f"/v1/orders/{order}")
