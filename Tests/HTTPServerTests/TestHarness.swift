@@ -133,6 +133,13 @@ final class RawClient {
         }
     }
 
+    /// True when the server has closed the connection (EOF or reset waiting); never blocks, reads nothing.
+    func isClosedByPeer() -> Bool {
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+    }
+
     private func find(_ pattern: [UInt8]) -> Int? {
         guard buffer.count >= pattern.count else { return nil }
         for i in 0...(buffer.count - pattern.count) where buffer[i] == pattern[0] {
