@@ -209,7 +209,8 @@ struct HTTPServerTests {
         // within milliseconds; the waits are conditions with deadlines.
         var config = HTTPServerConfiguration()
         config.idleTimeoutMs = 2_000
-        let (outcome, stats) = try withServer(configuration: config, routes: echoRoutes) { port in
+        // The guard is well past the ~7 s this takes, so a slow machine is not cut off mid-test.
+        let (outcome, stats) = try withServer(configuration: config, guardMs: 90_000, routes: echoRoutes) { port in
             var busy: [RawClient] = [], idleFirst: [RawClient] = [], idleLater: [RawClient] = []
             for i in 0..<60 {
                 let c = try RawClient(port: port, receiveTimeoutMs: 15_000)

@@ -7,7 +7,8 @@ extension OrdersService {
     /// Follows dispatch's offer events with order transitions: offered → dispatched (courier assigned),
     /// accepted → accepted, declined/expired/withdrawn → back to quoted (dispatch re-queues the order itself).
     /// The loop's view moves at once, so an answer arriving before the commit finds the right status; the store
-    /// serializes the writes in the order they were asked for.
+    /// serializes the writes in the order they were asked for, and commits that trail them leave the view alone
+    /// until the last one lands (`LiveOrder.dispatchWritesInFlight`).
     func offerEvent(_ event: OfferEvent) {
         switch event {
         case .offered(let offer):
