@@ -10,6 +10,7 @@
 #include <cpuid.h>
 #include <immintrin.h>
 #include <openssl/sha.h>
+#include <stdatomic.h>
 #include <string.h>
 
 // FIPS 180-4, 4.2.2.
@@ -119,13 +120,22 @@ static int cpu_has_sha_extensions(void) {
     return ssse3 && sse41 && ((b >> 29) & 1);
 }
 
-// -1 until first asked; then 1 (extensions) or 0 (fallback). A plain int: only the loop thread and tests set it,
-// and any thread deciding concurrently decides the same.
-static int accelerated = -1;
+// -1 until decided, then for the rest of the process 1 (extensions) or 0 (fallback). Decided once, by the first
+// block or query (the CPU's answer) or by `hf_sha256_use_fallback` before that: a compare-and-swap from -1, so
+// threads deciding at once agree and a decision is never undone while another thread hashes. Reads are relaxed
+// atomic loads, a plain `mov` on x86: the hot path costs what the plain int did.
+static _Atomic int accelerated = -1;
+
+static int decide(int value) {
+    int expected = -1;
+    if (atomic_compare_exchange_strong(&accelerated, &expected, value)) return value;
+    return expected;
+}
 
 static inline int use_extensions(void) {
-    if (__builtin_expect(accelerated < 0, 0)) accelerated = cpu_has_sha_extensions();
-    return accelerated;
+    int mode = atomic_load_explicit(&accelerated, memory_order_relaxed);
+    if (__builtin_expect(mode < 0, 0)) mode = decide(cpu_has_sha_extensions());
+    return mode;
 }
 
 void hf_sha256_block(uint32_t state[8], const uint8_t *block) {
@@ -144,4 +154,4 @@ void hf_sha256_block2(uint32_t a[8], const uint8_t *blockA, uint32_t b[8], const
 
 int hf_sha256_accelerated(void) { return use_extensions(); }
 
-void hf_sha256_set_acceleration(int enabled) { accelerated = enabled ? cpu_has_sha_extensions() : 0; }
+int hf_sha256_use_fallback(void) { return decide(0) == 0; }

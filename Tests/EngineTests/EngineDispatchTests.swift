@@ -50,8 +50,60 @@ import Vocabulary
         #expect((stats["waiting"] as? NSNumber)?.intValue == 0)
     }
 
-    @Test("an unanswered offer expires and goes to the next courier")
+    @Test("on the default road ETAs (Monaco graph), each offer's pickup ETA is the engine's own road ETA for that courier and pickup")
+    func roadETAs() throws {
+        let dir = try OrdersFixture.dataDirectory()   // reuses the contracted graph an earlier test built, if any
+        defer { OrdersFixture.remove(dir) }
+        // Monaco points on roads: pick-ups near the port and up the hill east of the casino; couriers at the
+        // casino and by the palace.
+        let pickups: [UInt64: (lat: Double, lng: Double)] = [601: (43.7347, 7.4206), 602: (43.7502, 7.4363)]
+        let drivers: [Int: (lat: Double, lng: Double)] = [31: (43.7396, 7.4270), 32: (43.7311, 7.4197)]
+        let engine = try TestEngine(configure: {
+            $0.dataDirectory = dir
+            $0.graphPath = SharedData.repoRoot.appendingPathComponent("fixtures/monaco.osm.pbf").path
+            $0.dispatchIntervalMs = 100
+            $0.offerTimeoutMs = 600_000   // offers wait for the poll however slow the machine
+            $0.trackTickMs = 20
+            #expect($0.straightLineETA == false, "road ETAs are the default")
+        }, setup: { engine in
+            for (id, p) in pickups { engine.dispatch.enqueue(Self.order(id, p.lat, p.lng)) }
+        })
+        defer { engine.close() }
+        OrdersFixture.noteGraphCache(in: dir)
+        let now = engine.nowMs
+        for (id, p) in drivers {
+            #expect(try engine.post("/v1/drivers/\(id)/location", #"{"lat":\#(p.lat),"lng":\#(p.lng),"ts":\#(now)}"#).status == 202)
+        }
+        var offered: Set<UInt64> = []
+        for (id, p) in drivers.sorted(by: { $0.key < $1.key }) {
+            let token = try driverToken(engine, id)
+            var offer: [String: Any] = [:]
+            #expect(try eventually(within: 60) {
+                let r = try engine.get("/v1/drivers/\(id)/offers", token: token)
+                offer = ((r.json as? [String: Any])?["offers"] as? [[String: Any]])?.first ?? [:]
+                return !offer.isEmpty
+            }, "courier \(id) got no offer")
+            let order = try #require((offer["order"] as? NSNumber)?.uint64Value)
+            let pickup = try #require(pickups[order])
+            offered.insert(order)
+            let pickupETA = try #require((offer["pickup_eta_s"] as? NSNumber)?.doubleValue, "\(offer)")
+            let eta = try engine.get("/v1/eta?from=\(p.lat),\(p.lng)&to=\(pickup.lat),\(pickup.lng)")
+            let road = try #require((eta.json as? [String: Any])?["duration_s"] as? Double, "\(eta.text)")
+            #expect(abs(pickupETA - road) < 0.01, "courier \(id) → order \(order): offer says \(pickupETA) s, road ETA \(road) s")
+            let straight = try StraightLineETAProvider().etaSeconds(from: [LatLng(degrees: p.lat, p.lng)],
+                                                                    to: [LatLng(degrees: pickup.lat, pickup.lng)])[0]
+            #expect(abs(pickupETA - straight) > 5, "courier \(id) → order \(order): \(pickupETA) s is the straight-line \(straight) s")
+        }
+        #expect(offered == Set(pickups.keys), "each order offered to one courier")
+        let stats = try #require(try engine.get("/v1/dispatch/stats").json as? [String: Any])
+        #expect(stats["eta"] as? String == "routing")
+        #expect((stats["round_errors"] as? NSNumber)?.intValue == 0)
+    }
+
+    @Test("an unanswered offer expires and goes to the next courier; the first can no longer accept it")
     func timeout() throws {
+        // Offers live 300 ms, so the couriers watch their driver channels: every offer and expiry is pushed there,
+        // and nothing has to be caught by polling within an offer's life.
         let engine = try TestEngine(configure: {
             $0.straightLineETA = true
             $0.dispatchIntervalMs = 50
@@ -59,61 +111,125 @@ import Vocabulary
             $0.trackTickMs = 20
         }, setup: { engine in engine.dispatch.enqueue(Self.order(777, 43.7300, 7.4200)) })
         defer { engine.close() }
+        let t11 = try driverToken(engine, 11), t12 = try driverToken(engine, 12)
+        // The channels open before the couriers appear, so no offer is pushed before anyone listens.
+        let ws11 = try TrackingTestClient(port: engine.http, path: "/v1/ws/driver?token=\(t11)", timeoutSeconds: 30)
+        let ws12 = try TrackingTestClient(port: engine.http, path: "/v1/ws/driver?token=\(t12)", timeoutSeconds: 30)
+        #expect(ws11.status == 101 && ws12.status == 101)
         let now = engine.nowMs
         for (id, lat, lng) in [(11, 43.7301, 7.4201), (12, 43.7320, 7.4220)] {
             #expect(try engine.post("/v1/drivers/\(id)/location", #"{"lat":\#(lat),"lng":\#(lng),"ts":\#(now)}"#).status == 202)
         }
-        let t11 = try driverToken(engine, 11), t12 = try driverToken(engine, 12)
-        #expect(try eventually { try offers(engine, 11, t11) == [777] })
-        #expect(try eventually { try offers(engine, 12, t12) == [777] })
-        #expect(try offers(engine, 11, t11).isEmpty)
+        // Courier 11 (nearest) is offered the order, which expires unanswered; then courier 12 is offered it.
+        let first = try ws11.readJSON(type: "offer")
+        #expect((first["order"] as? NSNumber)?.uint64Value == 777)
+        let expired = try ws11.readJSON(type: "offer_expired")
+        #expect((expired["order"] as? NSNumber)?.uint64Value == 777)
+        let second = try ws12.readJSON(type: "offer")
+        #expect((second["order"] as? NSNumber)?.uint64Value == 777)
+        let offeredAt = try #require((second["expires_at_ms"] as? NSNumber)?.int64Value)
+        let firstExpiry = try #require((first["expires_at_ms"] as? NSNumber)?.int64Value)
+        #expect(offeredAt > firstExpiry, "the second offer follows the first one's expiry")
+        #expect(try offers(engine, 11, t11).isEmpty, "an expired pair is never offered again")
         #expect(try engine.post("/v1/orders/777/accept", "{}", token: t11).errorCode == "offer_not_found")
     }
 
-    @Test("many orders and couriers under concurrent accept/decline: no courier or order assigned twice")
+    @Test("many orders and couriers under concurrent accepts, declines and stray accepts: no order accepted twice, no courier holding two")
     func concurrentAnswers() throws {
-        var orders: [WaitingOrder] = []
-        for i in 0..<30 {
-            let lat = 43.70 + Double(i) * 0.002
-            let lng = 7.40 + Double(i % 5) * 0.004
-            orders.append(Self.order(UInt64(1_000 + i), lat, lng))
-        }
-        let queued = orders
-        let engine = try TestEngine(configure: {
-            $0.straightLineETA = true
-            $0.dispatchIntervalMs = 50
-            $0.trackTickMs = 20
-        }, setup: { engine in for o in queued { engine.dispatch.enqueue(o) } })
+        typealias F = OrdersFixture
+        let dir = try F.dataDirectory()
+        defer { F.remove(dir) }
+        let engine = try F.engine(dir: dir)
         defer { engine.close() }
+        let couriers = Array(1...20), orderCount = 30
         let now = engine.nowMs
         var tokens: [Int: String] = [:]
-        for d in 1...20 {
-            #expect(try engine.post("/v1/drivers/\(d)/location", #"{"lat":\#(43.70 + Double(d) * 0.003),"lng":7.41,"ts":\#(now)}"#).status == 202)
+        for d in couriers {
+            let lat = 43.725 + Double(d) * 0.001, lng = 7.41 + Double(d % 4) * 0.003
+            #expect(try engine.post("/v1/drivers/\(d)/location", #"{"lat":\#(lat),"lng":\#(lng),"ts":\#(now)}"#).status == 202)
             tokens[d] = try driverToken(engine, d)
         }
-        let tokenOf = tokens
-        let accepted = Mutex<[UInt64: Int]>([:])
-        let deadline = Date().addingTimeInterval(15)
-        DispatchQueue.concurrentPerform(iterations: 20) { i in
-            let d = i + 1
-            var mine = 0
-            while Date() < deadline && mine == 0 {
-                guard let offered = try? offers(engine, d, tokenOf[d]!).first else { usleep(10_000); continue }
-                // Odd couriers decline their first offer, then accept the next.
-                if d % 2 == 1 && accepted.withLock({ $0.values.filter { $0 == -d }.isEmpty }) {
-                    _ = try? engine.post("/v1/orders/\(offered)/decline", "{}", token: tokenOf[d]!)
-                    accepted.withLock { $0[UInt64.max - UInt64(d)] = -d }
-                    continue
-                }
-                if (try? engine.post("/v1/orders/\(offered)/accept", "{}", token: tokenOf[d]!))?.status == 200 {
-                    accepted.withLock { $0[offered] = d }
-                    mine = 1
+        var placed: [UInt64] = []
+        for i in 0..<orderCount { placed.append(try F.id(try F.request(engine, "POST", "/v1/orders", F.orderBody(customer: "\(900 + i)")))) }
+        let orderIDs = placed, tokenOf = tokens
+
+        let shared = ConcurrentAnswers()
+        let accept: @Sendable (UInt64, Int) -> Bool = { order, d in
+            guard (try? engine.post("/v1/orders/\(order)/accept", "{}", token: tokenOf[d]!))?.status == 200 else { return false }
+            shared.confirmed.withLock { $0.append((order, d)) }
+            return true
+        }
+        let done = DispatchGroup()
+        for d in couriers {
+            done.enter()
+            let thread = Thread {
+                defer { done.leave() }
+                var declinedOne = d % 2 == 0   // odd couriers decline their first offer
+                var next = d * 7
+                while shared.phase.load(ordering: .acquiring) < 2 {
+                    if let offered = try? offers(engine, d, tokenOf[d]!).first {
+                        if !declinedOne {
+                            declinedOne = (try? engine.post("/v1/orders/\(offered)/decline", "{}", token: tokenOf[d]!))?.status == 200
+                        } else {
+                            _ = accept(offered, d)
+                        }
+                    }
+                    // Also try an order this courier was not offered (or was, and already took): the engine must refuse.
+                    _ = accept(orderIDs[next % orderIDs.count], d)
+                    next += 1
+                    if shared.phase.load(ordering: .acquiring) == 1 { shared.roundsAfter.withLock { $0[d, default: 0] += 1 } }
+                    usleep(20_000)
                 }
             }
+            thread.start()
         }
-        let result = accepted.withLock { $0.filter { $0.value > 0 } }
-        #expect(result.count == 20, "every courier ends with exactly one order")
-        #expect(Set(result.values).count == result.count, "no courier twice")
-        #expect(Set(result.keys).count == result.count, "no order twice")
+        // Every courier ends with an order (30 orders for 20 couriers, ten declines)…
+        let everyone = eventually(within: 90) { Set(shared.confirmed.withLock { $0.map(\.courier) }) == Set(couriers) }
+        #expect(everyone, "couriers with an order: \(Set(shared.confirmed.withLock { $0.map(\.courier) }).sorted())")
+        // …then the threads keep answering and trying stray accepts while dispatch runs more rounds over the ten
+        // orders still waiting: a busy courier offered (or handed) a second order would show here.
+        shared.phase.store(1, ordering: .releasing)
+        func stats() throws -> [String: Any] { (try engine.get("/v1/dispatch/stats").json as? [String: Any]) ?? [:] }
+        let roundsBefore = try #require((try stats()["rounds"] as? NSNumber)?.intValue)
+        #expect(try eventually(within: 60) { (try stats()["rounds"] as? NSNumber)?.intValue ?? 0 >= roundsBefore + 10 })
+        #expect(eventually(within: 60) { shared.roundsAfter.withLock { d in couriers.allSatisfy { d[$0, default: 0] >= 20 } } })
+        shared.phase.store(2, ordering: .releasing)
+        #expect(done.wait(timeout: .now() + 60) == .success)
+
+        let log = shared.confirmed.withLock { $0 }
+        let ordersAccepted = log.map(\.order), couriersAccepted = log.map(\.courier)
+        #expect(Set(ordersAccepted).count == log.count, "no order accepted twice: \(log)")
+        // No courier is released here (nothing is delivered or cancelled), so two acceptances by one courier would
+        // mean it held two orders at once.
+        #expect(Set(couriersAccepted).count == log.count, "no courier holds two orders: \(log)")
+        #expect(Set(couriersAccepted) == Set(couriers), "every courier ends with exactly one order")
+
+        // The server agrees: dispatch's book and every order's own record.
+        let final = try stats()
+        #expect((final["assigned"] as? NSNumber)?.intValue == log.count)
+        #expect((final["open_offers"] as? NSNumber)?.intValue == 0, "no free courier is left to offer to")
+        #expect((final["waiting"] as? NSNumber)?.intValue == orderCount - log.count)
+        let courierOf = Dictionary(log.map { ($0.order, $0.courier) }, uniquingKeysWith: { a, _ in a })
+        for id in orderIDs {
+            let want = courierOf[id]
+            var seen = ""
+            #expect(try eventually(within: 30) {
+                let r = try F.request(engine, "GET", "/v1/orders/\(id)")
+                seen = r.text
+                let order = try F.object(r)
+                return order["status"] as? String == (want == nil ? "quoted" : "accepted")
+                    && (order["courier_id"] as? NSNumber)?.intValue == want
+            }, "order \(id): \(want.map { "accepted by \($0)" } ?? "never accepted"); the server says \(seen)")
+        }
     }
+}
+
+/// What the courier threads of `concurrentAnswers` share.
+private final class ConcurrentAnswers: Sendable {
+    /// Every acceptance the server confirmed (200), in the order the answers came back.
+    let confirmed = Mutex<[(order: UInt64, courier: Int)]>([])
+    /// Per courier: passes of its loop since `phase` turned 1.
+    let roundsAfter = Mutex<[Int: Int]>([:])
+    /// 0: answering; 1: every courier holds an order, keep trying; 2: stop.
+    let phase = Atomic<Int>(0)
 }

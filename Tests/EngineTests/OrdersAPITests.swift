@@ -126,14 +126,19 @@ import TestSupport
         #expect(try F.status(engine, failed) == "failed")
     }
 
-    @Test("quotes: fields, an expired quote is 410 quote_expired, a mismatched order 409 quote_mismatch")
-    func quotes() throws {
+    /// Starts an engine whose data directory prices in EUR with quotes living `ttlSeconds`.
+    static func quotingEngine(ttlSeconds: Int) throws -> (engine: TestEngine, dir: String) {
         let dir = try F.dataDirectory()
-        defer { F.remove(dir) }
-        // Quotes in this data directory live one second.
-        let pricing = #"{"currency":"EUR","quote_ttl_s":1,"vehicles":{"car":{"base_cents":250,"per_km_cents":110,"per_minute_cents":30,"minimum_cents":600}}}"#
+        let pricing = #"{"currency":"EUR","quote_ttl_s":\#(ttlSeconds),"vehicles":{"car":{"base_cents":250,"per_km_cents":110,"per_minute_cents":30,"minimum_cents":600}}}"#
         try Data(pricing.utf8).write(to: URL(fileURLWithPath: dir + "/pricing.json"))
-        let engine = try F.engine(dir: dir)
+        return (try F.engine(dir: dir), dir)
+    }
+
+    @Test("quotes: fields, the configured lifetime, and a mismatched order is 409 quote_mismatch")
+    func quotes() throws {
+        // Quotes here live ten minutes, so nothing below races their expiry however slow the machine.
+        let (engine, dir) = try Self.quotingEngine(ttlSeconds: 600)
+        defer { F.remove(dir) }
         defer { engine.close() }
         let alice = try F.token(engine, "customer", "41")
         let r = try F.request(engine, "POST", "/v1/quotes", F.orderBody(), token: alice)
@@ -146,14 +151,33 @@ import TestSupport
         #expect(quote["currency"] as? String == "EUR")
         #expect((quote["surge"] as? NSNumber)?.doubleValue == 1)
         #expect(((quote["duration_s"] as? NSNumber)?.intValue ?? 0) > 0)
+        let created = try #require((quote["created_at_ms"] as? NSNumber)?.int64Value)
+        let expires = try #require((quote["expires_at_ms"] as? NSNumber)?.int64Value)
+        #expect(expires - created == 600_000, "quote_ttl_s from the data directory's pricing.json")
         #expect(try F.request(engine, "POST", "/v1/quotes", #"{"pickup":{"lat":43.7347,"lng":7.4206},"dropoff":{"lat":43.7396,"lng":7.4270},"vehicle":"rocket"}"#,
                               token: alice).errorCode == "unknown_vehicle")
         let qid = try #require(quote["id"] as? String)
         let moved = #"{"quote_id":"\#(qid)","pickup":{"lat":43.7350,"lng":7.4206},"dropoff":{"lat":43.7396,"lng":7.4270}}"#
         #expect(try F.request(engine, "POST", "/v1/orders", moved, token: alice).errorCode == "quote_mismatch")
-        // Wait for the clock to pass the quote's expiry (a condition, not a fixed sleep).
+        // The mismatch used nothing up: the matching order still gets the quote.
+        let ordered = try F.request(engine, "POST", "/v1/orders", F.orderBody(quote: qid), token: alice)
+        #expect(ordered.status == 201, "\(ordered.text)")
+        #expect((try F.object(ordered)["price_cents"] as? NSNumber)?.intValue == price)
+    }
+
+    @Test("an expired quote is 410 quote_expired")
+    func expiredQuote() throws {
+        // Quotes here live one second; the test waits for the clock to pass the expiry (a condition, not a sleep),
+        // and nothing has to happen within that second.
+        let (engine, dir) = try Self.quotingEngine(ttlSeconds: 1)
+        defer { F.remove(dir) }
+        defer { engine.close() }
+        let alice = try F.token(engine, "customer", "42")
+        let quote = try F.object(try F.request(engine, "POST", "/v1/quotes", F.orderBody(), token: alice))
+        let qid = try #require(quote["id"] as? String)
         let expires = try #require((quote["expires_at_ms"] as? NSNumber)?.int64Value)
-        #expect(eventually(within: 5) { engine.nowMs > expires + 50 })
+        #expect(expires - engine.nowMs <= 1_000, "the one-second lifetime from pricing.json")
+        #expect(eventually(within: 30) { engine.nowMs > expires + 50 })
         let late = try F.request(engine, "POST", "/v1/orders", F.orderBody(quote: qid), token: alice)
         #expect(late.status == 410, "\(late.text)")
         #expect(late.errorCode == "quote_expired")

@@ -1,5 +1,6 @@
 import Crypto
 import CSHA256Lanes
+import Foundation
 import Testing
 import TestSupport
 @testable import Engine
@@ -73,15 +74,16 @@ import TestSupport
 }
 
 /// The two-chain paths (`CSHA256Lanes`): paired codes and paired key derivations equal the one-at-a-time ones, with
-/// the SHA extensions and with the OpenSSL fallback.
-@Suite(.serialized) struct PairedHMACTests {
-    @Test("two codes in lockstep equal two single codes, for messages of 0…300 bytes, both block functions",
-          arguments: [true, false])
-    func pairedCodes(accelerated: Bool) {
-        hf_sha256_set_acceleration(accelerated ? 1 : 0)
-        defer { hf_sha256_set_acceleration(1) }
-        var rng = SeededRandom(seed: accelerated ? 11 : 12)
-        for _ in 0..<300 {
+/// the SHA extensions and with the OpenSSL fallback. The block function is chosen once per process (other suites
+/// hash on other threads meanwhile), so this process checks the one the CPU chose and a child process of its own
+/// (an exit test) checks the fallback, chosen before it hashes anything.
+@Suite struct PairedHMACTests {
+    /// How paired codes differ from swift-crypto's over 300 random key and message pairs (0…300 bytes); empty when
+    /// they all agree.
+    static func pairedCodeMismatches(seed: UInt64) -> [String] {
+        var rng = SeededRandom(seed: seed)
+        var out: [String] = []
+        for n in 0..<300 {
             let keyA = (0..<Int.random(in: 0...64, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
             let keyB = (0..<Int.random(in: 0...80, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
             let a = (0..<Int.random(in: 0...300, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
@@ -95,36 +97,74 @@ import TestSupport
                     }
                 }
             }
-            #expect(Array(codes[0..<32]) == Array(HMAC<SHA256>.authenticationCode(for: a, using: SymmetricKey(data: keyA))))
-            #expect(Array(codes[32..<64]) == Array(HMAC<SHA256>.authenticationCode(for: b, using: SymmetricKey(data: keyB))))
+            if Array(codes[0..<32]) != Array(HMAC<SHA256>.authenticationCode(for: a, using: SymmetricKey(data: keyA))) {
+                out.append("seed \(seed) pair \(n): first code (\(keyA.count) B key, \(a.count) B message)")
+            }
+            if Array(codes[32..<64]) != Array(HMAC<SHA256>.authenticationCode(for: b, using: SymmetricKey(data: keyB))) {
+                out.append("seed \(seed) pair \(n): second code (\(keyB.count) B key, \(b.count) B message)")
+            }
         }
+        return out
     }
 
-    @Test("signer keys derived in pairs equal those derived one at a time", arguments: [true, false])
-    func pairedDerivation(accelerated: Bool) {
-        hf_sha256_set_acceleration(accelerated ? 1 : 0)
-        defer { hf_sha256_set_acceleration(1) }
+    /// How signer keys derived in pairs differ from those derived one at a time (and from swift-crypto's HMAC under
+    /// the derived key); empty when they all agree.
+    static func pairedDerivationMismatches() -> [String] {
         let keys = PingKeys(secret: [UInt8](repeating: 0x77, count: 24))
         let message = Array("sixteen-byte hdr and a 32-byte record...".utf8)
         let ids: [UInt64] = [0, 7, 10, 99_999, 1 << 40, UInt64.max - 1, UInt64.max]
+        var out: [String] = []
         for a in ids {
             for b in ids.reversed() {
                 for (ga, gb) in [(false, false), (true, false), (false, true), (true, true)] {
                     let (pa, pb) = keys.preparedPair(a, gateway: ga, b, gateway: gb)
                     let code = { (k: PreparedHMAC) in message.withUnsafeBytes { k.authenticationCode(for: $0) } }
-                    #expect(code(pa) == code(ga ? keys.preparedGateway(a) : keys.preparedDriver(a)), "\(a) \(ga)")
-                    #expect(code(pb) == Array(HMAC<SHA256>.authenticationCode(for: message, using: gb ? keys.gatewayKey(b) : keys.driverKey(b))),
-                            "\(b) \(gb)")
+                    if code(pa) != code(ga ? keys.preparedGateway(a) : keys.preparedDriver(a)) {
+                        out.append("first of (\(a) \(ga), \(b) \(gb))")
+                    }
+                    if code(pb) != Array(HMAC<SHA256>.authenticationCode(for: message, using: gb ? keys.gatewayKey(b) : keys.driverKey(b))) {
+                        out.append("second of (\(a) \(ga), \(b) \(gb))")
+                    }
                 }
             }
         }
+        return out
     }
 
-    @Test("the SHA extensions are used exactly when the kernel lists them for this CPU (sha_ni)")
+    @Test("two codes in lockstep equal two single codes, for messages of 0…300 bytes, with this process's block function")
+    func pairedCodes() {
+        let mismatches = Self.pairedCodeMismatches(seed: 11)
+        #expect(mismatches.isEmpty, "\(mismatches.count) mismatches, first: \(mismatches.prefix(5))")
+    }
+
+    @Test("signer keys derived in pairs equal those derived one at a time, with this process's block function")
+    func pairedDerivation() {
+        let mismatches = Self.pairedDerivationMismatches()
+        #expect(mismatches.isEmpty, "\(mismatches.count) mismatches, first: \(mismatches.prefix(5))")
+    }
+
+    @Test("with the OpenSSL fallback, chosen once in a child process: paired codes and derivations equal the single ones")
+    func fallback() async {
+        // Exit status 2: the fallback could not be chosen; 1: a mismatch (the child records which); 3: switched back.
+        await #expect(processExitsWith: .success) {
+            // Nothing in this process hashed yet, so the fallback can still be chosen, and then it stays.
+            guard hf_sha256_use_fallback() == 1, hf_sha256_accelerated() == 0 else { exit(2) }
+            let mismatches = PairedHMACTests.pairedCodeMismatches(seed: 12) + PairedHMACTests.pairedDerivationMismatches()
+            #expect(mismatches.isEmpty, "\(mismatches.count) mismatches, first: \(mismatches.prefix(5))")
+            guard mismatches.isEmpty else { exit(1) }
+            guard hf_sha256_accelerated() == 0 else { exit(3) }
+            exit(0)
+        }
+    }
+
+    @Test("the SHA extensions are used exactly when the kernel lists them for this CPU (sha_ni), and the choice is final")
     func detectsExtensions() throws {
         let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
         let listed = cpuinfo.split(separator: "\n").contains { $0.hasPrefix("flags") && $0.split(separator: " ").contains("sha_ni") }
-        hf_sha256_set_acceleration(1)
         #expect((hf_sha256_accelerated() == 1) == listed, "cpuinfo lists sha_ni: \(listed)")
+        if listed {
+            #expect(hf_sha256_use_fallback() == 0, "a process that chose the extensions keeps them")
+            #expect(hf_sha256_accelerated() == 1)
+        }
     }
 }

@@ -202,21 +202,46 @@ struct HTTPServerTests {
 
     @Test("the timeout sweep, a slice at a time, reaches every idle connection while others close around it")
     func slicedSweepReachesEveryConnection() throws {
+        // 60 keep-alive connections under a 2 s idle limit: 20 go idle at once; 20 busy and 20 more keep sending
+        // requests (one every few ms) until the sweep has timed out the first idle one. Then the busy ones close,
+        // so their slots are refilled mid-round, and the last 20 go idle, to be reached by later rounds. Nothing
+        // has to happen within a window except a talking connection's next request, due within 2 s and sent
+        // within milliseconds; the waits are conditions with deadlines.
         var config = HTTPServerConfiguration()
-        config.idleTimeoutMs = 200
-        let (closedByServer, stats) = try withServer(configuration: config, routes: echoRoutes) { port in
-            var clients: [RawClient] = []
+        config.idleTimeoutMs = 2_000
+        // The guard is well past the ~7 s this takes, so a slow machine is not cut off mid-test.
+        let (outcome, stats) = try withServer(configuration: config, guardMs: 90_000, routes: echoRoutes) { port in
+            var busy: [RawClient] = [], idleFirst: [RawClient] = [], idleLater: [RawClient] = []
             for i in 0..<60 {
-                let c = try RawClient(port: port)
+                let c = try RawClient(port: port, receiveTimeoutMs: 15_000)
                 c.send("GET /hello HTTP/1.1\r\n\r\n")
                 _ = try c.readResponse()
-                // Every third client leaves first: the server swaps another connection into its slot mid-round.
-                if i % 3 == 0 { c.shutdownWrite() } else { clients.append(c) }
+                switch i % 3 {
+                case 0: busy.append(c)
+                case 1: idleFirst.append(c)
+                default: idleLater.append(c)
+                }
             }
-            return clients.map { $0.waitForClose() }
+            let deadline = Date().addingTimeInterval(12)
+            var passes = 0
+            while !idleFirst.contains(where: { $0.isClosedByPeer() }) && Date() < deadline {
+                for c in busy + idleLater {
+                    c.send("GET /hello HTTP/1.1\r\n\r\n")
+                    _ = try c.readResponse()
+                }
+                passes += 1
+            }
+            let sweepReachedIdle = idleFirst.contains { $0.isClosedByPeer() }
+            for c in busy { c.shutdownWrite() }
+            let busyClosed = busy.map { $0.waitForClose() }
+            return (sweepReachedIdle, passes, (idleFirst + idleLater).map { $0.waitForClose() }, busyClosed)
         }
-        #expect(closedByServer.count == 40 && closedByServer.allSatisfy { $0 })
-        #expect(stats.timeouts == 40)
+        let (sweepReachedIdle, passes, idleClosed, busyClosed) = outcome
+        #expect(sweepReachedIdle, "no idle connection timed out within 12 s")
+        #expect(passes > 0, "the talking connections kept talking while the first ones went idle")
+        #expect(idleClosed.count == 40 && idleClosed.allSatisfy { $0 }, "the server closed every idle connection")
+        #expect(busyClosed.count == 20 && busyClosed.allSatisfy { $0 })
+        #expect(stats.timeouts == 40, "exactly the idle connections timed out; the busy ones closed themselves")
     }
 
     @Test("a handler may answer later, after work on another thread")

@@ -4,9 +4,11 @@ import HTTPServer
 import Synchronization
 
 /// Runs an HTTP server on a loop on the calling (test) thread while `client` runs on its own thread with
-/// blocking sockets; returns the client's result once it finished and the loop shut down.
+/// blocking sockets; returns the client's result once it finished and the loop shut down. After `guardMs` the
+/// server shuts down whatever the client is doing, so a stuck test ends.
 func withServer<R: Sendable>(
     configuration: HTTPServerConfiguration = HTTPServerConfiguration(),
+    guardMs: UInt64 = 20_000,
     routes: (inout Router, Loop) -> Void = { _, _ in },
     setup: (HTTPServer) -> Void = { _ in },
     client: @escaping @Sendable (Int) throws -> R
@@ -25,7 +27,7 @@ func withServer<R: Sendable>(
     let sender = done.sender
     let guardTimer = try EventLoop.Timer(loop: loop)
     guardTimer.keepsLoopAlive = false
-    try guardTimer.start(afterMs: 20_000) { server.close(); loop.shutdown() }
+    try guardTimer.start(afterMs: guardMs) { server.close(); loop.shutdown() }
     Thread {
         let result = Result { try client(port) }
         box.withLock { $0 = result }
@@ -131,6 +133,13 @@ final class RawClient {
             if n == 0 { return true }
             if n < 0 { return errno == ECONNRESET }
         }
+    }
+
+    /// True when the server has closed the connection (EOF or reset waiting); never blocks, reads nothing.
+    func isClosedByPeer() -> Bool {
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
     }
 
     private func find(_ pattern: [UInt8]) -> Int? {

@@ -17,10 +17,13 @@ void hf_sha256_block(uint32_t state[8], const uint8_t *block);
 /// `blockB`); the same result as two `hf_sha256_block` calls. `a` and `b` must not overlap.
 void hf_sha256_block2(uint32_t a[8], const uint8_t *blockA, uint32_t b[8], const uint8_t *blockB);
 
-/// 1 when the SHA extensions are in use, 0 when the OpenSSL fallback is.
+/// 1 when the SHA extensions are in use, 0 when the OpenSSL fallback is. The choice is made once per process, by
+/// the first block or call here (the CPU decides) unless `hf_sha256_use_fallback` ran before.
 int hf_sha256_accelerated(void);
 
-/// Tests only: 0 forces the fallback, 1 uses the SHA extensions again if the CPU has them.
-void hf_sha256_set_acceleration(int enabled);
+/// Chooses the OpenSSL fallback for the rest of the process if nothing was hashed or asked yet; returns 1 when the
+/// fallback is in use, 0 when the extensions were already chosen. It never switches a running process back and
+/// forth (other threads may be hashing): tests call it first thing in a child process of their own (an exit test).
+int hf_sha256_use_fallback(void);
 
 #endif

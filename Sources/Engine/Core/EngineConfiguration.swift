@@ -52,7 +52,8 @@ public struct EngineConfiguration: Sendable {
     /// without a road graph).
     public var straightLineETA = false
 
-    /// Webhook endpoints for notifications (`http://` URLs); none by default.
+    /// Webhook endpoints for notifications, `http://` URLs only (the transport has no TLS): the engine refuses any
+    /// other at start, naming it, rather than fail every delivery. None by default.
     public var webhookURLs: [String] = []
     /// The webhooks' signing secret (raw bytes); never logged.
     public var webhookSecret: [UInt8]?

@@ -7,4 +7,8 @@ struct LiveOrder {
     var customer: UInt64
     var courier: UInt64?
     var status: OrderStatus
+    /// Writes that follow dispatch's offer events, asked for with `status`/`courier` already moved, and not
+    /// committed yet. While any is in flight the loop's view is newer than a committed record, so a commit leaves
+    /// it alone (the store commits in the order asked, and the last of them carries this view).
+    var dispatchWritesInFlight = 0
 }

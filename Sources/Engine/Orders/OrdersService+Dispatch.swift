@@ -7,7 +7,8 @@ extension OrdersService {
     /// Follows dispatch's offer events with order transitions: offered → dispatched (courier assigned),
     /// accepted → accepted, declined/expired/withdrawn → back to quoted (dispatch re-queues the order itself).
     /// The loop's view moves at once, so an answer arriving before the commit finds the right status; the store
-    /// serializes the writes in the order they were asked for.
+    /// serializes the writes in the order they were asked for, and commits that trail them leave the view alone
+    /// until the last one lands (`LiveOrder.dispatchWritesInFlight`).
     func offerEvent(_ event: OfferEvent) {
         switch event {
         case .offered(let offer):
@@ -16,26 +17,34 @@ extension OrdersService {
             guard live[id]?.status == .quoted else { return }
             live[id]?.status = .dispatched
             live[id]?.courier = offer.courier.rawValue
-            book.dispatch(OrderID(id), to: CourierID(offer.courier.rawValue), completion: changed(0))
+            book.dispatch(OrderID(id), to: CourierID(offer.courier.rawValue), completion: followingDispatch(id))
             notifier.publish(.offerSent(orderID: OrderID(id), courierID: CourierID(offer.courier.rawValue),
                                         expiresAtMs: offer.expiresAtMs))
         case .accepted(let order, let courier, _):
             guard live[order.rawValue]?.status == .dispatched else { return }
             live[order.rawValue]?.status = .accepted
-            book.accept(OrderID(order.rawValue), by: ActorRef(.courier, courier.rawValue), completion: changed(0))
+            book.accept(OrderID(order.rawValue), by: ActorRef(.courier, courier.rawValue), completion: followingDispatch(order.rawValue))
         case .declined(let order, let courier, _):
             guard backToQuoted(order.rawValue) else { return }
-            book.decline(OrderID(order.rawValue), by: ActorRef(.courier, courier.rawValue), completion: changed(0))
+            book.decline(OrderID(order.rawValue), by: ActorRef(.courier, courier.rawValue), completion: followingDispatch(order.rawValue))
         case .expired(let order, let courier, _):
             notifier.publish(.offerExpired(orderID: OrderID(order.rawValue), courierID: CourierID(courier.rawValue)))
             guard backToQuoted(order.rawValue) else { return }
-            book.decline(OrderID(order.rawValue), by: .system, reason: "offer_timeout", completion: changed(0))
+            book.decline(OrderID(order.rawValue), by: .system, reason: "offer_timeout", completion: followingDispatch(order.rawValue))
         case .withdrawn(let order, _, _):
             guard backToQuoted(order.rawValue) else { return }
-            book.decline(OrderID(order.rawValue), by: .system, reason: "offer_withdrawn", completion: changed(0))
+            book.decline(OrderID(order.rawValue), by: .system, reason: "offer_withdrawn", completion: followingDispatch(order.rawValue))
         case .returnedToQueue:
             break
         }
+    }
+
+    /// The completion of a write that follows an offer event, counted in flight on the live order: until the last
+    /// of them commits, a committed record is older than the loop's view and must not overwrite it (else an accept
+    /// arriving meanwhile finds a stale status and is never written).
+    private func followingDispatch(_ id: UInt64) -> @Sendable (Result<OrderRecord, MarketplaceError>) -> Void {
+        live[id]?.dispatchWritesInFlight += 1
+        return changed(0, then: .followsDispatch(order: id))
     }
 
     /// Moves the loop's view of a dispatched order back to quoted; false when it is not dispatched (cancelled,

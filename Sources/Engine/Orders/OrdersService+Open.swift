@@ -13,6 +13,7 @@ extension OrdersService {
     static func open(configuration: EngineConfiguration, dispatch: DispatchService, drivers: DriverChannel,
                      auth: Authenticator, roads: RoadState?, table: DriverTable, loop: Loop, workers: WorkQueue,
                      clock: EngineClock, metrics: EngineMetrics, logger: Logger) throws -> OrdersService {
+        try checkWebhookURLs(configuration.webhookURLs)
         let dir: String
         if let d = configuration.dataDirectory {
             dir = d
@@ -73,5 +74,32 @@ extension OrdersService {
             store.close()
             throw error
         }
+    }
+
+    /// Refuses, before anything opens, a webhook URL the transport cannot post to: `HTTPWebhookTransport` speaks
+    /// plain HTTP, so an `https://` endpoint would be accepted here and then fail every delivery until it was
+    /// dead-lettered. The error names the URL by scheme and host only: a path or query often holds the receiver's
+    /// token, and start-up errors end up in terminals and CI logs.
+    /// - Throws: `MarketplaceError(.invalidConfig)` for the first URL refused.
+    static func checkWebhookURLs(_ urls: [String]) throws(MarketplaceError) {
+        for (i, url) in urls.enumerated() where !HTTPWebhookTransport.canPost(to: url) {
+            let shown = redactedURL(url)
+            let why = url.lowercased().hasPrefix("https://")
+                ? "https is not supported: the webhook transport speaks plain HTTP (put a TLS-terminating proxy in front, or use an http:// URL)"
+                : "it is not an http://host[:port][/path] URL"
+            throw MarketplaceError(.invalidConfig,
+                                   "webhook URL \(i + 1) of \(urls.count) (HEXFLEET_WEBHOOK_URLS), \(shown), is refused: \(why)")
+        }
+    }
+
+    /// `scheme://host[:port]`, then `/…` if anything followed; user info dropped. Unparseable text is cut to 40
+    /// characters.
+    static func redactedURL(_ url: String) -> String {
+        guard let sep = url.range(of: "://") else { return url.count > 40 ? String(url.prefix(40)) + "…" : url }
+        let rest = url[sep.upperBound...]
+        let end = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
+        var authority = rest[..<end]
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        return String(url[..<sep.upperBound]) + String(authority) + (end == rest.endIndex ? "" : "/…")
     }
 }

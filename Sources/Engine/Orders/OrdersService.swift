@@ -134,6 +134,9 @@ final class OrdersService: EngineService {
                 committed(order, then: then)
                 responder?.respond(.json { w in OrderJSON.write(&w, order) })
             case .failure(let error):
+                if case .followsDispatch(let id) = then, let o = live[id], o.dispatchWritesInFlight > 0 {
+                    live[id]?.dispatchWritesInFlight -= 1
+                }
                 if let responder {
                     metrics.pendingFailures += 1
                     responder.fail(OrderAPIErrors.apiError(error))
@@ -156,8 +159,13 @@ final class OrdersService: EngineService {
     func committed(_ order: OrderRecord, then: OrderFollowUp) {
         let id = order.id.rawValue
         let before = live[id]
+        var inFlight = before?.dispatchWritesInFlight ?? 0
+        if case .followsDispatch = then, inFlight > 0 { inFlight -= 1 }
         if order.status.isTerminal {
             live[id] = nil
+        } else if inFlight > 0 {
+            // A later write that follows dispatch is still in flight: the loop's view is the newer one.
+            live[id]?.dispatchWritesInFlight = inFlight
         } else {
             live[id] = LiveOrder(customer: order.customerID.rawValue, courier: order.courierID?.rawValue, status: order.status)
         }

@@ -7,10 +7,15 @@ import Darwin
 /// A minimal blocking HTTP/1.1 client over POSIX sockets for `http://` webhook URLs.
 ///
 /// One connection per attempt (`Connection: close`), send and receive timeouts from the request,
-/// reads only the status line. No TLS: for `https://` endpoints the Engine injects a transport.
+/// reads only the status line. No TLS: the Engine refuses `https://` endpoints at start (`canPost(to:)`).
 public struct HTTPWebhookTransport: WebhookTransport {
     /// A transport.
     public init() {}
+
+    /// Whether this transport can post to `url`: an `http://` URL with a host, an optional port 1…65535 and a
+    /// path. `https://` is not (there is no TLS here), nor is any other scheme: such an endpoint would fail every
+    /// delivery, so the Engine refuses it at start instead.
+    public static func canPost(to url: String) -> Bool { parse(url) != nil }
 
     /// Host, port and path of an `http://` URL, or nil.
     static func parse(_ url: String) -> (host: String, port: UInt16, path: String)? {
