@@ -11,11 +11,11 @@ import Vocabulary
 final class DemoFleet {
     /// What the demo knows of a driver beyond where it is on the road (the mover keeps that).
     struct Driver {
-        var id: UInt64
+        var id: DriverID
         var status: DriverStatus = .available
         var nextPingMs: Int64 = 0
         /// A job the demo driver is working: (order, pickup reached?).
-        var job: (order: UInt64, pickedUp: Bool, dropoff: LatLng)?
+        var job: (order: OrderID, pickedUp: Bool, dropoff: LatLng)?
     }
 
     static let gatewayID: UInt64 = 0xDE_30
@@ -28,7 +28,7 @@ final class DemoFleet {
     let key: SymmetricKey
     let pingIntervalMs: Int64 = 2_000
     /// Pick-up points of open offers, so an accepted offer knows where to drive.
-    var pendingPickups: [UInt64: LatLng] = [:]
+    var pendingPickups: [OrderID: LatLng] = [:]
     /// The mover's clock: the latest `step` time, so trips planned between steps (an accepted offer) start there
     /// and the clock never goes back.
     private var clockMs: Int64
@@ -49,7 +49,7 @@ final class DemoFleet {
         _ = try socket.bind(host: target.isIPv6 ? "::1" : "127.0.0.1", port: 0)
         self.target = target
         key = keys.gatewayKey(Self.gatewayID)
-        drivers = (0..<count).map { Driver(id: firstID + UInt64($0)) }
+        drivers = (0..<count).map { Driver(id: DriverID(firstID + UInt64($0))) }
         for i in drivers.indices {
             drivers[i].nextPingMs = now + Int64.random(in: 0..<pingIntervalMs)
             mover.place(i, atNode: randomNode(), atMs: now)
@@ -74,9 +74,9 @@ final class DemoFleet {
     /// Moves every driver on to `nowMs` and sends the pings that are due. Returns drivers that reached the end of
     /// their trip while holding a job (the engine moves their orders along); free drivers that arrived set off to a
     /// random node. Positions are a function of time, so no step length is needed.
-    func step(nowMs: Int64) -> [(index: Int, order: UInt64, pickedUp: Bool)] {
+    func step(nowMs: Int64) -> [(index: Int, order: OrderID, pickedUp: Bool)] {
         clockMs = max(clockMs, nowMs)
-        var finished: [(Int, UInt64, Bool)] = []
+        var finished: [(index: Int, order: OrderID, pickedUp: Bool)] = []
         var records: [PingRecord] = []
         for i in drivers.indices {
             if mover.isParked(i, atMs: clockMs) {
@@ -85,7 +85,7 @@ final class DemoFleet {
             }
             guard clockMs >= drivers[i].nextPingMs else { continue }
             drivers[i].nextPingMs = clockMs + pingIntervalMs
-            records.append(mover.fix(i, atMs: clockMs).pingRecord(driverID: drivers[i].id, timestampMs: clockMs,
+            records.append(mover.fix(i, atMs: clockMs).pingRecord(driverID: drivers[i].id.rawValue, timestampMs: clockMs,
                                                                    status: drivers[i].status.rawValue))
             if records.count == 40 { send(records); records.removeAll(keepingCapacity: true) }
         }
@@ -98,9 +98,9 @@ final class DemoFleet {
         try? socket.send(bytes, to: target)
     }
 
-    func index(of driver: UInt64) -> Int? {
-        let first = drivers.first?.id ?? 0
-        guard driver >= first, driver < first + UInt64(drivers.count) else { return nil }
-        return Int(driver - first)
+    func index(of driver: DriverID) -> Int? {
+        let first = drivers.first?.id.rawValue ?? 0
+        guard driver.rawValue >= first, driver.rawValue < first + UInt64(drivers.count) else { return nil }
+        return Int(driver.rawValue - first)
     }
 }

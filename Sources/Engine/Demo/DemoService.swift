@@ -48,20 +48,20 @@ final class DemoService: EngineService {
         guard let fleet else { return }
         switch event {
         case .offered(let offer):
-            guard fleet.index(of: offer.courier.rawValue) != nil else { return }
-            fleet.pendingPickups[offer.order.id.rawValue] = offer.order.pickup
+            guard fleet.index(of: offer.courier) != nil else { return }
+            fleet.pendingPickups[offer.order.id] = offer.order.pickup
             // One in ten declines.
             let declines = Int.random(in: 0..<10) == 0
             let delay = declines ? 1_500 : Int64.random(in: 800...3_000)
             pendingAnswers.append((clock.nowMs + delay, offer.order.id, offer.courier, !declines))
         case .accepted(let order, let courier, _):
-            guard let i = fleet.index(of: courier.rawValue),
-                  let pickup = fleet.pendingPickups.removeValue(forKey: order.rawValue) else { return }
+            guard let i = fleet.index(of: courier),
+                  let pickup = fleet.pendingPickups.removeValue(forKey: order) else { return }
             fleet.drivers[i].status = .toPickup
-            fleet.drivers[i].job = (order.rawValue, false, fleet.network.graph.coordinate(fleet.randomNode()))
+            fleet.drivers[i].job = (order, false, fleet.network.graph.coordinate(fleet.randomNode()))
             fleet.planTrip(i, to: pickup)
         case .declined(let order, _, _), .expired(let order, _, _), .withdrawn(let order, _, _):
-            fleet.pendingPickups[order.rawValue] = nil
+            fleet.pendingPickups[order] = nil
         case .returnedToQueue:
             break
         }
@@ -78,16 +78,16 @@ final class DemoService: EngineService {
             try? dispatch.answerOffer(order: first.order, courier: first.courier, accept: first.accept)
         }
         for done in fleet.step(nowMs: now) {
-            let courier = CourierID(fleet.drivers[done.index].id)
+            let courier = fleet.drivers[done.index].id
             if done.pickedUp {
                 fleet.drivers[done.index].job = nil
                 fleet.drivers[done.index].status = .available
-                orders.courierDelivered(OrderID(done.order), by: courier)
+                orders.courierDelivered(done.order, by: courier)
                 fleet.planTrip(done.index, to: fleet.network.graph.coordinate(fleet.randomNode()))
             } else if let job = fleet.drivers[done.index].job {
                 fleet.drivers[done.index].job = (job.order, true, job.dropoff)
                 fleet.drivers[done.index].status = .onTrip
-                orders.courierPickedUp(OrderID(done.order), by: courier)
+                orders.courierPickedUp(done.order, by: courier)
                 fleet.planTrip(done.index, to: job.dropoff)
             }
         }

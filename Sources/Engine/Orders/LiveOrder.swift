@@ -4,8 +4,8 @@ import Vocabulary
 /// What the loop keeps of an order that is not terminal: enough for the tracking hooks (who may watch it,
 /// whose position to show) and for dispatch, without a store read per tick.
 struct LiveOrder {
-    var customer: UInt64
-    var courier: UInt64?
+    var customer: CustomerID
+    var courier: CourierID?
     var status: OrderStatus
     /// Writes that follow dispatch's offer events, asked for with `status`/`courier` already moved, and not
     /// committed yet. While any is in flight the loop's view is newer than a committed record, so a commit leaves

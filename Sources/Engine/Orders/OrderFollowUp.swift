@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// Loop work that follows a committed status change, beyond what the new status implies.
 enum OrderFollowUp: Sendable, Equatable {
     case nothing
@@ -5,5 +7,5 @@ enum OrderFollowUp: Sendable, Equatable {
     case requeue
     /// A write that follows a dispatch offer event for this order; the loop's view moved when it was asked for
     /// (`LiveOrder.dispatchWritesInFlight`).
-    case followsDispatch(order: UInt64)
+    case followsDispatch(order: OrderID)
 }

@@ -1,5 +1,6 @@
 import Marketplace
 import Storage
+import Vocabulary
 
 /// What the storage writer and notifier threads hand back to the loop, as values (the orders mailbox).
 ///
@@ -13,5 +14,5 @@ enum OrderMail: Sendable {
     case rated(ticket: UInt64, Result<RatingRecord, MarketplaceError>)
     /// A notification for a connected customer or courier (from the WebSocket push sink), with the order its
     /// payload names (read on the notifier thread, not the loop).
-    case push(text: String, to: Recipient, order: UInt64?)
+    case push(text: String, to: Recipient, order: OrderID?)
 }

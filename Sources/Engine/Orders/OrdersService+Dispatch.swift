@@ -12,28 +12,27 @@ extension OrdersService {
     func offerEvent(_ event: OfferEvent) {
         switch event {
         case .offered(let offer):
-            let id = offer.order.id.rawValue
+            let id = offer.order.id
             // Orders this module does not hold (queued by tests or tools directly) are dispatch's alone.
             guard live[id]?.status == .quoted else { return }
             live[id]?.status = .dispatched
-            live[id]?.courier = offer.courier.rawValue
-            book.dispatch(OrderID(id), to: CourierID(offer.courier.rawValue), completion: followingDispatch(id))
-            notifier.publish(.offerSent(orderID: OrderID(id), courierID: CourierID(offer.courier.rawValue),
-                                        expiresAtMs: offer.expiresAtMs))
+            live[id]?.courier = offer.courier
+            book.dispatch(id, to: offer.courier, completion: followingDispatch(id))
+            notifier.publish(.offerSent(orderID: id, courierID: offer.courier, expiresAtMs: offer.expiresAtMs))
         case .accepted(let order, let courier, _):
-            guard live[order.rawValue]?.status == .dispatched else { return }
-            live[order.rawValue]?.status = .accepted
-            book.accept(OrderID(order.rawValue), by: ActorRef(.courier, courier.rawValue), completion: followingDispatch(order.rawValue))
+            guard live[order]?.status == .dispatched else { return }
+            live[order]?.status = .accepted
+            book.accept(order, by: ActorRef(.courier, courier.rawValue), completion: followingDispatch(order))
         case .declined(let order, let courier, _):
-            guard backToQuoted(order.rawValue) else { return }
-            book.decline(OrderID(order.rawValue), by: ActorRef(.courier, courier.rawValue), completion: followingDispatch(order.rawValue))
+            guard backToQuoted(order) else { return }
+            book.decline(order, by: ActorRef(.courier, courier.rawValue), completion: followingDispatch(order))
         case .expired(let order, let courier, _):
-            notifier.publish(.offerExpired(orderID: OrderID(order.rawValue), courierID: CourierID(courier.rawValue)))
-            guard backToQuoted(order.rawValue) else { return }
-            book.decline(OrderID(order.rawValue), by: .system, reason: "offer_timeout", completion: followingDispatch(order.rawValue))
+            notifier.publish(.offerExpired(orderID: order, courierID: courier))
+            guard backToQuoted(order) else { return }
+            book.decline(order, by: .system, reason: "offer_timeout", completion: followingDispatch(order))
         case .withdrawn(let order, _, _):
-            guard backToQuoted(order.rawValue) else { return }
-            book.decline(OrderID(order.rawValue), by: .system, reason: "offer_withdrawn", completion: followingDispatch(order.rawValue))
+            guard backToQuoted(order) else { return }
+            book.decline(order, by: .system, reason: "offer_withdrawn", completion: followingDispatch(order))
         case .returnedToQueue:
             break
         }
@@ -42,14 +41,14 @@ extension OrdersService {
     /// The completion of a write that follows an offer event, counted in flight on the live order: until the last
     /// of them commits, a committed record is older than the loop's view and must not overwrite it (else an accept
     /// arriving meanwhile finds a stale status and is never written).
-    private func followingDispatch(_ id: UInt64) -> @Sendable (Result<OrderRecord, MarketplaceError>) -> Void {
+    private func followingDispatch(_ id: OrderID) -> @Sendable (Result<OrderRecord, MarketplaceError>) -> Void {
         live[id]?.dispatchWritesInFlight += 1
         return changed(0, then: .followsDispatch(order: id))
     }
 
     /// Moves the loop's view of a dispatched order back to quoted; false when it is not dispatched (cancelled,
     /// already accepted), so no write is asked for.
-    private func backToQuoted(_ id: UInt64) -> Bool {
+    private func backToQuoted(_ id: OrderID) -> Bool {
         guard live[id]?.status == .dispatched else { return false }
         live[id]?.status = .quoted
         live[id]?.courier = nil

@@ -32,7 +32,7 @@ final class OrdersService: EngineService {
     let wakeup: AsyncWakeup<OrderMail>
     let mailbox: AsyncSender<OrderMail>
     /// Orders not in a terminal status, by id.
-    var live: [UInt64: LiveOrder] = [:]
+    var live: [OrderID: LiveOrder] = [:]
     private var waiting: [UInt64: Responder] = [:]
     private var nextTicket: UInt64 = 1
     /// Orders waiting for room in dispatch's queue, oldest first (`backlogHead` is the first still to hand over).
@@ -157,7 +157,7 @@ final class OrdersService: EngineService {
 
     /// Applies a committed order on the loop: live state, watchers, and what the new status implies for dispatch.
     func committed(_ order: OrderRecord, then: OrderFollowUp) {
-        let id = order.id.rawValue
+        let id = order.id
         let before = live[id]
         var inFlight = before?.dispatchWritesInFlight ?? 0
         if case .followsDispatch = then, inFlight > 0 { inFlight -= 1 }
@@ -167,7 +167,7 @@ final class OrdersService: EngineService {
             // A later write that follows dispatch is still in flight: the loop's view is the newer one.
             live[id]?.dispatchWritesInFlight = inFlight
         } else {
-            live[id] = LiveOrder(customer: order.customerID.rawValue, courier: order.courierID?.rawValue, status: order.status)
+            live[id] = LiveOrder(customer: order.customerID, courier: order.courierID, status: order.status)
         }
         metrics.pendingTransitions[order.status, default: 0] += 1
         var w = JSONWriter()
@@ -176,19 +176,19 @@ final class OrdersService: EngineService {
         w.key("order"); OrderJSON.write(&w, order)
         w.endObject()
         tellWatchers(order.id, w.bytes)
-        if let courier = order.courierID ?? before?.courier.map({ CourierID($0) }) {
+        if let courier = order.courierID ?? before?.courier {
             _ = drivers.push(courier, w.bytes)
         }
         switch order.status {
         case .quoted where before == nil || then == .requeue:
             queueForDispatch(Self.waitingOrder(order))
         case .delivered:
-            if let courier = order.courierID ?? before?.courier.map({ CourierID($0) }) {
+            if let courier = order.courierID ?? before?.courier {
                 dispatch.release(courier, from: order.id)
             }
         case .cancelled, .failed:
             dispatch.withdraw(order.id)
-            if let courier = order.courierID ?? before?.courier.map({ CourierID($0) }) {
+            if let courier = order.courierID ?? before?.courier {
                 dispatch.release(courier, from: order.id)
             }
         default:
@@ -212,7 +212,7 @@ final class OrdersService: EngineService {
         while room > 0, backlogHead < backlog.count {
             let o = backlog[backlogHead]
             backlogHead += 1
-            guard live[o.id.rawValue]?.status == .quoted else { continue }
+            guard live[o.id]?.status == .quoted else { continue }
             dispatch.enqueue(o)
             room -= 1
         }
@@ -231,7 +231,7 @@ final class OrdersService: EngineService {
                      createdAtMs: order.createdAtMs)
     }
 
-    private func deliverPush(_ text: String, to recipient: Recipient, order: UInt64?) {
+    private func deliverPush(_ text: String, to recipient: Recipient, order: OrderID?) {
         let bytes = Array(text.utf8)
         switch recipient {
         case .courier(let c):
@@ -239,9 +239,9 @@ final class OrdersService: EngineService {
         case .customer(let c):
             // Customers follow orders: the notification goes to the watchers of the order it names.
             if let order {
-                tellWatchers(OrderID(order), bytes)
+                tellWatchers(order, bytes)
             } else {
-                for (id, o) in live where o.customer == c.rawValue { tellWatchers(OrderID(id), bytes) }
+                for (id, o) in live where o.customer == c { tellWatchers(id, bytes) }
             }
         case .operators:
             break
@@ -285,7 +285,7 @@ final class OrdersService: EngineService {
         let orders = try store.liveOrders()
         var requeued = 0, returned = 0
         for o in orders {
-            live[o.id.rawValue] = LiveOrder(customer: o.customerID.rawValue, courier: o.courierID?.rawValue, status: o.status)
+            live[o.id] = LiveOrder(customer: o.customerID, courier: o.courierID, status: o.status)
             switch o.status {
             case .quoted:
                 queueForDispatch(Self.waitingOrder(o))
@@ -333,7 +333,7 @@ final class OrdersService: EngineService {
         lastSurgeMs = nowMs
         // Demand: every order waiting for a courier, in dispatch's queue or the backlog.
         var pickups = dispatch.waitingPickups
-        for o in backlog[backlogHead...] where live[o.id.rawValue]?.status == .quoted {
+        for o in backlog[backlogHead...] where live[o.id]?.status == .quoted {
             pickups.append(o.pickup)
         }
         // One pass over the table's columns (a state per row plus a hash look-up each held the loop ~0.3 s at 1M).
@@ -379,13 +379,13 @@ final class OrdersService: EngineService {
 
 extension OrdersService: OrderDirectory {
     func courier(of order: OrderID) -> CourierID? {
-        guard let o = live[order.rawValue], o.status == .dispatched || o.status == .accepted || o.status == .pickedUp,
+        guard let o = live[order], o.status == .dispatched || o.status == .accepted || o.status == .pickedUp,
               let c = o.courier else { return nil }
-        return CourierID(c)
+        return c
     }
 
     func customer(of order: OrderID) -> CustomerID? {
-        if let o = live[order.rawValue] { return CustomerID(o.customer) }
+        if let o = live[order] { return o.customer }
         return (try? store.order(order)).flatMap { $0 }.map(\.customerID)
     }
 }
