@@ -359,12 +359,8 @@ final class OrdersService: EngineService {
         }
     }
 
-    /// Flushes and closes the store, drains notifications and stops webhooks (SIGTERM and `stop`).
+    /// Flushes and closes the store, drains notifications and stops webhooks (engine stop, SIGTERM).
     func stop() {
-        close()
-    }
-
-    func close() {
         guard !isClosed else { return }
         isClosed = true
         store.close()
