@@ -63,6 +63,10 @@ struct ServeCommand: ParsableCommand {
     var trackIntervalMs: Int?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
+    @Flag(inversion: .prefixedNo, help: "Keep every accepted ping in the position history (<data>/history).")
+    var history = true
+    @Option(help: "Days of position history kept (1…3650).")
+    var historyRetentionDays = 7
 
     func run() throws {
         let env = ProcessInfo.processInfo.environment
@@ -87,6 +91,9 @@ struct ServeCommand: ParsableCommand {
         config.demoDrivers = demoDrivers
         config.adminToken = adminToken ?? env["HEXFLEET_ADMIN_TOKEN"]
         config.webSocketEcho = wsEcho
+        guard (1...3650).contains(historyRetentionDays) else { throw ValidationError("--history-retention-days must be 1…3650") }
+        config.history = history
+        config.historyRetentionDays = historyRetentionDays
         // Webhooks and the store's write mode come from the environment (docs/orders.md, docs/storage.md).
         config.webhookURLs = (env["HEXFLEET_WEBHOOK_URLS"] ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
