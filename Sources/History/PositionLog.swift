@@ -39,8 +39,14 @@ public final class PositionLog: Sendable {
     @discardableResult
     public func append(_ points: [HistoryPoint]) throws(HistoryError) -> Int {
         guard !points.isEmpty else { return 0 }
+        // Almost every flush falls in one hour: group only when it does not.
         var byHour: [Int64: [HistoryPoint]] = [:]
-        for p in points { byHour[Self.hour(of: p.timestampMs), default: []].append(p) }
+        let firstHour = Self.hour(of: points[0].timestampMs)
+        if points.allSatisfy({ Self.hour(of: $0.timestampMs) == firstHour }) {
+            byHour[firstHour] = points
+        } else {
+            for p in points { byHour[Self.hour(of: p.timestampMs), default: []].append(p) }
+        }
         let directory = self.directory
         return try state.withLock { (s: inout Segments) throws(HistoryError) -> Int in
             var written = 0
