@@ -24,7 +24,7 @@ import zlib
 import pytest
 import websockets
 
-from hexfleet_client import DEMO_HTTP, DEMO_UDP, datagram, now_ms, record, send_udp
+from hexfleet_client import ADMIN, DEMO_HTTP, DEMO_UDP, datagram, http, now_ms, record, send_udp
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CENTER = (43.7350, 7.4200)      # Monaco: the demo city, whose roads the page fits without a view

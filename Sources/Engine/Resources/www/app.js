@@ -261,6 +261,8 @@
     }
     list.replaceChildren(frag);
     $('orders-count').textContent = token && state.auth === 'ok' ? '(' + orders.length + ')' : '';
+    $('orders-empty').textContent = !token || state.auth !== 'ok' ? 'The live orders need a dispatcher or admin token.'
+      : orders.length === 0 ? 'No live orders.' : '';
     state.ordersListed = orders.length;
     if (listCursor != null && !orders.some((o) => o.id === listCursor)) listCursor = null;
     state.listCursor = listCursor;
@@ -386,7 +388,8 @@
     } else {
       content.push(el('p', ev.status === 404 ? 'This engine keeps no timeline.' : 'The timeline could not be read.', 'muted'));
     }
-    const routeNote = el('p', null, 'muted'); routeNote.id = 'route-note';
+    // The last route's summary stays until the route is recomputed (refreshes re-render the panel every 3 s).
+    const routeNote = el('p', routeKey != null ? routeText : 'computing…', 'muted'); routeNote.id = 'route-note';
     content.push(el('h3', 'Route'), routeNote);
     body.replaceChildren(...content);
     const pickup = latLngOf(order.pickup), dropoff = latLngOf(order.dropoff);
@@ -491,7 +494,9 @@
       ['status', el('span', s.status, 'badge')],
       ['position', typeof s.lat === 'number' ? s.lat.toFixed(5) + ', ' + s.lng.toFixed(5) : '–'],
       ['last fix', typeof s.ts === 'number' ? fmtTime(s.ts) + ' (' + Math.max(0, Math.round((Date.now() - s.ts) / 1000)) + ' s ago)' : '–'],
-      ['speed', typeof s.speed === 'number' ? (s.speed * 3.6).toFixed(0) + ' km/h' : null],
+      // As on the wire: speed in cm/s, heading in centidegrees (65535: unknown).
+      ['speed', typeof s.speed === 'number' ? (s.speed * 0.036).toFixed(0) + ' km/h' : null],
+      ['heading', typeof s.heading === 'number' && s.heading !== 65535 ? Math.round(s.heading / 100) + '°' : null],
     ]));
     content.push(el('h3', 'Current orders'));
     if (current) {
