@@ -177,7 +177,7 @@ def test_live_map_draws_own_drivers_where_sent_and_moves_them():
     feeder.start()
     url = f"http://{DEMO_HTTP}/#{REGION[0]},{REGION[1]},14"
     try:
-        with chromium_page(800, 600) as target:
+        with chromium_page(1100, 700) as target:   # the console's side bar takes 360 px of it
             result = asyncio.run(asyncio.wait_for(drive(target, url, feeder), 90))
     finally:
         feeder.stop.set()
