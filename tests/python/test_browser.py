@@ -365,6 +365,13 @@ async def console(target, dispatcher):
         assert auth["auth"] == "none" and auth["hidden"] is False and auth["rows"] == 0, auth
         assert "token" in auth["text"] and "dispatcher" in auth["text"], auth
 
+        # A token the engine refuses is said so in the panel, and the map goes on without it.
+        await page.call("Page.navigate", url=base + "?refused#token=not-a-token")
+        refused = await page.until("document.body.dataset.auth === 'refused' && document.getElementById('auth-why').textContent",
+                                   "the refused token's message", 15)
+        assert "refused" in refused and "invalid_token" in refused, refused
+        await page.until("window.hexfleet.connected && window.hexfleet.driversDrawn > 10", "the map after a refused token", 20)
+
         # Drivers move: the demo fleet's dots change place on screen while the view stays put.
         before = {d["id"]: (d["x"], d["y"]) for d in await page.js("window.hexfleet.driversOnScreen()")}
         await asyncio.sleep(4)

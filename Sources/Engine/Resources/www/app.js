@@ -190,7 +190,10 @@
 
   // Access.
   function setAuth(kind, body) {
+    const wasRefused = state.auth === 'refused';
     state.auth = kind;
+    // A refused token would also close the live feed: the map goes on without it (public tracking, where allowed).
+    if (kind === 'refused' && !wasRefused) reconnect();
     document.body.dataset.auth = kind;
     $('auth-need').hidden = kind === 'ok';
     $('auth-have').hidden = kind !== 'ok';
@@ -207,8 +210,8 @@
     storeToken(token);
     orders = []; orderMarks = []; state.orders = 0;
     renderOrderList();
-    if (socket) { const old = socket; socket = null; old.onclose = null; old.close(); }
-    connect();
+    state.auth = 'pending';
+    reconnect();
     if (token) loadOrders(); else setAuth('none');
   }
   $('token-form').addEventListener('submit', (e) => {
@@ -572,9 +575,14 @@
   let socket = null;
   let subscribed = null;
   let retryMs = 500;
+  function reconnect() {
+    if (socket) { const old = socket; socket = null; old.onclose = null; old.close(); }
+    connect();
+  }
   function connect() {
+    const feedToken = state.auth === 'refused' ? null : token;
     const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/v1/ws/track' +
-      (token ? '?token=' + encodeURIComponent(token) : '');
+      (feedToken ? '?token=' + encodeURIComponent(feedToken) : '');
     const ws = new WebSocket(url);
     socket = ws;
     ws.onopen = () => {
