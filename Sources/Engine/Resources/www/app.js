@@ -780,6 +780,9 @@
       ctx.fill();
       ctx.stroke();
     }
+  }
+  // Labels go on top of everything, so no driver hides a zone's multiplier.
+  function drawSurgeLabels() {
     ctx.font = 'bold ' + (12 * devicePixelRatio) + 'px system-ui, sans-serif';
     ctx.textAlign = 'center'; ctx.textBaseline = 'middle';
     for (const z of surge) {
@@ -874,6 +877,7 @@
       drawOrders(now);
       drawHighlight(now);
       drawDrivers(now);
+      drawSurgeLabels();
     }
     requestAnimationFrame(frame);
   }
