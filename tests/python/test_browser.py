@@ -463,4 +463,45 @@ async def console(target, dispatcher):
                                   "surge labels", 15)
         assert labels == [{"cell": "893969ab0d3ffff", "label": "×1.8"}, {"cell": "893969ab1bbffff", "label": "×1.25"}], labels
         assert await page.js("window.hexfleet.surgeZones") == 2
+
+        # Where the engine plans routes and answers live ETAs (other issues add them), the console shows them: the
+        # planned stops of GET /v1/drivers/{id}/route in the driver's panel, eta_pickup_ms / eta_dropoff_ms in the
+        # list. Both answered here through interception, on the real orders' answers.
+        now_ms = int(time.time() * 1000)
+        plan = {"driver": d["id"], "stops": [
+            {"order": oid, "type": "pickup", "lat": MONACO_PICKUP[0], "lng": MONACO_PICKUP[1], "eta_ms": now_ms + 240_000},
+            {"order": oid, "type": "dropoff", "lat": MONACO_DROPOFF[0], "lng": MONACO_DROPOFF[1], "eta_ms": now_ms + 720_000}]}
+
+        async def answer_planned(params):
+            url, rid = params["request"]["url"], params["requestId"]
+            if url.endswith(f"/v1/drivers/{d['id']}/route"):
+                body = plan
+            elif "/v1/orders?status=" in url and params.get("responseStatusCode") == 200:
+                raw = await page.call("Fetch.getResponseBody", requestId=rid)
+                body = json.loads(base64.b64decode(raw["body"]) if raw.get("base64Encoded") else raw["body"])
+                for o in body["orders"]:
+                    o["eta_pickup_ms"], o["eta_dropoff_ms"] = int(time.time() * 1000) + 300_000, 900_000
+            else:
+                await page.call("Fetch.continueRequest", requestId=rid)
+                return
+            await page.call("Fetch.fulfillRequest", requestId=rid, responseCode=200,
+                            responseHeaders=[{"name": "Content-Type", "value": "application/json"}],
+                            body=base64.b64encode(json.dumps(body).encode()).decode())
+        page.handlers["Fetch.requestPaused"] = answer_planned
+        await page.call("Fetch.enable", patterns=[{"urlPattern": "*/v1/drivers/*/route", "requestStage": "Response"},
+                                                  {"urlPattern": "*/v1/orders*", "requestStage": "Response"}])
+        await page.call("Page.navigate", url=base + "?planned")   # the token: still in this tab's sessionStorage
+        eta = await page.until(f"(() => {{ const li = document.getElementById('order-{oid}'); "
+                               "return li && li.querySelector('.eta').textContent.includes('pick-up') ? li.querySelector('.eta').textContent : null; })()",
+                               "the live ETAs in the list", 15)
+        assert eta == "pick-up in 5 min · drop-off in 15 min", eta
+        await page.until(f"window.hexfleet.driversOnScreen().some((x) => x.id === {d['id']})", f"driver {d['id']} on the map", 15)
+        await page.key("/", "Slash", 191, text="/")
+        await page.call("Input.insertText", text=f"d{d['id']}")
+        await page.key("Enter", "Enter", 13, text="\r")
+        stops = await page.until("document.getElementById('driver-stops') && "
+                                 "Array.from(document.querySelectorAll('#driver-stops li'), (li) => li.textContent)",
+                                 "the planned stops in the driver's panel", 10)
+        assert len(stops) == 2 and stops[0].startswith(f"pickup #{oid}") and stops[1].startswith(f"dropoff #{oid}"), stops
+        assert (await page.js("window.hexfleet.panel"))["stops"] == 2
         page.reader.cancel()
