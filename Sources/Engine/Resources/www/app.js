@@ -644,6 +644,15 @@
     }
     dirty = true;
   }
+  // A driver the feed has not mentioned for a while went offline, was evicted or left the viewport: not drawn
+  // any more (drivers ping every few seconds, and each accepted ping reaches the subscribers).
+  const FORGET_MS = 30000;
+  setInterval(() => {
+    const now = performance.now();
+    for (const [id, d] of drivers) if (now - d.t0 > FORGET_MS && id !== highlight.driver) drivers.delete(id);
+    state.driversKnown = drivers.size;
+    dirty = true;
+  }, 5000);
   const GLIDE_MS = 900;
   function currentPosition(d, now) {
     const t = Math.min(1, (now - d.t0) / GLIDE_MS);
