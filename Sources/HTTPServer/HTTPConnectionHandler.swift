@@ -281,8 +281,10 @@ final class HTTPConnectionHandler {
                     server.statistics.handlerErrors &+= 1
                     responder.fail(APIError(.internalError, "internal error"))
                 }
-            case .methodNotAllowed:
-                responder.fail(APIError(.methodNotAllowed, "\(methodName) is not allowed on \(path)"))
+            case .methodNotAllowed(let allowed):
+                var response = HTTPResponse.error(APIError(.methodNotAllowed, "\(methodName) is not allowed on \(path)"))
+                response.headers.append(("Allow", allowed.map(\.rawValue).joined(separator: ", ")))
+                responder.respond(response)
             case .notFound:
                 responder.fail(APIError(.notFound, "no route for \(path)"))
             }

@@ -38,8 +38,9 @@ public struct Router {
     public enum Match {
         /// A handler and its decoded path parameters.
         case found(Handler, [String: String])
-        /// The path exists, but not for this method.
-        case methodNotAllowed
+        /// The path exists, but not for this method; `allowed` lists the methods it has (HEAD wherever GET is), for
+        /// the `Allow` header a 405 must carry (RFC 9110 §15.5.6).
+        case methodNotAllowed(allowed: [HTTPMethod])
         /// No route has this path.
         case notFound
     }
@@ -48,7 +49,7 @@ public struct Router {
     /// decoded, so `%2F` inside an id stays part of that id.
     public func match(_ method: HTTPMethod, path: String) -> Match {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
-        var pathMatched = false
+        var allowed: [HTTPMethod] = []
         for route in routes where route.segments.count == parts.count {
             var parameters: [String: String] = [:]
             var ok = true
@@ -65,8 +66,11 @@ public struct Router {
             guard ok else { continue }
             let sameMethod = route.method == method || (method == .head && route.method == .get)
             if sameMethod { return .found(route.handler, parameters) }
-            pathMatched = true
+            allowed.append(route.method)
+            if route.method == .get { allowed.append(.head) }
         }
-        return pathMatched ? .methodNotAllowed : .notFound
+        guard !allowed.isEmpty else { return .notFound }
+        var seen = Set<HTTPMethod>()
+        return .methodNotAllowed(allowed: allowed.filter { seen.insert($0).inserted })
     }
 }

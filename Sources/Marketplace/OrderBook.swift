@@ -184,6 +184,16 @@ public final class OrderBook: Sendable {
         }
     }
 
+    /// A page of an order's event log, oldest first, for a viewer who may see the order (as `order(_:viewer:)`):
+    /// events after sequence `afterSequence`, at most `limit`.
+    public func events(of id: OrderID, viewer: ActorRef, afterSequence: Int64,
+                       limit: Int) throws(MarketplaceError) -> (order: OrderRecord, events: [OrderEvent]) {
+        let o = try order(id, viewer: viewer)
+        do { return (o, try store.events(of: id, afterSequence: afterSequence, limit: limit)) } catch {
+            throw MarketplaceError(error)
+        }
+    }
+
     /// Lists orders, newest first; customers and couriers see only their own.
     public func list(_ query: OrderQuery, viewer: ActorRef) throws(MarketplaceError) -> [OrderRecord] {
         var q = query

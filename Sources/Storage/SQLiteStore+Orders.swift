@@ -196,11 +196,15 @@ extension SQLiteStore {
     }
 
     public func events(of id: OrderID) throws(StorageError) -> [OrderEvent] {
+        try events(of: id, afterSequence: 0, limit: Int(Int64.max))
+    }
+
+    public func events(of id: OrderID, afterSequence: Int64, limit: Int) throws(StorageError) -> [OrderEvent] {
         try read { db in
             try Row.fetchAll(db, sql: """
                 SELECT id, order_id, from_status, to_status, actor_role, actor_id, reason, at_ms
-                FROM order_events WHERE order_id = ? ORDER BY id
-                """, arguments: [id.rawValue.sqlValue]).map { row in
+                FROM order_events WHERE order_id = ? AND id > ? ORDER BY id LIMIT ?
+                """, arguments: [id.rawValue.sqlValue, afterSequence, max(limit, 0)]).map { row in
                 guard let to = OrderStatus(rawValue: row[3]), let role = ActorRef.Role(rawValue: row[4]) else {
                     throw StorageError(.storageFailure, "malformed event row")
                 }

@@ -47,6 +47,9 @@ public protocol Store: AnyObject, Sendable {
     func orders(_ query: OrderQuery) throws(StorageError) -> [OrderRecord]
     /// The order's events, oldest first.
     func events(of id: OrderID) throws(StorageError) -> [OrderEvent]
+    /// A page of the order's events, oldest first: those whose sequence is above `afterSequence` (0: from the
+    /// first), at most `limit` (one indexed range scan, for the console's timeline).
+    func events(of id: OrderID, afterSequence: Int64, limit: Int) throws(StorageError) -> [OrderEvent]
     /// The order first created with this customer's key, and the fingerprint it was created with.
     func idempotentOrder(customer: CustomerID, key: String) throws(StorageError) -> (fingerprint: String, order: OrderRecord)?
     /// Every order not in a terminal status, oldest first: what the Engine reloads at start.

@@ -147,6 +147,12 @@ final class TestEngine: @unchecked Sendable {   // immutable after init; the eng
                                   headers: [("Authorization", "Bearer \(TestEngine.admin)")], body: huge)
         #expect(big.status == 413)
         #expect(try engine.get("/no/such/route").status == 404)
+        for ttl in [#"{}"#, #""600""#, "0", "2592001", "1.5", "[1]"] {
+            let r = try engine.post("/v1/auth/token", #"{"role":"dispatcher","subject":"ops","ttl_s":\#(ttl)}"#)
+            #expect(r.errorCode == "invalid_parameter", "ttl_s \(ttl): \(r.status) \(r.text)")
+        }
+        #expect(try engine.post("/v1/auth/token", #"{"role":"dispatcher","subject":"ops","ttl_s":null}"#).status == 201, "null: the default")
+        #expect(try engine.post("/v1/auth/token", #"{"role":"dispatcher","subject":"ops","ttl_s":60}"#).status == 201)
         // The server is still healthy after all of it.
         #expect(try engine.get("/healthz", token: nil).status == 200)
     }

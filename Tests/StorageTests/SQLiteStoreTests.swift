@@ -95,6 +95,29 @@ struct SQLiteStoreTests {
         #expect(replay.order.id == ids[3])
     }
 
+    @Test("events page by sequence: after the last one seen, at most the limit, one order's only")
+    func eventPages() throws {
+        let tmp = try TempDatabase()
+        defer { tmp.remove() }
+        let store = try tmp.open()
+        defer { store.close() }
+        let a = try store.createOrderAndWait(sampleOrder(), actor: customerActor).order.id
+        let b = try store.createOrderAndWait(sampleOrder(), actor: customerActor).order.id
+        _ = try store.transitionOrderAndWait(OrderTransitionRequest(
+            orderID: a, from: [.quoted], to: .dispatched, actor: .system, assignCourier: CourierID(7)))
+        _ = try store.transitionOrderAndWait(OrderTransitionRequest(orderID: a, from: [.dispatched], to: .quoted,
+                                                                    actor: .system, reason: "declined"))
+        let all = try store.events(of: a)
+        #expect(all.map(\.to) == [.created, .quoted, .dispatched, .quoted])
+        #expect(all.last?.reason == "declined")
+        let first = try store.events(of: a, afterSequence: 0, limit: 3)
+        #expect(first == Array(all.prefix(3)))
+        let rest = try store.events(of: a, afterSequence: try #require(first.last).sequence, limit: 3)
+        #expect(rest == [all[3]], "the next page starts after the cursor and skips order \(b)'s events")
+        #expect(try store.events(of: a, afterSequence: all[3].sequence, limit: 3).isEmpty)
+        #expect(try store.events(of: OrderID(999), afterSequence: 0, limit: 10).isEmpty)
+    }
+
     @Test("lists filter by customer, courier and status, newest first, with a limit")
     func listing() throws {
         let tmp = try TempDatabase()

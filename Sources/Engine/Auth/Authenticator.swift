@@ -76,8 +76,12 @@ final class Authenticator: EngineService {
         if role == .driver && issued.driverID == nil { throw APIError(.invalidParameter, "a driver subject is its numeric id") }
         let allowed = caller.isAdmin || (caller.role == .dispatcher && (role == .driver || role == .customer))
         guard allowed else { throw APIError(.forbidden, "role \(caller.role.rawValue) may not issue \(role.rawValue) tokens") }
-        let ttl = body["ttl_s"]?.int64 ?? 86_400
-        guard ttl > 0 && ttl <= 30 * 86_400 else { throw APIError(.invalidParameter, "ttl_s must be 1…2592000") }
+        var ttl: Int64 = 86_400
+        if let v = body["ttl_s"], !v.isNull {
+            // A ttl_s that is not an integer (a string, an object) is refused, not replaced by the default.
+            guard let n = v.int64, n > 0 && n <= 30 * 86_400 else { throw APIError(.invalidParameter, "ttl_s must be an integer 1…2592000") }
+            ttl = n
+        }
         let expires = clock.nowMs / 1000 + ttl
         let token = authority.issue(role: role, subject: subject, expiresAt: expires)
         responder.respond(.json(status: 201) { w in

@@ -37,6 +37,26 @@ enum OrderJSON {
         w.endObject()
     }
 
+    /// One event of an order's log: `{"seq","from","to","actor":{"role","id"},"reason","at_ms"}`; the actor's id
+    /// is a string (null for the system and admins, which have none).
+    static func write(_ w: inout JSONWriter, _ e: OrderEvent) {
+        w.beginObject()
+        w.key("seq"); w.number(e.sequence)
+        w.key("from"); if let f = e.from { w.string(f.rawValue) } else { w.null() }
+        w.key("to"); w.string(e.to.rawValue)
+        w.key("actor"); w.beginObject()
+        w.key("role"); w.string(e.actor.role.rawValue)
+        w.key("id")
+        switch e.actor.role {
+        case .system, .admin: w.null()
+        default: w.string(String(e.actor.id))
+        }
+        w.endObject()
+        w.key("reason"); if let r = e.reason { w.string(r) } else { w.null() }
+        w.key("at_ms"); w.number(e.atMs)
+        w.endObject()
+    }
+
     /// A quote: id, price, currency, breakdown, surge, distance, duration, zone and expiry.
     static func write(_ w: inout JSONWriter, _ q: Quote) {
         w.beginObject()

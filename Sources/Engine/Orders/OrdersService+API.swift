@@ -153,6 +153,40 @@ extension OrdersService {
         responder.respond(.json { w in OrderJSON.write(&w, order) })
     }
 
+    /// `GET /v1/orders/{id}/events?after=&limit=`: the order's timeline from the store's append-only event log,
+    /// oldest first, for whoever may see the order (operators; its customer; its courier). `after` is the last
+    /// `seq` already seen (the cursor `next_after` answers while a page comes back full); `limit` 1…1000, default 100.
+    /// One indexed range read on a reader connection, as `GET /v1/orders/{id}`.
+    func getOrderEvents(_ request: HTTPRequest, _ responder: Responder) throws {
+        let id = try Self.orderID(request)
+        let viewer = try actor(try auth.principal(request))
+        var after: Int64 = 0
+        if let text = request.query("after") {
+            guard let v = Int64(text), v >= 0 else { throw APIError(.invalidParameter, "after must be an unsigned integer") }
+            after = v
+        }
+        var limit = 100
+        if let text = request.query("limit") {
+            guard let n = Int(text), n >= 1, n <= 1000 else { throw APIError(.invalidParameter, "limit must be 1…1000") }
+            limit = n
+        }
+        let page: (order: OrderRecord, events: [OrderEvent])
+        do { page = try book.events(of: id, viewer: viewer, afterSequence: after, limit: limit) } catch {
+            throw OrderAPIErrors.apiError(error)
+        }
+        responder.respond(.json { w in
+            w.beginObject()
+            w.key("order_id"); w.number(page.order.id.rawValue)
+            w.key("status"); w.string(page.order.status.rawValue)
+            w.key("events"); w.beginArray()
+            for e in page.events { OrderJSON.write(&w, e) }
+            w.endArray()
+            w.key("next_after")
+            if page.events.count == limit, let last = page.events.last { w.number(last.sequence) } else { w.null() }
+            w.endObject()
+        })
+    }
+
     /// `GET /v1/orders?customer_id=&courier_id=&status=a,b&limit=&before_id=`, newest first.
     func listOrders(_ request: HTTPRequest, _ responder: Responder) throws {
         let viewer = try actor(try auth.principal(request))

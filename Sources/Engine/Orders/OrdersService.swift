@@ -316,6 +316,7 @@ final class OrdersService: EngineService {
         routes.add(.post, "/v1/orders", postOrder)
         routes.add(.get, "/v1/orders", listOrders)
         routes.add(.get, "/v1/orders/{id}", getOrder)
+        routes.add(.get, "/v1/orders/{id}/events", getOrderEvents)
         routes.add(.post, "/v1/orders/{id}/cancel") { [unowned self] in try self.postTransition($0, $1, .cancel) }
         routes.add(.post, "/v1/orders/{id}/pickup") { [unowned self] in try self.postTransition($0, $1, .pickUp) }
         routes.add(.post, "/v1/orders/{id}/deliver") { [unowned self] in try self.postTransition($0, $1, .deliver) }
