@@ -114,6 +114,9 @@ public final class HTTPServer {
         var limits = configuration.webSocket
         limits.maxMessageBytes = max(limits.maxMessageBytes, (16 << 20) + 1024)
         limits.maxQueuedBytes = max(limits.maxQueuedBytes, 64 << 20)
+        // Autobahn's 9.4.x cases send 4 MiB in 64-byte fragments (65,536 of them), and 2.x pings in bursts.
+        limits.maxFragmentsPerMessage = max(limits.maxFragmentsPerMessage, 1 << 20)
+        limits.maxControlFramesPerSecond = max(limits.maxControlFramesPerSecond, 100_000)
         addWebSocketRoute(path, configuration: limits) { connection, _ in
             connection.onText = { [unowned connection] text in connection.send(text: text) }
             connection.onBinary = { [unowned connection] bytes in connection.send(binary: bytes) }

@@ -122,12 +122,16 @@ final class GroupCommitWriter: Sendable {
         do {
             try pool.write { db in
                 completions.removeAll(keepingCapacity: true)   // a retried closure starts clean
+                // Some errors (SQLITE_FULL, IOERR, NOMEM) make SQLite roll the whole transaction back; the rest of
+                // the batch must not run in autocommit mode, so the batch fails, with the error that caused it (a
+                // full disk stays `storage_full` for every operation of the batch).
+                var lastError: StorageError?
+                func rolledBack() -> StorageError {
+                    lastError.map { $0.code == .storageFull ? $0 : StorageError(.storageFailure, "the batch transaction was rolled back by SQLite: \($0.message)") }
+                        ?? StorageError(.storageFailure, "the batch transaction was rolled back by SQLite")
+                }
                 for op in batch {
-                    // Some errors (SQLITE_FULL, IOERR, NOMEM) make SQLite roll the whole transaction
-                    // back; the rest of the batch must not run in autocommit mode, so the batch fails.
-                    guard db.isInsideTransaction else {
-                        throw StorageError(.storageFailure, "the batch transaction was rolled back by SQLite")
-                    }
+                    guard db.isInsideTransaction else { throw rolledBack() }
                     var done: (@Sendable () -> Void)?
                     do {
                         try db.inSavepoint {
@@ -136,10 +140,12 @@ final class GroupCommitWriter: Sendable {
                         }
                     } catch {
                         let e = StorageError.wrap(error)
+                        lastError = e
                         done = { op.fail(e) }
                     }
                     completions.append(done ?? { op.fail(StorageError(.storageFailure, "operation produced no result")) })
                 }
+                guard db.isInsideTransaction else { throw rolledBack() }
             }
         } catch {
             let e = StorageError.wrap(error)

@@ -61,6 +61,14 @@ struct ServeCommand: ParsableCommand {
     var trackTickMs = 100
     @Option(help: "Shortest time between two tracking fan-outs in ms (1…1000; default: the tick): a fix reaches subscribers at once when the hub is idle, else within this time, coalesced.")
     var trackIntervalMs: Int?
+    @Option(help: "Open HTTP and WebSocket connections at most; past it new connections are closed at once (docs/limits.md).")
+    var maxConnections = 60_000
+    @Option(help: "Requests a second per bearer token (per client IP without one), bursts of twice that; past it 429 rate_limited. 0: off. The admin token is exempt.")
+    var rateLimit = 1_000
+    @Option(help: "Milliseconds allowed from a request's first byte to the end of its head; past it 408 and close (100…600000).")
+    var headerTimeoutMs = 10_000
+    @Option(help: "Live orders one customer may have at once through POST /v1/orders; past it 429 too_many_orders. 0: no limit.")
+    var maxOrdersPerCustomer = 100
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -107,6 +115,14 @@ struct ServeCommand: ParsableCommand {
             guard (1...1_000).contains(trackIntervalMs) else { throw ValidationError("--track-interval-ms must be 1…1000") }
             config.tracking.fanoutIntervalMs = UInt64(trackIntervalMs)
         }
+        guard (1...10_000_000).contains(maxConnections) else { throw ValidationError("--max-connections must be 1…10000000") }
+        config.limits.maxConnections = maxConnections
+        guard (0...100_000_000).contains(rateLimit) else { throw ValidationError("--rate-limit must be 0…100000000") }
+        config.limits.rateLimitPerSecond = rateLimit
+        guard (100...600_000).contains(headerTimeoutMs) else { throw ValidationError("--header-timeout-ms must be 100…600000") }
+        config.limits.headerTimeoutMs = UInt64(headerTimeoutMs)
+        guard maxOrdersPerCustomer >= 0 else { throw ValidationError("--max-orders-per-customer must be ≥ 0") }
+        config.limits.maxLiveOrdersPerCustomer = maxOrdersPerCustomer
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
