@@ -113,33 +113,38 @@ def test_disk_full_refuses_orders_with_storage_full_loses_nothing_and_recovers(s
           f"{len(codes)} refused with storage_full")
 
 
-def test_sqlite_file_corrupted_under_a_running_engine_gives_storage_failure_not_a_crash(tmp_path):
+def test_sqlite_file_corrupted_under_a_running_engine_is_never_a_crash(tmp_path):
+    """SQLite notices damage when it reads a damaged page; pages its connections hold in cache keep answering until
+    then (docs/limits.md). Whatever it notices must come out as 503 storage_failure, counted, never a crash; and a
+    restart on the damaged file must refuse to start with a message, not trap."""
     data = str(tmp_path / "data")
     os.mkdir(data)
     with Server("--data", data, "--graph", MONACO) as server:
         for c in range(1, 51):
             assert post_order(server, c, str(uuid.uuid4()))[0] == 201
         db = os.path.join(data, "hexfleet.sqlite")
-        # Overwrite every page after the first with garbage, the WAL too: the next reads and writes hit it.
-        size = os.path.getsize(db)
-        with open(db, "r+b") as f:
-            f.seek(4096)
-            f.write(os.urandom(max(size - 4096, 64 * 4096)))
-        wal = db + "-wal"
-        if os.path.exists(wal):
-            with open(wal, "r+b") as f:
-                f.seek(32)
-                f.write(os.urandom(os.path.getsize(wal)))
-        answers = []
+        for path, offset in ((db, 0), (db + "-wal", 0)):
+            if os.path.exists(path):
+                with open(path, "r+b") as f:
+                    f.seek(offset)
+                    f.write(os.urandom(max(os.path.getsize(path), 64 * 4096)))
+        failures = 0
         for c in range(1_000, 1_200):
             status, body = post_order(server, c, str(uuid.uuid4()))
-            answers.append(status if status != 503 else body["error"]["code"])
-            assert status in (201, 503), body
-        answers += [server.request("GET", f"/v1/orders?limit=50", token=server.admin)[0] for _ in range(5)]
+            assert status == 201 or (status == 503 and body["error"]["code"] == "storage_failure"), body
+            failures += status == 503
+        for _ in range(5):
+            status, body = server.request("GET", "/v1/orders?limit=50", token=server.admin)
+            assert status == 200 or (status == 503 and body["error"]["code"] == "storage_failure"), body
         assert server.proc.poll() is None, "the engine is still running"
-        assert "storage_failure" in answers, answers
-        assert eventually(lambda: (server.metric('hexfleet_store_errors_total{code="storage_failure"}') or 0) >= 1)
         assert server.request("GET", "/healthz")[0] == 200
+        if failures:
+            assert eventually(lambda: (server.metric('hexfleet_store_errors_total{code="storage_failure"}') or 0)
+                              >= failures)
+    status, stderr = start_fails("--data", data)
+    assert status == 1, stderr
+    assert "storage_failure" in stderr or "not a database" in stderr, stderr
+    assert "Fatal error" not in stderr
 
 
 def test_sqlite_file_deleted_under_a_running_engine_refuses_writes_instead_of_losing_them(tmp_path):
