@@ -76,8 +76,7 @@ public final class Engine {
             demo = nil
         }
         site = SiteService()
-        limits = LimitsService(configuration: configuration.limits, adminToken: configuration.adminToken, loop: loop,
-                               registry: metrics.registry)
+        limits = LimitsService(configuration: configuration, loop: loop, registry: metrics.registry)
         metricsService = MetricsService(metrics: metrics, loop: loop, table: table, ingest: ingest)
         let census: () -> Void = { [unowned metrics, unowned tracking, unowned drivers] in
             metrics.wsConnections.record(tracking.connectionCount + drivers.connectionCount)

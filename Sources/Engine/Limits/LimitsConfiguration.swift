@@ -15,6 +15,10 @@ public struct LimitsConfiguration: Sendable {
     public var maxRateLimitBuckets = 100_000
     /// Time allowed from a request's first byte to the end of its head; past it: 408 and close (slowloris).
     public var headerTimeoutMs: UInt64 = 10_000
+    /// Request line plus header fields, in bytes; past it: 431 `headers_too_large` and close.
+    public var maxHeaderBytes = 16 * 1024
+    /// Request body, in bytes; past it: 413 `payload_too_large` and close.
+    public var maxBodyBytes = 1 << 20
     /// Orders one customer may have live (not delivered, cancelled or failed) at once; past it `POST /v1/orders`
     /// answers 429 `too_many_orders`. 0 turns the limit off.
     public var maxLiveOrdersPerCustomer = 100

@@ -7,6 +7,7 @@ import Prometheus
 /// HTTP server's limit counters as metrics, and each limit's value as `hexfleet_limit{name=…}`. Loop-owned.
 final class LimitsService: EngineService {
     let configuration: LimitsConfiguration
+    private let tracking: TrackingConfiguration
     /// Checked by `RouteTable` before each handler; nil when `--rate-limit 0`.
     let rateLimiter: RequestRateLimiter?
     private let loop: Loop
@@ -15,7 +16,7 @@ final class LimitsService: EngineService {
     private var lastEvictionMs: Int64 = 0
     private var flushed = HTTPServerStatistics()
     private var flushedRateLimited: UInt64 = 0
-    /// Extra limits other services report (live orders per customer, …), exported with the rest.
+    /// Where the fences service reports its per-customer limit at merge (docs/limits.md), exported with the rest.
     private var otherLimits: [(name: String, value: Int)] = []
 
     private let factory: PrometheusMetricsFactory
@@ -29,7 +30,10 @@ final class LimitsService: EngineService {
     private let wsFloodCloses: CoreMetrics.Counter
     private let wsProtocolErrors: CoreMetrics.Counter
 
-    init(configuration: LimitsConfiguration, adminToken: String?, loop: Loop, registry: PrometheusCollectorRegistry) {
+    init(configuration: EngineConfiguration, loop: Loop, registry: PrometheusCollectorRegistry) {
+        tracking = configuration.tracking
+        let adminToken = configuration.adminToken
+        let configuration = configuration.limits
         self.configuration = configuration
         self.loop = loop
         rateLimiter = configuration.rateLimitPerSecond > 0
@@ -58,6 +62,8 @@ final class LimitsService: EngineService {
     func apply(to http: inout HTTPServerConfiguration) {
         http.maxConnections = configuration.maxConnections
         http.headerTimeoutMs = configuration.headerTimeoutMs
+        http.maxHeaderBytes = configuration.maxHeaderBytes
+        http.maxBodyBytes = configuration.maxBodyBytes
     }
 
     func registerWebSockets(_ server: HTTPServer) {
@@ -83,6 +89,12 @@ final class LimitsService: EngineService {
             ("ws_max_fragments_per_message", c.webSocket.maxFragmentsPerMessage),
             ("ws_max_control_frames_per_second", c.webSocket.maxControlFramesPerSecond),
             ("max_live_orders_per_customer", configuration.maxLiveOrdersPerCustomer),
+            ("track_max_subscriptions", tracking.maxSubscriptions),
+            ("track_max_cells_per_connection", tracking.maxCellsPerConnection),
+            ("track_max_cells_per_message", tracking.maxCellsPerSubscription),
+            ("track_soft_budget_bytes", tracking.softBudgetBytes),
+            ("track_hard_budget_bytes", tracking.hardBudgetBytes),
+            ("udp_max_records_per_datagram", PingWire.maxRecords),
         ]
         limits += otherLimits
         for (name, value) in limits {

@@ -1,5 +1,6 @@
 """Storage faults under a running engine: a full disk (a small tmpfs as --data), the SQLite file corrupted or
-deleted; and broken graph files at start."""
+deleted; and broken graph files at start (docs/limits.md). Each test starts its own server; under a minute in
+all, so they run in scripts/test (the long runs are in tests/faults)."""
 import os
 import subprocess
 import tempfile
@@ -13,6 +14,7 @@ from hexfleet_client import eventually
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MONACO = os.path.join(REPO, "fixtures", "monaco.osm.pbf")
+pytestmark = pytest.mark.skipif(not os.environ.get("HEXFLEET_BIN"), reason="scripts/test-python names the binary")
 ORDER = {"pickup": {"lat": 43.7384, "lng": 7.4246}, "dropoff": {"lat": 43.7311, "lng": 7.4197}}
 
 
