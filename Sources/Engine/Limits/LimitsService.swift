@@ -53,7 +53,8 @@ final class LimitsService: EngineService {
         wsProtocolErrors = CoreMetrics.Counter(label: "hexfleet_ws_protocol_errors_total", factory: f)
     }
 
-    /// Records a limit another service enforces, so it shows as `hexfleet_limit{name=…}` too.
+    /// Records a limit another service enforces (the fences per customer, at merge), so it shows as
+    /// `hexfleet_limit{name=…}` too. Call it before `start`, which exports the values.
     func report(limit name: String, value: Int) {
         otherLimits.append((name, value))
     }
