@@ -30,6 +30,7 @@ public final class Engine {
     let history: HistoryService?
     let demo: DemoService?
     let site: SiteService
+    let limits: LimitsService
     let metricsService: MetricsService
     /// Every service in start order; stopped in reverse.
     private let services: [any EngineService]
@@ -86,6 +87,7 @@ public final class Engine {
             demo = nil
         }
         site = SiteService()
+        limits = LimitsService(configuration: configuration, loop: loop, registry: metrics.registry)
         metricsService = MetricsService(metrics: metrics, loop: loop, table: table, ingest: ingest)
         let census: () -> Void = { [unowned metrics, unowned tracking, unowned drivers] in
             metrics.wsConnections.record(tracking.connectionCount + drivers.connectionCount)
@@ -99,7 +101,7 @@ public final class Engine {
         var services: [any EngineService] = [auth, ingest, fleet, routing, drivers, dispatch, orders, tracking]
         if let history { services.append(history) }
         if let demo { services.append(demo) }
-        services += [site, metricsService]
+        services += [site, limits, metricsService]
         self.services = services
     }
 
@@ -118,11 +120,10 @@ public final class Engine {
         // A write to a socket whose peer is gone must fail with EPIPE, not kill the process: libuv leaves SIGPIPE
         // alone, and a subscriber that disconnects with unread data is routine for a fan-out server.
         signal(SIGPIPE, SIG_IGN)
-        let routes = RouteTable(metrics: metrics)
+        let routes = RouteTable(metrics: metrics, rateLimiter: limits.rateLimiter, loop: loop)
         for service in services { service.registerRoutes(routes) }
         var httpConfiguration = HTTPServerConfiguration()
-        // Tracking viewers are long-lived connections: leave room for tens of thousands.
-        httpConfiguration.maxConnections = 60_000
+        limits.apply(to: &httpConfiguration)
         let server = HTTPServer(loop: loop, configuration: httpConfiguration, router: routes.router)
         for service in services { service.registerWebSockets(server) }
         if configuration.webSocketEcho { server.addWebSocketEchoRoute("/v1/ws/echo") }

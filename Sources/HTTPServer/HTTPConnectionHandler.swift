@@ -41,6 +41,8 @@ final class HTTPConnectionHandler {
     var webSocket: WebSocketConnection?
     /// Index in the server's connection list; -1 once removed.
     var serverSlot = -1
+    /// The peer's IP address, read at accept (one `getpeername` per connection, not per request).
+    private var clientHost: String?
 
     // Timeouts, in loop milliseconds.
     private var requestStartMs: UInt64?
@@ -58,6 +60,7 @@ final class HTTPConnectionHandler {
     deinit { parser.deallocate() }
 
     func start() {
+        clientHost = tcp.peerAddress?.host
         tcp.onClose { [weak self] in self?.didClose() }
         tcp.onDrained = { [weak self] in self?.resumeIfPossible() }
         tcp.startReading(onEnd: { [weak self] in self?.peerEnded() }) { [weak self] bytes in self?.received(bytes) }
@@ -254,7 +257,7 @@ final class HTTPConnectionHandler {
         do { query = try QueryString.parse(rawQuery) } catch { queryError = error }
         let path = QueryString.decode(rawPath) ?? String(rawPath)
         var request = HTTPRequest(method: method, methodName: methodName, target: target, path: path, query: query,
-                                  headers: headers, body: body, keepAlive: keepAlive)
+                                  headers: headers, body: body, keepAlive: keepAlive, clientHost: clientHost)
         body = []
         if hf_http_upgrade(parser) != 0 {
             upgradeRequest = request

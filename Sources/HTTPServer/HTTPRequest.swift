@@ -20,6 +20,9 @@ public struct HTTPRequest: Sendable {
     public var pathParameters: [String: String] = [:]
     /// Whether the connection stays open after this request (HTTP/1.1 default, `Connection: close` ends it).
     public var keepAlive: Bool
+    /// The client's IP address as text (`127.0.0.1`, `::1`), read once per connection; nil when the socket no
+    /// longer has a peer.
+    public var clientHost: String? = nil
 
     /// The first value of header `name` (case-insensitive).
     public func header(_ name: String) -> String? {

@@ -114,6 +114,9 @@ public final class HTTPServer {
         var limits = configuration.webSocket
         limits.maxMessageBytes = max(limits.maxMessageBytes, (16 << 20) + 1024)
         limits.maxQueuedBytes = max(limits.maxQueuedBytes, 64 << 20)
+        // Autobahn's 9.4.x cases send 4 MiB in 64-byte fragments (65,536 of them), and 2.x pings in bursts.
+        limits.maxFragmentsPerMessage = max(limits.maxFragmentsPerMessage, 1 << 20)
+        limits.maxControlFramesPerSecond = max(limits.maxControlFramesPerSecond, 100_000)
         addWebSocketRoute(path, configuration: limits) { connection, _ in
             connection.onText = { [unowned connection] text in connection.send(text: text) }
             connection.onBinary = { [unowned connection] bytes in connection.send(binary: bytes) }
@@ -121,15 +124,27 @@ public final class HTTPServer {
     }
 
     /// Stops listening and closes every connection (WebSockets with 1001 "going away").
+    ///
+    /// The timeout sweep keeps running (it never keeps the loop alive) until the last connection is gone: it is what
+    /// ends a WebSocket peer that never answers the Close (``WebSocketConfiguration/closeTimeoutMs``); stopped
+    /// with the listener, one such client kept the process from exiting.
     public func close() {
         listener?.close()
         listener = nil
-        sweep?.close()
-        sweep = nil
+        isClosed = true
         for connection in connections {
             if let ws = connection.webSocket { ws.close(code: 1001, reason: "server shutting down") }
             else { connection.tcp.close() }
         }
+        stopSweepIfDone()
+    }
+
+    private var isClosed = false
+
+    private func stopSweepIfDone() {
+        guard isClosed, connections.isEmpty else { return }
+        sweep?.close()
+        sweep = nil
     }
 
     private func accept(_ tcp: TCPConnection) {
@@ -154,6 +169,7 @@ public final class HTTPServer {
             connections[slot] = last
             last.serverSlot = slot
         }
+        stopSweepIfDone()
     }
 
     /// Checks the timeouts of the next `1/sweepSlices` of the connections. A connection that closes meanwhile moves

@@ -20,6 +20,12 @@ public struct HTTPServerStatistics: Sendable {
     public var webSocketEvictions: UInt64 = 0
     /// WebSocket connections closed for protocol errors (bad frames, bad UTF-8, oversized messages).
     public var webSocketProtocolErrors: UInt64 = 0
+    /// WebSocket connections closed (1008) for a flood: too many fragments in one message or control frames in a
+    /// second.
+    public var webSocketFloodCloses: UInt64 = 0
     /// Idle WebSocket connections whose wslay context was freed (each reuse makes a new one).
     public var webSocketParks: UInt64 = 0
+
+    /// All zero.
+    public init() {}
 }

@@ -56,6 +56,11 @@ public final class WebSocketConnection {
     private var frameIsControl = false
     private var invalidUTF8 = false
     private var lastReceiveMs: UInt64
+    /// Frames of the data message in progress (``WebSocketConfiguration/maxFragmentsPerMessage``).
+    private var fragmentsInMessage = 0
+    /// Control frames received since `controlWindowStartMs` (``WebSocketConfiguration/maxControlFramesPerSecond``).
+    private var controlFramesInWindow = 0
+    private var controlWindowStartMs: UInt64 = 0
     private var receivedCloseCode: UInt16 = 1006
     private var receivedCloseReason = ""
 
@@ -373,7 +378,22 @@ public final class WebSocketConnection {
         let length = frame.payload_length
         bytesFramed &+= 2 + 4 + (length < 126 ? 0 : length <= 0xFFFF ? 2 : 8) + length
         frameIsControl = opcode >= 0x8
-        guard !frameIsControl else { return }
+        if frameIsControl {
+            let now = server.loop.now
+            if now >= controlWindowStartMs + 1_000 {
+                controlWindowStartMs = now
+                controlFramesInWindow = 0
+            }
+            controlFramesInWindow += 1
+            if controlFramesInWindow > configuration.maxControlFramesPerSecond {
+                failFlood("more than \(configuration.maxControlFramesPerSecond) control frames a second")
+            }
+            return
+        }
+        fragmentsInMessage = opcode == 0 ? fragmentsInMessage + 1 : 1
+        if fragmentsInMessage > configuration.maxFragmentsPerMessage {
+            failFlood("more than \(configuration.maxFragmentsPerMessage) fragments in one message")
+        }
         messageInProgress = frame.fin == 0
         if opcode == UInt8(WSLAY_TEXT_FRAME.rawValue) {
             messageIsText = true
@@ -392,9 +412,22 @@ public final class WebSocketConnection {
     private func failInvalidUTF8() {
         invalidUTF8 = true
         server.statistics.webSocketProtocolErrors &+= 1
+        closeFromCallback(code: 1007, reason: "")
+    }
+
+    /// A client flooding fragments or control frames: stop reading it and close with 1008 (policy).
+    private func failFlood(_ reason: String) {
+        guard case .active = life else { return }   // already closing: nothing more is read
+        server.statistics.webSocketFloodCloses &+= 1
+        closeFromCallback(code: 1008, reason: reason)
+    }
+
+    /// Inside a wslay callback: reads stop, our close is queued (sent by the `pump` after `wslay_event_recv`).
+    private func closeFromCallback(code: UInt16, reason: String) {
         guard let context = life.context else { return }
         wslay_event_shutdown_read(context)
-        _ = wslay_event_queue_close(context, 1007, nil, 0)
+        let bytes = Array(reason.utf8.prefix(123))
+        _ = bytes.withUnsafeBufferPointer { wslay_event_queue_close(context, code, $0.baseAddress, $0.count) }
         life = .closing(context, closeSentAtMs: server.loop.now)
     }
 

@@ -45,8 +45,12 @@ final class GroupCommitWriter: Sendable {
     /// Signalled once when the writer thread has left its loop.
     private let finished = DispatchSemaphore(value: 0)
 
+    /// Device and inode of the database file when the writer started; a batch finding others refuses to write.
+    private let fileIdentity: FileIdentity?
+
     init(pool: DatabasePool, maxBatch: Int, groupCommit: Bool) {
         self.pool = pool
+        fileIdentity = Self.identity(of: pool.path)
         self.maxBatch = max(1, maxBatch)
         self.groupCommit = groupCommit
         let thread = Thread { [self] in self.run() }
@@ -122,12 +126,22 @@ final class GroupCommitWriter: Sendable {
         do {
             try pool.write { db in
                 completions.removeAll(keepingCapacity: true)   // a retried closure starts clean
+                // A file deleted (or renamed) under the engine still takes writes through the open descriptor, and
+                // they vanish with it: refuse them instead of acknowledging orders that a restart would not find.
+                // (SQLite's own check, SQLITE_FCNTL_HAS_MOVED, is the same stat, behind a module we do not import.)
+                guard Self.identity(of: pool.path) == fileIdentity else {
+                    throw StorageError(.storageFailure, "the database file \(pool.path) was deleted or moved under the running engine")
+                }
+                // Some errors (SQLITE_FULL, IOERR, NOMEM) make SQLite roll the whole transaction back; the rest of
+                // the batch must not run in autocommit mode, so the batch fails, with the error that caused it (a
+                // full disk stays `storage_full` for every operation of the batch).
+                var lastError: StorageError?
+                func rolledBack() -> StorageError {
+                    lastError.map { $0.code == .storageFull ? $0 : StorageError(.storageFailure, "the batch transaction was rolled back by SQLite: \($0.message)") }
+                        ?? StorageError(.storageFailure, "the batch transaction was rolled back by SQLite")
+                }
                 for op in batch {
-                    // Some errors (SQLITE_FULL, IOERR, NOMEM) make SQLite roll the whole transaction
-                    // back; the rest of the batch must not run in autocommit mode, so the batch fails.
-                    guard db.isInsideTransaction else {
-                        throw StorageError(.storageFailure, "the batch transaction was rolled back by SQLite")
-                    }
+                    guard db.isInsideTransaction else { throw rolledBack() }
                     var done: (@Sendable () -> Void)?
                     do {
                         try db.inSavepoint {
@@ -136,10 +150,12 @@ final class GroupCommitWriter: Sendable {
                         }
                     } catch {
                         let e = StorageError.wrap(error)
+                        lastError = e
                         done = { op.fail(e) }
                     }
                     completions.append(done ?? { op.fail(StorageError(.storageFailure, "operation produced no result")) })
                 }
+                guard db.isInsideTransaction else { throw rolledBack() }
             }
         } catch {
             let e = StorageError.wrap(error)
@@ -153,5 +169,19 @@ final class GroupCommitWriter: Sendable {
             s.stats.largestBatch = max(s.stats.largestBatch, UInt64(batch.count))
         }
         for c in completions { c() }
+    }
+}
+
+extension GroupCommitWriter {
+    struct FileIdentity: Equatable {
+        let device: UInt64
+        let inode: UInt64
+    }
+
+    /// The file's device and inode; nil when it does not exist.
+    static func identity(of path: String) -> FileIdentity? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
     }
 }

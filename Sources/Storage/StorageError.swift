@@ -1,3 +1,5 @@
+import GRDB
+
 /// An error from the Storage module, with a stable `snake_case` code the Engine maps to HTTP.
 ///
 /// `code.name` is a contract: add codes, never rename or reuse one. Messages are for people
@@ -26,8 +28,10 @@ public struct StorageError: Error, Sendable, Equatable, CustomStringConvertible 
         public static let invalidInput = Code("invalid_input")
         /// No such webhook delivery (HTTP 404).
         public static let deliveryNotFound = Code("delivery_not_found")
-        /// SQLite failed (disk full, I/O error, corrupt file) (HTTP 503).
+        /// SQLite failed (I/O error, corrupt or vanished file) (HTTP 503).
         public static let storageFailure = Code("storage_failure")
+        /// The disk under the store is full (SQLITE_FULL): nothing was written; retry once space returns (HTTP 503).
+        public static let storageFull = Code("storage_full")
         /// The store was closed before the operation ran (HTTP 503).
         public static let closed = Code("storage_closed")
     }
@@ -45,9 +49,13 @@ public struct StorageError: Error, Sendable, Equatable, CustomStringConvertible 
 
     public var description: String { "\(code.name): \(message)" }
 
-    /// Wraps any error thrown by GRDB/SQLite as `storage_failure`, keeping StorageErrors as they are.
+    /// Wraps any error thrown by GRDB/SQLite as `storage_failure` (`storage_full` for SQLITE_FULL), keeping
+    /// StorageErrors as they are.
     static func wrap(_ error: any Error) -> StorageError {
         if let e = error as? StorageError { return e }
+        if let e = error as? DatabaseError, e.resultCode == .SQLITE_FULL {
+            return StorageError(.storageFull, "the disk is full: \(e.message ?? "SQLITE_FULL")")
+        }
         return StorageError(.storageFailure, "\(error)")
     }
 }

@@ -61,6 +61,22 @@ struct ServeCommand: ParsableCommand {
     var trackTickMs = 100
     @Option(help: "Shortest time between two tracking fan-outs in ms (1…1000; default: the tick): a fix reaches subscribers at once when the hub is idle, else within this time, coalesced.")
     var trackIntervalMs: Int?
+    @Option(help: "Open HTTP and WebSocket connections at most; past it new connections are closed at once (docs/limits.md).")
+    var maxConnections = 60_000
+    @Option(help: "Requests a second per bearer token (per client IP without one), bursts of twice that; past it 429 rate_limited. 0: off. The admin token is exempt.")
+    var rateLimit = 1_000
+    @Option(help: "Milliseconds allowed from a request's first byte to the end of its head; past it 408 and close (100…600000).")
+    var headerTimeoutMs = 10_000
+    @Option(help: "Bytes of a request line and header fields at most; past it 431 and close (1024…1048576).")
+    var maxHeaderBytes = 16 * 1024
+    @Option(help: "Bytes of a request body at most; past it 413 and close (1024…268435456).")
+    var maxBodyBytes = 1 << 20
+    @Option(help: "Tracking subscriptions (driver, order, bbox) one /v1/ws/track connection may hold; past it too_many_subscriptions.")
+    var maxSubscriptions = 64
+    @Option(help: "Bytes a tracking subscriber may leave unread before it is closed with 1013 (65536…268435456).")
+    var maxQueuedBytes = 1 << 20
+    @Option(help: "Live orders one customer may have at once through POST /v1/orders; past it 429 too_many_orders. 0: no limit.")
+    var maxOrdersPerCustomer = 100
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
     @Flag(inversion: .prefixedNo, help: "Keep every accepted ping in the position history (<data>/history).")
@@ -114,6 +130,23 @@ struct ServeCommand: ParsableCommand {
             guard (1...1_000).contains(trackIntervalMs) else { throw ValidationError("--track-interval-ms must be 1…1000") }
             config.tracking.fanoutIntervalMs = UInt64(trackIntervalMs)
         }
+        guard (1...10_000_000).contains(maxConnections) else { throw ValidationError("--max-connections must be 1…10000000") }
+        config.limits.maxConnections = maxConnections
+        guard (0...100_000_000).contains(rateLimit) else { throw ValidationError("--rate-limit must be 0…100000000") }
+        config.limits.rateLimitPerSecond = rateLimit
+        guard (100...600_000).contains(headerTimeoutMs) else { throw ValidationError("--header-timeout-ms must be 100…600000") }
+        config.limits.headerTimeoutMs = UInt64(headerTimeoutMs)
+        guard (1_024...(1 << 20)).contains(maxHeaderBytes) else { throw ValidationError("--max-header-bytes must be 1024…1048576") }
+        config.limits.maxHeaderBytes = maxHeaderBytes
+        guard (1_024...(1 << 28)).contains(maxBodyBytes) else { throw ValidationError("--max-body-bytes must be 1024…268435456") }
+        config.limits.maxBodyBytes = maxBodyBytes
+        guard (1...100_000).contains(maxSubscriptions) else { throw ValidationError("--max-subscriptions must be 1…100000") }
+        config.tracking.maxSubscriptions = maxSubscriptions
+        guard ((1 << 16)...(1 << 28)).contains(maxQueuedBytes) else { throw ValidationError("--max-queued-bytes must be 65536…268435456") }
+        config.tracking.hardBudgetBytes = maxQueuedBytes
+        config.tracking.softBudgetBytes = min(config.tracking.softBudgetBytes, maxQueuedBytes / 4)
+        guard maxOrdersPerCustomer >= 0 else { throw ValidationError("--max-orders-per-customer must be ≥ 0") }
+        config.limits.maxLiveOrdersPerCustomer = maxOrdersPerCustomer
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

@@ -37,6 +37,8 @@ public struct EngineConfiguration: Sendable {
     public var staleAfterMs: Int64 = 120_000
     /// Tick of the tracking hub (coalescing window).
     public var trackTickMs: UInt64 = 100
+    /// Connections, request rates, the header timeout and live orders per customer (docs/limits.md).
+    public var limits = LimitsConfiguration()
     /// Limits, budgets and keepalives of the WebSocket driver channel and tracking hub.
     public var tracking = TrackingConfiguration()
 

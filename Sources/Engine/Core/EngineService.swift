@@ -25,19 +25,32 @@ extension EngineService {
     func stop() {}
 }
 
-/// The engine's HTTP routes: every handler's time lands in `hexfleet_http_request_duration_seconds`.
+/// The engine's HTTP routes: every request passes the rate limiter (docs/limits.md) and every handler's time lands
+/// in `hexfleet_http_request_duration_seconds`.
 final class RouteTable {
     private(set) var router = Router()
     private let metrics: EngineMetrics
+    private let rateLimiter: RequestRateLimiter?
+    private let loop: Loop
 
-    init(metrics: EngineMetrics) {
+    init(metrics: EngineMetrics, rateLimiter: RequestRateLimiter?, loop: Loop) {
         self.metrics = metrics
+        self.rateLimiter = rateLimiter
+        self.loop = loop
     }
 
-    /// Adds a timed route.
+    /// Adds a timed, rate-limited route.
     func add(_ method: HTTPMethod, _ pattern: String, _ handler: @escaping (HTTPRequest, Responder) throws -> Void) {
         let metrics = self.metrics
+        let rateLimiter = self.rateLimiter
+        let loop = self.loop
         router.add(method, pattern) { request, responder in
+            if let rateLimiter,
+               let wait = rateLimiter.admit(authorization: request.header("authorization"), clientHost: request.clientHost,
+                                            nowMs: loop.now) {
+                responder.respond(RequestRateLimiter.refusal(retryAfterSeconds: wait))
+                return
+            }
             let start = Loop.nanoseconds
             defer { metrics.recordRequest(nanoseconds: Loop.nanoseconds &- start) }
             try handler(request, responder)

@@ -17,6 +17,10 @@ extension APIError.Code {
     public static let unknownVehicle = APIError.Code("unknown_vehicle", 422)
     public static let storageFailure = APIError.Code("storage_failure", 503)
     public static let storageClosed = APIError.Code("storage_closed", 503)
+    /// 503: the disk under the store is full; the order was not taken (retry once space returns).
+    public static let storageFull = APIError.Code("storage_full", 503)
+    /// 429: the customer already has `--max-orders-per-customer` live orders.
+    public static let tooManyOrders = APIError.Code("too_many_orders", 429)
     public static let quoteCapacity = APIError.Code("quote_capacity", 503)
 }
 
@@ -43,6 +47,7 @@ enum OrderAPIErrors {
         case "no_route": code = .noRoute
         case "storage_failure": code = .storageFailure
         case "storage_closed": code = .storageClosed
+        case "storage_full": code = .storageFull
         case "quote_capacity": code = .quoteCapacity
         case "invalid_config": code = APIError.Code("invalid_config", 500)
         default: code = APIError.Code(error.code.name, 500)

@@ -24,12 +24,21 @@ final class OrdersMetrics {
     private let webhookPending: CoreMetrics.Gauge
     private let liveOrders: CoreMetrics.Gauge
     private let surgeZones: CoreMetrics.Gauge
+    private let limited: CoreMetrics.Counter
+    private let storeErrors: [String: CoreMetrics.Counter]
 
     /// Plain counters the loop bumps.
     var pendingCreated: Int64 = 0
     var pendingReplayed: Int64 = 0
     var pendingFailures: Int64 = 0
     var pendingTransitions: [OrderStatus: Int64] = [:]
+    /// `POST /v1/orders` refused for the customer's live-order limit.
+    var pendingLimited: Int64 = 0
+    /// Store operations failed, by storage code (`storage_full`, `storage_failure`, `storage_closed`).
+    var pendingStoreErrors: [String: Int64] = [:]
+
+    /// The storage codes `hexfleet_store_errors_total` is labelled with.
+    static let storeErrorCodes = ["storage_full", "storage_failure", "storage_closed"]
 
     init(registry: PrometheusCollectorRegistry) {
         let f = PrometheusMetricsFactory(registry: registry)
@@ -54,6 +63,12 @@ final class OrdersMetrics {
         webhookPending = CoreMetrics.Gauge(label: "hexfleet_webhooks_pending", factory: f)
         liveOrders = CoreMetrics.Gauge(label: "hexfleet_live_orders", factory: f)
         surgeZones = CoreMetrics.Gauge(label: "hexfleet_surge_zones", factory: f)
+        limited = CoreMetrics.Counter(label: "hexfleet_orders_limited_total", factory: f)
+        var e: [String: CoreMetrics.Counter] = [:]
+        for code in Self.storeErrorCodes {
+            e[code] = CoreMetrics.Counter(label: "hexfleet_store_errors_total", dimensions: [("code", code)], factory: f)
+        }
+        storeErrors = e
     }
 
     /// Moves the loop's counters into the metrics and samples the modules' own counters.
@@ -64,6 +79,9 @@ final class OrdersMetrics {
         if pendingFailures > 0 { failures.increment(by: pendingFailures); pendingFailures = 0 }
         for (s, n) in pendingTransitions where n > 0 { transitions[s]?.increment(by: n) }
         pendingTransitions.removeAll(keepingCapacity: true)
+        if pendingLimited > 0 { limited.increment(by: pendingLimited); pendingLimited = 0 }
+        for (code, n) in pendingStoreErrors where n > 0 { storeErrors[code]?.increment(by: n) }
+        pendingStoreErrors.removeAll(keepingCapacity: true)
         storeTransactions.record(Int64(clamping: store.transactions))
         storeOperations.record(Int64(clamping: store.operations))
         storeLargestBatch.record(Int64(clamping: store.largestBatch))

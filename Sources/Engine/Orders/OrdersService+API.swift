@@ -130,15 +130,16 @@ extension OrdersService {
         let notes = try Self.string(body, "notes", max: 500)
         let key = request.header("idempotency-key")
         if let key, key.isEmpty || key.utf8.count > 255 { throw APIError(.invalidParameter, "Idempotency-Key must be 1–255 bytes") }
+        try checkOrderLimit(customer)
         let mailbox = self.mailbox
         if let quoteID {
-            let ticket = park(responder)
+            let ticket = parkCreation(responder, for: customer)
             book.create(OrderRequest(customerID: customer, quoteID: quoteID, vehicle: vehicle, pickup: pickup, dropoff: dropoff),
                         idempotencyKey: key) { result in _ = mailbox.send(.created(ticket: ticket, result)) }
         } else {
             guard let pickup, let dropoff else { throw APIError(.invalidParameter, "pickup and dropoff are required without quote_id") }
             guard roads != nil else { throw APIError(.routingUnavailable, "no road graph is loaded to price the order") }
-            let ticket = park(responder)
+            let ticket = parkCreation(responder, for: customer)
             book.create(TripRequest(customerID: customer, vehicle: vehicle ?? "car", pickup: pickup, dropoff: dropoff, notes: notes),
                         idempotencyKey: key) { result in _ = mailbox.send(.created(ticket: ticket, result)) }
         }

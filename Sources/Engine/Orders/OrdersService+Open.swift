@@ -67,6 +67,7 @@ extension OrdersService {
                                         publicTracking: configuration.demo)
             box.service = service
             service.removeDataDirectoryOnClose = configuration.dataDirectory == nil
+            service.maxLiveOrdersPerCustomer = configuration.limits.maxLiveOrdersPerCustomer
             dispatch.onOfferEvent { [unowned service] event in service.offerEvent(event) }
             try service.reload()
             return service

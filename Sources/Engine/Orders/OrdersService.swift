@@ -31,8 +31,15 @@ final class OrdersService: EngineService {
     let metrics: OrdersMetrics
     let wakeup: AsyncWakeup<OrderMail>
     let mailbox: AsyncSender<OrderMail>
-    /// Orders not in a terminal status, by id.
+    /// Orders not in a terminal status, by id; change it through `setLive` (which keeps `liveByCustomer`).
     var live: [OrderID: LiveOrder] = [:]
+    /// Live orders per customer, and creations sent to the store and not yet answered (by ticket), for the
+    /// per-customer limit (docs/limits.md).
+    private var liveByCustomer: [CustomerID: Int] = [:]
+    private var creating: [UInt64: CustomerID] = [:]
+    private var creatingByCustomer: [CustomerID: Int] = [:]
+    /// Live orders one customer may have through `POST /v1/orders` (0: no limit); the demo is not limited.
+    var maxLiveOrdersPerCustomer = 0
     private var waiting: [UInt64: Responder] = [:]
     private var nextTicket: UInt64 = 1
     /// Orders waiting for room in dispatch's queue, oldest first (`backlogHead` is the first still to hand over).
@@ -102,6 +109,44 @@ final class OrdersService: EngineService {
         ticket == 0 ? nil : waiting.removeValue(forKey: ticket)
     }
 
+    // MARK: - live orders and the per-customer limit
+
+    /// Sets or removes a live order, keeping the per-customer counts.
+    private func setLive(_ id: OrderID, _ order: LiveOrder?) {
+        if let old = live[id] { Self.count(&liveByCustomer, old.customer, -1) }
+        live[id] = order
+        if let order { Self.count(&liveByCustomer, order.customer, 1) }
+    }
+
+    private static func count(_ counts: inout [CustomerID: Int], _ customer: CustomerID, _ delta: Int) {
+        let n = counts[customer, default: 0] + delta
+        counts[customer] = n > 0 ? n : nil
+    }
+
+    /// Throws 429 `too_many_orders` when `customer` already has `maxLiveOrdersPerCustomer` orders live or being
+    /// created.
+    func checkOrderLimit(_ customer: CustomerID) throws(APIError) {
+        guard maxLiveOrdersPerCustomer > 0 else { return }
+        let n = liveByCustomer[customer, default: 0] + creatingByCustomer[customer, default: 0]
+        guard n < maxLiveOrdersPerCustomer else {
+            metrics.pendingLimited += 1
+            throw APIError(.tooManyOrders, "customer \(customer.rawValue) already has \(n) live orders (limit \(maxLiveOrdersPerCustomer))")
+        }
+    }
+
+    /// Parks `responder` for a creation for `customer`, counted against its limit until the store answers.
+    func parkCreation(_ responder: Responder, for customer: CustomerID) -> UInt64 {
+        let ticket = park(responder)
+        creating[ticket] = customer
+        Self.count(&creatingByCustomer, customer, 1)
+        return ticket
+    }
+
+    private func countStoreError(_ error: MarketplaceError) {
+        let code = error.code.name
+        if OrdersMetrics.storeErrorCodes.contains(code) { metrics.pendingStoreErrors[code, default: 0] += 1 }
+    }
+
     /// A completion that posts a status change back to the loop.
     func changed(_ ticket: UInt64, then: OrderFollowUp = .nothing) -> @Sendable (Result<OrderRecord, MarketplaceError>) -> Void {
         let mailbox = self.mailbox
@@ -114,6 +159,7 @@ final class OrdersService: EngineService {
         switch mail {
         case .created(let ticket, let result):
             let responder = take(ticket)
+            if let customer = creating.removeValue(forKey: ticket) { Self.count(&creatingByCustomer, customer, -1) }
             switch result {
             case .success(let out):
                 if out.replayed {
@@ -125,6 +171,7 @@ final class OrdersService: EngineService {
                 responder?.respond(.json(status: out.replayed ? 200 : 201) { w in OrderJSON.write(&w, out.order) })
             case .failure(let error):
                 metrics.pendingFailures += 1
+                countStoreError(error)
                 responder?.fail(OrderAPIErrors.apiError(error))
             }
         case .changed(let ticket, let result, let then):
@@ -134,6 +181,7 @@ final class OrdersService: EngineService {
                 committed(order, then: then)
                 responder?.respond(.json { w in OrderJSON.write(&w, order) })
             case .failure(let error):
+                countStoreError(error)
                 if case .followsDispatch(let id) = then, let o = live[id], o.dispatchWritesInFlight > 0 {
                     live[id]?.dispatchWritesInFlight -= 1
                 }
@@ -162,12 +210,12 @@ final class OrdersService: EngineService {
         var inFlight = before?.dispatchWritesInFlight ?? 0
         if case .followsDispatch = then, inFlight > 0 { inFlight -= 1 }
         if order.status.isTerminal {
-            live[id] = nil
+            setLive(id, nil)
         } else if inFlight > 0 {
             // A later write that follows dispatch is still in flight: the loop's view is the newer one.
             live[id]?.dispatchWritesInFlight = inFlight
         } else {
-            live[id] = LiveOrder(customer: order.customerID, courier: order.courierID, status: order.status)
+            setLive(id, LiveOrder(customer: order.customerID, courier: order.courierID, status: order.status))
         }
         metrics.pendingTransitions[order.status, default: 0] += 1
         var w = JSONWriter()
@@ -285,7 +333,7 @@ final class OrdersService: EngineService {
         let orders = try store.liveOrders()
         var requeued = 0, returned = 0
         for o in orders {
-            live[o.id] = LiveOrder(customer: o.customerID, courier: o.courierID, status: o.status)
+            setLive(o.id, LiveOrder(customer: o.customerID, courier: o.courierID, status: o.status))
             switch o.status {
             case .quoted:
                 queueForDispatch(Self.waitingOrder(o))

@@ -34,7 +34,12 @@ final class RoutingService: EngineService {
         if let path {
             let cache = configuration.dataDirectory.map { $0 + "/graph-" + URL(fileURLWithPath: path).lastPathComponent + ".hfg" }
             let start = ContinuousClock.now
-            let network = try RoadNetwork.open(path: path, cachePath: cache)
+            let network: RoadNetwork
+            do {
+                network = try RoadNetwork.open(path: path, cachePath: cache)
+            } catch {
+                throw GraphLoadError(path: path, reason: "\(error)")
+            }
             roads = RoadState(network: network)
             logger.info("road network loaded", metadata: [
                 "path": "\(path)", "nodes": "\(network.graph.nodeCount)", "edges": "\(network.graph.edgeCount)",
@@ -166,4 +171,15 @@ final class RoutingService: EngineService {
         responder.respond(HTTPResponse(status: 200, headers: [("Content-Type", "application/json"), ("Cache-Control", "max-age=3600")],
                                        body: routing.roadSegments()))
     }
+}
+
+/// A road graph (`--graph`) that could not be loaded at start: names the file and what is wrong with it, so the
+/// process exits with status 1 and a message an operator can act on.
+struct GraphLoadError: Error, CustomStringConvertible {
+    /// The file given to `--graph`.
+    let path: String
+    /// What the reader found (truncated, not a graph or PBF, a bad block…).
+    let reason: String
+
+    var description: String { "cannot load the road graph \(path): \(reason)" }
 }
