@@ -63,6 +63,7 @@ struct ServeCommand: ParsableCommand {
     var trackIntervalMs: Int?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
+    @OptionGroup(title: "Platform JWTs") var jwt: JWTOptions
 
     func run() throws {
         let env = ProcessInfo.processInfo.environment
@@ -87,6 +88,7 @@ struct ServeCommand: ParsableCommand {
         config.demoDrivers = demoDrivers
         config.adminToken = adminToken ?? env["HEXFLEET_ADMIN_TOKEN"]
         config.webSocketEcho = wsEcho
+        config.jwt = jwt.configuration
         // Webhooks and the store's write mode come from the environment (docs/orders.md, docs/storage.md).
         config.webhookURLs = (env["HEXFLEET_WEBHOOK_URLS"] ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
