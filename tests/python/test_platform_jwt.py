@@ -58,6 +58,7 @@ def server():
     udp_address = f"127.0.0.1:{free_port(socket.SOCK_DGRAM)}"
     env = dict(os.environ, HEXFLEET_UDP_SECRET=udp_secret, HEXFLEET_TOKEN_SECRET=secrets.token_hex(32))
     env.pop("HEXFLEET_ADMIN_TOKEN", None)
+    os.makedirs(f"{work}/data")
     log = open(f"{work}/serve.log", "w")
     proc = subprocess.Popen(
         [binary, "serve", "--http", http_address, "--udp", udp_address, "--no-demo", "--log-level", "warning",
