@@ -191,3 +191,17 @@ def test_driver_jwt_gets_its_udp_key_and_pings(server, alg):
     assert eventually(lambda: call(server, "GET", f"/v1/drivers/{driver}", admin)[0] == 200), "the signed ping was accepted"
     status, state = call(server, "GET", f"/v1/drivers/{driver}", admin)
     assert abs(state["lat"] - 43.7384) < 1e-6 and state["status"] == "available", state
+
+
+def test_unusable_key_file_stops_the_start_naming_it():
+    binary = os.environ.get("HEXFLEET_BIN")
+    if not binary:
+        pytest.skip("HEXFLEET_BIN (set by scripts/test-python) names the hexfleet binary")
+    with tempfile.NamedTemporaryFile("wb", suffix=".pem") as f:
+        f.write(ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        f.flush()
+        run = subprocess.run([binary, "serve", "--http", "127.0.0.1:0", "--udp", "127.0.0.1:0", "--no-demo",
+                              "--jwt-key", f.name], capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0, run.stderr
+    assert f.name in run.stderr and "private key" in run.stderr, run.stderr
