@@ -20,7 +20,8 @@ import Testing
         init() async throws {
             directory = NSTemporaryDirectory() + "hexfleet-jwt-\(UUID().uuidString)"
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let secret = (0..<32).map { _ in UInt8.random(in: 0...255) }
+            // Printable, as shared secrets are in practice (a binary one ending in a newline would lose it).
+            let secret = Array((0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined().utf8)
             hs256File = directory + "/hs256.secret"
             try Data(secret + [UInt8(ascii: "\n")]).write(to: URL(fileURLWithPath: hs256File))
             await signers.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256, kid: "hs")
@@ -92,7 +93,10 @@ import Testing
                                             nowSeconds: now)
             #expect(admin.isAdmin, "\(kid)")
         }
-        var multiple = standard()
+        #expect(PlatformTokenVerifier.looksLikeJWT(try await mint(standard(), kid: "hs", with: keys.signers)))
+        #expect(!PlatformTokenVerifier.looksLikeJWT("hf1.customer.a.b.1800000000.c2ln"), "an engine token whose subject has a dot")
+        #expect(!PlatformTokenVerifier.looksLikeJWT("hf1.customer.ab.1800000000.c2ln"))
+                var multiple = standard()
         multiple["aud"] = ["billing", "hexfleet"]
         #expect(code(verifier, try await mint(multiple, kid: "rs", with: keys.signers)) == nil, "aud as an array including ours")
     }

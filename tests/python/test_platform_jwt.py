@@ -40,7 +40,7 @@ def server():
     if not binary:
         pytest.skip("HEXFLEET_BIN (set by scripts/test-python) names the hexfleet binary")
     work = tempfile.mkdtemp(prefix="hexfleet-jwt-")
-    hs_secret = secrets.token_bytes(32)
+    hs_secret = secrets.token_hex(32).encode()   # printable, as shared secrets are kept in practice
     with open(f"{work}/hs256.secret", "wb") as f:
         f.write(hs_secret + b"\n")
     rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -118,7 +118,7 @@ def test_every_role_is_accepted(server, alg):
 
 def other_key(alg):
     if alg == "HS256":
-        return secrets.token_bytes(32)
+        return secrets.token_hex(32).encode()
     if alg == "RS256":
         return rsa.generate_private_key(public_exponent=65537, key_size=2048)
     return ec.generate_private_key(ec.SECP256R1())

@@ -109,10 +109,12 @@ final class PlatformTokenVerifier {
             }
             return [Key(kid: nil, algorithm: try await collection.getKey(), source: file)]
         }
-        // A shared secret: the file's bytes, without the newline an editor or `echo` adds.
+        // A shared secret: the file's bytes, without the one newline (LF or CRLF) an editor or `echo` adds.
         var secret = Array(data)
-        if secret.last == UInt8(ascii: "\n") { secret.removeLast() }
-        if secret.last == UInt8(ascii: "\r") { secret.removeLast() }
+        if secret.last == UInt8(ascii: "\n") {
+            secret.removeLast()
+            if secret.last == UInt8(ascii: "\r") { secret.removeLast() }
+        }
         guard secret.count >= 16 else {
             throw JWTKeyFileError(file: file, reason: "is an HS256 secret of \(secret.count) bytes; at least 16 are needed")
         }
@@ -124,10 +126,10 @@ final class PlatformTokenVerifier {
         jwk.keyType == .ecdsa ? "ES256" : jwk.keyType == .rsa ? "RS256" : "none"
     }
 
-    /// Whether `token` looks like a JWT (three dot-separated parts, a JSON header in base64url): the engine's own
-    /// tokens start with `hf1.` and have five parts.
+    /// Whether `token` has a JWT's shape, three dot-separated parts: the engine's own tokens start with `hf1.` and
+    /// have at least five.
     static func looksLikeJWT(_ token: String) -> Bool {
-        token.hasPrefix("eyJ") && token.utf8.lazy.filter { $0 == UInt8(ascii: ".") }.count == 2
+        !token.hasPrefix("hf1.") && token.utf8.lazy.filter { $0 == UInt8(ascii: ".") }.count == 2
     }
 
     /// The principal of a valid platform token at `nowSeconds`.
