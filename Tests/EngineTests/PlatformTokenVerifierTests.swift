@@ -183,4 +183,37 @@ import Testing
         #expect(await refusal(#"{"keys":[{"kty":"EC","crv":"P-256","x":"AA","y":"AA"}]}"#)?.contains("kid") == true)
         #expect(await refusal(#"{"not":"jwks"}"#)?.contains("JWKS") == true)
     }
+
+    @Test("an engine with --jwt-key files answers platform JWTs over HTTP, beside its own tokens")
+    func engineOverHTTP() async throws {
+        let keys = try await Keys()
+        defer { keys.remove() }
+        let engine = try TestEngine(configure: {
+            $0.jwt.keyFiles = [keys.hs256File, keys.rs256File, keys.es256File]
+            $0.jwt.issuer = "https://id.example"
+            $0.jwt.audience = "hexfleet"
+        })
+        defer { engine.close() }
+        let wallNow = Int64(Date().timeIntervalSince1970)
+        func timed(_ fields: [String: Any]) -> [String: Any] {
+            var f = fields
+            f["exp"] = wallNow + 600
+            f["nbf"] = wallNow - 5
+            return f
+        }
+        for kid in ["hs", "rs", "platform-1"] {
+            let driver = try await mint(timed(standard(role: "driver", sub: "77")), kid: kid, with: keys.signers)
+            let answer = try engine.post("/v1/auth/udp-key", "{}", token: driver)
+            #expect(answer.status == 200, "\(kid): \(answer.text)")
+            #expect(((answer.json as? [String: Any])?["driver_id"] as? NSNumber)?.intValue == 77)
+            var late = timed(standard())
+            late["exp"] = wallNow - 120
+            let expired = try engine.get("/v1/orders", token: try await mint(late, kid: kid, with: keys.signers))
+            #expect(expired.status == 401 && expired.errorCode == "token_expired", "\(kid): \(expired.text)")
+            let forged = try engine.get("/v1/orders", token: try await mint(timed(standard()), kid: kid, with: keys.strangers))
+            #expect(forged.errorCode == "token_bad_signature", "\(kid)")
+        }
+        let own = try #require((try engine.post("/v1/auth/token", #"{"role":"driver","subject":"78"}"#).json as? [String: Any])?["token"] as? String)
+        #expect(try engine.post("/v1/auth/udp-key", "{}", token: own).status == 200, "the engine's own tokens keep working")
+    }
 }

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import HTTPServer
 import JWTKit
@@ -39,20 +38,19 @@ final class PlatformTokenVerifier {
         self.configuration = configuration
     }
 
-    /// Reads and parses every key file of `configuration`, blocking the calling thread until done. For start-up on
-    /// a thread outside Swift's cooperative pool (the engine's `init`, run from `main`): it waits for a task.
+    /// Reads and parses every key file of `configuration` on the calling thread (the engine's synchronous `init`):
+    /// the async loading runs as a task whose jobs this thread runs itself (`CallerThreadExecutor`).
     /// - Throws: `JWTKeyFileError` naming the file and the reason.
     static func loading(_ configuration: JWTConfiguration) throws -> PlatformTokenVerifier {
         guard configuration.isEnabled else { return PlatformTokenVerifier(keys: [], configuration: configuration) }
         let outcome = Mutex<Result<[Key], any Error>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        Task.detached {
+        let executor = CallerThreadExecutor()
+        Task(executorPreference: executor) {
             let result: Result<[Key], any Error>
             do { result = .success(try await loadKeys(configuration.keyFiles)) } catch { result = .failure(error) }
             outcome.withLock { $0 = result }
-            done.signal()
         }
-        done.wait()
+        executor.drain { outcome.withLock { $0 != nil } }
         guard let result = outcome.withLock({ $0 }) else { throw JWTKeyFileError(file: "", reason: "key loading did not finish") }
         return PlatformTokenVerifier(keys: try result.get(), configuration: configuration)
     }
