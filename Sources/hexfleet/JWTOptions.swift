@@ -1,7 +1,8 @@
 import ArgumentParser
 import Engine
 
-/// `serve`'s flags for the platform's own JWTs (docs/auth.md), mapped onto `JWTConfiguration`.
+/// `serve`'s flags for the platform's own JWTs (docs/auth.md), applied onto a `JWTConfiguration`: a flag that is
+/// given replaces what a config file said (`jwt.keys`, `jwt.issuer`, `jwt.audience`, `jwt.role_claim`).
 struct JWTOptions: ParsableArguments {
     @Option(name: .customLong("jwt-key"),
             help: ArgumentHelp("Accept platform JWTs signed with this key (repeatable): an HS256 secret file, an RS256 or ES256 PEM public key, or a JWKS file (each key with a kid).",
@@ -11,23 +12,19 @@ struct JWTOptions: ParsableArguments {
     var issuer: String?
     @Option(name: .customLong("jwt-audience"), help: "Platform JWTs' audience (aud) must include this.")
     var audience: String?
-    @Option(name: .customLong("jwt-role-claim"), help: "The claim holding the role: driver, customer, dispatcher or admin.")
-    var roleClaim = "role"
+    @Option(name: .customLong("jwt-role-claim"),
+            help: "The claim holding the role: driver, customer, dispatcher or admin. (default: role)")
+    var roleClaim: String?
 
     func validate() throws {
-        guard !roleClaim.isEmpty else { throw ValidationError("--jwt-role-claim must not be empty") }
-        if keyFiles.isEmpty && (issuer != nil || audience != nil) {
-            throw ValidationError("--jwt-issuer and --jwt-audience need at least one --jwt-key")
-        }
+        if let roleClaim, roleClaim.isEmpty { throw ValidationError("--jwt-role-claim must not be empty") }
     }
 
-    /// The engine's configuration for these flags.
-    var configuration: JWTConfiguration {
-        var c = JWTConfiguration()
-        c.keyFiles = keyFiles
-        c.issuer = issuer
-        c.audience = audience
-        c.roleClaim = roleClaim
-        return c
+    /// Sets in `configuration` what the flags give, leaving the rest as it was.
+    func apply(to configuration: inout JWTConfiguration) {
+        if !keyFiles.isEmpty { configuration.keyFiles = keyFiles }
+        if let issuer { configuration.issuer = issuer }
+        if let audience { configuration.audience = audience }
+        if let roleClaim { configuration.roleClaim = roleClaim }
     }
 }

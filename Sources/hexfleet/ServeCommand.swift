@@ -88,7 +88,7 @@ struct ServeCommand: ParsableCommand {
         config.demoDrivers = demoDrivers
         config.adminToken = adminToken ?? env["HEXFLEET_ADMIN_TOKEN"]
         config.webSocketEcho = wsEcho
-        config.jwt = jwt.configuration
+        jwt.apply(to: &config.jwt)
         // Webhooks and the store's write mode come from the environment (docs/orders.md, docs/storage.md).
         config.webhookURLs = (env["HEXFLEET_WEBHOOK_URLS"] ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
