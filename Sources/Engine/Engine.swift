@@ -52,6 +52,7 @@ public final class Engine {
         metrics = EngineMetrics()
         keys = PingKeys(secret: configuration.udpSecret)
         auth = Authenticator(authority: TokenAuthority(secret: configuration.tokenSecret, adminToken: configuration.adminToken),
+                             platform: try PlatformTokenVerifier.loading(configuration.jwt),
                              keys: keys, clock: clock)
         table = DriverTable(scheme: H3CellScheme(resolution: configuration.indexResolution),
                             staleAfterMs: configuration.staleAfterMs)

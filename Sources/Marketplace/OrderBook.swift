@@ -106,7 +106,7 @@ public final class OrderBook: Sendable {
                            currency: quote.currency, surgeMilli: quote.surgeMilli,
                            distanceMeters: quote.distanceMeters, durationSeconds: quote.durationSeconds)
         let notifier = self.notifier
-        store.createOrder(new, idempotency: idem, actor: ActorRef(.customer, quote.customerID.rawValue)) { result in
+        store.createOrder(new, idempotency: idem, actor: ActorRef(customer: quote.customerID)) { result in
             switch result {
             case .success(let out):
                 if !out.replayed { notifier?.publish(.orderCreated(out.order)) }
@@ -176,8 +176,8 @@ public final class OrderBook: Sendable {
         do { found = try store.order(id) } catch { throw MarketplaceError(error) }
         guard let o = found else { throw MarketplaceError(.orderNotFound, "no order \(id)") }
         switch viewer.role {
-        case .customer where o.customerID.rawValue != viewer.id,
-             .courier where o.courierID?.rawValue != viewer.id:
+        case .customer where o.customerID != viewer.customerID,
+             .courier where o.courierID == nil || o.courierID != viewer.courierID:
             throw MarketplaceError(.orderNotFound, "no order \(id)")
         default:
             return o
@@ -198,8 +198,12 @@ public final class OrderBook: Sendable {
     public func list(_ query: OrderQuery, viewer: ActorRef) throws(MarketplaceError) -> [OrderRecord] {
         var q = query
         switch viewer.role {
-        case .customer: q.customerID = CustomerID(viewer.id)
-        case .courier: q.courierID = CourierID(viewer.id)
+        case .customer:
+            guard let me = viewer.customerID else { return [] }
+            q.customerID = me
+        case .courier:
+            guard let me = viewer.courierID else { return [] }
+            q.courierID = me
         default: break
         }
         do { return try store.orders(q) } catch { throw MarketplaceError(error) }

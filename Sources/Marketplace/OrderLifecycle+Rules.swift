@@ -73,7 +73,8 @@ extension OrderLifecycle {
     public static func permit(_ step: Step, by actor: ActorRef) throws(MarketplaceError) -> Permit {
         switch (step, actor.role) {
         case (.cancel, .customer):
-            return Permit(.cancelled, only: [.created, .quoted, .dispatched, .accepted], customer: CustomerID(actor.id))
+            guard let customer = actor.customerID else { throw MarketplaceError(.forbidden, "the actor names no valid customer id") }
+            return Permit(.cancelled, only: [.created, .quoted, .dispatched, .accepted], customer: customer)
         case (.cancel, .dispatcher), (.cancel, .admin), (.cancel, .system):
             return Permit(.cancelled)
         case (.cancel, .courier):
@@ -96,7 +97,7 @@ extension OrderLifecycle {
             return try courierStep(.delivered, only: [.pickedUp], actor)
 
         case (.fail, .courier):
-            return Permit(.failed, only: [.accepted, .pickedUp], courier: CourierID(actor.id))
+            return Permit(.failed, only: [.accepted, .pickedUp], courier: try courier(actor))
         case (.fail, .dispatcher), (.fail, .admin), (.fail, .system):
             return Permit(.failed)
         case (.fail, .customer):
@@ -104,11 +105,17 @@ extension OrderLifecycle {
         }
     }
 
+    /// The courier a courier actor is; a courier whose id is not a number may do nothing.
+    private static func courier(_ actor: ActorRef) throws(MarketplaceError) -> CourierID {
+        guard let id = actor.courierID else { throw MarketplaceError(.forbidden, "the actor names no numeric courier id") }
+        return id
+    }
+
     /// A step only the assigned courier (or an admin, for any courier) takes.
     private static func courierStep(_ to: OrderStatus, only: Set<OrderStatus>,
                                     _ actor: ActorRef) throws(MarketplaceError) -> Permit {
         switch actor.role {
-        case .courier: return Permit(to, only: only, courier: CourierID(actor.id))
+        case .courier: return Permit(to, only: only, courier: try courier(actor))
         case .admin: return Permit(to, only: only)
         default: throw MarketplaceError(.forbidden, "only the assigned courier may do this")
         }

@@ -18,7 +18,7 @@ public final class RatingBook: Sendable {
     public let priorMean: Double
     private let store: any Store
     private let notifier: Notifier?
-    private let totals = Mutex<[RatingSubjectKind: [UInt64: (count: Int64, sum: Int64)]]>([:])
+    private let totals = Mutex<[RatingSubjectKind: [String: (count: Int64, sum: Int64)]]>([:])
 
     /// Loads every subject's totals from the store.
     /// - Throws: a storage error wrapped as `MarketplaceError` when the totals cannot be read.
@@ -27,11 +27,11 @@ public final class RatingBook: Sendable {
         self.notifier = notifier
         self.priorWeight = max(0, priorWeight)
         self.priorMean = priorMean
-        var loaded: [RatingSubjectKind: [UInt64: (count: Int64, sum: Int64)]] = [:]
+        var loaded: [RatingSubjectKind: [String: (count: Int64, sum: Int64)]] = [:]
         for kind in RatingSubjectKind.allCases {
             let rows: [RatingTotals]
             do { rows = try store.ratingTotals(kind: kind) } catch { throw MarketplaceError(error) }
-            var m: [UInt64: (count: Int64, sum: Int64)] = [:]
+            var m: [String: (count: Int64, sum: Int64)] = [:]
             for r in rows { m[r.subjectID] = (r.count, r.starsSum) }
             loaded[kind] = m
         }
@@ -75,17 +75,19 @@ public final class RatingBook: Sendable {
         return (priorWeight * priorMean + Double(starsSum)) / denominator
     }
 
-    /// A subject's summary (the prior alone when never rated).
-    public func summary(_ kind: RatingSubjectKind, _ id: UInt64) -> RatingSummary {
+    /// A subject's summary (the prior alone when never rated); `id` is a courier's decimal id or a customer's id.
+    public func summary(_ kind: RatingSubjectKind, _ id: String) -> RatingSummary {
         let t: (count: Int64, sum: Int64) = totals.withLock { $0[kind]?[id] } ?? (0, 0)
         return RatingSummary(count: t.count, mean: t.count > 0 ? Double(t.sum) / Double(t.count) : 0,
                              bayesian: bayesianAverage(count: t.count, starsSum: t.sum))
     }
 
     /// The courier's Bayesian average in stars (1…5): what the dispatch cost model reads.
-    /// - Complexity: one dictionary lookup under a Mutex; no allocation.
+    /// - Complexity: one dictionary lookup under a Mutex; no allocation for ids of up to 15 digits (the decimal key
+    ///   is a small, inline string).
     public func courierScore(_ courier: CourierID) -> Double {
-        let t: (count: Int64, sum: Int64) = totals.withLock { $0[.courier]?[courier.rawValue] } ?? (0, 0)
+        let key = String(courier.rawValue)
+        let t: (count: Int64, sum: Int64) = totals.withLock { $0[.courier]?[key] } ?? (0, 0)
         return bayesianAverage(count: t.count, starsSum: t.sum)
     }
 

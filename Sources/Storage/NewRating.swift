@@ -6,15 +6,15 @@ public struct NewRating: Sendable, Equatable {
     public var orderID: OrderID
     /// The direction; the rater must be the order's customer or courier accordingly.
     public var direction: RatingDirection
-    /// Id of the rater (a customer id or courier id, by direction).
-    public var raterID: UInt64
+    /// Id of the rater as text: a customer's opaque id or a courier's decimal id, by direction.
+    public var raterID: String
     /// 1…5.
     public var stars: Int
     /// Optional text, at most 500 characters.
     public var comment: String?
 
     /// A rating; validated by the store (`invalid_input`).
-    public init(orderID: OrderID, direction: RatingDirection, raterID: UInt64, stars: Int, comment: String? = nil) {
+    public init(orderID: OrderID, direction: RatingDirection, raterID: String, stars: Int, comment: String? = nil) {
         self.orderID = orderID
         self.direction = direction
         self.raterID = raterID

@@ -6,10 +6,10 @@ public struct RatingRecord: Sendable, Equatable {
     public var orderID: OrderID
     /// Who rated whom.
     public var direction: RatingDirection
-    /// The rater's id.
-    public var raterID: UInt64
+    /// The rater's id as text (a customer's opaque id or a courier's decimal id, by direction).
+    public var raterID: String
     /// The subject's id (courier or customer, by direction).
-    public var subjectID: UInt64
+    public var subjectID: String
     /// 1…5.
     public var stars: Int
     /// Optional text.

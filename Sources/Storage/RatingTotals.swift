@@ -3,14 +3,14 @@ public struct RatingTotals: Sendable, Equatable, Hashable {
     /// Courier or customer.
     public var kind: RatingSubjectKind
     /// The subject's id.
-    public var subjectID: UInt64
+    public var subjectID: String
     /// Number of ratings.
     public var count: Int64
     /// Sum of stars.
     public var starsSum: Int64
 
     /// Totals for one subject.
-    public init(kind: RatingSubjectKind, subjectID: UInt64, count: Int64, starsSum: Int64) {
+    public init(kind: RatingSubjectKind, subjectID: String, count: Int64, starsSum: Int64) {
         self.kind = kind
         self.subjectID = subjectID
         self.count = count

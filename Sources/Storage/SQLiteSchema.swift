@@ -10,7 +10,7 @@ import Vocabulary
 enum SQLiteSchema {
     /// Migration identifiers, in order.
     static let migrationNames = [
-        "v1_orders", "v1_order_events", "v1_idempotency_keys", "v1_ratings", "v1_webhooks",
+        "v1_orders", "v1_order_events", "v1_idempotency_keys", "v1_ratings", "v1_webhooks", "v2_text_party_ids",
     ]
 
     static func migrator() -> DatabaseMigrator {
@@ -122,6 +122,115 @@ enum SQLiteSchema {
                 );
                 """)
         }
+        m.registerMigration("v2_text_party_ids") { db in try textPartyIDs(db, statuses: statuses, roles: roles) }
         return m
+    }
+
+    /// `v2_text_party_ids`: customer ids became opaque strings, so every column that holds one (`orders.customer_id`,
+    /// `idempotency_keys.customer_id`, `order_events.actor_id`, `ratings.rater_id`/`subject_id`,
+    /// `rating_totals.subject_id`) becomes TEXT. SQLite cannot change a column's type in place, so each table is
+    /// rebuilt (create, copy, drop, rename; GRDB turns foreign keys off for the migration and checks them after).
+    /// Numbers stored by v1 (a UInt64's bits as a signed integer) are copied as their unsigned decimal text, so
+    /// customer `7` stays `"7"` and courier ids in the event log and ratings read back unchanged.
+    private static func textPartyIDs(_ db: Database, statuses: String, roles: String) throws {
+        let unsignedText = DatabaseFunction("hexfleet_unsigned_text", argumentCount: 1, pure: true) { values in
+            guard let n = Int64.fromDatabaseValue(values[0]) else { return String?.none }
+            return String(UInt64(bitPattern: n))
+        }
+        db.add(function: unsignedText)
+        defer { db.remove(function: unsignedText) }
+        let partyID = "TEXT NOT NULL CHECK (length(%@) BETWEEN 1 AND 64)"
+        func id(_ column: String) -> String { "\(column) " + partyID.replacingOccurrences(of: "%@", with: column) }
+        try db.execute(sql: """
+            CREATE TABLE orders_v2 (
+              id INTEGER PRIMARY KEY,
+              \(id("customer_id")),
+              courier_id INTEGER,
+              status TEXT NOT NULL CHECK (status IN (\(statuses))),
+              vehicle TEXT NOT NULL CHECK (length(vehicle) BETWEEN 1 AND 32),
+              pickup_lat_e7 INTEGER NOT NULL CHECK (pickup_lat_e7 BETWEEN -900000000 AND 900000000),
+              pickup_lng_e7 INTEGER NOT NULL CHECK (pickup_lng_e7 BETWEEN -1800000000 AND 1800000000),
+              dropoff_lat_e7 INTEGER NOT NULL CHECK (dropoff_lat_e7 BETWEEN -900000000 AND 900000000),
+              dropoff_lng_e7 INTEGER NOT NULL CHECK (dropoff_lng_e7 BETWEEN -1800000000 AND 1800000000),
+              quote_id TEXT CHECK (quote_id IS NULL OR length(quote_id) BETWEEN 1 AND 64),
+              price_cents INTEGER NOT NULL CHECK (price_cents >= 0),
+              currency TEXT NOT NULL CHECK (length(currency) = 3),
+              surge_milli INTEGER NOT NULL CHECK (surge_milli >= 0),
+              distance_m INTEGER NOT NULL CHECK (distance_m >= 0),
+              duration_s INTEGER NOT NULL CHECK (duration_s >= 0),
+              created_at_ms INTEGER NOT NULL,
+              updated_at_ms INTEGER NOT NULL,
+              CHECK (courier_id IS NOT NULL OR status NOT IN ('dispatched','accepted','picked_up','delivered'))
+            );
+            INSERT INTO orders_v2 SELECT id, hexfleet_unsigned_text(customer_id), courier_id, status, vehicle,
+              pickup_lat_e7, pickup_lng_e7, dropoff_lat_e7, dropoff_lng_e7, quote_id, price_cents, currency,
+              surge_milli, distance_m, duration_s, created_at_ms, updated_at_ms FROM orders;
+            DROP TABLE orders;
+            ALTER TABLE orders_v2 RENAME TO orders;
+            CREATE INDEX orders_by_customer ON orders(customer_id, id);
+            CREATE INDEX orders_by_courier ON orders(courier_id, id) WHERE courier_id IS NOT NULL;
+            CREATE INDEX orders_by_status ON orders(status, id);
+
+            CREATE TABLE order_events_v2 (
+              id INTEGER PRIMARY KEY,
+              order_id INTEGER NOT NULL REFERENCES orders(id),
+              from_status TEXT CHECK (from_status IS NULL OR from_status IN (\(statuses))),
+              to_status TEXT NOT NULL CHECK (to_status IN (\(statuses))),
+              actor_role TEXT NOT NULL CHECK (actor_role IN (\(roles))),
+              \(id("actor_id")),
+              reason TEXT CHECK (reason IS NULL OR length(reason) <= 200),
+              at_ms INTEGER NOT NULL
+            );
+            INSERT INTO order_events_v2 SELECT id, order_id, from_status, to_status, actor_role,
+              hexfleet_unsigned_text(actor_id), reason, at_ms FROM order_events;
+            DROP TABLE order_events;
+            ALTER TABLE order_events_v2 RENAME TO order_events;
+            CREATE INDEX order_events_by_order ON order_events(order_id, id);
+            CREATE TRIGGER order_events_no_update BEFORE UPDATE ON order_events
+              BEGIN SELECT RAISE(ABORT, 'order_events is append-only'); END;
+            CREATE TRIGGER order_events_no_delete BEFORE DELETE ON order_events
+              BEGIN SELECT RAISE(ABORT, 'order_events is append-only'); END;
+
+            CREATE TABLE idempotency_keys_v2 (
+              \(id("customer_id")),
+              key TEXT NOT NULL CHECK (length(key) BETWEEN 1 AND 255),
+              fingerprint TEXT NOT NULL,
+              order_id INTEGER NOT NULL REFERENCES orders(id),
+              created_at_ms INTEGER NOT NULL,
+              PRIMARY KEY (customer_id, key)
+            ) WITHOUT ROWID;
+            INSERT INTO idempotency_keys_v2 SELECT hexfleet_unsigned_text(customer_id), key, fingerprint, order_id,
+              created_at_ms FROM idempotency_keys;
+            DROP TABLE idempotency_keys;
+            ALTER TABLE idempotency_keys_v2 RENAME TO idempotency_keys;
+
+            CREATE TABLE ratings_v2 (
+              order_id INTEGER NOT NULL REFERENCES orders(id),
+              direction TEXT NOT NULL CHECK (direction IN ('customer_to_courier','courier_to_customer')),
+              \(id("rater_id")),
+              \(id("subject_id")),
+              stars INTEGER NOT NULL CHECK (stars BETWEEN 1 AND 5),
+              comment TEXT CHECK (comment IS NULL OR length(comment) <= 500),
+              created_at_ms INTEGER NOT NULL,
+              PRIMARY KEY (order_id, direction)
+            ) WITHOUT ROWID;
+            INSERT INTO ratings_v2 SELECT order_id, direction, hexfleet_unsigned_text(rater_id),
+              hexfleet_unsigned_text(subject_id), stars, comment, created_at_ms FROM ratings;
+            DROP TABLE ratings;
+            ALTER TABLE ratings_v2 RENAME TO ratings;
+            CREATE INDEX ratings_by_subject ON ratings(direction, subject_id);
+
+            CREATE TABLE rating_totals_v2 (
+              subject_kind TEXT NOT NULL CHECK (subject_kind IN ('courier','customer')),
+              \(id("subject_id")),
+              count INTEGER NOT NULL CHECK (count >= 0),
+              stars_sum INTEGER NOT NULL CHECK (stars_sum BETWEEN count AND 5 * count),
+              PRIMARY KEY (subject_kind, subject_id)
+            ) WITHOUT ROWID;
+            INSERT INTO rating_totals_v2 SELECT subject_kind, hexfleet_unsigned_text(subject_id), count, stars_sum
+              FROM rating_totals;
+            DROP TABLE rating_totals;
+            ALTER TABLE rating_totals_v2 RENAME TO rating_totals;
+            """)
     }
 }

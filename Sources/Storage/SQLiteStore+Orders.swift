@@ -15,7 +15,7 @@ extension SQLiteStore {
         let courier: Int64? = row[2]
         return OrderRecord(
             id: OrderID((row[0] as Int64).unsignedID),
-            customerID: CustomerID((row[1] as Int64).unsignedID),
+            customerID: try customerID(row[1]),
             courierID: courier.map { CourierID($0.unsignedID) },
             status: status,
             vehicle: row[4],
@@ -29,6 +29,14 @@ extension SQLiteStore {
             durationSeconds: row[14],
             createdAtMs: row[15],
             updatedAtMs: row[16])
+    }
+
+    /// A stored customer id, checked: the column's CHECK keeps it 1–64 bytes, this keeps the character set.
+    static func customerID(_ text: String) throws -> CustomerID {
+        guard let id = CustomerID(rawValue: text) else {
+            throw StorageError(.storageFailure, "invalid customer id in orders")
+        }
+        return id
     }
 
     static func fetchOrder(_ db: Database, _ id: OrderID) throws -> OrderRecord? {
@@ -45,7 +53,7 @@ extension SQLiteStore {
             """)
         let kept = reason.map { String(String.UnicodeScalarView($0.unicodeScalars.prefix(200))) }
         try stmt.execute(arguments: [order.rawValue.sqlValue, from?.rawValue, to.rawValue, actor.role.rawValue,
-                                     actor.id.sqlValue, kept, atMs])
+                                     actor.id, kept, atMs])
     }
 
     // MARK: - writes
@@ -66,7 +74,7 @@ extension SQLiteStore {
                 let stmt = try db.cachedStatement(sql: """
                     SELECT fingerprint, order_id FROM idempotency_keys WHERE customer_id = ? AND key = ?
                     """)
-                if let row = try Row.fetchOne(stmt, arguments: [order.customerID.rawValue.sqlValue, idem.key]) {
+                if let row = try Row.fetchOne(stmt, arguments: [order.customerID.rawValue, idem.key]) {
                     let fingerprint: String = row[0]
                     guard fingerprint == idem.fingerprint else {
                         throw StorageError(.idempotencyConflict, "idempotency key was used with a different request")
@@ -87,7 +95,7 @@ extension SQLiteStore {
                 VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             try insert.execute(arguments: [
-                order.customerID.rawValue.sqlValue, status.rawValue, order.vehicle,
+                order.customerID.rawValue, status.rawValue, order.vehicle,
                 order.pickup.latE7, order.pickup.lngE7, order.dropoff.latE7, order.dropoff.lngE7,
                 order.quoteID, order.priceCents, order.currency, order.surgeMilli, order.distanceMeters,
                 order.durationSeconds, now, now,
@@ -102,7 +110,7 @@ extension SQLiteStore {
                     INSERT INTO idempotency_keys (customer_id, key, fingerprint, order_id, created_at_ms)
                     VALUES (?, ?, ?, ?, ?)
                     """)
-                try stmt.execute(arguments: [order.customerID.rawValue.sqlValue, idem.key, idem.fingerprint,
+                try stmt.execute(arguments: [order.customerID.rawValue, idem.key, idem.fingerprint,
                                              id.rawValue.sqlValue, now])
             }
             let record = OrderRecord(
@@ -176,7 +184,7 @@ extension SQLiteStore {
     public func orders(_ query: OrderQuery) throws(StorageError) -> [OrderRecord] {
         var clauses: [String] = []
         var args: [(any DatabaseValueConvertible)?] = []
-        if let c = query.customerID { clauses.append("customer_id = ?"); args.append(c.rawValue.sqlValue) }
+        if let c = query.customerID { clauses.append("customer_id = ?"); args.append(c.rawValue) }
         if let c = query.courierID { clauses.append("courier_id = ?"); args.append(c.rawValue.sqlValue) }
         if let s = query.statuses {
             if s.isEmpty { return [] }
@@ -211,7 +219,7 @@ extension SQLiteStore {
                 let fromText: String? = row[2]
                 return OrderEvent(sequence: row[0], orderID: OrderID((row[1] as Int64).unsignedID),
                                   from: fromText.flatMap(OrderStatus.init(rawValue:)), to: to,
-                                  actor: ActorRef(role, (row[5] as Int64).unsignedID), reason: row[6], atMs: row[7])
+                                  actor: ActorRef(role, text: row[5]), reason: row[6], atMs: row[7])
             }
         }
     }
@@ -220,7 +228,7 @@ extension SQLiteStore {
         try read { db in
             guard let row = try Row.fetchOne(db, sql: """
                 SELECT fingerprint, order_id FROM idempotency_keys WHERE customer_id = ? AND key = ?
-                """, arguments: [customer.rawValue.sqlValue, key]) else { return nil }
+                """, arguments: [customer.rawValue, key]) else { return nil }
             guard let order = try Self.fetchOrder(db, OrderID((row[1] as Int64).unsignedID)) else { return nil }
             return (row[0], order)
         }

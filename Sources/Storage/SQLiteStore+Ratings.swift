@@ -20,15 +20,15 @@ extension SQLiteStore {
             guard order.status == .delivered else {
                 throw StorageError(.ratingNotAllowed, "order \(order.id) is \(order.status.rawValue), not delivered")
             }
-            let subject: UInt64
+            let subject: String
             switch rating.direction {
             case .customerToCourier:
                 guard rating.raterID == order.customerID.rawValue, let courier = order.courierID else {
                     throw StorageError(.forbidden, "only the order's customer rates its courier")
                 }
-                subject = courier.rawValue
+                subject = String(courier.rawValue)
             case .courierToCustomer:
-                guard rating.raterID == order.courierID?.rawValue else {
+                guard rating.raterID == order.courierID.map({ String($0.rawValue) }) else {
                     throw StorageError(.forbidden, "only the order's courier rates its customer")
                 }
                 subject = order.customerID.rawValue
@@ -39,7 +39,7 @@ extension SQLiteStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (order_id, direction) DO NOTHING
                 """)
             try insert.execute(arguments: [order.id.rawValue.sqlValue, rating.direction.rawValue,
-                                           rating.raterID.sqlValue, subject.sqlValue, rating.stars, rating.comment, now])
+                                           rating.raterID, subject, rating.stars, rating.comment, now])
             guard db.changesCount == 1 else {
                 throw StorageError(.alreadyRated, "order \(order.id) was already rated (\(rating.direction.rawValue))")
             }
@@ -47,7 +47,7 @@ extension SQLiteStore {
                 INSERT INTO rating_totals (subject_kind, subject_id, count, stars_sum) VALUES (?, ?, 1, ?)
                 ON CONFLICT (subject_kind, subject_id) DO UPDATE SET count = count + 1, stars_sum = stars_sum + excluded.stars_sum
                 """)
-            try totals.execute(arguments: [rating.direction.subjectKind.rawValue, subject.sqlValue, rating.stars])
+            try totals.execute(arguments: [rating.direction.subjectKind.rawValue, subject, rating.stars])
             return RatingRecord(orderID: order.id, direction: rating.direction, raterID: rating.raterID,
                                 subjectID: subject, stars: rating.stars, comment: rating.comment, createdAtMs: now)
         }, completion: completion)
@@ -63,7 +63,7 @@ extension SQLiteStore {
                     throw StorageError(.storageFailure, "malformed rating row")
                 }
                 return RatingRecord(orderID: OrderID((row[0] as Int64).unsignedID), direction: direction,
-                                    raterID: (row[2] as Int64).unsignedID, subjectID: (row[3] as Int64).unsignedID,
+                                    raterID: row[2], subjectID: row[3],
                                     stars: row[4], comment: row[5], createdAtMs: row[6])
             }
         }
@@ -74,7 +74,7 @@ extension SQLiteStore {
             try Row.fetchAll(db, sql: """
                 SELECT subject_id, count, stars_sum FROM rating_totals WHERE subject_kind = ? ORDER BY subject_id
                 """, arguments: [kind.rawValue]).map { row in
-                RatingTotals(kind: kind, subjectID: (row[0] as Int64).unsignedID, count: row[1], starsSum: row[2])
+                RatingTotals(kind: kind, subjectID: row[0], count: row[1], starsSum: row[2])
             }
         }
     }

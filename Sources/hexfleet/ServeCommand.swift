@@ -83,6 +83,7 @@ struct ServeCommand: ParsableCommand {
     var history = true
     @Option(help: "Days of position history kept (1…3650).")
     var historyRetentionDays = 7
+    @OptionGroup(title: "Platform JWTs") var jwt: JWTOptions
 
     func run() throws {
         let env = ProcessInfo.processInfo.environment
@@ -110,6 +111,7 @@ struct ServeCommand: ParsableCommand {
         guard (1...3650).contains(historyRetentionDays) else { throw ValidationError("--history-retention-days must be 1…3650") }
         config.history = history
         config.historyRetentionDays = historyRetentionDays
+        jwt.apply(to: &config.jwt)
         // Webhooks and the store's write mode come from the environment (docs/orders.md, docs/storage.md).
         config.webhookURLs = (env["HEXFLEET_WEBHOOK_URLS"] ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

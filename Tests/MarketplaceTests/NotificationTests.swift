@@ -74,9 +74,9 @@ struct NotificationTests {
         let changed = t.render(.orderStatusChanged(sampleRecord(), from: .dispatched))
         let offered = t.render(.offerSent(orderID: OrderID(41), courierID: CourierID(9), expiresAtMs: 77))
         let expired = t.render(.offerExpired(orderID: OrderID(41), courierID: CourierID(9)))
-        let createdPayload = #"{"at_ms":5,"currency":"EUR","customer_id":7,"event":"order.created","order_id":41,"#
+        let createdPayload = #"{"at_ms":5,"currency":"EUR","customer_id":"7","event":"order.created","order_id":41,"#
             + #""price_cents":1234,"status":"quoted"}"#
-        let changedPayload = #"{"at_ms":9,"courier_id":3,"customer_id":7,"event":"order.status_changed","#
+        let changedPayload = #"{"at_ms":9,"courier_id":3,"customer_id":"7","event":"order.status_changed","#
             + #""from":"dispatched","order_id":41,"status":"accepted"}"#
         #expect(String(decoding: created.payload, as: UTF8.self) == createdPayload)
         #expect(String(decoding: changed.payload, as: UTF8.self) == changedPayload)

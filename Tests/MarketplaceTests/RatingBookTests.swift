@@ -35,7 +35,7 @@ struct RatingBookTests {
         let a = try delivered(m)
         let b = try delivered(m)
         let r = try waitFor { ratings.rate(a, by: ActorRef(.customer, 7), stars: 1, comment: "late", completion: $0) }
-        #expect(r.subjectID == 3 && r.direction == .customerToCourier)
+        #expect(r.subjectID == "3" && r.direction == .customerToCourier)
         expectCode("already_rated") { try waitFor { ratings.rate(a, by: ActorRef(.customer, 7), stars: 5, comment: nil, completion: $0) } }
         _ = try waitFor { ratings.rate(b, by: ActorRef(.customer, 7), stars: 4, comment: nil, completion: $0) }
         _ = try waitFor { ratings.rate(a, by: ActorRef(.courier, 3), stars: 5, comment: nil, completion: $0) }
@@ -47,7 +47,7 @@ struct RatingBookTests {
         }
         let expected = (5 * 4.5 + 5) / 7
         #expect(abs(ratings.courierScore(CourierID(3)) - expected) < 1e-12)
-        #expect(ratings.summary(.courier, 3).count == 2 && ratings.summary(.courier, 3).mean == 2.5)
+        #expect(ratings.summary(.courier, "3").count == 2 && ratings.summary(.courier, "3").mean == 2.5)
         #expect(abs(ratings.customerScore(CustomerID(7)) - (22.5 + 5) / 6) < 1e-12)
         let undelivered = try m.order()
         expectCode("rating_not_allowed") {

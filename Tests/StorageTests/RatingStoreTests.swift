@@ -11,29 +11,29 @@ struct RatingStoreTests {
         let store = try tmp.open()
         defer { store.close() }
         let id = try OrderTransitionTests.reach(.pickedUp, in: store)   // customer 7, courier 3
-        let early = NewRating(orderID: id, direction: .customerToCourier, raterID: 7, stars: 5)
+        let early = NewRating(orderID: id, direction: .customerToCourier, raterID: "7", stars: 5)
         expectStorageError(.ratingNotAllowed) { try store.addRatingAndWait(early) }
         _ = try store.transitionOrderAndWait(OrderTransitionRequest(orderID: id, from: [.pickedUp], to: .delivered, actor: .system))
         let r = try store.addRatingAndWait(early)
-        #expect(r.subjectID == 3)
+        #expect(r.subjectID == "3")
         expectStorageError(.alreadyRated) {
-            try store.addRatingAndWait(NewRating(orderID: id, direction: .customerToCourier, raterID: 7, stars: 1))
+            try store.addRatingAndWait(NewRating(orderID: id, direction: .customerToCourier, raterID: "7", stars: 1))
         }
         expectStorageError(.forbidden) {   // wrong rater
-            try store.addRatingAndWait(NewRating(orderID: id, direction: .courierToCustomer, raterID: 99, stars: 4))
+            try store.addRatingAndWait(NewRating(orderID: id, direction: .courierToCustomer, raterID: "99", stars: 4))
         }
         #expect(throws: StorageError.self) {   // bad stars
-            try store.addRatingAndWait(NewRating(orderID: id, direction: .courierToCustomer, raterID: 3, stars: 6))
+            try store.addRatingAndWait(NewRating(orderID: id, direction: .courierToCustomer, raterID: "3", stars: 6))
         }
         #expect(throws: StorageError.self) {   // comment too long
-            try store.addRatingAndWait(NewRating(orderID: id, direction: .courierToCustomer, raterID: 3, stars: 4,
+            try store.addRatingAndWait(NewRating(orderID: id, direction: .courierToCustomer, raterID: "3", stars: 4,
                                                  comment: String(repeating: "é", count: 501)))
         }
-        _ = try store.addRatingAndWait(NewRating(orderID: id, direction: .courierToCustomer, raterID: 3, stars: 4,
+        _ = try store.addRatingAndWait(NewRating(orderID: id, direction: .courierToCustomer, raterID: "3", stars: 4,
                                                  comment: String(repeating: "é", count: 500)))
         #expect(try store.ratings(of: id).count == 2)
-        #expect(try store.ratingTotals(kind: .courier) == [RatingTotals(kind: .courier, subjectID: 3, count: 1, starsSum: 5)])
-        #expect(try store.ratingTotals(kind: .customer) == [RatingTotals(kind: .customer, subjectID: 7, count: 1, starsSum: 4)])
+        #expect(try store.ratingTotals(kind: .courier) == [RatingTotals(kind: .courier, subjectID: "3", count: 1, starsSum: 5)])
+        #expect(try store.ratingTotals(kind: .customer) == [RatingTotals(kind: .customer, subjectID: "7", count: 1, starsSum: 4)])
     }
 
     @Test("webhook deliveries move pending → dead with a dead-letter row, or pending → delivered")

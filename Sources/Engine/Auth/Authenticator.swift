@@ -2,21 +2,26 @@ import Foundation
 import HTTPServer
 import Vocabulary
 
-/// Who is calling: verifies bearer tokens on requests and WebSocket upgrades, and issues tokens
-/// (`POST /v1/auth/token`). Every service that checks a caller is given this. Loop-owned.
+/// Who is calling: verifies bearer tokens on requests and WebSocket upgrades (the engine's own `hf1.` tokens, the
+/// static admin token, and, when keys are configured, the platform's JWTs), issues tokens (`POST /v1/auth/token`)
+/// and hands drivers their UDP signing key (`POST /v1/auth/udp-key`). Every service that checks a caller is given
+/// this. Loop-owned.
 final class Authenticator: EngineService {
     private let authority: TokenAuthority
+    private let platform: PlatformTokenVerifier
     private let keys: PingKeys
     private let clock: EngineClock
 
-    init(authority: TokenAuthority, keys: PingKeys, clock: EngineClock) {
+    init(authority: TokenAuthority, platform: PlatformTokenVerifier, keys: PingKeys, clock: EngineClock) {
         self.authority = authority
+        self.platform = platform
         self.keys = keys
         self.clock = clock
     }
 
     func registerRoutes(_ routes: RouteTable) {
         routes.add(.post, "/v1/auth/token", issueToken)
+        routes.add(.post, "/v1/auth/udp-key", issueUDPKey)
     }
 
     /// The caller of a request, from `Authorization: Bearer <token>`.
@@ -54,7 +59,11 @@ final class Authenticator: EngineService {
     }
 
     private func verify(token: String) throws(APIError) -> Principal {
-        guard let p = authority.verify(token, nowSeconds: clock.nowMs / 1000) else {
+        let now = clock.nowMs / 1000
+        if !platform.keys.isEmpty && PlatformTokenVerifier.looksLikeJWT(token) {
+            return try platform.verify(token, nowSeconds: now)
+        }
+        guard let p = authority.verify(token, nowSeconds: now) else {
             throw APIError(.invalidToken, "invalid or expired token")
         }
         return p
@@ -70,7 +79,7 @@ final class Authenticator: EngineService {
         }
         guard let subject = body["subject"]?.string ?? body["subject"]?.uint64.map(String.init),
               TokenAuthority.isValidSubject(subject) else {
-            throw APIError(.invalidParameter, "subject must be 1-64 characters of [A-Za-z0-9_-]")
+            throw APIError(.invalidParameter, "subject must be 1-64 characters of [A-Za-z0-9._:@-]")
         }
         let issued = Principal(role: role, subject: subject)
         if role == .driver && issued.driverID == nil { throw APIError(.invalidParameter, "a driver subject is its numeric id") }
@@ -91,6 +100,21 @@ final class Authenticator: EngineService {
             w.key("subject"); w.string(subject)
             w.key("expires_at"); w.number(expires)
             if let driver = issued.driverID { w.key("udp_key"); w.string(keys.driverKeyHex(driver.rawValue)) }
+            w.endObject()
+        })
+    }
+
+    /// `POST /v1/auth/udp-key` (a driver's token, the engine's or the platform's): `{"driver_id","udp_key"}`, the
+    /// driver's id and its UDP signing key in hex: the same key `POST /v1/auth/token` hands out with a driver token.
+    func issueUDPKey(_ request: HTTPRequest, _ responder: Responder) throws {
+        let caller = try principal(request)
+        guard caller.role == .driver, let driver = caller.driverID else {
+            throw APIError(.forbidden, "only a driver's token gets a UDP signing key")
+        }
+        responder.respond(.json { w in
+            w.beginObject()
+            w.key("driver_id"); w.number(driver.rawValue)
+            w.key("udp_key"); w.string(keys.driverKeyHex(driver.rawValue))
             w.endObject()
         })
     }

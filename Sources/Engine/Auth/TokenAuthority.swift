@@ -15,10 +15,10 @@ public struct Principal: Sendable, Equatable {
         case nobody
         /// A driver token: the numeric driver id.
         case driver(DriverID)
-        /// A customer token with a numeric subject: the customer id orders are placed under.
+        /// A customer token: the customer id orders are placed under (its subject, as given).
         case customer(CustomerID)
-        /// An operator's name (admin, dispatcher: a dispatcher's name is its fleet), or a customer token whose
-        /// subject is not a number (it can own no order).
+        /// An operator's name (admin, dispatcher: a dispatcher's name is its fleet), or a driver or customer token
+        /// whose subject is not a valid id of its kind (it can own nothing).
         case named(String)
     }
 
@@ -30,7 +30,7 @@ public struct Principal: Sendable, Equatable {
         self.role = role
         switch role {
         case .driver: subject = UInt64(text).map { .driver(DriverID($0)) } ?? .named(text)
-        case .customer: subject = UInt64(text).map { .customer(CustomerID($0)) } ?? .named(text)
+        case .customer: subject = CustomerID(rawValue: text).map { .customer($0) } ?? .named(text)
         case .admin, .dispatcher: subject = text.isEmpty ? .nobody : .named(text)
         }
     }
@@ -46,8 +46,10 @@ public struct Principal: Sendable, Equatable {
 }
 
 /// Issues and verifies HMAC-signed bearer tokens: `hf1.<role>.<subject>.<expiry>.<signature>`, signature =
-/// base64url(HMAC-SHA256(secret, everything before it)). Subjects are restricted to `[A-Za-z0-9_-]` so the
-/// dots stay separators. The static admin token (if configured) compares in constant time.
+/// base64url(HMAC-SHA256(secret, everything before it)). Subjects are 1–64 bytes of `[A-Za-z0-9._:@-]` (the
+/// customer-id alphabet); a subject may hold dots, so a token is read from both ends: the role is the second
+/// part, the expiry and signature the last two, the subject everything between. The static admin token (if
+/// configured) compares in constant time.
 public struct TokenAuthority: Sendable {
     // Raw bytes, not SymmetricKey: swift-crypto's key type is not Sendable on Linux.
     private let key: [UInt8]
@@ -59,11 +61,7 @@ public struct TokenAuthority: Sendable {
     }
 
     /// Whether a subject may appear in a token.
-    public static func isValidSubject(_ s: String) -> Bool {
-        !s.isEmpty && s.utf8.count <= 64 && s.utf8.allSatisfy {
-            ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 45 || $0 == 95
-        }
-    }
+    public static func isValidSubject(_ s: String) -> Bool { CustomerID.isValid(s) }
 
     /// A token for `role` and `subject` valid until `expiresAt` (Unix seconds).
     public func issue(role: Role, subject: String, expiresAt: Int64) -> String {
@@ -75,11 +73,13 @@ public struct TokenAuthority: Sendable {
     public func verify(_ token: String, nowSeconds: Int64) -> Principal? {
         if let adminToken, constantTimeEqual(Array(token.utf8), adminToken) { return Principal(role: .admin, subject: "") }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 5, parts[0] == "hf1", let role = Role(rawValue: String(parts[1])),
-              let expiry = Int64(parts[3]), expiry > nowSeconds else { return nil }
-        let body = parts[0..<4].joined(separator: ".")
-        guard constantTimeEqual(Array(signature(body).utf8), Array(parts[4].utf8)) else { return nil }
-        return Principal(role: role, subject: String(parts[2]))
+        guard parts.count >= 5, parts[0] == "hf1", let role = Role(rawValue: String(parts[1])),
+              let expiry = Int64(parts[parts.count - 2]), expiry > nowSeconds else { return nil }
+        let body = parts[0..<(parts.count - 1)].joined(separator: ".")
+        guard constantTimeEqual(Array(signature(body).utf8), Array(parts[parts.count - 1].utf8)) else { return nil }
+        let subject = parts[2..<(parts.count - 2)].joined(separator: ".")
+        guard Self.isValidSubject(subject) else { return nil }
+        return Principal(role: role, subject: subject)
     }
 
     private func signature(_ body: String) -> String {

@@ -29,6 +29,8 @@ public struct EngineConfiguration: Sendable {
     public var tokenSecret: [UInt8]
     /// A static admin token, if configured.
     public var adminToken: String?
+    /// The platform's own JWTs, accepted beside the engine's tokens (off without keys).
+    public var jwt = JWTConfiguration()
     /// Serve `/v1/ws/echo` for conformance suites.
     public var webSocketEcho = false
     /// H3 resolution of the live index buckets.

@@ -20,7 +20,7 @@ enum OrderJSON {
     static func write(_ w: inout JSONWriter, _ o: OrderRecord) {
         w.beginObject()
         w.key("id"); w.number(o.id.rawValue)
-        w.key("customer_id"); w.string(String(o.customerID.rawValue))
+        w.key("customer_id"); w.string(o.customerID.rawValue)
         w.key("courier_id"); if let c = o.courierID { w.number(c.rawValue) } else { w.null() }
         w.key("status"); w.string(o.status.rawValue)
         w.key("vehicle"); w.string(o.vehicle)
@@ -61,7 +61,7 @@ enum OrderJSON {
     static func write(_ w: inout JSONWriter, _ q: Quote) {
         w.beginObject()
         w.key("id"); w.string(q.id)
-        w.key("customer_id"); w.string(String(q.customerID.rawValue))
+        w.key("customer_id"); w.string(q.customerID.rawValue)
         w.key("vehicle"); w.string(q.vehicle)
         w.key("pickup"); point(&w, q.pickup)
         w.key("dropoff"); point(&w, q.dropoff)
@@ -91,8 +91,8 @@ enum OrderJSON {
         w.beginObject()
         w.key("order_id"); w.number(r.orderID.rawValue)
         w.key("direction"); w.string(r.direction.rawValue)
-        w.key("rater_id"); w.string(String(r.raterID))
-        w.key("subject_id"); w.string(String(r.subjectID))
+        w.key("rater_id"); w.string(r.raterID)
+        w.key("subject_id"); w.string(r.subjectID)
         w.key("stars"); w.number(r.stars)
         w.key("comment"); if let c = r.comment { w.string(c) } else { w.null() }
         w.key("created_at_ms"); w.number(r.createdAtMs)
@@ -100,9 +100,9 @@ enum OrderJSON {
     }
 
     /// A subject's rating summary: count, plain mean, Bayesian score.
-    static func write(_ w: inout JSONWriter, kind: String, id: UInt64, _ s: RatingSummary) {
+    static func write(_ w: inout JSONWriter, kind: String, id: String, _ s: RatingSummary) {
         w.beginObject()
-        w.key("id"); w.string(String(id))
+        w.key("id"); w.string(id)
         w.key("kind"); w.string(kind)
         w.key("count"); w.number(s.count)
         w.key("mean"); w.number(s.mean)

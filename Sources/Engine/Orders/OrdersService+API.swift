@@ -18,8 +18,8 @@ extension OrdersService {
             guard let id = p.driverID else { throw APIError(.forbidden, "a driver token names a numeric driver id") }
             return ActorRef(.courier, id.rawValue)
         case .customer:
-            guard let id = p.customerID else { throw APIError(.forbidden, "a customer token names a numeric customer id") }
-            return ActorRef(.customer, id.rawValue)
+            guard let id = p.customerID else { throw APIError(.forbidden, "a customer token names no valid customer id") }
+            return ActorRef(customer: id)
         }
     }
 
@@ -62,20 +62,37 @@ extension OrdersService {
     /// The customer a request acts for: a customer token acts for itself (`customer_id`, if given, must be its
     /// subject); admin and dispatcher tokens name the customer.
     func customer(_ body: JSONValue, caller: Principal) throws(APIError) -> CustomerID {
-        var given: UInt64?
-        if let v = body["customer_id"], !v.isNull {
-            guard let id = v.string.flatMap({ UInt64($0) }) ?? v.uint64 else {
-                throw APIError(.invalidParameter, "customer_id must be a numeric string")
-            }
-            given = id
-        }
+        var given: CustomerID?
+        if let v = body["customer_id"], !v.isNull { given = try Self.customerID(v) }
         if caller.role == .customer {
-            guard let me = caller.customerID else { throw APIError(.forbidden, "a customer token names a numeric customer id") }
-            if let given, given != me.rawValue { throw APIError(.forbidden, "a customer acts only for itself") }
+            guard let me = caller.customerID else { throw APIError(.forbidden, "a customer token names no valid customer id") }
+            if let given, given != me { throw APIError(.forbidden, "a customer acts only for itself") }
             return me
         }
         guard let given else { throw APIError(.invalidParameter, "customer_id is required") }
-        return CustomerID(given)
+        return given
+    }
+
+    /// A customer id from JSON: a string of 1–64 bytes from `[A-Za-z0-9._:@-]`; a non-negative integer is still
+    /// taken (as its decimal text) so clients of the numeric-id era keep working.
+    /// - Throws: `invalid_customer_id` (400) for anything else.
+    static func customerID(_ v: JSONValue) throws(APIError) -> CustomerID {
+        if let text = v.string {
+            guard let id = CustomerID(rawValue: text) else { throw invalidCustomerID }
+            return id
+        }
+        guard let number = v.uint64 else { throw invalidCustomerID }
+        return CustomerID(number)
+    }
+
+    /// A customer id from a path or query parameter.
+    static func customerID(text: String) throws(APIError) -> CustomerID {
+        guard let id = CustomerID(rawValue: text) else { throw invalidCustomerID }
+        return id
+    }
+
+    static var invalidCustomerID: APIError {
+        APIError(.invalidCustomerID, "customer_id must be 1–64 bytes from [A-Za-z0-9._:@-]")
     }
 
     static func orderID(_ request: HTTPRequest) throws(APIError) -> OrderID {
@@ -197,7 +214,7 @@ extension OrdersService {
             guard let v = UInt64(text) else { throw APIError(.invalidParameter, "\(name) must be an unsigned integer") }
             return v
         }
-        q.customerID = try number("customer_id").map { CustomerID($0) }
+        q.customerID = try request.query("customer_id").map { text throws(APIError) in try Self.customerID(text: text) }
         q.courierID = try number("courier_id").map { CourierID($0) }
         q.beforeID = try number("before_id").map { OrderID($0) }
         if let text = request.query("status"), !text.isEmpty {
@@ -264,8 +281,15 @@ extension OrdersService {
     /// `GET /v1/couriers/{id}/rating`, `GET /v1/customers/{id}/rating`: count, mean and Bayesian score.
     func getRating(_ request: HTTPRequest, _ responder: Responder, kind: RatingSubjectKind) throws {
         _ = try auth.principal(request)
-        guard let text = request.parameter("id"), let id = UInt64(text) else {
-            throw APIError(.invalidParameter, "id must be an unsigned 64-bit integer")
+        let id: String
+        switch kind {
+        case .courier:
+            guard let text = request.parameter("id"), let number = UInt64(text) else {
+                throw APIError(.invalidParameter, "id must be an unsigned 64-bit integer")
+            }
+            id = String(number)
+        case .customer:
+            id = try Self.customerID(text: request.parameter("id") ?? "").rawValue
         }
         let summary = ratings.summary(kind, id)
         responder.respond(.json { w in OrderJSON.write(&w, kind: kind.rawValue, id: id, summary) })

@@ -7,7 +7,7 @@ struct NotificationPayload {
     var orderID: UInt64?
     var status: String?
     var from: String?
-    var customerID: UInt64?
+    var customerID: String?
     var courierID: UInt64?
     var priceCents: Int64?
     var currency: String?
@@ -42,7 +42,7 @@ struct NotificationPayload {
         if let atMs { w.key("at_ms"); w.number(atMs) }
         if let courierID { w.key("courier_id"); w.number(courierID) }
         if let currency { w.key("currency"); w.string(currency) }
-        if let customerID { w.key("customer_id"); w.number(customerID) }
+        if let customerID { w.key("customer_id"); w.string(customerID) }
         if let direction { w.key("direction"); w.string(direction) }
         w.key("event"); w.string(event)
         if let expiresAtMs { w.key("expires_at_ms"); w.number(expiresAtMs) }

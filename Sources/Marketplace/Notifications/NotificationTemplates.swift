@@ -59,8 +59,10 @@ public struct NotificationTemplates: Sendable {
         case .ratingReceived(let r):
             orderID = r.orderID
             values = ["order_id": "\(r.orderID)", "stars": "\(r.stars)"]
-            recipients.append(r.direction == .customerToCourier ? .courier(CourierID(r.subjectID))
-                                                                 : .customer(CustomerID(r.subjectID)))
+            switch r.direction {
+            case .customerToCourier: if let courier = UInt64(r.subjectID) { recipients.append(.courier(CourierID(courier))) }
+            case .courierToCustomer: if let customer = CustomerID(rawValue: r.subjectID) { recipients.append(.customer(customer)) }
+            }
         }
         let template = byEvent[event.name] ?? Template(title: event.name, text: "")
         return OutboundNotification(event: event.name, recipients: recipients, title: Self.fill(template.title, values),
