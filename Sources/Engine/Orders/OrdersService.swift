@@ -167,7 +167,8 @@ final class OrdersService: EngineService {
             // A later write that follows dispatch is still in flight: the loop's view is the newer one.
             live[id]?.dispatchWritesInFlight = inFlight
         } else {
-            live[id] = LiveOrder(customer: order.customerID, courier: order.courierID, status: order.status)
+            live[id] = LiveOrder(customer: order.customerID, courier: order.courierID, status: order.status,
+                                 dropoff: order.dropoff.latLng)
         }
         metrics.pendingTransitions[order.status, default: 0] += 1
         var w = JSONWriter()
@@ -285,7 +286,7 @@ final class OrdersService: EngineService {
         let orders = try store.liveOrders()
         var requeued = 0, returned = 0
         for o in orders {
-            live[o.id] = LiveOrder(customer: o.customerID, courier: o.courierID, status: o.status)
+            live[o.id] = LiveOrder(customer: o.customerID, courier: o.courierID, status: o.status, dropoff: o.dropoff.latLng)
             switch o.status {
             case .quoted:
                 queueForDispatch(Self.waitingOrder(o))
@@ -384,4 +385,7 @@ extension OrdersService: OrderDirectory {
         if let o = live[order] { return o.customer }
         return (try? store.order(order)).flatMap { $0 }.map(\.customerID)
     }
+
+    /// Where a live order goes (nil once it is terminal).
+    func dropoff(of order: OrderID) -> LatLng? { live[order]?.dropoff }
 }
