@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "FleetIndex", targets: ["FleetIndex"]),
         .library(name: "Routing", targets: ["Routing"]),
         .library(name: "Dispatcher", targets: ["Dispatcher"]),
+        .library(name: "History", targets: ["History"]),
         .library(name: "Engine", targets: ["Engine"]),
     ],
     dependencies: [
@@ -61,6 +62,8 @@ let package = Package(
         .target(name: "Routing", dependencies: ["HexGeo", "Vocabulary", "JSON", "CZlib"], swiftSettings: strict),
         // Sees couriers and travel times only through its own protocols, which the Engine implements.
         .target(name: "Dispatcher", dependencies: ["Vocabulary"], swiftSettings: strict),
+        // The position history: hour segments of driver-sorted blocks on disk, trips and stops.
+        .target(name: "History", dependencies: ["Vocabulary", "CZlib"], swiftSettings: strict),
         .target(
             name: "Storage",
             dependencies: ["Vocabulary", .product(name: "GRDB", package: "GRDB.swift")],
@@ -84,8 +87,8 @@ let package = Package(
         .target(
             name: "Engine",
             dependencies: [
-                "Vocabulary", "JSON", "HexGeo", "FleetIndex", "Routing", "Dispatcher", "Marketplace", "Storage", "EventLoop",
-                "HTTPServer", "CLibCrypto", "CSHA256Lanes",
+                "Vocabulary", "JSON", "HexGeo", "FleetIndex", "Routing", "Dispatcher", "Marketplace", "Storage", "History",
+                "EventLoop", "HTTPServer", "CLibCrypto", "CSHA256Lanes",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -108,6 +111,7 @@ let package = Package(
         // declares every module its files import (scripts/check-deps), not only the one it tests.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "HexGeoTests", dependencies: ["HexGeo", "Vocabulary", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "HistoryTests", dependencies: ["History", "Vocabulary", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "JSONTests", dependencies: ["JSON", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "FleetIndexTests", dependencies: ["FleetIndex", "Vocabulary", "HexGeo", "TestSupport"], swiftSettings: strict),

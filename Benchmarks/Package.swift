@@ -26,5 +26,6 @@ let package = Package(
         suite("RoutingBenchmarks", ["Routing", "HexGeo"]),
         suite("DispatcherBenchmarks", ["Dispatcher", "Vocabulary"]),
         suite("IngestBenchmarks", ["Engine", "FleetIndex"]),
+        suite("HistoryBenchmarks", ["History", "Vocabulary"]),
     ]
 )

@@ -27,6 +27,7 @@ public final class Engine {
     let dispatch: DispatchService
     let orders: OrdersService
     let tracking: TrackingHub
+    let history: HistoryService?
     let demo: DemoService?
     let site: SiteService
     let metricsService: MetricsService
@@ -69,6 +70,16 @@ public final class Engine {
                                publicTracking: configuration.demo, table: table, ingest: ingest, orders: orders, auth: auth,
                                metrics: metrics, clock: clock, loop: loop)
         orders.onWatcherEvent { [unowned tracking] order, json in tracking.push(order: order.rawValue, json) }
+        if configuration.history {
+            var settings = HistoryService.Settings()
+            settings.retentionMs = Int64(configuration.historyRetentionDays) * 86_400_000
+            history = try HistoryService(directory: orders.dataDirectory + "/history", settings: settings, ingest: ingest,
+                                         orderLeg: { [unowned orders] order, caller throws(APIError) in
+                                             try orders.leg(of: order, for: caller)
+                                         }, auth: auth, loop: loop, clock: clock, metrics: metrics, logger: logger)
+        } else {
+            history = nil
+        }
         if configuration.demo, configuration.demoDrivers > 0, let roads = routing.roads {
             demo = DemoService(configuration: configuration, roads: roads, ingest: ingest, dispatch: dispatch, orders: orders,
                                keys: keys, loop: loop, clock: clock, logger: logger)
@@ -86,8 +97,11 @@ public final class Engine {
             logger.warning("no road graph and straight-line ETAs off: orders wait for a courier until a graph is configured")
         }
         // The tick's order: ingest sweeps stale drivers first, metrics flush last.
-        services = [auth, ingest, fleet, routing, drivers, dispatch, orders, tracking] + (demo.map { [$0] } ?? [])
-            + [site, metricsService]
+        var services: [any EngineService] = [auth, ingest, fleet, routing, drivers, dispatch, orders, tracking]
+        if let history { services.append(history) }
+        if let demo { services.append(demo) }
+        services += [site, metricsService]
+        self.services = services
     }
 
     /// Unix time in milliseconds, from the loop's cached clock (one read per loop iteration).

@@ -58,6 +58,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: setting("webhook.secret", "secret")) var webhookSecret: String?
     @Flag(inversion: .prefixedNo, help: setting("store.group_commit")) var storeGroupCommit: Bool?
     @Option(help: setting("store.synchronous", "mode")) var storeSynchronous: String?
+    @Flag(inversion: .prefixedNo, help: setting("history")) var history: Bool?
+    @Option(help: setting("history_retention_days", "days")) var historyRetentionDays: String?
 
     /// The flags given on this command line, by config key.
     private var givenFlags: [String: [String]] {
@@ -67,9 +69,11 @@ struct ServeCommand: ParsableCommand {
             ("admin_token", adminToken), ("index_resolution", indexResolution), ("stale_after", staleAfter),
             ("track_tick_ms", trackTickMs), ("track_interval_ms", trackIntervalMs), ("log_level", logLevel),
             ("webhook.secret", webhookSecret), ("store.synchronous", storeSynchronous),
+            ("history_retention_days", historyRetentionDays),
         ]
         let switches: [(String, Bool?)] = [
             ("udp_gro", udpGro), ("demo", demo), ("ws_echo", wsEcho), ("store.group_commit", storeGroupCommit),
+            ("history", history),
         ]
         var flags: [String: [String]] = [:]
         for (key, value) in values { if let value { flags[key] = [value] } }

@@ -26,6 +26,8 @@ public enum ServeSettings {
         .scalar("webhook.secret", "--webhook-secret", nil, secret: true, "Webhooks' signing secret: hex, or raw text") { c, v in let t = try v.text(); c.engine.webhookSecret = Hex.decode(t) ?? Array(t.utf8) },
         .scalar("store.group_commit", "--store-group-commit", "true", "One SQLite transaction per group of order writes (off: one per write, the benchmark's baseline)") { c, v in c.engine.storeGroupCommit = try v.bool() },
         .scalar("store.synchronous", "--store-synchronous", "full", "SQLite synchronous mode: full, or normal (fewer fsyncs, not power-loss durable)") { c, v in c.engine.storeSynchronousFull = try v.choice(["full", "normal"]) == "full" },
+        .scalar("history", "--history", "true", "Keep every accepted ping in the position history (DATA/history)") { c, v in c.engine.history = try v.bool() },
+        .scalar("history_retention_days", "--history-retention-days", "7", "Days of position history kept (1…3650)") { c, v in c.engine.historyRetentionDays = try v.int(1...3_650) },
         // JWT support (branch i23-auth) adds its keys here, e.g.:
         // .list("jwt.keys", "--jwt-key", "…") { c, v in c.engine.jwt.keyFiles = v.items },
         // .scalar("jwt.issuer", "--jwt-issuer", nil, "…") { c, v in c.engine.jwt.issuer = try v.text() },

@@ -61,6 +61,10 @@ public struct EngineConfiguration: Sendable {
     public var storeGroupCommit = true
     /// SQLite's `synchronous=FULL` (the default) rather than `NORMAL`; see docs/storage.md.
     public var storeSynchronousFull = true
+    /// Keep every accepted ping in the on-disk position history (`<data>/history`).
+    public var history = true
+    /// Days of position history kept; older hours are deleted.
+    public var historyRetentionDays = 7
 
     /// A configuration with the given secrets and every other value at its default.
     public init(udpSecret: [UInt8], tokenSecret: [UInt8]) {
