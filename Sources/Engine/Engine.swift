@@ -44,6 +44,7 @@ public final class Engine {
     /// the store and reloads live orders. Nothing is bound until `start`.
     public init(configuration: EngineConfiguration, loop: Loop, logger: Logger = Logger(label: "hexfleet.engine")) throws {
         loop.assertOnLoop()
+        if let directory = configuration.dataDirectory { try DataDirectory.prepare(directory) }
         self.loop = loop
         self.configuration = configuration
         self.logger = logger

@@ -3,160 +3,136 @@ import Engine
 import Foundation
 import Logging
 
-/// `HOST:PORT` as a command-line value.
-struct HostPort: ExpressibleByArgument, Sendable {
+/// `HOST:PORT` as a command-line value, shown in `--help` as users write it (`127.0.0.1:8080`).
+struct HostPort: ExpressibleByArgument, Sendable, CustomStringConvertible {
     let host: String
     let port: Int
     init?(argument: String) {
-        guard let colon = argument.lastIndex(of: ":"), let port = Int(argument[argument.index(after: colon)...]),
-              (0...65_535).contains(port) else { return nil }
-        var host = String(argument[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty else { return nil }
-        self.host = host
-        self.port = port
+        guard let parsed = HostAndPort(argument) else { return nil }
+        host = parsed.host
+        port = parsed.port
     }
+    var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    var defaultValueDescription: String { description }
 }
 
-/// `hexfleet serve`: the engine.
+/// `hexfleet serve`: the engine. Every setting is a row of `ServeSettings` (Engine/Config), which gives its config
+/// key, environment variable, default and parser; the options here are all optional so that a flag not given lets the
+/// environment, then the config file, then the default decide.
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the engine: UDP ingest, HTTP/WebSocket API, live map, dispatch.",
         discussion: """
-            Secrets come from flags or the environment, never from the repository: --udp-secret or \
-            HEXFLEET_UDP_SECRET (hex, ≥ 16 bytes), --admin-token or HEXFLEET_ADMIN_TOKEN, --token-secret or \
-            HEXFLEET_TOKEN_SECRET (hex). Without a UDP or token secret a random one is made for this run.
+            Every setting below can also come from an environment variable (HEXFLEET_ and its config key in \
+            capitals) or a YAML config file (--config); flags win over the environment, the environment over the \
+            file, the file over the defaults. docs/configuration.md lists every key; --print-config shows what is in \
+            force. Secrets never come from the repository: without a configured UDP or token secret one is generated \
+            and kept in DATA/secrets (mode 0600) for the next start; with --demo and no admin token one is made too \
+            and printed on stdout as "admin token: …".
             """)
 
-    @Option(name: .customLong("http"), help: "HTTP and WebSocket listener, HOST:PORT.")
-    var http = HostPort(argument: "127.0.0.1:8080")!
-    @Option(name: .customLong("udp"), help: "UDP ping listener, HOST:PORT.")
-    var udp = HostPort(argument: "127.0.0.1:9090")!
-    @Flag(inversion: .prefixedNo, help: "Receive trains of same-size UDP datagrams as one buffer (UDP GRO).")
-    var udpGro = true
-    @Option(help: "Signing keys cached for UDP tag checks (72 B each); near the fleet size for fleets over 100,000.")
-    var udpKeyCache = 1 << 16
-    @Option(name: .customLong("data"), help: "Directory for the order store and caches.")
-    var data: String?
-    @Option(name: .customLong("graph"), help: "Road graph: a saved graph file or an .osm.pbf extract.")
-    var graph: String?
-    @Flag(inversion: .prefixedNo, help: "Run a simulated demo fleet on the fixture city.")
-    var demo = false
-    @Option(help: "Drivers in the demo fleet.")
-    var demoDrivers = 200
-    @Option(help: "UDP signing secret (hex); default $HEXFLEET_UDP_SECRET.")
-    var udpSecret: String?
-    @Option(help: "Admin bearer token; default $HEXFLEET_ADMIN_TOKEN.")
-    var adminToken: String?
-    @Option(help: "Token signing secret (hex); default $HEXFLEET_TOKEN_SECRET.")
-    var tokenSecret: String?
-    @Flag(help: "Serve /v1/ws/echo for WebSocket conformance suites.")
-    var wsEcho = false
-    @Option(help: "H3 resolution of the live index.")
-    var indexResolution = 9
-    @Option(help: "Seconds without a ping before a driver is stale.")
-    var staleAfter = 120
-    @Option(help: "Tracking tick in milliseconds: how often subscribers get coalesced positions (10…1000).")
-    var trackTickMs = 100
-    @Option(help: "Shortest time between two tracking fan-outs in ms (1…1000; default: the tick): a fix reaches subscribers at once when the hub is idle, else within this time, coalesced.")
-    var trackIntervalMs: Int?
-    @Option(help: "Open HTTP and WebSocket connections at most; past it new connections are closed at once (docs/limits.md).")
-    var maxConnections = 60_000
-    @Option(help: "Requests a second per bearer token (per client IP without one), bursts of twice that; past it 429 rate_limited. 0: off. The admin token is exempt.")
-    var rateLimit = 1_000
-    @Option(help: "Milliseconds allowed from a request's first byte to the end of its head; past it 408 and close (100…600000).")
-    var headerTimeoutMs = 10_000
-    @Option(help: "Bytes of a request line and header fields at most; past it 431 and close (1024…1048576).")
-    var maxHeaderBytes = 16 * 1024
-    @Option(help: "Bytes of a request body at most; past it 413 and close (1024…268435456).")
-    var maxBodyBytes = 1 << 20
-    @Option(help: "Tracking subscriptions (driver, order, bbox) one /v1/ws/track connection may hold; past it too_many_subscriptions.")
-    var maxSubscriptions = 64
-    @Option(help: "Bytes a tracking subscriber may leave unread before it is closed with 1013 (65536…268435456).")
-    var maxQueuedBytes = 1 << 20
-    @Option(help: "Live orders one customer may have at once through POST /v1/orders; past it 429 too_many_orders. 0: no limit.")
-    var maxOrdersPerCustomer = 100
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel = "info"
-    @Flag(inversion: .prefixedNo, help: "Keep every accepted ping in the position history (<data>/history).")
-    var history = true
-    @Option(help: "Days of position history kept (1…3650).")
-    var historyRetentionDays = 7
-    @OptionGroup(title: "Platform JWTs") var jwt: JWTOptions
+    @Option(help: ArgumentHelp("YAML config file with any of the settings below (default: $HEXFLEET_CONFIG).", valueName: "file"))
+    var config: String?
+    @Flag(help: "Print the effective configuration as a config file (secrets redacted) and exit.")
+    var printConfig = false
+
+    @Option(name: .customLong("http"), help: setting("http", "host:port")) var http: String?
+    @Option(name: .customLong("udp"), help: setting("udp", "host:port")) var udp: String?
+    @Flag(inversion: .prefixedNo, help: setting("udp_gro")) var udpGro: Bool?
+    @Option(help: setting("udp_key_cache", "n")) var udpKeyCache: String?
+    @Option(name: .customLong("data"), help: setting("data", "dir")) var data: String?
+    @Option(name: .customLong("graph"), help: setting("graph", "file")) var graph: String?
+    @Flag(inversion: .prefixedNo, help: setting("demo")) var demo: Bool?
+    @Option(help: setting("demo_drivers", "n")) var demoDrivers: String?
+    @Option(help: setting("udp_secret", "hex")) var udpSecret: String?
+    @Option(help: setting("token_secret", "hex")) var tokenSecret: String?
+    @Option(help: setting("admin_token", "token")) var adminToken: String?
+    @Flag(inversion: .prefixedNo, help: setting("ws_echo")) var wsEcho: Bool?
+    @Option(help: setting("index_resolution", "n")) var indexResolution: String?
+    @Option(help: setting("stale_after", "seconds")) var staleAfter: String?
+    @Option(help: setting("track_tick_ms", "ms")) var trackTickMs: String?
+    @Option(help: setting("track_interval_ms", "ms")) var trackIntervalMs: String?
+    @Option(help: setting("log_level", "level")) var logLevel: String?
+    @Option(name: .customLong("webhook-url"), help: setting("webhook.urls", "url")) var webhookURLs: [String] = []
+    @Option(help: setting("webhook.secret", "secret")) var webhookSecret: String?
+    @Flag(inversion: .prefixedNo, help: setting("store.group_commit")) var storeGroupCommit: Bool?
+    @Option(help: setting("store.synchronous", "mode")) var storeSynchronous: String?
+    @Flag(inversion: .prefixedNo, help: setting("history")) var history: Bool?
+    @Option(help: setting("history_retention_days", "days")) var historyRetentionDays: String?
+    @Option(help: setting("limits.max_connections", "n")) var maxConnections: String?
+    @Option(help: setting("limits.rate_limit", "per-second")) var rateLimit: String?
+    @Option(help: setting("limits.header_timeout_ms", "ms")) var headerTimeoutMs: String?
+    @Option(help: setting("limits.max_header_bytes", "bytes")) var maxHeaderBytes: String?
+    @Option(help: setting("limits.max_body_bytes", "bytes")) var maxBodyBytes: String?
+    @Option(help: setting("limits.max_subscriptions", "n")) var maxSubscriptions: String?
+    @Option(help: setting("limits.max_queued_bytes", "bytes")) var maxQueuedBytes: String?
+    @Option(help: setting("limits.max_orders_per_customer", "n")) var maxOrdersPerCustomer: String?
+    @Option(name: .customLong("jwt-key"), help: setting("jwt.keys", "file")) var jwtKeys: [String] = []
+    @Option(name: .customLong("jwt-issuer"), help: setting("jwt.issuer", "iss")) var jwtIssuer: String?
+    @Option(name: .customLong("jwt-audience"), help: setting("jwt.audience", "aud")) var jwtAudience: String?
+    @Option(name: .customLong("jwt-role-claim"), help: setting("jwt.role_claim", "claim")) var jwtRoleClaim: String?
+
+    /// The flags given on this command line, by config key.
+    private var givenFlags: [String: [String]] {
+        let values: [(String, String?)] = [
+            ("http", http), ("udp", udp), ("udp_key_cache", udpKeyCache), ("data", data), ("graph", graph),
+            ("demo_drivers", demoDrivers), ("udp_secret", udpSecret), ("token_secret", tokenSecret),
+            ("admin_token", adminToken), ("index_resolution", indexResolution), ("stale_after", staleAfter),
+            ("track_tick_ms", trackTickMs), ("track_interval_ms", trackIntervalMs), ("log_level", logLevel),
+            ("webhook.secret", webhookSecret), ("store.synchronous", storeSynchronous),
+            ("history_retention_days", historyRetentionDays),
+            ("limits.max_connections", maxConnections), ("limits.rate_limit", rateLimit),
+            ("limits.header_timeout_ms", headerTimeoutMs), ("limits.max_header_bytes", maxHeaderBytes),
+            ("limits.max_body_bytes", maxBodyBytes), ("limits.max_subscriptions", maxSubscriptions),
+            ("limits.max_queued_bytes", maxQueuedBytes), ("limits.max_orders_per_customer", maxOrdersPerCustomer),
+            ("jwt.issuer", jwtIssuer), ("jwt.audience", jwtAudience), ("jwt.role_claim", jwtRoleClaim),
+        ]
+        let switches: [(String, Bool?)] = [
+            ("udp_gro", udpGro), ("demo", demo), ("ws_echo", wsEcho), ("store.group_commit", storeGroupCommit),
+            ("history", history),
+        ]
+        var flags: [String: [String]] = [:]
+        for (key, value) in values { if let value { flags[key] = [value] } }
+        for (key, value) in switches { if let value { flags[key] = [value ? "true" : "false"] } }
+        if !webhookURLs.isEmpty { flags["webhook.urls"] = webhookURLs }
+        if !jwtKeys.isEmpty { flags["jwt.keys"] = jwtKeys }
+        return flags
+    }
 
     func run() throws {
-        let env = ProcessInfo.processInfo.environment
-        func secret(_ flag: String?, _ variable: String, _ name: String) throws -> [UInt8] {
-            if let hex = flag ?? env[variable] {
-                guard let bytes = PingKeys.parseHexSecret(hex) else {
-                    throw ValidationError("\(name) must be hex of at least 16 bytes")
-                }
-                return bytes
-            }
-            return (0..<32).map { _ in UInt8.random(in: 0...255) }
+        let environment = ProcessInfo.processInfo.environment
+        var serve: ServeConfiguration
+        do {
+            let path = config ?? environment["HEXFLEET_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+            let file = try path.map { try ConfigFile.load(path: $0) }
+            serve = try ServeConfiguration.resolve(flags: givenFlags, environment: environment, file: file)
+        } catch let error as ConfigurationError where error.isFlagError {
+            throw ValidationError(error.description)   // a usage error: exit 64 with the usage line
         }
-        var config = EngineConfiguration(udpSecret: try secret(udpSecret, "HEXFLEET_UDP_SECRET", "--udp-secret"),
-                                         tokenSecret: try secret(tokenSecret, "HEXFLEET_TOKEN_SECRET", "--token-secret"))
-        config.httpHost = http.host; config.httpPort = http.port
-        config.udpHost = udp.host; config.udpPort = udp.port; config.udpGRO = udpGro
-        guard (1...(1 << 24)).contains(udpKeyCache) else { throw ValidationError("--udp-key-cache must be 1…16777216") }
-        config.udpKeyCacheEntries = udpKeyCache
-        config.dataDirectory = data
-        config.graphPath = graph
-        config.demo = demo
-        config.demoDrivers = demoDrivers
-        config.adminToken = adminToken ?? env["HEXFLEET_ADMIN_TOKEN"]
-        config.webSocketEcho = wsEcho
-        guard (1...3650).contains(historyRetentionDays) else { throw ValidationError("--history-retention-days must be 1…3650") }
-        config.history = history
-        config.historyRetentionDays = historyRetentionDays
-        jwt.apply(to: &config.jwt)
-        // Webhooks and the store's write mode come from the environment (docs/orders.md, docs/storage.md).
-        config.webhookURLs = (env["HEXFLEET_WEBHOOK_URLS"] ?? "").split(separator: ",")
-            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        if let text = env["HEXFLEET_WEBHOOK_SECRET"], !text.isEmpty {
-            config.webhookSecret = Hex.decode(text) ?? Array(text.utf8)
+        if printConfig {
+            print(serve.printable(), terminator: "")
+            return
         }
-        if let g = env["HEXFLEET_STORE_GROUP_COMMIT"]?.lowercased(), g == "0" || g == "off" || g == "false" {
-            config.storeGroupCommit = false
-        }
-        if env["HEXFLEET_STORE_SYNCHRONOUS"]?.lowercased() == "normal" { config.storeSynchronousFull = false }
-        guard (0...15).contains(indexResolution) else { throw ValidationError("--index-resolution must be 0…15") }
-        config.indexResolution = indexResolution
-        guard staleAfter > 0 else { throw ValidationError("--stale-after must be positive") }
-        config.staleAfterMs = Int64(staleAfter) * 1000
-        guard (10...1_000).contains(trackTickMs) else { throw ValidationError("--track-tick-ms must be 10…1000") }
-        config.trackTickMs = UInt64(trackTickMs)
-        if let trackIntervalMs {
-            guard (1...1_000).contains(trackIntervalMs) else { throw ValidationError("--track-interval-ms must be 1…1000") }
-            config.tracking.fanoutIntervalMs = UInt64(trackIntervalMs)
-        }
-        guard (1...10_000_000).contains(maxConnections) else { throw ValidationError("--max-connections must be 1…10000000") }
-        config.limits.maxConnections = maxConnections
-        guard (0...100_000_000).contains(rateLimit) else { throw ValidationError("--rate-limit must be 0…100000000") }
-        config.limits.rateLimitPerSecond = rateLimit
-        guard (100...600_000).contains(headerTimeoutMs) else { throw ValidationError("--header-timeout-ms must be 100…600000") }
-        config.limits.headerTimeoutMs = UInt64(headerTimeoutMs)
-        guard (1_024...(1 << 20)).contains(maxHeaderBytes) else { throw ValidationError("--max-header-bytes must be 1024…1048576") }
-        config.limits.maxHeaderBytes = maxHeaderBytes
-        guard (1_024...(1 << 28)).contains(maxBodyBytes) else { throw ValidationError("--max-body-bytes must be 1024…268435456") }
-        config.limits.maxBodyBytes = maxBodyBytes
-        guard (1...100_000).contains(maxSubscriptions) else { throw ValidationError("--max-subscriptions must be 1…100000") }
-        config.tracking.maxSubscriptions = maxSubscriptions
-        guard ((1 << 16)...(1 << 28)).contains(maxQueuedBytes) else { throw ValidationError("--max-queued-bytes must be 65536…268435456") }
-        config.tracking.hardBudgetBytes = maxQueuedBytes
-        config.tracking.softBudgetBytes = min(config.tracking.softBudgetBytes, maxQueuedBytes / 4)
-        guard maxOrdersPerCustomer >= 0 else { throw ValidationError("--max-orders-per-customer must be ≥ 0") }
-        config.limits.maxLiveOrdersPerCustomer = maxOrdersPerCustomer
-        let level = Logger.Level(rawValue: logLevel) ?? .info
+        let level = serve.logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }
-        try EngineRunner.runHere(config, ready: { engine in
+        if let directory = serve.engine.dataDirectory { try DataDirectory.prepare(directory) }
+        let secrets = try SecretsFile.complete(&serve, logger: Logger(label: "hexfleet.serve"))
+        try EngineRunner.runHere(serve.engine, ready: { engine in
             FileHandle.standardError.write(Data("hexfleet listening: http://\(engine.httpAddress!) udp \(engine.udpAddress!)\n".utf8))
+            if let token = secrets.adminTokenToPrint {
+                // Unbuffered, so a script reading the pipe sees it at once.
+                FileHandle.standardOutput.write(Data("admin token: \(token)\n".utf8))
+            }
         })
     }
+}
+
+/// `--help` for a serve option: the setting's meaning, default, variable and config key from `ServeSettings`.
+private func setting(_ key: String, _ valueName: String? = nil) -> ArgumentHelp {
+    ArgumentHelp(ServeSettings.help(key), valueName: valueName)
 }

@@ -58,7 +58,9 @@ final class DemoService: EngineService {
             guard let i = fleet.index(of: courier),
                   let pickup = fleet.pendingPickups.removeValue(forKey: order) else { return }
             fleet.drivers[i].status = .toPickup
-            fleet.drivers[i].job = (order, false, fleet.network.graph.coordinate(fleet.randomNode()))
+            // The order's own drop-off: an order placed through the API is delivered where its customer asked.
+            let dropoff = orders.dropoff(of: order) ?? fleet.network.graph.coordinate(fleet.randomNode())
+            fleet.drivers[i].job = (order, false, dropoff)
             fleet.planTrip(i, to: pickup)
         case .declined(let order, _, _), .expired(let order, _, _), .withdrawn(let order, _, _):
             fleet.pendingPickups[order] = nil

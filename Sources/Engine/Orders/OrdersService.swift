@@ -215,7 +215,8 @@ final class OrdersService: EngineService {
             // A later write that follows dispatch is still in flight: the loop's view is the newer one.
             live[id]?.dispatchWritesInFlight = inFlight
         } else {
-            setLive(id, LiveOrder(customer: order.customerID, courier: order.courierID, status: order.status))
+            setLive(id, LiveOrder(customer: order.customerID, courier: order.courierID, status: order.status,
+                                    dropoff: order.dropoff.latLng))
         }
         metrics.pendingTransitions[order.status, default: 0] += 1
         var w = JSONWriter()
@@ -333,7 +334,7 @@ final class OrdersService: EngineService {
         let orders = try store.liveOrders()
         var requeued = 0, returned = 0
         for o in orders {
-            setLive(o.id, LiveOrder(customer: o.customerID, courier: o.courierID, status: o.status))
+            setLive(o.id, LiveOrder(customer: o.customerID, courier: o.courierID, status: o.status, dropoff: o.dropoff.latLng))
             switch o.status {
             case .quoted:
                 queueForDispatch(Self.waitingOrder(o))
@@ -433,4 +434,7 @@ extension OrdersService: OrderDirectory {
         if let o = live[order] { return o.customer }
         return (try? store.order(order)).flatMap { $0 }.map(\.customerID)
     }
+
+    /// Where a live order goes (nil once it is terminal).
+    func dropoff(of order: OrderID) -> LatLng? { live[order]?.dropoff }
 }
