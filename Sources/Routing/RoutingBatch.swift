@@ -67,9 +67,12 @@ public enum RoutingBatch {
         return format(try query.route(fromNode: a, toNode: b))
     }
 
-    /// One matrix row: durations in seconds, `-1` where unreachable.
-    public static func formatRow(_ row: [Double?]) -> String {
-        row.map { $0.map { String(format: "%.3f", $0) } ?? "-1" }.joined(separator: ",")
+    /// One matrix row: `duration_s,distance_m` per cell, `-1,-1` where unreachable.
+    public static func formatRow(durations: [Double?], distances: [Double?]) -> String {
+        zip(durations, distances).map { d, m in
+            guard let d, let m else { return "-1,-1" }
+            return String(format: "%.3f,%.2f", d, m)
+        }.joined(separator: ",")
     }
 
     /// Reads `lat,lng` lines from `text`; a bad line throws `LineError` with its number.

@@ -45,7 +45,7 @@ struct BatchTests {
         #expect(try RoutingBatch.routeNodesLine("0,1", query: &query) == "100.00,1.000")
         let rows = query.matrixMs(sourceNodes: [1], targetNodes: [0, 1])
         #expect(rows == [[.max, 0]])
-        #expect(RoutingBatch.formatRow([nil, 1.5]) == "-1,1.500")
+        #expect(RoutingBatch.formatRow(durations: [nil, 1.5], distances: [nil, 12.345]) == "-1,-1,1.500,12.35")
     }
 
     @Test("point files parse with line numbers")
