@@ -30,7 +30,10 @@ def build_tiles(city, pbf, workdir):
         os.makedirs(os.path.join(workdir, city), exist_ok=True)
         config = subprocess.run(["valhalla_build_config", "--mjolnir-tile-dir", tile_dir, "--mjolnir-tile-extract", "",
                                  "--mjolnir-timezone", "", "--mjolnir-admin", ""], check=True, capture_output=True, text=True).stdout
-        open(config_path, "w").write(config)
+        settings = json.loads(config)
+        # The default caps a matrix at 2,500 cells; the timing asks for 100 × 100.
+        settings["service_limits"]["auto"]["max_matrix_location_pairs"] = 40_000
+        open(config_path, "w").write(json.dumps(settings, indent=1))
         t0 = time.time()
         subprocess.run(["valhalla_build_tiles", "-c", config_path, pbf], check=True, capture_output=True)
         open(os.path.join(tile_dir, ".done"), "w").write(f"{time.time() - t0:.1f}\n")
