@@ -8,6 +8,8 @@ public struct CHMatrix {
     /// The hierarchy searched.
     public let hierarchy: ContractionHierarchy
     private var distance: [UInt64]
+    /// The second metric along each node's search-tree path (meters or milliseconds; see `ArcSums`).
+    private var secondary: [Double]
     private var stamp: [UInt32]
     private var current: UInt32 = 0
     private var heap: IndexedMinHeap
@@ -18,12 +20,14 @@ public struct CHMatrix {
     private var entryNext: [Int32] = []
     private var entryTarget: [UInt32] = []
     private var entryDistance: [UInt64] = []
+    private var entrySecondary: [Double] = []
 
     /// A matrix engine over `hierarchy`.
     public init(hierarchy: ContractionHierarchy) {
         self.hierarchy = hierarchy
         let n = hierarchy.nodeCount
         distance = [UInt64](repeating: 0, count: n)
+        secondary = [Double](repeating: 0, count: n)
         stamp = [UInt32](repeating: 0, count: n)
         heap = IndexedMinHeap(capacity: n)
         bucketHead = [Int32](repeating: -1, count: n)
@@ -33,50 +37,63 @@ public struct CHMatrix {
     ///
     /// Each source and target is a set of (node, cost) pairs: a snapped point enters the graph at both ends of its edge.
     public mutating func durationsMs(sources: [[(Int, UInt64)]], targets: [[(Int, UInt64)]]) -> [[UInt64]] {
+        costs(sources: sources.map { $0.map { ($0.0, $0.1, 0) } }, targets: targets.map { $0.map { ($0.0, $0.1, 0) } },
+              arcSums: nil).primary
+    }
+
+    /// Costs under the hierarchy's weights (`UInt64.max` where unreachable) and, per cell, a second metric of the
+    /// same route: the starts' and ends' own second values plus `arcSums` along the arcs (0 without `arcSums`).
+    mutating func costs(sources: [[(Int, UInt64, Double)]], targets: [[(Int, UInt64, Double)]],
+                        arcSums: ArcSums?) -> (primary: [[UInt64]], secondary: [[Double]]) {
         var rows = [[UInt64]](repeating: [UInt64](repeating: .max, count: targets.count), count: sources.count)
+        var seconds = [[Double]](repeating: [Double](repeating: 0, count: targets.count), count: sources.count)
         for v in touched { bucketHead[Int(v)] = -1 }
         touched.removeAll(keepingCapacity: true)
         entryNext.removeAll(keepingCapacity: true)
         entryTarget.removeAll(keepingCapacity: true)
         entryDistance.removeAll(keepingCapacity: true)
+        entrySecondary.removeAll(keepingCapacity: true)
         for (j, t) in targets.enumerated() {
-            search(from: t, forward: false)
+            search(from: t, forward: false, arcSums: arcSums)
             for v in settled {
                 let vi = Int(v)
                 if bucketHead[vi] < 0 { touched.append(v) }
                 entryNext.append(bucketHead[vi])
                 entryTarget.append(UInt32(j))
                 entryDistance.append(distance[vi])
+                entrySecondary.append(secondary[vi])
                 bucketHead[vi] = Int32(entryTarget.count - 1)
             }
         }
         for (i, s) in sources.enumerated() {
-            search(from: s, forward: true)
+            search(from: s, forward: true, arcSums: arcSums)
             rows[i].withUnsafeMutableBufferPointer { row in
-                for v in settled {
-                    let d = distance[Int(v)]
-                    var e = bucketHead[Int(v)]
-                    while e >= 0 {
-                        let total = d + entryDistance[Int(e)]
-                        let j = Int(entryTarget[Int(e)])
-                        if total < row[j] { row[j] = total }
-                        e = entryNext[Int(e)]
+                seconds[i].withUnsafeMutableBufferPointer { second in
+                    for v in settled {
+                        let d = distance[Int(v)], sv = secondary[Int(v)]
+                        var e = bucketHead[Int(v)]
+                        while e >= 0 {
+                            let total = d + entryDistance[Int(e)]
+                            let j = Int(entryTarget[Int(e)])
+                            if total < row[j] { row[j] = total; second[j] = sv + entrySecondary[Int(e)] }
+                            e = entryNext[Int(e)]
+                        }
                     }
                 }
             }
         }
-        return rows
+        return (rows, seconds)
     }
 
     /// A full upward search with stall-on-demand; leaves the unstalled settled nodes in `settled`.
-    private mutating func search(from starts: [(Int, UInt64)], forward: Bool) {
+    private mutating func search(from starts: [(Int, UInt64, Double)], forward: Bool, arcSums: ArcSums?) {
         current &+= 1
         if current == 0 { for i in stamp.indices { stamp[i] = 0 }; current = 1 }
         let cur = current
         heap.clear()
         settled.removeAll(keepingCapacity: true)
-        for (v, c) in starts where stamp[v] != cur || c < distance[v] {
-            stamp[v] = cur; distance[v] = c
+        for (v, c, second) in starts where stamp[v] != cur || c < distance[v] {
+            stamp[v] = cur; distance[v] = c; secondary[v] = second
             heap.pushOrDecrease(v, key: c)
         }
         let h = hierarchy
@@ -86,6 +103,7 @@ public struct CHMatrix {
         let stallOffsets = forward ? h.downOffsets : h.upOffsets
         let stallHeads = forward ? h.downHeads : h.upHeads
         let stallWeights = forward ? h.downWeights : h.upWeights
+        let climbSums = arcSums.map { forward ? $0.up : $0.down }
         while !heap.isEmpty {
             let (u, d) = heap.popMin()
             var stalled = false
@@ -100,6 +118,7 @@ public struct CHMatrix {
                 let nd = d + UInt64(climbWeights[a])
                 if stamp[x] != cur || nd < distance[x] {
                     stamp[x] = cur; distance[x] = nd
+                    secondary[x] = secondary[u] + (climbSums?[a] ?? 0)
                     heap.pushOrDecrease(x, key: nd)
                 }
             }

@@ -10,6 +10,8 @@ public struct CarProfile: Sendable {
         "primary": 65, "primary_link": 30, "secondary": 55, "secondary_link": 25,
         "tertiary": 40, "tertiary_link": 20, "unclassified": 25, "residential": 25,
         "living_street": 10, "service": 15,
+        // Open to cars unless tagged otherwise (OSM's default access); Valhalla routes cars on both.
+        "track": 15, "road": 25,
     ]
     /// Speeds for `service=*` subtypes, which are slower than plain service roads.
     public var serviceSpeedsKmh: [String: Double] = [

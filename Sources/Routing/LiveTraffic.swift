@@ -109,14 +109,14 @@ public final class LiveTraffic {
     /// A self-contained job (weights snapshot and node order) that a worker thread can run.
     public struct Customization: Sendable {
         let graph: RoadGraph
-        let weightsMs: [UInt32]
+        let edgeWeights: [UInt32]
         let order: [UInt32]
         let generation: Int
 
         /// Contracts under the snapshot's weights; call off the loop thread.
         public func run() -> RoutingWeights {
-            let hierarchy = weightsMs.withUnsafeBufferPointer { Contractor.contract(graph, weights: $0, order: order) }
-            return RoutingWeights(weightsMs: weightsMs, hierarchy: hierarchy, generation: generation)
+            let hierarchy = edgeWeights.withUnsafeBufferPointer { Contractor.contract(graph, weights: $0, order: order) }
+            return RoutingWeights(edgeWeights: edgeWeights, hierarchy: hierarchy, generation: generation)
         }
     }
 
@@ -131,7 +131,7 @@ public final class LiveTraffic {
         var order = [UInt32](repeating: 0, count: rank.count)
         for v in 0..<rank.count { order[Int(rank[v])] = UInt32(v) }
         generation += 1
-        return Customization(graph: g, weightsMs: weights, order: order, generation: generation)
+        return Customization(graph: g, edgeWeights: weights, order: order, generation: generation)
     }
 
     /// Runs a customization on a new thread and hands the new weights to `completion` on that thread

@@ -77,6 +77,12 @@ public enum OSMImporter {
                 skippedRestrictions += 1
                 return
             }
+            // A ban for some hours or days only (`day_on`/`hour_on`, the old scheme): applying it always would forbid
+            // the turn the rest of the week, so it is skipped like Valhalla without a departure time.
+            if tags["day_on"] != nil || tags["day_off"] != nil || tags["hour_on"] != nil || tags["hour_off"] != nil {
+                skippedRestrictions += 1
+                return
+            }
             let from = members.filter { $0.role == "from" && $0.kind == .way }
             let via = members.filter { $0.role == "via" }
             let to = members.filter { $0.role == "to" && $0.kind == .way }

@@ -1,5 +1,6 @@
 import Foundation
 import HexGeo
+import Synchronization
 import Vocabulary
 
 /// The Engine's one-call entry to routing: a graph, its free-flow hierarchy and a snapping index.
@@ -16,10 +17,14 @@ public final class RoadNetwork: Sendable {
     public let snapIndex: SnapIndex
     /// Import counts when the network came from a PBF in this process; nil when loaded from a graph file.
     public let importSummary: ImportSummary?
+    /// The distance hierarchy, contracted on first use (see `distanceWeights`).
+    private let distanceCache = Mutex<RoutingWeights?>(nil)
+    /// Each node's H3 cell per resolution asked for (isochrones), computed on first use.
+    private let nodeCellCache = Mutex<[Int: NodeCells]>([:])
 
     init(graph: RoadGraph, hierarchy: ContractionHierarchy, importSummary: ImportSummary?) {
         self.graph = graph
-        self.freeFlow = RoutingWeights(weightsMs: Array(graph.durationsMs), hierarchy: hierarchy, generation: 0)
+        self.freeFlow = RoutingWeights(edgeWeights: Array(graph.durationsMs), hierarchy: hierarchy, generation: 0)
         self.snapIndex = SnapIndex(graph: graph)
         self.importSummary = importSummary
     }
@@ -81,8 +86,67 @@ public final class RoadNetwork: Sendable {
         graph.forEachSegment(body)
     }
 
-    /// A query object (one per thread) using `weights`, free flow by default.
-    public func makeQuery(weights: RoutingWeights? = nil) -> RouteQuery {
-        RouteQuery(network: self, weights: weights ?? freeFlow)
+    /// A query object (one per thread) on the time `weights` (free flow by default), minimising `optimize`.
+    ///
+    /// With `.distance` the search runs on `distanceWeights` and reports each route's duration under `weights`.
+    public func makeQuery(weights: RoutingWeights? = nil, optimize: RoutingMetric = .time) -> RouteQuery {
+        RouteQuery(network: self, weights: weights ?? freeFlow, optimize: optimize)
+    }
+
+    /// Road lengths in millimetres and their own hierarchy, for shortest-distance routes.
+    ///
+    /// Contracted on the first call (a few hundred milliseconds at city scale, once per process) rather than stored in
+    /// the graph file, so loading and the memory of a time-only server stay as they were. Thread-safe.
+    public var distanceWeights: RoutingWeights {
+        distanceCache.withLock { cached in
+            if let cached { return cached }
+            let mm = (0..<graph.edgeCount).map { Self.millimetres(graph.lengthsMeters[$0]) }
+            let hierarchy = mm.withUnsafeBufferPointer { Contractor.contract(graph, weights: $0) }
+            let built = RoutingWeights(edgeWeights: mm, hierarchy: hierarchy, generation: 0, metric: .distance)
+            cached = built
+            return built
+        }
+    }
+
+    /// Whether `distanceWeights` is already built (a caller on a latency-sensitive thread can defer the first build).
+    public var hasDistanceWeights: Bool { distanceCache.withLock { $0 != nil } }
+
+    /// Every node's H3 cell at `resolution` (0…15, else nil), computed once per resolution and kept.
+    public func nodeCells(resolution: Int) -> NodeCells? {
+        guard (0...H3.maxResolution).contains(resolution) else { return nil }
+        return nodeCellCache.withLock { cache in
+            if let cells = cache[resolution] { return cells }
+            let cells = NodeCells(graph: graph, resolution: resolution)
+            cache[resolution] = cells
+            return cells
+        }
+    }
+
+    /// An edge length as the distance metric's integer weight.
+    static func millimetres(_ meters: Double) -> UInt32 { UInt32(clamping: Int64((meters * 1000).rounded())) }
+}
+
+/// The road nodes grouped by H3 cell at one resolution: cells in ascending id order, each node's index into them, and
+/// how many nodes each cell holds.
+public struct NodeCells: Sendable {
+    /// The resolution.
+    public let resolution: Int
+    /// Distinct cells holding at least one node, ascending.
+    public let cells: [H3Cell]
+    /// Index into `cells` of each node's cell.
+    public let cellIndexOfNode: [UInt32]
+    /// Number of nodes in each cell of `cells`.
+    public let nodeCounts: [UInt32]
+
+    init(graph: RoadGraph, resolution: Int) {
+        self.resolution = resolution
+        let raw = (0..<graph.nodeCount).map { v in (try? H3.latLngToCell(graph.coordinate(v), resolution: resolution)) ?? H3Cell(rawValue: 0) }
+        cells = Array(Set(raw)).sorted()
+        var index: [H3Cell: UInt32] = [:]
+        for (i, c) in cells.enumerated() { index[c] = UInt32(i) }
+        cellIndexOfNode = raw.map { index[$0] ?? 0 }
+        var counts = [UInt32](repeating: 0, count: cells.count)
+        for i in cellIndexOfNode { counts[Int(i)] += 1 }
+        nodeCounts = counts
     }
 }

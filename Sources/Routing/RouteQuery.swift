@@ -1,23 +1,35 @@
 import HexGeo
 import Vocabulary
 
-/// Routes on a `RoadNetwork` under one `RoutingWeights`: coordinate and node routes, matrices, one-to-many.
+/// Routes on a `RoadNetwork` under one `RoutingWeights`: coordinate and node routes, matrices, one-to-many,
+/// one-to-all.
+///
+/// `optimize` picks what the search minimises: `.time` searches the time weights' hierarchy; `.distance` searches
+/// the network's distance hierarchy and reports durations under the time weights. Either way a route or matrix
+/// cell carries both the duration and the length of the one route found.
 ///
 /// Owns its search scratch (reused across calls, stamp-reset); not `Sendable` by design: one per thread.
 public struct RouteQuery {
     /// The network routed on.
     public let network: RoadNetwork
-    /// The weights (and hierarchy) in use.
+    /// The time weights (free flow or live) that durations are reported under, and searched on for `.time`.
     public let weights: RoutingWeights
+    /// What the search minimises.
+    public let optimize: RoutingMetric
+    /// The weights searched: `weights` for `.time`, the network's distance weights for `.distance`.
+    public let searched: RoutingWeights
     private var ch: CHQuery
     private var matrixEngine: CHMatrix
+    private var oneToAllScratch: OneToAllSearch?
 
-    /// A query on `network` under `weights`.
-    public init(network: RoadNetwork, weights: RoutingWeights) {
+    /// A query on `network` under the time `weights`, minimising `optimize`.
+    public init(network: RoadNetwork, weights: RoutingWeights, optimize: RoutingMetric = .time) {
         self.network = network
         self.weights = weights
-        ch = CHQuery(hierarchy: weights.hierarchy)
-        matrixEngine = CHMatrix(hierarchy: weights.hierarchy)
+        self.optimize = optimize
+        searched = optimize == .time ? weights : network.distanceWeights
+        ch = CHQuery(hierarchy: searched.hierarchy)
+        matrixEngine = CHMatrix(hierarchy: searched.hierarchy)
     }
 
     /// Snaps `point` to the nearest road, throwing `badInput` for invalid degrees and `noRoad` when none is near.
@@ -31,7 +43,8 @@ public struct RouteQuery {
         return s
     }
 
-    /// Fastest duration in milliseconds between graph nodes, nil when unreachable. Allocates nothing.
+    /// The search cost between graph nodes (milliseconds for `.time`, millimetres for `.distance`), nil when
+    /// unreachable. Allocates nothing.
     public mutating func durationMs(fromNode source: Int, toNode target: Int) -> UInt64? {
         ch.durationMs(from: source, to: target)
     }
@@ -42,32 +55,34 @@ public struct RouteQuery {
         guard source >= 0, source < n, target >= 0, target < n else {
             throw RoutingError(.badInput, "node index outside 0..<\(n)")
         }
-        guard let ms = ch.durationMs(from: source, to: target) else { return nil }
+        guard let cost = ch.durationMs(from: source, to: target) else { return nil }
         let nodes = ch.path()
-        return Route(durationSeconds: Double(ms) / 1000, distanceMeters: pathLength(nodes), nodes: nodes,
+        let (seconds, meters) = report(cost: cost, secondary: pathSecondary(nodes))
+        return Route(durationSeconds: seconds, distanceMeters: meters, nodes: nodes,
                      points: nodes.map { network.graph.coordinate($0) })
     }
 
-    /// The fastest route between two coordinates, each snapped onto the nearest road segment; nil when unreachable.
+    /// The best route between two coordinates, each snapped onto the nearest road segment; nil when unreachable.
     ///
     /// The route starts and ends at the snapped points, paying the partial cost of the edges they lie on; origin and
-    /// destination on the same edge (in travel order) are joined directly when that is fastest.
+    /// destination on the same edge (in travel order) are joined directly when that is cheapest.
     public mutating func route(from origin: LatLng, to destination: LatLng) throws(RoutingError) -> Route? {
         let a = try snap(origin), b = try snap(destination)
-        let g = network.graph, w = weights.weightsMs
+        let g = network.graph, w = searched.edgeWeights
         let sources = a.edges.map { (Int(g.forwardHeads[$0.edge]), UInt64(((1 - $0.fraction) * Double(w[$0.edge])).rounded())) }
         let targets = b.edges.map { (network.snapIndex.tail(of: $0.edge), UInt64(($0.fraction * Double(w[$0.edge])).rounded())) }
         // Same edge, destination ahead of origin.
-        var direct: (ms: UInt64, meters: Double)?
+        var direct: (cost: UInt64, edge: Int, fraction: Double)?
         for x in a.edges {
             for y in b.edges where y.edge == x.edge && y.fraction >= x.fraction {
-                let ms = UInt64(((y.fraction - x.fraction) * Double(w[x.edge])).rounded())
-                if direct == nil || ms < direct!.ms { direct = (ms, (y.fraction - x.fraction) * g.lengthsMeters[x.edge]) }
+                let cost = UInt64(((y.fraction - x.fraction) * Double(w[x.edge])).rounded())
+                if direct == nil || cost < direct!.cost { direct = (cost, x.edge, y.fraction - x.fraction) }
             }
         }
         let viaGraph = ch.run(sources: sources, targets: targets)
-        if let direct, direct.ms <= viaGraph ?? .max {
-            return Route(durationSeconds: Double(direct.ms) / 1000, distanceMeters: direct.meters, nodes: [], points: [a.point, b.point])
+        if let direct, direct.cost <= viaGraph ?? .max {
+            let (seconds, meters) = report(cost: direct.cost, secondary: direct.fraction * secondaryValue(direct.edge))
+            return Route(durationSeconds: seconds, distanceMeters: meters, nodes: [], points: [a.point, b.point])
         }
         guard let total = viaGraph else { return nil }
         let nodes = ch.path()
@@ -77,47 +92,73 @@ public struct RouteQuery {
             .min { (1 - $0.fraction) * Double(w[$0.edge]) < (1 - $1.fraction) * Double(w[$1.edge]) }
         let end = b.edges.filter { network.snapIndex.tail(of: $0.edge) == last }
             .min { $0.fraction * Double(w[$0.edge]) < $1.fraction * Double(w[$1.edge]) }
-        var meters = pathLength(nodes)
-        if let start { meters += (1 - start.fraction) * g.lengthsMeters[start.edge] }
-        if let end { meters += end.fraction * g.lengthsMeters[end.edge] }
-        return Route(durationSeconds: Double(total) / 1000, distanceMeters: meters, nodes: nodes,
+        var second = start.map { (1 - $0.fraction) * secondaryValue($0.edge) } ?? 0
+        second += pathSecondary(nodes)
+        if let end { second += end.fraction * secondaryValue(end.edge) }
+        let (seconds, meters) = report(cost: total, secondary: second)
+        return Route(durationSeconds: seconds, distanceMeters: meters, nodes: nodes,
                      points: [a.point] + nodes.map { g.coordinate($0) } + [b.point])
     }
 
     /// Durations in seconds from every source to every target (nil where unreachable), by the bucket method.
     public mutating func matrix(sources: [LatLng], targets: [LatLng]) throws(RoutingError) -> [[Double?]] {
+        try table(sources: sources, targets: targets).durationsSeconds
+    }
+
+    /// Durations and distances from every source to every target, by the bucket method.
+    public mutating func table(sources: [LatLng], targets: [LatLng]) throws(RoutingError) -> TravelMatrix {
         var snappedSources: [Snap] = [], snappedTargets: [Snap] = []
         for p in sources { snappedSources.append(try snap(p)) }
         for p in targets { snappedTargets.append(try snap(p)) }
-        return matrix(snappedSources: snappedSources, snappedTargets: snappedTargets)
+        return table(snappedSources: snappedSources, snappedTargets: snappedTargets)
     }
 
     /// Durations in seconds between already snapped points (nil where unreachable).
     public mutating func matrix(snappedSources: [Snap], snappedTargets: [Snap]) -> [[Double?]] {
-        let g = network.graph, w = weights.weightsMs
-        let s = snappedSources.map { snap in snap.edges.map { (Int(g.forwardHeads[$0.edge]), UInt64(((1 - $0.fraction) * Double(w[$0.edge])).rounded())) } }
-        let t = snappedTargets.map { snap in snap.edges.map { (network.snapIndex.tail(of: $0.edge), UInt64(($0.fraction * Double(w[$0.edge])).rounded())) } }
-        let rows = matrixEngine.durationsMs(sources: s, targets: t)
-        var out: [[Double?]] = []
-        out.reserveCapacity(rows.count)
+        table(snappedSources: snappedSources, snappedTargets: snappedTargets).durationsSeconds
+    }
+
+    /// Durations and distances between already snapped points: each cell's two figures belong to the one route the
+    /// search chose (the fastest for `.time`, the shortest for `.distance`), as `route(from:to:)` reports them.
+    public mutating func table(snappedSources: [Snap], snappedTargets: [Snap]) -> TravelMatrix {
+        let g = network.graph, w = searched.edgeWeights
+        let s = snappedSources.map { snap in snap.edges.map {
+            (Int(g.forwardHeads[$0.edge]), UInt64(((1 - $0.fraction) * Double(w[$0.edge])).rounded()), (1 - $0.fraction) * secondaryValue($0.edge))
+        } }
+        let t = snappedTargets.map { snap in snap.edges.map {
+            (network.snapIndex.tail(of: $0.edge), UInt64(($0.fraction * Double(w[$0.edge])).rounded()), $0.fraction * secondaryValue($0.edge))
+        } }
+        let sums = optimize == .time ? weights.lengthsPerArc(graph: g) : weights.durationsPerArc(of: searched, graph: g)
+        let (rows, seconds) = matrixEngine.costs(sources: s, targets: t, arcSums: sums)
+        var out = TravelMatrix(durationsSeconds: [], distancesMeters: [])
+        out.durationsSeconds.reserveCapacity(rows.count)
+        out.distancesMeters.reserveCapacity(rows.count)
         for (i, row) in rows.enumerated() {
-            var line: [Double?] = []
-            line.reserveCapacity(row.count)
-            for (j, ms) in row.enumerated() {
-                var best = ms
+            var durations: [Double?] = [], distances: [Double?] = []
+            durations.reserveCapacity(row.count)
+            distances.reserveCapacity(row.count)
+            for (j, cost) in row.enumerated() {
+                var best = cost, second = seconds[i][j]
+                // Same edge, destination ahead: taken on ties, as route(from:to:) does.
                 for x in snappedSources[i].edges {
                     for y in snappedTargets[j].edges where y.edge == x.edge && y.fraction >= x.fraction {
-                        best = min(best, UInt64(((y.fraction - x.fraction) * Double(w[x.edge])).rounded()))
+                        let direct = UInt64(((y.fraction - x.fraction) * Double(w[x.edge])).rounded())
+                        if direct <= best { best = direct; second = (y.fraction - x.fraction) * secondaryValue(x.edge) }
                     }
                 }
-                line.append(best == .max ? nil : Double(best) / 1000)
+                if best == .max { durations.append(nil); distances.append(nil); continue }
+                let (sec, meters) = report(cost: best, secondary: second)
+                durations.append(sec)
+                distances.append(meters)
             }
-            out.append(line)
+            out.durationsSeconds.append(durations)
+            out.distancesMeters.append(distances)
         }
         return out
     }
 
-    /// Durations in milliseconds between graph nodes (`UInt64.max` where unreachable), by the bucket method.
+    /// Search costs between graph nodes (`UInt64.max` where unreachable; milliseconds or millimetres), by the bucket
+    /// method.
     public mutating func matrixMs(sourceNodes: [Int], targetNodes: [Int]) -> [[UInt64]] {
         matrixEngine.durationsMs(sources: sourceNodes.map { [($0, UInt64(0))] }, targets: targetNodes.map { [($0, UInt64(0))] })
     }
@@ -127,16 +168,45 @@ public struct RouteQuery {
         try matrix(sources: [source], targets: targets)[0]
     }
 
-    /// Length in meters of a node path, edge by edge, choosing the cheapest parallel edge under the weights.
-    func pathLength(_ nodes: [Int]) -> Double {
+    /// The one-to-all scratch on the time weights, made on first use (it holds a cost per node); taken out while it
+    /// runs so its arrays stay uniquely referenced and are written in place.
+    mutating func takeOneToAll() -> OneToAllSearch {
+        defer { oneToAllScratch = nil }
+        return oneToAllScratch ?? OneToAllSearch(weights: weights)
+    }
+
+    mutating func keepOneToAll(_ search: OneToAllSearch) { oneToAllScratch = search }
+
+    /// The second metric of one edge: its length in meters for `.time`, its duration in milliseconds for `.distance`.
+    @inline(__always)
+    func secondaryValue(_ edge: Int) -> Double {
+        optimize == .time ? network.graph.lengthsMeters[edge] : Double(weights.edgeWeights[edge])
+    }
+
+    /// (seconds, meters) from a search cost and the second metric of the same route.
+    @inline(__always)
+    func report(cost: UInt64, secondary: Double) -> (seconds: Double, meters: Double) {
+        optimize == .time ? (Double(cost) / 1000, secondary) : (secondary / 1000, Double(cost) / 1000)
+    }
+
+    /// The second metric of a node path, edge by edge, choosing the cheapest parallel edge under the searched weights.
+    func pathSecondary(_ nodes: [Int]) -> Double {
         guard nodes.count > 1 else { return 0 }
         let g = network.graph
-        var meters = 0.0
-        weights.weightsMs.withUnsafeBufferPointer { w in
+        var total = 0.0
+        searched.edgeWeights.withUnsafeBufferPointer { w in
             for i in 1..<nodes.count {
-                if let e = g.cheapestEdge(from: nodes[i - 1], to: nodes[i], weights: w) { meters += g.lengthsMeters[e] }
+                if let e = g.cheapestEdge(from: nodes[i - 1], to: nodes[i], weights: w) { total += secondaryValue(e) }
             }
         }
-        return meters
+        return total
     }
+}
+
+/// Durations and distances between sources (rows) and targets (columns); nil where unreachable.
+public struct TravelMatrix: Sendable {
+    /// Seconds per cell.
+    public var durationsSeconds: [[Double?]]
+    /// Meters per cell, of the same routes as the durations.
+    public var distancesMeters: [[Double?]]
 }

@@ -24,7 +24,9 @@ public enum RoutingBatch {
     }
 
     private static func latLng(_ a: Substring, _ b: Substring) throws(RoutingError) -> LatLng {
-        guard let lat = Double(a.trimmingCharacters(in: .whitespaces)), let lng = Double(b.trimmingCharacters(in: .whitespaces)),
+        // Plain numbers parse directly; only fields with spaces pay for trimming.
+        guard let lat = Double(a) ?? Double(a.trimmingCharacters(in: .whitespaces)),
+              let lng = Double(b) ?? Double(b.trimmingCharacters(in: .whitespaces)),
               LatLng.isValidDegrees(lat: lat, lng: lng) else {
             throw RoutingError(.badInput, "'\(a),\(b)' is not a valid lat,lng in degrees")
         }
@@ -34,7 +36,21 @@ public enum RoutingBatch {
     /// Formats a route as `distance_m,duration_s`, or `-1,-1` when unreachable.
     public static func format(_ route: Route?) -> String {
         guard let route else { return "-1,-1" }
-        return String(format: "%.2f,%.3f", route.distanceMeters, route.durationSeconds)
+        return fixed(route.distanceMeters, decimals: 2) + "," + fixed(route.durationSeconds, decimals: 3)
+    }
+
+    /// `value` with `decimals` (0…6) digits after the point, like `%.Nf` for the finite non-negative figures the batch
+    /// commands print, without Foundation's formatter (which costs more than the route itself).
+    public static func fixed(_ value: Double, decimals: Int) -> String {
+        let scale = [1.0, 10, 100, 1_000, 10_000, 100_000, 1_000_000][min(max(decimals, 0), 6)]
+        guard value.isFinite, abs(value) * scale < 9e15 else { return String(format: "%.\(decimals)f", value) }
+        let scaled = Int64((abs(value) * scale).rounded())
+        let unit = Int64(scale)
+        var text = value < 0 && scaled != 0 ? "-" : ""
+        text += String(scaled / unit)
+        guard decimals > 0 else { return text }
+        let fraction = String(scaled % unit)
+        return text + "." + String(repeating: "0", count: decimals - fraction.count) + fraction
     }
 
     /// One `lat1,lng1,lat2,lng2` line → `distance_m,duration_s`.
@@ -67,9 +83,12 @@ public enum RoutingBatch {
         return format(try query.route(fromNode: a, toNode: b))
     }
 
-    /// One matrix row: durations in seconds, `-1` where unreachable.
-    public static func formatRow(_ row: [Double?]) -> String {
-        row.map { $0.map { String(format: "%.3f", $0) } ?? "-1" }.joined(separator: ",")
+    /// One matrix row: `duration_s,distance_m` per cell, `-1,-1` where unreachable.
+    public static func formatRow(durations: [Double?], distances: [Double?]) -> String {
+        zip(durations, distances).map { d, m in
+            guard let d, let m else { return "-1,-1" }
+            return fixed(d, decimals: 3) + "," + fixed(m, decimals: 2)
+        }.joined(separator: ",")
     }
 
     /// Reads `lat,lng` lines from `text`; a bad line throws `LineError` with its number.

@@ -37,6 +37,75 @@ import TestSupport
         #expect(try engine.get("/v1/route?from=\(a)&to=\(b)", token: nil).status == 401)
     }
 
+    @Test("optimize=distance routes and matrices: distances beside durations, equal to one-to-one on both metrics")
+    func optimizeDistance() throws {
+        let engine = try TestEngine { $0.graphPath = Self.monaco }
+        defer { engine.close() }
+        let points = ["43.7384,7.4246", "43.7311,7.4197", "43.7502,7.4363", "43.7275,7.4155"]
+        for optimize in ["time", "distance"] {
+            var one: [[(Double, Double)]] = []
+            for a in points {
+                var row: [(Double, Double)] = []
+                for b in points {
+                    let r = try engine.get("/v1/route?from=\(a)&to=\(b)&optimize=\(optimize)")
+                    #expect(r.status == 200, "\(r.text)")
+                    let body = try #require(r.json as? [String: Any])
+                    #expect(body["optimize"] as? String == optimize)
+                    row.append((try #require(body["duration_s"] as? Double), try #require(body["distance_m"] as? Double)))
+                }
+                one.append(row)
+            }
+            let list = points.map { "[\($0)]" }.joined(separator: ",")
+            let m = try engine.post("/v1/route/matrix", #"{"sources":[\#(list)],"targets":[\#(list)],"optimize":"\#(optimize)"}"#)
+            #expect(m.status == 200, "\(m.text)")
+            let body = try #require(m.json as? [String: Any])
+            let durations = try #require(body["durations_s"] as? [[Double]]), distances = try #require(body["distances_m"] as? [[Double]])
+            for i in points.indices {
+                for j in points.indices {
+                    #expect(abs(durations[i][j] - one[i][j].0) < 1e-6, "\(optimize) [\(i)][\(j)]")
+                    #expect(abs(distances[i][j] - one[i][j].1) < 1e-6, "\(optimize) [\(i)][\(j)]")
+                }
+            }
+        }
+        // Shortest is never longer than fastest, fastest never slower than shortest.
+        let fast = try #require(try engine.get("/v1/route?from=\(points[0])&to=\(points[2])").json as? [String: Any])
+        let short = try #require(try engine.get("/v1/route?from=\(points[0])&to=\(points[2])&optimize=distance").json as? [String: Any])
+        #expect((short["distance_m"] as? Double ?? .infinity) <= (fast["distance_m"] as? Double ?? 0) + 1e-6)
+        #expect((short["duration_s"] as? Double ?? 0) >= (fast["duration_s"] as? Double ?? .infinity) - 1e-6)
+        #expect(try engine.get("/v1/route?from=\(points[0])&to=\(points[1])&optimize=fastest").errorCode == "invalid_parameter")
+        #expect(try engine.post("/v1/route/matrix", #"{"sources":[[43.73,7.42]],"targets":[[43.73,7.42]],"optimize":"x"}"#).errorCode == "invalid_parameter")
+        #expect(try engine.post("/v1/route/matrix", #"{"sources":[[43.73,7.42]],"targets":[[43.73,7.42]],"optimize":1}"#).errorCode == "invalid_parameter")
+    }
+
+    @Test("isochrone cells hold the nodes reached in time; GeoJSON outlines them; bad input is refused")
+    func isochrone() throws {
+        let engine = try TestEngine { $0.graphPath = Self.monaco }
+        defer { engine.close() }
+        let centre = "lat=43.7384&lng=7.4246"
+        let r = try engine.get("/v1/isochrone?\(centre)&max_s=120")
+        #expect(r.status == 200, "\(r.text)")
+        let body = try #require(r.json as? [String: Any])
+        #expect(body["resolution"] as? Int == 9)
+        let cells = try #require(body["cells"] as? [String])
+        #expect(cells.count > 3)
+        let bigger = try #require(try engine.get("/v1/isochrone?\(centre)&max_s=300&resolution=10").json as? [String: Any])
+        #expect((bigger["cells"] as? [String])?.count ?? 0 > cells.count)
+        let geo = try engine.get("/v1/isochrone?\(centre)&max_s=120&format=geojson")
+        #expect(geo.status == 200, "\(geo.text)")
+        let shape = try #require(geo.json as? [String: Any])
+        #expect(shape["type"] as? String == "MultiPolygon")
+        let polygons = try #require(shape["coordinates"] as? [[[[Double]]]])
+        #expect(!polygons.isEmpty)
+        for polygon in polygons { for ring in polygon { #expect(ring.count >= 4 && ring.first! == ring.last!) } }
+        for bad in ["max_s=120", "\(centre)", "\(centre)&max_s=-5", "\(centre)&max_s=abc", "\(centre)&max_s=99999",
+                    "\(centre)&max_s=60&format=svg", "\(centre)&max_s=60&resolution=16", "\(centre)&max_s=60&resolution=x"] {
+            #expect(try engine.get("/v1/isochrone?\(bad)").errorCode == "invalid_parameter", "\(bad)")
+        }
+        #expect(try engine.get("/v1/isochrone?lat=95&lng=7&max_s=60").errorCode == "invalid_coordinate")
+        #expect(try engine.get("/v1/isochrone?lat=0&lng=0&max_s=60").errorCode == "no_road_nearby")
+        #expect(try engine.get("/v1/isochrone?\(centre)&max_s=60", token: nil).status == 401)
+    }
+
     @Test("without a graph the routing endpoints say so")
     func noGraph() throws {
         let engine = try TestEngine()

@@ -1,6 +1,7 @@
 import Foundation
 import HexGeo
 import Testing
+import TestSupport
 @testable import Routing
 import Vocabulary
 
@@ -45,7 +46,15 @@ struct BatchTests {
         #expect(try RoutingBatch.routeNodesLine("0,1", query: &query) == "100.00,1.000")
         let rows = query.matrixMs(sourceNodes: [1], targetNodes: [0, 1])
         #expect(rows == [[.max, 0]])
-        #expect(RoutingBatch.formatRow([nil, 1.5]) == "-1,1.500")
+        #expect(RoutingBatch.formatRow(durations: [nil, 1.5], distances: [nil, 12.3449]) == "-1,-1,1.500,12.34")
+        // The fast formatter agrees with %.Nf away from exact halves.
+        var rng = SeededRandom(seed: 5)
+        for _ in 0..<2_000 {
+            let v = Double.random(in: 0..<100_000, using: &rng) * (Bool.random(using: &rng) ? 1 : 0.001)
+            for d in [0, 2, 3] { #expect(RoutingBatch.fixed(v, decimals: d) == String(format: "%.\(d)f", v), "\(v) \(d)") }
+        }
+        #expect(RoutingBatch.fixed(0.0005, decimals: 2) == "0.00")
+        #expect(RoutingBatch.fixed(7, decimals: 3) == "7.000")
     }
 
     @Test("point files parse with line numbers")

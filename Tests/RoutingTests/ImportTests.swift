@@ -62,10 +62,27 @@ struct ImportTests {
         }
     }
 
+    @Test("restrictions for some hours or days only are skipped, others kept")
+    func timedRestrictions() {
+        var collector = OSMImporter.Collector(profile: CarProfile())
+        let members = [OSMMember(kind: .way, id: 1, role: "from"), OSMMember(kind: .node, id: 2, role: "via"),
+                       OSMMember(kind: .way, id: 3, role: "to")]
+        collector.relation(id: 10, tags: ["type": "restriction", "restriction": "no_left_turn"], members: members)
+        collector.relation(id: 11, tags: ["type": "restriction", "restriction": "no_left_turn", "day_on": "Mo", "day_off": "Fr",
+                                          "hour_on": "7", "hour_off": "18"], members: members)
+        collector.relation(id: 12, tags: ["type": "restriction", "restriction": "no_u_turn", "hour_on": "22"], members: members)
+        #expect(collector.restrictions.count == 1)
+        #expect(collector.skippedRestrictions == 2)
+    }
+
     @Test("the car profile honours oneway, roundabouts, motorways, access and maxspeed")
     func profile() {
         let p = CarProfile()
         #expect(p.rule(for: ["highway": "footway"]) == nil)
+        // Tracks and unclassified "road"s are open to cars by default, as in Valhalla; access tags still close them.
+        #expect(p.rule(for: ["highway": "track"])?.forwardKmh == 15)
+        #expect(p.rule(for: ["highway": "road"])?.backwardKmh == 25)
+        #expect(p.rule(for: ["highway": "track", "motor_vehicle": "no"]) == nil)
         #expect(p.rule(for: ["highway": "residential", "access": "private"]) == nil)
         #expect(p.rule(for: ["highway": "residential", "access": "no", "motor_vehicle": "yes"]) != nil)
         #expect(p.rule(for: ["highway": "primary", "motor_vehicle": "no"]) == nil)

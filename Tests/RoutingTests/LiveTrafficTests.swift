@@ -51,7 +51,7 @@ struct LiveTrafficTests {
         var liveQuery = network.makeQuery(weights: weights)
         let slow = try #require(try liveQuery.route(fromNode: path.nodes.first!, toNode: path.nodes.last!))
         #expect(slow.durationSeconds > path.durationSeconds)
-        var dijkstra = DijkstraQuery(graph: g, weights: weights.weightsMs)
+        var dijkstra = DijkstraQuery(graph: g, weights: weights.edgeWeights)
         for _ in 0..<100 {
             let s = Int.random(in: 0..<g.nodeCount, using: &rng), x = Int.random(in: 0..<g.nodeCount, using: &rng)
             #expect(liveQuery.durationMs(fromNode: s, toNode: x) == dijkstra.durationMs(from: s, to: x))
@@ -66,6 +66,6 @@ struct LiveTrafficTests {
             live.customizeInBackground { c.resume(returning: $0) }
         }
         #expect(weights.generation == 1)
-        #expect(weights.weightsMs == Array(network.graph.durationsMs))   // no observations: free flow
+        #expect(weights.edgeWeights == Array(network.graph.durationsMs))   // no observations: free flow
     }
 }

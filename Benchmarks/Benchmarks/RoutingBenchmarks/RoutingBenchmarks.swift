@@ -4,7 +4,8 @@ import HexGeo
 import Routing
 
 // Routing benchmarks. Each figure has its baseline in the same run:
-// `route/ch` vs `route/dijkstra`, `matrix/bucket-100` vs `matrix/repeated-100`, `contract/monaco` vs `import/monaco`.
+// `route/ch` vs `route/dijkstra`, `matrix/bucket-100` vs `matrix/repeated-100`, `contract/monaco` vs `import/monaco`,
+// `route/ch-distance` vs `route/dijkstra-distance`, `isochrone/phast-600s` vs `isochrone/dijkstra-600s`.
 // Data: the largest shared extract (Andorra) when ../shared/data is present, else the Monaco fixture.
 
 /// Real data loaded once, outside every measurement.
@@ -84,6 +85,56 @@ let benchmarks: @Sendable () -> Void = {
         for i in benchmark.scaledIterations {
             let (s, t) = pairs[i % pairs.count]
             blackHole(try? query.route(from: g.coordinate(s), to: g.coordinate(t)))
+        }
+    }
+
+    // Shortest distance: the distance hierarchy (built before measuring) against Dijkstra on the same millimetres.
+    Benchmark("route/ch-distance", configuration: timed) { benchmark in
+        let pairs = RoutingFixtures.pairs(1_000, seed: 7)
+        var query = RoutingFixtures.network.makeQuery(optimize: .distance)
+        benchmark.startMeasurement()
+        for i in benchmark.scaledIterations { blackHole(query.durationMs(fromNode: pairs[i % pairs.count].0, toNode: pairs[i % pairs.count].1)) }
+    }
+    Benchmark("route/dijkstra-distance", configuration: timed) { benchmark in
+        let pairs = RoutingFixtures.pairs(1_000, seed: 7)
+        var query = DijkstraQuery(graph: RoutingFixtures.network.graph, weights: RoutingFixtures.network.distanceWeights.edgeWeights)
+        benchmark.startMeasurement()
+        for i in benchmark.scaledIterations { blackHole(query.durationMs(from: pairs[i % pairs.count].0, to: pairs[i % pairs.count].1)) }
+    }
+    Benchmark("route/ch-coordinates-distance", configuration: timed) { benchmark in
+        let pairs = RoutingFixtures.pairs(1_000, seed: 8)
+        let g = RoutingFixtures.network.graph
+        var query = RoutingFixtures.network.makeQuery(optimize: .distance)
+        benchmark.startMeasurement()
+        for i in benchmark.scaledIterations {
+            let (s, t) = pairs[i % pairs.count]
+            blackHole(try? query.route(from: g.coordinate(s), to: g.coordinate(t)))
+        }
+    }
+    Benchmark("matrix/bucket-100-distance", configuration: timed) { benchmark in
+        let s = RoutingFixtures.snaps(100, seed: 1), t = RoutingFixtures.snaps(100, seed: 2)
+        var query = RoutingFixtures.network.makeQuery(optimize: .distance)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { blackHole(query.table(snappedSources: s, snappedTargets: t)) }
+    }
+
+    // Isochrones of 10 minutes: PHAST plus cell grouping against a plain Dijkstra bounded at the same time.
+    Benchmark("isochrone/phast-600s", configuration: timed) { benchmark in
+        let centres = RoutingFixtures.snaps(100, seed: 11).map(\.point)
+        var query = RoutingFixtures.network.makeQuery()
+        _ = try? query.isochroneCells(from: centres[0], withinSeconds: 600, resolution: 9)   // cell grouping built once
+        benchmark.startMeasurement()
+        for i in benchmark.scaledIterations { blackHole(try? query.isochroneCells(from: centres[i % centres.count], withinSeconds: 600, resolution: 9)) }
+    }
+    Benchmark("isochrone/dijkstra-600s", configuration: timed) { benchmark in
+        let snaps = RoutingFixtures.snaps(100, seed: 11)
+        let g = RoutingFixtures.network.graph
+        var query = DijkstraQuery(graph: g)
+        benchmark.startMeasurement()
+        for i in benchmark.scaledIterations {
+            let snap = snaps[i % snaps.count]
+            query.run(sources: snap.edges.map { (node: Int(g.forwardHeads[$0.edge]), costMs: UInt64((1 - $0.fraction) * Double(g.durationsMs[$0.edge]))) },
+                      maxCost: 600_000)
         }
     }
 

@@ -17,6 +17,8 @@ final class RoadState {
     var maxObservationsPerTick = 2_000
     var customizing = false
     private(set) var roadSegmentsJSON: [UInt8]?
+    /// The loop's other query workspaces (free-flow weights, shortest distance), made on first use.
+    private var otherQueries: [String: RouteQuery] = [:]
 
     init(network: RoadNetwork) {
         self.network = network
@@ -29,10 +31,24 @@ final class RoadState {
     func use(_ w: RoutingWeights) {
         weights = w
         query = network.makeQuery(weights: w)
+        otherQueries.removeAll()
     }
 
-    /// A query bound to the current or free-flow weights, for a worker thread (its own scratch).
-    func workerQuery(live: Bool) -> RouteQuery { network.makeQuery(weights: live ? weights : network.freeFlow) }
+    /// A route by the loop's query on live or free-flow weights minimising `optimize`; the query workspaces are kept
+    /// between calls (one per kind) and used in place, so their scratch is never copied.
+    func route(from origin: LatLng, to destination: LatLng, live: Bool, optimize: RoutingMetric) throws(RoutingError) -> Route? {
+        if live && optimize == .time { return try query.route(from: origin, to: destination) }
+        let key = "\(live)-\(optimize.rawValue)"
+        var q = otherQueries.removeValue(forKey: key) ?? network.makeQuery(weights: live ? weights : network.freeFlow, optimize: optimize)
+        defer { otherQueries[key] = q }
+        return try q.route(from: origin, to: destination)
+    }
+
+    /// The H3 cells at `resolution` of every road node reachable from `origin` within `maxSeconds` on the live
+    /// weights, sorted and unique.
+    func isochroneCells(from origin: LatLng, maxSeconds: Double, resolution: Int) throws(RoutingError) -> [H3Cell] {
+        try query.isochroneCells(from: origin, withinSeconds: maxSeconds, resolution: resolution)
+    }
 
     /// The road network as `{"segments":[[lat1,lng1,lat2,lng2],…]}`, built once (coordinates to 1e-5°).
     func roadSegments() -> [UInt8] {

@@ -62,6 +62,7 @@ final class RoutingService: EngineService {
         routes.add(.get, "/v1/route", getRoute)
         routes.add(.get, "/v1/eta", getETA)
         routes.add(.post, "/v1/route/matrix", postMatrix)
+        routes.add(.get, "/v1/isochrone", getIsochrone)
         routes.add(.get, "/v1/map/roads", getRoads)
     }
 
@@ -90,25 +91,51 @@ final class RoutingService: EngineService {
             : APIError(.noRoute, "routing failed")
     }
 
-    /// `GET /v1/route?from=lat,lng&to=lat,lng[&weights=live|free_flow]`: distance, duration, polyline.
+    /// `optimize=time|distance` (default time), from the query string or, for POST bodies, the JSON body.
+    static func optimize(_ request: HTTPRequest, body: JSONValue? = nil) throws(APIError) -> RoutingMetric {
+        let fromBody = body?["optimize"]
+        if let fromBody, fromBody.string == nil { throw APIError(.invalidParameter, "optimize must be \"time\" or \"distance\"") }
+        guard let name = fromBody?.string ?? request.query("optimize") else { return .time }
+        guard let metric = RoutingMetric(name: name) else { throw APIError(.invalidParameter, "optimize must be time or distance") }
+        return metric
+    }
+
+    /// `GET /v1/route?from=lat,lng&to=lat,lng[&weights=live|free_flow][&optimize=time|distance]`: distance, duration,
+    /// polyline. The shortest-distance hierarchy is built on first use, on a worker so the loop never waits for it.
     func getRoute(_ request: HTTPRequest, _ responder: Responder) throws {
         _ = try auth.principal(request)
         let routing = try requireRouting()
         let from = try RequestValues.point(request, "from"), to = try RequestValues.point(request, "to")
         let live = request.query("weights") != "free_flow"
-        var q = live ? routing.query : routing.workerQuery(live: false)
-        let found: Route?
-        do { found = try q.route(from: from, to: to) } catch { throw Self.mapRoutingError(error) }
-        guard let route = found else { throw APIError(.noRoute, "the destination is unreachable") }
-        responder.respond(.json { w in
-            w.beginObject()
-            w.key("distance_m"); w.number(route.distanceMeters)
-            w.key("duration_s"); w.number(route.durationSeconds)
-            w.key("polyline"); w.string(route.polyline)
-            w.key("nodes"); w.number(route.nodes.count)
-            w.key("weights"); w.string(live ? "live" : "free_flow")
-            w.endObject()
-        })
+        let optimize = try Self.optimize(request)
+        func answer(_ found: Result<Route?, RoutingError>) {
+            let route: Route
+            switch found {
+            case .failure(let error): responder.fail(Self.mapRoutingError(error)); return
+            case .success(nil): responder.fail(APIError(.noRoute, "the destination is unreachable")); return
+            case .success(let r?): route = r
+            }
+            responder.respond(.json { w in
+                w.beginObject()
+                w.key("distance_m"); w.number(route.distanceMeters)
+                w.key("duration_s"); w.number(route.durationSeconds)
+                w.key("polyline"); w.string(route.polyline)
+                w.key("nodes"); w.number(route.nodes.count)
+                w.key("weights"); w.string(live ? "live" : "free_flow")
+                w.key("optimize"); w.string(optimize.rawValue)
+                w.endObject()
+            })
+        }
+        if optimize == .distance && !routing.network.hasDistanceWeights {
+            let network = routing.network, weights = live ? routing.weights : routing.network.freeFlow
+            try workers.run({ () -> Result<Route?, RoutingError> in
+                var q = network.makeQuery(weights: weights, optimize: .distance)
+                do throws(RoutingError) { return .success(try q.route(from: from, to: to)) } catch { return .failure(error) }
+            }, completion: answer)
+            return
+        }
+        do throws(RoutingError) { answer(.success(try routing.route(from: from, to: to, live: live, optimize: optimize))) }
+        catch { answer(.failure(error)) }
     }
 
     /// `GET /v1/eta?from=lat,lng&to=lat,lng`: `{"duration_s","distance_m"}` under live weights.
@@ -128,7 +155,8 @@ final class RoutingService: EngineService {
         })
     }
 
-    /// `POST /v1/route/matrix` `{"sources":[[lat,lng],…],"targets":[…]}` → `{"durations_s":[[s|null,…],…]}`,
+    /// `POST /v1/route/matrix` `{"sources":[[lat,lng],…],"targets":[…][,"optimize":"time|distance"]}` →
+    /// `{"durations_s":[[s|null,…],…],"distances_m":[[m|null,…],…]}` (each cell's two figures of one route),
     /// computed on a worker thread (a 1000×1000 matrix must not stall the loop).
     func postMatrix(_ request: HTTPRequest, _ responder: Responder) throws {
         _ = try auth.principal(request)
@@ -141,26 +169,96 @@ final class RoutingService: EngineService {
             return try RequestValues.latLngPairs(list, code: .invalidCoordinate, what: "each point in \(key)")
         }
         let sources = try points("sources"), targets = try points("targets")
+        let optimize = try Self.optimize(request, body: body)
         let network = routing.network, weights = routing.weights
-        try workers.run((sources, targets), { input -> Result<[[Double?]], RoutingError> in
-            var q = network.makeQuery(weights: weights)
-            do throws(RoutingError) { return .success(try q.matrix(sources: input.0, targets: input.1)) } catch { return .failure(error) }
+        try workers.run((sources, targets), { input -> Result<TravelMatrix, RoutingError> in
+            var q = network.makeQuery(weights: weights, optimize: optimize)
+            do throws(RoutingError) { return .success(try q.table(sources: input.0, targets: input.1)) } catch { return .failure(error) }
         }) { result in
             switch result {
             case .failure(let error): responder.fail(Self.mapRoutingError(error))
-            case .success(let rows):
+            case .success(let table):
                 responder.respond(.json { w in
-                    w.beginObject(); w.key("durations_s"); w.beginArray()
-                    for row in rows {
-                        w.beginArray()
-                        for v in row { if let v { w.number(v) } else { w.null() } }
+                    w.beginObject()
+                    for (key, rows) in [("durations_s", table.durationsSeconds), ("distances_m", table.distancesMeters)] {
+                        w.key(key); w.beginArray()
+                        for row in rows {
+                            w.beginArray()
+                            for v in row { if let v { w.number(v) } else { w.null() } }
+                            w.endArray()
+                        }
                         w.endArray()
                     }
-                    w.endArray(); w.endObject()
+                    w.key("optimize"); w.string(optimize.rawValue)
+                    w.endObject()
                 })
             }
         }
     }
+
+    /// `GET /v1/isochrone?lat=&lng=&max_s=[&format=cells|geojson][&resolution=9]`: the area reachable within `max_s`
+    /// seconds on the live weights, from one one-to-all search. `cells` (default) answers
+    /// `{"resolution","max_s","cells":[h3…],"nodes"}`: the H3 cell of every road node reached in time; `geojson`
+    /// answers the union of those cells as a GeoJSON MultiPolygon.
+    func getIsochrone(_ request: HTTPRequest, _ responder: Responder) throws {
+        _ = try auth.principal(request)
+        let routing = try requireRouting()
+        guard let lat = try RequestValues.double(request, "lat"), let lng = try RequestValues.double(request, "lng") else {
+            throw APIError(.invalidParameter, "lat and lng are required")
+        }
+        guard LatLng.isValidDegrees(lat: lat, lng: lng) else { throw APIError(.invalidCoordinate, "lat,lng is out of range") }
+        guard let maxSeconds = try RequestValues.double(request, "max_s"), maxSeconds > 0, maxSeconds <= Self.maxIsochroneSeconds else {
+            throw APIError(.invalidParameter, "max_s must be a number of seconds in (0, \(Int(Self.maxIsochroneSeconds))]")
+        }
+        let resolution: Int
+        if let text = request.query("resolution") {
+            guard let r = Int(text), (0...15).contains(r) else { throw APIError(.invalidParameter, "resolution must be an integer 0…15") }
+            resolution = r
+        } else {
+            resolution = 9
+        }
+        let format = request.query("format") ?? "cells"
+        guard format == "cells" || format == "geojson" else { throw APIError(.invalidParameter, "format must be cells or geojson") }
+        let cells: [H3Cell]
+        do throws(RoutingError) {
+            cells = try routing.isochroneCells(from: LatLng(degrees: lat, lng), maxSeconds: maxSeconds, resolution: resolution)
+        } catch {
+            throw Self.mapRoutingError(error)
+        }
+        if format == "cells" {
+            responder.respond(.json { w in
+                w.beginObject()
+                w.key("resolution"); w.number(resolution)
+                w.key("max_s"); w.number(maxSeconds)
+                w.key("cells"); w.beginArray()
+                for c in cells { w.string(c.description) }
+                w.endArray()
+                w.endObject()
+            })
+            return
+        }
+        let polygons = try H3.cellsToMultiPolygon(cells)
+        responder.respond(.json { w in
+            w.beginObject()
+            w.key("type"); w.string("MultiPolygon")
+            w.key("coordinates"); w.beginArray()
+            for polygon in polygons {
+                w.beginArray()
+                for ring in polygon {
+                    w.beginArray()
+                    // GeoJSON rings repeat their first position at the end.
+                    for p in ring + [ring[0]] { w.beginArray(); w.number(p.lngDegrees); w.number(p.latDegrees); w.endArray() }
+                    w.endArray()
+                }
+                w.endArray()
+            }
+            w.endArray()
+            w.endObject()
+        })
+    }
+
+    /// The longest isochrone served (seconds): 3 hours.
+    static let maxIsochroneSeconds = 10_800.0
 
     /// `GET /v1/map/roads`: the road network for the live map (public: it is map data, not fleet data).
     func getRoads(_ request: HTTPRequest, _ responder: Responder) throws {

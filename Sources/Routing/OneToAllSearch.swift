@@ -1,0 +1,121 @@
+import HexGeo
+import Vocabulary
+
+/// One-to-all search on a `ContractionHierarchy`: PHAST (Delling, Goldberg, Nowatzyk, Werneck 2011).
+///
+/// An upward Dijkstra from the sources settles their search space; one linear sweep over all nodes in decreasing
+/// rank then relaxes every down arc into its lower end, which leaves the exact cost of every node. The sweep reads
+/// arcs in a fixed order with no queue, so it costs a few arc visits per node — far below one query per node or a
+/// Dijkstra over the whole graph. Owns its scratch (distances, heap); one per thread.
+public struct OneToAllSearch {
+    /// The weights (and hierarchy) searched.
+    public let weights: RoutingWeights
+    private let sweepOrder: [UInt32]
+    private var distance: [UInt64]
+    private var heap: IndexedMinHeap
+
+    /// A search over `weights`' hierarchy.
+    public init(weights: RoutingWeights) {
+        self.weights = weights
+        sweepOrder = weights.nodesByDecreasingRank()
+        distance = [UInt64](repeating: .max, count: weights.hierarchy.nodeCount)
+        heap = IndexedMinHeap(capacity: weights.hierarchy.nodeCount)
+    }
+
+    /// Computes the cost from the sources (each a node and its initial cost) to every node; read it with `cost(of:)`.
+    public mutating func run<S: Sequence>(sources: S) where S.Element == (Int, UInt64) {
+        let h = weights.hierarchy
+        for i in distance.indices { distance[i] = .max }
+        heap.clear()
+        for (v, c) in sources where c < distance[v] {
+            distance[v] = c
+            heap.pushOrDecrease(v, key: c)
+        }
+        while !heap.isEmpty {
+            let (u, d) = heap.popMin()
+            for a in h.up(u) {
+                let x = Int(h.upHeads[a])
+                let nd = d + UInt64(h.upWeights[a])
+                if nd < distance[x] {
+                    distance[x] = nd
+                    heap.pushOrDecrease(x, key: nd)
+                }
+            }
+        }
+        distance.withUnsafeMutableBufferPointer { dist in
+            for vv in sweepOrder {
+                let v = Int(vv)
+                var best = dist[v]
+                for a in h.down(v) {
+                    let dx = dist[Int(h.downHeads[a])]
+                    if dx != .max, dx + UInt64(h.downWeights[a]) < best { best = dx + UInt64(h.downWeights[a]) }
+                }
+                dist[v] = best
+            }
+        }
+    }
+
+    /// The cost of node `v` found by the last run (milliseconds for time weights), nil when unreachable.
+    @inline(__always)
+    public func cost(of v: Int) -> UInt64? { distance[v] == .max ? nil : distance[v] }
+
+    /// Calls `body` for every node whose cost in the last run is at most `limit`.
+    public func forEachNode(within limit: UInt64, _ body: (_ node: Int, _ cost: UInt64) -> Void) {
+        for v in distance.indices where distance[v] <= limit { body(v, distance[v]) }
+    }
+}
+
+/// A road node reached by a one-to-all search, with its travel time.
+public struct ReachableNode: Sendable, Equatable {
+    /// Graph node id.
+    public var node: Int
+    /// Seconds from the origin under the query's time weights.
+    public var seconds: Double
+}
+
+extension RouteQuery {
+    /// Every graph node reachable from `origin` (snapped onto the nearest road) within `maxSeconds` under the query's
+    /// time weights (`weights`, whatever `optimize` is), with its travel time: a one-to-all search, not a query per
+    /// node. Throws `badInput` for an invalid coordinate or a negative or non-finite `maxSeconds`, `noRoad` when no
+    /// road is near.
+    public mutating func reachable(from origin: LatLng, withinSeconds maxSeconds: Double) throws(RoutingError) -> [ReachableNode] {
+        try reachable(from: snap(origin), withinSeconds: maxSeconds)
+    }
+
+    /// `reachable(from:withinSeconds:)` from an already snapped point.
+    public mutating func reachable(from origin: Snap, withinSeconds maxSeconds: Double) throws(RoutingError) -> [ReachableNode] {
+        guard maxSeconds.isFinite, maxSeconds >= 0 else { throw RoutingError(.badInput, "maxSeconds must be a finite number ≥ 0") }
+        let limit = UInt64(min(maxSeconds * 1000, Double(UInt64.max / 2)))
+        var out: [ReachableNode] = []
+        runOneToAll(from: origin).forEachNode(within: limit) { node, ms in
+            out.append(ReachableNode(node: node, seconds: Double(ms) / 1000))
+        }
+        return out
+    }
+
+    /// The isochrone of `origin` as H3 cells at `resolution`, ascending: every cell at least half of whose road
+    /// nodes are reachable within `maxSeconds`. A cell straddling the limit (a fast road beside a slow one, a
+    /// one-way's far side) goes with the majority of its nodes, which keeps both kinds of error few. Throws like
+    /// `reachable(from:withinSeconds:)`, and `badInput` for a resolution outside 0…15.
+    public mutating func isochroneCells(from origin: LatLng, withinSeconds maxSeconds: Double, resolution: Int) throws(RoutingError) -> [H3Cell] {
+        guard let grouping = network.nodeCells(resolution: resolution) else { throw RoutingError(.badInput, "resolution must be 0…15") }
+        guard maxSeconds.isFinite, maxSeconds >= 0 else { throw RoutingError(.badInput, "maxSeconds must be a finite number ≥ 0") }
+        let search = runOneToAll(from: try snap(origin))
+        var reached = [UInt32](repeating: 0, count: grouping.cells.count)
+        search.forEachNode(within: UInt64(min(maxSeconds * 1000, Double(UInt64.max / 2)))) { node, _ in
+            reached[Int(grouping.cellIndexOfNode[node])] += 1
+        }
+        var out: [H3Cell] = []
+        for i in reached.indices where reached[i] > 0 && 2 * reached[i] >= grouping.nodeCounts[i] { out.append(grouping.cells[i]) }
+        return out
+    }
+
+    /// Runs the one-to-all search from a snapped point on the time weights and returns it for reading costs.
+    public mutating func runOneToAll(from origin: Snap) -> OneToAllSearch {
+        var search = takeOneToAll()
+        let g = network.graph, w = weights.edgeWeights
+        search.run(sources: origin.edges.lazy.map { (Int(g.forwardHeads[$0.edge]), UInt64(((1 - $0.fraction) * Double(w[$0.edge])).rounded())) })
+        keepOneToAll(search)
+        return search
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import HexGeo
+import Testing
+import TestSupport
+@testable import Routing
+import Vocabulary
+
+@Suite("One-to-all search (PHAST) and reachable nodes")
+struct OneToAllTests {
+    @Test("PHAST costs equal Dijkstra for every node", arguments: ["monaco", "andorra", "helsinki"])
+    func phastEqualsDijkstra(_ city: String) throws {
+        let network = try Cities.network(city)
+        let g = network.graph
+        for weights in [network.freeFlow, network.distanceWeights] {
+            var phast = OneToAllSearch(weights: weights)
+            var dijkstra = DijkstraQuery(graph: g, weights: weights.edgeWeights)
+            var rng = SeededRandom(seed: 31)
+            for _ in 0..<5 {
+                let s = Int.random(in: 0..<g.nodeCount, using: &rng), t = Int.random(in: 0..<g.nodeCount, using: &rng)
+                let sources = [(s, UInt64(0)), (t, UInt64(1_234))]
+                phast.run(sources: sources)
+                dijkstra.run(sources: sources.map { (node: $0.0, costMs: $0.1) })
+                var misses = 0
+                for v in 0..<g.nodeCount where phast.cost(of: v) != dijkstra.dist(v) { misses += 1 }
+                #expect(misses == 0, "\(city) \(weights.metric) from \(s),\(t): \(misses) of \(g.nodeCount) nodes differ")
+            }
+        }
+    }
+
+    @Test("reachable nodes are exactly those within the limit, with one-to-one durations")
+    func reachableWithinLimit() throws {
+        let network = try Cities.network("andorra")
+        let g = network.graph
+        var query = network.makeQuery()
+        var rng = SeededRandom(seed: 77)
+        for _ in 0..<3 {
+            let v = Int.random(in: 0..<g.nodeCount, using: &rng)
+            let origin = LatLng(degrees: g.latDegrees[v] + 0.0003, g.lngDegrees[v] - 0.0002)
+            let limit = 300.0
+            let reached = try query.reachable(from: origin, withinSeconds: limit)
+            #expect(!reached.isEmpty)
+            #expect(reached.allSatisfy { $0.seconds <= limit })
+            // The same costs as a Dijkstra seeded like a coordinate route.
+            let snap = try query.snap(origin)
+            var dijkstra = DijkstraQuery(graph: g)
+            dijkstra.run(sources: snap.edges.map { (node: Int(g.forwardHeads[$0.edge]), costMs: UInt64(((1 - $0.fraction) * Double(g.durationsMs[$0.edge])).rounded())) })
+            let expected = (0..<g.nodeCount).filter { (dijkstra.dist($0) ?? .max) <= UInt64(limit * 1000) }
+            #expect(reached.map(\.node) == expected)
+            for r in reached.prefix(200) { #expect(Double(dijkstra.dist(r.node) ?? .max) / 1000 == r.seconds) }
+            // A one-to-one coordinate route to a node is never faster than the node's one-to-all time.
+            for r in reached.prefix(40) {
+                let route = try #require(try query.route(from: origin, to: g.coordinate(r.node)))
+                #expect(route.durationSeconds >= r.seconds - 1e-9)
+            }
+        }
+    }
+
+    @Test("bad limits are refused")
+    func badLimits() throws {
+        var query = try Cities.network("monaco").makeQuery()
+        let p = LatLng(degrees: 43.7384, 7.4246)
+        for bad in [-1.0, .nan, .infinity] {
+            do { _ = try query.reachable(from: p, withinSeconds: bad); Issue.record("accepted \(bad)") }
+            catch { #expect(error.code == .badInput) }
+        }
+        #expect(try query.reachable(from: p, withinSeconds: 0).count <= 2)
+    }
+}
+
+@Suite("Isochrone cells against one-to-one routes")
+struct IsochroneCellTests {
+    @Test("cells hold nearly every node within 0.95 × max_s and few beyond 1.05 × max_s", arguments: ["monaco", "andorra", "helsinki"])
+    func cellsAgainstRoutes(_ city: String) throws {
+        let network = try Cities.network(city)
+        let g = network.graph
+        var query = network.makeQuery()
+        var rng = SeededRandom(seed: 515)
+        let maxSeconds = 600.0
+        for _ in 0..<2 {
+            let centre = g.coordinate(Int.random(in: 0..<g.nodeCount, using: &rng))
+            let cells = Set(try query.isochroneCells(from: centre, withinSeconds: maxSeconds, resolution: 9))
+            #expect(!cells.isEmpty)
+            var inside = 0, missing = 0, beyond = 0, beyondIncluded = 0
+            for _ in 0..<400 {
+                let v = Int.random(in: 0..<g.nodeCount, using: &rng)
+                guard let route = try query.route(from: centre, to: g.coordinate(v)) else { continue }
+                let cell = try H3.latLngToCell(g.coordinate(v), resolution: 9)
+                if route.durationSeconds <= 0.95 * maxSeconds {
+                    inside += 1
+                    if !cells.contains(cell) { missing += 1 }
+                } else if route.durationSeconds >= 1.05 * maxSeconds {
+                    beyond += 1
+                    if cells.contains(cell) { beyondIncluded += 1 }
+                }
+            }
+            // A cell holding nodes on both sides of the limit goes with its majority, so either kind of node can land
+            // on the wrong side of its cell's verdict; together they stay a few percent.
+            #expect((missing + beyondIncluded) * 20 <= inside + beyond,
+                    "\(city): \(missing) of \(inside) nodes within 0.95 × max_s lack their cell, \(beyondIncluded) of \(beyond) beyond 1.05 × max_s have it")
+            #expect(inside == 0 || missing * 10 <= inside, "\(city): \(missing) of \(inside) nodes within 0.95 × max_s lack their cell")
+        }
+    }
+}
