@@ -27,6 +27,7 @@ public final class Engine {
     let dispatch: DispatchService
     let orders: OrdersService
     let tracking: TrackingHub
+    let fences: FenceService
     let demo: DemoService?
     let site: SiteService
     let metricsService: MetricsService
@@ -68,6 +69,10 @@ public final class Engine {
                                publicTracking: configuration.demo, table: table, ingest: ingest, orders: orders, auth: auth,
                                metrics: metrics, clock: clock, loop: loop)
         orders.onWatcherEvent { [unowned tracking] order, json in tracking.push(order: order.rawValue, json) }
+        fences = try FenceService(table: table, ingest: ingest, auth: auth, clock: clock, metrics: metrics, loop: loop,
+                                  store: orders.store, webhooks: orders.webhooks, notifier: orders.notifier, arrivals: orders,
+                                  driveTime: nil, tracking: configuration.tracking,
+                                  arrivalRadiusMeters: configuration.arrivalRadiusMeters, logger: logger)
         if configuration.demo, configuration.demoDrivers > 0, let roads = routing.roads {
             demo = DemoService(configuration: configuration, roads: roads, ingest: ingest, dispatch: dispatch, orders: orders,
                                keys: keys, loop: loop, clock: clock, logger: logger)
@@ -85,7 +90,7 @@ public final class Engine {
             logger.warning("no road graph and straight-line ETAs off: orders wait for a courier until a graph is configured")
         }
         // The tick's order: ingest sweeps stale drivers first, metrics flush last.
-        services = [auth, ingest, fleet, routing, drivers, dispatch, orders, tracking] + (demo.map { [$0] } ?? [])
+        services = [auth, ingest, fleet, routing, drivers, dispatch, orders, tracking, fences] + (demo.map { [$0] } ?? [])
             + [site, metricsService]
     }
 

@@ -167,7 +167,8 @@ final class OrdersService: EngineService {
             // A later write that follows dispatch is still in flight: the loop's view is the newer one.
             live[id]?.dispatchWritesInFlight = inFlight
         } else {
-            live[id] = LiveOrder(customer: order.customerID, courier: order.courierID, status: order.status)
+            live[id] = LiveOrder(customer: order.customerID, courier: order.courierID, status: order.status,
+                                 pickup: order.pickup, dropoff: order.dropoff)
         }
         metrics.pendingTransitions[order.status, default: 0] += 1
         var w = JSONWriter()
@@ -255,7 +256,8 @@ final class OrdersService: EngineService {
         watcherListeners.append(listener)
     }
 
-    private func tellWatchers(_ order: OrderID, _ json: [UInt8]) {
+    /// Hands a JSON event about an order to its watchers.
+    func tellWatchers(_ order: OrderID, _ json: [UInt8]) {
         for listener in watcherListeners { listener(order, json) }
     }
 
@@ -285,7 +287,8 @@ final class OrdersService: EngineService {
         let orders = try store.liveOrders()
         var requeued = 0, returned = 0
         for o in orders {
-            live[o.id] = LiveOrder(customer: o.customerID, courier: o.courierID, status: o.status)
+            live[o.id] = LiveOrder(customer: o.customerID, courier: o.courierID, status: o.status,
+                                   pickup: o.pickup, dropoff: o.dropoff)
             switch o.status {
             case .quoted:
                 queueForDispatch(Self.waitingOrder(o))
