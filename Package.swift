@@ -125,6 +125,7 @@ let package = Package(
             name: "EngineTests",
             dependencies: [
                 "Engine", "Vocabulary", "HexGeo", "FleetIndex", "Routing", "Dispatcher", "EventLoop", "CSHA256Lanes", "TestSupport",
+                "HTTPServer", "JSON",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),
