@@ -25,6 +25,6 @@ let package = Package(
         suite("FleetIndexBenchmarks", ["FleetIndex", "HexGeo", "Vocabulary"]),
         suite("RoutingBenchmarks", ["Routing", "HexGeo"]),
         suite("DispatcherBenchmarks", ["Dispatcher", "Vocabulary"]),
-        suite("IngestBenchmarks", ["Engine", "FleetIndex"]),
+        suite("IngestBenchmarks", ["Engine", "FleetIndex", "HexGeo", "Vocabulary"]),
     ]
 )

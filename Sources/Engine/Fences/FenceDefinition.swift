@@ -34,7 +34,7 @@ enum FenceArea: Sendable {
 struct FenceDefinition: Sendable {
     static let maxIDBytes = 64
     static let maxMetaBytes = 4_096
-    static let maxRadiusMeters = 200_000.0
+    static let maxRadiusMeters = 50_000.0
     static let maxRoamingRadiusMeters = 10_000.0
     static let maxDriveTimeSeconds = 3_600.0
     static let maxCells = 10_000

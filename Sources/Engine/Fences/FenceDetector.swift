@@ -86,7 +86,7 @@ final class FenceDetector {
         slowPath(s, square: square, here: here, nowMs: nowMs)
     }
 
-    private func slowPath(_ s: DriverState, square: UInt64, here: [Int32]?, nowMs: Int64) {
+    private func slowPath(_ s: DriverState, square: UInt64, here: FenceIndex.Square?, nowMs: Int64) {
         let first = !firstSightings.isEmpty && firstSightings.remove(s.id) != nil
         var prev: Track?
         if trackedFilter[filterSlot(s.id)] != 0, let t = tracked.removeValue(forKey: s.id) {
@@ -100,13 +100,13 @@ final class FenceDetector {
             guard let list else { return }
             for slot in list where index.take(slot) { candidates.append(slot) }
         }
-        add(here)
+        add(here?.fences)
         add(index.outsideEverywhere)
         if let p = prev {
             for pair in p.pairs where index.take(pair.slot) { candidates.append(pair.slot) }
             if p.square != square {
                 index.grid.forEachSquare(alongLatE7: p.latE7, p.lngE7, to: s.latE7, s.lngE7) { sq in
-                    add(index.squares[sq])
+                    add(index.squares[sq]?.fences)
                 }
             }
         }
@@ -123,8 +123,9 @@ final class FenceDetector {
                 }
                 continue
             }
-            let nowIn = shape.contains(cur)
-            let wasIn: Bool? = prevPoint.map { shape.contains($0) }
+            let nowIn = e.mayContain(latE7: s.latE7, lngE7: s.lngE7) && shape.contains(cur)
+            var wasIn: Bool?
+            if let p = prev, let point = prevPoint { wasIn = e.mayContain(latE7: p.latE7, lngE7: p.lngE7) && shape.contains(point) }
             var state: PairState
             if let old = prev?.pairs.first(where: { $0.slot == slot && $0.generation == e.generation }) {
                 state = old
