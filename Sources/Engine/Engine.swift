@@ -71,7 +71,7 @@ public final class Engine {
         orders.onWatcherEvent { [unowned tracking] order, json in tracking.push(order: order.rawValue, json) }
         fences = try FenceService(table: table, ingest: ingest, auth: auth, clock: clock, metrics: metrics, loop: loop,
                                   store: orders.store, webhooks: orders.webhooks, notifier: orders.notifier, arrivals: orders,
-                                  driveTime: nil, tracking: configuration.tracking,
+                                  driveTime: routing.roads, tracking: configuration.tracking,
                                   arrivalRadiusMeters: configuration.arrivalRadiusMeters, logger: logger)
         if configuration.demo, configuration.demoDrivers > 0, let roads = routing.roads {
             demo = DemoService(configuration: configuration, roads: roads, ingest: ingest, dispatch: dispatch, orders: orders,

@@ -8,8 +8,8 @@ public struct FenceCellSet: Sendable {
     private let members: Set<UInt64>
     private let resolutions: [Int]
     private let boundaries: [GeoPolygon]
-    /// Each cell's centre and a bound on its radius (meters), for distance bounds.
-    private let centres: [(LatLng, Double)]
+    /// Each cell's centre and a bound on its radius (meters), for distance bounds and grid covers.
+    let centres: [(LatLng, Double)]
     /// A box around every cell.
     public let boundingBox: BoundingBox
     /// The average cell centre.

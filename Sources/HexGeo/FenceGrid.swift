@@ -39,6 +39,7 @@ public struct FenceGrid: Sendable, Equatable {
     /// Every square within `marginMeters` of the shape (conservatively: a square is kept when the distance bound
     /// from its centre is within the margin plus its half diagonal), or nil past `maxSquares`.
     public func cover(_ shape: FenceShape, marginMeters: Double, maxSquares: Int) -> [UInt64]? {
+        if case .cells(let set) = shape { return cover(set, marginMeters: marginMeters, maxSquares: maxSquares) }
         let reach = marginMeters + sideMeters
         let box = shape.boundingBox
         let dLat = reach / Geodesy.earthRadiusMeters
@@ -74,6 +75,39 @@ public struct FenceGrid: Sendable, Equatable {
             }
         }
         return Array(Set(out))
+    }
+
+    /// A cell set's cover, cell by cell: the squares whose centre lies within a cell's radius, the margin and half a
+    /// square's diagonal of the cell's centre. O(cells × squares a cell reaches), where testing every square of the
+    /// set's box against every cell would be their product.
+    func cover(_ set: FenceCellSet, marginMeters: Double, maxSquares: Int) -> [UInt64]? {
+        var out = Set<UInt64>()
+        let halfDiagonal = sideMeters * 0.7072
+        let degreesPerMeter = 180 / (Double.pi * Geodesy.earthRadiusMeters)
+        for (centre, radius) in set.centres {
+            let reach = (radius + marginMeters + halfDiagonal) * 1.05 + 50
+            let latSpan = reach * degreesPerMeter
+            let cosLat = max(cos(centre.lat), 1e-6)
+            let lngSpan = min(180, latSpan / cosLat)
+            let side = Double(sideE7) / 1e7
+            let rowLo = Int64(((centre.latDegrees - latSpan + 90) / side).rounded(.down))
+            let rowHi = Int64(((centre.latDegrees + latSpan + 90) / side).rounded(.down))
+            let colLo = Int64(((centre.lngDegrees - lngSpan + 180) / side).rounded(.down))
+            let colHi = Int64(((centre.lngDegrees + lngSpan + 180) / side).rounded(.down))
+            guard (rowHi - rowLo + 1) * (colHi - colLo + 1) <= Int64(maxSquares) * 4 else { return nil }
+            for row in max(0, rowLo)...max(0, rowHi) where row * sideE7 <= 1_800_000_000 {
+                for c in colLo...colHi {
+                    let col = (c % columns + columns) % columns
+                    let latDeg = (Double(row * sideE7) + Double(sideE7) / 2 - 900_000_000) / 1e7
+                    let lngDeg = (Double(col * sideE7) + Double(sideE7) / 2 - 1_800_000_000) / 1e7
+                    let p = LatLng(degrees: min(90, latDeg), lngDeg > 180 ? lngDeg - 360 : lngDeg)
+                    guard Geodesy.distanceMeters(p, centre) <= reach else { continue }
+                    out.insert(UInt64(row) << 32 | UInt64(col))
+                    if out.count > maxSquares { return nil }
+                }
+            }
+        }
+        return Array(out)
     }
 
     /// The squares of points sampled along the segment `a`→`b` (degrees × 1e7, the short way across the

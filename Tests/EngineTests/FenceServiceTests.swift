@@ -161,3 +161,24 @@ private func fenceEvents(_ ws: TrackingTestClient, _ n: Int) throws -> [[String:
         #expect(try engine.metric(#"hexfleet_fence_events_total{event="enter"}"#) == 1)
     }
 }
+
+@Suite(.serialized) struct DriveTimeFenceTests {
+    @Test("a drive-time fence on Monaco's roads holds its centre, not a point beyond the budget; refused without a graph")
+    func driveTime() throws {
+        let engine = try TestEngine { $0.graphPath = EngineRoutingTests.monaco }
+        defer { engine.close() }
+        let body = #"{"id":"casino","shape":{"type":"drive_time","center":{"lat":43.7396,"lng":7.4276},"max_s":60}}"#
+        let created = try engine.post("/v1/fences", body)
+        #expect(created.status == 201)
+        let near = (json(try engine.get("/v1/fences/containing?lat=43.7396&lng=7.4276"))["fences"] as? [[String: Any]]) ?? []
+        #expect(near.map { $0["id"] as? String } == ["casino"])
+        // Fontvieille, across the principality: more than a minute's drive.
+        let far = (json(try engine.get("/v1/fences/containing?lat=43.7285&lng=7.4150"))["fences"] as? [[String: Any]]) ?? []
+        #expect(far.isEmpty)
+
+        let bare = try TestEngine()
+        defer { bare.close() }
+        let refused = try bare.post("/v1/fences", body)
+        #expect(refused.status == 400 && json(refused).description.contains("drive_time_unavailable"))
+    }
+}
