@@ -23,7 +23,7 @@ struct ArrivalTarget: Hashable, Sendable {
 /// got there. The orders service answers; nothing else of its state is reached.
 protocol ArrivalDirectory: AnyObject {
     /// Every live order with an assigned courier and the place it is heading to: the pick-up while the order is
-    /// dispatched or accepted, the drop-off once picked up.
+    /// accepted, the drop-off once picked up.
     func arrivalTargets() -> [ArrivalTarget]
     /// Records an arrival: an event in the order's log, a notification, and a message to the order's watchers.
     func courierArrived(_ target: ArrivalTarget, atMs: Int64, latE7: Int32, lngE7: Int32)
@@ -35,7 +35,7 @@ extension OrdersService: ArrivalDirectory {
         for (id, o) in live {
             guard let courier = o.courier else { continue }
             switch o.status {
-            case .dispatched, .accepted: out.append(ArrivalTarget(order: id, courier: courier, place: .pickup, point: o.pickup))
+            case .accepted: out.append(ArrivalTarget(order: id, courier: courier, place: .pickup, point: o.pickup))
             case .pickedUp: out.append(ArrivalTarget(order: id, courier: courier, place: .dropoff, point: o.dropoff))
             default: break
             }
