@@ -25,7 +25,7 @@ let package = Package(
         suite("FleetIndexBenchmarks", ["FleetIndex", "HexGeo", "Vocabulary"]),
         suite("RoutingBenchmarks", ["Routing", "HexGeo"]),
         suite("DispatcherBenchmarks", ["Dispatcher", "Vocabulary"]),
-        suite("IngestBenchmarks", ["Engine", "FleetIndex"]),
+        suite("IngestBenchmarks", ["Engine", "FleetIndex", "HexGeo", "Vocabulary"]),
         suite("HistoryBenchmarks", ["History", "Vocabulary"]),
     ]
 )

@@ -28,6 +28,7 @@ public final class Engine {
     let orders: OrdersService
     let tracking: TrackingHub
     let history: HistoryService?
+    let fences: FenceService
     let demo: DemoService?
     let site: SiteService
     let limits: LimitsService
@@ -72,6 +73,10 @@ public final class Engine {
                                publicTracking: configuration.demo, table: table, ingest: ingest, orders: orders, auth: auth,
                                metrics: metrics, clock: clock, loop: loop)
         orders.onWatcherEvent { [unowned tracking] order, json in tracking.push(order: order.rawValue, json) }
+        fences = try FenceService(table: table, ingest: ingest, auth: auth, clock: clock, metrics: metrics, loop: loop,
+                                  store: orders.store, webhooks: orders.webhooks, notifier: orders.notifier, arrivals: orders,
+                                  driveTime: routing.roads, tracking: configuration.tracking,
+                                  arrivalRadiusMeters: configuration.arrivalRadiusMeters, logger: logger)
         if configuration.history {
             var settings = HistoryService.Settings()
             settings.retentionMs = Int64(configuration.historyRetentionDays) * 86_400_000
@@ -105,6 +110,8 @@ public final class Engine {
         if let demo { services.append(demo) }
         services += [site, limits, metricsService]
         self.services = services
+        services = [auth, ingest, fleet, routing, drivers, dispatch, orders, tracking, fences] + (demo.map { [$0] } ?? [])
+            + [site, metricsService]
     }
 
     /// Unix time in milliseconds, from the loop's cached clock (one read per loop iteration).

@@ -10,7 +10,7 @@ import Vocabulary
 enum SQLiteSchema {
     /// Migration identifiers, in order.
     static let migrationNames = [
-        "v1_orders", "v1_order_events", "v1_idempotency_keys", "v1_ratings", "v1_webhooks", "v2_text_party_ids",
+        "v1_orders", "v1_order_events", "v1_idempotency_keys", "v1_ratings", "v1_webhooks", "v2_text_party_ids", "v2_fences",
     ]
 
     static func migrator() -> DatabaseMigrator {
@@ -123,6 +123,17 @@ enum SQLiteSchema {
                 """)
         }
         m.registerMigration("v2_text_party_ids") { db in try textPartyIDs(db, statuses: statuses, roles: roles) }
+        m.registerMigration("v2_fences") { db in
+            try db.execute(sql: """
+                CREATE TABLE fences (
+                  id TEXT PRIMARY KEY CHECK (length(CAST(id AS BLOB)) BETWEEN 1 AND 64),
+                  definition BLOB NOT NULL CHECK (length(definition) BETWEEN 2 AND 1048576),
+                  expires_at_ms INTEGER,
+                  created_at_ms INTEGER NOT NULL,
+                  updated_at_ms INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return m
     }
 

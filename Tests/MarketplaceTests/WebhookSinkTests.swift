@@ -1,6 +1,7 @@
 import Foundation
 @testable import Storage
 import Testing
+import TestSupport
 @testable import Marketplace
 
 @Suite("Webhooks over real sockets")

@@ -157,6 +157,8 @@ let benchmarks: @Sendable () -> Void = {
     // one-record datagrams of drivers picked at random, in receive windows, with the default key cache (65,536
     // signers), so most keys are derived and most table rows, buckets and cache slots are cold, as under a flood.
     // One table for the whole run; the fleet is made before the first iteration.
+    fenceBenchmarks(config)
+
     let million = MillionFleet()
     Benchmark("ingest/single-1M-fleet", configuration: config) { benchmark in
         million.iterate(benchmark, windows: true)

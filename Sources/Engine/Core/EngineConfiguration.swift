@@ -37,6 +37,8 @@ public struct EngineConfiguration: Sendable {
     public var indexResolution = 9
     /// Drivers not heard from for this long leave results and are evicted.
     public var staleAfterMs: Int64 = 120_000
+    /// A courier within this distance of its order's pick-up (drop-off) has arrived there (`arrived_pickup`).
+    public var arrivalRadiusMeters: Double = 60
     /// Tick of the tracking hub (coalescing window).
     public var trackTickMs: UInt64 = 100
     /// Connections, request rates, the header timeout and live orders per customer (docs/limits.md).

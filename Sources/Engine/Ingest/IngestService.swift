@@ -39,6 +39,11 @@ final class IngestService: EngineService {
         ingest.acceptedListeners.append(listener)
     }
 
+    /// Registers a listener for drivers the table takes for the first time (since start, or since eviction).
+    func onFirstSighting(_ listener: @escaping (DriverID) -> Void) {
+        ingest.insertedListeners.append(listener)
+    }
+
     /// A single record from an authenticated transport (HTTP, the driver channel); nil when accepted.
     func ingest(_ record: PingRecord, transport: PingTransport) -> DropReason? {
         ingest.ingest(record, transport: transport, nowMs: clock.nowMs)

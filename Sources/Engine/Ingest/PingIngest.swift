@@ -61,6 +61,9 @@ public final class PingIngest {
     /// listen): once per receive window with all of its accepted records, once per record from the other paths. A
     /// call per record cost a retain and a release of each listener's context per record.
     public var acceptedListeners: [(UnsafeBufferPointer<DriverState>, PingTransport) -> Void] = []
+    /// Called with a driver the table did not hold before this record (a first sighting since start or since the
+    /// stale sweep evicted it), before the record's window reaches `acceptedListeners` (fences set state silently).
+    public var insertedListeners: [(DriverID) -> Void] = []
     /// The accepted records of the window being ingested, handed to the listeners when it ends (or fills).
     private let acceptedStates = UnsafeMutableBufferPointer<DriverState>.allocate(capacity: PingIngest.acceptedBatch)
     private var acceptedCount = 0
@@ -248,7 +251,9 @@ public final class PingIngest {
         guard r.isInRange else { return .range }
         guard r.timestampMs <= nowMs &+ maxAheadMs && r.timestampMs >= nowMs &- maxBehindMs else { return .skew }
         let state = r.driverState
-        guard table.upsert(state) != .replay else { return .replay }
+        let outcome = table.upsert(state)
+        guard outcome != .replay else { return .replay }
+        if outcome == .inserted { for listener in insertedListeners { listener(state.id) } }
         if acceptedCount == acceptedStates.count { tellListeners(.udp) }
         acceptedStates[acceptedCount] = state
         acceptedCount += 1

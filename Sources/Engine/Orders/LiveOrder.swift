@@ -7,8 +7,9 @@ struct LiveOrder {
     var customer: CustomerID
     var courier: CourierID?
     var status: OrderStatus
-    /// Where the order goes: the demo's couriers drive there after the pick-up.
-    var dropoff: LatLng
+    /// Where the courier picks up and drops off (arrival detection; the demo's couriers drive to the drop-off).
+    var pickup: E7Point
+    var dropoff: E7Point
     /// Writes that follow dispatch's offer events, asked for with `status`/`courier` already moved, and not
     /// committed yet. While any is in flight the loop's view is newer than a committed record, so a commit leaves
     /// it alone (the store commits in the order asked, and the last of them carries this view).

@@ -44,16 +44,16 @@ extension OrdersService {
 
             let log = try LogSink(path: dir + "/notifications.log")
             var sinks: [any NotificationSink] = [log, WebSocketPushSink(transport: OrderPushTransport(mailbox: wakeup.sender))]
-            var webhooks: WebhookSink?
+            // One sink delivers every webhook: the configured endpoints' notifications and each fence's own
+            // webhook (`post(to:…)`), so they share the durable queue, the signature and the retries.
             let urls = configuration.webhookURLs
-            if !urls.isEmpty {
-                let secret = configuration.webhookSecret ?? []
+            let secret = configuration.webhookSecret ?? []
+            let webhooks: WebhookSink? = WebhookSink(configuration: .init(endpoints: urls), store: store,
+                                                     transport: HTTPWebhookTransport(), signer: .hmacSHA256(secret: secret))
+            try webhooks?.start()
+            if let sink = webhooks, !urls.isEmpty {
                 if secret.isEmpty { logger.warning("webhook URLs are set without a webhook secret: webhooks are signed with an empty key") }
-                let sink = WebhookSink(configuration: .init(endpoints: urls), store: store, transport: HTTPWebhookTransport(),
-                                       signer: .hmacSHA256(secret: secret))
-                try sink.start()
                 sinks.append(sink)
-                webhooks = sink
                 logger.info("webhooks on", metadata: ["endpoints": "\(urls.count)"])
             }
             let notifier = Notifier(sinks: sinks)

@@ -216,7 +216,7 @@ final class OrdersService: EngineService {
             live[id]?.dispatchWritesInFlight = inFlight
         } else {
             setLive(id, LiveOrder(customer: order.customerID, courier: order.courierID, status: order.status,
-                                    dropoff: order.dropoff.latLng))
+                                    pickup: order.pickup, dropoff: order.dropoff))
         }
         metrics.pendingTransitions[order.status, default: 0] += 1
         var w = JSONWriter()
@@ -304,7 +304,8 @@ final class OrdersService: EngineService {
         watcherListeners.append(listener)
     }
 
-    private func tellWatchers(_ order: OrderID, _ json: [UInt8]) {
+    /// Hands a JSON event about an order to its watchers.
+    func tellWatchers(_ order: OrderID, _ json: [UInt8]) {
         for listener in watcherListeners { listener(order, json) }
     }
 
@@ -334,7 +335,7 @@ final class OrdersService: EngineService {
         let orders = try store.liveOrders()
         var requeued = 0, returned = 0
         for o in orders {
-            setLive(o.id, LiveOrder(customer: o.customerID, courier: o.courierID, status: o.status, dropoff: o.dropoff.latLng))
+            setLive(o.id, LiveOrder(customer: o.customerID, courier: o.courierID, status: o.status, pickup: o.pickup, dropoff: o.dropoff))
             switch o.status {
             case .quoted:
                 queueForDispatch(Self.waitingOrder(o))
@@ -436,5 +437,5 @@ extension OrdersService: OrderDirectory {
     }
 
     /// Where a live order goes (nil once it is terminal).
-    func dropoff(of order: OrderID) -> LatLng? { live[order]?.dropoff }
+    func dropoff(of order: OrderID) -> LatLng? { live[order]?.dropoff.latLng }
 }

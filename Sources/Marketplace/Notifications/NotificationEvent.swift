@@ -13,6 +13,10 @@ public enum NotificationEvent: Sendable, Equatable {
     case offerExpired(orderID: OrderID, courierID: CourierID)
     /// A rating was recorded.
     case ratingReceived(RatingRecord)
+    /// A driver entered, left or crossed a geofence (`kind`: `enter`, `exit`, `cross`).
+    case fence(fence: String, driverID: DriverID, kind: String, atMs: Int64, lat: Double, lng: Double)
+    /// An order's courier reached its pick-up (`place` = `pickup`) or drop-off (`dropoff`) area.
+    case orderArrived(orderID: OrderID, courierID: CourierID, customerID: CustomerID, place: String, atMs: Int64)
 
     /// Stable event name, used for templates, webhook filters and the `X-Hexfleet-Event` header.
     public var name: String {
@@ -22,9 +26,12 @@ public enum NotificationEvent: Sendable, Equatable {
         case .offerSent: return "offer.sent"
         case .offerExpired: return "offer.expired"
         case .ratingReceived: return "rating.received"
+        case .fence(_, _, let kind, _, _, _): return "fence.\(kind)"
+        case .orderArrived(_, _, _, let place, _): return "order.arrived_\(place)"
         }
     }
 
     /// Every event name.
-    public static let allNames = ["order.created", "order.status_changed", "offer.sent", "offer.expired", "rating.received"]
+    public static let allNames = ["order.created", "order.status_changed", "offer.sent", "offer.expired", "rating.received",
+                                   "fence.enter", "fence.exit", "fence.cross", "order.arrived_pickup", "order.arrived_dropoff"]
 }

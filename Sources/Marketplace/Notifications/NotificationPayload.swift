@@ -15,6 +15,10 @@ struct NotificationPayload {
     var direction: String?
     var expiresAtMs: Int64?
     var atMs: Int64?
+    var fence: String?
+    var driverID: UInt64?
+    var lat: Double?
+    var lng: Double?
 
     init(_ event: NotificationEvent) {
         self.event = event.name
@@ -31,6 +35,10 @@ struct NotificationPayload {
             orderID = order.rawValue; courierID = courier.rawValue
         case .ratingReceived(let r):
             orderID = r.orderID.rawValue; stars = r.stars; direction = r.direction.rawValue; atMs = r.createdAtMs
+        case .fence(let f, let driver, _, let at, let la, let lo):
+            fence = f; driverID = driver.rawValue; atMs = at; lat = la; lng = lo
+        case .orderArrived(let order, let courier, let customer, _, let at):
+            orderID = order.rawValue; courierID = courier.rawValue; customerID = customer.rawValue; atMs = at
         }
     }
 
@@ -44,9 +52,13 @@ struct NotificationPayload {
         if let currency { w.key("currency"); w.string(currency) }
         if let customerID { w.key("customer_id"); w.string(customerID) }
         if let direction { w.key("direction"); w.string(direction) }
+        if let driverID { w.key("driver_id"); w.number(driverID) }
         w.key("event"); w.string(event)
         if let expiresAtMs { w.key("expires_at_ms"); w.number(expiresAtMs) }
+        if let fence { w.key("fence"); w.string(fence) }
         if let from { w.key("from"); w.string(from) }
+        if let lat { w.key("lat"); w.number(lat) }
+        if let lng { w.key("lng"); w.number(lng) }
         if let orderID { w.key("order_id"); w.number(orderID) }
         if let priceCents { w.key("price_cents"); w.number(priceCents) }
         if let stars { w.key("stars"); w.number(stars) }

@@ -32,6 +32,11 @@ public struct NotificationTemplates: Sendable {
         "offer.sent": Template(title: "New offer", text: "Order {order_id} is offered to you."),
         "offer.expired": Template(title: "Offer expired", text: "The offer for order {order_id} expired."),
         "rating.received": Template(title: "New rating", text: "You were rated {stars} stars for order {order_id}."),
+        "fence.enter": Template(title: "Fence {fence}", text: "Driver {driver_id} entered fence {fence}."),
+        "fence.exit": Template(title: "Fence {fence}", text: "Driver {driver_id} left fence {fence}."),
+        "fence.cross": Template(title: "Fence {fence}", text: "Driver {driver_id} crossed fence {fence}."),
+        "order.arrived_pickup": Template(title: "Courier at pick-up", text: "The courier of order {order_id} is at the pick-up."),
+        "order.arrived_dropoff": Template(title: "Your courier is at the door", text: "The courier of order {order_id} has arrived."),
     ]
 
     /// Renders an event into a notification with its recipients and JSON payload.
@@ -63,6 +68,12 @@ public struct NotificationTemplates: Sendable {
             case .customerToCourier: if let courier = UInt64(r.subjectID) { recipients.append(.courier(CourierID(courier))) }
             case .courierToCustomer: if let customer = CustomerID(rawValue: r.subjectID) { recipients.append(.customer(customer)) }
             }
+        case .fence(let fence, let driver, _, _, _, _):
+            values = ["fence": fence, "driver_id": "\(driver)"]
+        case .orderArrived(let order, let courier, let customer, _, _):
+            orderID = order
+            values = ["order_id": "\(order)", "courier_id": "\(courier)", "customer_id": "\(customer)"]
+            recipients.append(.customer(customer))
         }
         let template = byEvent[event.name] ?? Template(title: event.name, text: "")
         return OutboundNotification(event: event.name, recipients: recipients, title: Self.fill(template.title, values),

@@ -122,18 +122,20 @@ public final class WebhookSink: NotificationSink {
 
     public func deliver(_ notification: OutboundNotification) {
         guard config.events.contains(notification.event) else { return }
-        for endpoint in config.endpoints {
-            let body = notification.payload
-            let event = notification.event
-            store.enqueueWebhook(endpoint: endpoint, event: event, body: body) { [self] result in
-                guard case .success(let id) = result else {
-                    enqueueFailures.add(1, ordering: .relaxed)
-                    return
-                }
-                let job = Job(id: id, endpoint: endpoint, event: event, body: body, attempts: 0, dueAtMs: nowMs())
-                state.withLock { $0.jobs.append(job) }
-                wakeup.signal()
+        for endpoint in config.endpoints { post(to: endpoint, event: notification.event, body: notification.payload) }
+    }
+
+    /// Sends one body to one endpoint (a fence's own webhook), durably, signed and retried like every delivery.
+    /// Callable from any thread; the store write happens on its writer thread.
+    public func post(to endpoint: String, event: String, body: [UInt8]) {
+        store.enqueueWebhook(endpoint: endpoint, event: event, body: body) { [self] result in
+            guard case .success(let id) = result else {
+                enqueueFailures.add(1, ordering: .relaxed)
+                return
             }
+            let job = Job(id: id, endpoint: endpoint, event: event, body: body, attempts: 0, dueAtMs: nowMs())
+            state.withLock { $0.jobs.append(job) }
+            wakeup.signal()
         }
     }
 

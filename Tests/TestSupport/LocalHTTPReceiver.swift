@@ -6,15 +6,15 @@ import Glibc
 
 /// A tiny real HTTP/1.1 server on 127.0.0.1, port 0, for webhook tests: one thread, one request per
 /// connection, answers each request with the status `respond` picks from the request's ordinal.
-final class LocalHTTPReceiver: Sendable {
-    struct Request: Sendable {
-        var method: String
-        var path: String
-        var headers: [String: String]   // lower-cased names
-        var body: [UInt8]
+public final class LocalHTTPReceiver: Sendable {
+    public struct Request: Sendable {
+        public var method: String
+        public var path: String
+        public var headers: [String: String]   // lower-cased names
+        public var body: [UInt8]
     }
 
-    let port: UInt16
+    public let port: UInt16
     private let listener: Int32
     private let respond: @Sendable (Int) -> Int
     private let received = Mutex<[Request]>([])
@@ -22,7 +22,7 @@ final class LocalHTTPReceiver: Sendable {
     private let finished = DispatchSemaphore(value: 0)
 
     /// Starts listening; `respond(n)` gives the status for the n-th request (0-based).
-    init(respond: @escaping @Sendable (Int) -> Int) throws {
+    public init(respond: @escaping @Sendable (Int) -> Int) throws {
         self.respond = respond
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EIO) }
@@ -46,11 +46,13 @@ final class LocalHTTPReceiver: Sendable {
         thread.start()
     }
 
-    var url: String { "http://127.0.0.1:\(port)/hooks" }
-    var requests: [Request] { received.withLock { $0 } }
+    /// Where to post.
+    public var url: String { "http://127.0.0.1:\(port)/hooks" }
+    /// Requests so far, in arrival order.
+    public var requests: [Request] { received.withLock { $0 } }
 
     /// Waits until `n` requests arrived in total, or the deadline passes; returns whether they did.
-    func waitForRequests(_ n: Int, timeoutSeconds: Double = 10) -> Bool {
+    public func waitForRequests(_ n: Int, timeoutSeconds: Double = 10) -> Bool {
         let deadline = DispatchTime.now() + timeoutSeconds
         while received.withLock({ $0.count }) < n {
             if arrived.wait(timeout: deadline) == .timedOut { return received.withLock { $0.count } >= n }
@@ -59,7 +61,7 @@ final class LocalHTTPReceiver: Sendable {
     }
 
     /// Stops accepting and waits for the server thread.
-    func stop() {
+    public func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
         finished.wait()
         close(listener)

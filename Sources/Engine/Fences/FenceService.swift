@@ -1,0 +1,492 @@
+import CoreMetrics
+import EventLoop
+import FleetIndex
+import HTTPServer
+import HexGeo
+import JSON
+import Logging
+import Marketplace
+import Prometheus
+import Storage
+import Vocabulary
+
+/// Road reach for drive-time fences (the seam routing fills): the H3 cells reachable within `maxSeconds` of
+/// driving from a point on the live weights, and a version that changes whenever those weights do.
+protocol DriveTimeReach: AnyObject {
+    /// Changes when the weights in force change (drive-time fences are then recomputed).
+    var weightsVersion: UInt64 { get }
+    /// Cells (any resolution) covering the road nodes reachable within `maxSeconds`; nil when no road is near.
+    func reachableCells(from point: LatLng, maxSeconds: Double) -> [H3Cell]?
+}
+
+/// Geofences: `POST/GET/DELETE /v1/fences`, `GET /v1/fences/containing`, `/v1/ws/events`, detection on every
+/// accepted ping (`FenceDetector`), roaming fences (per tick), order arrivals, and the events' sinks (WebSocket
+/// subscribers, each fence's webhook, the notification pipeline, `hexfleet_fence_events_total`).
+///
+/// Fences are durable (the store's `fences` table, written on its writer thread; a `POST` is answered after the
+/// commit) and reloaded at start; the per-driver state is soft (see `FenceDetector`). Loop-owned.
+final class FenceService: EngineService {
+    struct Mail: Sendable {
+        var ticket: UInt64
+        var error: String?
+    }
+
+    /// Roaming membership of one near_driver fence.
+    struct RoamingState {
+        var generation: UInt32
+        var initialized = false
+        var members: [DriverID: (inside: Bool, pendingSinceMs: Int64?, lastTs: Int64)] = [:]
+    }
+
+    let index: FenceIndex
+    let detector: FenceDetector
+    let hub: FenceEventHub
+    private let table: DriverTable
+    private let auth: Authenticator
+    private let clock: EngineClock
+    private let store: (any FenceStore)?
+    private let webhooks: WebhookSink?
+    private let notifier: Notifier?
+    private let arrivals: (any ArrivalDirectory)?
+    private let driveTime: (any DriveTimeReach)?
+    private let logger: Logger
+    private let arrivalRadiusMeters: Double
+    private var wakeup: AsyncWakeup<Mail>?
+    private var waiting: [UInt64: (Responder, [UInt8], UInt16)] = [:]
+    private var nextTicket: UInt64 = 1
+    private var nextGeneratedID: UInt64 = 1
+    private var roaming: [Int32: RoamingState] = [:]
+    private var arrivalTargets: [String: ArrivalTarget] = [:]
+    private var arrived: Set<ArrivalTarget> = []
+    private var lastSlowTickMs: Int64 = 0
+    private var driveTimeVersion: UInt64 = 0
+    private var eventCounts = [UInt64](repeating: 0, count: FenceEventKind.allCases.count)
+    private let eventMetrics: [CoreMetrics.Counter]
+    private let fencesMetric: CoreMetrics.Gauge
+    /// Hears every event (tests, and the order arrivals they trigger are handled before it).
+    var onEvent: ((FenceEvent) -> Void)?
+
+    init(table: DriverTable, ingest: IngestService, auth: Authenticator, clock: EngineClock, metrics: EngineMetrics,
+         loop: Loop, store: (any FenceStore)?, webhooks: WebhookSink?, notifier: Notifier?, arrivals: (any ArrivalDirectory)?,
+         driveTime: (any DriveTimeReach)?, tracking: TrackingConfiguration, arrivalRadiusMeters: Double,
+         logger: Logger) throws {
+        self.table = table
+        self.auth = auth
+        self.clock = clock
+        self.store = store
+        self.webhooks = webhooks
+        self.notifier = notifier
+        self.arrivals = arrivals
+        self.driveTime = driveTime
+        self.logger = logger
+        self.arrivalRadiusMeters = arrivalRadiusMeters
+        index = FenceIndex()
+        detector = FenceDetector(index: index)
+        hub = FenceEventHub(configuration: tracking)
+        let f = PrometheusMetricsFactory(registry: metrics.registry)
+        eventMetrics = FenceEventKind.allCases.map {
+            CoreMetrics.Counter(label: "hexfleet_fence_events_total", dimensions: [("event", $0.name)], factory: f)
+        }
+        fencesMetric = CoreMetrics.Gauge(label: "hexfleet_fences", factory: f)
+        let w = try AsyncWakeup<Mail>(loop: loop) { [weak self] mail in self?.receive(mail) }
+        w.keepsLoopAlive = false
+        wakeup = w
+        ingest.onFirstSighting { [unowned detector] id in detector.firstSightings.insert(id) }
+        ingest.onAccepted { [unowned self] states, _ in
+            self.detector.process(states, nowMs: self.clock.nowMs)
+            if !self.detector.events.isEmpty { self.dispatchEvents() }
+        }
+        try reload()
+    }
+
+    // MARK: - life cycle
+
+    private func reload() throws {
+        guard let store else { return }
+        let now = clock.nowMs
+        var loaded = 0
+        for stored in try store.fences() {
+            if let e = stored.expiresAtMs, e <= now {
+                store.deleteFence(id: stored.id) { _ in }
+                continue
+            }
+            do {
+                let body = try JSONReader.parse(stored.definition)
+                let d = try FenceDefinition.parse(body, nowMs: now, checkExpiry: false) { stored.id }
+                try index.add(d, shape: try resolve(d))
+                loaded += 1
+            } catch {
+                logger.warning("stored fence not loaded", metadata: ["fence": "\(stored.id)", "error": "\(error)"])
+            }
+        }
+        if loaded > 0 { logger.info("fences reloaded", metadata: ["count": "\(loaded)"]) }
+    }
+
+    func registerRoutes(_ routes: RouteTable) {
+        routes.add(.post, "/v1/fences", create)
+        routes.add(.get, "/v1/fences", list)
+        routes.add(.get, "/v1/fences/containing", containing)
+        routes.add(.get, "/v1/fences/{id}", get)
+        routes.add(.delete, "/v1/fences/{id}", delete)
+    }
+
+    func registerWebSockets(_ server: HTTPServer) {
+        server.addWebSocketRoute("/v1/ws/events", configuration: server.configuration.webSocket,
+                                 accept: { [unowned self] request in self.acceptEvents(request) },
+                                 onOpen: { [unowned self] connection, _ in self.hub.open(connection) })
+    }
+
+    /// Checks an upgrade to `/v1/ws/events`: a dispatcher or admin token.
+    private func acceptEvents(_ request: HTTPRequest) -> APIError? {
+        do throws(APIError) {
+            guard let p = try auth.webSocketPrincipal(request) else {
+                return APIError(.unauthorized, "a dispatcher or admin token is required (?token= or Authorization: Bearer)")
+            }
+            guard p.isAdmin || p.role == .dispatcher else {
+                return APIError(.forbidden, "only dispatchers and admins follow fence events")
+            }
+            return nil
+        } catch { return error }
+    }
+
+    func tick(nowMs: Int64) {
+        evaluateRoaming(nowMs: nowMs)
+        if nowMs - lastSlowTickMs >= 1_000 {
+            lastSlowTickMs = nowMs
+            for id in index.expired(nowMs: nowMs) { removeFence(id) }
+            detector.forgetStale(olderThanMs: nowMs - 600_000, max: 20_000)
+            refreshArrivals(nowMs: nowMs)
+            refreshDriveTime()
+        }
+        if !detector.events.isEmpty { dispatchEvents() }
+        for (i, n) in eventCounts.enumerated() where n > 0 {
+            eventMetrics[i].increment(by: n)
+            eventCounts[i] = 0
+        }
+        fencesMetric.record(index.count)
+    }
+
+    func stop() {
+        hub.stop()
+        wakeup?.close()
+        wakeup = nil
+        for (_, (responder, _, _)) in waiting { responder.fail(APIError(.unavailable, "shutting down")) }
+        waiting.removeAll()
+    }
+
+    // MARK: - endpoints
+
+    /// `POST /v1/fences`: registers (or replaces) a fence; answered once it is stored.
+    func create(_ request: HTTPRequest, _ responder: Responder) throws {
+        _ = try auth.require(request, [.dispatcher])
+        let now = clock.nowMs
+        let d = try FenceDefinition.parse(try request.json(), nowMs: now) { makeID() }
+        let shape = try resolve(d)
+        let replaced = try index.add(d, shape: shape)
+        let json = d.json
+        persist(StoredFence(id: d.id, definition: json, expiresAtMs: d.expiresAtMs), responder, json, replaced ? 200 : 201)
+    }
+
+    /// `GET /v1/fences?limit=&after=`: fences by id.
+    func list(_ request: HTTPRequest, _ responder: Responder) throws {
+        _ = try auth.require(request, [.dispatcher])
+        let limit = try Self.limit(request, defaultValue: 1_000, max: 10_000)
+        let after = request.query("after")
+        var ids = index.byID.keys.filter { !$0.hasPrefix("order:") }
+        if let after { ids = ids.filter { $0 > after } }
+        ids.sort()
+        let now = clock.nowMs
+        responder.respond(.json { w in
+            w.beginObject()
+            w.key("fences"); w.beginArray()
+            for id in ids.prefix(limit) {
+                guard let slot = index.byID[id], let e = index.entry(slot), !e.definition.isExpired(now) else { continue }
+                e.definition.write(&w)
+            }
+            w.endArray()
+            w.endObject()
+        })
+    }
+
+    /// `GET /v1/fences/{id}`.
+    func get(_ request: HTTPRequest, _ responder: Responder) throws {
+        _ = try auth.require(request, [.dispatcher])
+        let e = try entry(request)
+        responder.respond(.json(e.definition.json))
+    }
+
+    /// `DELETE /v1/fences/{id}`: answered once the deletion is stored.
+    func delete(_ request: HTTPRequest, _ responder: Responder) throws {
+        _ = try auth.require(request, [.dispatcher])
+        let e = try entry(request)
+        let id = e.definition.id
+        removeFence(id, responder: responder)
+    }
+
+    /// `GET /v1/fences/containing?lat=&lng=[&limit=]`: fixed fences holding the point, nearest centre first. Any
+    /// token may ask (a customer's "who delivers to me").
+    func containing(_ request: HTTPRequest, _ responder: Responder) throws {
+        _ = try auth.principal(request)
+        guard let lat = try RequestValues.double(request, "lat"), let lng = try RequestValues.double(request, "lng") else {
+            throw APIError(.invalidParameter, "lat and lng are required")
+        }
+        guard LatLng.isValidDegrees(lat: lat, lng: lng) else { throw APIError(.invalidCoordinate, "lat/lng out of range") }
+        let limit = try Self.limit(request, defaultValue: 100, max: 10_000)
+        let found = index.containing(LatLng(degrees: lat, lng), limit: limit + 64, nowMs: clock.nowMs)
+        responder.respond(.json { w in
+            w.beginObject()
+            w.key("fences"); w.beginArray()
+            var n = 0
+            for (slot, distance) in found where n < limit {
+                guard let e = index.entry(slot), !e.definition.id.hasPrefix("order:") else { continue }
+                n += 1
+                w.beginObject()
+                w.key("id"); w.string(e.definition.id)
+                w.key("distance_m"); w.number((distance * 10).rounded() / 10)
+                if let meta = e.definition.meta { w.key("meta"); w.raw(meta) }
+                w.key("fence"); e.definition.write(&w)
+                w.endObject()
+            }
+            w.endArray()
+            w.endObject()
+        })
+    }
+
+    private static func limit(_ request: HTTPRequest, defaultValue: Int, max: Int) throws(APIError) -> Int {
+        guard let text = request.query("limit") else { return defaultValue }
+        guard let n = Int(text), n >= 1, n <= max else { throw APIError(.invalidParameter, "limit is 1–\(max)") }
+        return n
+    }
+
+    private func entry(_ request: HTTPRequest) throws(APIError) -> FenceIndex.Entry {
+        guard let id = request.parameter("id"), let slot = index.byID[id], let e = index.entry(slot),
+              !id.hasPrefix("order:"), !e.definition.isExpired(clock.nowMs) else {
+            throw APIError(.fenceNotFound, "no such fence")
+        }
+        return e
+    }
+
+    private func makeID() -> String {
+        while true {
+            let id = "f\(clock.nowMs)-\(nextGeneratedID)"
+            nextGeneratedID += 1
+            if index.byID[id] == nil { return id }
+        }
+    }
+
+    /// The area a fixed or drive-time fence tests; nil for a roaming fence.
+    private func resolve(_ d: FenceDefinition) throws(APIError) -> FenceShape? {
+        switch d.area {
+        case .fixed(let shape): return shape
+        case .nearDriver: return nil
+        case .driveTime(let center, let maxSeconds):
+            guard let driveTime else { throw APIError(.driveTimeUnavailable, "drive-time fences need a road graph") }
+            guard let cells = driveTime.reachableCells(from: center, maxSeconds: maxSeconds), !cells.isEmpty else {
+                throw APIError(.invalidShape, "no road near shape.center")
+            }
+            do { return .cells(try FenceCellSet(cells)) } catch { throw APIError(.internalError, "reachable cells invalid") }
+        }
+    }
+
+    // MARK: - storage
+
+    private func persist(_ fence: StoredFence, _ responder: Responder, _ json: [UInt8], _ status: UInt16) {
+        guard let store, let sender = wakeup?.sender else {
+            responder.respond(.json(json, status: status))
+            return
+        }
+        let ticket = nextTicket
+        nextTicket += 1
+        waiting[ticket] = (responder, json, status)
+        store.putFence(fence) { result in
+            var error: String?
+            if case .failure(let e) = result { error = e.message }
+            _ = sender.send(Mail(ticket: ticket, error: error))
+        }
+    }
+
+    private func removeFence(_ id: String, responder: Responder? = nil) {
+        index.remove(id)
+        var w = JSONWriter(capacity: 64)
+        w.beginObject(); w.key("id"); w.string(id); w.key("deleted"); w.bool(true); w.endObject()
+        guard let store, !id.hasPrefix("order:") else {
+            responder?.respond(.json(w.bytes))
+            return
+        }
+        guard let responder, let sender = wakeup?.sender else {
+            store.deleteFence(id: id) { _ in }
+            return
+        }
+        let ticket = nextTicket
+        nextTicket += 1
+        waiting[ticket] = (responder, w.bytes, 200)
+        store.deleteFence(id: id) { result in
+            var error: String?
+            if case .failure(let e) = result { error = e.message }
+            _ = sender.send(Mail(ticket: ticket, error: error))
+        }
+    }
+
+    private func receive(_ mail: Mail) {
+        guard let (responder, json, status) = waiting.removeValue(forKey: mail.ticket) else { return }
+        if let error = mail.error {
+            logger.error("fence not stored", metadata: ["error": "\(error)"])
+            responder.fail(APIError(.internalError, "the fence could not be stored"))
+        } else {
+            responder.respond(.json(json, status: status))
+        }
+    }
+
+    // MARK: - events
+
+    private func dispatchEvents() {
+        let events = detector.events
+        detector.events.removeAll(keepingCapacity: true)
+        for e in events { deliver(e) }
+    }
+
+    private func deliver(_ e: FenceEvent) {
+        if e.fence.hasPrefix("order:") {
+            if e.kind == .enter, let target = arrivalTargets[e.fence], target.courier == e.driver {
+                arrive(target, atMs: e.timestampMs, latE7: e.latE7, lngE7: e.lngE7)
+            }
+            return
+        }
+        eventCounts[Int(e.kind.rawValue)] &+= 1
+        onEvent?(e)
+        let hasSubscribers = hub.hasSubscribers(e.fence)
+        let webhook = index.byID[e.fence].flatMap { index.entry($0)?.definition.webhook }
+        guard hasSubscribers || webhook != nil || notifier != nil else { return }
+        let json = e.json
+        if hasSubscribers { hub.publish(fence: e.fence, json) }
+        if let webhook { webhooks?.post(to: webhook, event: "fence.\(e.kind.name)", body: json) }
+        // Transitions are notifications; per-ping inside/outside are state, sent to subscribers and webhooks only.
+        if let notifier, e.kind == .enter || e.kind == .exit || e.kind == .cross {
+            notifier.publish(.fence(fence: e.fence, driverID: e.driver, kind: e.kind.name, atMs: e.timestampMs,
+                                    lat: Double(e.latE7) / 1e7, lng: Double(e.lngE7) / 1e7))
+        }
+    }
+
+    // MARK: - roaming fences
+
+    /// Each near_driver fence, once per tick: the drivers within its radius of its driver now, against those of the
+    /// last tick. The first evaluation sets membership silently. Cost per tick: one radius query per roaming fence,
+    /// capped at `maxRoamingMembers` drivers each.
+    static let maxRoamingMembers = 1_000
+
+    private func evaluateRoaming(nowMs: Int64) {
+        guard !index.roaming.isEmpty || !roaming.isEmpty else { return }
+        var live = Set<Int32>()
+        for slot in index.roaming {
+            guard let e = index.entry(slot), case .nearDriver(let anchor, let radius) = e.definition.area else { continue }
+            live.insert(slot)
+            let d = e.definition
+            if d.isExpired(nowMs) { continue }
+            var state = roaming[slot] ?? RoamingState(generation: e.generation)
+            if state.generation != e.generation { state = RoamingState(generation: e.generation) }
+            guard let a = table.state(of: anchor) else { continue }
+            let near = table.within(radiusMeters: radius, of: a.position, nowMs: nowMs, limit: Self.maxRoamingMembers + 1)
+            var seen = Set<DriverID>()
+            for n in near where n.state.id != anchor && d.watches(n.state.id, n.state.status) {
+                seen.insert(n.state.id)
+                var m = state.members[n.state.id] ?? (inside: !state.initialized ? true : false, pendingSinceMs: nil, lastTs: 0)
+                if !state.initialized { m.inside = true }
+                let s = n.state
+                if state.initialized && !m.inside {
+                    let since = m.pendingSinceMs ?? nowMs
+                    if nowMs - since >= d.dwellMs {
+                        m.inside = true
+                        m.pendingSinceMs = nil
+                        if d.detect.contains(.enter) { detector.events.append(event(d, s, .enter)) }
+                    } else {
+                        m.pendingSinceMs = since
+                    }
+                } else if m.inside {
+                    m.pendingSinceMs = nil
+                }
+                if m.inside && d.detect.contains(.inside) && s.timestampMs != m.lastTs {
+                    detector.events.append(event(d, s, .inside))
+                }
+                m.lastTs = s.timestampMs
+                state.members[n.state.id] = m
+            }
+            for (id, var m) in state.members where !seen.contains(id) {
+                if !m.inside {
+                    state.members.removeValue(forKey: id)
+                    continue
+                }
+                let since = m.pendingSinceMs ?? nowMs
+                if nowMs - since >= d.dwellMs {
+                    state.members.removeValue(forKey: id)
+                    if d.detect.contains(.exit), let s = table.state(of: id) { detector.events.append(event(d, s, .exit)) }
+                } else {
+                    m.pendingSinceMs = since
+                    state.members[id] = m
+                }
+            }
+            state.initialized = true
+            roaming[slot] = state
+        }
+        for slot in roaming.keys where !live.contains(slot) { roaming.removeValue(forKey: slot) }
+    }
+
+    private func event(_ d: FenceDefinition, _ s: DriverState, _ kind: FenceEventKind) -> FenceEvent {
+        FenceEvent(fence: d.id, driver: s.id, kind: kind, timestampMs: s.timestampMs, latE7: s.latE7, lngE7: s.lngE7)
+    }
+
+    // MARK: - order arrivals
+
+    /// Keeps one internal circle fence (`order:<id>:<place>`, watching only the courier) per place an assigned
+    /// courier is heading to. A courier already inside when its fence appears has arrived too.
+    private func refreshArrivals(nowMs: Int64) {
+        guard let arrivals else { return }
+        var wanted: [String: ArrivalTarget] = [:]
+        for t in arrivals.arrivalTargets() where !arrived.contains(t) {
+            wanted["order:\(t.order.rawValue):\(t.place.rawValue)"] = t
+        }
+        for (id, _) in arrivalTargets where wanted[id] == nil {
+            index.remove(id)
+            arrivalTargets.removeValue(forKey: id)
+        }
+        for (id, t) in wanted where arrivalTargets[id] == nil {
+            let center = LatLng(degrees: Double(t.point.latE7) / 1e7, Double(t.point.lngE7) / 1e7)
+            if let s = table.state(of: t.courier), Geodesy.distanceMeters(s.position, center) <= arrivalRadiusMeters {
+                arrive(t, atMs: s.timestampMs, latE7: s.latE7, lngE7: s.lngE7)
+                continue
+            }
+            let d = FenceDefinition(id: id, area: .fixed(.circle(center: center, radiusMeters: arrivalRadiusMeters)),
+                                    detect: [.enter], dwellMs: 0, statuses: nil, drivers: [t.courier], expiresAtMs: nil,
+                                    meta: nil, webhook: nil, createdAtMs: nowMs, shapeJSON: .null)
+            do {
+                try index.add(d, shape: .circle(center: center, radiusMeters: arrivalRadiusMeters))
+                arrivalTargets[id] = t
+            } catch {
+                logger.warning("arrival fence not added", metadata: ["order_id": "\(t.order)"])
+            }
+        }
+        // Forget arrivals of orders that moved on, so the set stays as small as the live orders.
+        if arrived.count > 4 * max(64, wanted.count + arrivalTargets.count) {
+            let current = Set(arrivals.arrivalTargets())
+            arrived = arrived.filter { current.contains($0) }
+        }
+    }
+
+    private func arrive(_ t: ArrivalTarget, atMs: Int64, latE7: Int32, lngE7: Int32) {
+        guard arrived.insert(t).inserted else { return }
+        let id = "order:\(t.order.rawValue):\(t.place.rawValue)"
+        if arrivalTargets.removeValue(forKey: id) != nil { index.remove(id) }
+        arrivals?.courierArrived(t, atMs: atMs, latE7: latE7, lngE7: lngE7)
+    }
+
+    // MARK: - drive-time fences
+
+    /// Recomputes drive-time fences when the weights in force changed.
+    private func refreshDriveTime() {
+        guard let driveTime, driveTime.weightsVersion != driveTimeVersion else { return }
+        driveTimeVersion = driveTime.weightsVersion
+        for slot in index.byID.values {
+            guard let e = index.entry(slot), case .driveTime = e.definition.area, let shape = try? resolve(e.definition) else { continue }
+            _ = try? index.add(e.definition, shape: shape)
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import Vocabulary
+
+/// A fence made of H3 cells (any mix of resolutions): a point is inside when its cell at one of the listed
+/// resolutions is listed, exactly H3's answer. Each cell's boundary is kept as a polygon for segment tests.
+public struct FenceCellSet: Sendable {
+    /// The cells, as given (duplicates dropped), sorted.
+    public let cells: [H3Cell]
+    private let members: Set<UInt64>
+    private let resolutions: [Int]
+    private let boundaries: [GeoPolygon]
+    /// Each cell's centre and a bound on its radius (meters), for distance bounds and grid covers.
+    let centres: [(LatLng, Double)]
+    /// A box around every cell.
+    public let boundingBox: BoundingBox
+    /// The average cell centre.
+    public let center: LatLng
+
+    /// A set over valid cells.
+    /// - Throws: `cellInvalid` for a cell that is not a valid H3 cell.
+    public init(_ cells: [H3Cell]) throws(HexGeoError) {
+        let unique = Array(Set(cells)).sorted()
+        var polys: [GeoPolygon] = []
+        var centres: [(LatLng, Double)] = []
+        polys.reserveCapacity(unique.count)
+        for c in unique {
+            guard H3.isValidCell(c) else { throw .cellInvalid }
+            let boundary = try H3.cellToBoundary(c)
+            let loop = Array(boundary)
+            let centre = try H3.cellToLatLng(c)
+            var radius = 0.0
+            for v in loop { radius = max(radius, Geodesy.distanceMeters(centre, v)) }
+            polys.append(GeoPolygon(outer: loop))
+            centres.append((centre, radius))
+        }
+        self.cells = unique
+        members = Set(unique.map(\.rawValue))
+        resolutions = Array(Set(unique.map(\.resolution))).sorted()
+        boundaries = polys
+        self.centres = centres
+        var box = polys.first?.boundingBox ?? BoundingBox(north: 0, south: 0, east: 0, west: 0)
+        for p in polys.dropFirst() { box = FenceCellSet.union(box, p.boundingBox) }
+        boundingBox = box
+        center = FenceShape.average(centres.map(\.0))
+    }
+
+    /// Whether `p`'s cell at one of the set's resolutions is in the set.
+    public func contains(_ p: LatLng) -> Bool {
+        for r in resolutions {
+            guard let c = try? H3.latLngToCell(p, resolution: r) else { continue }
+            if members.contains(c.rawValue) { return true }
+        }
+        return false
+    }
+
+    /// Whether the segment `a`→`b` meets any cell of the set (ends by H3's rule, the path by the boundaries).
+    public func segmentIntersects(_ a: LatLng, _ b: LatLng) -> Bool {
+        if contains(a) || contains(b) { return true }
+        let segmentBox = BoundingBox(loop: [a, b])
+        for poly in boundaries where poly.boundingBox.intersects(segmentBox) {
+            if FenceShape.segment(a, b, meets: poly) { return true }
+        }
+        return false
+    }
+
+    /// A lower bound on the distance from `p` to the nearest cell, meters.
+    public func distanceLowerBoundMeters(_ p: LatLng) -> Double {
+        var best = Double.infinity
+        for (c, r) in centres { best = min(best, max(0, Geodesy.distanceMeters(c, p) - r)) }
+        return best
+    }
+
+    /// The box around two boxes, the short way round (longitudes unwrapped around `a`'s western edge).
+    static func union(_ a: BoundingBox, _ b: BoundingBox) -> BoundingBox {
+        let north = max(a.north, b.north), south = min(a.south, b.south)
+        let aw = a.west, ae = a.west + a.widthRadians
+        let bw = a.west + FenceShape.wrap(b.west - a.west), be = bw + b.widthRadians
+        let west = min(aw, bw), east = max(ae, be)
+        if east - west >= 2 * Double.pi { return BoundingBox(north: north, south: south, east: Double.pi, west: -Double.pi) }
+        func norm(_ x: Double) -> Double { x > Double.pi ? x - 2 * Double.pi : (x < -Double.pi ? x + 2 * Double.pi : x) }
+        return BoundingBox(north: north, south: south, east: norm(east), west: norm(west))
+    }
+}

@@ -1,0 +1,125 @@
+@testable import Engine
+import FleetIndex
+import HTTPServer
+import JSON
+import Testing
+import Vocabulary
+
+/// A detector over fences given as JSON bodies, fed pings by hand.
+private final class Harness {
+    let index = FenceIndex()
+    let detector: FenceDetector
+    init(_ bodies: [String]) throws {
+        detector = FenceDetector(index: index)
+        for b in bodies {
+            let d = try FenceDefinition.parse(try JSONReader.parse(b), nowMs: 0) { "generated" }
+            guard case .fixed(let shape) = d.area else { continue }
+            try index.add(d, shape: shape)
+        }
+    }
+
+    /// Pings driver `id` at (lat, lng) degrees at `ts`; answers the events it caused as "fence:event".
+    func ping(_ id: UInt64, _ lat: Double, _ lng: Double, ts: Int64, status: DriverStatus = .available,
+              first: Bool = false) -> [String] {
+        if first { detector.firstSightings.insert(DriverID(id)) }
+        let s = DriverState(id: DriverID(id), latE7: Int32((lat * 1e7).rounded()), lngE7: Int32((lng * 1e7).rounded()),
+                            timestampMs: ts, status: status)
+        detector.process(s, nowMs: ts)
+        defer { detector.events.removeAll() }
+        return detector.events.map { "\($0.fence):\($0.kind.name)" }
+    }
+}
+
+private let circle = #"{"id":"c","shape":{"type":"circle","center":{"lat":60.17,"lng":24.94},"radius_m":100},"detect":["enter","exit","cross"]}"#
+
+@Suite struct FenceDetectorTests {
+    @Test("enter and exit fire once each at the crossing pings; a first sighting inside is silent")
+    func enterExit() throws {
+        let h = try Harness([circle])
+        #expect(h.ping(1, 60.17, 24.93, ts: 1_000, first: true) == [])          // ~550 m west: outside
+        #expect(h.ping(1, 60.17, 24.9395, ts: 2_000) == ["c:enter"])             // ~28 m from the centre
+        #expect(h.ping(1, 60.17, 24.94, ts: 3_000) == [])                       // inside, already entered
+        #expect(h.ping(1, 60.17, 24.95, ts: 4_000) == ["c:exit"])
+        #expect(h.ping(1, 60.17, 24.96, ts: 5_000) == [])
+        #expect(h.ping(2, 60.17, 24.94, ts: 5_000, first: true) == [], "first sighting inside: no enter")
+        #expect(h.ping(2, 60.17, 24.96, ts: 6_000) == ["c:exit"])
+    }
+
+    @Test("cross fires when a segment passes through the circle with no ping inside; not when it passes by")
+    func cross() throws {
+        let h = try Harness([circle])
+        #expect(h.ping(1, 60.17, 24.93, ts: 1_000, first: true) == [])
+        #expect(h.ping(1, 60.17, 24.95, ts: 2_000) == ["c:cross"])
+        #expect(h.ping(1, 60.172, 24.93, ts: 3_000) == [])      // ~220 m north of the centre line, back west: misses
+    }
+
+    @Test("dwell: jitter across the edge fires nothing; staying inside (then outside) for dwell_s fires once")
+    func dwell() throws {
+        let h = try Harness([#"{"id":"d","shape":{"type":"circle","center":{"lat":60.17,"lng":24.94},"radius_m":100},"dwell_s":10}"#])
+        #expect(h.ping(1, 60.17, 24.95, ts: 0, first: true) == [])
+        var fired: [String] = []
+        for i in 1...20 {   // in and out every second for 20 s
+            fired += h.ping(1, 60.17, i % 2 == 0 ? 24.94 : 24.95, ts: Int64(i) * 1_000)
+        }
+        #expect(fired == [])
+        for i in 21...40 { fired += h.ping(1, 60.17, 24.94, ts: Int64(i) * 1_000) }
+        #expect(fired == ["d:enter"])
+        fired = []
+        for i in 41...60 { fired += h.ping(1, 60.17, 24.95, ts: Int64(i) * 1_000) }
+        #expect(fired == ["d:exit"])
+    }
+
+    @Test("statuses and drivers filters: only the listed drivers in the listed statuses fire")
+    func filters() throws {
+        let h = try Harness([#"{"id":"f","shape":{"type":"circle","center":{"lat":60.17,"lng":24.94},"radius_m":100},"statuses":["available"],"drivers":[1,2]}"#])
+        for id: UInt64 in 1...3 { _ = h.ping(id, 60.17, 24.95, ts: 0, first: true) }
+        #expect(h.ping(1, 60.17, 24.94, ts: 1_000) == ["f:enter"])
+        #expect(h.ping(2, 60.17, 24.94, ts: 1_000, status: .onTrip) == [])
+        #expect(h.ping(3, 60.17, 24.94, ts: 1_000) == [])
+    }
+
+    @Test("inside and outside fire on every ping when asked for, for drivers anywhere")
+    func insideOutside() throws {
+        let h = try Harness([#"{"id":"io","shape":{"type":"circle","center":{"lat":60.17,"lng":24.94},"radius_m":100},"detect":["inside","outside"]}"#])
+        #expect(h.ping(1, 10, 10, ts: 0, first: true) == ["io:outside"])
+        #expect(h.ping(1, 60.17, 24.94, ts: 1_000) == ["io:inside"])
+        #expect(h.ping(1, 60.17, 24.94, ts: 2_000) == ["io:inside"])
+        #expect(h.ping(1, -10, -10, ts: 3_000) == ["io:outside"])
+    }
+
+    @Test("an expired fence fires nothing")
+    func expired() throws {
+        let h = try Harness([#"{"id":"e","shape":{"type":"circle","center":{"lat":60.17,"lng":24.94},"radius_m":100},"expires_at_ms":5000}"#])
+        #expect(h.ping(1, 60.17, 24.95, ts: 1_000, first: true) == [])
+        #expect(h.ping(1, 60.17, 24.94, ts: 2_000) == ["e:enter"])
+        #expect(h.ping(1, 60.17, 24.95, ts: 6_000) == [])
+    }
+
+    @Test("bad fence bodies are refused with their codes", arguments: [
+        (#"{"shape":{"type":"circle","center":{"lat":60,"lng":24},"radius_m":0}}"#, "invalid_radius"),
+        (#"{"shape":{"type":"circle","center":{"lat":91,"lng":24},"radius_m":5}}"#, "invalid_shape"),
+        (#"{"shape":{"type":"square"}}"#, "invalid_shape"),
+        (#"{"shape":{"type":"polygon","rings":[[[0,0],[0,1]]]}}"#, "invalid_shape"),
+        (#"{"shape":{"type":"cells","cells":["zz"]}}"#, "invalid_shape"),
+        (#"{"id":"\#(String(repeating: "x", count: 65))","shape":{"type":"circle","center":{"lat":0,"lng":0},"radius_m":5}}"#, "invalid_fence_id"),
+        (#"{"id":7,"shape":{"type":"circle","center":{"lat":0,"lng":0},"radius_m":5}}"#, "invalid_fence_id"),
+        (#"{"shape":{"type":"circle","center":{"lat":0,"lng":0},"radius_m":5},"detect":["near"]}"#, "invalid_detect"),
+        (#"{"shape":{"type":"circle","center":{"lat":0,"lng":0},"radius_m":5},"dwell_s":-1}"#, "invalid_dwell"),
+        (#"{"shape":{"type":"circle","center":{"lat":0,"lng":0},"radius_m":5},"statuses":["asleep"]}"#, "invalid_statuses"),
+        (#"{"shape":{"type":"circle","center":{"lat":0,"lng":0},"radius_m":5},"drivers":[-1]}"#, "invalid_drivers"),
+        (#"{"shape":{"type":"circle","center":{"lat":0,"lng":0},"radius_m":5},"expires_at_ms":5}"#, "invalid_expires"),
+        (#"{"shape":{"type":"circle","center":{"lat":0,"lng":0},"radius_m":5},"meta":[1]}"#, "invalid_meta"),
+        (#"{"shape":{"type":"circle","center":{"lat":0,"lng":0},"radius_m":5},"meta":{"a":"\#(String(repeating: "y", count: 4100))"}}"#, "meta_too_large"),
+        (#"{"shape":{"type":"circle","center":{"lat":0,"lng":0},"radius_m":5},"webhook":"https://x.example/h"}"#, "invalid_webhook"),
+        (#"{"shape":{"type":"near_driver","driver":1,"radius_m":50},"detect":["cross"]}"#, "invalid_detect"),
+    ])
+    func badBodies(body: String, code: String) throws {
+        do {
+            _ = try FenceDefinition.parse(try JSONReader.parse(body), nowMs: 10_000) { "x" }
+            Issue.record("accepted \(body.prefix(80))")
+        } catch let error as APIError {
+            #expect(error.code.name == code)
+            #expect(error.code.status == 400)
+        }
+    }
+}
