@@ -22,10 +22,6 @@ public enum RoutingMetric: String, Sendable, CaseIterable {
 public final class RoutingWeights: Sendable {
     /// Weight of each forward edge of the graph: milliseconds for `.time`, millimetres for `.distance`.
     public let edgeWeights: [UInt32]
-    /// The former name of `edgeWeights`, from when every weight was a duration; kept so callers written before the
-    /// distance metric still build.
-    @available(*, deprecated, renamed: "edgeWeights")
-    public var weightsMs: [UInt32] { edgeWeights }
     /// The hierarchy contracted under `edgeWeights`.
     public let hierarchy: ContractionHierarchy
     /// A counter that grows with each customization (0 = free flow).

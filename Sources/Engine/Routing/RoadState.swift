@@ -84,14 +84,12 @@ extension RoadState: DriveTimeReach {
     var weightsVersion: UInt64 { UInt64(max(0, weights.generation)) }
 
     /// The resolution-8 cells (about 0.7 km² each) of the road nodes reachable within `maxSeconds` on the weights in
-    /// force: a bounded Dijkstra on the loop, run when the fence is made and when the weights change.
+    /// force: the one-to-all search (PHAST) on the loop's query, run when the fence is made and when the weights change.
     func reachableCells(from point: LatLng, maxSeconds: Double) -> [H3Cell]? {
-        guard let snap = network.snapIndex.snap(point) else { return nil }
-        let maxMs = UInt32(min(Double(UInt32.max - 1), max(0, maxSeconds * 1000)))
-        let nodes = BoundedDijkstra.reachable(graph: network.graph, weightsMs: weights.weightsMs, from: snap, maxMs: maxMs)
+        guard let nodes = try? query.reachable(from: point, withinSeconds: maxSeconds) else { return nil }
         var cells = Set<H3Cell>()
-        for (v, _) in nodes {
-            if let c = try? H3.latLngToCell(network.graph.coordinate(v), resolution: 8) { cells.insert(c) }
+        for reached in nodes {
+            if let c = try? H3.latLngToCell(network.graph.coordinate(reached.node), resolution: 8) { cells.insert(c) }
         }
         return cells.isEmpty ? nil : Array(cells)
     }
