@@ -1,0 +1,50 @@
+import Vocabulary
+
+/// How long and how the route planner searches.
+public struct RoutePlannerOptions: Sendable, Equatable {
+    /// Wall-clock budget for the whole plan, milliseconds (construction always completes).
+    public var timeLimitMs: Double
+    /// Ruin-and-recreate iterations at most; with a generous `timeLimitMs` this makes a run repeatable.
+    public var maxIterations: Int
+    /// Stop after this many iterations without a better plan.
+    public var stallIterations: Int
+    /// Seed of the search's random choices: same seed, same iteration count, same plan.
+    public var seed: UInt64
+    /// Options; the defaults suit interactive use (a few hundred orders well under a second).
+    public init(timeLimitMs: Double = 1_000, maxIterations: Int = 1_000_000, stallIterations: Int? = nil, seed: UInt64 = 1) {
+        self.timeLimitMs = timeLimitMs; self.maxIterations = maxIterations
+        self.stallIterations = stallIterations ?? Int.max; self.seed = seed
+    }
+}
+
+/// Plans pickup-and-delivery routes for couriers: capacity, ready times, deadlines, maximum ride, service times,
+/// and promised stops kept in order.
+///
+/// Objective, lexicographic: serve as many orders as possible, then minimise total travel (sum of matrix legs).
+/// Construction inserts orders in rounds: every unserved order's cheapest feasible insertion into every route is
+/// priced and `LinearAssignment` matches orders to routes exactly (one order per route per round, a private
+/// "unserved" column per order so the matching serves as many as it can). Improvement is ruin-and-recreate
+/// (Shaw-style related removal, route removal and random removal; greedy best-insertion with blinks, after
+/// Christiaens & Vanden Berghe's SISR, 2020) under simulated-annealing acceptance, until the time or iteration
+/// budget or the stall limit. Every insertion is checked exactly against all constraints in O(route length).
+public enum RoutePlanner {
+    /// The best plan found for `instance` within `options`' budget.
+    /// - Throws: `PlanInstanceError` when the instance is invalid or a courier's promised stops cannot be kept
+    ///   (path `couriers[k].stops`); an order that merely cannot be served is returned in `unassigned`.
+    public static func plan(_ instance: PlanInstance, options: RoutePlannerOptions = RoutePlannerOptions()) throws(PlanInstanceError) -> RoutePlan {
+        let clock = ContinuousClock()
+        let started = clock.now
+        var search = try PlannerSearch(instance, seed: options.seed)
+        search.construct()
+        search.improve(options: options, clock: clock, started: started)
+        return search.bestPlan()
+    }
+}
+
+extension RoutePlannerOptions {
+    /// The budget `hexfleet plan` uses: `timeLimitMs` at most, and a stall limit that grows with the instance so
+    /// small instances return as soon as the search has settled.
+    public static func forCommandLine(timeLimitMs: Double, orderCount: Int, seed: UInt64) -> RoutePlannerOptions {
+        RoutePlannerOptions(timeLimitMs: timeLimitMs, stallIterations: max(2_000, 40 * orderCount), seed: seed)
+    }
+}
