@@ -126,3 +126,32 @@ struct RoutePlannerTests {
         #expect(PlanChecker.violations(plan, instance).isEmpty)
     }
 }
+
+@Suite("Stacking round")
+struct StackingRoundTests {
+    @Test("proposals go to distinct couriers and every proposed insertion keeps the courier's route feasible")
+    func proposalsAreFeasible() throws {
+        print("StackingRoundTests.proposalsAreFeasible: seeds 0..<60 (a failure names its seed)")
+        for seed in UInt64(0)..<60 {
+            var rng = SeededRandom(seed: seed &+ 1000)
+            let instance = RoutePlannerTests.randomInstance(&rng, couriers: 1...8, orders: 1...20, locations: 2...25,
+                                                           metric: true, promise: true)
+            let travel = MatrixTravelTimes(locationCount: instance.locationCount, values: instance.matrix)
+            let proposals = try StackingRound.run(instance, travel: travel, candidatesPerOrder: 4)
+            #expect(Set(proposals.map(\.courier)).count == proposals.count, "seed \(seed)")
+            #expect(Set(proposals.map(\.order)).count == proposals.count, "seed \(seed)")
+            // Apply them as promises: the planner refuses promised stops that cannot be kept.
+            var applied = instance
+            for p in proposals {
+                guard let c = applied.couriers.firstIndex(where: { $0.id == p.courier }) else { continue }
+                var stops = applied.couriers[c].stops
+                stops.insert(PlanStop(order: p.order, kind: .dropoff), at: p.dropoffAt)
+                stops.insert(PlanStop(order: p.order, kind: .pickup), at: p.pickupAt)
+                applied.couriers[c].stops = stops
+            }
+            #expect(throws: Never.self, "seed \(seed)") {
+                _ = try RoutePlanner.plan(applied, options: RoutePlannerOptions(timeLimitMs: 1_000, maxIterations: 1))
+            }
+        }
+    }
+}

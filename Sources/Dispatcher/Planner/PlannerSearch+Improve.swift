@@ -126,7 +126,7 @@ extension PlannerSearch {
         default:
             // Longest trips first.
             pending.sort {
-                let a = dist[nodeLoc[2 * $0] * n + nodeLoc[2 * $0 + 1]], b = dist[nodeLoc[2 * $1] * n + nodeLoc[2 * $1 + 1]]
+                let a = travel.seconds(nodeLoc[2 * $0], nodeLoc[2 * $0 + 1]), b = travel.seconds(nodeLoc[2 * $1], nodeLoc[2 * $1 + 1])
                 return a > b || (a == b && $0 < $1)
             }
         }

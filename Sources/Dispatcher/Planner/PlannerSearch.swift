@@ -8,9 +8,9 @@ import Vocabulary
 /// at the arrival for a drop-off; departure = start + service. A route is feasible when every leg is finite, the load
 /// never exceeds the capacity, every drop-off arrives by its deadline and within `maxRide` of its pickup's start.
 /// (An order already on board has no known pickup start, so only its deadline binds.)
-struct PlannerSearch {
+struct PlannerSearch<Travel: TravelTimes> {
     let n: Int
-    let dist: [Double]
+    let travel: Travel
     let orderCount: Int
     let nodeLoc: [Int]
     let nodeReady: [Double]
@@ -50,16 +50,12 @@ struct PlannerSearch {
     private var touchedIteration: [UInt32]
     private var iteration: UInt32 = 1
 
-    init(_ instance: PlanInstance, seed: UInt64) throws(PlanInstanceError) {
+    /// A search over `instance`'s couriers and orders; travel times come from `travel`, not from
+    /// `instance.matrix` (which may be empty). `buildNeighbors` is for the improvement phase only.
+    init(_ instance: PlanInstance, travel: Travel, seed: UInt64, buildNeighbors wantNeighbors: Bool = true) throws(PlanInstanceError) {
         self.instance = instance
-        n = instance.locationCount
-        guard n >= 1, instance.matrix.count == n * n else {
-            throw PlanInstanceError("matrix", "expected \(n)² entries")
-        }
-        for (k, x) in instance.matrix.enumerated() where !(x >= 0) {
-            throw PlanInstanceError("matrix[\(k / n)][\(k % n)]", "expected a non-negative number or null")
-        }
-        dist = instance.matrix
+        self.travel = travel
+        n = travel.locationCount
         orderCount = instance.orders.count
         var loc = [Int](repeating: 0, count: 2 * orderCount)
         var ready = [Double](repeating: 0, count: 2 * orderCount)
@@ -145,7 +141,7 @@ struct PlannerSearch {
             }
             totalCost += routes[r].cost
         }
-        buildNeighbors()
+        if wantNeighbors { buildNeighbors() }
         recordBest()
     }
 
@@ -165,7 +161,7 @@ struct PlannerSearch {
         var feasible = load <= courierCap[r]
         for k in 0..<count {
             let node = Int(route.nodes[k]), order = node >> 1, nl = nodeLoc[node]
-            let leg = dist[loc * n + nl]
+            let leg = travel.seconds(loc, nl)
             if leg == .infinity { feasible = false }
             cost += leg
             let arrival = t + leg
@@ -198,7 +194,7 @@ struct PlannerSearch {
         for k in 0..<route.nodes.count {
             let node = Int(route.nodes[k]), order = node >> 1, id = instance.orders[order].id
             let kind = node & 1 == 0 ? "pickup" : "drop-off"
-            let leg = dist[loc * n + nodeLoc[node]]
+            let leg = travel.seconds(loc, nodeLoc[node])
             if leg == .infinity { return "stop \(k) (order \(id) \(kind)) is unreachable from the previous location" }
             let arrival = t + leg
             var start = arrival
@@ -255,7 +251,7 @@ struct PlannerSearch {
                         break
                     }
                     let nl = nodeLoc[node], order = node >> 1
-                    let arrival = t + dist[loc * n + nl]
+                    let arrival = t + travel.seconds(loc, nl)
                     if arrival == .infinity { return false }
                     let start: Double
                     if node & 1 == 0 {
@@ -291,7 +287,7 @@ struct PlannerSearch {
     mutating func bestInsertion(_ o: Int, route r: Int, bound: Double, blink: Double = 0) -> (delta: Double, i: Int, j: Int)? {
         let p = 2 * o, d = 2 * o + 1
         let lp = nodeLoc[p], ld = nodeLoc[d]
-        let pd = dist[lp * n + ld]
+        let pd = travel.seconds(lp, ld)
         if pd == .infinity { return nil }
         let cap = courierCap[r]
         if cap <= 0 { return nil }
@@ -301,7 +297,7 @@ struct PlannerSearch {
             let loadBefore = i == 0 ? courierInitLoad[r] : Int(routes[r].load[i - 1])
             if loadBefore >= cap { continue }
             let prevLoc = i == 0 ? courierStart[r] : nodeLoc[Int(routes[r].nodes[i - 1])]
-            let toP = dist[prevLoc * n + lp]
+            let toP = travel.seconds(prevLoc, lp)
             if toP == .infinity { continue }
             if i == count {
                 let delta = toP + pd
@@ -311,22 +307,22 @@ struct PlannerSearch {
                 continue
             }
             let nextLoc = nodeLoc[Int(routes[r].nodes[i])]
-            let base = dist[prevLoc * n + nextLoc]
-            let together = toP + pd + dist[ld * n + nextLoc] - base
+            let base = travel.seconds(prevLoc, nextLoc)
+            let together = toP + pd + travel.seconds(ld, nextLoc) - base
             if together < best, blink == 0 || rng.unit() >= blink, canInsert(o, route: r, pickupAt: i, dropoffAt: i) {
                 best = together; bestI = i; bestJ = i
             }
-            let pickupDelta = toP + dist[lp * n + nextLoc] - base
+            let pickupDelta = toP + travel.seconds(lp, nextLoc) - base
             if !(pickupDelta < best) { continue }   // drop-off legs add ≥ 0 only under the triangle inequality,
             // so this is a heuristic cut; it never skips the j == i case above.
             var j = i + 1
             while j <= count {
                 if Int(routes[r].load[j - 1]) >= cap { break }
                 let prevJ = nodeLoc[Int(routes[r].nodes[j - 1])]
-                var dropDelta = dist[prevJ * n + ld]
+                var dropDelta = travel.seconds(prevJ, ld)
                 if j < count {
                     let nextJ = nodeLoc[Int(routes[r].nodes[j])]
-                    dropDelta += dist[ld * n + nextJ] - dist[prevJ * n + nextJ]
+                    dropDelta += travel.seconds(ld, nextJ) - travel.seconds(prevJ, nextJ)
                 }
                 let delta = pickupDelta + dropDelta
                 if delta < best, blink == 0 || rng.unit() >= blink, canInsert(o, route: r, pickupAt: i, dropoffAt: j) {
@@ -425,7 +421,7 @@ struct PlannerSearch {
             let pa = nodeLoc[2 * a], da = nodeLoc[2 * a + 1]
             for b in 0..<m where b != a {
                 let pb = nodeLoc[2 * b], db = nodeLoc[2 * b + 1]
-                let s = min(dist[pa * n + pb], dist[pb * n + pa]) + min(dist[da * n + db], dist[db * n + da])
+                let s = min(travel.seconds(pa, pb), travel.seconds(pb, pa)) + min(travel.seconds(da, db), travel.seconds(db, da))
                 scored.append((s.isFinite ? s : .greatestFiniteMagnitude, Int32(b)))
             }
             scored.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }

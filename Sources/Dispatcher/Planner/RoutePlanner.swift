@@ -34,7 +34,12 @@ public enum RoutePlanner {
     public static func plan(_ instance: PlanInstance, options: RoutePlannerOptions = RoutePlannerOptions()) throws(PlanInstanceError) -> RoutePlan {
         let clock = ContinuousClock()
         let started = clock.now
-        var search = try PlannerSearch(instance, seed: options.seed)
+        let n = instance.locationCount
+        guard n >= 1, instance.matrix.count == n * n else { throw PlanInstanceError("matrix", "expected \(n)² entries") }
+        for (k, x) in instance.matrix.enumerated() where !(x >= 0) {
+            throw PlanInstanceError("matrix[\(k / n)][\(k % n)]", "expected a non-negative number or null")
+        }
+        var search = try PlannerSearch(instance, travel: MatrixTravelTimes(locationCount: n, values: instance.matrix), seed: options.seed)
         search.construct()
         search.improve(options: options, clock: clock, started: started)
         return search.bestPlan()
