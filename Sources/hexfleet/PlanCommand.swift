@@ -20,14 +20,17 @@ struct PlanCommand: ParsableCommand {
     @Option(name: .long, help: "The instance file (JSON).")
     var input: String
 
-    @Option(name: .long, help: "Search budget in milliseconds (default 1000; the search also stops when it stalls).")
-    var timeLimitMs: Int = 1_000
+    @Option(name: .long, help: "Wall-clock cap in milliseconds (default 30000; the search normally ends first: 3000 + 60 × orders iterations, or 2000 + 40 × orders without progress).")
+    var timeLimitMs: Int?
 
     @Option(name: .long, help: "Seed of the search's random choices.")
     var seed: UInt64 = 1
 
+    @Flag(name: .long, help: "Print `plan <ms> ms, <n> iterations` to stderr.")
+    var stats = false
+
     func validate() throws {
-        guard timeLimitMs >= 0 else { throw ValidationError("--time-limit-ms must be non-negative") }
+        guard (timeLimitMs ?? 0) >= 0 else { throw ValidationError("--time-limit-ms must be non-negative") }
     }
 
     func run() throws {
@@ -36,13 +39,21 @@ struct PlanCommand: ParsableCommand {
             throw ExitCode.failure
         }
         let plan: RoutePlan
+        let clock = ContinuousClock()
+        let started = clock.now
         do {
             let instance = try PlanInstance.parse(data)
+            let budget = timeLimitMs.map(Double.init) ?? RoutePlannerOptions.defaultTimeLimitMs(orderCount: instance.orders.count)
             plan = try RoutePlanner.plan(instance, options: RoutePlannerOptions.forCommandLine(
-                timeLimitMs: Double(timeLimitMs), orderCount: instance.orders.count, seed: seed))
+                timeLimitMs: budget, orderCount: instance.orders.count, seed: seed))
         } catch {
             printToStderr("error: \(input): \(error)")
             throw ExitCode.failure
+        }
+        if stats {
+            let elapsed = clock.now - started
+            let ms = Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) * 1e-15
+            printToStderr("plan \(String(format: "%.1f", ms)) ms, \(plan.searchIterations) iterations")
         }
         var out = plan.json()
         out.append(UInt8(ascii: "\n"))

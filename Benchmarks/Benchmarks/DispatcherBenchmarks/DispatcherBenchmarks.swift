@@ -4,6 +4,8 @@ import Dispatcher
 // Dispatcher benchmarks. Every implementation runs beside its baseline in the same run:
 //   assign/jv/<instance>     vs assign/greedy/<instance>   (exact solver vs one-pass greedy, same matrix)
 //   round/optimal/500x2000   vs round/greedy/500x2000      (full round: candidates + ETA matrix + solve)
+//   round/stacked/500x2000   vs round/optimal/500x2000     (stacking: best insertion into 30 candidate routes each,
+//                                                            one exact matching; lunch-peak route state)
 // SciPy's linear_sum_assignment on the same files: Benchmarks/scripts/scipy_lsa.py.
 let benchmarks: @Sendable () -> Void = {
     let config = Benchmark.Configuration(
@@ -34,5 +36,10 @@ let benchmarks: @Sendable () -> Void = {
         Benchmark("round/\(policy.rawValue)/500x2000", configuration: config) { benchmark in
             for _ in benchmark.scaledIterations { blackHole(try? round.run()) }
         }
+    }
+
+    let peak = DispatcherWorkloads.lunchPeak(orders: 500, couriers: 2_000, seed: 7)
+    Benchmark("round/stacked/500x2000", configuration: config) { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(try? StackingRound.run(peak.instance, travel: peak.travel)) }
     }
 }

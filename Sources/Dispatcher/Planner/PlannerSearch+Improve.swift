@@ -36,6 +36,7 @@ extension PlannerSearch {
                 }
             }
             iterations += 1
+            iterationsRun = iterations
             let temperature = t0 * pow(tf / t0, min(1, progress))
             let costBefore = totalCost, unservedBefore = unservedCount
 
@@ -161,6 +162,6 @@ extension PlannerSearch {
             plannedRoutes.append(PlannedRoute(courier: instance.couriers[r].id, steps: steps))
         }
         let unassigned = (0..<orderCount).filter { !served[$0] }.map { instance.orders[$0].id }
-        return RoutePlan(routes: plannedRoutes, unassigned: unassigned, cost: cost)
+        return RoutePlan(routes: plannedRoutes, unassigned: unassigned, cost: cost, searchIterations: iterationsRun)
     }
 }

@@ -40,6 +40,8 @@ struct PlannerSearch<Travel: TravelTimes> {
     /// Related orders for each order, nearest first (pickup-to-pickup plus drop-off-to-drop-off seconds).
     var neighbors: [[Int32]] = []
     var rng: PlannerRandom
+    /// Ruin-and-recreate iterations run by `improve`.
+    var iterationsRun = 0
 
     private var scratchStart: [Double]
     private var scratchStamp: [UInt32]

@@ -35,9 +35,11 @@ public struct RoutePlan: Sendable, Equatable {
     public var unassigned: [OrderID]
     /// Sum of the matrix legs driven by all couriers (waiting and service are not travel).
     public var cost: Double
+    /// Ruin-and-recreate iterations the search ran (not part of the JSON answer).
+    public var searchIterations: Int
     /// A plan.
-    public init(routes: [PlannedRoute], unassigned: [OrderID], cost: Double) {
-        self.routes = routes; self.unassigned = unassigned; self.cost = cost
+    public init(routes: [PlannedRoute], unassigned: [OrderID], cost: Double, searchIterations: Int = 0) {
+        self.routes = routes; self.unassigned = unassigned; self.cost = cost; self.searchIterations = searchIterations
     }
 
     /// The answer in the `hexfleet plan` format:

@@ -47,9 +47,15 @@ public enum RoutePlanner {
 }
 
 extension RoutePlannerOptions {
-    /// The budget `hexfleet plan` uses: `timeLimitMs` at most, and a stall limit that grows with the instance so
-    /// small instances return as soon as the search has settled.
+    /// `hexfleet plan`'s wall-clock cap when none is given: 30 s. The iteration and stall limits of
+    /// `forCommandLine` normally end the search long before, and do not depend on the machine's load.
+    public static func defaultTimeLimitMs(orderCount: Int) -> Double { 30_000 }
+
+    /// The budget `hexfleet plan` uses: `timeLimitMs` at most, 3,000 + 60 × orders iterations at most, and a
+    /// stall limit of 2,000 + 40 × orders iterations without a better plan. Iteration limits keep the answer the
+    /// same for a seed whatever the machine's load, as long as the time cap is not reached.
     public static func forCommandLine(timeLimitMs: Double, orderCount: Int, seed: UInt64) -> RoutePlannerOptions {
-        RoutePlannerOptions(timeLimitMs: timeLimitMs, stallIterations: max(2_000, 40 * orderCount), seed: seed)
+        RoutePlannerOptions(timeLimitMs: timeLimitMs, maxIterations: 3_000 + 60 * orderCount,
+                            stallIterations: 2_000 + 40 * orderCount, seed: seed)
     }
 }
