@@ -39,6 +39,14 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     let peak = DispatcherWorkloads.lunchPeak(orders: 500, couriers: 2_000, seed: 7)
+    // A round that threw (an infeasible generated route) would time nothing: say what one round proposes.
+    switch Result(catching: { try StackingRound.run(peak.instance, travel: peak.travel) }) {
+    case .success(let proposals):
+        let stacked = proposals.filter { p in peak.instance.couriers.first { $0.id == p.courier }.map { !$0.stops.isEmpty } ?? false }
+        print("round/stacked/500x2000: \(proposals.count) proposals, \(stacked.count) onto couriers already carrying an order")
+    case .failure(let error):
+        print("round/stacked/500x2000: the round fails: \(error)")
+    }
     Benchmark("round/stacked/500x2000", configuration: config) { benchmark in
         for _ in benchmark.scaledIterations { blackHole(try? StackingRound.run(peak.instance, travel: peak.travel)) }
     }
