@@ -15,7 +15,9 @@ extension PlannerSearch {
     mutating func improve(options: RoutePlannerOptions, clock: ContinuousClock, started: ContinuousClock.Instant) {
         let movable = (0..<orderCount).filter { !fixedOrder[$0] }
         guard !movable.isEmpty, !routes.isEmpty else { return }
-        let budget = Duration.milliseconds(max(0, options.timeLimitMs))
+        // Clamped so that no option value (NaN, ∞, 1e300) can overflow Duration's arithmetic.
+        let budgetMs = options.timeLimitMs.isNaN ? 0 : min(max(0, options.timeLimitMs), 1e12)
+        let budget = Duration.milliseconds(budgetMs)
         let servedStops = max(1, 2 * (orderCount - unservedCount))
         let averageLeg = max(1, totalCost / Double(servedStops))
         let t0 = 0.5 * averageLeg, tf = 0.005 * averageLeg
