@@ -62,8 +62,9 @@ let package = Package(
         .target(name: "FleetIndex", dependencies: ["HexGeo", "Vocabulary"],
                 swiftSettings: strict + [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
         .target(name: "Routing", dependencies: ["HexGeo", "Vocabulary", "JSON", "CZlib"], swiftSettings: strict),
-        // Sees couriers and travel times only through its own protocols, which the Engine implements.
-        .target(name: "Dispatcher", dependencies: ["Vocabulary"], swiftSettings: strict),
+        // Sees couriers and travel times only through its own protocols, which the Engine implements; JSON only to
+        // read `hexfleet plan` instances (PlanInstance+JSON.swift) where a fuzzer can reach the reader.
+        .target(name: "Dispatcher", dependencies: ["Vocabulary", "JSON"], swiftSettings: strict),
         // The position history: hour segments of driver-sorted blocks on disk, trips and stops.
         .target(name: "History", dependencies: ["Vocabulary", "CZlib"], swiftSettings: strict),
         .target(

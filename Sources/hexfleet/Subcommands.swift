@@ -11,6 +11,7 @@ extension Hexfleet {
         MatrixCommand.self,
         ExportGraphCommand.self,
         MatchCommand.self,
+        PlanCommand.self,
         SimulateCommand.self,
     ]
 }

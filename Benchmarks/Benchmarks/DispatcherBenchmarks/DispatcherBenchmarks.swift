@@ -4,6 +4,8 @@ import Dispatcher
 // Dispatcher benchmarks. Every implementation runs beside its baseline in the same run:
 //   assign/jv/<instance>     vs assign/greedy/<instance>   (exact solver vs one-pass greedy, same matrix)
 //   round/optimal/500x2000   vs round/greedy/500x2000      (full round: candidates + ETA matrix + solve)
+//   round/stacked/500x2000   vs round/optimal/500x2000     (stacking: best insertion into 30 candidate routes each,
+//                                                            one exact matching; lunch-peak route state)
 // SciPy's linear_sum_assignment on the same files: Benchmarks/scripts/scipy_lsa.py.
 let benchmarks: @Sendable () -> Void = {
     let config = Benchmark.Configuration(
@@ -34,5 +36,18 @@ let benchmarks: @Sendable () -> Void = {
         Benchmark("round/\(policy.rawValue)/500x2000", configuration: config) { benchmark in
             for _ in benchmark.scaledIterations { blackHole(try? round.run()) }
         }
+    }
+
+    let peak = DispatcherWorkloads.lunchPeak(orders: 500, couriers: 2_000, seed: 7)
+    // A round that threw (an infeasible generated route) would time nothing: say what one round proposes.
+    switch Result(catching: { try StackingRound.run(peak.instance, travel: peak.travel) }) {
+    case .success(let proposals):
+        let stacked = proposals.filter { p in peak.instance.couriers.first { $0.id == p.courier }.map { !$0.stops.isEmpty } ?? false }
+        print("round/stacked/500x2000: \(proposals.count) proposals, \(stacked.count) onto couriers already carrying an order")
+    case .failure(let error):
+        print("round/stacked/500x2000: the round fails: \(error)")
+    }
+    Benchmark("round/stacked/500x2000", configuration: config) { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(try? StackingRound.run(peak.instance, travel: peak.travel)) }
     }
 }

@@ -54,4 +54,49 @@ enum DispatcherWorkloads {
         }
         return (os, CourierSnapshotIndex(cs, cellMeters: 1_000), nowMs)
     }
+
+    /// A lunch peak for the stacking round: `couriers` couriers over the same 12 × 12 km, 60 % of them busy (one or
+    /// two orders each: on board, or promised pickup and drop-off, picked at restaurants), and `orders` waiting
+    /// orders from 60 restaurant hot spots, food ready within 15 minutes, delivered within 45; straight-line travel
+    /// at 6 m/s (the round reads about 1M travel times, a road matrix of that many locations would not fit).
+    static func lunchPeak(orders: Int, couriers: Int, seed: UInt64) -> (instance: PlanInstance, travel: StraightLineTravelTimes) {
+        var g = Generator(state: seed)
+        let lat0 = 43.70, lng0 = 7.35, spanLat = 0.11, spanLng = 0.15
+        var points = [(lat: Double, lng: Double)]()
+        func point() -> Int {
+            points.append((lat0 + .random(in: 0..<spanLat, using: &g), lng0 + .random(in: 0..<spanLng, using: &g)))
+            return points.count - 1
+        }
+        let restaurants = (0..<60).map { _ in point() }
+        var planOrders = [PlanOrder]()
+        var planCouriers = [PlanCourier]()
+        var nextID: UInt64 = 1
+        func newOrder(now: Double) -> PlanOrder {
+            defer { nextID += 1 }
+            let ready = now + .random(in: 0...900, using: &g)
+            return PlanOrder(id: OrderID(nextID), pickup: restaurants.randomElement(using: &g)!, dropoff: point(),
+                             readyAt: ready, deadline: now + 2_700, maxRide: 2_400, service: 60)
+        }
+        for k in 0..<couriers {
+            var courier = PlanCourier(id: CourierID(UInt64(k + 1)), start: point(), availableAt: 0,
+                                      capacity: Int.random(in: 0..<10, using: &g) < 7 ? 3 : 2)
+            if Int.random(in: 0..<10, using: &g) < 6 {
+                let first = newOrder(now: 0)
+                planOrders.append(first)
+                if Bool.random(using: &g) {
+                    // On board: only its drop-off is left; the deadline gives it room.
+                    planOrders[planOrders.count - 1].deadline = 7_200
+                    courier.stops = [PlanStop(order: first.id, kind: .dropoff)]
+                } else {
+                    planOrders[planOrders.count - 1].deadline = 7_200
+                    planOrders[planOrders.count - 1].maxRide = 7_200
+                    courier.stops = [PlanStop(order: first.id, kind: .pickup), PlanStop(order: first.id, kind: .dropoff)]
+                }
+            }
+            planCouriers.append(courier)
+        }
+        for _ in 0..<orders { planOrders.append(newOrder(now: 0)) }
+        let travel = StraightLineTravelTimes(latLng: points, speedMetersPerSecond: 6)
+        return (PlanInstance(locationCount: points.count, matrix: [], couriers: planCouriers, orders: planOrders), travel)
+    }
 }
