@@ -105,13 +105,11 @@ public final class Engine {
             logger.warning("no road graph and straight-line ETAs off: orders wait for a courier until a graph is configured")
         }
         // The tick's order: ingest sweeps stale drivers first, metrics flush last.
-        var services: [any EngineService] = [auth, ingest, fleet, routing, drivers, dispatch, orders, tracking]
+        var services: [any EngineService] = [auth, ingest, fleet, routing, drivers, dispatch, orders, tracking, fences]
         if let history { services.append(history) }
         if let demo { services.append(demo) }
         services += [site, limits, metricsService]
         self.services = services
-        services = [auth, ingest, fleet, routing, drivers, dispatch, orders, tracking, fences] + (demo.map { [$0] } ?? [])
-            + [site, metricsService]
     }
 
     /// Unix time in milliseconds, from the loop's cached clock (one read per loop iteration).
