@@ -16,6 +16,8 @@ final class EngineHarness {
     static let driverToken = TokenAuthority(secret: tokenSecret, adminToken: nil)
         .issue(role: .driver, subject: "42", expiresAt: 4_102_444_800)
 
+    /// `HEXFLEET_FUZZ_SHOW=1` copies the server's answers to stderr (to check what seeds reach).
+    static let showReplies = ProcessInfo.processInfo.environment["HEXFLEET_FUZZ_SHOW"] != nil
     let loop: Loop
     let engine: Engine
     private var reply = [UInt8](repeating: 0, count: 1 << 16)
@@ -60,6 +62,7 @@ final class EngineHarness {
             }
             loop.runOnce()
             let n = reply.withUnsafeMutableBytes { read(client, $0.baseAddress!, $0.count) }
+            if n > 0 && Self.showReplies { FileHandle.standardError.write(Data(reply[0..<n])) }
             if n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) { break }
         }
         close(client)
@@ -103,11 +106,11 @@ let httpTarget = FuzzTarget(
             ("route", request("GET", "/v1/route?from=45.001,7.001&to=45.009,7.012&weights=live")),
             ("eta", request("GET", "/v1/eta?from=45.001,7.001&to=45.009,7.012")),
             ("matrix", request("POST", "/v1/route/matrix",
-                               body: #"{"sources":[{"lat":45.001,"lng":7.001}],"targets":[{"lat":45.009,"lng":7.012},{"lat":45.005,"lng":7.002}]}"#)),
+                               body: #"{"sources":[[45.001,7.001]],"targets":[[45.009,7.012],[45.005,7.002]]}"#)),
             ("quote", request("POST", "/v1/quotes", body: quote)),
             ("order", request("POST", "/v1/orders", body: order, headers: ["Idempotency-Key: fuzz-1"])
                 + request("GET", "/v1/orders/1") + request("POST", "/v1/orders/1/cancel", body: #"{"reason":"changed my mind"}"#)),
-            ("orders-list", request("GET", "/v1/orders?customer_id=7&status=pending,assigned&limit=10&before_id=100")),
+            ("orders-list", request("GET", "/v1/orders?customer_id=7&status=quoted,dispatched,picked_up&limit=10&before_id=100")),
             ("rating", request("POST", "/v1/orders/1/rating", body: #"{"stars":5,"comment":"fine"}"#)
                 + request("GET", "/v1/couriers/42/rating") + request("GET", "/v1/customers/7/rating")),
             ("accept", request("POST", "/v1/orders/1/accept?driver=42") + request("POST", "/v1/orders/1/decline?driver=42")),
