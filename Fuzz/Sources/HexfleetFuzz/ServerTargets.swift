@@ -32,6 +32,7 @@ final class EngineHarness {
         config.adminToken = Self.adminToken
         config.webSocketEcho = true
         config.graphPath = graphPath
+        config.storeSynchronousFull = false   // a throw-away store: an fsync per order would cap the exec rate
         loop = try Loop()
         engine = try Engine(configuration: config, loop: loop)
         try engine.start()
