@@ -49,3 +49,32 @@ struct GraphFileShortcutTests {
         #expect(try query.route(fromNode: 0, toNode: network.graph.nodeCount - 1) != nil)
     }
 }
+
+/// Fuzzing regression (`scripts/fuzz graph`, its first finding): a graph file with a NaN coordinate loaded, then
+/// trapped converting it to a snap-grid cell ("Double value cannot be converted to Int").
+@Suite("Graph file coordinates")
+struct GraphFileCoordinateTests {
+    static func graphRegion(_ g: RoadGraph, lat: [Double], lengths: [Double]) -> ByteRegion {
+        ByteRegion.pack([.f64(lat), .f64(Array(g.lngDegrees)), .i64(Array(g.osmNodeIds)), .u32(Array(g.forwardOffsets)),
+                         .u32(Array(g.forwardHeads)), .u32(Array(g.durationsMs)), .f64(lengths),
+                         .u32(Array(g.backwardOffsets)), .u32(Array(g.backwardTails)), .u32(Array(g.backwardEdges))])
+    }
+
+    @Test("NaN, infinite or off-globe coordinates and bad edge lengths are refused at load as corrupt",
+          arguments: [("lat", Double.nan), ("lat", Double.infinity), ("lat", 91), ("length", Double.nan), ("length", -1)])
+    func badValues(field: String, value: Double) throws {
+        let network = RoadNetwork.build(graph: SyntheticGraphs.grid(columns: 4, rows: 3))
+        let g = network.graph
+        var lat = Array(g.latDegrees), lengths = Array(g.lengthsMeters)
+        if field == "lat" { lat[1] = value } else { lengths[2] = value }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hexfleet-coords-\(getpid())-\(field).hxg").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try ByteRegion.merge([Self.graphRegion(g, lat: lat, lengths: lengths), network.freeFlow.hierarchy.region]).write(to: path)
+        do {
+            _ = try RoadNetwork.load(path: path)
+            Issue.record("a graph file with \(field) = \(value) loaded")
+        } catch {
+            #expect(error.code == .corrupt, "\(error)")
+        }
+    }
+}
