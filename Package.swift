@@ -26,6 +26,10 @@ let package = Package(
         .library(name: "Dispatcher", targets: ["Dispatcher"]),
         .library(name: "History", targets: ["History"]),
         .library(name: "Engine", targets: ["Engine"]),
+        // For the fuzz harness package (Fuzz/), which drives the parsers and the server below the Engine.
+        .library(name: "JSON", targets: ["JSON"]),
+        .library(name: "EventLoop", targets: ["EventLoop"]),
+        .library(name: "HTTPServer", targets: ["HTTPServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -58,6 +58,19 @@ public final class TCPConnection: LoopHandle {
         return connection
     }
 
+    /// Serves an already connected stream socket the caller made (one end of a `socketpair`): the fuzz harness's way
+    /// to feed the HTTP server bytes without a listener. The connection owns `descriptor` from now on.
+    public static func adopt(loop: Loop, descriptor: Int32) throws(UVError) -> TCPConnection {
+        loop.assertOnLoop()
+        let connection = try TCPConnection(loop: loop)
+        let rc = uv_tcp_open(connection.tcp, uv_os_sock_t(descriptor))
+        if rc < 0 {
+            connection.close()
+            throw UVError(code: rc, operation: "uv_tcp_open")
+        }
+        return connection
+    }
+
     /// The peer's address, when still connected.
     public var peerAddress: SocketAddress? {
         guard !isClosing else { return nil }

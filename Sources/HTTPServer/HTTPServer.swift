@@ -147,6 +147,13 @@ public final class HTTPServer {
         sweep = nil
     }
 
+    /// Serves a connection the caller opened itself (``TCPConnection/adopt(loop:descriptor:)``) as if the listener
+    /// had accepted it: the fuzz harness drives the real parser, router and WebSocket path this way.
+    public func serve(_ connection: TCPConnection) {
+        loop.assertOnLoop()
+        accept(connection)
+    }
+
     private func accept(_ tcp: TCPConnection) {
         guard connections.count < configuration.maxConnections else {
             statistics.connectionsRefused &+= 1

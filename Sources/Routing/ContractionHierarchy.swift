@@ -54,6 +54,15 @@ public final class ContractionHierarchy: @unchecked Sendable {
                 throw RoutingError(.corrupt, "down arc \(downHeads[a])→\(v) does not climb or names a bad middle node")
             }
         }
+        // Every shortcut must unpack (`unpack` finds its halves or traps), so a file that loads is safe to route on.
+        for v in 0..<n {
+            for a in up(v) where upMiddles[a] != Self.noMiddle && !hasHalves(from: v, via: Int(upMiddles[a]), to: Int(upHeads[a])) {
+                throw RoutingError(.corrupt, "shortcut \(v)→\(upHeads[a]) via \(upMiddles[a]) has no arcs to unpack into")
+            }
+            for a in down(v) where downMiddles[a] != Self.noMiddle && !hasHalves(from: Int(downHeads[a]), via: Int(downMiddles[a]), to: v) {
+                throw RoutingError(.corrupt, "shortcut \(downHeads[a])→\(v) via \(downMiddles[a]) has no arcs to unpack into")
+            }
+        }
     }
 
     /// Packs arrays built by `Contractor` into a hierarchy.
@@ -78,6 +87,12 @@ public final class ContractionHierarchy: @unchecked Sendable {
     @inline(__always) func up(_ v: Int) -> Range<Int> { Int(upOffsets[v])..<Int(upOffsets[v + 1]) }
     /// Arc indices of the down arcs of `v`.
     @inline(__always) func down(_ v: Int) -> Range<Int> { Int(downOffsets[v])..<Int(downOffsets[v + 1]) }
+
+    /// Whether shortcut `a→b` via `m` has the two arcs `unpack` replaces it with: `a→m` (a down arc stored at `m`)
+    /// and `m→b` (an up arc of `m`).
+    func hasHalves(from a: Int, via m: Int, to b: Int) -> Bool {
+        down(m).contains { Int(downHeads[$0]) == a } && up(m).contains { Int(upHeads[$0]) == b }
+    }
 
     /// Appends the original nodes of arc `a→b` (excluding `a`, including `b`) to `path`.
     func unpack(from a: Int, to b: Int, weight: UInt32, middle: UInt32, into path: inout [Int]) {

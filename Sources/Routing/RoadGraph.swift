@@ -59,6 +59,13 @@ public final class RoadGraph: @unchecked Sendable {
         try Self.checkCSR(forwardOffsets, targets: forwardHeads, nodeCount: n, name: "forward")
         try Self.checkCSR(backwardOffsets, targets: backwardTails, nodeCount: n, name: "backward")
         for e in backwardEdges where Int(e) >= m { throw RoutingError(.corrupt, "backward edge index \(e) ≥ \(m)") }
+        // Snapping and drawing turn coordinates into grid cells (a NaN trapped there), and routes sum lengths.
+        for v in 0..<n where !(abs(latDegrees[v]) <= 90 && abs(lngDegrees[v]) <= 180) {
+            throw RoutingError(.corrupt, "node \(v) lies at (\(latDegrees[v]), \(lngDegrees[v])), not on the globe")
+        }
+        for e in 0..<m where !(lengthsMeters[e] >= 0 && lengthsMeters[e].isFinite) {
+            throw RoutingError(.corrupt, "edge \(e) has length \(lengthsMeters[e]) m")
+        }
     }
 
     static func checkCSR(_ offsets: UnsafeBufferPointer<UInt32>, targets: UnsafeBufferPointer<UInt32>, nodeCount n: Int,
