@@ -4,7 +4,7 @@ import Vocabulary
 
 /// A uniform grid over edge segments for nearest-segment queries.
 ///
-/// Cells are about `cellMeters` square; each cell lists every edge whose bounding box touches it. A query scans
+/// Cells are about `cellMeters` square; each cell lists every edge whose segment crosses it. A query scans
 /// rings of cells outward and stops once the next ring cannot hold anything closer than the best found. Distances use
 /// a local equirectangular projection at the query point, accurate to well under a centimeter at city scale.
 public final class SnapIndex: Sendable {
@@ -49,34 +49,50 @@ public final class SnapIndex: Sendable {
         cellMinMeters = cellMeters * 0.999   // lat side is exact; lng side is ≥ cellMeters below maxAbsLat
         // Cells per edge, counted then filled (CSR).
         var counts = [UInt32](repeating: 0, count: columns * rows + 1)
-        func cellRange(_ e: Int, _ u: Int) -> (ClosedRange<Int>, ClosedRange<Int>) {
-            let v = Int(graph.forwardHeads[e])
-            let la = min(graph.latDegrees[u], graph.latDegrees[v]), lb = max(graph.latDegrees[u], graph.latDegrees[v])
-            let ga = min(graph.lngDegrees[u], graph.lngDegrees[v]), gb = max(graph.lngDegrees[u], graph.lngDegrees[v])
-            return (col(ga)...col(gb), row(la)...row(lb))
-        }
         func col(_ lng: Double) -> Int { min(columns - 1, max(0, Int((lng - loLng) / cellLng))) }
         func row(_ lat: Double) -> Int { min(rows - 1, max(0, Int((lat - loLat) / cellLat))) }
+        /// Calls `visit` once for each cell the segment of edge `e` (from `u`) crosses, column by column: the cells
+        /// a straight segment touches, not its bounding box, so a long diagonal edge costs its length in cells
+        /// rather than their square (a corrupt graph file with grid-long diagonals used to take minutes to index).
+        /// The edge's nearest point to any query lies on the segment, hence in one of these cells, which is all the
+        /// ring search needs.
+        func crossedCells(_ e: Int, _ u: Int, _ visit: (Int) -> Void) {
+            let v = Int(graph.forwardHeads[e])
+            let x0 = (graph.lngDegrees[u] - loLng) / cellLng, y0 = (graph.latDegrees[u] - loLat) / cellLat
+            let x1 = (graph.lngDegrees[v] - loLng) / cellLng, y1 = (graph.latDegrees[v] - loLat) / cellLat
+            let firstColumn = col(min(graph.lngDegrees[u], graph.lngDegrees[v]))
+            let lastColumn = col(max(graph.lngDegrees[u], graph.lngDegrees[v]))
+            let lowX = min(x0, x1), highX = max(x0, x1)
+            // A hair of slack so a segment on a cell border is listed on both sides.
+            let slack = 1e-9
+            for c in firstColumn...lastColumn {
+                // The part of the segment inside this column (the outer columns also take what the clamp put there).
+                let xa = c == firstColumn ? lowX : max(lowX, Double(c))
+                let xb = c == lastColumn ? highX : min(highX, Double(c + 1))
+                var ya = y0, yb = y1
+                if highX > lowX {
+                    ya = y0 + (xa - x0) / (x1 - x0) * (y1 - y0)
+                    yb = y0 + (xb - x0) / (x1 - x0) * (y1 - y0)
+                }
+                let lowY = max(0, min(Double(rows - 1), (min(ya, yb) - slack).rounded(.down)))
+                let highY = max(0, min(Double(rows - 1), (max(ya, yb) + slack).rounded(.down)))
+                for r in Int(lowY)...Int(highY) { visit(r * columns + c) }
+            }
+        }
         var tails = [UInt32](repeating: 0, count: graph.edgeCount)
         for u in 0..<n { for e in graph.outgoing(u) { tails[e] = UInt32(u) } }
         edgeTails = tails
         for u in 0..<n {
-            for e in graph.outgoing(u) {
-                let (cs, rs) = cellRange(e, u)
-                for r in rs { for c in cs { counts[r * columns + c + 1] += 1 } }
-            }
+            for e in graph.outgoing(u) { crossedCells(e, u) { counts[$0 + 1] += 1 } }
         }
         for i in 1..<counts.count { counts[i] += counts[i - 1] }
         var fill = counts
         var edges = [UInt32](repeating: 0, count: Int(counts.last!))
         for u in 0..<n {
             for e in graph.outgoing(u) {
-                let (cs, rs) = cellRange(e, u)
-                for r in rs {
-                    for c in cs {
-                        edges[Int(fill[r * columns + c])] = UInt32(e)
-                        fill[r * columns + c] += 1
-                    }
+                crossedCells(e, u) { cell in
+                    edges[Int(fill[cell])] = UInt32(e)
+                    fill[cell] += 1
                 }
             }
         }
@@ -100,6 +116,9 @@ public final class SnapIndex: Sendable {
                            graph.lngDegrees[u] + t * (graph.lngDegrees[v] - graph.lngDegrees[u]))
         return ((x * x + y * y).squareRoot(), t, point)
     }
+
+    /// Cell entries over all edges, and the grid's size: what the index costs to build (tests bound it).
+    var cost: (entries: Int, columns: Int, rows: Int) { (cellEdges.count, columns, rows) }
 
     /// Tail node of `edge`.
     @inline(__always)
