@@ -39,7 +39,7 @@ struct PlannerSearch<Travel: TravelTimes> {
 
     /// Related orders for each order, nearest first (pickup-to-pickup plus drop-off-to-drop-off seconds).
     var neighbors: [[Int32]] = []
-    var rng: PlannerRandom
+    var rng: SplitMix64
     /// Whether travel times obey the triangle inequality (checked exactly up to 300 locations, assumed beyond:
     /// road times from shortest paths do). Enables one pruning cut in `bestInsertion`.
     var metric = true
@@ -136,7 +136,7 @@ struct PlannerSearch<Travel: TravelTimes> {
         scratchStart = [Double](repeating: 0, count: orderCount)
         scratchStamp = [UInt32](repeating: 0, count: orderCount)
         touchedIteration = [UInt32](repeating: 0, count: instance.couriers.count)
-        rng = PlannerRandom(seed: seed)
+        rng = SplitMix64(seed: seed)
         unservedCount = owner.reduce(0) { $0 + ($1 == -1 ? 1 : 0) }
         totalCost = 0
         bestRoutes = []; bestUnserved = 0; bestCost = 0
