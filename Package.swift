@@ -50,6 +50,8 @@ let package = Package(
         .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // The NATS client (JetStream) behind the event relay: `--nats` (docs/events.md).
+        .systemLibrary(name: "CNats", pkgConfig: "libnats", providers: [.apt(["libnats-dev"])]),
         // SHA-256's block function on two independent chains at once (SHA extensions; OpenSSL's one-chain block
         // function where the CPU lacks them): the UDP ingest pairs up its many short HMACs.
         .target(name: "CSHA256Lanes", linkerSettings: [.linkedLibrary("crypto")]),
@@ -73,7 +75,7 @@ let package = Package(
         .target(name: "History", dependencies: ["Vocabulary", "CZlib"], swiftSettings: strict),
         .target(
             name: "Storage",
-            dependencies: ["Vocabulary", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Vocabulary", "JSON", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .target(
             name: "Marketplace",
@@ -95,7 +97,7 @@ let package = Package(
             name: "Engine",
             dependencies: [
                 "Vocabulary", "JSON", "HexGeo", "FleetIndex", "Routing", "Dispatcher", "Marketplace", "Storage", "History",
-                "EventLoop", "HTTPServer", "CLibCrypto", "CSHA256Lanes",
+                "EventLoop", "HTTPServer", "CLibCrypto", "CSHA256Lanes", "CNats",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),

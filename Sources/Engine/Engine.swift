@@ -31,6 +31,7 @@ public final class Engine {
     let fences: FenceService
     let demo: DemoService?
     let site: SiteService
+    let events: EventRelayService?
     let limits: LimitsService
     let metricsService: MetricsService
     /// Every service in start order; stopped in reverse.
@@ -93,6 +94,12 @@ public final class Engine {
         } else {
             demo = nil
         }
+        if !configuration.natsServers.isEmpty {
+            events = EventRelayService(settings: EventRelay.Settings(servers: configuration.natsServers), store: orders.store,
+                                       registry: metrics.registry, logger: logger)
+        } else {
+            events = nil
+        }
         site = SiteService()
         limits = LimitsService(configuration: configuration, loop: loop, registry: metrics.registry)
         metricsService = MetricsService(metrics: metrics, loop: loop, table: table, ingest: ingest)
@@ -108,6 +115,7 @@ public final class Engine {
         var services: [any EngineService] = [auth, ingest, fleet, routing, drivers, dispatch, orders, tracking, fences]
         if let history { services.append(history) }
         if let demo { services.append(demo) }
+        if let events { services.append(events) }
         services += [site, limits, metricsService]
         self.services = services
     }

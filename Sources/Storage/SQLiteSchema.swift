@@ -11,6 +11,7 @@ enum SQLiteSchema {
     /// Migration identifiers, in order.
     static let migrationNames = [
         "v1_orders", "v1_order_events", "v1_idempotency_keys", "v1_ratings", "v1_webhooks", "v2_text_party_ids", "v2_fences",
+        "v3_outbox",
     ]
 
     static func migrator() -> DatabaseMigrator {
@@ -132,6 +133,18 @@ enum SQLiteSchema {
                   created_at_ms INTEGER NOT NULL,
                   updated_at_ms INTEGER NOT NULL
                 ) WITHOUT ROWID;
+                """)
+        }
+        m.registerMigration("v3_outbox") { db in
+            // Events waiting for the relay (docs/events.md); rows leave once the broker acknowledged them.
+            try db.execute(sql: """
+                CREATE TABLE outbox (
+                  id INTEGER PRIMARY KEY,
+                  subject TEXT NOT NULL CHECK (length(subject) BETWEEN 1 AND 255),
+                  message_id TEXT NOT NULL CHECK (length(message_id) BETWEEN 1 AND 128),
+                  payload BLOB NOT NULL,
+                  created_at_ms INTEGER NOT NULL
+                );
                 """)
         }
         return m

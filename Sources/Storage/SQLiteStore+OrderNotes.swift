@@ -7,11 +7,13 @@ extension SQLiteStore {
     /// - Completion: `order_not_found` when the order does not exist.
     public func appendOrderNote(_ order: OrderID, status: OrderStatus, actor: ActorRef, reason: String, atMs: Int64,
                                 completion: @escaping @Sendable (Result<Void, StorageError>) -> Void) {
+        let outbox = writesOutbox
         submit({ db in
-            guard try Int.fetchOne(db, sql: "SELECT 1 FROM orders WHERE id = ?", arguments: [order.rawValue.sqlValue]) != nil else {
+            guard let record = try Self.fetchOrder(db, order) else {
                 throw StorageError(.orderNotFound, "no order \(order)")
             }
-            try Self.appendEvent(db, order: order, from: status, to: status, actor: actor, reason: reason, atMs: atMs)
+            try Self.appendEvent(db, order: record, from: status, to: status, actor: actor, reason: reason, atMs: atMs,
+                                 outbox: outbox)
         }, completion: completion)
     }
 }

@@ -45,15 +45,20 @@ extension SQLiteStore {
         return try decodeOrder(row)
     }
 
-    static func appendEvent(_ db: Database, order: OrderID, from: OrderStatus?, to: OrderStatus,
-                            actor: ActorRef, reason: String?, atMs: Int64) throws {
+    /// Appends one event to the log and, with `outbox`, its outbox row (same transaction).
+    static func appendEvent(_ db: Database, order: OrderRecord, from: OrderStatus?, to: OrderStatus,
+                            actor: ActorRef, reason: String?, atMs: Int64, outbox: Bool) throws {
         let stmt = try db.cachedStatement(sql: """
             INSERT INTO order_events (order_id, from_status, to_status, actor_role, actor_id, reason, at_ms)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
         let kept = reason.map { String(String.UnicodeScalarView($0.unicodeScalars.prefix(200))) }
-        try stmt.execute(arguments: [order.rawValue.sqlValue, from?.rawValue, to.rawValue, actor.role.rawValue,
+        try stmt.execute(arguments: [order.id.rawValue.sqlValue, from?.rawValue, to.rawValue, actor.role.rawValue,
                                      actor.id, kept, atMs])
+        if outbox {
+            try appendOutbox(db, sequence: db.lastInsertedRowID, order: order, from: from, to: to, actor: actor,
+                             reason: kept, atMs: atMs)
+        }
     }
 
     // MARK: - writes
@@ -69,6 +74,7 @@ extension SQLiteStore {
             return
         }
         let nowMs = self.nowMs
+        let outbox = writesOutbox
         submit({ db in
             if let idem = idempotency {
                 let stmt = try db.cachedStatement(sql: """
@@ -101,9 +107,16 @@ extension SQLiteStore {
                 order.durationSeconds, now, now,
             ])
             let id = OrderID(db.lastInsertedRowID.unsignedID)
-            try Self.appendEvent(db, order: id, from: nil, to: .created, actor: actor, reason: nil, atMs: now)
+            let record = OrderRecord(
+                id: id, customerID: order.customerID, courierID: nil, status: status, vehicle: order.vehicle,
+                pickup: order.pickup, dropoff: order.dropoff, quoteID: order.quoteID, priceCents: order.priceCents,
+                currency: order.currency, surgeMilli: order.surgeMilli, distanceMeters: order.distanceMeters,
+                durationSeconds: order.durationSeconds, createdAtMs: now, updatedAtMs: now)
+            try Self.appendEvent(db, order: record, from: nil, to: .created, actor: actor, reason: nil, atMs: now,
+                                 outbox: outbox)
             if status == .quoted {
-                try Self.appendEvent(db, order: id, from: .created, to: .quoted, actor: actor, reason: nil, atMs: now)
+                try Self.appendEvent(db, order: record, from: .created, to: .quoted, actor: actor, reason: nil, atMs: now,
+                                     outbox: outbox)
             }
             if let idem = idempotency {
                 let stmt = try db.cachedStatement(sql: """
@@ -113,11 +126,6 @@ extension SQLiteStore {
                 try stmt.execute(arguments: [order.customerID.rawValue, idem.key, idem.fingerprint,
                                              id.rawValue.sqlValue, now])
             }
-            let record = OrderRecord(
-                id: id, customerID: order.customerID, courierID: nil, status: status, vehicle: order.vehicle,
-                pickup: order.pickup, dropoff: order.dropoff, quoteID: order.quoteID, priceCents: order.priceCents,
-                currency: order.currency, surgeMilli: order.surgeMilli, distanceMeters: order.distanceMeters,
-                durationSeconds: order.durationSeconds, createdAtMs: now, updatedAtMs: now)
             return CreateOrderOutcome(order: record, replayed: false)
         }, completion: completion)
     }
@@ -129,6 +137,7 @@ extension SQLiteStore {
             return
         }
         let nowMs = self.nowMs
+        let outbox = writesOutbox
         submit({ db in
             guard var order = try Self.fetchOrder(db, request.orderID) else {
                 throw StorageError(.orderNotFound, "no order \(request.orderID)")
@@ -161,8 +170,8 @@ extension SQLiteStore {
             guard db.changesCount == 1 else {
                 throw StorageError(.storageFailure, "order \(order.id) changed under its transition")
             }
-            try Self.appendEvent(db, order: order.id, from: from, to: request.to, actor: request.actor,
-                                 reason: request.reason, atMs: now)
+            try Self.appendEvent(db, order: order, from: from, to: request.to, actor: request.actor,
+                                 reason: request.reason, atMs: now, outbox: outbox)
             return TransitionOutcome(order: order, from: from)
         }, completion: completion)
     }

@@ -15,12 +15,15 @@ public final class SQLiteStore: Store {
     let nowMs: @Sendable () -> Int64
     /// The file's path.
     public let path: String
+    /// Whether every order event also writes an outbox row (`StoreConfiguration.outbox`).
+    public let writesOutbox: Bool
 
     /// Opens (creating if needed) the database at `path` and starts the writer thread.
     /// - Throws: `storage_failure` when the file cannot be opened or migrated.
     public init(path: String, configuration: StoreConfiguration = StoreConfiguration()) throws(StorageError) {
         self.path = path
         self.nowMs = configuration.nowMs
+        self.writesOutbox = configuration.outbox
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.label = "hexfleet.storage"

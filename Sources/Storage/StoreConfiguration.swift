@@ -15,6 +15,9 @@ public struct StoreConfiguration: Sendable {
     /// Group commit on (default). Off, every operation gets its own transaction: the baseline
     /// the benchmark compares against.
     public var groupCommit: Bool = true
+    /// Every order event also writes an outbox row in its transaction, for the event relay (docs/events.md);
+    /// off by default, since without a relay nothing would empty the table.
+    public var outbox: Bool = false
     /// Clock in milliseconds since the Unix epoch; injected so tests control time.
     public var nowMs: @Sendable () -> Int64 = { StoreConfiguration.systemNowMs() }
 

@@ -56,6 +56,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: setting("log_level", "level")) var logLevel: String?
     @Option(name: .customLong("webhook-url"), help: setting("webhook.urls", "url")) var webhookURLs: [String] = []
     @Option(help: setting("webhook.secret", "secret")) var webhookSecret: String?
+    @Option(name: .customLong("nats"), help: setting("nats", "url[,url…]")) var nats: [String] = []
     @Flag(inversion: .prefixedNo, help: setting("store.group_commit")) var storeGroupCommit: Bool?
     @Option(help: setting("store.synchronous", "mode")) var storeSynchronous: String?
     @Flag(inversion: .prefixedNo, help: setting("history")) var history: Bool?
@@ -97,6 +98,7 @@ struct ServeCommand: ParsableCommand {
         for (key, value) in switches { if let value { flags[key] = [value ? "true" : "false"] } }
         if !webhookURLs.isEmpty { flags["webhook.urls"] = webhookURLs }
         if !jwtKeys.isEmpty { flags["jwt.keys"] = jwtKeys }
+        if !nats.isEmpty { flags["nats"] = nats }
         return flags
     }
 

@@ -15,8 +15,9 @@ struct TempDatabase {
     }
 
     func open(_ synchronous: StoreConfiguration.Synchronous = .normal, groupCommit: Bool = true,
-              nowMs: (@Sendable () -> Int64)? = nil) throws -> SQLiteStore {
+              nowMs: (@Sendable () -> Int64)? = nil, outbox: Bool = false) throws -> SQLiteStore {
         var config = StoreConfiguration()
+        config.outbox = outbox
         config.synchronous = synchronous
         config.groupCommit = groupCommit
         if let nowMs { config.nowMs = nowMs }

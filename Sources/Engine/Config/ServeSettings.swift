@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// Every setting of `hexfleet serve`, one line each: config-file key, flag, default, meaning, and where the parsed
@@ -24,6 +25,7 @@ public enum ServeSettings {
         .scalar("log_level", "--log-level", "info", "Log level: trace, debug, info, notice, warning, error, critical") { c, v in c.logLevel = Logger.Level(rawValue: try v.choice(logLevels)) ?? .info },
         .list("webhook.urls", "--webhook-url", [], "Webhook endpoints for notifications, http:// URLs (repeat the flag; comma-separated in the environment)") { c, v in c.engine.webhookURLs = v.items },
         .scalar("webhook.secret", "--webhook-secret", nil, secret: true, "Webhooks' signing secret: hex, or raw text") { c, v in let t = try v.text(); c.engine.webhookSecret = Hex.decode(t) ?? Array(t.utf8) },
+        .list("nats", "--nats", [], "NATS servers, nats://HOST:PORT, comma-separated or the flag repeated: order events go through an outbox to the JetStream stream HEXFLEET_EVENTS (docs/events.md)") { c, v in c.engine.natsServers = try natsServers(v) },
         .scalar("store.group_commit", "--store-group-commit", "true", "One SQLite transaction per group of order writes (off: one per write, the benchmark's baseline)") { c, v in c.engine.storeGroupCommit = try v.bool() },
         .scalar("store.synchronous", "--store-synchronous", "full", "SQLite synchronous mode: full, or normal (fewer fsyncs, not power-loss durable)") { c, v in c.engine.storeSynchronousFull = try v.choice(["full", "normal"]) == "full" },
         .scalar("history", "--history", "true", "Keep every accepted ping in the position history (DATA/history)") { c, v in c.engine.history = try v.bool() },
@@ -45,6 +47,20 @@ public enum ServeSettings {
         .scalar("jwt.audience", "--jwt-audience", nil, note: "not checked", "Platform JWTs' audience (aud) must include this") { c, v in c.engine.jwt.audience = try v.text() },
         .scalar("jwt.role_claim", "--jwt-role-claim", "role", "The claim holding the role: driver, customer, dispatcher or admin") { c, v in c.engine.jwt.roleClaim = try v.text() },
     ]
+
+    /// `--nats` values: comma-separated URLs, each `nats://host:port` (`host:port` gets the scheme).
+    static func natsServers(_ v: SettingValue) throws -> [String] {
+        try v.items.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }.map { item in
+            let url = item.trimmingCharacters(in: .whitespaces)
+            let withScheme = url.contains("://") ? url : "nats://" + url
+            guard let sep = withScheme.range(of: "://"), case let rest = withScheme[sep.upperBound...],
+                  withScheme.hasPrefix("nats://") || withScheme.hasPrefix("tls://"),
+                  !rest.isEmpty, !rest.contains(where: { $0 == " " || $0 == "/" }) else {
+                throw v.failure("expected nats://HOST:PORT URLs separated by commas, got \"\(url.prefix(80))\"")
+            }
+            return withScheme
+        }
+    }
 
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 

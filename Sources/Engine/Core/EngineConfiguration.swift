@@ -63,6 +63,9 @@ public struct EngineConfiguration: Sendable {
     public var webhookURLs: [String] = []
     /// The webhooks' signing secret (raw bytes); never logged.
     public var webhookSecret: [UInt8]?
+    /// NATS servers (`nats://host:port`); when set, order events go through the store's outbox to JetStream
+    /// (docs/events.md). None by default.
+    public var natsServers: [String] = []
     /// One transaction per group of order writes (the default) rather than one per write (the benchmark's baseline).
     public var storeGroupCommit = true
     /// SQLite's `synchronous=FULL` (the default) rather than `NORMAL`; see docs/storage.md.

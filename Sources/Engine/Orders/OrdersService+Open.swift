@@ -26,6 +26,7 @@ extension OrdersService {
         var storeConfiguration = StoreConfiguration()
         storeConfiguration.groupCommit = configuration.storeGroupCommit
         if !configuration.storeSynchronousFull { storeConfiguration.synchronous = .normal }
+        storeConfiguration.outbox = !configuration.natsServers.isEmpty
         let store = try SQLiteStore(path: dir + "/hexfleet.sqlite", configuration: storeConfiguration)
         do {
             // A pricing.json in the data directory overrides the repository's fixtures/pricing.json.

@@ -1,0 +1,90 @@
+import Foundation
+import GRDB
+import Testing
+@testable import Storage
+import Vocabulary
+
+@Suite("SQLiteStore: the event outbox")
+struct OutboxTests {
+    private func object(_ entry: OutboxEntry) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(entry.payload)) as? [String: Any])
+    }
+
+    @Test("every order event writes one outbox row in its transaction: subject by status, message id by event")
+    func rowsPerEvent() throws {
+        let tmp = try TempDatabase()
+        defer { tmp.remove() }
+        let store = try tmp.open(outbox: true)
+        defer { store.close() }
+        let id = try store.createOrderAndWait(sampleOrder(), actor: customerActor).order.id
+        _ = try store.transitionOrderAndWait(OrderTransitionRequest(
+            orderID: id, from: [.quoted], to: .dispatched, actor: .system, assignCourier: CourierID(42)))
+        try store.appendOrderNoteAndWait(id, status: .dispatched, reason: "arrived_pickup")
+        let events = try store.events(of: id)
+        let rows = try store.pendingOutbox(afterID: 0, limit: 100)
+        #expect(rows.map(\.subject) == ["hexfleet.order.created", "hexfleet.order.quoted", "hexfleet.order.dispatched",
+                                        "hexfleet.order.arrived_pickup"])
+        #expect(rows.map(\.messageID) == events.map { "order-event-\($0.sequence)" })
+        #expect(try store.outboxCount() == 4)
+
+        let created = try object(rows[0])
+        #expect(created["event"] as? String == "order.created")
+        #expect(created["order_id"] as? Int == Int(id.rawValue))
+        #expect(created["status"] as? String == "created")
+        #expect(created["from"] == nil)
+        #expect(created["customer_id"] as? String == "7")
+        #expect(created["price_cents"] as? Int == 1234)
+        #expect(created["event_id"] as? String == rows[0].messageID)
+        let dispatched = try object(rows[2])
+        #expect(dispatched["event"] as? String == "order.status_changed")
+        #expect(dispatched["from"] as? String == "quoted")
+        #expect(dispatched["status"] as? String == "dispatched")
+        #expect(dispatched["courier_id"] as? Int == 42)
+        #expect((dispatched["actor"] as? [String: Any])?["role"] as? String == "system")
+        #expect(dispatched["sequence"] as? Int == Int(events[2].sequence))
+        #expect(try object(rows[3])["event"] as? String == "order.arrived_pickup")
+
+        // Paging after an id, then deleting what was published.
+        #expect(try store.pendingOutbox(afterID: rows[1].id, limit: 1) == [rows[2]])
+        try store.deleteOutboxAndWait([rows[0].id, rows[1].id, 999_999])
+        #expect(try store.pendingOutbox(afterID: 0, limit: 100) == Array(rows.dropFirst(2)))
+    }
+
+    @Test("a refused transition writes neither event nor outbox row; a store without the outbox writes none")
+    func atomicAndOptional() throws {
+        let tmp = try TempDatabase()
+        defer { tmp.remove() }
+        do {
+            let store = try tmp.open(outbox: true)
+            let id = try store.createOrderAndWait(sampleOrder(quote: nil), actor: customerActor).order.id
+            expectStorageError(.invalidTransition) {
+                try store.transitionOrderAndWait(OrderTransitionRequest(orderID: id, from: [.delivered], to: .cancelled,
+                                                                        actor: .system))
+            }
+            #expect(try store.outboxCount() == 1)
+            #expect(try store.events(of: id).count == 1)
+            store.close()
+        }
+        let plain = try tmp.open()
+        defer { plain.close() }
+        _ = try plain.createOrderAndWait(sampleOrder(), actor: customerActor)
+        #expect(try plain.outboxCount() == 1, "rows written before stay for a relay; new events add none")
+    }
+
+    @Test("subject tokens keep lower-case letters, digits and underscores only")
+    func subjectTokens() {
+        #expect(SQLiteStore.subjectToken("arrived_pickup") == "arrived_pickup")
+        #expect(SQLiteStore.subjectToken("a.b >*c") == "a_b___c")
+        #expect(SQLiteStore.subjectToken("") == "note")
+    }
+}
+
+extension SQLiteStore {
+    func appendOrderNoteAndWait(_ id: OrderID, status: OrderStatus, reason: String) throws(StorageError) {
+        try Self.wait { appendOrderNote(id, status: status, actor: .system, reason: reason, atMs: 1, completion: $0) }
+    }
+
+    func deleteOutboxAndWait(_ ids: [Int64]) throws(StorageError) {
+        try Self.wait { deleteOutbox(ids: ids, completion: $0) }
+    }
+}
