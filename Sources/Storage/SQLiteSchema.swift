@@ -136,7 +136,8 @@ enum SQLiteSchema {
                 """)
         }
         m.registerMigration("v3_outbox") { db in
-            // Events waiting for the relay (docs/events.md); rows leave once the broker acknowledged them.
+            // Events waiting for the relay (docs/events.md); rows leave once the broker acknowledged them. The store's
+            // random identity prefixes their message ids, so two stores publishing to one stream never collide.
             try db.execute(sql: """
                 CREATE TABLE outbox (
                   id INTEGER PRIMARY KEY,
@@ -145,6 +146,8 @@ enum SQLiteSchema {
                   payload BLOB NOT NULL,
                   created_at_ms INTEGER NOT NULL
                 );
+                CREATE TABLE store_identity (id TEXT NOT NULL CHECK (length(id) = 16));
+                INSERT INTO store_identity (id) VALUES (lower(hex(randomblob(8))));
                 """)
         }
         return m

@@ -7,7 +7,7 @@ extension SQLiteStore {
     /// - Completion: `order_not_found` when the order does not exist.
     public func appendOrderNote(_ order: OrderID, status: OrderStatus, actor: ActorRef, reason: String, atMs: Int64,
                                 completion: @escaping @Sendable (Result<Void, StorageError>) -> Void) {
-        let outbox = writesOutbox
+        let outbox = outboxPrefix
         submit({ db in
             guard let record = try Self.fetchOrder(db, order) else {
                 throw StorageError(.orderNotFound, "no order \(order)")

@@ -45,9 +45,9 @@ extension SQLiteStore {
         return try decodeOrder(row)
     }
 
-    /// Appends one event to the log and, with `outbox`, its outbox row (same transaction).
+    /// Appends one event to the log and, with `outbox` (the store's event id prefix), its outbox row (same transaction).
     static func appendEvent(_ db: Database, order: OrderRecord, from: OrderStatus?, to: OrderStatus,
-                            actor: ActorRef, reason: String?, atMs: Int64, outbox: Bool) throws {
+                            actor: ActorRef, reason: String?, atMs: Int64, outbox: String?) throws {
         let stmt = try db.cachedStatement(sql: """
             INSERT INTO order_events (order_id, from_status, to_status, actor_role, actor_id, reason, at_ms)
             VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -55,9 +55,9 @@ extension SQLiteStore {
         let kept = reason.map { String(String.UnicodeScalarView($0.unicodeScalars.prefix(200))) }
         try stmt.execute(arguments: [order.id.rawValue.sqlValue, from?.rawValue, to.rawValue, actor.role.rawValue,
                                      actor.id, kept, atMs])
-        if outbox {
-            try appendOutbox(db, sequence: db.lastInsertedRowID, order: order, from: from, to: to, actor: actor,
-                             reason: kept, atMs: atMs)
+        if let outbox {
+            try appendOutbox(db, prefix: outbox, sequence: db.lastInsertedRowID, order: order, from: from, to: to,
+                             actor: actor, reason: kept, atMs: atMs)
         }
     }
 
@@ -74,7 +74,7 @@ extension SQLiteStore {
             return
         }
         let nowMs = self.nowMs
-        let outbox = writesOutbox
+        let outbox = outboxPrefix
         submit({ db in
             if let idem = idempotency {
                 let stmt = try db.cachedStatement(sql: """
@@ -137,7 +137,7 @@ extension SQLiteStore {
             return
         }
         let nowMs = self.nowMs
-        let outbox = writesOutbox
+        let outbox = outboxPrefix
         submit({ db in
             guard var order = try Self.fetchOrder(db, request.orderID) else {
                 throw StorageError(.orderNotFound, "no order \(request.orderID)")

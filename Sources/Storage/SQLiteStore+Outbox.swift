@@ -7,9 +7,9 @@ extension SQLiteStore: OutboxStore {
     /// Writes the outbox row of one order event, inside the caller's transaction, when the store keeps an outbox.
     /// The payload is the webhook notification's JSON (`order.created` / `order.status_changed`) with the event's
     /// own fields added (`event_id`, `sequence`, `actor`, `reason`), so a consumer can forward it unchanged.
-    static func appendOutbox(_ db: Database, sequence: Int64, order: OrderRecord, from: OrderStatus?, to: OrderStatus,
+    static func appendOutbox(_ db: Database, prefix: String, sequence: Int64, order: OrderRecord, from: OrderStatus?, to: OrderStatus,
                              actor: ActorRef, reason: String?, atMs: Int64) throws {
-        let messageID = "order-event-\(sequence)"
+        let messageID = "\(prefix)-order-\(sequence)"
         // A note (an arrival) keeps the status on both sides and names what happened in `reason`: its subject and
         // event name come from the reason, kept to subject-safe characters.
         let note = from == to ? reason.map(subjectToken) : nil

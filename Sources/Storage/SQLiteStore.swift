@@ -15,15 +15,18 @@ public final class SQLiteStore: Store {
     let nowMs: @Sendable () -> Int64
     /// The file's path.
     public let path: String
-    /// Whether every order event also writes an outbox row (`StoreConfiguration.outbox`).
-    public let writesOutbox: Bool
+    /// The prefix of this store's event ids when every order event also writes an outbox row
+    /// (`StoreConfiguration.outbox`): the file's random identity, so two stores' events never share an id; nil
+    /// without the outbox.
+    let outboxPrefix: String?
+    /// Whether every order event also writes an outbox row.
+    public var writesOutbox: Bool { outboxPrefix != nil }
 
     /// Opens (creating if needed) the database at `path` and starts the writer thread.
     /// - Throws: `storage_failure` when the file cannot be opened or migrated.
     public init(path: String, configuration: StoreConfiguration = StoreConfiguration()) throws(StorageError) {
         self.path = path
         self.nowMs = configuration.nowMs
-        self.writesOutbox = configuration.outbox
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.label = "hexfleet.storage"
@@ -37,6 +40,9 @@ public final class SQLiteStore: Store {
             // turns WAL on, so the level is set here, on the pool's one writer connection, where it stays.
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(sync)") }
             try SQLiteSchema.migrator().migrate(pool)
+            outboxPrefix = configuration.outbox
+                ? try pool.read { db in try String.fetchOne(db, sql: "SELECT id FROM store_identity") } ?? "0000000000000000"
+                : nil
         } catch {
             throw StorageError.wrap(error)
         }

@@ -24,7 +24,9 @@ struct OutboxTests {
         let rows = try store.pendingOutbox(afterID: 0, limit: 100)
         #expect(rows.map(\.subject) == ["hexfleet.order.created", "hexfleet.order.quoted", "hexfleet.order.dispatched",
                                         "hexfleet.order.arrived_pickup"])
-        #expect(rows.map(\.messageID) == events.map { "order-event-\($0.sequence)" })
+        let prefix = try #require(store.outboxPrefix)
+        #expect(prefix.count == 16 && prefix.allSatisfy(\.isHexDigit))
+        #expect(rows.map(\.messageID) == events.map { "\(prefix)-order-\($0.sequence)" })
         #expect(try store.outboxCount() == 4)
 
         let created = try object(rows[0])
@@ -67,8 +69,24 @@ struct OutboxTests {
         }
         let plain = try tmp.open()
         defer { plain.close() }
+        #expect(plain.outboxPrefix == nil)
         _ = try plain.createOrderAndWait(sampleOrder(), actor: customerActor)
         #expect(try plain.outboxCount() == 1, "rows written before stay for a relay; new events add none")
+    }
+
+    @Test("two stores' event ids differ: each file has its own random identity, kept across reopening")
+    func identities() throws {
+        let a = try TempDatabase(), b = try TempDatabase()
+        defer { a.remove(); b.remove() }
+        let first = try a.open(outbox: true)
+        let idA = first.outboxPrefix
+        first.close()
+        let again = try a.open(outbox: true)
+        defer { again.close() }
+        let other = try b.open(outbox: true)
+        defer { other.close() }
+        #expect(again.outboxPrefix == idA)
+        #expect(other.outboxPrefix != idA)
     }
 
     @Test("subject tokens keep lower-case letters, digits and underscores only")
