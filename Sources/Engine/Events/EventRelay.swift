@@ -25,7 +25,7 @@ final class EventRelay: Sendable {
         /// The stream's duplicate window: a message id seen within it is stored once.
         var duplicateWindowMs: Int64 = 120_000
         /// Backoff after a failure: doubles from `firstBackoffMs` up to this.
-        var maxBackoffMs = 2_000
+        var maxBackoffMs = 250
         var firstBackoffMs = 100
         /// Copies the stream keeps: one per server given, at most three.
         var replicas: Int { min(3, max(1, servers.count)) }
