@@ -95,8 +95,9 @@ public final class Engine {
             demo = nil
         }
         if !configuration.natsServers.isEmpty {
+            let webhooks = orders.webhooks.flatMap { configuration.webhookURLs.isEmpty ? nil : ($0, configuration.webhookURLs) }
             events = EventRelayService(settings: EventRelay.Settings(servers: configuration.natsServers), store: orders.store,
-                                       registry: metrics.registry, logger: logger)
+                                       webhooks: webhooks, registry: metrics.registry, logger: logger)
         } else {
             events = nil
         }

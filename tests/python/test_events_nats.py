@@ -192,6 +192,56 @@ def test_rows_left_while_nats_was_unreachable_are_published_once_after_a_restart
     assert {e[1] for e in events} == set(ids)
 
 
+class WebhookReceiver:
+    """A plain HTTP server on a free port that keeps every POST: (X-Hexfleet-Event, JSON body)."""
+
+    def __init__(self):
+        import http.server
+        received = self.received = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                received.append((self.headers.get("X-Hexfleet-Event"), json.loads(body)))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+def test_webhooks_take_order_events_from_the_stream_once_each(cluster):
+    data = tempfile.mkdtemp(prefix="hexfleet-nats-")
+    receiver = WebhookReceiver()
+    try:
+        with Server("--data", data, "--graph", MONACO, "--nats", cluster["urls"], "--webhook-url", receiver.url,
+                    "--webhook-secret", "s3cret") as server:
+            ids = [create_order(server, 300 + i) for i in range(5)]
+            status, body = request(server, "POST", f"/v1/orders/{ids[0]}/cancel")
+            assert status == 200, body
+            prefix = store_prefix(data)
+            mine = lambda: [r for r in receiver.received if r[1].get("event_id", "").startswith(prefix)]
+            assert eventually(lambda: len(mine()) >= 11, within=15), receiver.received[-3:]
+            time.sleep(0.5)   # a duplicate would arrive now
+        events, _ = store_events(data)
+        got = mine()
+        ids_got = [b["event_id"] for _, b in got]
+        assert sorted(ids_got) == sorted(f"{prefix}order-{e[0]}" for e in events), "each event once"
+        for header, body in got:
+            assert header == body["event"] and body["event"] in ("order.created", "order.status_changed")
+        assert any(b["status"] == "cancelled" and b["order_id"] == ids[0] for _, b in got)
+    finally:
+        receiver.close()
+
+
 def relay_server_pid(cluster):
     """The pid and name of the nats-server the engine's relay is connected to (its monitoring port's /connz)."""
     import urllib.request

@@ -86,6 +86,24 @@ final class JetStreamPublisher {
         try Self.check(status, "creating stream \(name) (JetStream error \(errorCode.rawValue))")
     }
 
+    /// A durable pull subscription on `stream`, to the subjects `filter` matches (made when missing, shared by every
+    /// engine using the same `durable` name: each message goes to one of them). Acknowledged explicitly.
+    func pullSubscription(stream: String, filter: String, durable: String) throws(EventRelayError) -> OpaquePointer {
+        var subscription: OpaquePointer?
+        var errorCode = jsErrCode(0)
+        let status = stream.withCString { streamName in
+            var options = jsSubOptions()
+            jsSubOptions_Init(&options)
+            options.Stream = streamName
+            options.Config.AckPolicy = js_AckExplicit
+            options.Config.DeliverPolicy = js_DeliverAll
+            return js_PullSubscribe(&subscription, jetStream, filter, durable, nil, &options, &errorCode)
+        }
+        try Self.check(status, "subscribing \(durable) to \(filter) (JetStream error \(errorCode.rawValue))")
+        guard let subscription else { throw EventRelayError("subscribing \(durable): no subscription") }
+        return subscription
+    }
+
     /// Publishes the entries in order, then waits (at most the ack wait, plus a second) for every acknowledgment.
     func publish(_ entries: [OutboxEntry]) -> BatchResult {
         collector.acks.withLock { $0.removeAll(keepingCapacity: true) }
@@ -144,7 +162,7 @@ final class JetStreamPublisher {
         }
     }
 
-    private static func check(_ status: natsStatus, _ doing: String) throws(EventRelayError) {
+    static func check(_ status: natsStatus, _ doing: String) throws(EventRelayError) {
         guard status == NATS_OK else { throw EventRelayError(describe(status, doing)) }
     }
 

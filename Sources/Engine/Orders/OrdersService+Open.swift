@@ -49,7 +49,10 @@ extension OrdersService {
             // webhook (`post(to:…)`), so they share the durable queue, the signature and the retries.
             let urls = configuration.webhookURLs
             let secret = configuration.webhookSecret ?? []
-            let webhooks: WebhookSink? = WebhookSink(configuration: .init(endpoints: urls), store: store,
+            var webhookConfiguration = WebhookSink.Configuration(endpoints: urls)
+            // With NATS, order events reach webhooks through the stream's durable consumer (docs/events.md).
+            if !configuration.natsServers.isEmpty { webhookConfiguration.events.subtract(WebhookStreamConsumer.eventNames) }
+            let webhooks: WebhookSink? = WebhookSink(configuration: webhookConfiguration, store: store,
                                                      transport: HTTPWebhookTransport(), signer: .hmacSHA256(secret: secret))
             try webhooks?.start()
             if let sink = webhooks, !urls.isEmpty {

@@ -127,12 +127,16 @@ public final class WebhookSink: NotificationSink {
 
     /// Sends one body to one endpoint (a fence's own webhook), durably, signed and retried like every delivery.
     /// Callable from any thread; the store write happens on its writer thread.
-    public func post(to endpoint: String, event: String, body: [UInt8]) {
+    /// - Parameter enqueued: told, on the store's writer thread, whether the delivery was written durably.
+    public func post(to endpoint: String, event: String, body: [UInt8],
+                     enqueued: (@Sendable (Bool) -> Void)? = nil) {
         store.enqueueWebhook(endpoint: endpoint, event: event, body: body) { [self] result in
             guard case .success(let id) = result else {
                 enqueueFailures.add(1, ordering: .relaxed)
+                enqueued?(false)
                 return
             }
+            defer { enqueued?(true) }
             let job = Job(id: id, endpoint: endpoint, event: event, body: body, attempts: 0, dueAtMs: nowMs())
             state.withLock { $0.jobs.append(job) }
             wakeup.signal()
