@@ -30,6 +30,16 @@ ORDER = {"pickup": {"lat": 43.7384, "lng": 7.4246}, "dropoff": {"lat": 43.7311, 
 
 
 @pytest.fixture(scope="module")
+def graph():
+    """Monaco imported once (a saved graph loads in a fraction of the extract's import time)."""
+    out = os.path.join(tempfile.mkdtemp(prefix="hexfleet-nats-graph-"), "monaco.hfg")
+    run_import = subprocess.run([os.environ["HEXFLEET_BIN"], "import-osm", MONACO, "--out", out],
+                                capture_output=True, text=True, timeout=300)
+    assert run_import.returncode == 0, run_import.stderr[-2000:]
+    return out
+
+
+@pytest.fixture(scope="module")
 def cluster():
     """Three nats-servers with JetStream, clustered: {"urls": "nats://…,…", "dir": …}."""
     out = subprocess.run([os.path.join(REPO, "scripts", "nats-start"), "3"], capture_output=True, text=True, timeout=120)
@@ -148,9 +158,9 @@ def check_exactly_once(messages, events, prefix):
         assert payload["event"] == ("order.created" if frm is None else "order.status_changed")
 
 
-def test_order_events_reach_the_stream_once_with_their_subjects_and_the_outbox_empties(cluster):
-    data = tempfile.mkdtemp(prefix="hexfleet-nats-")
-    with Server("--data", data, "--graph", MONACO, "--nats", cluster["urls"]) as server:
+def test_order_events_reach_the_stream_once_with_their_subjects_and_the_outbox_empties(cluster, graph, tmp_path):
+    data = str(tmp_path)
+    with Server("--data", data, "--graph", graph, "--nats", cluster["urls"]) as server:
         ids = [create_order(server, 100 + i) for i in range(20)]
         for order in ids[:5]:
             status, body = request(server, "POST", f"/v1/orders/{order}/cancel")
@@ -171,10 +181,10 @@ def test_order_events_reach_the_stream_once_with_their_subjects_and_the_outbox_e
     assert set(config.subjects) == {"hexfleet.order.>", "hexfleet.offer.>", "hexfleet.fence.>"}
 
 
-def test_rows_left_while_nats_was_unreachable_are_published_once_after_a_restart(cluster):
-    data = tempfile.mkdtemp(prefix="hexfleet-nats-")
+def test_rows_left_while_nats_was_unreachable_are_published_once_after_a_restart(cluster, graph, tmp_path):
+    data = str(tmp_path)
     nowhere = f"nats://127.0.0.1:{free_port()}"
-    with Server("--data", data, "--graph", MONACO, "--nats", nowhere) as server:
+    with Server("--data", data, "--graph", graph, "--nats", nowhere) as server:
         ids = [create_order(server, 200 + i) for i in range(10)]
         assert eventually(lambda: (metric(server, "hexfleet_events_publish_errors_total") or 0) > 0, within=10)
         assert metric(server, "hexfleet_events_published_total") == 0
@@ -182,7 +192,7 @@ def test_rows_left_while_nats_was_unreachable_are_published_once_after_a_restart
         server.proc.wait()
     events, outbox = store_events(data)
     assert outbox == len(events) == 20
-    with Server("--data", data, "--graph", MONACO, "--nats", cluster["urls"]) as server:
+    with Server("--data", data, "--graph", graph, "--nats", cluster["urls"]) as server:
         assert eventually(lambda: metric(server, "hexfleet_events_outbox_pending") == 0
                           and metric(server, "hexfleet_events_published_total") == 20, within=15)
     events, outbox = store_events(data)
@@ -218,11 +228,11 @@ class WebhookReceiver:
         self.server.shutdown()
 
 
-def test_webhooks_take_order_events_from_the_stream_once_each(cluster):
-    data = tempfile.mkdtemp(prefix="hexfleet-nats-")
+def test_webhooks_take_order_events_from_the_stream_once_each(cluster, graph, tmp_path):
+    data = str(tmp_path)
     receiver = WebhookReceiver()
     try:
-        with Server("--data", data, "--graph", MONACO, "--nats", cluster["urls"], "--webhook-url", receiver.url,
+        with Server("--data", data, "--graph", graph, "--nats", cluster["urls"], "--webhook-url", receiver.url,
                     "--webhook-secret", "s3cret") as server:
             ids = [create_order(server, 300 + i) for i in range(5)]
             status, body = request(server, "POST", f"/v1/orders/{ids[0]}/cancel")
@@ -285,9 +295,9 @@ def kill_and_time_resumption(server, pid, within):
     return resumed, time.time() - killed_at
 
 
-def test_killing_a_nats_server_under_load_loses_and_duplicates_nothing(cluster):
-    data = tempfile.mkdtemp(prefix="hexfleet-nats-")
-    with Server("--data", data, "--graph", MONACO, "--nats", cluster["urls"]) as server:
+def test_killing_a_nats_server_under_load_loses_and_duplicates_nothing(cluster, graph, tmp_path):
+    data = str(tmp_path)
+    with Server("--data", data, "--graph", graph, "--nats", cluster["urls"]) as server:
         stop = threading.Event()
         created, failures = [], []
 
