@@ -154,9 +154,10 @@ final class JetStreamPublisher {
 
     /// Closes the connection (pending publishes are abandoned: their rows stay in the outbox).
     func close() {
+        // The connection closes first, so no acknowledgment reaches the collector once this object is gone.
+        if let nc = connection { natsConnection_Close(nc) }
         if let js = jetStream { jsCtx_Destroy(js); jetStream = nil }
         if let nc = connection {
-            natsConnection_Close(nc)
             natsConnection_Destroy(nc)
             connection = nil
         }

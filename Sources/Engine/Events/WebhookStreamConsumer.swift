@@ -19,6 +19,7 @@ final class WebhookStreamConsumer: Sendable {
     private let endpoints: [String]
     private let sink: WebhookSink
     private let logger: Logger
+    private let started = Atomic<Bool>(false)
     private let stopped = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
     /// Messages handed to the webhook queue and acknowledged.
@@ -32,6 +33,7 @@ final class WebhookStreamConsumer: Sendable {
     }
 
     func start() {
+        guard !started.exchange(true, ordering: .relaxed), !stopped.load(ordering: .relaxed) else { return }
         let thread = Thread { [self] in run() }
         thread.name = "hexfleet.events.webhooks"
         thread.start()
@@ -39,7 +41,7 @@ final class WebhookStreamConsumer: Sendable {
 
     /// Stops the thread after its current fetch (at most a second).
     func stop() {
-        guard !stopped.exchange(true, ordering: .relaxed) else { return }
+        guard !stopped.exchange(true, ordering: .relaxed), started.load(ordering: .relaxed) else { return }
         finished.wait()
     }
 
