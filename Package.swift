@@ -50,6 +50,7 @@ let package = Package(
         .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // SHA-256's block function on two independent chains at once (SHA extensions; OpenSSL's one-chain block
         // function where the CPU lacks them): the UDP ingest pairs up its many short HMACs.
         .target(name: "CSHA256Lanes", linkerSettings: [.linkedLibrary("crypto")]),
@@ -73,7 +74,7 @@ let package = Package(
         .target(name: "History", dependencies: ["Vocabulary", "CZlib"], swiftSettings: strict),
         .target(
             name: "Storage",
-            dependencies: ["Vocabulary", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Vocabulary", "CLibPQ", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .target(
             name: "Marketplace",
@@ -127,7 +128,7 @@ let package = Package(
             name: "RoutingTests", dependencies: ["Routing", "Vocabulary", "HexGeo", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "DispatcherTests", dependencies: ["Dispatcher", "Vocabulary", "TestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "StorageTests", dependencies: ["Storage", "Vocabulary", .product(name: "GRDB", package: "GRDB.swift")],
+            name: "StorageTests", dependencies: ["Storage", "Vocabulary", "CLibPQ", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .testTarget(
             name: "MarketplaceTests", dependencies: ["Marketplace", "Vocabulary", "JSON", "HexGeo", "Storage", "TestSupport"],

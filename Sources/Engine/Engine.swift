@@ -81,8 +81,8 @@ public final class Engine {
             var settings = HistoryService.Settings()
             settings.retentionMs = Int64(configuration.historyRetentionDays) * 86_400_000
             history = try HistoryService(directory: orders.dataDirectory + "/history", settings: settings, ingest: ingest,
-                                         orderLeg: { [unowned orders] order, caller throws(APIError) in
-                                             try orders.leg(of: order, for: caller)
+                                         orderLeg: { [unowned orders] order, caller, done in
+                                             orders.leg(of: order, for: caller, done)
                                          }, auth: auth, loop: loop, clock: clock, metrics: metrics, logger: logger)
         } else {
             history = nil

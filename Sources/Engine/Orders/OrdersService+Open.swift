@@ -26,7 +26,13 @@ extension OrdersService {
         var storeConfiguration = StoreConfiguration()
         storeConfiguration.groupCommit = configuration.storeGroupCommit
         if !configuration.storeSynchronousFull { storeConfiguration.synchronous = .normal }
-        let store = try SQLiteStore(path: dir + "/hexfleet.sqlite", configuration: storeConfiguration)
+        let store: any Store & FenceStore
+        if let url = configuration.postgresURL {
+            store = try PostgresStore(url: url, configuration: storeConfiguration)
+            logger.info("orders in PostgreSQL", metadata: ["server": "\(redactedURL(url))"])
+        } else {
+            store = try SQLiteStore(path: dir + "/hexfleet.sqlite", configuration: storeConfiguration)
+        }
         do {
             // A pricing.json in the data directory overrides the repository's fixtures/pricing.json.
             let local = dir + "/pricing.json"
