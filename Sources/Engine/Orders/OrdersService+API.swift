@@ -179,7 +179,7 @@ extension OrdersService {
         let viewer = try actor(try auth.principal(request))
         let book = self.book
         readOffLoop(responder, { () throws(APIError) -> OrderRecord in
-            do { return try book.order(id, viewer: viewer) } catch { throw OrderAPIErrors.apiError(error) }
+            do throws(MarketplaceError) { return try book.order(id, viewer: viewer) } catch { throw OrderAPIErrors.apiError(error) }
         }) { order in responder.respond(.json { w in OrderJSON.write(&w, order) }) }
     }
 
@@ -201,9 +201,10 @@ extension OrdersService {
             limit = n
         }
         let book = self.book
+        let afterSequence = after, pageLimit = limit
         readOffLoop(responder, { () throws(APIError) -> OrderEventPage in
-            do {
-                let page = try book.events(of: id, viewer: viewer, afterSequence: after, limit: limit)
+            do throws(MarketplaceError) {
+                let page = try book.events(of: id, viewer: viewer, afterSequence: afterSequence, limit: pageLimit)
                 return OrderEventPage(order: page.order, events: page.events)
             } catch { throw OrderAPIErrors.apiError(error) }
         }) { page in responder.respond(.json { w in
@@ -249,7 +250,7 @@ extension OrdersService {
         let book = self.book
         let query = q
         readOffLoop(responder, { () throws(APIError) -> [OrderRecord] in
-            do { return try book.list(query, viewer: viewer) } catch { throw OrderAPIErrors.apiError(error) }
+            do throws(MarketplaceError) { return try book.list(query, viewer: viewer) } catch { throw OrderAPIErrors.apiError(error) }
         }) { orders in responder.respond(.json { w in
             w.beginObject()
             w.key("orders"); w.beginArray()
@@ -325,7 +326,7 @@ extension OrdersService {
                                   answer: @escaping (T) -> Void) {
         do {
             try workers.run({ () -> Result<T, APIError> in
-                do { return .success(try read()) } catch { return .failure(error) }
+                do throws(APIError) { return .success(try read()) } catch { return .failure(error) }
             }) { result in
                 switch result {
                 case .success(let value): answer(value)

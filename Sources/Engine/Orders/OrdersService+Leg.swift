@@ -1,4 +1,5 @@
 import HTTPServer
+import Marketplace
 import Storage
 import Vocabulary
 
@@ -24,7 +25,7 @@ extension OrdersService {
         let book = self.book, store = self.store
         let read: @Sendable () -> Result<OrderLeg?, APIError> = {
             let order: OrderRecord
-            do { order = try book.order(id, viewer: viewer) } catch { return .failure(OrderAPIErrors.apiError(error)) }
+            do throws(MarketplaceError) { order = try book.order(id, viewer: viewer) } catch { return .failure(OrderAPIErrors.apiError(error)) }
             let events: [OrderEvent]
             do { events = try store.events(of: id) } catch {
                 return .failure(APIError(.unavailable, "the order's events could not be read"))

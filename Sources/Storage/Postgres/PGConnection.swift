@@ -115,7 +115,13 @@ final class PGConnection: @unchecked Sendable {
         for p in params {
             switch p {
             case .null: buffers.append(nil); lengths.append(0); formats.append(0)
-            case .text(let s): buffers.append(Array(s.utf8CString)); lengths.append(0); formats.append(0)
+            case .text(let s):
+                // A C string ends at its first NUL: refuse rather than store the text cut short (PostgreSQL's TEXT
+                // cannot hold a NUL anyway, 22021).
+                guard !s.utf8.contains(0) else {
+                    throw PGError(sqlState: "22021", message: "text holds a NUL character", connectionLost: false)
+                }
+                buffers.append(Array(s.utf8CString)); lengths.append(0); formats.append(0)
             case .bytes(let b):
                 buffers.append(b.map { CChar(bitPattern: $0) } + [0]); lengths.append(Int32(b.count)); formats.append(1)
             }
