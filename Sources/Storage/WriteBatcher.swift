@@ -6,8 +6,8 @@ import Synchronization
 /// off). An idle thread sleeps on a semaphore; a submission finding it idle wakes it (one signal per wait), so a
 /// lone write commits at once and batches grow with the load by themselves.
 ///
-/// `PostgresStore` commits each batch in one PostgreSQL transaction; `GroupCommitWriter` is the same shape for
-/// GRDB, where the batch's transaction closure is GRDB's `write`.
+/// `GroupCommitWriter` commits each batch in one GRDB `write` transaction, `PostgresWriter` in one PostgreSQL
+/// transaction.
 final class WriteBatcher<Item: Sendable>: Sendable {
     private struct State {
         var queue: [Item] = []
