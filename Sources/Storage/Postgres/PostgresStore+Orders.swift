@@ -47,9 +47,11 @@ extension PostgresStore {
         return try decodeOrder(row)
     }
 
-    /// Appends one row to the order's event log and answers its sequence. Every order event of the store goes
-    /// through here, inside the operation's transaction: a row that must commit with each event (an outbox's) is
-    /// one more statement here, referencing the returned sequence.
+    /// Appends one row to the order's event log and answers its sequence (order notes). Creations and transitions
+    /// write their events in the same statement as the order row (one round trip each: `createOrder`'s `ev` CTE,
+    /// `transitionOrder`'s INSERT … SELECT), each answering the events' sequences through RETURNING; a row that
+    /// must commit with every event (an outbox's) is one more statement after those three, in the same
+    /// transaction, keyed by the returned sequences.
     @discardableResult
     static func appendEvent(_ conn: PGConnection, order: OrderID, from: OrderStatus?, to: OrderStatus,
                             actor: ActorRef, reason: String?, atMs: Int64) throws -> Int64 {
@@ -95,29 +97,34 @@ extension PostgresStore {
             }
             let now = nowMs()
             let status: OrderStatus = order.quoteID == nil ? .created : .quoted
+            // One round trip: the order, its creation event (and `quoted` after it, in that order: one INSERT, so
+            // the sequences follow the rows) and the key. Data-modifying CTEs of one statement run in one snapshot
+            // in no set order, so nothing here reads another CTE's effects but `o`'s RETURNING.
             let inserted = try conn.query("""
-                INSERT INTO orders (customer_id, courier_id, status, vehicle, pickup_lat_e7, pickup_lng_e7,
-                  dropoff_lat_e7, dropoff_lng_e7, quote_id, price_cents, currency, surge_milli, distance_m,
-                  duration_s, created_at_ms, updated_at_ms)
-                VALUES ($1, NULL, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id
+                WITH o AS (
+                  INSERT INTO orders (customer_id, courier_id, status, vehicle, pickup_lat_e7, pickup_lng_e7,
+                    dropoff_lat_e7, dropoff_lng_e7, quote_id, price_cents, currency, surge_milli, distance_m,
+                    duration_s, created_at_ms, updated_at_ms)
+                  VALUES ($1, NULL, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id),
+                ev AS (
+                  INSERT INTO order_events (order_id, from_status, to_status, actor_role, actor_id, reason, at_ms)
+                  SELECT o.id, v.from_status, v.to_status, $15, $16, NULL, $14
+                  FROM o, (VALUES (1, NULL::text, 'created'), (2, 'created', 'quoted')) AS v(n, from_status, to_status)
+                  WHERE v.n = 1 OR $2 = 'quoted' ORDER BY v.n RETURNING id),
+                k AS (
+                  INSERT INTO idempotency_keys (customer_id, key, fingerprint, order_id, created_at_ms)
+                  SELECT $1, $17, $18, o.id, $14 FROM o WHERE $17::text IS NOT NULL)
+                SELECT id FROM o
                 """, [.text(order.customerID.rawValue), .text(status.rawValue), .text(order.vehicle),
                       .int(order.pickup.latE7), .int(order.pickup.lngE7), .int(order.dropoff.latE7),
                       .int(order.dropoff.lngE7), .optional(order.quoteID), .int(order.priceCents), .text(order.currency),
-                      .int(order.surgeMilli), .int(order.distanceMeters), .int(order.durationSeconds), .int(now), .int(now)])
+                      .int(order.surgeMilli), .int(order.distanceMeters), .int(order.durationSeconds), .int(now),
+                      .text(actor.role.rawValue), .text(actor.id), .optional(idempotency?.key),
+                      .optional(idempotency?.fingerprint)])
             guard let idText = inserted.first?[0], let raw = Int64(idText) else {
                 throw StorageError(.storageFailure, "no order id returned")
             }
             let id = OrderID(raw.unsignedID)
-            try Self.appendEvent(conn, order: id, from: nil, to: .created, actor: actor, reason: nil, atMs: now)
-            if status == .quoted {
-                try Self.appendEvent(conn, order: id, from: .created, to: .quoted, actor: actor, reason: nil, atMs: now)
-            }
-            if let idem = idempotency {
-                try conn.query("""
-                    INSERT INTO idempotency_keys (customer_id, key, fingerprint, order_id, created_at_ms)
-                    VALUES ($1, $2, $3, $4, $5)
-                    """, [.text(order.customerID.rawValue), .text(idem.key), .text(idem.fingerprint), .id(id.rawValue), .int(now)])
-            }
             let record = OrderRecord(
                 id: id, customerID: order.customerID, courierID: nil, status: status, vehicle: order.vehicle,
                 pickup: order.pickup, dropoff: order.dropoff, quoteID: order.quoteID, priceCents: order.priceCents,
@@ -157,15 +164,20 @@ extension PostgresStore {
             }
             order.status = request.to
             order.updatedAtMs = now
-            let updated = try conn.query("""
-                UPDATE orders SET status = $1, courier_id = $2, updated_at_ms = $3 WHERE id = $4 AND status = $5
+            // The change and its event in one round trip: the event is written only if the row changed.
+            let kept = request.reason.map { String(String.UnicodeScalarView($0.unicodeScalars.prefix(200))) }
+            let changed = try conn.query("""
+                WITH u AS (
+                  UPDATE orders SET status = $1, courier_id = $2, updated_at_ms = $3 WHERE id = $4 AND status = $5
+                  RETURNING id)
+                INSERT INTO order_events (order_id, from_status, to_status, actor_role, actor_id, reason, at_ms)
+                SELECT id, $5, $1, $6, $7, $8, $3 FROM u RETURNING id
                 """, [.text(order.status.rawValue), order.courierID.map { .id($0.rawValue) } ?? .null, .int(now),
-                      .id(order.id.rawValue), .text(from.rawValue)])
-            guard updated.affected == 1 else {
+                      .id(order.id.rawValue), .text(from.rawValue), .text(request.actor.role.rawValue),
+                      .text(request.actor.id), .optional(kept)])
+            guard changed.count == 1 else {
                 throw StorageError(.storageFailure, "order \(order.id) changed under its transition")
             }
-            try Self.appendEvent(conn, order: order.id, from: from, to: request.to, actor: request.actor,
-                                 reason: request.reason, atMs: now)
             return TransitionOutcome(order: order, from: from)
         }, completion: completion)
     }
