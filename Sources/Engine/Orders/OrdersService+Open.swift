@@ -29,7 +29,9 @@ extension OrdersService {
         let store: any Store & FenceStore
         if let url = configuration.postgresURL {
             store = try PostgresStore(url: url, configuration: storeConfiguration)
-            logger.info("orders in PostgreSQL", metadata: ["server": "\(redactedURL(url))"])
+            // A keyword string ("host=… password=…") has no scheme to keep: name nothing of it.
+            let shown = url.contains("://") ? redactedURL(url) : "a libpq keyword string"
+            logger.info("orders in PostgreSQL", metadata: ["server": "\(shown)"])
         } else {
             store = try SQLiteStore(path: dir + "/hexfleet.sqlite", configuration: storeConfiguration)
         }
