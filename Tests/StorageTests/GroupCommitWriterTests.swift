@@ -95,6 +95,7 @@ struct GroupCommitWriterTests {
         #expect(throws: StorageError(.closed, "the store is closed")) {
             try store.createOrderAndWait(sampleOrder(), actor: .system)
         }
+        expectStorageError(.storageFailure, "a read after close") { try store.order(OrderID(1)) }
     }
 
     @Test("without group commit every operation is its own transaction (the benchmark's baseline)", arguments: StoreKind.testable)

@@ -18,7 +18,8 @@ public final class PostgresStore: Store, FenceStore {
 
     let url: String
     let nowMs: @Sendable () -> Int64
-    private let readers = Mutex<[PGConnection]>([])
+    /// Idle reader connections; nil once the store is closed (reads then fail, as SQLite's do after `close`).
+    private let readers = Mutex<[PGConnection]?>([])
     private let writer: PostgresWriter
     private let batcher: WriteBatcher<Write>
 
@@ -66,7 +67,7 @@ public final class PostgresStore: Store, FenceStore {
     public func close() {
         batcher.close()
         writer.disconnect()
-        readers.withLock { $0.removeAll() }
+        readers.withLock { $0 = nil }
     }
 
     // MARK: - writes
@@ -95,20 +96,27 @@ public final class PostgresStore: Store, FenceStore {
         while true {
             attempt += 1
             let conn: PGConnection
-            if let idle = readers.withLock({ $0.popLast() }) {
+            let (isOpen, idle) = readers.withLock { r -> (Bool, PGConnection?) in (r != nil, r?.popLast()) }
+            guard isOpen else { throw StorageError(.storageFailure, "the store is closed") }
+            if let idle {
                 conn = idle
             } else {
                 do { conn = try PGConnection(url: url) } catch { throw error.storageError }
             }
             do {
                 let value = try body(conn)
-                readers.withLock { if $0.count < 8 { $0.append(conn) } }
+                giveBack(conn)
                 return value
             } catch {
                 if error.connectionLost && attempt < 2 { continue }
-                if !error.connectionLost { readers.withLock { if $0.count < 8 { $0.append(conn) } } }
+                if !error.connectionLost { giveBack(conn) }
                 throw error.storageError
             }
         }
+    }
+
+    /// Keeps a reader connection for the next read (at most 8 idle; none after `close`).
+    private func giveBack(_ conn: PGConnection) {
+        readers.withLock { r in if let n = r?.count, n < 8 { r?.append(conn) } }
     }
 }
