@@ -47,7 +47,8 @@ serve HEXFLEET_STORE_GROUP_COMMIT=on
 curl -s "http://127.0.0.1:$port/metrics" | grep -E '^hexfleet_store_(transactions|operations|largest_batch) ' || true
 halt
 if [ "$POSTGRES" = 1 ]; then
-    eval "$(scripts/postgres-start)"
+    pg_env="$(scripts/postgres-start)"   # a failed start stops the script (set -e), where eval "$(…)" would not
+    eval "$pg_env"
     pg_dir="$HEXFLEET_POSTGRES_DIR"
     psql -q "$HEXFLEET_TEST_POSTGRES" -c "CREATE DATABASE orders_load"
     echo "PostgreSQL 15 on loopback, group commit (synchronous_commit=on, fsync on), same client:"
