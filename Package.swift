@@ -52,6 +52,7 @@ let package = Package(
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // The NATS client (JetStream) behind the event relay: `--nats` (docs/events.md).
         .systemLibrary(name: "CNats", pkgConfig: "libnats", providers: [.apt(["libnats-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // SHA-256's block function on two independent chains at once (SHA extensions; OpenSSL's one-chain block
         // function where the CPU lacks them): the UDP ingest pairs up its many short HMACs.
         .target(name: "CSHA256Lanes", linkerSettings: [.linkedLibrary("crypto")]),
@@ -75,7 +76,7 @@ let package = Package(
         .target(name: "History", dependencies: ["Vocabulary", "CZlib"], swiftSettings: strict),
         .target(
             name: "Storage",
-            dependencies: ["Vocabulary", "JSON", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Vocabulary", "JSON", "CLibPQ", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .target(
             name: "Marketplace",
@@ -129,7 +130,7 @@ let package = Package(
             name: "RoutingTests", dependencies: ["Routing", "Vocabulary", "HexGeo", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "DispatcherTests", dependencies: ["Dispatcher", "Vocabulary", "TestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "StorageTests", dependencies: ["Storage", "Vocabulary", .product(name: "GRDB", package: "GRDB.swift")],
+            name: "StorageTests", dependencies: ["Storage", "Vocabulary", "CLibPQ", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .testTarget(
             name: "MarketplaceTests", dependencies: ["Marketplace", "Vocabulary", "JSON", "HexGeo", "Storage", "TestSupport"],

@@ -82,8 +82,8 @@ public final class Engine {
             var settings = HistoryService.Settings()
             settings.retentionMs = Int64(configuration.historyRetentionDays) * 86_400_000
             history = try HistoryService(directory: orders.dataDirectory + "/history", settings: settings, ingest: ingest,
-                                         orderLeg: { [unowned orders] order, caller throws(APIError) in
-                                             try orders.leg(of: order, for: caller)
+                                         orderLeg: { [unowned orders] order, caller, done in
+                                             orders.leg(of: order, for: caller, done)
                                          }, auth: auth, loop: loop, clock: clock, metrics: metrics, logger: logger)
         } else {
             history = nil
@@ -94,9 +94,9 @@ public final class Engine {
         } else {
             demo = nil
         }
-        if !configuration.natsServers.isEmpty {
+        if !configuration.natsServers.isEmpty, let outbox = orders.store as? any OutboxStore {
             let webhooks = orders.webhooks.flatMap { configuration.webhookURLs.isEmpty ? nil : ($0, configuration.webhookURLs) }
-            events = EventRelayService(settings: EventRelay.Settings(servers: configuration.natsServers), store: orders.store,
+            events = EventRelayService(settings: EventRelay.Settings(servers: configuration.natsServers), store: outbox,
                                        webhooks: webhooks, registry: metrics.registry, logger: logger)
         } else {
             events = nil

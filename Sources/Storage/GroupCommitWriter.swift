@@ -28,99 +28,48 @@ struct PendingWrite: Sendable {
 /// An operation that throws rolls back its own savepoint and fails alone; a failed COMMIT fails the
 /// whole batch. Completions run on the writer thread, in submission order, after the commit.
 final class GroupCommitWriter: Sendable {
-    private struct State {
-        var queue: [PendingWrite] = []
-        var writerIdle = false
-        var closed = false
-        var stats = WriteStats()
+    /// What the writer thread uses: the pool, the file's identity, the counters.
+    private final class Committer: Sendable {
+        let pool: DatabasePool
+        /// Device and inode of the database file when the writer started; a batch finding others refuses to write.
+        let fileIdentity: FileIdentity?
+        let stats = Mutex(WriteStats())
+
+        init(pool: DatabasePool) {
+            self.pool = pool
+            fileIdentity = GroupCommitWriter.identity(of: pool.path)
+        }
     }
 
-    private let pool: DatabasePool
-    private let maxBatch: Int
-    private let groupCommit: Bool
-    private let state = Mutex(State())
-    /// Wakes the writer; signalled only by the submitter that saw `writerIdle` and cleared it,
-    /// so every signal matches exactly one wait.
-    private let wakeup = DispatchSemaphore(value: 0)
-    /// Signalled once when the writer thread has left its loop.
-    private let finished = DispatchSemaphore(value: 0)
-
-    /// Device and inode of the database file when the writer started; a batch finding others refuses to write.
-    private let fileIdentity: FileIdentity?
+    private let committer: Committer
+    /// The queue and the writer thread.
+    private let batcher: WriteBatcher<PendingWrite>
 
     init(pool: DatabasePool, maxBatch: Int, groupCommit: Bool) {
-        self.pool = pool
-        fileIdentity = Self.identity(of: pool.path)
-        self.maxBatch = max(1, maxBatch)
-        self.groupCommit = groupCommit
-        let thread = Thread { [self] in self.run() }
-        thread.name = "hexfleet.storage.writer"
-        thread.start()
+        let committer = Committer(pool: pool)
+        self.committer = committer
+        batcher = WriteBatcher(name: "hexfleet.storage.writer", maxBatch: groupCommit ? maxBatch : 1) { batch in
+            Self.commit(batch, committer)
+        }
     }
 
     /// Queues a write; fails it at once with `storage_closed` after `close()`.
     func submit(_ write: PendingWrite) {
-        let (accepted, wake) = state.withLock { s -> (Bool, Bool) in
-            if s.closed { return (false, false) }
-            s.queue.append(write)
-            let wake = s.writerIdle
-            s.writerIdle = false
-            return (true, wake)
-        }
-        if !accepted {
-            write.fail(StorageError(.closed, "the store is closed"))
-            return
-        }
-        if wake { wakeup.signal() }
+        if !batcher.submit(write) { write.fail(StorageError(.closed, "the store is closed")) }
     }
 
     /// Counters so far.
     var stats: WriteStats {
-        state.withLock { s in
-            var st = s.stats
-            st.queued = UInt64(s.queue.count)
-            return st
-        }
+        var st = committer.stats.withLock { $0 }
+        st.queued = UInt64(batcher.queued)
+        return st
     }
 
     /// Refuses new writes, lets the writer drain what is queued, and waits for the thread to finish.
-    func close() {
-        let (first, wake) = state.withLock { s -> (Bool, Bool) in
-            if s.closed { return (false, false) }
-            s.closed = true
-            let wake = s.writerIdle
-            s.writerIdle = false
-            return (true, wake)
-        }
-        guard first else { return }
-        if wake { wakeup.signal() }
-        finished.wait()
-    }
+    func close() { batcher.close() }
 
-    private func run() {
-        while true {
-            let next = state.withLock { s -> (batch: [PendingWrite], stop: Bool) in
-                if s.queue.isEmpty {
-                    if s.closed { return ([], true) }
-                    s.writerIdle = true
-                    return ([], false)
-                }
-                let n = groupCommit ? min(maxBatch, s.queue.count) : 1
-                let batch = Array(s.queue.prefix(n))
-                s.queue.removeFirst(n)
-                return (batch, false)
-            }
-            if next.stop { break }
-            if next.batch.isEmpty {
-                wakeup.wait()
-                continue
-            }
-            commit(next.batch)
-        }
-        finished.signal()
-    }
-
-    private func commit(_ batch: [PendingWrite]) {
+    private static func commit(_ batch: [PendingWrite], _ committer: Committer) {
+        let pool = committer.pool, fileIdentity = committer.fileIdentity
         var completions: [@Sendable () -> Void] = []
         completions.reserveCapacity(batch.count)
         do {
@@ -159,14 +108,14 @@ final class GroupCommitWriter: Sendable {
             }
         } catch {
             let e = StorageError.wrap(error)
-            state.withLock { s in s.stats.failedTransactions += 1 }
+            committer.stats.withLock { $0.failedTransactions += 1 }
             for op in batch { op.fail(e) }
             return
         }
-        state.withLock { s in
-            s.stats.transactions += 1
-            s.stats.operations += UInt64(batch.count)
-            s.stats.largestBatch = max(s.stats.largestBatch, UInt64(batch.count))
+        committer.stats.withLock { s in
+            s.transactions += 1
+            s.operations += UInt64(batch.count)
+            s.largestBatch = max(s.largestBatch, UInt64(batch.count))
         }
         for c in completions { c() }
     }

@@ -2,16 +2,16 @@ import Vocabulary
 
 /// The durable store behind orders, the order event log, idempotency keys, ratings and webhook deliveries.
 ///
-/// Written against this protocol, not SQLite, so a PostgreSQL store can follow (docs/storage.md).
+/// Two implementations: `SQLiteStore` (the embedded default) and `PostgresStore` (docs/storage.md).
 ///
 /// **Writes** are asynchronous: each takes a `@Sendable` completion that runs on the store's writer
 /// thread *after* the operation's transaction has committed durably (per the store's synchronous
 /// setting). Never on the caller's thread; the Engine hops it back to the loop (`uv_async`).
 /// A completion with `.success` means the data survives `kill -9`.
 ///
-/// **Reads** are synchronous and short (a single indexed lookup on a pooled reader connection,
-/// tens of microseconds); they never wait for the writer. A read issued after a completion ran
-/// sees that write.
+/// **Reads** are synchronous and short (a single indexed lookup on a pooled reader connection); they never
+/// wait for the writer, but they block their thread (a PostgreSQL read is a network round trip), so the Engine
+/// makes them on a worker, never on the loop. A read issued after a completion ran sees that write.
 public protocol Store: AnyObject, Sendable {
     /// Creates an order (status `created`, or `quoted` when it names a quote), writes its events and,
     /// with `idempotency`, records the key; a repeated key with the same fingerprint answers the first
@@ -40,6 +40,15 @@ public protocol Store: AnyObject, Sendable {
     /// Run it periodically (e.g. keys older than 24 h) so the table does not grow without bound;
     /// a retry after that window creates a new order.
     func pruneIdempotencyKeys(createdBeforeMs: Int64, completion: @escaping @Sendable (Result<Int, StorageError>) -> Void)
+
+    /// Appends an event that is not a status change (a courier's arrival) to an order's log: the row keeps the
+    /// order's status on both sides and says what happened in `reason` (e.g. `arrived_pickup`).
+    /// - Completion: `order_not_found` when the order does not exist.
+    func appendOrderNote(_ order: OrderID, status: OrderStatus, actor: ActorRef, reason: String, atMs: Int64,
+                         completion: @escaping @Sendable (Result<Void, StorageError>) -> Void)
+
+    /// Writer counters (transactions, operations, largest batch, failures, queue depth) for metrics.
+    var writeStats: WriteStats { get }
 
     /// The order with that id, or nil.
     func order(_ id: OrderID) throws(StorageError) -> OrderRecord?

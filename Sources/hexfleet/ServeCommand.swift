@@ -59,6 +59,7 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("nats"), help: setting("nats", "url[,url…]")) var nats: [String] = []
     @Flag(inversion: .prefixedNo, help: setting("store.group_commit")) var storeGroupCommit: Bool?
     @Option(help: setting("store.synchronous", "mode")) var storeSynchronous: String?
+    @Option(help: setting("postgres", "url")) var postgres: String?
     @Flag(inversion: .prefixedNo, help: setting("history")) var history: Bool?
     @Option(help: setting("history_retention_days", "days")) var historyRetentionDays: String?
     @Option(help: setting("limits.max_connections", "n")) var maxConnections: String?
@@ -81,7 +82,7 @@ struct ServeCommand: ParsableCommand {
             ("demo_drivers", demoDrivers), ("udp_secret", udpSecret), ("token_secret", tokenSecret),
             ("admin_token", adminToken), ("index_resolution", indexResolution), ("stale_after", staleAfter),
             ("track_tick_ms", trackTickMs), ("track_interval_ms", trackIntervalMs), ("log_level", logLevel),
-            ("webhook.secret", webhookSecret), ("store.synchronous", storeSynchronous),
+            ("webhook.secret", webhookSecret), ("store.synchronous", storeSynchronous), ("postgres", postgres),
             ("history_retention_days", historyRetentionDays),
             ("limits.max_connections", maxConnections), ("limits.rate_limit", rateLimit),
             ("limits.header_timeout_ms", headerTimeoutMs), ("limits.max_header_bytes", maxHeaderBytes),

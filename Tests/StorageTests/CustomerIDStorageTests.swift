@@ -6,9 +6,9 @@ import Vocabulary
 
 @Suite("Opaque customer ids in SQLite: round trip, and files from the numeric-id schema")
 struct CustomerIDStorageTests {
-    @Test("a UUID customer's order, idempotency key, events and ratings round-trip as given; \"0042\" is not \"42\"")
-    func roundTrip() throws {
-        let tmp = try TempDatabase()
+    @Test("a UUID customer's order, idempotency key, events and ratings round-trip as given; \"0042\" is not \"42\"", arguments: StoreKind.testable)
+    func roundTrip(kind: StoreKind) throws {
+        let tmp = try TempDatabase(kind)
         defer { tmp.remove() }
         let store = try tmp.open()
         defer { store.close() }
@@ -67,7 +67,7 @@ struct CustomerIDStorageTests {
                     """, arguments: [Int64(bitPattern: big), Int64(bitPattern: big)])
             }
         }
-        let store = try tmp.open()
+        let store = try tmp.openSQLite()
         #expect(try store.appliedMigrations() == SQLiteSchema.migrationNames)
         #expect(try store.order(OrderID(1))?.customerID == CustomerID(7))
         #expect(try store.order(OrderID(1))?.courierID == CourierID(3))

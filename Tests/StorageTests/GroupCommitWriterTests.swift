@@ -14,7 +14,7 @@ struct GroupCommitWriterTests {
         let results = Mutex<[UInt64: Int]>([:])
         let failures = Atomic<Int>(0)
         do {
-            let store = try tmp.open(.full)
+            let store = try tmp.openSQLite(.full)
             let done = DispatchSemaphore(value: 0)
             let group = DispatchGroup()
             for t in 0..<threads {
@@ -47,7 +47,7 @@ struct GroupCommitWriterTests {
         let counts = results.withLock { $0 }
         #expect(counts.count == total)
         #expect(counts.values.allSatisfy { $0 == 1 })
-        let reopened = try tmp.open(.full)
+        let reopened = try tmp.openSQLite(.full)
         defer { reopened.close() }
         #expect(try reopened.liveOrders().count == total)
         let events = try reopened.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM order_events") }
@@ -56,9 +56,9 @@ struct GroupCommitWriterTests {
         #expect(keys == total)
     }
 
-    @Test("an operation that fails rolls back alone; its batch neighbours commit")
-    func failureIsolation() throws {
-        let tmp = try TempDatabase()
+    @Test("an operation that fails rolls back alone; its batch neighbours commit", arguments: StoreKind.testable)
+    func failureIsolation(kind: StoreKind) throws {
+        let tmp = try TempDatabase(kind)
         defer { tmp.remove() }
         let store = try tmp.open()
         defer { store.close() }
@@ -85,9 +85,9 @@ struct GroupCommitWriterTests {
         #expect(try store.liveOrders().count == 40)
     }
 
-    @Test("writes after close fail with storage_closed and their completion still runs")
-    func closedStore() throws {
-        let tmp = try TempDatabase()
+    @Test("writes after close fail with storage_closed and their completion still runs", arguments: StoreKind.testable)
+    func closedStore(kind: StoreKind) throws {
+        let tmp = try TempDatabase(kind)
         defer { tmp.remove() }
         let store = try tmp.open()
         store.close()
@@ -95,11 +95,12 @@ struct GroupCommitWriterTests {
         #expect(throws: StorageError(.closed, "the store is closed")) {
             try store.createOrderAndWait(sampleOrder(), actor: .system)
         }
+        expectStorageError(.storageFailure, "a read after close") { try store.order(OrderID(1)) }
     }
 
-    @Test("without group commit every operation is its own transaction (the benchmark's baseline)")
-    func baselineMode() throws {
-        let tmp = try TempDatabase()
+    @Test("without group commit every operation is its own transaction (the benchmark's baseline)", arguments: StoreKind.testable)
+    func baselineMode(kind: StoreKind) throws {
+        let tmp = try TempDatabase(kind)
         defer { tmp.remove() }
         let store = try tmp.open(groupCommit: false)
         defer { store.close() }

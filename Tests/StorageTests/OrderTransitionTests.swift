@@ -22,7 +22,7 @@ struct OrderTransitionTests {
 
     /// A new order of customer 7 moved to `status` (courier 3 from `dispatched` on), each step naming the status
     /// the order is in.
-    static func reach(_ status: OrderStatus, in store: SQLiteStore) throws -> OrderID {
+    static func reach(_ status: OrderStatus, in store: any Store) throws -> OrderID {
         let order = try store.createOrderAndWait(sampleOrder(quote: status == .created ? nil : "q"), actor: .system).order
         var current = order.status
         for step in path(to: status) {
@@ -35,9 +35,9 @@ struct OrderTransitionTests {
         return order.id
     }
 
-    @Test("from every status: a request naming it commits with one event; one naming any other set is refused with invalid_transition and writes nothing; the store judges no graph")
-    func compareAndSet() throws {
-        let tmp = try TempDatabase()
+    @Test("from every status: a request naming it commits with one event; one naming any other set is refused with invalid_transition and writes nothing; the store judges no graph", arguments: StoreKind.testable)
+    func compareAndSet(kind: StoreKind) throws {
+        let tmp = try TempDatabase(kind)
         defer { tmp.remove() }
         let store = try tmp.open()
         defer { store.close() }
@@ -65,9 +65,9 @@ struct OrderTransitionTests {
         }
     }
 
-    @Test("racing requests from one status, in one batch or one by one: exactly one commits, the others are invalid_transition", arguments: [true, false])
-    func racingRequests(groupCommit: Bool) throws {
-        let tmp = try TempDatabase()
+    @Test("racing requests from one status, in one batch or one by one: exactly one commits, the others are invalid_transition", arguments: StoreKind.testable, [true, false])
+    func racingRequests(kind: StoreKind, groupCommit: Bool) throws {
+        let tmp = try TempDatabase(kind)
         defer { tmp.remove() }
         let store = try tmp.open(groupCommit: groupCommit)
         defer { store.close() }
@@ -101,9 +101,9 @@ struct OrderTransitionTests {
         #expect(try store.events(of: id).count == before + 1)
     }
 
-    @Test("from, requireCustomer and requireCourier are checked against the committed row")
-    func restrictions() throws {
-        let tmp = try TempDatabase()
+    @Test("from, requireCustomer and requireCourier are checked against the committed row", arguments: StoreKind.testable)
+    func restrictions(kind: StoreKind) throws {
+        let tmp = try TempDatabase(kind)
         defer { tmp.remove() }
         let store = try tmp.open()
         defer { store.close() }
@@ -129,9 +129,9 @@ struct OrderTransitionTests {
         }
     }
 
-    @Test("a decline sends a dispatched order back to quoted and clears its courier")
-    func decline() throws {
-        let tmp = try TempDatabase()
+    @Test("a decline sends a dispatched order back to quoted and clears its courier", arguments: StoreKind.testable)
+    func decline(kind: StoreKind) throws {
+        let tmp = try TempDatabase(kind)
         defer { tmp.remove() }
         let store = try tmp.open()
         defer { store.close() }
@@ -146,9 +146,9 @@ struct OrderTransitionTests {
 
 @Suite("Idempotency keys")
 struct IdempotencyTests {
-    @Test("same key and body answers the same order without writing; another body is idempotency_conflict; keys are per customer")
-    func keys() throws {
-        let tmp = try TempDatabase()
+    @Test("same key and body answers the same order without writing; another body is idempotency_conflict; keys are per customer", arguments: StoreKind.testable)
+    func keys(kind: StoreKind) throws {
+        let tmp = try TempDatabase(kind)
         defer { tmp.remove() }
         let store = try tmp.open()
         defer { store.close() }
@@ -168,9 +168,9 @@ struct IdempotencyTests {
         #expect(try store.idempotentOrder(customer: CustomerID(1), key: "abc")?.order.id == first.order.id)
     }
 
-    @Test("pruning forgets keys older than the window: the same key then creates a new order")
-    func prune() throws {
-        let tmp = try TempDatabase()
+    @Test("pruning forgets keys older than the window: the same key then creates a new order", arguments: StoreKind.testable)
+    func prune(kind: StoreKind) throws {
+        let tmp = try TempDatabase(kind)
         defer { tmp.remove() }
         let clock = Atomic<Int64>(1_000_000)
         let store = try tmp.open(nowMs: { clock.load(ordering: .relaxed) })
@@ -187,9 +187,9 @@ struct IdempotencyTests {
         #expect(try store.order(first.order.id) != nil)
     }
 
-    @Test("concurrent duplicates with one key in one batch create exactly one order")
-    func concurrentDuplicates() throws {
-        let tmp = try TempDatabase()
+    @Test("concurrent duplicates with one key in one batch create exactly one order", arguments: StoreKind.testable)
+    func concurrentDuplicates(kind: StoreKind) throws {
+        let tmp = try TempDatabase(kind)
         defer { tmp.remove() }
         let store = try tmp.open()
         defer { store.close() }

@@ -14,7 +14,7 @@ struct OutboxTests {
     func rowsPerEvent() throws {
         let tmp = try TempDatabase()
         defer { tmp.remove() }
-        let store = try tmp.open(outbox: true)
+        let store = try tmp.openSQLite(outbox: true)
         defer { store.close() }
         let id = try store.createOrderAndWait(sampleOrder(), actor: customerActor).order.id
         _ = try store.transitionOrderAndWait(OrderTransitionRequest(
@@ -57,7 +57,7 @@ struct OutboxTests {
         let tmp = try TempDatabase()
         defer { tmp.remove() }
         do {
-            let store = try tmp.open(outbox: true)
+            let store = try tmp.openSQLite(outbox: true)
             let id = try store.createOrderAndWait(sampleOrder(quote: nil), actor: customerActor).order.id
             expectStorageError(.invalidTransition) {
                 try store.transitionOrderAndWait(OrderTransitionRequest(orderID: id, from: [.delivered], to: .cancelled,
@@ -78,12 +78,12 @@ struct OutboxTests {
     func identities() throws {
         let a = try TempDatabase(), b = try TempDatabase()
         defer { a.remove(); b.remove() }
-        let first = try a.open(outbox: true)
+        let first = try a.openSQLite(outbox: true)
         let idA = first.outboxPrefix
         first.close()
-        let again = try a.open(outbox: true)
+        let again = try a.openSQLite(outbox: true)
         defer { again.close() }
-        let other = try b.open(outbox: true)
+        let other = try b.openSQLite(outbox: true)
         defer { other.close() }
         #expect(again.outboxPrefix == idA)
         #expect(other.outboxPrefix != idA)

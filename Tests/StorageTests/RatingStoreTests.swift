@@ -4,9 +4,9 @@ import Testing
 
 @Suite("Ratings and webhook rows in the store")
 struct RatingStoreTests {
-    @Test("ratings need a delivered order and the right rater, land once per direction and update totals")
-    func ratingRules() throws {
-        let tmp = try TempDatabase()
+    @Test("ratings need a delivered order and the right rater, land once per direction and update totals", arguments: StoreKind.testable)
+    func ratingRules(kind: StoreKind) throws {
+        let tmp = try TempDatabase(kind)
         defer { tmp.remove() }
         let store = try tmp.open()
         defer { store.close() }
@@ -36,9 +36,9 @@ struct RatingStoreTests {
         #expect(try store.ratingTotals(kind: .customer) == [RatingTotals(kind: .customer, subjectID: "7", count: 1, starsSum: 4)])
     }
 
-    @Test("webhook deliveries move pending → dead with a dead-letter row, or pending → delivered")
-    func webhookRows() throws {
-        let tmp = try TempDatabase()
+    @Test("webhook deliveries move pending → dead with a dead-letter row, or pending → delivered", arguments: StoreKind.testable)
+    func webhookRows(kind: StoreKind) throws {
+        let tmp = try TempDatabase(kind)
         defer { tmp.remove() }
         let store = try tmp.open()
         defer { store.close() }

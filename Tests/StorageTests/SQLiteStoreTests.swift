@@ -10,13 +10,13 @@ struct SQLiteStoreTests {
     func migrations() throws {
         let tmp = try TempDatabase()
         defer { tmp.remove() }
-        let store = try tmp.open(.full)
+        let store = try tmp.openSQLite(.full)
         #expect(try store.appliedMigrations() == SQLiteSchema.migrationNames)
         let pragmas = try store.pragmas()
         #expect(pragmas.journalMode == "wal")
         #expect(pragmas.synchronous == 2)   // FULL
         store.close()
-        let again = try tmp.open(.normal)   // reopening applies nothing new and keeps the data
+        let again = try tmp.openSQLite(.normal)   // reopening applies nothing new and keeps the data
         #expect(try again.appliedMigrations() == SQLiteSchema.migrationNames)
         #expect(try again.pragmas().synchronous == 1)   // NORMAL
         again.close()
@@ -26,7 +26,7 @@ struct SQLiteStoreTests {
     func constraints() throws {
         let tmp = try TempDatabase()
         defer { tmp.remove() }
-        let store = try tmp.open()
+        let store = try tmp.openSQLite()
         defer { store.close() }
         let good = "INSERT INTO orders (customer_id, status, vehicle, pickup_lat_e7, pickup_lng_e7, dropoff_lat_e7, dropoff_lng_e7, price_cents, currency, surge_milli, distance_m, duration_s, created_at_ms, updated_at_ms) VALUES "
         let bad = [
@@ -49,7 +49,7 @@ struct SQLiteStoreTests {
     func appendOnlyEvents() throws {
         let tmp = try TempDatabase()
         defer { tmp.remove() }
-        let store = try tmp.open()
+        let store = try tmp.openSQLite()
         defer { store.close() }
         _ = try store.createOrderAndWait(sampleOrder(), actor: customerActor)
         #expect(throws: DatabaseError.self) {
@@ -61,9 +61,9 @@ struct SQLiteStoreTests {
         #expect(try store.events(of: OrderID(1)).count == 2)
     }
 
-    @Test("acknowledged orders, events and keys survive closing and reopening; live orders reload, terminal ones do not")
-    func durableAcrossReopen() throws {
-        let tmp = try TempDatabase()
+    @Test("acknowledged orders, events and keys survive closing and reopening; live orders reload, terminal ones do not", arguments: StoreKind.testable)
+    func durableAcrossReopen(kind: StoreKind) throws {
+        let tmp = try TempDatabase(kind)
         defer { tmp.remove() }
         var ids: [OrderID] = []
         do {
@@ -95,9 +95,9 @@ struct SQLiteStoreTests {
         #expect(replay.order.id == ids[3])
     }
 
-    @Test("events page by sequence: after the last one seen, at most the limit, one order's only")
-    func eventPages() throws {
-        let tmp = try TempDatabase()
+    @Test("events page by sequence: after the last one seen, at most the limit, one order's only", arguments: StoreKind.testable)
+    func eventPages(kind: StoreKind) throws {
+        let tmp = try TempDatabase(kind)
         defer { tmp.remove() }
         let store = try tmp.open()
         defer { store.close() }
@@ -118,9 +118,9 @@ struct SQLiteStoreTests {
         #expect(try store.events(of: OrderID(999), afterSequence: 0, limit: 10).isEmpty)
     }
 
-    @Test("lists filter by customer, courier and status, newest first, with a limit")
-    func listing() throws {
-        let tmp = try TempDatabase()
+    @Test("lists filter by customer, courier and status, newest first, with a limit", arguments: StoreKind.testable)
+    func listing(kind: StoreKind) throws {
+        let tmp = try TempDatabase(kind)
         defer { tmp.remove() }
         let store = try tmp.open()
         defer { store.close() }
@@ -142,9 +142,9 @@ struct SQLiteStoreTests {
         #expect(page2.map(\.id) == [ids[1], ids[0]])
     }
 
-    @Test("bad input is refused with invalid_input before reaching SQLite")
-    func invalidInput() throws {
-        let tmp = try TempDatabase()
+    @Test("bad input is refused with invalid_input before reaching SQLite", arguments: StoreKind.testable)
+    func invalidInput(kind: StoreKind) throws {
+        let tmp = try TempDatabase(kind)
         defer { tmp.remove() }
         let store = try tmp.open()
         defer { store.close() }
@@ -161,9 +161,9 @@ struct SQLiteStoreTests {
         #expect(try store.orders(OrderQuery()).isEmpty)
     }
 
-    @Test("UInt64 ids above Int64.max round-trip through the signed SQLite columns")
-    func bigIDs() throws {
-        let tmp = try TempDatabase()
+    @Test("UInt64 ids above Int64.max round-trip through the signed SQLite columns", arguments: StoreKind.testable)
+    func bigIDs(kind: StoreKind) throws {
+        let tmp = try TempDatabase(kind)
         defer { tmp.remove() }
         let store = try tmp.open()
         defer { store.close() }

@@ -11,7 +11,7 @@ struct StorageFaultTests {
     func fullDatabase() throws {
         let tmp = try TempDatabase()
         defer { tmp.remove() }
-        let store = try tmp.open()
+        let store = try tmp.openSQLite()
         defer { store.close() }
         _ = try store.createOrderAndWait(sampleOrder(), actor: customerActor)
         // The same refusal a full disk gives: SQLite may not grow the file past its current pages.
@@ -38,7 +38,7 @@ struct StorageFaultTests {
     func deletedFile() throws {
         let tmp = try TempDatabase()
         defer { tmp.remove() }
-        let store = try tmp.open()
+        let store = try tmp.openSQLite()
         defer { store.close() }
         _ = try store.createOrderAndWait(sampleOrder(), actor: customerActor)
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: tmp.path + suffix) }

@@ -9,7 +9,7 @@ check. A request cut by a kill is in doubt: its client retries it, with the same
 answered; the retry must answer the same order if the first attempt had committed. Some acknowledged orders
 are cancelled, and the cancel's 200 makes `cancelled` their last acknowledged status.
 
-    python3 tests/python/crash_test.py --bin .build/debug/hexfleet [--kills 10] [--budget 110] [--clients 32]
+    python3 tests/python/crash_test.py --bin .build/debug/hexfleet [--kills 10] [--budget 110] [--clients 32] [--postgres URL]
 Exit status 0 when every check holds and the run did check something: at least one kill, at least one
 acknowledged order. scripts/test runs a short form (2 kills); scripts/crash-test defaults to 10.
 """
@@ -38,8 +38,9 @@ def free_port(kind=socket.SOCK_STREAM):
 
 
 class Server:
-    def __init__(self, binary, data, graph, token):
+    def __init__(self, binary, data, graph, token, postgres=None):
         self.binary, self.data, self.graph, self.token = binary, data, graph, token
+        self.postgres = postgres
         self.http, self.udp = free_port(), free_port(socket.SOCK_DGRAM)
         self.proc = None
         self.log = open(os.path.join(data, "server.log"), "ab")
@@ -47,7 +48,8 @@ class Server:
     def start(self, timeout=180):
         self.proc = subprocess.Popen(
             [self.binary, "serve", "--http", f"127.0.0.1:{self.http}", "--udp", f"127.0.0.1:{self.udp}", "--data", self.data,
-             "--graph", self.graph, "--no-demo", "--admin-token", self.token, "--log-level", "warning"],
+             "--graph", self.graph, "--no-demo", "--admin-token", self.token, "--log-level", "warning"]
+            + (["--postgres", self.postgres] if self.postgres else []),
             stdout=self.log, stderr=self.log)
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -166,11 +168,13 @@ def main():
     ap.add_argument("--budget", type=float, default=110, help="seconds for the kill phase")
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--seed", type=int, default=int(time.time()))
+    ap.add_argument("--postgres", metavar="URL", help="serve with --postgres URL (an empty database: the check "
+                    "expects only this run's orders there)")
     args = ap.parse_args()
     print(f"crash test: seed {args.seed}, {args.kills} kills, {args.clients} clients", flush=True)
     rng = random.Random(args.seed)
     data = tempfile.mkdtemp(prefix="hexfleet-crash-")
-    server = Server(args.bin, data, args.graph, "crash-admin-" + os.urandom(8).hex())
+    server = Server(args.bin, data, args.graph, "crash-admin-" + os.urandom(8).hex(), args.postgres)
     started = time.time()
     server.start()
     print(f"server up in {time.time() - started:.1f} s (graph cached for restarts)", flush=True)

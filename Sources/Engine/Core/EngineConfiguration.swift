@@ -70,6 +70,9 @@ public struct EngineConfiguration: Sendable {
     public var storeGroupCommit = true
     /// SQLite's `synchronous=FULL` (the default) rather than `NORMAL`; see docs/storage.md.
     public var storeSynchronousFull = true
+    /// A libpq URL: orders and the rest of the store live in PostgreSQL there (`PostgresStore`) instead of SQLite
+    /// in the data directory. Holds credentials; never logged.
+    public var postgresURL: String?
     /// Keep every accepted ping in the on-disk position history (`<data>/history`).
     public var history = true
     /// Days of position history kept; older hours are deleted.

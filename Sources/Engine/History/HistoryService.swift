@@ -31,7 +31,8 @@ final class HistoryService: EngineService {
     private let auth: Authenticator
     private let clock: EngineClock
     private let logger: Logger
-    private let orderLeg: (OrderID, Principal) throws(APIError) -> OrderLeg?
+    /// Asks the orders service for an order's leg; it reads the store off the loop and answers on the loop.
+    private let orderLeg: (OrderID, Principal, @escaping (Result<OrderLeg?, APIError>) -> Void) -> Void
     private var buffer: [HistoryPoint] = []
     private var lastFlushMs: Int64 = 0
     private var lastRetentionMs: Int64 = 0
@@ -43,7 +44,8 @@ final class HistoryService: EngineService {
 
     /// Opens (or creates) the log in `directory` and listens to ingest's accepted records.
     init(directory: String, settings: Settings = Settings(), ingest: IngestService,
-         orderLeg: @escaping (OrderID, Principal) throws(APIError) -> OrderLeg?, auth: Authenticator, loop: Loop,
+         orderLeg: @escaping (OrderID, Principal, @escaping (Result<OrderLeg?, APIError>) -> Void) -> Void,
+         auth: Authenticator, loop: Loop,
          clock: EngineClock, metrics: EngineMetrics, logger: Logger) throws {
         log = try PositionLog(directory: directory)
         self.settings = settings
@@ -236,7 +238,15 @@ final class HistoryService: EngineService {
             throw APIError(.invalidParameter, "order id must be an unsigned 64-bit integer")
         }
         let order = OrderID(raw)
-        let leg = try orderLeg(order, try auth.principal(request))
+        orderLeg(order, try auth.principal(request)) { [weak self] result in
+            switch result {
+            case .success(let leg): self?.answerTrack(order, leg, responder)
+            case .failure(let error): responder.fail(error)
+            }
+        }
+    }
+
+    private func answerTrack(_ order: OrderID, _ leg: OrderLeg?, _ responder: Responder) {
         guard let leg else {
             responder.respond(.json { w in
                 w.beginObject()

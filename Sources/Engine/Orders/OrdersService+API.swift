@@ -151,8 +151,19 @@ extension OrdersService {
         let mailbox = self.mailbox
         if let quoteID {
             let ticket = parkCreation(responder, for: customer)
-            book.create(OrderRequest(customerID: customer, quoteID: quoteID, vehicle: vehicle, pickup: pickup, dropoff: dropoff),
-                        idempotencyKey: key) { result in _ = mailbox.send(.created(ticket: ticket, result)) }
+            // With a key, the book first reads the store for a retry's first order: a read, so off the loop.
+            let book = self.book
+            let request = OrderRequest(customerID: customer, quoteID: quoteID, vehicle: vehicle, pickup: pickup, dropoff: dropoff)
+            let create: @Sendable () -> Void = {
+                book.create(request, idempotencyKey: key) { result in _ = mailbox.send(.created(ticket: ticket, result)) }
+            }
+            if key == nil {
+                create()
+            } else {
+                do { try workers.run(create) { _ in } } catch {
+                    _ = mailbox.send(.created(ticket: ticket, .failure(MarketplaceError(StorageError(.storageFailure, "no worker for the read")))))
+                }
+            }
         } else {
             guard let pickup, let dropoff else { throw APIError(.invalidParameter, "pickup and dropoff are required without quote_id") }
             guard roads != nil else { throw APIError(.routingUnavailable, "no road graph is loaded to price the order") }
@@ -166,9 +177,10 @@ extension OrdersService {
     func getOrder(_ request: HTTPRequest, _ responder: Responder) throws {
         let id = try Self.orderID(request)
         let viewer = try actor(try auth.principal(request))
-        let order: OrderRecord
-        do { order = try book.order(id, viewer: viewer) } catch { throw OrderAPIErrors.apiError(error) }
-        responder.respond(.json { w in OrderJSON.write(&w, order) })
+        let book = self.book
+        readOffLoop(responder, { () throws(APIError) -> OrderRecord in
+            do throws(MarketplaceError) { return try book.order(id, viewer: viewer) } catch { throw OrderAPIErrors.apiError(error) }
+        }) { order in responder.respond(.json { w in OrderJSON.write(&w, order) }) }
     }
 
     /// `GET /v1/orders/{id}/events?after=&limit=`: the order's timeline from the store's append-only event log,
@@ -188,11 +200,14 @@ extension OrdersService {
             guard let n = Int(text), n >= 1, n <= 1000 else { throw APIError(.invalidParameter, "limit must be 1…1000") }
             limit = n
         }
-        let page: (order: OrderRecord, events: [OrderEvent])
-        do { page = try book.events(of: id, viewer: viewer, afterSequence: after, limit: limit) } catch {
-            throw OrderAPIErrors.apiError(error)
-        }
-        responder.respond(.json { w in
+        let book = self.book
+        let afterSequence = after, pageLimit = limit
+        readOffLoop(responder, { () throws(APIError) -> OrderEventPage in
+            do throws(MarketplaceError) {
+                let page = try book.events(of: id, viewer: viewer, afterSequence: afterSequence, limit: pageLimit)
+                return OrderEventPage(order: page.order, events: page.events)
+            } catch { throw OrderAPIErrors.apiError(error) }
+        }) { page in responder.respond(.json { w in
             w.beginObject()
             w.key("order_id"); w.number(page.order.id.rawValue)
             w.key("status"); w.string(page.order.status.rawValue)
@@ -202,7 +217,7 @@ extension OrdersService {
             w.key("next_after")
             if page.events.count == limit, let last = page.events.last { w.number(last.sequence) } else { w.null() }
             w.endObject()
-        })
+        }) }
     }
 
     /// `GET /v1/orders?customer_id=&courier_id=&status=a,b&limit=&before_id=`, newest first.
@@ -231,10 +246,12 @@ extension OrdersService {
             guard let n = Int(text), n >= 1, n <= 1000 else { throw APIError(.invalidParameter, "limit must be 1…1000") }
             q.limit = n
         }
-        let orders: [OrderRecord]
-        do { orders = try book.list(q, viewer: viewer) } catch { throw OrderAPIErrors.apiError(error) }
         let limit = q.limit
-        responder.respond(.json { w in
+        let book = self.book
+        let query = q
+        readOffLoop(responder, { () throws(APIError) -> [OrderRecord] in
+            do throws(MarketplaceError) { return try book.list(query, viewer: viewer) } catch { throw OrderAPIErrors.apiError(error) }
+        }) { orders in responder.respond(.json { w in
             w.beginObject()
             w.key("orders"); w.beginArray()
             for o in orders { OrderJSON.write(&w, o) }
@@ -242,7 +259,7 @@ extension OrdersService {
             w.key("next_before_id")
             if orders.count == limit, let last = orders.last { w.number(last.id.rawValue) } else { w.null() }
             w.endObject()
-        })
+        }) }
     }
 
     /// `POST /v1/orders/{id}/cancel|pickup|deliver|fail` with an optional `{"reason":…}`: 200 with the order after
@@ -293,5 +310,31 @@ extension OrdersService {
         }
         let summary = ratings.summary(kind, id)
         responder.respond(.json { w in OrderJSON.write(&w, kind: kind.rawValue, id: id, summary) })
+    }
+}
+
+/// One page of an order's event log with the order, as `GET /v1/orders/{id}/events` answers it.
+struct OrderEventPage: Sendable {
+    var order: OrderRecord
+    var events: [OrderEvent]
+}
+
+extension OrdersService {
+    /// Runs a store read on a worker (a PostgreSQL read is a round trip to the server, a SQLite one a page read:
+    /// neither belongs on the loop) and answers on the loop: the value to `answer`, an error to the responder.
+    func readOffLoop<T: Sendable>(_ responder: Responder, _ read: @escaping @Sendable () throws(APIError) -> T,
+                                  answer: @escaping (T) -> Void) {
+        do {
+            try workers.run({ () -> Result<T, APIError> in
+                do throws(APIError) { return .success(try read()) } catch { return .failure(error) }
+            }) { result in
+                switch result {
+                case .success(let value): answer(value)
+                case .failure(let error): responder.fail(error)
+                }
+            }
+        } catch {
+            responder.fail(APIError(.storageFailure, "no worker for the read"))
+        }
     }
 }

@@ -27,7 +27,19 @@ extension OrdersService {
         storeConfiguration.groupCommit = configuration.storeGroupCommit
         if !configuration.storeSynchronousFull { storeConfiguration.synchronous = .normal }
         storeConfiguration.outbox = !configuration.natsServers.isEmpty
-        let store = try SQLiteStore(path: dir + "/hexfleet.sqlite", configuration: storeConfiguration)
+        let store: any Store & FenceStore
+        if let url = configuration.postgresURL {
+            guard configuration.natsServers.isEmpty else {
+                // The outbox (docs/events.md) is written by the SQLite store only so far.
+                throw ConfigurationError(key: "nats", source: nil, "--nats with --postgres: the PostgreSQL store has no outbox yet; use one or the other")
+            }
+            store = try PostgresStore(url: url, configuration: storeConfiguration)
+            // A keyword string ("host=… password=…") has no scheme to keep: name nothing of it.
+            let shown = url.contains("://") ? redactedURL(url) : "a libpq keyword string"
+            logger.info("orders in PostgreSQL", metadata: ["server": "\(shown)"])
+        } else {
+            store = try SQLiteStore(path: dir + "/hexfleet.sqlite", configuration: storeConfiguration)
+        }
         do {
             // A pricing.json in the data directory overrides the repository's fixtures/pricing.json.
             let local = dir + "/pricing.json"

@@ -17,7 +17,7 @@ import Vocabulary
 /// mailbox of `OrderMail` values keyed by a ticket) and are applied here, on the loop, before the HTTP
 /// answer goes out: a 201 is only ever sent after the order's transaction committed.
 final class OrdersService: EngineService {
-    let store: SQLiteStore
+    let store: any Store & FenceStore
     let dataDirectory: String
     /// Whether the data directory is a temporary one this engine made (removed at close).
     var removeDataDirectoryOnClose = false
@@ -68,7 +68,7 @@ final class OrdersService: EngineService {
     /// Whether anonymous viewers may read surge (the demo's live map).
     let publicTracking: Bool
 
-    init(store: SQLiteStore, dataDirectory: String, zones: H3ZoneKeyer, surge: SurgeMap, pricer: Pricer,
+    init(store: any Store & FenceStore, dataDirectory: String, zones: H3ZoneKeyer, surge: SurgeMap, pricer: Pricer,
          notifier: Notifier, webhooks: WebhookSink?, ratings: RatingBook, wakeup: AsyncWakeup<OrderMail>,
          dispatch: DispatchService, drivers: DriverChannel, auth: Authenticator, roads: RoadState?, table: DriverTable,
          workers: WorkQueue, clock: EngineClock, metrics: EngineMetrics, logger: Logger, publicTracking: Bool) {
