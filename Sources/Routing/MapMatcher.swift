@@ -120,7 +120,7 @@ public struct MapMatcher {
     // MARK: Candidates
 
     /// A place a fix may have been taken on: inside a directed edge, or at a node (any edge through it).
-    struct Candidate {
+    struct Candidate: Sendable {
         /// The edge, when the point is inside one (else -1).
         var edge: Int32
         /// The node, when the point is at one (else -1).
@@ -240,7 +240,7 @@ public struct MapMatcher {
     // MARK: Viterbi
 
     /// One column of the trellis: a kept fix's candidates, their best costs and back pointers.
-    struct Column {
+    struct Column: Sendable {
         var fix: Int
         var candidates: [Candidate]
         var cost: [Double]
@@ -279,7 +279,7 @@ public struct MapMatcher {
             let gapMeters = Geodesy.distanceMeters(trace[previous.fix].position, p)
             var next: Column?
             if gapMeters <= options.breakMeters {
-                next = advance(previous, to: i, candidates: found, trace: trace, parameters)
+                next = advance(previous, from: trace[previous.fix].position, to: i, at: p, candidates: found, parameters)
             }
             if let next {
                 current.append(next)
@@ -310,10 +310,11 @@ public struct MapMatcher {
         return 0.5 * z * z
     }
 
-    /// The next column from `previous` to the candidates of fix `fix`, or nil when none is reachable.
-    mutating func advance(_ previous: Column, to fix: Int, candidates found: [Candidate], trace: [TracePoint],
+    /// The next column from `previous` (fix at `from`) to the candidates of fix `fix` (at `to`), or nil when none
+    /// is reachable.
+    mutating func advance(_ previous: Column, from: LatLng, to fix: Int, at to: LatLng, candidates found: [Candidate],
                           _ parameters: Parameters) -> Column? {
-        let straight = Geodesy.distanceMeters(trace[previous.fix].position, trace[fix].position)
+        let straight = Geodesy.distanceMeters(from, to)
         let beta = parameters.beta
         var cost = [Double](repeating: .infinity, count: found.count)
         var back = [Int32](repeating: -1, count: found.count)
@@ -505,5 +506,65 @@ public struct MapMatcher {
             : confidenceSum / Double(columnCount) * Double(matchedCount) / Double(trace.count)
         return MapMatch(distanceMeters: meters, durationSeconds: ms / 1000, points: path.points(), edges: path.edges,
                         matched: matched, confidence: confidence, breaks: breaks, sigmaMeters: parameters.sigma)
+    }
+
+    // MARK: Online form
+
+    /// One vehicle's matching state between fixes: the last fix's column.
+    public struct OnlineState: Sendable {
+        fileprivate var column: Column
+        fileprivate var position: LatLng
+    }
+
+    /// What one more fix told the online matcher.
+    public enum OnlineStep: Sendable {
+        /// The first fix of a vehicle, or the first after a restart: nothing driven yet.
+        case started
+        /// No road within the candidate radius; the state is cleared.
+        case offRoad
+        /// No candidate reachable from the previous fix; the model restarted at this one.
+        case unreachable
+        /// Still at the previous place (or GPS jitter behind it).
+        case stationary
+        /// The road path driven since the previous fix, as decided now: its length and its edges in order.
+        case moved(meters: Double, edges: [Int])
+    }
+
+    /// Feeds one fix of a vehicle whose previous state is `state` (nil for a new vehicle) and updates it: the HMM
+    /// with a lag of one fix (the step from the previous fix is decided by the best candidate of this one and its
+    /// back pointer). `options.sigmaMeters` should be set (a single fix cannot estimate it; 10 m when nil).
+    public mutating func step(_ state: inout OnlineState?, at position: LatLng, options: Options = Options()) -> OnlineStep {
+        let sigma = min(40, max(3, options.sigmaMeters ?? 10))
+        let parameters = Parameters(sigma: sigma, beta: options.betaMeters ?? max(4, sigma / 2),
+                                    radius: options.radiusMeters ?? min(150, max(40, 4 * sigma)), options: options)
+        let found = candidates(near: position, radius: parameters.radius, limit: options.maxCandidates)
+        guard !found.isEmpty else { state = nil; return .offRoad }
+        let fresh = Column(fix: 0, candidates: found, cost: found.map { emission($0, parameters) },
+                           back: [Int32](repeating: -1, count: found.count))
+        guard let previous = state else { state = OnlineState(column: fresh, position: position); return .started }
+        guard var next = advance(previous.column, from: previous.position, to: 0, at: position, candidates: found, parameters),
+              let j = next.cost.indices.min(by: { next.cost[$0] < next.cost[$1] }) else {
+            state = OnlineState(column: fresh, position: position)
+            return .unreachable
+        }
+        // Costs only matter relative to each other; keep them small.
+        let least = next.cost[j]
+        for k in next.cost.indices { next.cost[k] -= least }
+        state = OnlineState(column: next, position: position)
+        let a = previous.column.candidates[max(0, Int(next.back[j]))], b = found[j]
+        let g = network.graph
+        if let (meters, backward) = Self.alongEdge(a, b, tolerance: parameters.jitterMeters) {
+            return backward || meters < 0.5 ? .stationary : .moved(meters: meters, edges: [Int(b.edge)])
+        }
+        let arrival = previous.column.arrival.isEmpty ? -1 : previous.column.arrival[max(0, Int(next.back[j]))]
+        let straight = Geodesy.distanceMeters(a.point, b.point)
+        guard let between = route(from: a, arrival: arrival, to: b, maxMeters: 4 * straight + 4 * parameters.radius + 200,
+                                  uTurnMeters: parameters.uTurnMeters) else { return .stationary }
+        var edges: [Int] = []
+        var meters = 0.0
+        if a.edge >= 0 { edges.append(Int(a.edge)); meters += g.lengthsMeters[Int(a.edge)] - a.offset }
+        for e in between { edges.append(e); meters += g.lengthsMeters[e] }
+        if b.edge >= 0 { edges.append(Int(b.edge)); meters += b.offset }
+        return meters < 0.5 ? .stationary : .moved(meters: meters, edges: edges)
     }
 }
