@@ -385,6 +385,15 @@ public struct MapMatcher {
         return search.pathEdges(to: target)
     }
 
+    /// Road meters of the path `edges` from `a` to `b`.
+    func pathMeters(from a: Candidate, _ edges: [Int], to b: Candidate) -> Double {
+        let g = network.graph
+        var meters = edges.reduce(0.0) { $0 + g.lengthsMeters[$1] }
+        if a.edge >= 0 { meters += g.lengthsMeters[Int(a.edge)] - a.offset }
+        if b.edge >= 0 { meters += b.offset }
+        return meters
+    }
+
     /// Whether `b` lies at most `meters` behind `a` along the road.
     mutating func isBehind(_ b: Candidate, _ a: Candidate, within meters: Double) -> Bool {
         let (node, start) = backwardSeed(a)
@@ -445,15 +454,13 @@ public struct MapMatcher {
                     // Jitter across a node: the path stays where it is.
                 } else {
                     let straight = Geodesy.distanceMeters(a.point, b.point)
-                    if let edges = route(from: a, arrival: positionArrival, to: b, maxMeters: 4 * straight + 4 * parameters.radius + 200 + parameters.uTurnMeters,
-                                          uTurnMeters: parameters.uTurnMeters) {
-                        if ProcessInfo.processInfo.environment["MM_DEBUG"] != nil {
-                            let m = edges.reduce(0.0) { $0 + network.graph.lengthsMeters[$1] } + (a.edge >= 0 ? network.graph.lengthsMeters[Int(a.edge)] - a.offset : 0) + (b.edge >= 0 ? b.offset : 0)
-                            if m > straight + 30 {
-                                let fs = Geodesy.distanceMeters(trace[piece[c - 1].fix].position, trace[piece[c].fix].position)
-                                print("fix \(piece[c].fix) straight \(Int(straight)) fixes \(Int(fs)) route \(Int(m)) a \(a.edge)/\(a.node)@\(Int(a.offset)) d\(Int(a.distance)) b \(b.edge)/\(b.node)@\(Int(b.offset)) d\(Int(b.distance)) edges \(edges) ncand \(piece[c].candidates.count)")
-                            }
-                        }
+                    let found = route(from: a, arrival: positionArrival, to: b, maxMeters: 4 * straight + 4 * parameters.radius + 200 + parameters.uTurnMeters,
+                                      uTurnMeters: parameters.uTurnMeters)
+                    let meters = found.map { pathMeters(from: a, $0, to: b) } ?? .infinity
+                    // The model stepped here from a candidate behind the path's end (after jitter); a detour back to it
+                    // from the end would be a loop nobody drove.
+                    if meters > 2 * straight + 100, isBehind(b, a, within: 4 * tolerance + 100) { kept.append((piece[c].fix, path.place(), b)); continue }
+                    if let edges = found {
                         path.append(edges, to: b)
                     } else {
                         _ = path.start(at: b)
