@@ -43,15 +43,14 @@ struct LengthSearch {
             targetStamp[t] = current
             remaining += 1
         }
-        let limit = UInt64(max(0, maxMeters) * 1000)
-        let start = UInt64(max(0, startMeters) * 1000)
+        let limit = Self.millimetres(maxMeters), start = Self.millimetres(startMeters)
         guard start <= limit else { return }
         stamp[source] = current
         distance[source] = start
         parentEdge[source] = .max
         // The source "came from" `avoid`, so turning straight back to it is a U-turn like any other.
         parentNode[source] = avoid >= 0 ? UInt32(avoid) : .max
-        let penaltyMm = UInt64(max(0, penalty) * 1000)
+        let penaltyMm = Self.millimetres(penalty)
         heap.pushOrDecrease(source, key: start)
         let lengths = graph.lengthsMeters
         let heads = backward ? graph.backwardTails : graph.forwardHeads
@@ -78,6 +77,12 @@ struct LengthSearch {
                 }
             }
         }
+    }
+
+    /// Meters as whole millimetres, NaN and negatives as 0, at most 10^9 m (so sums cannot overflow).
+    static func millimetres(_ meters: Double) -> UInt64 {
+        guard meters > 0 else { return 0 }
+        return UInt64(min(meters, 1e9) * 1000)
     }
 
     /// Meters to `v` found by the last run, or nil when it was not reached within the bound.

@@ -163,7 +163,7 @@ public struct MapMatcher {
             }
         }
         found.sort { $0.distance < $1.distance }
-        if found.count > limit { found.removeLast(found.count - limit) }
+        if found.count > max(1, limit) { found.removeLast(found.count - max(1, limit)) }
         return found
     }
 

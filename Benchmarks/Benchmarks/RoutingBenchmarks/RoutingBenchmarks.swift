@@ -2,6 +2,7 @@ import Benchmark
 import Foundation
 import HexGeo
 import Routing
+import Vocabulary
 
 // Routing benchmarks. Each figure has its baseline in the same run:
 // `route/ch` vs `route/dijkstra`, `matrix/bucket-100` vs `matrix/repeated-100`, `contract/monaco` vs `import/monaco`,
