@@ -23,7 +23,7 @@ let package = Package(
     targets: [
         suite("HexGeoBenchmarks", ["HexGeo", "Vocabulary"]),
         suite("FleetIndexBenchmarks", ["FleetIndex", "HexGeo", "Vocabulary"]),
-        suite("RoutingBenchmarks", ["Routing", "HexGeo"]),
+        suite("RoutingBenchmarks", ["Routing", "HexGeo", "Vocabulary"]),
         suite("DispatcherBenchmarks", ["Dispatcher", "Vocabulary"]),
         suite("IngestBenchmarks", ["Engine", "FleetIndex", "HexGeo", "Vocabulary"]),
         suite("HistoryBenchmarks", ["History", "Vocabulary"]),

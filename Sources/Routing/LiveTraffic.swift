@@ -4,11 +4,12 @@ import Vocabulary
 
 /// Observed speeds from driver pings, and re-customization of the hierarchy under them.
 ///
-/// **Map matching.** Each ping snaps to the nearest edge (within `maxMatchMeters`). Two consecutive pings of a driver
-/// are joined by the shortest road path between their snapped points (a Dijkstra on lengths bounded by the
-/// distance a car could cover in the interval, so a ping stays cheap on the loop and a jump across the map is dropped
-/// rather than believed); the distance over the time gives one speed observation, applied
-/// to every edge of that path with exponential smoothing (`alpha`).
+/// **Map matching.** Each driver's pings go through the map matcher's online form (`MapMatcher.step`, the same HMM
+/// as `POST /v1/match`, with a lag of one ping): the step from the previous ping to this one is the road path between
+/// the candidates the model now believes in, so a ping near a parallel road or a bridge is attributed to the road the
+/// driver is actually following. The path's length over the interval gives one speed observation, applied to every
+/// edge of that path with exponential smoothing (`alpha`). The matcher's searches are bounded by the distance
+/// between the pings, so a ping stays cheap on the loop and a jump across the map is dropped rather than believed.
 ///
 /// **Re-customization.** We keep plain CH and re-contract with the free-flow node order, which skips the ordering
 /// phase (most of the contraction time). On Monaco this takes a fraction of a second on a worker thread — well under
@@ -30,15 +31,15 @@ public final class LiveTraffic {
     public private(set) var observations = 0
 
     private var observedKmh: [Double]
-    private var lastPing: [UInt64: (snap: Snap, timestampMs: Int64)] = [:]
-    private var dijkstra: DijkstraQuery
+    private var lastPing: [UInt64: (state: MapMatcher.OnlineState, timestampMs: Int64)] = [:]
+    private var matcher: MapMatcher
     private var generation = 0
 
     /// Live speeds over `network`, initially none (free flow everywhere).
     public init(network: RoadNetwork) {
         self.network = network
         observedKmh = [Double](repeating: .nan, count: network.graph.edgeCount)
-        dijkstra = DijkstraQuery(graph: network.graph, weights: network.graph.lengthsMeters.map { UInt32(min(4e9, $0 * 1000)) })
+        matcher = MapMatcher(network: network)
     }
 
     /// The smoothed observed speed of `edge` in km/h, or nil when none was observed.
@@ -47,26 +48,35 @@ public final class LiveTraffic {
         return v.isNaN ? nil : v
     }
 
+    /// The matcher's settings for pings: phone GPS noise of about 10 m, candidates within `maxMatchMeters`.
+    private var matchOptions: MapMatcher.Options {
+        var options = MapMatcher.Options()
+        options.sigmaMeters = 10
+        options.radiusMeters = maxMatchMeters
+        options.maxCandidates = 12
+        return options
+    }
+
     /// Records one ping of `driverId`; returns the number of edges whose speed was updated.
     @discardableResult
     public func observe(driverId: UInt64, position: LatLng, timestampMs: Int64) -> Int {
-        guard let snap = network.snapIndex.snap(position), snap.distanceMeters <= maxMatchMeters else {
-            dropped["off_road", default: 0] += 1
-            lastPing[driverId] = nil
-            return 0
+        var state: MapMatcher.OnlineState?
+        var dt = 0.0
+        if let previous = lastPing[driverId] {
+            dt = Double(timestampMs - previous.timestampMs) / 1000
+            guard dt > 0 else { dropped["not_newer", default: 0] += 1; return 0 }
+            if dt <= 120 { state = previous.state } else { dropped["gap", default: 0] += 1 }
         }
-        defer { lastPing[driverId] = (snap, timestampMs) }
-        guard let previous = lastPing[driverId] else { return 0 }
-        let dt = Double(timestampMs - previous.timestampMs) / 1000
-        guard dt > 0 else { dropped["not_newer", default: 0] += 1; return 0 }
-        guard dt <= 120 else { dropped["gap", default: 0] += 1; return 0 }
-        // No car covers more than 1.5 × the top speed in dt, so the path search never looks farther (keeps a ping cheap).
-        let reachMeters = min(3_000, dt * speedRangeKmh.upperBound * 1.5 / 3.6 + 30)
-        guard let (meters, edges) = match(from: previous.snap, to: snap, maxMeters: reachMeters) else {
-            dropped["unmatched", default: 0] += 1
-            return 0
+        let outcome = matcher.step(&state, at: position, options: matchOptions)
+        lastPing[driverId] = state.map { ($0, timestampMs) }
+        let meters: Double, edges: [Int]
+        switch outcome {
+        case .started: return 0
+        case .offRoad: dropped["off_road", default: 0] += 1; return 0
+        case .unreachable: dropped["unmatched", default: 0] += 1; return 0
+        case .stationary: dropped["stationary", default: 0] += 1; return 0
+        case .moved(let m, let e): meters = m; edges = e
         }
-        guard meters >= 1 else { dropped["stationary", default: 0] += 1; return 0 }
         let kmh = meters / dt * 3.6
         guard kmh <= speedRangeKmh.upperBound * 1.5 else { dropped["implausible", default: 0] += 1; return 0 }
         let clamped = min(max(kmh, speedRangeKmh.lowerBound), speedRangeKmh.upperBound)
@@ -77,34 +87,6 @@ public final class LiveTraffic {
         observations += 1
         return edges.count
     }
-
-    /// Road distance and the edges driven between two snapped points, or nil when no short path joins them.
-    private func match(from a: Snap, to b: Snap, maxMeters: Double) -> (Double, [Int])? {
-        let g = network.graph
-        var best: (Double, [Int])?
-        for x in a.edges {
-            for y in b.edges where y.edge == x.edge && y.fraction >= x.fraction {
-                let m = (y.fraction - x.fraction) * g.lengthsMeters[x.edge]
-                if best == nil || m < best!.0 { best = (m, [x.edge]) }
-            }
-        }
-        if best != nil { return best }
-        let sources = a.edges.map { (node: Int(g.forwardHeads[$0.edge]), costMs: UInt64((1 - $0.fraction) * g.lengthsMeters[$0.edge] * 1000)) }
-        let limit = UInt64(maxMeters * 1000)   // millimeters
-        dijkstra.run(sources: sources, maxCost: limit)
-        for y in b.edges {
-            let tail = network.snapIndex.tail(of: y.edge)
-            guard let d = dijkstra.dist(tail), d <= limit else { continue }
-            let meters = Double(d) / 1000 + y.fraction * g.lengthsMeters[y.edge]
-            if best == nil || meters < best!.0, let path = dijkstra.pathEdges(to: tail) {
-                let start = a.edges.first { x in Int(g.forwardHeads[x.edge]) == (path.isEmpty ? tail : snapTail(path[0])) }
-                best = (meters, (start.map { [$0.edge] } ?? []) + path + [y.edge])
-            }
-        }
-        return best
-    }
-
-    private func snapTail(_ edge: Int) -> Int { network.snapIndex.tail(of: edge) }
 
     /// A self-contained job (weights snapshot and node order) that a worker thread can run.
     public struct Customization: Sendable {

@@ -124,6 +124,38 @@ public final class SnapIndex: Sendable {
     @inline(__always)
     public func tail(of edge: Int) -> Int { Int(edgeTails[edge]) }
 
+    /// Calls `visit` with every edge whose segment passes within `radiusMeters` of `p` (each edge once): the edge,
+    /// its tail, the distance in meters, the fraction from the tail of the nearest point, and that point. The map
+    /// matcher's candidates; `seen` is the caller's scratch (one flag per edge, all false on entry and on return).
+    public func forEachEdge(near p: LatLng, withinMeters radiusMeters: Double, seen: inout [Bool],
+                            _ visit: (_ edge: Int, _ tail: Int, _ meters: Double, _ fraction: Double, _ point: LatLng) -> Void) {
+        guard graph.edgeCount > 0, seen.count >= graph.edgeCount, radiusMeters >= 0 else { return }
+        let metersPerDegree = Geodesy.earthRadiusMeters * Double.pi / 180
+        let dLat = radiusMeters / metersPerDegree
+        let dLng = radiusMeters / (metersPerDegree * max(cos(p.lat), 0.01))
+        let x0 = max(0, Int(((p.lngDegrees - dLng - minLng) / cellLngDegrees).rounded(.down)))
+        let x1 = min(columns - 1, Int(((p.lngDegrees + dLng - minLng) / cellLngDegrees).rounded(.down)))
+        let y0 = max(0, Int(((p.latDegrees - dLat - minLat) / cellLatDegrees).rounded(.down)))
+        let y1 = min(rows - 1, Int(((p.latDegrees + dLat - minLat) / cellLatDegrees).rounded(.down)))
+        guard x0 <= x1, y0 <= y1 else { return }
+        var listed: [Int] = []
+        for y in y0...y1 {
+            for x in x0...x1 {
+                let cell = y * columns + x
+                for i in Int(cellOffsets[cell])..<Int(cellOffsets[cell + 1]) {
+                    let e = Int(cellEdges[i])
+                    if seen[e] { continue }
+                    seen[e] = true
+                    listed.append(e)
+                    let u = tail(of: e)
+                    let (d, t, q) = project(p, onto: e, tail: u)
+                    if d <= radiusMeters { visit(e, u, d, t, q) }
+                }
+            }
+        }
+        for e in listed { seen[e] = false }
+    }
+
     /// Snaps `p` to the nearest edge segment, or nil when no edge lies within `maxSnapMeters`.
     public func snap(_ p: LatLng) -> Snap? {
         guard graph.edgeCount > 0 else { return nil }

@@ -106,6 +106,83 @@ import TestSupport
         #expect(try engine.get("/v1/isochrone?\(centre)&max_s=60", token: nil).status == 401)
     }
 
+    @Test("map matching: a route's own geometry matches back to its length; long traces on a worker; bad input is refused")
+    func match() throws {
+        let engine = try TestEngine { $0.graphPath = Self.monaco }
+        defer { engine.close() }
+        let route = try #require(try engine.get("/v1/route?from=43.7384,7.4246&to=43.7311,7.4197").json as? [String: Any])
+        let length = try #require(route["distance_m"] as? Double)
+        let polyline = try #require(route["polyline"] as? String)
+        // Points every ~10 m along the route's geometry, one second apart.
+        let corners = try #require(Self.decode(polyline))
+        var points: [(Double, Double)] = []
+        for i in 1..<corners.count {
+            let (a, b) = (corners[i - 1], corners[i])
+            let steps = max(1, Int(Self.meters(a, b) / 10))
+            for k in 0..<steps { let f = Double(k) / Double(steps); points.append((a.0 + f * (b.0 - a.0), a.1 + f * (b.1 - a.1))) }
+        }
+        points.append(corners[corners.count - 1])
+        func body(_ list: [(Double, Double)]) -> String {
+            "{\"points\":[" + list.enumerated().map { i, p in "{\"lat\":\(p.0),\"lng\":\(p.1),\"ts\":\(1_700_000_000_000 + i * 1_000)}" }.joined(separator: ",") + "]}"
+        }
+        for trace in [points, Array(repeating: points, count: 3).flatMap { $0 }.prefix(250).map { $0 }] where trace.count > 1 {
+            let r = try engine.post("/v1/match", body(trace))
+            #expect(r.status == 200, "\(r.text)")
+            let m = try #require(r.json as? [String: Any])
+            let matched = try #require(m["matched"] as? [Any])
+            #expect(matched.count == trace.count)
+            #expect(m["confidence"] as? Double ?? -1 >= 0)
+            #expect((m["polyline"] as? String)?.isEmpty == false)
+            if trace.count == points.count {
+                let distance = try #require(m["distance_m"] as? Double)
+                #expect(abs(distance - length) <= 0.01 * length, "\(distance) vs \(length)")
+                #expect(m["duration_s"] as? Double ?? 0 > 0)
+                let first = try #require(matched.first as? [String: Any])
+                #expect(first["edge_offset_m"] is Double)
+            }
+        }
+        let many = "{\"points\":[" + Array(repeating: "{\"lat\":43.73,\"lng\":7.42}", count: 10_001).joined(separator: ",") + "]}"
+        for (bad, code) in [(#"{"points":[]}"#, "empty_trace"), (many, "too_many_points"),
+                            (#"{"points":[{"lat":91,"lng":7.42}]}"#, "invalid_point"), (#"{"points":[{"lat":43.7}]}"#, "invalid_point"),
+                            (#"{"points":[{"lat":43.73,"lng":7.42,"ts":"x"}]}"#, "invalid_point"),
+                            (#"{"points":[{"lat":43.73,"lng":7.42,"ts":2000},{"lat":43.731,"lng":7.42,"ts":1000}]}"#, "non_monotonic_ts"),
+                            (#"{"points":5}"#, "invalid_parameter"), (#"[1]"#, "invalid_parameter")] {
+            let r = try engine.post("/v1/match", bad)
+            #expect(r.status == 400, "\(r.text)")
+            #expect(r.errorCode == code, "\(r.text)")
+        }
+    }
+
+    static func meters(_ a: (Double, Double), _ b: (Double, Double)) -> Double {
+        let k = Double.pi / 180, r = 6_371_008.8
+        let x = (b.1 - a.1) * k * cos((a.0 + b.0) / 2 * k), y = (b.0 - a.0) * k
+        return (x * x + y * y).squareRoot() * r
+    }
+
+    /// Decodes an encoded polyline (precision 5) into (lat, lng) pairs.
+    static func decode(_ text: String) -> [(Double, Double)]? {
+        let bytes = Array(text.utf8)
+        var i = 0, lat = 0, lng = 0
+        var out: [(Double, Double)] = []
+        func next() -> Int? {
+            var result = 0, shift = 0
+            while i < bytes.count {
+                let b = Int(bytes[i]) - 63
+                i += 1
+                result |= (b & 0x1F) << shift
+                shift += 5
+                if b < 0x20 { return (result & 1) != 0 ? ~(result >> 1) : result >> 1 }
+            }
+            return nil
+        }
+        while i < bytes.count {
+            guard let a = next(), let b = next() else { return nil }
+            lat += a; lng += b
+            out.append((Double(lat) / 1e5, Double(lng) / 1e5))
+        }
+        return out
+    }
+
     @Test("without a graph the routing endpoints say so")
     func noGraph() throws {
         let engine = try TestEngine()

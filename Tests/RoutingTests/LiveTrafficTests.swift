@@ -58,6 +58,33 @@ struct LiveTrafficTests {
         }
     }
 
+    @Test("noisy pings of a driver at 36 km/h are attributed, by the map matcher, to the roads driven at about that speed")
+    func noisyPings() throws {
+        let network = try Cities.network("monaco")
+        var rng = SeededRandom(seed: 2_026)
+        let route = try MatchTraces.route(network, lengths: 2_000...6_000, rng: &rng)
+        let live = LiveTraffic(network: network)
+        // 10 m/s, a ping every 2 s (20 m apart), GPS noise σ = 8 m on each axis.
+        let trace = MatchTraces.sample(route.points, every: 20)
+        var t: Int64 = 1_700_000_000_000
+        for p in trace {
+            live.observe(driverId: 9, position: MatchTraces.blur(p, sigma: 8, rng: &rng), timestampMs: t)
+            t += 2_000
+        }
+        let onRoute = Set(MatchTraces.segments(network, nodes: route.nodes))
+        var observed = 0, offRoute = 0, speeds: [Double] = []
+        for e in 0..<network.graph.edgeCount {
+            guard let v = live.observedSpeedKmh(edge: e) else { continue }
+            observed += 1
+            if onRoute.contains(MatchTraces.segments(network, edges: [e])[0]) { speeds.append(v) } else { offRoute += 1 }
+        }
+        #expect(observed > 20)
+        #expect(Double(offRoute) <= 0.1 * Double(observed), "\(offRoute) of \(observed) observed edges are off the route")
+        speeds.sort()
+        let median = speeds.isEmpty ? 0 : speeds[speeds.count / 2]
+        #expect(median > 28 && median < 46, "median observed speed \(median) km/h on the route")
+    }
+
     @Test("background customization delivers a new weights object")
     func background() async throws {
         let network = try Cities.network("helsinki")

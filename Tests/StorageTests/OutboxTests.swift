@@ -67,7 +67,7 @@ struct OutboxTests {
             #expect(try store.events(of: id).count == 1)
             store.close()
         }
-        let plain = try tmp.open()
+        let plain = try tmp.openSQLite()
         defer { plain.close() }
         #expect(plain.outboxPrefix == nil)
         _ = try plain.createOrderAndWait(sampleOrder(), actor: customerActor)

@@ -2,10 +2,12 @@ import Benchmark
 import Foundation
 import HexGeo
 import Routing
+import Vocabulary
 
 // Routing benchmarks. Each figure has its baseline in the same run:
 // `route/ch` vs `route/dijkstra`, `matrix/bucket-100` vs `matrix/repeated-100`, `contract/monaco` vs `import/monaco`,
-// `route/ch-distance` vs `route/dijkstra-distance`, `isochrone/phast-600s` vs `isochrone/dijkstra-600s`.
+// `route/ch-distance` vs `route/dijkstra-distance`, `isochrone/phast-600s` vs `isochrone/dijkstra-600s`,
+// `match/1000-points` vs `match/snap-1000-points` (snapping each fix alone, the least any matcher does).
 // Data: the largest shared extract (Andorra) when ../shared/data is present, else the Monaco fixture.
 
 /// Real data loaded once, outside every measurement.
@@ -40,6 +42,44 @@ enum RoutingFixtures {
         let n = network.graph.nodeCount
         return (0..<count).map { _ in (Int.random(in: 0..<n, using: &rng), Int.random(in: 0..<n, using: &rng)) }
     }
+
+    /// 1,000 fixes every 30 m along consecutive fastest routes between random nodes, blurred by Gaussian noise of
+    /// σ = 15 m on each axis (the accuracy setting).
+    static let trace: [TracePoint] = {
+        var rng = SplitMix(seed: 30)
+        let g = network.graph
+        var query = network.makeQuery()
+        var corners: [LatLng] = []
+        var from = Int.random(in: 0..<g.nodeCount, using: &rng)
+        var length = 0.0
+        while length < 31_000 {
+            let to = Int.random(in: 0..<g.nodeCount, using: &rng)
+            guard let route = try? query.route(fromNode: from, toNode: to), route.distanceMeters > 500 else { continue }
+            corners += route.points
+            length += route.distanceMeters
+            from = to
+        }
+        var points: [TracePoint] = []
+        var carried = 0.0
+        func gaussian() -> Double {
+            let u = Double.random(in: Double.ulpOfOne..<1, using: &rng), v = Double.random(in: 0..<1, using: &rng)
+            return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
+        }
+        for i in 1..<corners.count where points.count < 1_000 {
+            let a = corners[i - 1], b = corners[i]
+            let d = Geodesy.distanceMeters(a, b)
+            var s = 30 - carried
+            while s <= d && points.count < 1_000 {
+                let f = s / d, r = Geodesy.earthRadiusMeters
+                let lat = a.lat + f * (b.lat - a.lat), lng = a.lng + f * (b.lng - a.lng)
+                points.append(TracePoint(position: LatLng(lat: lat + 15 * gaussian() / r, lng: lng + 15 * gaussian() / (r * cos(lat))),
+                                         timestampMs: Int64(points.count) * 3_000))
+                s += 30
+            }
+            carried = d - (s - 30)
+        }
+        return points
+    }()
 
     static func snaps(_ count: Int, seed: UInt64) -> [Snap] {
         var rng = SplitMix(seed: seed)
@@ -136,6 +176,20 @@ let benchmarks: @Sendable () -> Void = {
             query.run(sources: snap.edges.map { (node: Int(g.forwardHeads[$0.edge]), costMs: UInt64((1 - $0.fraction) * Double(g.durationsMs[$0.edge]))) },
                       maxCost: 600_000)
         }
+    }
+
+    // Map matching of 1,000 noisy fixes against snapping each fix alone.
+    Benchmark("match/1000-points", configuration: timed) { benchmark in
+        let trace = RoutingFixtures.trace
+        var matcher = MapMatcher(network: RoutingFixtures.network)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { blackHole(matcher.match(trace)) }
+    }
+    Benchmark("match/snap-1000-points", configuration: timed) { benchmark in
+        let trace = RoutingFixtures.trace
+        let index = RoutingFixtures.network.snapIndex
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { for p in trace { blackHole(index.snap(p.position)) } }
     }
 
     // Many-to-many: buckets against repeated one-to-one.

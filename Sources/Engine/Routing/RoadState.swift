@@ -19,6 +19,8 @@ final class RoadState {
     private(set) var roadSegmentsJSON: [UInt8]?
     /// The loop's other query workspaces (free-flow weights, shortest distance), made on first use.
     private var otherQueries: [String: RouteQuery] = [:]
+    private var matcher: MapMatcher?
+    private var matcherGeneration = -1
 
     init(network: RoadNetwork) {
         self.network = network
@@ -42,6 +44,17 @@ final class RoadState {
         var q = otherQueries.removeValue(forKey: key) ?? network.makeQuery(weights: live ? weights : network.freeFlow, optimize: optimize)
         defer { otherQueries[key] = q }
         return try q.route(from: origin, to: destination)
+    }
+
+    /// Matches a short trace with the loop's matcher (made on first use; its scratch is kept), durations under the live
+    /// weights.
+    func matchOnLoop(_ trace: [TracePoint]) -> MapMatch {
+        // Taken out while it runs so its scratch stays uniquely referenced (no copy on write).
+        var m = matcherGeneration == weights.generation ? matcher ?? MapMatcher(network: network, edgeDurationsMs: weights.edgeWeights)
+            : MapMatcher(network: network, edgeDurationsMs: weights.edgeWeights)
+        matcher = nil
+        defer { matcher = m; matcherGeneration = weights.generation }
+        return m.match(trace)
     }
 
     /// The H3 cells at `resolution` of every road node reachable from `origin` within `maxSeconds` on the live

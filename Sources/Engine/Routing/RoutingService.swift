@@ -12,6 +12,11 @@ extension APIError.Code {
     public static let routingUnavailable = APIError.Code("routing_unavailable", 503)
     public static let noRoute = APIError.Code("no_route", 422)
     public static let noRoadNearby = APIError.Code("no_road_nearby", 422)
+    // POST /v1/match refusals.
+    public static let emptyTrace = APIError.Code("empty_trace", 400)
+    public static let tooManyPoints = APIError.Code("too_many_points", 400)
+    public static let invalidPoint = APIError.Code("invalid_point", 400)
+    public static let nonMonotonicTimestamps = APIError.Code("non_monotonic_ts", 400)
 }
 
 /// Routing on the road network: loads it (the configured graph, else the fixture city in demo mode), serves
@@ -64,6 +69,7 @@ final class RoutingService: EngineService {
         routes.add(.post, "/v1/route/matrix", postMatrix)
         routes.add(.get, "/v1/isochrone", getIsochrone)
         routes.add(.get, "/v1/map/roads", getRoads)
+        routes.add(.post, "/v1/match", postMatch)
     }
 
     func tick(nowMs: Int64) {
@@ -255,6 +261,84 @@ final class RoutingService: EngineService {
             w.endArray()
             w.endObject()
         })
+    }
+
+    /// The most fixes `POST /v1/match` takes.
+    static let maxMatchPoints = 10_000
+    /// Traces up to this many fixes are matched on the loop (about a millisecond); longer ones on a worker.
+    static let inlineMatchPoints = 200
+
+    /// The fixes of a `POST /v1/match` body: `{"points":[{"lat","lng"[,"ts"]},…]}`, 1…10,000 of them with valid
+    /// coordinates and timestamps (milliseconds, optional) that never decrease.
+    static func tracePoints(_ body: JSONValue) throws(APIError) -> [TracePoint] {
+        guard case .object = body, let points = body["points"] else { throw APIError(.invalidParameter, "the body is {\"points\":[{\"lat\",\"lng\",\"ts\"},…]}") }
+        guard let list = points.array else { throw APIError(.invalidParameter, "points must be an array") }
+        guard !list.isEmpty else { throw APIError(.emptyTrace, "points is empty") }
+        guard list.count <= maxMatchPoints else { throw APIError(.tooManyPoints, "at most \(maxMatchPoints) points") }
+        var out: [TracePoint] = []
+        out.reserveCapacity(list.count)
+        var lastTs: Int64?
+        for (i, p) in list.enumerated() {
+            guard case .object = p, let lat = p["lat"]?.double, let lng = p["lng"]?.double, LatLng.isValidDegrees(lat: lat, lng: lng) else {
+                throw APIError(.invalidPoint, "points[\(i)] needs lat in [-90, 90] and lng in [-180, 180]")
+            }
+            var ts: Int64?
+            if let t = p["ts"], !t.isNull {
+                guard let v = t.int64 else { throw APIError(.invalidPoint, "points[\(i)].ts must be integer milliseconds") }
+                if let lastTs, v < lastTs { throw APIError(.nonMonotonicTimestamps, "points[\(i)].ts is earlier than the point before it") }
+                lastTs = v
+                ts = v
+            }
+            out.append(TracePoint(position: LatLng(degrees: lat, lng), timestampMs: ts))
+        }
+        return out
+    }
+
+    /// `POST /v1/match` `{"points":[{"lat","lng","ts"},…]}` → `{"distance_m","duration_s","polyline","matched":[{"lat",
+    /// "lng","edge_offset_m"}|null,…],"confidence","breaks":[{"index","reason","bridged"}]}`: the most likely driven
+    /// path (durations under the live weights). Long traces are matched on a worker thread.
+    func postMatch(_ request: HTTPRequest, _ responder: Responder) throws {
+        _ = try auth.principal(request)
+        let routing = try requireRouting()
+        let trace = try Self.tracePoints(try request.json())
+        let network = routing.network, durations = routing.weights.edgeWeights
+        let answer = { (match: MapMatch) in responder.respond(.json { w in Self.write(match, to: &w) }) }
+        if trace.count <= Self.inlineMatchPoints {
+            answer(routing.matchOnLoop(trace))
+            return
+        }
+        try workers.run(trace, { input -> MapMatch in
+            var matcher = MapMatcher(network: network, edgeDurationsMs: durations)
+            return matcher.match(input)
+        }) { match in answer(match) }
+    }
+
+    static func write(_ match: MapMatch, to w: inout JSONWriter) {
+        w.beginObject()
+        w.key("distance_m"); w.number(match.distanceMeters)
+        w.key("duration_s"); w.number(match.durationSeconds)
+        w.key("polyline"); w.string(match.polyline)
+        w.key("matched"); w.beginArray()
+        for m in match.matched {
+            guard let m else { w.null(); continue }
+            w.beginObject()
+            w.key("lat"); w.number(m.position.latDegrees)
+            w.key("lng"); w.number(m.position.lngDegrees)
+            w.key("edge_offset_m"); w.number(m.offsetMeters)
+            w.endObject()
+        }
+        w.endArray()
+        w.key("confidence"); w.number(match.confidence)
+        w.key("breaks"); w.beginArray()
+        for b in match.breaks {
+            w.beginObject()
+            w.key("index"); w.number(b.index)
+            w.key("reason"); w.string(b.reason.rawValue)
+            w.key("bridged"); w.bool(b.bridged)
+            w.endObject()
+        }
+        w.endArray()
+        w.endObject()
     }
 
     /// The longest isochrone served (seconds): 3 hours.

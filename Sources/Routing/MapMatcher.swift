@@ -1,0 +1,577 @@
+import Foundation
+import HexGeo
+import Vocabulary
+
+/// One GPS fix of a trace to match.
+public struct TracePoint: Sendable {
+    /// The reported position.
+    public var position: LatLng
+    /// When it was taken (milliseconds since the epoch), when known.
+    public var timestampMs: Int64?
+
+    /// A fix at `position`, taken at `timestampMs` when known.
+    public init(position: LatLng, timestampMs: Int64? = nil) {
+        self.position = position
+        self.timestampMs = timestampMs
+    }
+}
+
+/// Where one fix was placed on the road: the point, the directed edge and the meters from that edge's tail.
+public struct MatchedPoint: Sendable, Equatable {
+    /// The point on the road.
+    public var position: LatLng
+    /// The directed edge it lies on.
+    public var edge: Int
+    /// Meters from the edge's tail to `position`.
+    public var offsetMeters: Double
+}
+
+/// A place where the hidden Markov model restarted: no road path joined the fixes before it to the fix at `index`.
+public struct MatchBreak: Sendable, Equatable {
+    /// Why the model restarted.
+    public enum Reason: String, Sendable {
+        /// The fix lies farther than `breakMeters` from the previous matched fix (a gap in the trace).
+        case gap
+        /// No candidate of the fix was reachable by road within the search bound from any candidate before it.
+        case unreachable
+    }
+    /// Index (in the input trace) of the first fix after the break.
+    public var index: Int
+    /// Why.
+    public var reason: Reason
+    /// Whether the matched path was joined across the break by a road route (else it jumps).
+    public var bridged: Bool
+}
+
+/// The most likely driven path of a trace.
+public struct MapMatch: Sendable {
+    /// Length of the driven path, meters (routes bridging breaks included).
+    public var distanceMeters: Double
+    /// Its duration under the matcher's edge durations, seconds.
+    public var durationSeconds: Double
+    /// The path's geometry: the first matched point, every node passed, the last matched point.
+    public var points: [LatLng]
+    /// The directed edges driven, in order (an edge driven in part is listed).
+    public var edges: [Int]
+    /// Per input fix: where it was placed, or nil when it was not matched (no road within the candidate radius, or
+    /// an outlier no road path could reach).
+    public var matched: [MatchedPoint?]
+    /// 0…1: how sure the model is of the path (see docs/routing.md, Map matching).
+    public var confidence: Double
+    /// Where the model restarted, in trace order.
+    public var breaks: [MatchBreak]
+    /// The GPS noise σ used (meters): given, or estimated from the trace.
+    public var sigmaMeters: Double
+    /// `points` as an encoded polyline, precision 5.
+    public var polyline: String { Polyline.encode(points) }
+}
+
+/// Map matching by a hidden Markov model over candidate road positions (Newson and Krumm, 2009), solved by Viterbi.
+///
+/// Each fix's candidates are the nearest points of the edges within a radius (points at an edge's end merge into
+/// one node candidate); the emission cost is Gaussian in the fix-to-road distance, the transition cost exponential in
+/// |great-circle distance between the fixes − road distance between the candidates|, the road distances coming from a
+/// bounded one-to-many Dijkstra on edge lengths per candidate. Fixes within 2σ of the previous kept fix are left out
+/// of the model (as the paper does) and placed on the path afterwards. Where no candidate can be reached, up to
+/// `maxOutliers` fixes in a row are skipped; after that the model restarts (a reported break).
+///
+/// Owns its search scratch (sized to the graph once); one per thread. Not `Sendable`.
+public struct MapMatcher {
+    /// Tuning; the defaults suit city traces with GPS noise of 3–30 m.
+    public struct Options: Sendable {
+        /// GPS noise σ in meters; nil estimates it from the trace (a multiple of the median distance to the nearest road).
+        public var sigmaMeters: Double?
+        /// Scale of the transition cost in meters; nil uses `max(4, σ / 2)`.
+        public var betaMeters: Double?
+        /// Candidate radius in meters; nil uses `min(150, max(40, 4σ))`.
+        public var radiusMeters: Double?
+        /// Candidates kept per fix (the nearest).
+        public var maxCandidates = 24
+        /// Consecutive fixes farther apart than this (meters) start a new piece of the model.
+        public var breakMeters = 2_000.0
+        /// Fixes in a row that may be skipped as outliers before the model restarts.
+        public var maxOutliers = 3
+        /// Extra cost (nats) of reading a fix that fell behind the previous one as jitter rather than as motion.
+        public var jitterNats = 1.0
+        /// Road meters added to a step that turns back on the edge it starts or ends on (U-turns are rare; GPS jitter
+        /// along a two-way road is not).
+        public var uTurnMeters = 100.0
+        /// Candidates whose cost exceeds the step's best by more than this (nats) are not expanded.
+        public var beamNats = 12.0
+        /// The defaults.
+        public init() {}
+    }
+
+    /// The network matched on.
+    public let network: RoadNetwork
+    /// Edge durations (milliseconds) that `durationSeconds` is reported under.
+    public let edgeDurationsMs: [UInt32]
+    var search: LengthSearch
+    private var seenEdges: [Bool]
+
+    /// A matcher on `network`, reporting durations under `edgeDurationsMs` (free flow when nil).
+    public init(network: RoadNetwork, edgeDurationsMs: [UInt32]? = nil) {
+        self.network = network
+        self.edgeDurationsMs = edgeDurationsMs ?? Array(network.graph.durationsMs)
+        search = LengthSearch(graph: network.graph)
+        seenEdges = [Bool](repeating: false, count: network.graph.edgeCount)
+    }
+
+    // MARK: Candidates
+
+    /// A place a fix may have been taken on: inside a directed edge, or at a node (any edge through it).
+    struct Candidate: Sendable {
+        /// The edge, when the point is inside one (else -1).
+        var edge: Int32
+        /// The node, when the point is at one (else -1).
+        var node: Int32
+        /// Meters from the edge's tail (0 at a node).
+        var offset: Double
+        var point: LatLng
+        /// Meters from the fix.
+        var distance: Double
+    }
+
+    /// The model's parameters for one trace.
+    struct Parameters {
+        var sigma: Double
+        var beta: Double
+        var radius: Double
+        var options: Options
+        /// How far back along the road a fix may fall behind the previous one as jitter (meters), and its cost.
+        var jitterMeters: Double { 2.5 * sigma }
+        var jitterNats: Double { options.jitterNats }
+        var uTurnMeters: Double { options.uTurnMeters }
+    }
+
+    /// Candidates within `radius` of `p`, nearest first, at most `limit`.
+    mutating func candidates(near p: LatLng, radius: Double, limit: Int) -> [Candidate] {
+        let g = network.graph
+        var found: [Candidate] = []
+        var nodes: [Int32] = []
+        network.snapIndex.forEachEdge(near: p, withinMeters: radius, seen: &seenEdges) { e, u, d, t, q in
+            let length = g.lengthsMeters[e]
+            let offset = t * length
+            // An end point stands for its node: every edge through it would give the same point and distance.
+            if offset < 0.01 || offset > length - 0.01 {
+                let v = Int32(offset < 0.01 ? u : Int(g.forwardHeads[e]))
+                if nodes.contains(v) { return }
+                nodes.append(v)
+                found.append(Candidate(edge: -1, node: v, offset: 0, point: g.coordinate(Int(v)), distance: d))
+            } else {
+                found.append(Candidate(edge: Int32(e), node: -1, offset: offset, point: q, distance: d))
+            }
+        }
+        found.sort { $0.distance < $1.distance }
+        if found.count > max(1, limit) { found.removeLast(found.count - max(1, limit)) }
+        return found
+    }
+
+    /// σ per meter of median fix-to-nearest-road distance. For noise across a single road the factor is 1.4826 (the
+    /// paper's); in a dense street grid the nearest road is often not the driven one, so the median runs low, and
+    /// traces with σ = 15 m in Monaco measure a median of 6–8 m. 2.5 brings those to about 15–20 m.
+    static let sigmaPerMedian = 2.5
+
+    /// The parameters for `trace` under `options` (σ estimated from up to 64 evenly spread fixes when not given).
+    func parameters(_ trace: [TracePoint], _ options: Options) -> Parameters {
+        var sigma = options.sigmaMeters ?? 0
+        if options.sigmaMeters == nil {
+            let step = max(1, trace.count / 64)
+            var distances: [Double] = []
+            var i = 0
+            while i < trace.count {
+                if let s = network.snapIndex.snap(trace[i].position), s.distanceMeters < 200 { distances.append(s.distanceMeters) }
+                i += step
+            }
+            distances.sort()
+            sigma = distances.isEmpty ? 10 : Self.sigmaPerMedian * distances[distances.count / 2]
+        }
+        sigma = min(40, max(3, sigma))
+        let beta = options.betaMeters ?? max(4, sigma / 2)
+        let radius = options.radiusMeters ?? min(150, max(40, 4 * sigma))
+        return Parameters(sigma: sigma, beta: beta, radius: radius, options: options)
+    }
+
+    // MARK: Road distances between candidates
+
+    /// The node a search from `c` starts at and the meters already driven to it.
+    func seed(_ c: Candidate) -> (node: Int, meters: Double) {
+        if c.node >= 0 { return (Int(c.node), 0) }
+        let g = network.graph
+        return (Int(g.forwardHeads[Int(c.edge)]), g.lengthsMeters[Int(c.edge)] - c.offset)
+    }
+
+    /// The node a search must reach for `c` and the meters from it to `c`.
+    func entry(_ c: Candidate) -> (node: Int, meters: Double) {
+        c.node >= 0 ? (Int(c.node), 0) : (network.snapIndex.tail(of: Int(c.edge)), c.offset)
+    }
+
+    /// The node a search from `c` would U-turn to on its first hop: the tail of its edge, or for a node candidate
+    /// the node its path arrived from (`arrival`, -1 when unknown).
+    func uTurnNode(_ c: Candidate, arrival: Int32 = -1) -> Int { c.node >= 0 ? Int(arrival) : network.snapIndex.tail(of: Int(c.edge)) }
+
+    /// The U-turn penalty when the last search reached `c`'s edge by turning back off its reverse, else 0.
+    func arrivalPenalty(_ c: Candidate, _ parameters: Parameters) -> Double {
+        guard c.edge >= 0 else { return 0 }
+        let tail = network.snapIndex.tail(of: Int(c.edge))
+        return search.predecessor(of: tail) == Int(network.graph.forwardHeads[Int(c.edge)]) ? parameters.uTurnMeters : 0
+    }
+
+    /// The node a backward search from `c` starts at and the meters behind `c` it lies.
+    func backwardSeed(_ c: Candidate) -> (node: Int, meters: Double) {
+        c.node >= 0 ? (Int(c.node), 0) : (network.snapIndex.tail(of: Int(c.edge)), c.offset)
+    }
+
+    /// The node a backward search must reach for `c` and the meters from `c` on to it.
+    func backwardEntry(_ c: Candidate) -> (node: Int, meters: Double) {
+        if c.node >= 0 { return (Int(c.node), 0) }
+        let g = network.graph
+        return (Int(g.forwardHeads[Int(c.edge)]), g.lengthsMeters[Int(c.edge)] - c.offset)
+    }
+
+    /// Road meters from `a` to `b` without a search: along one edge, forward (`backward` false) or a small step back
+    /// (GPS jitter: the fix fell behind the previous one; `backward` true). Nil when they are not on one edge.
+    static func alongEdge(_ a: Candidate, _ b: Candidate, tolerance: Double) -> (meters: Double, backward: Bool)? {
+        guard a.edge >= 0, a.edge == b.edge else { return nil }
+        if b.offset >= a.offset { return (b.offset - a.offset, false) }
+        return a.offset - b.offset <= tolerance ? (a.offset - b.offset, true) : nil
+    }
+
+    // MARK: Viterbi
+
+    /// One column of the trellis: a kept fix's candidates, their best costs and back pointers.
+    struct Column: Sendable {
+        var fix: Int
+        var candidates: [Candidate]
+        var cost: [Double]
+        /// Index of the best predecessor in the previous column (-1 at the start of a piece).
+        var back: [Int32]
+        /// For a node candidate, the node its best path arrived from (-1 if none): leaving back there is a U-turn.
+        var arrival: [Int32] = []
+    }
+
+    /// Matches `trace` (fixes in time order) to the most likely driven path.
+    public mutating func match(_ trace: [TracePoint], options: Options = Options()) -> MapMatch {
+        let parameters = parameters(trace, options)
+        var pieces: [[Column]] = []
+        var current: [Column] = []
+        var breaks: [MatchBreak] = []
+        var skipped = 0
+        var lastKept: LatLng?
+        var filtered = [Bool](repeating: false, count: trace.count)
+        for i in trace.indices {
+            let p = trace[i].position
+            // Fixes within 2σ of the last kept one add nothing the model can trust (Newson and Krumm, §4.1); the
+            // last fix is always kept so the path ends where the trace does.
+            if let last = lastKept, i != trace.count - 1, skipped == 0,
+               Geodesy.distanceMeters(last, p) < 2 * parameters.sigma {
+                filtered[i] = true
+                continue
+            }
+            let found = candidates(near: p, radius: parameters.radius, limit: options.maxCandidates)
+            if found.isEmpty { continue }
+            guard let previous = current.last else {
+                current.append(Column(fix: i, candidates: found, cost: found.map { emission($0, parameters) },
+                                      back: [Int32](repeating: -1, count: found.count)))
+                lastKept = p
+                continue
+            }
+            let gapMeters = Geodesy.distanceMeters(trace[previous.fix].position, p)
+            var next: Column?
+            if gapMeters <= options.breakMeters {
+                next = advance(previous, from: trace[previous.fix].position, to: i, at: p, candidates: found, parameters)
+            }
+            if let next {
+                current.append(next)
+                lastKept = p
+                skipped = 0
+                continue
+            }
+            if gapMeters <= options.breakMeters && skipped < options.maxOutliers {
+                skipped += 1
+                continue
+            }
+            // Restart the model at this fix.
+            breaks.append(MatchBreak(index: i, reason: gapMeters > options.breakMeters ? .gap : .unreachable, bridged: false))
+            pieces.append(current)
+            current = [Column(fix: i, candidates: found, cost: found.map { emission($0, parameters) },
+                              back: [Int32](repeating: -1, count: found.count))]
+            lastKept = p
+            skipped = 0
+        }
+        if !current.isEmpty { pieces.append(current) }
+        return assemble(pieces, breaks: breaks, filtered: filtered, trace: trace, parameters)
+    }
+
+    /// The emission cost (negative log likelihood, constants dropped) of `c`.
+    @inline(__always)
+    func emission(_ c: Candidate, _ parameters: Parameters) -> Double {
+        let z = c.distance / parameters.sigma
+        return 0.5 * z * z
+    }
+
+    /// The next column from `previous` (fix at `from`) to the candidates of fix `fix` (at `to`), or nil when none
+    /// is reachable.
+    mutating func advance(_ previous: Column, from: LatLng, to fix: Int, at to: LatLng, candidates found: [Candidate],
+                          _ parameters: Parameters) -> Column? {
+        let straight = Geodesy.distanceMeters(from, to)
+        let beta = parameters.beta
+        var cost = [Double](repeating: .infinity, count: found.count)
+        var back = [Int32](repeating: -1, count: found.count)
+        var arrival = [Int32](repeating: -1, count: found.count)
+        let emissions = found.map { emission($0, parameters) }
+        let minEmission = emissions.min() ?? 0
+        // A road path longer than this is not a plausible step between two fixes.
+        let limit = 2 * straight + 2 * parameters.radius + 50
+        let entries = found.map { entry($0) }
+        let backEntries = found.map { backwardEntry($0) }
+        let tolerance = parameters.jitterMeters
+        var order = Array(previous.cost.indices)
+        order.sort { previous.cost[$0] < previous.cost[$1] }
+        guard let bestPrevious = order.first.map({ previous.cost[$0] }), bestPrevious.isFinite else { return nil }
+        var bestNext = Double.infinity
+        for a in order {
+            let base = previous.cost[a]
+            if base > bestPrevious + parameters.options.beamNats { break }
+            let from = previous.candidates[a]
+            // Same edge: no search needed for these targets.
+            for (j, b) in found.enumerated() {
+                if let (meters, backward) = Self.alongEdge(from, b, tolerance: tolerance) {
+                    let c = base + abs(straight - meters) / beta + emissions[j] + (backward ? parameters.jitterNats : 0)
+                    if c < cost[j] { cost[j] = c; back[j] = Int32(a); arrival[j] = -1; bestNext = min(bestNext, c) }
+                }
+            }
+            // Stop once no target reached farther could come within the beam of the best column cost so far.
+            var cutoff = limit
+            if bestNext.isFinite {
+                let slack = (bestNext + parameters.options.beamNats - base - minEmission) * beta
+                cutoff = min(limit, max(0, straight + slack))
+            }
+            let (node, meters) = seed(from)
+            let arrivedFrom = previous.arrival.isEmpty ? -1 : previous.arrival[a]
+            search.run(from: node, startMeters: meters, maxMeters: cutoff, targets: entries.map(\.node),
+                       avoid: uTurnNode(from, arrival: arrivedFrom), penalty: parameters.uTurnMeters)
+            for (j, target) in entries.enumerated() {
+                guard let d = search.meters(to: target.node) else { continue }
+                let route = d + target.meters + arrivalPenalty(found[j], parameters)
+                let c = base + abs(straight - route) / beta + emissions[j]
+                if c < cost[j] {
+                    cost[j] = c; back[j] = Int32(a); bestNext = min(bestNext, c)
+                    arrival[j] = found[j].node >= 0 ? Int32(search.predecessor(of: target.node) ?? -1) : -1
+                }
+            }
+            // A fix that fell a little behind the previous one along the road is GPS jitter, not a loop around the block.
+            let (behind, behindMeters) = backwardSeed(from)
+            search.run(from: behind, startMeters: behindMeters, maxMeters: tolerance, targets: backEntries.map(\.node), backward: true)
+            for (j, target) in backEntries.enumerated() {
+                guard let d = search.meters(to: target.node), d + target.meters <= tolerance else { continue }
+                let c = base + abs(straight - (d + target.meters)) / beta + emissions[j] + parameters.jitterNats
+                if c < cost[j] { cost[j] = c; back[j] = Int32(a); arrival[j] = -1; bestNext = min(bestNext, c) }
+            }
+        }
+        guard bestNext.isFinite else { return nil }
+        return Column(fix: fix, candidates: found, cost: cost, back: back, arrival: arrival)
+    }
+
+    // MARK: The path
+
+    /// Edges from `a` to `b` by the shortest road path within `maxMeters` (empty when `b` is where the search
+    /// starts), or nil.
+    mutating func route(from a: Candidate, arrival: Int32 = -1, to b: Candidate, maxMeters: Double, uTurnMeters: Double) -> [Int]? {
+        let (node, meters) = seed(a)
+        let target = entry(b).node
+        search.run(from: node, startMeters: meters, maxMeters: maxMeters, targets: [target], avoid: uTurnNode(a, arrival: arrival),
+                   penalty: uTurnMeters)
+        return search.pathEdges(to: target)
+    }
+
+    /// Road meters of the path `edges` from `a` to `b`.
+    func pathMeters(from a: Candidate, _ edges: [Int], to b: Candidate) -> Double {
+        let g = network.graph
+        var meters = edges.reduce(0.0) { $0 + g.lengthsMeters[$1] }
+        if a.edge >= 0 { meters += g.lengthsMeters[Int(a.edge)] - a.offset }
+        if b.edge >= 0 { meters += b.offset }
+        return meters
+    }
+
+    /// Whether `b` lies at most `meters` behind `a` along the road.
+    mutating func isBehind(_ b: Candidate, _ a: Candidate, within meters: Double) -> Bool {
+        let (node, start) = backwardSeed(a)
+        let target = backwardEntry(b)
+        search.run(from: node, startMeters: start, maxMeters: meters, targets: [target.node], backward: true)
+        guard let d = search.meters(to: target.node) else { return false }
+        return d + target.meters <= meters
+    }
+
+    /// Backtracks each piece, joins the pieces by road where it can, and places every fix.
+    mutating func assemble(_ pieces: [[Column]], breaks: [MatchBreak], filtered: [Bool], trace: [TracePoint],
+                           _ parameters: Parameters) -> MapMatch {
+        var breaks = breaks
+        var path = MatchedPath(network: network)
+        var matched = [MatchedPoint?](repeating: nil, count: trace.count)
+        var kept: [(fix: Int, place: MatchedPath.Place, candidate: Candidate)] = []
+        var confidenceSum = 0.0
+        var columnCount = 0
+        var position: Candidate?
+        var positionArrival: Int32 = -1
+        let tolerance = parameters.jitterMeters
+        for (pieceIndex, piece) in pieces.enumerated() {
+            guard let last = piece.last, var k = last.cost.indices.min(by: { last.cost[$0] < last.cost[$1] }) else { continue }
+            var chosen = [Int](repeating: 0, count: piece.count)
+            for c in stride(from: piece.count - 1, through: 0, by: -1) {
+                chosen[c] = k
+                if c > 0 { k = max(0, Int(piece[c].back[k])) }
+            }
+            for (c, column) in piece.enumerated() {
+                let best = column.cost[chosen[c]]
+                var z = 0.0
+                for x in column.cost where x.isFinite { z += exp(best - x) }
+                confidenceSum += z > 0 ? 1 / z : 0
+                columnCount += 1
+            }
+            let first = piece[0].candidates[chosen[0]]
+            if let from = position, pieceIndex > 0 {
+                let straight = Geodesy.distanceMeters(from.point, first.point)
+                if let edges = route(from: from, to: first, maxMeters: max(3 * straight, 3_000), uTurnMeters: parameters.uTurnMeters) {
+                    path.append(edges, to: first)
+                    breaks[pieceIndex - 1].bridged = true
+                } else {
+                    _ = path.start(at: first)
+                }
+            } else {
+                _ = path.start(at: first)
+            }
+            position = first
+            positionArrival = -1
+            kept.append((piece[0].fix, path.place(), first))
+            for c in 1..<max(1, piece.count) {
+                let b = piece[c].candidates[chosen[c]]
+                guard let a = position else { break }
+                if let (_, backward) = Self.alongEdge(a, b, tolerance: tolerance) {
+                    // A step back is GPS jitter: the path stays where it is.
+                    if !backward { path.advance(to: b.offset); position = b }
+                } else if isBehind(b, a, within: 2 * tolerance) {
+                    // Jitter across a node: the path stays where it is.
+                } else {
+                    let straight = Geodesy.distanceMeters(a.point, b.point)
+                    let found = route(from: a, arrival: positionArrival, to: b, maxMeters: 4 * straight + 4 * parameters.radius + 200 + parameters.uTurnMeters,
+                                      uTurnMeters: parameters.uTurnMeters)
+                    let meters = found.map { pathMeters(from: a, $0, to: b) } ?? .infinity
+                    // The model stepped here from a candidate behind the path's end (after jitter); a detour back to it
+                    // from the end would be a loop nobody drove.
+                    if meters > 2 * straight + 100, isBehind(b, a, within: 4 * tolerance + 100) { kept.append((piece[c].fix, path.place(), b)); continue }
+                    if let edges = found {
+                        path.append(edges, to: b)
+                    } else {
+                        _ = path.start(at: b)
+                    }
+                    position = b
+                    positionArrival = piece[c].arrival.isEmpty ? -1 : piece[c].arrival[chosen[c]]
+                }
+                kept.append((piece[c].fix, path.place(), b))
+            }
+        }
+        // Kept fixes: their candidate (a node candidate takes the edge the path arrives or leaves by).
+        for (fix, place, c) in kept {
+            if c.edge >= 0 {
+                matched[fix] = MatchedPoint(position: c.point, edge: Int(c.edge), offsetMeters: c.offset)
+                continue
+            }
+            let run = path.runs[place.run]
+            if place.index >= 0 {
+                let e = run.edges[place.index]
+                matched[fix] = MatchedPoint(position: c.point, edge: e, offsetMeters: network.graph.lengthsMeters[e])
+            } else if let e = run.edges.first ?? network.graph.outgoing(Int(c.node)).first {
+                matched[fix] = MatchedPoint(position: c.point, edge: e, offsetMeters: 0)
+            }
+        }
+        // Fixes left out for being within 2σ of a kept one: the nearest point of the path between their neighbours.
+        var next = 0
+        for fix in trace.indices where filtered[fix] {
+            while next < kept.count && kept[next].fix < fix { next += 1 }
+            guard next > 0 else { continue }
+            let before = kept[next - 1].place
+            let run = path.runs[before.run]
+            guard !run.edges.isEmpty else { continue }
+            let from = max(0, before.index)
+            var to = run.edges.count - 1
+            if next < kept.count, kept[next].place.run == before.run { to = max(from, kept[next].place.index) }
+            var best: MatchedPoint?
+            var bestMeters = Double.infinity
+            for e in run.edges[from...to] {
+                let (meters, fraction, point) = network.snapIndex.project(trace[fix].position, onto: e, tail: network.snapIndex.tail(of: e))
+                if meters < bestMeters {
+                    bestMeters = meters
+                    best = MatchedPoint(position: point, edge: e, offsetMeters: fraction * network.graph.lengthsMeters[e])
+                }
+            }
+            matched[fix] = best
+        }
+        let (meters, ms) = path.totals(durationsMs: edgeDurationsMs)
+        let matchedCount = matched.reduce(0) { $0 + ($1 == nil ? 0 : 1) }
+        let confidence = columnCount == 0 || trace.isEmpty ? 0
+            : confidenceSum / Double(columnCount) * Double(matchedCount) / Double(trace.count)
+        return MapMatch(distanceMeters: meters, durationSeconds: ms / 1000, points: path.points(), edges: path.edges,
+                        matched: matched, confidence: confidence, breaks: breaks, sigmaMeters: parameters.sigma)
+    }
+
+    // MARK: Online form
+
+    /// One vehicle's matching state between fixes: the last fix's column.
+    public struct OnlineState: Sendable {
+        fileprivate var column: Column
+        fileprivate var position: LatLng
+    }
+
+    /// What one more fix told the online matcher.
+    public enum OnlineStep: Sendable {
+        /// The first fix of a vehicle, or the first after a restart: nothing driven yet.
+        case started
+        /// No road within the candidate radius; the state is cleared.
+        case offRoad
+        /// No candidate reachable from the previous fix; the model restarted at this one.
+        case unreachable
+        /// Still at the previous place (or GPS jitter behind it).
+        case stationary
+        /// The road path driven since the previous fix, as decided now: its length and its edges in order.
+        case moved(meters: Double, edges: [Int])
+    }
+
+    /// Feeds one fix of a vehicle whose previous state is `state` (nil for a new vehicle) and updates it: the HMM
+    /// with a lag of one fix (the step from the previous fix is decided by the best candidate of this one and its
+    /// back pointer). `options.sigmaMeters` should be set (a single fix cannot estimate it; 10 m when nil).
+    public mutating func step(_ state: inout OnlineState?, at position: LatLng, options: Options = Options()) -> OnlineStep {
+        let sigma = min(40, max(3, options.sigmaMeters ?? 10))
+        let parameters = Parameters(sigma: sigma, beta: options.betaMeters ?? max(4, sigma / 2),
+                                    radius: options.radiusMeters ?? min(150, max(40, 4 * sigma)), options: options)
+        let found = candidates(near: position, radius: parameters.radius, limit: options.maxCandidates)
+        guard !found.isEmpty else { state = nil; return .offRoad }
+        let fresh = Column(fix: 0, candidates: found, cost: found.map { emission($0, parameters) },
+                           back: [Int32](repeating: -1, count: found.count))
+        guard let previous = state else { state = OnlineState(column: fresh, position: position); return .started }
+        guard var next = advance(previous.column, from: previous.position, to: 0, at: position, candidates: found, parameters),
+              let j = next.cost.indices.min(by: { next.cost[$0] < next.cost[$1] }) else {
+            state = OnlineState(column: fresh, position: position)
+            return .unreachable
+        }
+        // Costs only matter relative to each other; keep them small.
+        let least = next.cost[j]
+        for k in next.cost.indices { next.cost[k] -= least }
+        state = OnlineState(column: next, position: position)
+        let a = previous.column.candidates[max(0, Int(next.back[j]))], b = found[j]
+        let g = network.graph
+        if let (meters, backward) = Self.alongEdge(a, b, tolerance: parameters.jitterMeters) {
+            return backward || meters < 0.5 ? .stationary : .moved(meters: meters, edges: [Int(b.edge)])
+        }
+        let arrival = previous.column.arrival.isEmpty ? -1 : previous.column.arrival[max(0, Int(next.back[j]))]
+        let straight = Geodesy.distanceMeters(a.point, b.point)
+        guard let between = route(from: a, arrival: arrival, to: b, maxMeters: 4 * straight + 4 * parameters.radius + 200,
+                                  uTurnMeters: parameters.uTurnMeters) else { return .stationary }
+        var edges: [Int] = []
+        var meters = 0.0
+        if a.edge >= 0 { edges.append(Int(a.edge)); meters += g.lengthsMeters[Int(a.edge)] - a.offset }
+        for e in between { edges.append(e); meters += g.lengthsMeters[e] }
+        if b.edge >= 0 { edges.append(Int(b.edge)); meters += b.offset }
+        return meters < 0.5 ? .stationary : .moved(meters: meters, edges: edges)
+    }
+}
