@@ -9,6 +9,7 @@ import Vocabulary
 private final class Harness {
     let index = FenceIndex()
     let detector: FenceDetector
+    private var lastFix: [UInt64: PreviousFix] = [:]
     init(_ bodies: [String]) throws {
         detector = FenceDetector(index: index)
         for b in bodies {
@@ -21,10 +22,12 @@ private final class Harness {
     /// Pings driver `id` at (lat, lng) degrees at `ts`; answers the events it caused as "fence:event".
     func ping(_ id: UInt64, _ lat: Double, _ lng: Double, ts: Int64, status: DriverStatus = .available,
               first: Bool = false) -> [String] {
-        if first { detector.firstSightings.insert(DriverID(id)) }
         let s = DriverState(id: DriverID(id), latE7: Int32((lat * 1e7).rounded()), lngE7: Int32((lng * 1e7).rounded()),
                             timestampMs: ts, status: status)
-        detector.process(s, nowMs: ts)
+        // What the table would answer: the driver's last fix, none for a driver it did not hold.
+        let previous = first ? PreviousFix.none : (lastFix[id] ?? .none)
+        lastFix[id] = PreviousFix(latE7: s.latE7, lngE7: s.lngE7)
+        detector.process(s, previous: previous, nowMs: ts)
         defer { detector.events.removeAll() }
         return detector.events.map { "\($0.fence):\($0.kind.name)" }
     }
