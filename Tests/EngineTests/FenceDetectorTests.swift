@@ -56,6 +56,14 @@ private let circle = #"{"id":"c","shape":{"type":"circle","center":{"lat":60.17,
         #expect(h.ping(1, 60.172, 24.93, ts: 3_000) == [])      // ~220 m north of the centre line, back west: misses
     }
 
+    @Test("cross is exact for a long segment: a 20 km jump through the circle fires it, one beside it does not")
+    func longCross() throws {
+        let h = try Harness([circle])
+        #expect(h.ping(1, 60.17, 24.76, ts: 1_000, first: true) == [])     // ~10 km west
+        #expect(h.ping(1, 60.17, 25.12, ts: 2_000) == ["c:cross"])          // ~10 km east: through the centre
+        #expect(h.ping(1, 60.175, 24.76, ts: 3_000) == [])                  // back west ~550 m north of it: misses
+    }
+
     @Test("dwell: jitter across the edge fires nothing; staying inside (then outside) for dwell_s fires once")
     func dwell() throws {
         let h = try Harness([#"{"id":"d","shape":{"type":"circle","center":{"lat":60.17,"lng":24.94},"radius_m":100},"dwell_s":10}"#])
