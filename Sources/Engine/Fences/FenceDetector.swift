@@ -68,7 +68,7 @@ final class FenceDetector {
     /// Processes accepted pings in arrival order, each with where its driver was before.
     func process(_ states: UnsafeBufferPointer<DriverState>, previous: UnsafeBufferPointer<PreviousFix>, nowMs: Int64) {
         // Local copies: one retain per window, and no exclusivity check per read of the index's arrays.
-        let squares = index.squares, grid = index.grid, hot = index.hot
+        let squares = index.squares, grid = index.grid, boxes = index.boxes, crossing = index.crossSquares
         let everywhere = !index.outsideEverywhere.isEmpty
         for i in states.indices {
             let s = states[i], prev = previous[i]
@@ -80,17 +80,17 @@ final class FenceDetector {
                 // One square's list: no duplicates, and nothing fires unless a box holds an end or meets the segment.
                 var involved = false
                 for j in here {
-                    let h = hot[Int(squares.arena[j])]
-                    if h.boxHolds(latE7: s.latE7, lngE7: s.lngE7)
-                        || (prev.isKnown && (h.boxHolds(latE7: prev.latE7, lngE7: prev.lngE7)
-                            || (h.detectsCross && h.boxMeets(prev.latE7, prev.lngE7, s.latE7, s.lngE7)))) {
+                    let b = boxes[Int(squares.arena[j])]
+                    if b.holds(latE7: s.latE7, lngE7: s.lngE7)
+                        || (prev.isKnown && (b.holds(latE7: prev.latE7, lngE7: prev.lngE7)
+                            || (b.detectsCross && b.meets(prev.latE7, prev.lngE7, s.latE7, s.lngE7)))) {
                         involved = true
                         break
                     }
                 }
                 if !involved { continue }
             }
-            evaluate(s, previous: prev, square: square, nowMs: nowMs)
+            evaluate(s, previous: prev, square: square, nowMs: nowMs, squares: squares, crossing: crossing, boxes: boxes)
         }
     }
 
@@ -103,14 +103,14 @@ final class FenceDetector {
         }
     }
 
-    private func evaluate(_ s: DriverState, previous: PreviousFix, square: UInt64, nowMs: Int64) {
+    private func evaluate(_ s: DriverState, previous: PreviousFix, square: UInt64, nowMs: Int64, squares: FenceSquareMap,
+                          crossing: FenceSquareMap, boxes: [FenceIndex.FenceBox]) {
         let first = !previous.isKnown
         var old: DwellState?
         if !dwelling.isEmpty && dwellFilter[filterSlot(s.id)] != 0, let d = dwelling.removeValue(forKey: s.id) {
             old = d
             untrackFilter(s.id)
         }
-        let squares = index.squares
         index.beginRound()
         candidates.removeAll(keepingCapacity: true)
         for j in squares.range(square) where index.take(squares.arena[j]) { candidates.append(squares.arena[j]) }
@@ -119,7 +119,6 @@ final class FenceDetector {
         let previousSquare = first ? square : index.grid.key(latE7: previous.latE7, lngE7: previous.lngE7)
         if previousSquare != square {
             for j in squares.range(previousSquare) where index.take(squares.arena[j]) { candidates.append(squares.arena[j]) }
-            let crossing = index.crossSquares
             if crossing.count > 0 {
                 var last = square
                 index.grid.forEachSquare(alongLatE7: previous.latE7, previous.lngE7, to: s.latE7, s.lngE7) { sq in
@@ -133,16 +132,17 @@ final class FenceDetector {
         let prevPoint = first ? nil : Optional(LatLng(degrees: Double(previous.latE7) / 1e7, Double(previous.lngE7) / 1e7))
         var pairs: [PairState] = []
         for slot in candidates {
-            let h = index.hot[Int(slot)]
+            let b = boxes[Int(slot)]
             let pair = old?.pairs.first(where: { $0.slot == slot })
-            let nearNow = h.boxHolds(latE7: s.latE7, lngE7: s.lngE7)
-            let nearBefore = !first && h.boxHolds(latE7: previous.latE7, lngE7: previous.lngE7)
-            let crossing = !first && h.detectsCross && h.boxMeets(previous.latE7, previous.lngE7, s.latE7, s.lngE7)
+            let nearNow = b.holds(latE7: s.latE7, lngE7: s.lngE7)
+            let nearBefore = !first && b.holds(latE7: previous.latE7, lngE7: previous.lngE7)
+            let crossing = !first && b.detectsCross && b.meets(previous.latE7, previous.lngE7, s.latE7, s.lngE7)
             // Nothing can fire for a fence whose box holds neither end nor meets the segment, unless it reports
             // every ping (`outside`) or this driver has a dwell timer on it. A free or roaming slot has an empty box
             // and no detect.
-            if !nearNow && !nearBefore && !crossing && !h.detectsOutside && pair == nil { continue }
-            guard !h.detect.isEmpty else { continue }
+            if !nearNow && !nearBefore && !crossing && !b.detectsOutside && pair == nil { continue }
+            guard !b.detect.isEmpty else { continue }
+            let h = index.hot[Int(slot)]
             let live = pair.map { $0.generation == h.generation } ?? true
             let expired = h.expiresAtMs <= nowMs
             guard !expired, index.watches(Int(slot), h, s.id, s.status) else {

@@ -25,11 +25,33 @@ final class FenceIndex {
         var generation: UInt32
     }
 
-    /// What a candidate check reads of a fence before it needs the entry.
-    struct HotFence {
-        /// A box around the shape in degrees × 1e7, a little wider than it (the whole sphere across the
-        /// antimeridian; an empty box for a free slot or a roaming fence): a point outside it is outside the shape.
+    /// A fence's box in degrees × 1e7, a little wider than its shape (the whole sphere across the antimeridian; an
+    /// empty box for a free slot or a roaming fence), and what it detects: all a candidate costs until its box says
+    /// the fence may be involved. Kept apart from `HotFence` so the first test reads 20 bytes.
+    struct FenceBox {
         var minLat: Int32 = 1, maxLat: Int32 = 0, minLng: Int32 = 1, maxLng: Int32 = 0
+        var detect: FenceDetect = []
+
+        var detectsCross: Bool { detect.contains(.cross) }
+        var detectsOutside: Bool { detect.contains(.outside) }
+
+        @inline(__always)
+        func holds(latE7: Int32, lngE7: Int32) -> Bool {
+            latE7 >= minLat && latE7 <= maxLat && lngE7 >= minLng && lngE7 <= maxLng
+        }
+
+        /// Whether the box of the segment a→b meets the fence's box (either end may be anywhere).
+        @inline(__always)
+        func meets(_ aLat: Int32, _ aLng: Int32, _ bLat: Int32, _ bLng: Int32) -> Bool {
+            if max(aLat, bLat) < minLat || min(aLat, bLat) > maxLat { return false }
+            // A segment taking the short way across the antimeridian spans the far sides: do not rule it out.
+            if abs(Int64(aLng) - Int64(bLng)) > 1_800_000_000 { return true }
+            return max(aLng, bLng) >= minLng && min(aLng, bLng) <= maxLng
+        }
+    }
+
+    /// What the transition logic reads of a fence once its box is involved, without the entry.
+    struct HotFence {
         /// A circle's disc, tested without the entry.
         var disc: PlanarDisc?
         /// Where "nearest centre first" measures from.
@@ -42,23 +64,6 @@ final class FenceIndex {
         /// The fence lists drivers: ask the entry's set.
         var filtersDrivers = false
         var generation: UInt32 = 0
-
-        var detectsCross: Bool { detect.contains(.cross) }
-        var detectsOutside: Bool { detect.contains(.outside) }
-
-        @inline(__always)
-        func boxHolds(latE7: Int32, lngE7: Int32) -> Bool {
-            latE7 >= minLat && latE7 <= maxLat && lngE7 >= minLng && lngE7 <= maxLng
-        }
-
-        /// Whether the box of the segment a→b meets the fence's box (either end may be anywhere).
-        @inline(__always)
-        func boxMeets(_ aLat: Int32, _ aLng: Int32, _ bLat: Int32, _ bLng: Int32) -> Bool {
-            if max(aLat, bLat) < minLat || min(aLat, bLat) > maxLat { return false }
-            // A segment taking the short way across the antimeridian spans the far sides: do not rule it out.
-            if abs(Int64(aLng) - Int64(bLng)) > 1_800_000_000 { return true }
-            return max(aLng, bLng) >= minLng && min(aLng, bLng) <= maxLng
-        }
     }
 
     let grid: FenceGrid
@@ -66,6 +71,17 @@ final class FenceIndex {
     let maxFences: Int
     private(set) var entries: [Entry?] = []
     private(set) var hot: [HotFence] = []
+    private(set) var boxes: [FenceBox] = []
+    /// Each slot's fixed shape (nil: free, or roaming), behind a reference: reading a shape out of an array of
+    /// enums copies its payload (a retain per array of a polygon or cell set), reading it through a class's `let`
+    /// does not.
+    private(set) var shapes: [ShapeRef?] = []
+
+    /// A fixed shape behind a reference.
+    final class ShapeRef {
+        let shape: FenceShape
+        init(_ shape: FenceShape) { self.shape = shape }
+    }
     private var freeSlots: [Int32] = []
     private var generations: [UInt32] = []
     private(set) var byID: [String: Int32] = [:]
@@ -97,6 +113,7 @@ final class FenceIndex {
     func add(_ definition: FenceDefinition, shape: FenceShape?) throws(APIError) -> Bool {
         var cover: [UInt64] = []
         var h = HotFence()
+        var box = FenceBox()
         if let shape {
             guard let c = grid.cover(shape, marginMeters: grid.sideMeters / 3, maxSquares: maxSquaresPerFence) else {
                 throw APIError(.fenceTooLarge, "the shape covers more than \(maxSquaresPerFence) index squares")
@@ -104,18 +121,19 @@ final class FenceIndex {
             cover = c
             let b = shape.boundingBox
             if b.isTransmeridian {
-                (h.minLat, h.maxLat, h.minLng, h.maxLng) = (-900_000_000, 900_000_000, -1_800_000_000, 1_800_000_000)
+                (box.minLat, box.maxLat, box.minLng, box.maxLng) = (-900_000_000, 900_000_000, -1_800_000_000, 1_800_000_000)
             } else {
                 // 1e-4° (≈ 11 m) of slack covers rounding between radians, degrees and E7.
                 func e7(_ radians: Double, _ slack: Double) -> Int32 {
                     Int32(clamping: Int64((radians * 180 / Double.pi + slack) * 1e7))
                 }
-                (h.minLat, h.maxLat, h.minLng, h.maxLng) = (e7(b.south, -1e-4), e7(b.north, 1e-4), e7(b.west, -1e-4), e7(b.east, 1e-4))
+                (box.minLat, box.maxLat, box.minLng, box.maxLng) = (e7(b.south, -1e-4), e7(b.north, 1e-4), e7(b.west, -1e-4), e7(b.east, 1e-4))
             }
             if case .circle(let centre, let radius) = shape { h.disc = PlanarDisc(center: centre, radiusMeters: radius) }
             h.center = shape.center
         }
         h.detect = definition.detect
+        box.detect = shape == nil ? [] : definition.detect
         h.dwellMs = definition.dwellMs
         h.expiresAtMs = definition.expiresAtMs ?? .max
         h.statuses = definition.statuses ?? .all
@@ -129,6 +147,8 @@ final class FenceIndex {
             slot = Int32(entries.count)
             entries.append(nil)
             hot.append(HotFence())
+            boxes.append(FenceBox())
+            shapes.append(nil)
             generations.append(0)
             marks.append(0)
         }
@@ -136,6 +156,8 @@ final class FenceIndex {
         entries[Int(slot)] = Entry(definition: definition, shape: shape, squares: cover, generation: generations[Int(slot)])
         h.generation = generations[Int(slot)]
         hot[Int(slot)] = h
+        boxes[Int(slot)] = box
+        shapes[Int(slot)] = shape.map(ShapeRef.init)
         byID[definition.id] = slot
         for sq in cover { squares.append(slot, to: sq) }
         if definition.detect.contains(.cross) { for sq in cover { crossSquares.append(slot, to: sq) } }
@@ -154,13 +176,15 @@ final class FenceIndex {
         outsideEverywhere.removeAll { $0 == slot }
         entries[Int(slot)] = nil
         hot[Int(slot)] = HotFence()
+        boxes[Int(slot)] = FenceBox()
+        shapes[Int(slot)] = nil
         freeSlots.append(slot)
         return true
     }
 
     /// Whether the fence in `slot` watches this driver in this status (`FenceDefinition.watches`).
     @inline(__always)
-    func watches(_ slot: Int, _ h: HotFence, _ driver: DriverID, _ status: DriverStatus) -> Bool {
+    func watches(_ slot: Int, _ h: borrowing HotFence, _ driver: DriverID, _ status: DriverStatus) -> Bool {
         guard h.statuses.contains(StatusFilter(status)) else { return false }
         return !h.filtersDrivers || entries[slot]?.definition.drivers?.contains(driver) == true
     }
@@ -168,10 +192,9 @@ final class FenceIndex {
     /// Whether the fixed fence in `slot` holds `p` (false for a free slot or a roaming fence).
     @inline(__always)
     func contains(_ slot: Int, _ p: LatLng, latE7: Int32, lngE7: Int32) -> Bool {
-        let h = hot[slot]
-        guard h.boxHolds(latE7: latE7, lngE7: lngE7) else { return false }
-        if let disc = h.disc { return disc.contains(p) }
-        return entries[slot]?.shape?.contains(p) ?? false
+        guard boxes[slot].holds(latE7: latE7, lngE7: lngE7) else { return false }
+        if let disc = hot[slot].disc { return disc.contains(p) }
+        return shapes[slot]?.shape.contains(p) ?? false
     }
 
     /// Starts a candidate round: `take` answers true once per slot per round.
@@ -194,7 +217,7 @@ final class FenceIndex {
 
     /// Whether the segment a→b meets the fixed fence in `slot`.
     func segmentMeets(_ slot: Int, _ a: LatLng, _ b: LatLng) -> Bool {
-        entries[slot]?.shape?.segmentIntersects(a, b) ?? false
+        shapes[slot]?.shape.segmentIntersects(a, b) ?? false
     }
 
     /// Fixed fences whose shape holds `p`, nearest centre first (then by id), at most `limit`; expired ones left out.
