@@ -77,7 +77,7 @@ public final class Engine {
         fences = try FenceService(table: table, ingest: ingest, auth: auth, clock: clock, metrics: metrics, loop: loop,
                                   store: orders.store, webhooks: orders.webhooks, notifier: orders.notifier, arrivals: orders,
                                   driveTime: routing.roads, tracking: configuration.tracking,
-                                  arrivalRadiusMeters: configuration.arrivalRadiusMeters, logger: logger)
+                                  watch: OrderWatchSettings(configuration), logger: logger)
         if configuration.history {
             var settings = HistoryService.Settings()
             settings.retentionMs = Int64(configuration.historyRetentionDays) * 86_400_000

@@ -43,3 +43,20 @@ public struct NearbyDriver: Sendable, Equatable {
     /// Great-circle distance on the sphere of radius 6,371,008.8 m.
     public var distanceMeters: Double
 }
+
+/// Where a driver was before an accepted fix (degrees × 1e7), or `none` for a driver the table did not hold.
+public struct PreviousFix: Sendable, Equatable {
+    public var latE7: Int32
+    public var lngE7: Int32
+
+    public init(latE7: Int32, lngE7: Int32) {
+        self.latE7 = latE7
+        self.lngE7 = lngE7
+    }
+
+    /// No previous fix: the driver is new to the table (since start, or since the stale sweep evicted it).
+    public static let none = PreviousFix(latE7: Int32.min, lngE7: Int32.min)
+
+    /// Whether there was a previous fix (a real latitude is never `Int32.min`).
+    @inlinable public var isKnown: Bool { latE7 != Int32.min }
+}

@@ -58,11 +58,21 @@ public final class DriverTable {
     /// Stores a driver's new fix if it is newer than the last one accepted.
     /// - Complexity: O(1) expected; allocates only when the rows or a map grow.
     @discardableResult
+    @inline(__always)
     public func upsert(_ s: DriverState) -> UpsertOutcome {
+        var previous = PreviousFix.none
+        return upsert(s, previous: &previous)
+    }
+
+    /// `upsert`, also answering where an updated driver was before this fix (its row is in cache here, where a
+    /// listener reading it later would pay a miss); `previous` is left alone unless the outcome is `.updated`.
+    @discardableResult
+    public func upsert(_ s: DriverState, previous: inout PreviousFix) -> UpsertOutcome {
         let position = s.position
         if let row = idMap.find(s.id.rawValue, rows: rows) {
             let r = Int(row)
             guard s.timestampMs > rows[r].timestampMs else { return .replay }
+            previous = PreviousFix(latE7: rows[r].latE7, lngE7: rows[r].lngE7)
             // A driver inside its cell's inscribed circle is still in that cell: skip the cell computation.
             let current = rows[r].cellKey
             let key = buckets.isSurelyInside(current, lat: position.lat, lng: position.lng) ? current : scheme.cell(of: position)

@@ -1,3 +1,4 @@
+import Foundation
 import Vocabulary
 
 /// A fence made of H3 cells (any mix of resolutions): a point is inside when its cell at one of the listed
@@ -14,6 +15,10 @@ public struct FenceCellSet: Sendable {
     public let boundingBox: BoundingBox
     /// The average cell centre.
     public let center: LatLng
+    /// For a small set (≤ `quickLimit` cells), each cell's inscribed and circumscribed discs: a point in an inscribed
+    /// one is in the set, one outside every circumscribed one is not, and only the rest ask H3. Empty otherwise.
+    private let quick: [(inner: PlanarDisc, outer: PlanarDisc)]
+    static let quickLimit = 32
 
     /// A set over valid cells.
     /// - Throws: `cellInvalid` for a cell that is not a valid H3 cell.
@@ -21,6 +26,7 @@ public struct FenceCellSet: Sendable {
         let unique = Array(Set(cells)).sorted()
         var polys: [GeoPolygon] = []
         var centres: [(LatLng, Double)] = []
+        var quick: [(inner: PlanarDisc, outer: PlanarDisc)] = []
         polys.reserveCapacity(unique.count)
         for c in unique {
             guard H3.isValidCell(c) else { throw .cellInvalid }
@@ -31,7 +37,12 @@ public struct FenceCellSet: Sendable {
             for v in loop { radius = max(radius, Geodesy.distanceMeters(centre, v)) }
             polys.append(GeoPolygon(outer: loop))
             centres.append((centre, radius))
+            if unique.count <= Self.quickLimit {
+                quick.append((PlanarDisc(center: centre, radiusMeters: Self.inscribedMeters(centre, loop)),
+                              PlanarDisc(center: centre, radiusMeters: radius * 1.01 + 0.5)))
+            }
         }
+        self.quick = quick
         self.cells = unique
         members = Set(unique.map(\.rawValue))
         resolutions = Array(Set(unique.map(\.resolution))).sorted()
@@ -45,6 +56,22 @@ public struct FenceCellSet: Sendable {
 
     /// Whether `p`'s cell at one of the set's resolutions is in the set.
     public func contains(_ p: LatLng) -> Bool {
+        if !quick.isEmpty {
+            var unsure = false
+            for q in quick {
+                switch q.inner.classify(p) {
+                case .inside: return true
+                case .unsure: unsure = true
+                case .outside: if q.outer.classify(p) != .outside { unsure = true }
+                }
+            }
+            if !unsure { return false }
+        }
+        return containsByH3(p)
+    }
+
+    /// `contains` by asking H3 for the point's cell at each listed resolution.
+    func containsByH3(_ p: LatLng) -> Bool {
         for r in resolutions {
             guard let c = try? H3.latLngToCell(p, resolution: r) else { continue }
             if members.contains(c.rawValue) { return true }
@@ -60,6 +87,20 @@ public struct FenceCellSet: Sendable {
             if FenceShape.segment(a, b, meets: poly) { return true }
         }
         return false
+    }
+
+    /// A radius around a cell's centre inside the cell: the least distance from the centre to the great circle of
+    /// each boundary edge (a lower bound on the distance to the edge itself), less 1 % and 1 cm for rounding.
+    static func inscribedMeters(_ centre: LatLng, _ boundary: [LatLng]) -> Double {
+        guard boundary.count >= 3 else { return 0 }
+        var inner = Double.infinity
+        for i in boundary.indices {
+            let a = boundary[i], b = boundary[(i + 1) % boundary.count]
+            let angle = Geodesy.initialBearing(from: a, to: centre) - Geodesy.initialBearing(from: a, to: b)
+            let crossTrack = asin(min(1, abs(sin(Geodesy.centralAngle(a, centre)) * sin(angle))))
+            inner = min(inner, crossTrack * Geodesy.earthRadiusMeters)
+        }
+        return max(0, inner * 0.99 - 0.01)
     }
 
     /// A lower bound on the distance from `p` to the nearest cell, meters.

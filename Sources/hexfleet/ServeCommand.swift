@@ -62,6 +62,10 @@ struct ServeCommand: ParsableCommand {
     @Option(help: setting("postgres", "url")) var postgres: String?
     @Flag(inversion: .prefixedNo, help: setting("history")) var history: Bool?
     @Option(help: setting("history_retention_days", "days")) var historyRetentionDays: String?
+    @Option(help: setting("arrival_radius_m", "meters")) var arrivalRadiusM: String?
+    @Option(help: setting("arrival_drive_time_s", "seconds")) var arrivalDriveTimeS: String?
+    @Option(help: setting("off_route_m", "meters")) var offRouteM: String?
+    @Option(help: setting("off_route_s", "seconds")) var offRouteS: String?
     @Option(help: setting("limits.max_connections", "n")) var maxConnections: String?
     @Option(help: setting("limits.rate_limit", "per-second")) var rateLimit: String?
     @Option(help: setting("limits.header_timeout_ms", "ms")) var headerTimeoutMs: String?
@@ -84,6 +88,8 @@ struct ServeCommand: ParsableCommand {
             ("track_tick_ms", trackTickMs), ("track_interval_ms", trackIntervalMs), ("log_level", logLevel),
             ("webhook.secret", webhookSecret), ("store.synchronous", storeSynchronous), ("postgres", postgres),
             ("history_retention_days", historyRetentionDays),
+            ("arrival_radius_m", arrivalRadiusM), ("arrival_drive_time_s", arrivalDriveTimeS),
+            ("off_route_m", offRouteM), ("off_route_s", offRouteS),
             ("limits.max_connections", maxConnections), ("limits.rate_limit", rateLimit),
             ("limits.header_timeout_ms", headerTimeoutMs), ("limits.max_header_bytes", maxHeaderBytes),
             ("limits.max_body_bytes", maxBodyBytes), ("limits.max_subscriptions", maxSubscriptions),

@@ -9,6 +9,7 @@ import Vocabulary
 private final class Harness {
     let index = FenceIndex()
     let detector: FenceDetector
+    private var lastFix: [UInt64: PreviousFix] = [:]
     init(_ bodies: [String]) throws {
         detector = FenceDetector(index: index)
         for b in bodies {
@@ -21,10 +22,12 @@ private final class Harness {
     /// Pings driver `id` at (lat, lng) degrees at `ts`; answers the events it caused as "fence:event".
     func ping(_ id: UInt64, _ lat: Double, _ lng: Double, ts: Int64, status: DriverStatus = .available,
               first: Bool = false) -> [String] {
-        if first { detector.firstSightings.insert(DriverID(id)) }
         let s = DriverState(id: DriverID(id), latE7: Int32((lat * 1e7).rounded()), lngE7: Int32((lng * 1e7).rounded()),
                             timestampMs: ts, status: status)
-        detector.process(s, nowMs: ts)
+        // What the table would answer: the driver's last fix, none for a driver it did not hold.
+        let previous = first ? PreviousFix.none : (lastFix[id] ?? .none)
+        lastFix[id] = PreviousFix(latE7: s.latE7, lngE7: s.lngE7)
+        detector.process(s, previous: previous, nowMs: ts)
         defer { detector.events.removeAll() }
         return detector.events.map { "\($0.fence):\($0.kind.name)" }
     }
@@ -51,6 +54,14 @@ private let circle = #"{"id":"c","shape":{"type":"circle","center":{"lat":60.17,
         #expect(h.ping(1, 60.17, 24.93, ts: 1_000, first: true) == [])
         #expect(h.ping(1, 60.17, 24.95, ts: 2_000) == ["c:cross"])
         #expect(h.ping(1, 60.172, 24.93, ts: 3_000) == [])      // ~220 m north of the centre line, back west: misses
+    }
+
+    @Test("cross is exact for a long segment: a 20 km jump through the circle fires it, one beside it does not")
+    func longCross() throws {
+        let h = try Harness([circle])
+        #expect(h.ping(1, 60.17, 24.76, ts: 1_000, first: true) == [])     // ~10 km west
+        #expect(h.ping(1, 60.17, 25.12, ts: 2_000) == ["c:cross"])          // ~10 km east: through the centre
+        #expect(h.ping(1, 60.175, 24.76, ts: 3_000) == [])                  // back west ~550 m north of it: misses
     }
 
     @Test("dwell: jitter across the edge fires nothing; staying inside (then outside) for dwell_s fires once")

@@ -39,6 +39,12 @@ public struct EngineConfiguration: Sendable {
     public var staleAfterMs: Int64 = 120_000
     /// A courier within this distance of its order's pick-up (drop-off) has arrived there (`arrived_pickup`).
     public var arrivalRadiusMeters: Double = 60
+    /// When > 0, arrival is within this many seconds of driving from the place instead (needs a road graph).
+    public var arrivalDriveTimeSeconds: Double = 0
+    /// A courier farther than this from its planned route is away from it.
+    public var offRouteMeters: Double = 150
+    /// Away from the planned route this long is an `off_route` order event; 0: route deviation off.
+    public var offRouteSeconds = 60
     /// Tick of the tracking hub (coalescing window).
     public var trackTickMs: UInt64 = 100
     /// Connections, request rates, the header timeout and live orders per customer (docs/limits.md).

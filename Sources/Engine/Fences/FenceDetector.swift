@@ -2,17 +2,20 @@ import FleetIndex
 import HexGeo
 import Vocabulary
 
-/// Turns accepted pings into fence events: the transition logic of fixed fences, and the soft per-driver state it
-/// needs (the last position of drivers near a fence, dwell timers).
+/// Turns accepted pings into fence events: the transition logic of fixed fences, from each ping and the driver's
+/// previous fix (which ingest hands over with it, read from the table row the upsert had in cache), and the dwell
+/// timers, the only per-driver state the detector keeps.
 ///
 /// ```
-/// ping ─▶ square of (lat, lng) ─▶ squares[square]? ── none, and the driver not tracked ─▶ done (one hash look-up)
-///                                       │ some
+/// ping ─▶ square of (lat, lng) ─▶ squares[square] ── empty, same square as the previous fix, no dwell timers
+///                                       │ some            anywhere, nothing detecting `outside` ─▶ done (one look-up)
 ///                                       ▼
-///          candidates: fences of this square, of the previous ping's square, of squares sampled along the
-///          segment between them, fences with a dwell timer running, fences detecting `outside`
+///          candidates: fences of this square, and when the square changed, of the previous fix's square and
+///          (fences detecting `cross` only) of the squares sampled along the segment; fences with this driver's
+///          dwell timer; fences detecting `outside`
 ///                                       ▼
-///          per candidate: contains(prev), contains(now), dwell timer ─▶ enter / exit / cross / inside / outside
+///          per candidate: box tests (prev, now, segment) ─▶ none hit: nothing can fire, next
+///                         contains(prev), contains(now), dwell timer ─▶ enter / exit / cross / inside / outside
 /// ```
 /// Semantics, per (driver, fence), for the pings the fence watches (`drivers`, `statuses`):
 /// - The confirmed state is inside or outside. With `dwell_s` = 0 it is where the last ping was; with
@@ -24,11 +27,8 @@ import Vocabulary
 /// - The first ping of a driver the table had not held (after a restart, or after the stale sweep) sets the
 ///   state silently: no enter, exit or cross; nor does a fence registered while a driver is inside fire `enter`.
 ///
-/// Tracking: a driver whose ping lands in a listed square is remembered (position, time, dwell timers); one whose
-/// ping lands in an unlisted square with no timer running is forgotten, since such a ping is at least the margin
-/// away from every fence. So a cross is exact for ping-to-ping segments shorter than the margin (1 km by default);
-/// a longer jump that starts away from every fence and passes through one without either end near it is not
-/// seen. Loop-owned.
+/// The previous fix is always known for a driver the table holds, so `cross` is exact for segments of any length
+/// (the segment is sampled every quarter square, up to 4,096 samples). Loop-owned.
 final class FenceDetector {
     struct PairState {
         var slot: Int32
@@ -38,101 +38,128 @@ final class FenceDetector {
         var pendingSinceMs: Int64?
     }
 
-    struct Track {
-        var latE7: Int32
-        var lngE7: Int32
+    /// A driver's dwell state: the dwell fences it is confirmed inside of or has a timer running for.
+    struct DwellState {
         var timestampMs: Int64
-        var square: UInt64
-        /// Dwell fences this driver is confirmed inside of or has a timer running for.
         var pairs: [PairState]
     }
 
     let index: FenceIndex
-    private(set) var tracked: [DriverID: Track] = [:]
-    /// A counting filter over tracked driver ids: a zero means "not tracked" without a hash look-up.
-    private var trackedFilter: [UInt8]
+    private(set) var dwelling: [DriverID: DwellState] = [:]
+    /// A counting filter over `dwelling`'s ids: a zero means "no dwell state" without a hash look-up.
+    private var dwellFilter: [UInt8]
     private let filterShift: UInt64
-    /// Drivers the table took for the first time since they were last known (filled by ingest's first-sighting
-    /// hook, consumed by the window that carries their ping).
-    var firstSightings: Set<DriverID> = []
     /// Events of the pings processed so far, taken by the service after each window.
     var events: [FenceEvent] = []
     private var candidates: [Int32] = []
 
-    init(index: FenceIndex, filterBits: Int = 20) {
+    init(index: FenceIndex, filterBits: Int = 16) {
         self.index = index
-        trackedFilter = [UInt8](repeating: 0, count: 1 << filterBits)
+        dwellFilter = [UInt8](repeating: 0, count: 1 << filterBits)
         filterShift = UInt64(64 - filterBits)
     }
 
     @inline(__always)
     private func filterSlot(_ id: DriverID) -> Int { Int((id.rawValue &* 0x9E37_79B9_7F4A_7C15) >> filterShift) }
 
-    /// Drivers currently tracked (near a fence or with a dwell timer).
-    var trackedCount: Int { tracked.count }
+    /// Drivers with a dwell timer running or confirmed inside a dwell fence.
+    var dwellingCount: Int { dwelling.count }
 
-    /// Processes accepted pings in arrival order.
-    func process(_ states: UnsafeBufferPointer<DriverState>, nowMs: Int64) {
-        for s in states { process(s, nowMs: nowMs) }
+    /// Processes accepted pings in arrival order, each with where its driver was before.
+    func process(_ states: UnsafeBufferPointer<DriverState>, previous: UnsafeBufferPointer<PreviousFix>, nowMs: Int64) {
+        // Local copies: one retain per window, and no exclusivity check per read of the index's arrays.
+        let squares = index.squares, grid = index.grid, boxes = index.boxes, crossing = index.crossSquares
+        let everywhere = !index.outsideEverywhere.isEmpty
+        for i in states.indices {
+            let s = states[i], prev = previous[i]
+            let square = grid.key(latE7: s.latE7, lngE7: s.lngE7)
+            let here = squares.range(square)
+            let moved = prev.isKnown && grid.key(latE7: prev.latE7, lngE7: prev.lngE7) != square
+            if !moved && !everywhere && dwelling.isEmpty {
+                if here.isEmpty { continue }
+                // One square's list: no duplicates, and nothing fires unless a box holds an end or meets the segment.
+                var involved = false
+                for j in here {
+                    let b = boxes[Int(squares.arena[j])]
+                    if b.holds(latE7: s.latE7, lngE7: s.lngE7)
+                        || (prev.isKnown && (b.holds(latE7: prev.latE7, lngE7: prev.lngE7)
+                            || (b.detectsCross && b.meets(prev.latE7, prev.lngE7, s.latE7, s.lngE7)))) {
+                        involved = true
+                        break
+                    }
+                }
+                if !involved { continue }
+            }
+            evaluate(s, previous: prev, square: square, nowMs: nowMs, squares: squares, crossing: crossing, boxes: boxes)
+        }
     }
 
-    /// Processes one accepted ping.
-    @inline(__always)
-    func process(_ s: DriverState, nowMs: Int64) {
-        let square = index.grid.key(latE7: s.latE7, lngE7: s.lngE7)
-        let here = index.squares[square]
-        if here == nil && index.outsideEverywhere.isEmpty && trackedFilter[filterSlot(s.id)] == 0
-            && firstSightings.isEmpty { return }
-        slowPath(s, square: square, here: here, nowMs: nowMs)
+    /// Processes one accepted ping (`previous`: where the driver was, `.none` for a first sighting).
+    func process(_ s: DriverState, previous: PreviousFix, nowMs: Int64) {
+        withUnsafePointer(to: s) { sp in
+            withUnsafePointer(to: previous) { pp in
+                process(UnsafeBufferPointer(start: sp, count: 1), previous: UnsafeBufferPointer(start: pp, count: 1), nowMs: nowMs)
+            }
+        }
     }
 
-    private func slowPath(_ s: DriverState, square: UInt64, here: FenceIndex.Square?, nowMs: Int64) {
-        let first = !firstSightings.isEmpty && firstSightings.remove(s.id) != nil
-        var prev: Track?
-        if trackedFilter[filterSlot(s.id)] != 0, let t = tracked.removeValue(forKey: s.id) {
-            prev = t
+    private func evaluate(_ s: DriverState, previous: PreviousFix, square: UInt64, nowMs: Int64, squares: FenceSquareMap,
+                          crossing: FenceSquareMap, boxes: [FenceIndex.FenceBox]) {
+        let first = !previous.isKnown
+        var old: DwellState?
+        if !dwelling.isEmpty && dwellFilter[filterSlot(s.id)] != 0, let d = dwelling.removeValue(forKey: s.id) {
+            old = d
             untrackFilter(s.id)
         }
-        if first { prev = nil }
         index.beginRound()
         candidates.removeAll(keepingCapacity: true)
-        func add(_ list: [Int32]?) {
-            guard let list else { return }
-            for slot in list where index.take(slot) { candidates.append(slot) }
-        }
-        add(here?.fences)
-        add(index.outsideEverywhere)
-        if let p = prev {
-            for pair in p.pairs where index.take(pair.slot) { candidates.append(pair.slot) }
-            if p.square != square {
-                index.grid.forEachSquare(alongLatE7: p.latE7, p.lngE7, to: s.latE7, s.lngE7) { sq in
-                    add(index.squares[sq]?.fences)
+        for j in squares.range(square) where index.take(squares.arena[j]) { candidates.append(squares.arena[j]) }
+        for slot in index.outsideEverywhere where index.take(slot) { candidates.append(slot) }
+        if let old { for pair in old.pairs where index.take(pair.slot) { candidates.append(pair.slot) } }
+        let previousSquare = first ? square : index.grid.key(latE7: previous.latE7, lngE7: previous.lngE7)
+        if previousSquare != square {
+            for j in squares.range(previousSquare) where index.take(squares.arena[j]) { candidates.append(squares.arena[j]) }
+            if crossing.count > 0 {
+                var last = square
+                index.grid.forEachSquare(alongLatE7: previous.latE7, previous.lngE7, to: s.latE7, s.lngE7) { sq in
+                    guard sq != last else { return }
+                    last = sq
+                    for j in crossing.range(sq) where index.take(crossing.arena[j]) { candidates.append(crossing.arena[j]) }
                 }
             }
         }
         let cur = s.position
-        let prevPoint = prev.map { LatLng(degrees: Double($0.latE7) / 1e7, Double($0.lngE7) / 1e7) }
+        let prevPoint = first ? nil : Optional(LatLng(degrees: Double(previous.latE7) / 1e7, Double(previous.lngE7) / 1e7))
         var pairs: [PairState] = []
         for slot in candidates {
-            guard let e = index.entry(slot), let shape = e.shape else { continue }
-            let d = e.definition
-            guard !d.isExpired(nowMs), d.watches(s.id, s.status) else {
+            let b = boxes[Int(slot)]
+            let pair = old?.pairs.first(where: { $0.slot == slot })
+            let nearNow = b.holds(latE7: s.latE7, lngE7: s.lngE7)
+            let nearBefore = !first && b.holds(latE7: previous.latE7, lngE7: previous.lngE7)
+            let crossing = !first && b.detectsCross && b.meets(previous.latE7, previous.lngE7, s.latE7, s.lngE7)
+            // Nothing can fire for a fence whose box holds neither end nor meets the segment, unless it reports
+            // every ping (`outside`) or this driver has a dwell timer on it. A free or roaming slot has an empty box
+            // and no detect.
+            if !nearNow && !nearBefore && !crossing && !b.detectsOutside && pair == nil { continue }
+            guard !b.detect.isEmpty else { continue }
+            let h = index.hot[Int(slot)]
+            let live = pair.map { $0.generation == h.generation } ?? true
+            let expired = h.expiresAtMs <= nowMs
+            guard !expired, index.watches(Int(slot), h, s.id, s.status) else {
                 // Keep a timer of a fence this ping does not speak to (another status) as it was.
-                if let old = prev?.pairs.first(where: { $0.slot == slot && $0.generation == e.generation }) {
-                    if !d.isExpired(nowMs) { pairs.append(old) }
-                }
+                if let pair, live, !expired { pairs.append(pair) }
                 continue
             }
-            let nowIn = e.mayContain(latE7: s.latE7, lngE7: s.lngE7) && shape.contains(cur)
+            let nowIn = nearNow && index.contains(Int(slot), cur, latE7: s.latE7, lngE7: s.lngE7)
             var wasIn: Bool?
-            if let p = prev, let point = prevPoint { wasIn = e.mayContain(latE7: p.latE7, lngE7: p.lngE7) && shape.contains(point) }
+            if let point = prevPoint { wasIn = nearBefore && index.contains(Int(slot), point, latE7: previous.latE7, lngE7: previous.lngE7) }
             var state: PairState
-            if let old = prev?.pairs.first(where: { $0.slot == slot && $0.generation == e.generation }) {
-                state = old
+            if let pair, live {
+                state = pair
             } else {
-                // No timer: the confirmed state is where the previous ping was (an untracked driver was away
-                // from every fence), or, for a first sighting, where this ping is.
-                state = PairState(slot: slot, generation: e.generation, inside: first ? nowIn : (wasIn ?? false),
+                // No timer: the confirmed state is where the previous fix was, or, for a first sighting, where
+                // this ping is.
+                state = PairState(slot: slot, generation: h.generation, inside: first ? nowIn : (wasIn ?? false),
                                   pendingSinceMs: nil)
             }
             if !first {
@@ -140,60 +167,63 @@ final class FenceDetector {
                     state.pendingSinceMs = nil
                 } else {
                     let since = state.pendingSinceMs ?? s.timestampMs
-                    if s.timestampMs - since >= d.dwellMs {
+                    if s.timestampMs - since >= h.dwellMs {
                         state.inside = nowIn
                         state.pendingSinceMs = nil
-                        emit(d, nowIn ? .enter : .exit, s)
+                        emit(slot, h, nowIn ? .enter : .exit, s)
                     } else {
                         state.pendingSinceMs = since
                     }
                 }
-                if d.detect.contains(.cross), !nowIn, wasIn == false, !state.inside, state.pendingSinceMs == nil,
-                   let a = prevPoint, shape.segmentIntersects(a, cur) {
-                    emit(d, .cross, s)
+                if crossing, !nowIn, wasIn == false, !state.inside, state.pendingSinceMs == nil,
+                   let a = prevPoint, index.segmentMeets(Int(slot), a, cur) {
+                    emit(slot, h, .cross, s)
                 }
             }
-            if nowIn { emit(d, .inside, s) } else { emit(d, .outside, s) }
-            if d.dwellMs > 0 && (state.inside || state.pendingSinceMs != nil) { pairs.append(state) }
+            emit(slot, h, nowIn ? .inside : .outside, s)
+            if h.dwellMs > 0 && (state.inside || state.pendingSinceMs != nil) { pairs.append(state) }
         }
-        if here != nil || !pairs.isEmpty {
-            tracked[s.id] = Track(latE7: s.latE7, lngE7: s.lngE7, timestampMs: s.timestampMs, square: square, pairs: pairs)
+        if !pairs.isEmpty {
+            dwelling[s.id] = DwellState(timestampMs: s.timestampMs, pairs: pairs)
             trackFilter(s.id)
         }
     }
 
     @inline(__always)
-    private func emit(_ d: FenceDefinition, _ kind: FenceEventKind, _ s: DriverState) {
+    private func emit(_ slot: Int32, _ h: FenceIndex.HotFence, _ kind: FenceEventKind, _ s: DriverState) {
+        let wanted: FenceDetect
         switch kind {
-        case .enter: guard d.detect.contains(.enter) else { return }
-        case .exit: guard d.detect.contains(.exit) else { return }
-        case .inside: guard d.detect.contains(.inside) else { return }
-        case .outside: guard d.detect.contains(.outside) else { return }
-        case .cross: guard d.detect.contains(.cross) else { return }
+        case .enter: wanted = .enter
+        case .exit: wanted = .exit
+        case .inside: wanted = .inside
+        case .outside: wanted = .outside
+        case .cross: wanted = .cross
         }
-        events.append(FenceEvent(fence: d.id, driver: s.id, kind: kind, timestampMs: s.timestampMs, latE7: s.latE7, lngE7: s.lngE7))
+        guard h.detect.contains(wanted), let id = index.entry(slot)?.definition.id else { return }
+        events.append(FenceEvent(fence: id, driver: s.id, kind: kind, timestampMs: s.timestampMs, latE7: s.latE7, lngE7: s.lngE7))
     }
 
     private func trackFilter(_ id: DriverID) {
         let i = filterSlot(id)
-        if trackedFilter[i] < UInt8.max { trackedFilter[i] += 1 }
+        if dwellFilter[i] < UInt8.max { dwellFilter[i] += 1 }
     }
 
     private func untrackFilter(_ id: DriverID) {
         let i = filterSlot(id)
         // A saturated slot stays saturated: its true count is unknown, and a false "maybe" only costs a look-up.
-        if trackedFilter[i] > 0 && trackedFilter[i] < UInt8.max { trackedFilter[i] -= 1 }
+        if dwellFilter[i] > 0 && dwellFilter[i] < UInt8.max { dwellFilter[i] -= 1 }
     }
 
-    /// Forgets drivers whose last ping is older than `olderThanMs` (called from the tick, a slice at a time).
+    /// Forgets the dwell state of drivers whose last ping is older than `olderThanMs` (called from the tick, a
+    /// slice at a time).
     func forgetStale(olderThanMs: Int64, max: Int) {
         var gone: [DriverID] = []
-        for (id, t) in tracked where t.timestampMs < olderThanMs {
+        for (id, t) in dwelling where t.timestampMs < olderThanMs {
             gone.append(id)
             if gone.count >= max { break }
         }
         for id in gone {
-            tracked.removeValue(forKey: id)
+            dwelling.removeValue(forKey: id)
             untrackFilter(id)
         }
     }

@@ -5,66 +5,98 @@ import Vocabulary
 /// The registered fences and the square → fences map the ingest path reads.
 ///
 /// ```
-/// fences:   slot → (definition, shape, squares, box, generation)     byID: id → slot
-/// squares:  grid square → (fences touching it, count of fences within the margin of it)
+/// fences:   slot → (definition, shape, squares, generation)     byID: id → slot
+/// hot:      slot → (box in degrees × 1e7, a circle's planar disc, centre, what it detects): all a ping's candidate
+///           costs until its box says the fence may be involved
+/// squares:  grid square → fence slots (FenceSquareMap: one hash look-up, no allocation, no retain)
 /// roaming:  [slot] (near_driver fences, evaluated per tick)
 /// outsideEverywhere: [slot] fences detecting `outside` (checked on every ping while there are any)
 /// ```
-/// Two covers per fixed fence, both conservative: the squares its shape may touch (within a third of a square,
-/// so a segment sampled every quarter square finds every fence it passes through), whose lists are a ping's
-/// candidates, and the squares within `marginMeters`, which only count: a ping in a square missing from the map is
-/// at least the margin from every fixed fence, and the detector forgets such a driver. Keeping the wide cover out
-/// of the candidate lists is what keeps a dense city's ping to a handful of exact tests. Slots are reused; a
-/// slot's generation changes with each use so per-driver state naming an old fence is recognized as stale.
-/// Loop-owned.
+/// A fixed fence is listed for the squares its shape may touch, within a third of a square: a segment sampled every
+/// quarter square then meets the list of every fence it passes through. Slots are reused; a slot's generation
+/// changes with each use so per-driver state naming an old fence is recognized as stale. Loop-owned.
 final class FenceIndex {
     struct Entry {
         var definition: FenceDefinition
         /// The area tested: a fixed shape, or a drive-time fence's reachable cells; nil for a roaming fence.
         var shape: FenceShape?
-        /// Squares the shape may touch (candidate lists) and squares within the margin (counts).
+        /// Squares the shape may touch.
         var squares: [UInt64]
-        var nearSquares: [UInt64]
         var generation: UInt32
-        /// A box around the shape in degrees × 1e7, a little wider than it (nil across the antimeridian): a point
-        /// outside it is outside the shape without the exact test.
-        var boxE7: (minLat: Int32, maxLat: Int32, minLng: Int32, maxLng: Int32)?
+    }
 
-        /// Whether the shape may hold the point (false: it surely does not).
+    /// A fence's box in degrees × 1e7, a little wider than its shape (the whole sphere across the antimeridian; an
+    /// empty box for a free slot or a roaming fence), and what it detects: all a candidate costs until its box says
+    /// the fence may be involved. Kept apart from `HotFence` so the first test reads 20 bytes.
+    struct FenceBox {
+        var minLat: Int32 = 1, maxLat: Int32 = 0, minLng: Int32 = 1, maxLng: Int32 = 0
+        var detect: FenceDetect = []
+
+        var detectsCross: Bool { detect.contains(.cross) }
+        var detectsOutside: Bool { detect.contains(.outside) }
+
         @inline(__always)
-        func mayContain(latE7: Int32, lngE7: Int32) -> Bool {
-            guard let b = boxE7 else { return true }
-            return latE7 >= b.minLat && latE7 <= b.maxLat && lngE7 >= b.minLng && lngE7 <= b.maxLng
+        func holds(latE7: Int32, lngE7: Int32) -> Bool {
+            latE7 >= minLat && latE7 <= maxLat && lngE7 >= minLng && lngE7 <= maxLng
+        }
+
+        /// Whether the box of the segment a→b meets the fence's box (either end may be anywhere).
+        @inline(__always)
+        func meets(_ aLat: Int32, _ aLng: Int32, _ bLat: Int32, _ bLng: Int32) -> Bool {
+            if max(aLat, bLat) < minLat || min(aLat, bLat) > maxLat { return false }
+            // A segment taking the short way across the antimeridian spans the far sides: do not rule it out.
+            if abs(Int64(aLng) - Int64(bLng)) > 1_800_000_000 { return true }
+            return max(aLng, bLng) >= minLng && min(aLng, bLng) <= maxLng
         }
     }
 
-    /// What the map holds for one square.
-    struct Square {
-        /// Fences whose shape may touch the square: a ping's candidates.
-        var fences: [Int32] = []
-        /// Fences whose margin reaches the square.
-        var near: Int32 = 0
+    /// What the transition logic reads of a fence once its box is involved, without the entry.
+    struct HotFence {
+        /// A circle's disc, tested without the entry.
+        var disc: PlanarDisc?
+        /// Where "nearest centre first" measures from.
+        var center = LatLng(lat: 0, lng: 0)
+        var detect: FenceDetect = []
+        var dwellMs: Int64 = 0
+        /// `Int64.max` when it never expires.
+        var expiresAtMs = Int64.max
+        var statuses = StatusFilter.all
+        /// The fence lists drivers: ask the entry's set.
+        var filtersDrivers = false
+        var generation: UInt32 = 0
     }
 
     let grid: FenceGrid
-    let marginMeters: Double
     let maxSquaresPerFence: Int
     let maxFences: Int
     private(set) var entries: [Entry?] = []
+    private(set) var hot: [HotFence] = []
+    private(set) var boxes: [FenceBox] = []
+    /// Each slot's fixed shape (nil: free, or roaming), behind a reference: reading a shape out of an array of
+    /// enums copies its payload (a retain per array of a polygon or cell set), reading it through a class's `let`
+    /// does not.
+    private(set) var shapes: [ShapeRef?] = []
+
+    /// A fixed shape behind a reference.
+    final class ShapeRef {
+        let shape: FenceShape
+        init(_ shape: FenceShape) { self.shape = shape }
+    }
     private var freeSlots: [Int32] = []
     private var generations: [UInt32] = []
     private(set) var byID: [String: Int32] = [:]
-    private(set) var squares: [UInt64: Square] = [:]
+    private(set) var squares = FenceSquareMap()
+    /// The same lists for the fences detecting `cross` only: the squares between a ping and the previous fix matter
+    /// to those alone (enter, exit, inside and outside depend on the two fixes).
+    private(set) var crossSquares = FenceSquareMap()
     private(set) var roaming: [Int32] = []
     private(set) var outsideEverywhere: [Int32] = []
     /// Marks for de-duplicating candidates: `marks[slot] == stamp` once a slot was taken this round.
     private var marks: [UInt32] = []
     private var stamp: UInt32 = 0
 
-    init(grid: FenceGrid = FenceGrid(sideE7: 25_000), marginMeters: Double = 1_000, maxSquaresPerFence: Int = 200_000,
-         maxFences: Int = 1_000_000) {
+    init(grid: FenceGrid = FenceGrid(sideE7: 25_000), maxSquaresPerFence: Int = 200_000, maxFences: Int = 1_000_000) {
         self.grid = grid
-        self.marginMeters = marginMeters
         self.maxSquaresPerFence = maxSquaresPerFence
         self.maxFences = maxFences
     }
@@ -79,24 +111,33 @@ final class FenceIndex {
     /// - Throws: `fence_too_large` when the cover passes the limit, `too_many_fences` past the fence limit.
     @discardableResult
     func add(_ definition: FenceDefinition, shape: FenceShape?) throws(APIError) -> Bool {
-        var cover: [UInt64] = [], near: [UInt64] = []
-        var box: (minLat: Int32, maxLat: Int32, minLng: Int32, maxLng: Int32)?
+        var cover: [UInt64] = []
+        var h = HotFence()
+        var box = FenceBox()
         if let shape {
-            guard let c = grid.cover(shape, marginMeters: grid.sideMeters / 3, maxSquares: maxSquaresPerFence),
-                  let n = grid.cover(shape, marginMeters: marginMeters, maxSquares: maxSquaresPerFence) else {
+            guard let c = grid.cover(shape, marginMeters: grid.sideMeters / 3, maxSquares: maxSquaresPerFence) else {
                 throw APIError(.fenceTooLarge, "the shape covers more than \(maxSquaresPerFence) index squares")
             }
             cover = c
-            near = n
             let b = shape.boundingBox
-            if !b.isTransmeridian {
+            if b.isTransmeridian {
+                (box.minLat, box.maxLat, box.minLng, box.maxLng) = (-900_000_000, 900_000_000, -1_800_000_000, 1_800_000_000)
+            } else {
                 // 1e-4° (≈ 11 m) of slack covers rounding between radians, degrees and E7.
                 func e7(_ radians: Double, _ slack: Double) -> Int32 {
                     Int32(clamping: Int64((radians * 180 / Double.pi + slack) * 1e7))
                 }
-                box = (e7(b.south, -1e-4), e7(b.north, 1e-4), e7(b.west, -1e-4), e7(b.east, 1e-4))
+                (box.minLat, box.maxLat, box.minLng, box.maxLng) = (e7(b.south, -1e-4), e7(b.north, 1e-4), e7(b.west, -1e-4), e7(b.east, 1e-4))
             }
+            if case .circle(let centre, let radius) = shape { h.disc = PlanarDisc(center: centre, radiusMeters: radius) }
+            h.center = shape.center
         }
+        h.detect = definition.detect
+        box.detect = shape == nil ? [] : definition.detect
+        h.dwellMs = definition.dwellMs
+        h.expiresAtMs = definition.expiresAtMs ?? .max
+        h.statuses = definition.statuses ?? .all
+        h.filtersDrivers = definition.drivers != nil
         let replaced = remove(definition.id)
         guard count < maxFences else { throw APIError(.tooManyFences, "at most \(maxFences) fences") }
         let slot: Int32
@@ -105,15 +146,21 @@ final class FenceIndex {
         } else {
             slot = Int32(entries.count)
             entries.append(nil)
+            hot.append(HotFence())
+            boxes.append(FenceBox())
+            shapes.append(nil)
             generations.append(0)
             marks.append(0)
         }
         generations[Int(slot)] &+= 1
-        entries[Int(slot)] = Entry(definition: definition, shape: shape, squares: cover, nearSquares: near,
-                                   generation: generations[Int(slot)], boxE7: box)
+        entries[Int(slot)] = Entry(definition: definition, shape: shape, squares: cover, generation: generations[Int(slot)])
+        h.generation = generations[Int(slot)]
+        hot[Int(slot)] = h
+        boxes[Int(slot)] = box
+        shapes[Int(slot)] = shape.map(ShapeRef.init)
         byID[definition.id] = slot
-        for sq in cover { squares[sq, default: Square()].fences.append(slot) }
-        for sq in near { squares[sq, default: Square()].near += 1 }
+        for sq in cover { squares.append(slot, to: sq) }
+        if definition.detect.contains(.cross) { for sq in cover { crossSquares.append(slot, to: sq) } }
         if shape == nil { roaming.append(slot) }
         if shape != nil && definition.detect.contains(.outside) { outsideEverywhere.append(slot) }
         return replaced
@@ -123,21 +170,31 @@ final class FenceIndex {
     @discardableResult
     func remove(_ id: String) -> Bool {
         guard let slot = byID.removeValue(forKey: id), let e = entries[Int(slot)] else { return false }
-        for sq in e.squares {
-            guard var entry = squares[sq], let i = entry.fences.firstIndex(of: slot) else { continue }
-            entry.fences.swapAt(i, entry.fences.count - 1)
-            entry.fences.removeLast()
-            squares[sq] = entry
-        }
-        for sq in e.nearSquares { squares[sq]?.near -= 1 }
-        for sq in Set(e.squares + e.nearSquares) where squares[sq].map({ $0.fences.isEmpty && $0.near <= 0 }) == true {
-            squares.removeValue(forKey: sq)
-        }
+        for sq in e.squares { squares.remove(slot, from: sq) }
+        if e.definition.detect.contains(.cross) { for sq in e.squares { crossSquares.remove(slot, from: sq) } }
         roaming.removeAll { $0 == slot }
         outsideEverywhere.removeAll { $0 == slot }
         entries[Int(slot)] = nil
+        hot[Int(slot)] = HotFence()
+        boxes[Int(slot)] = FenceBox()
+        shapes[Int(slot)] = nil
         freeSlots.append(slot)
         return true
+    }
+
+    /// Whether the fence in `slot` watches this driver in this status (`FenceDefinition.watches`).
+    @inline(__always)
+    func watches(_ slot: Int, _ h: borrowing HotFence, _ driver: DriverID, _ status: DriverStatus) -> Bool {
+        guard h.statuses.contains(StatusFilter(status)) else { return false }
+        return !h.filtersDrivers || entries[slot]?.definition.drivers?.contains(driver) == true
+    }
+
+    /// Whether the fixed fence in `slot` holds `p` (false for a free slot or a roaming fence).
+    @inline(__always)
+    func contains(_ slot: Int, _ p: LatLng, latE7: Int32, lngE7: Int32) -> Bool {
+        guard boxes[slot].holds(latE7: latE7, lngE7: lngE7) else { return false }
+        if let disc = hot[slot].disc { return disc.contains(p) }
+        return shapes[slot]?.shape.contains(p) ?? false
     }
 
     /// Starts a candidate round: `take` answers true once per slot per round.
@@ -158,16 +215,26 @@ final class FenceIndex {
         return true
     }
 
-    /// Fixed fences whose shape holds `p`, nearest centre first, at most `limit`; expired ones left out.
+    /// Whether the segment a→b meets the fixed fence in `slot`.
+    func segmentMeets(_ slot: Int, _ a: LatLng, _ b: LatLng) -> Bool {
+        shapes[slot]?.shape.segmentIntersects(a, b) ?? false
+    }
+
+    /// Fixed fences whose shape holds `p`, nearest centre first (then by id), at most `limit`; expired ones left out.
     func containing(_ p: LatLng, limit: Int, nowMs: Int64) -> [(slot: Int32, distanceMeters: Double)] {
-        guard let list = squares[grid.key(p)]?.fences else { return [] }
+        let latE7 = Int32(clamping: Int64((p.latDegrees * 1e7).rounded()))
+        let lngE7 = Int32(clamping: Int64((p.lngDegrees * 1e7).rounded()))
         var out: [(slot: Int32, distanceMeters: Double)] = []
-        for slot in list {
-            guard let e = entries[Int(slot)], let shape = e.shape, !e.definition.isExpired(nowMs), shape.contains(p) else { continue }
-            out.append((slot, Geodesy.distanceMeters(shape.center, p)))
+        for i in squares.range(grid.key(latE7: latE7, lngE7: lngE7)) {
+            let slot = squares.arena[i]
+            guard contains(Int(slot), p, latE7: latE7, lngE7: lngE7),
+                  entries[Int(slot)]?.definition.isExpired(nowMs) == false else { continue }
+            out.append((slot, Geodesy.distanceMeters(hot[Int(slot)].center, p)))
         }
-        out.sort { $0.distanceMeters != $1.distanceMeters ? $0.distanceMeters < $1.distanceMeters
-                                                           : entries[Int($0.slot)]!.definition.id < entries[Int($1.slot)]!.definition.id }
+        out.sort { a, b in
+            if a.distanceMeters != b.distanceMeters { return a.distanceMeters < b.distanceMeters }
+            return (entries[Int(a.slot)]?.definition.id ?? "") < (entries[Int(b.slot)]?.definition.id ?? "")
+        }
         if out.count > limit { out.removeLast(out.count - limit) }
         return out
     }

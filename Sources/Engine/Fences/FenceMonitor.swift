@@ -20,9 +20,8 @@ public final class FenceMonitor {
     /// Listens to `ingest`'s accepted records (and its first sightings).
     public func attach(to ingest: PingIngest, nowMs: @escaping () -> Int64) {
         let detector = self.detector
-        ingest.insertedListeners.append { id in detector.firstSightings.insert(id) }
-        ingest.acceptedListeners.append { [unowned self] states, _ in
-            detector.process(states, nowMs: nowMs())
+        ingest.movedListeners.append { [unowned self] states, previous, _ in
+            detector.process(states, previous: previous, nowMs: nowMs())
             for e in detector.events { eventCounts[Int(e.kind.rawValue)] += 1 }
             detector.events.removeAll(keepingCapacity: true)
         }
@@ -54,6 +53,6 @@ public final class FenceMonitor {
         return min(n, limit)
     }
 
-    /// Drivers the detector tracks (near a fence).
-    public var trackedDrivers: Int { detector.trackedCount }
+    /// Drivers with dwell state (a timer running, or confirmed inside a dwell fence).
+    public var dwellingDrivers: Int { detector.dwellingCount }
 }

@@ -10,13 +10,47 @@ import Prometheus
 import Storage
 import Vocabulary
 
-/// Road reach for drive-time fences (the seam routing fills): the H3 cells reachable within `maxSeconds` of
-/// driving from a point on the live weights, and a version that changes whenever those weights do.
+/// Road reach for drive-time fences and arrivals, and road paths for route deviation (the seam routing fills): the
+/// H3 cells reachable within `maxSeconds` of driving from a point on the live weights, a version that changes
+/// whenever those weights do, and the fastest road path between two points.
 protocol DriveTimeReach: AnyObject {
     /// Changes when the weights in force change (drive-time fences are then recomputed).
     var weightsVersion: UInt64 { get }
     /// Cells (any resolution) covering the road nodes reachable within `maxSeconds`; nil when no road is near.
     func reachableCells(from point: LatLng, maxSeconds: Double) -> [H3Cell]?
+    /// The cells at `resolution` of the road nodes reachable within `maxSeconds`; nil when no road is near.
+    func reachableCells(from point: LatLng, maxSeconds: Double, resolution: Int) -> [H3Cell]?
+    /// The points of the fastest road route on the live weights; nil when there is none.
+    func roadPath(from origin: LatLng, to destination: LatLng) -> [LatLng]?
+}
+
+extension DriveTimeReach {
+    func reachableCells(from point: LatLng, maxSeconds: Double, resolution: Int) -> [H3Cell]? {
+        reachableCells(from: point, maxSeconds: maxSeconds)
+    }
+
+    func roadPath(from origin: LatLng, to destination: LatLng) -> [LatLng]? { nil }
+}
+
+/// How orders' couriers are watched: arrival at the pick-up and drop-off, and straying from the planned route.
+struct OrderWatchSettings: Sendable, Equatable {
+    /// Arrival within this distance of the place.
+    var arrivalRadiusMeters: Double = 60
+    /// When > 0, arrival within this drive time from the place instead (resolution-10 cells of the road nodes
+    /// reached, and their neighbours); the radius when there is no road graph.
+    var arrivalDriveTimeSeconds: Double = 0
+    /// Route deviation thresholds; nil: off.
+    var deviation: RouteDeviationDetector.Settings? = RouteDeviationDetector.Settings(offRouteMeters: 150, graceMs: 60_000)
+
+    init() {}
+
+    init(_ c: EngineConfiguration) {
+        arrivalRadiusMeters = c.arrivalRadiusMeters
+        arrivalDriveTimeSeconds = c.arrivalDriveTimeSeconds
+        deviation = c.offRouteSeconds > 0
+            ? RouteDeviationDetector.Settings(offRouteMeters: c.offRouteMeters, graceMs: Int64(c.offRouteSeconds) * 1_000)
+            : nil
+    }
 }
 
 /// Geofences: `POST/GET/DELETE /v1/fences`, `GET /v1/fences/containing`, `/v1/ws/events`, detection on every
@@ -50,7 +84,7 @@ final class FenceService: EngineService {
     private let arrivals: (any ArrivalDirectory)?
     private let driveTime: (any DriveTimeReach)?
     private let logger: Logger
-    private let arrivalRadiusMeters: Double
+    private let watch: OrderWatchSettings
     private var wakeup: AsyncWakeup<Mail>?
     private var waiting: [UInt64: (Responder, [UInt8], UInt16)] = [:]
     private var nextTicket: UInt64 = 1
@@ -58,6 +92,8 @@ final class FenceService: EngineService {
     private var roaming: [Int32: RoamingState] = [:]
     private var arrivalTargets: [String: ArrivalTarget] = [:]
     private var arrived: Set<ArrivalTarget> = []
+    /// The route deviation detector of each leg under way (an empty path when no route could be planned).
+    private var legs: [ArrivalTarget: RouteDeviationDetector] = [:]
     private var lastSlowTickMs: Int64 = 0
     private var driveTimeVersion: UInt64 = 0
     private var eventCounts = [UInt64](repeating: 0, count: FenceEventKind.allCases.count)
@@ -68,7 +104,7 @@ final class FenceService: EngineService {
 
     init(table: DriverTable, ingest: IngestService, auth: Authenticator, clock: EngineClock, metrics: EngineMetrics,
          loop: Loop, store: (any FenceStore)?, webhooks: WebhookSink?, notifier: Notifier?, arrivals: (any ArrivalDirectory)?,
-         driveTime: (any DriveTimeReach)?, tracking: TrackingConfiguration, arrivalRadiusMeters: Double,
+         driveTime: (any DriveTimeReach)?, tracking: TrackingConfiguration, watch: OrderWatchSettings,
          logger: Logger) throws {
         self.table = table
         self.auth = auth
@@ -79,7 +115,7 @@ final class FenceService: EngineService {
         self.arrivals = arrivals
         self.driveTime = driveTime
         self.logger = logger
-        self.arrivalRadiusMeters = arrivalRadiusMeters
+        self.watch = watch
         index = FenceIndex()
         detector = FenceDetector(index: index)
         hub = FenceEventHub(configuration: tracking)
@@ -91,9 +127,8 @@ final class FenceService: EngineService {
         let w = try AsyncWakeup<Mail>(loop: loop) { [weak self] mail in self?.receive(mail) }
         w.keepsLoopAlive = false
         wakeup = w
-        ingest.onFirstSighting { [unowned detector] id in detector.firstSightings.insert(id) }
-        ingest.onAccepted { [unowned self] states, _ in
-            self.detector.process(states, nowMs: self.clock.nowMs)
+        ingest.onMoved { [unowned self] states, previous, _ in
+            self.detector.process(states, previous: previous, nowMs: self.clock.nowMs)
             if !self.detector.events.isEmpty { self.dispatchEvents() }
         }
         try reload()
@@ -436,12 +471,15 @@ final class FenceService: EngineService {
 
     // MARK: - order arrivals
 
-    /// Keeps one internal circle fence (`order:<id>:<place>`, watching only the courier) per place an assigned
-    /// courier is heading to. A courier already inside when its fence appears has arrived too.
+    /// Keeps one internal fence (`order:<id>:<place>`, watching only the courier) per place an assigned courier is
+    /// heading to: a circle of the arrival radius, or the place's drive-time reach. A courier already inside when its
+    /// fence appears has arrived too. Also moves each leg's route deviation detector along.
     private func refreshArrivals(nowMs: Int64) {
         guard let arrivals else { return }
+        let targets = arrivals.arrivalTargets()
+        watchRoutes(targets)
         var wanted: [String: ArrivalTarget] = [:]
-        for t in arrivals.arrivalTargets() where !arrived.contains(t) {
+        for t in targets where !arrived.contains(t) {
             wanted["order:\(t.order.rawValue):\(t.place.rawValue)"] = t
         }
         for (id, _) in arrivalTargets where wanted[id] == nil {
@@ -450,15 +488,16 @@ final class FenceService: EngineService {
         }
         for (id, t) in wanted where arrivalTargets[id] == nil {
             let center = LatLng(degrees: Double(t.point.latE7) / 1e7, Double(t.point.lngE7) / 1e7)
-            if let s = table.state(of: t.courier), Geodesy.distanceMeters(s.position, center) <= arrivalRadiusMeters {
+            let shape = arrivalShape(center)
+            if let s = table.state(of: t.courier), shape.contains(s.position) {
                 arrive(t, atMs: s.timestampMs, latE7: s.latE7, lngE7: s.lngE7)
                 continue
             }
-            let d = FenceDefinition(id: id, area: .fixed(.circle(center: center, radiusMeters: arrivalRadiusMeters)),
-                                    detect: [.enter], dwellMs: 0, statuses: nil, drivers: [t.courier], expiresAtMs: nil,
-                                    meta: nil, webhook: nil, createdAtMs: nowMs, shapeJSON: .null)
+            let d = FenceDefinition(id: id, area: .fixed(shape), detect: [.enter], dwellMs: 0, statuses: nil,
+                                    drivers: [t.courier], expiresAtMs: nil, meta: nil, webhook: nil, createdAtMs: nowMs,
+                                    shapeJSON: .null)
             do {
-                try index.add(d, shape: .circle(center: center, radiusMeters: arrivalRadiusMeters))
+                try index.add(d, shape: shape)
                 arrivalTargets[id] = t
             } catch {
                 logger.warning("arrival fence not added", metadata: ["order_id": "\(t.order)"])
@@ -466,8 +505,54 @@ final class FenceService: EngineService {
         }
         // Forget arrivals of orders that moved on, so the set stays as small as the live orders.
         if arrived.count > 4 * max(64, wanted.count + arrivalTargets.count) {
-            let current = Set(arrivals.arrivalTargets())
+            let current = Set(targets)
             arrived = arrived.filter { current.contains($0) }
+        }
+    }
+
+    /// The area whose entry is an arrival at `center`: the drive-time reach when configured and a road is near,
+    /// else the radius.
+    private func arrivalShape(_ center: LatLng) -> FenceShape {
+        if watch.arrivalDriveTimeSeconds > 0, let driveTime,
+           let reached = driveTime.reachableCells(from: center, maxSeconds: watch.arrivalDriveTimeSeconds, resolution: 10) {
+            // The neighbours too: a courier between two road nodes (or just off the road) is still there.
+            var cells = Set<H3Cell>()
+            var ring: [H3Cell] = []
+            for c in reached {
+                ring.removeAll(keepingCapacity: true)
+                if (try? H3.gridDisk(c, k: 1, into: &ring)) != nil { cells.formUnion(ring) } else { cells.insert(c) }
+            }
+            if let set = try? FenceCellSet(Array(cells)) { return .cells(set) }
+        }
+        return .circle(center: center, radiusMeters: watch.arrivalRadiusMeters)
+    }
+
+    /// Route deviation of every leg under way, once a second on each courier's latest fix: a leg's planned route is
+    /// the fastest road path from where the courier was when the leg was first seen to the place it is heading to
+    /// (the pick-up, then the drop-off). A courier away from it past the thresholds is an `off_route` order event.
+    static let maxRoutesPlannedPerSecond = 64
+
+    private func watchRoutes(_ targets: [ArrivalTarget]) {
+        guard let settings = watch.deviation else { return }
+        let current = Set(targets)
+        for t in legs.keys where !current.contains(t) { legs.removeValue(forKey: t) }
+        var planned = 0
+        for t in targets {
+            guard let s = table.state(of: t.courier) else { continue }
+            var detector: RouteDeviationDetector
+            if let d = legs[t] {
+                detector = d
+            } else {
+                // Routes are searched on the loop: a burst of new legs is spread over the next seconds.
+                guard planned < Self.maxRoutesPlannedPerSecond else { continue }
+                planned += 1
+                let place = LatLng(degrees: Double(t.point.latE7) / 1e7, Double(t.point.lngE7) / 1e7)
+                detector = RouteDeviationDetector(path: driveTime?.roadPath(from: s.position, to: place) ?? [], settings: settings)
+            }
+            if case .offRoute(let atMs, let meters)? = detector.observe(s.position, atMs: s.timestampMs) {
+                arrivals?.courierOffRoute(t, atMs: atMs, latE7: s.latE7, lngE7: s.lngE7, distanceMeters: meters)
+            }
+            legs[t] = detector
         }
     }
 

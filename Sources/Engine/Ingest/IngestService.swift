@@ -39,6 +39,11 @@ final class IngestService: EngineService {
         ingest.acceptedListeners.append(listener)
     }
 
+    /// Registers a listener for accepted records with where each driver was before (`PingIngest.movedListeners`).
+    func onMoved(_ listener: @escaping (UnsafeBufferPointer<DriverState>, UnsafeBufferPointer<PreviousFix>, PingTransport) -> Void) {
+        ingest.movedListeners.append(listener)
+    }
+
     /// Registers a listener for drivers the table takes for the first time (since start, or since eviction).
     func onFirstSighting(_ listener: @escaping (DriverID) -> Void) {
         ingest.insertedListeners.append(listener)

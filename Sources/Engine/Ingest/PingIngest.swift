@@ -64,8 +64,12 @@ public final class PingIngest {
     /// Called with a driver the table did not hold before this record (a first sighting since start or since the
     /// stale sweep evicted it), before the record's window reaches `acceptedListeners` (fences set state silently).
     public var insertedListeners: [(DriverID) -> Void] = []
+    /// Called like `acceptedListeners`, with where each of those drivers was before (`PreviousFix.none` for one the
+    /// table did not hold): the fence detector needs the previous fix, which the upsert has in cache.
+    public var movedListeners: [(UnsafeBufferPointer<DriverState>, UnsafeBufferPointer<PreviousFix>, PingTransport) -> Void] = []
     /// The accepted records of the window being ingested, handed to the listeners when it ends (or fills).
     private let acceptedStates = UnsafeMutableBufferPointer<DriverState>.allocate(capacity: PingIngest.acceptedBatch)
+    private let acceptedPrevious = UnsafeMutableBufferPointer<PreviousFix>.allocate(capacity: PingIngest.acceptedBatch)
     private var acceptedCount = 0
     /// Accepted records held before the listeners hear of them at most.
     static let acceptedBatch = 4_096
@@ -87,7 +91,10 @@ public final class PingIngest {
         acceptedStates.initialize(repeating: DriverState(id: DriverID(0), latE7: 0, lngE7: 0, timestampMs: 0, status: .offline))
     }
 
-    deinit { acceptedStates.deallocate() }
+    deinit {
+        acceptedStates.deallocate()
+        acceptedPrevious.deallocate()
+    }
 
     /// Takes a window of received datagrams (truncated ones included, counted as `truncated`), in arrival order:
     /// the same outcomes and counts as `ingestDatagram` on each in turn.
@@ -251,11 +258,13 @@ public final class PingIngest {
         guard r.isInRange else { return .range }
         guard r.timestampMs <= nowMs &+ maxAheadMs && r.timestampMs >= nowMs &- maxBehindMs else { return .skew }
         let state = r.driverState
-        let outcome = table.upsert(state)
+        var previous = PreviousFix.none
+        let outcome = table.upsert(state, previous: &previous)
         guard outcome != .replay else { return .replay }
         if outcome == .inserted { for listener in insertedListeners { listener(state.id) } }
         if acceptedCount == acceptedStates.count { tellListeners(.udp) }
         acceptedStates[acceptedCount] = state
+        acceptedPrevious[acceptedCount] = previous
         acceptedCount += 1
         return nil
     }
@@ -265,8 +274,10 @@ public final class PingIngest {
     private func tellListeners(_ transport: PingTransport) {
         guard acceptedCount > 0 else { return }
         let states = UnsafeBufferPointer(rebasing: acceptedStates[0..<acceptedCount])
+        let previous = UnsafeBufferPointer(rebasing: acceptedPrevious[0..<acceptedCount])
         acceptedCount = 0
         for listener in acceptedListeners { listener(states, transport) }
+        for listener in movedListeners { listener(states, previous, transport) }
     }
 }
 

@@ -27,6 +27,9 @@ protocol ArrivalDirectory: AnyObject {
     func arrivalTargets() -> [ArrivalTarget]
     /// Records an arrival: an event in the order's log, a notification, and a message to the order's watchers.
     func courierArrived(_ target: ArrivalTarget, atMs: Int64, latE7: Int32, lngE7: Int32)
+    /// Records that the courier strayed from the leg's planned route: an `off_route` event in the order's log and a
+    /// message to the order's watchers.
+    func courierOffRoute(_ target: ArrivalTarget, atMs: Int64, latE7: Int32, lngE7: Int32, distanceMeters: Double)
 }
 
 extension OrdersService: ArrivalDirectory {
@@ -55,16 +58,36 @@ extension OrdersService: ArrivalDirectory {
         }
         notifier.publish(.orderArrived(orderID: target.order, courierID: target.courier, customerID: customer,
                                        place: target.place.rawValue, atMs: atMs))
-        var w = JSONWriter(capacity: 160)
+        tellWatchers(target.order, orderEventJSON(target, target.place.eventName, atMs: atMs, latE7: latE7, lngE7: lngE7))
+    }
+
+    func courierOffRoute(_ target: ArrivalTarget, atMs: Int64, latE7: Int32, lngE7: Int32, distanceMeters: Double) {
+        guard let o = live[target.order] else { return }
+        let logger = self.logger
+        store.appendOrderNote(target.order, status: o.status, actor: ActorRef(.courier, target.courier.rawValue),
+                              reason: "off_route", atMs: atMs) { result in
+            if case .failure(let error) = result {
+                logger.warning("off_route not logged", metadata: ["order_id": "\(target.order)", "code": "\(error.code.name)"])
+            }
+        }
+        tellWatchers(target.order, orderEventJSON(target, "off_route", atMs: atMs, latE7: latE7, lngE7: lngE7,
+                                                  distanceMeters: distanceMeters))
+    }
+
+    /// `{"type":"order_event","order","event","courier","ts","lat","lng"[,"distance_m"]}` for the order's watchers.
+    private func orderEventJSON(_ target: ArrivalTarget, _ event: String, atMs: Int64, latE7: Int32, lngE7: Int32,
+                                distanceMeters: Double? = nil) -> [UInt8] {
+        var w = JSONWriter(capacity: 180)
         w.beginObject()
         w.key("type"); w.string("order_event")
         w.key("order"); w.number(target.order.rawValue)
-        w.key("event"); w.string(target.place.eventName)
+        w.key("event"); w.string(event)
         w.key("courier"); w.number(target.courier.rawValue)
         w.key("ts"); w.number(atMs)
         w.key("lat"); w.number(Double(latE7) / 1e7)
         w.key("lng"); w.number(Double(lngE7) / 1e7)
+        if let distanceMeters { w.key("distance_m"); w.number((distanceMeters * 10).rounded() / 10) }
         w.endObject()
-        tellWatchers(target.order, w.bytes)
+        return w.bytes
     }
 }

@@ -106,4 +106,14 @@ extension RoadState: DriveTimeReach {
         }
         return cells.isEmpty ? nil : Array(cells)
     }
+
+    func reachableCells(from point: LatLng, maxSeconds: Double, resolution: Int) -> [H3Cell]? {
+        guard let cells = try? isochroneCells(from: point, maxSeconds: maxSeconds, resolution: resolution), !cells.isEmpty else { return nil }
+        return cells
+    }
+
+    func roadPath(from origin: LatLng, to destination: LatLng) -> [LatLng]? {
+        guard let route = try? route(from: origin, to: destination, live: true, optimize: .time), !route.points.isEmpty else { return nil }
+        return route.points
+    }
 }
