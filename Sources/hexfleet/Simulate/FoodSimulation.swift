@@ -1,0 +1,603 @@
+import Dispatcher
+import Engine
+import Foundation
+import Routing
+import Vocabulary
+
+/// The food-delivery scenario in virtual time (`simulate --offline --scenario food`): restaurants, a lunch peak,
+/// preparation times and deadlines (`FoodDemand`), a fleet of cars and bicycles, and one of two dispatch policies.
+///
+/// - `single`: today's dispatch. Every round, one batch-optimal `DispatchRound` matches waiting orders to idle
+///   couriers as soon as they are created; a courier carries one order: drive to the restaurant, wait for the
+///   food, hand over, drive to the customer.
+/// - `stacked`: couriers carry up to their capacity (car 3, bicycle 2) on routes planned by `RoutePlanner`. An
+///   order is offered once its food is at most `holdLeadSeconds` from ready; every round each due order's cheapest
+///   feasible insertion (the planner's, with ready times, deadlines, maximum ride and service times) into the
+///   route of each of its nearest couriers is priced as added travel plus `delayWeight` × the delivery delay it
+///   causes (to itself beyond its earliest possible drop-off, and to the orders already on that route), and one
+///   exact assignment (`LinearAssignment`) gives each courier at most one new order. Couriers on a trip are
+///   candidates too, planned from the stop they are driving to (forward dispatch).
+///
+/// Couriers answer offers after 2–10 s and accept with `acceptProbability`; a decline excludes the pair. A stacked
+/// insertion is planned again on acceptance (the courier moved on meanwhile) and every committed route is checked
+/// by the planner itself (`route_check_failures`). Couriers drive node to node at their own fraction of free-flow
+/// speed (0.6–0.95, as `RoadMover`); the dispatcher estimates with the fleet's mean (0.775). Idle couriers wait
+/// where they are. Orders nobody took by their deadline are cancelled. After the order window closes the run goes
+/// on until every order is delivered or cancelled. Same scenario and seed, same report, to the last digit.
+struct FoodSimulation {
+    /// `--policy` values of the food scenario.
+    enum Policy: String, Sendable, CaseIterable { case single, stacked }
+
+    /// Knobs of the `stacked` policy (not of the scenario).
+    struct StackingPolicy: Sendable, Equatable {
+        /// An order is offered once its food is at most this many seconds from ready.
+        var holdLeadSeconds = 600.0
+        /// Weight of one second of delivery delay against one second of added travel in an insertion's price.
+        var delayWeight = 0.5
+        /// Couriers priced per order: the nearest by the time they could reach the restaurant.
+        var candidatesPerOrder = 8
+    }
+
+    /// The scenario and the policy; every field but `stacking` is the same for both policies.
+    struct Scenario: Sendable {
+        var couriers = 90
+        /// Orders are created during this window (seconds); the run continues until all are settled.
+        var windowSeconds = 10_800.0
+        var seed: UInt64 = 1
+        var policy = Policy.stacked
+        var roundSeconds = 10.0
+        var acceptProbability = 0.9
+        var decisionSeconds = 2.0...10.0
+        var demand = FoodDemand.Parameters()
+        /// Share of the fleet on bicycles (capacity `bicycleCapacity`); the rest drive cars.
+        var bicycleShare = 0.5
+        var carCapacity = 3
+        var bicycleCapacity = 2
+        var speedRange = 0.6...0.95
+        /// The speed factor the dispatcher assumes for everyone (the range's mean).
+        var plannerSpeedFactor = 0.775
+        var stacking = StackingPolicy()
+        /// Virtual clock origin: 2026-01-01 11:00 CET, the start of the lunch window.
+        var startMs: Int64 = 1_767_261_600_000
+    }
+
+    /// What a run measured.
+    struct Report: Sendable, Equatable {
+        var policy = Policy.stacked
+        var seed: UInt64 = 0
+        var couriers = 0
+        var windowSeconds = 0.0
+        var peakOrdersPerMinute = 0.0
+        var orders = 0
+        var delivered = 0
+        var cancelled = 0
+        var late = 0
+        var deliverySeconds: [Double] = []
+        var rideSeconds: [Double] = []
+        var travelSeconds = 0.0
+        var restaurantWaitSeconds = 0.0
+        var stackedDeliveries = 0
+        var offers = 0
+        var offersDeclined = 0
+        var routeChecks = 0
+        var routeCheckFailures = 0
+        var capacityViolations = 0
+        var unserved: Int { orders - delivered }
+
+        /// One JSON object, keys in a fixed order, seconds to 0.1 (docs/simulator.md lists the keys).
+        var jsonLine: String {
+            func fixed(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
+            let perDelivery = { (x: Double) in delivered > 0 ? x / Double(delivered) : 0 }
+            let fields: [(String, String)] = [
+                ("mode", "\"offline\""), ("scenario", "\"food\""), ("policy", "\"\(policy.rawValue)\""),
+                ("seed", "\(seed)"), ("drivers", "\(couriers)"), ("duration_s", fixed(windowSeconds, 1)),
+                ("peak_orders_per_minute", fixed(peakOrdersPerMinute, 1)),
+                ("orders", "\(orders)"), ("delivered", "\(delivered)"), ("unserved", "\(unserved)"),
+                ("cancelled", "\(cancelled)"), ("late", "\(late)"),
+                ("mean_delivery_s", fixed(SimReport.mean(deliverySeconds), 1)),
+                ("p90_delivery_s", fixed(SimReport.quantile(deliverySeconds, 0.9), 1)),
+                ("mean_ride_s", fixed(SimReport.mean(rideSeconds), 1)),
+                ("courier_travel_s_per_delivery", fixed(perDelivery(travelSeconds), 1)),
+                ("restaurant_wait_s_per_delivery", fixed(perDelivery(restaurantWaitSeconds), 1)),
+                ("stacked_share", fixed(delivered > 0 ? Double(stackedDeliveries) / Double(delivered) : 0, 4)),
+                ("offers", "\(offers)"), ("offers_declined", "\(offersDeclined)"),
+                ("route_checks", "\(routeChecks)"), ("route_check_failures", "\(routeCheckFailures)"),
+                ("capacity_violations", "\(capacityViolations)"),
+            ]
+            return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+        }
+    }
+
+    let scenario: Scenario
+    let network: RoadNetwork
+
+    /// Runs the scenario; `progress` gets a line per simulated 30 minutes.
+    func run(progress: (String) -> Void = { _ in }) throws -> Report {
+        var state = try FoodRun(scenario: scenario, network: network)
+        return try state.run(progress: progress)
+    }
+}
+
+/// The mutable state of one food run (see `FoodSimulation`).
+private struct FoodRun {
+    enum Phase { case idle, driving, atStop }
+    enum OrderStatus { case pending, waiting, offered, assigned, delivered, cancelled }
+
+    struct Courier {
+        var node: Int
+        var speed: Double
+        var capacity: Int
+        var vehicle: VehicleType
+        var stops: [PlanStop] = []
+        var phase = Phase.idle
+        /// The dispatcher's estimate of the arrival at `stops[0]` while driving.
+        var estimatedArrivalMs: Int64 = 0
+        /// When the service at `stops[0]` ends, once there.
+        var serviceEndMs: Int64 = 0
+        var offerPending = false
+        var onBoard: [Int] = []
+        var idleSinceMs: Int64 = 0
+        var assignments = 0
+    }
+
+    struct Order {
+        var draw: FoodDemand.Order
+        var status = OrderStatus.pending
+        var pickupStartMs: Int64 = 0
+        var stacked = false
+    }
+
+    enum EventKind { case answer(order: Int, accept: Bool), arrive, finish }
+
+    struct Event: Comparable {
+        var atMs: Int64
+        var seq: Int
+        var courier: Int
+        var kind: EventKind
+        static func < (a: Event, b: Event) -> Bool { (a.atMs, a.seq) < (b.atMs, b.seq) }
+        static func == (a: Event, b: Event) -> Bool { (a.atMs, a.seq) == (b.atMs, b.seq) }
+    }
+
+    /// A courier as the planner sees it at some time: leaving `start` after `availableAt` seconds, then `promised`.
+    struct PlanningView {
+        var start: Int
+        var availableAt: Double
+        var promised: [PlanStop]
+    }
+
+    /// A priced insertion of one order into one courier's route.
+    struct Insertion {
+        var courier: Int
+        var order: Int
+        var cost: Double
+        var stops: [PlanStop]
+        var relaxed: Bool
+    }
+
+    let s: FoodSimulation.Scenario
+    let graph: RoadGraph
+    let travel: NodeTravelCache
+    var couriers: [Courier] = []
+    var orders: [Order] = []
+    var heap = MinHeap<Event>()
+    var seq = 0
+    var rng: SimRandom
+    var excluded = Set<OfferPair>()
+    var report = FoodSimulation.Report()
+    var nowMs: Int64
+
+    init(scenario: FoodSimulation.Scenario, network: RoadNetwork) throws {
+        s = scenario
+        graph = network.graph
+        let cache = NodeTravelCache(network: network)
+        travel = cache
+        nowMs = scenario.startMs
+        // The strongly connected part of the graph, as the other simulations use it.
+        let component = try RoadMover(network: network, driverCount: 0, seed: scenario.seed, startMs: scenario.startMs, hubCount: 2)
+        let zones = DemandModel(graph: network.graph, reachableNodes: component.connectedNodes, ordersPerMinute: 0,
+                                startMs: scenario.startMs, seed: scenario.seed, hotSpots: 0)
+        let demand = FoodDemand(graph: network.graph, zones: zones, reachableNodes: component.connectedNodes,
+                                parameters: scenario.demand, startMs: scenario.startMs,
+                                windowSeconds: scenario.windowSeconds, seed: scenario.seed,
+                                driveMs: { cache.ms($0, $1) })
+        orders = demand.orders.map { Order(draw: $0) }
+        var fleetRandom = SimRandom(seed: scenario.seed, stream: 12)
+        for i in 0..<scenario.couriers {
+            // Couriers log on near restaurants; bicycles are spread evenly through the fleet at `bicycleShare`.
+            let node = demand.restaurantNodes[fleetRandom.index(demand.restaurantNodes.count)]
+            let speed = scenario.speedRange.lowerBound + (scenario.speedRange.upperBound - scenario.speedRange.lowerBound) * fleetRandom.unit()
+            let bicycle = (Double(i + 1) * scenario.bicycleShare).rounded(.down) > (Double(i) * scenario.bicycleShare).rounded(.down)
+            couriers.append(Courier(node: node, speed: speed, capacity: bicycle ? scenario.bicycleCapacity : scenario.carCapacity,
+                                    vehicle: bicycle ? .bicycle : .car, idleSinceMs: scenario.startMs))
+        }
+        rng = SimRandom(seed: scenario.seed, stream: 13)
+        report.policy = scenario.policy
+        report.seed = scenario.seed
+        report.couriers = scenario.couriers
+        report.windowSeconds = scenario.windowSeconds
+        report.peakOrdersPerMinute = scenario.demand.peakOrdersPerMinute
+        report.orders = orders.count
+    }
+
+    // MARK: - Time
+
+    /// The dispatcher's estimate of a drive, seconds.
+    func estimate(_ a: Int, _ b: Int) -> Double { travel.ms(a, b) / 1000 / s.plannerSpeedFactor }
+
+    mutating func schedule(_ at: Int64, _ courier: Int, _ kind: EventKind) {
+        seq += 1
+        heap.push(Event(atMs: at, seq: seq, courier: courier, kind: kind))
+    }
+
+    mutating func run(progress: (String) -> Void) throws -> FoodSimulation.Report {
+        let windowEnd = s.startMs + Int64(s.windowSeconds * 1000)
+        let hardStop = windowEnd + 6 * 3_600_000
+        let roundMs = max(1, Int64(s.roundSeconds * 1000))
+        var nextOrder = 0
+        var nextProgressMs = s.startMs + 1_800_000
+        var t = s.startMs
+        while t <= hardStop {
+            while let e = heap.peek(), e.atMs <= t {
+                _ = heap.pop()
+                nowMs = e.atMs
+                handle(e)
+            }
+            nowMs = t
+            while nextOrder < orders.count, orders[nextOrder].draw.createdMs <= t {
+                orders[nextOrder].status = .waiting
+                nextOrder += 1
+            }
+            for o in 0..<nextOrder where orders[o].status == .waiting && orders[o].draw.deadlineMs <= t {
+                orders[o].status = .cancelled
+                report.cancelled += 1
+            }
+            let waiting = (0..<nextOrder).filter { orders[$0].status == .waiting }
+            if !waiting.isEmpty {
+                switch s.policy {
+                case .single: try singleRound(waiting)
+                case .stacked: stackedRound(waiting)
+                }
+            }
+            if t >= nextProgressMs {
+                progress("t=\((t - s.startMs) / 1000) s orders=\(nextOrder) delivered=\(report.delivered) waiting=\(waiting.count)")
+                nextProgressMs += 1_800_000
+            }
+            if t >= windowEnd, nextOrder == orders.count, heap.isEmpty, waiting.isEmpty { break }
+            t += roundMs
+        }
+        return report
+    }
+
+    // MARK: - Execution
+
+    mutating func handle(_ e: Event) {
+        let c = e.courier
+        switch e.kind {
+        case .answer(let o, let accept):
+            couriers[c].offerPending = false
+            guard orders[o].status == .offered else { return }
+            if !accept {
+                report.offersDeclined += 1
+                excluded.insert(OfferPair(order: OrderID(UInt64(o + 1)), courier: CourierID(UInt64(c + 1))))
+                orders[o].status = .waiting
+                return
+            }
+            switch s.policy {
+            case .single:
+                couriers[c].stops = [PlanStop(order: OrderID(UInt64(o + 1)), kind: .pickup),
+                                     PlanStop(order: OrderID(UInt64(o + 1)), kind: .dropoff)]
+                orders[o].status = .assigned
+                couriers[c].assignments += 1
+                startLeg(c)
+            case .stacked:
+                // The courier moved on while deciding: plan the insertion again from where it is now.
+                let view = planningView(c)
+                if let again = price(courier: c, view: view, order: o, relaxDeadline: false)
+                    ?? price(courier: c, view: view, order: o, relaxDeadline: true) {
+                    commit(again, view: view)
+                } else {
+                    orders[o].status = .waiting
+                }
+            }
+        case .arrive:
+            couriers[c].phase = .atStop
+            let stop = couriers[c].stops[0]
+            let o = Int(stop.order.rawValue) - 1
+            if stop.kind == .pickup {
+                let start = max(e.atMs, orders[o].draw.readyMs)
+                report.restaurantWaitSeconds += Double(start - e.atMs) / 1000
+                orders[o].pickupStartMs = start
+                couriers[c].onBoard.append(o)
+                if couriers[c].onBoard.count > couriers[c].capacity { report.capacityViolations += 1 }
+                if couriers[c].onBoard.count >= 2 { for b in couriers[c].onBoard { orders[b].stacked = true } }
+                couriers[c].serviceEndMs = start + Int64(s.demand.serviceSeconds * 1000)
+            } else {
+                let d = orders[o].draw
+                report.delivered += 1
+                report.deliverySeconds.append(Double(e.atMs - d.createdMs) / 1000)
+                report.rideSeconds.append(Double(e.atMs - orders[o].pickupStartMs) / 1000)
+                if e.atMs > d.deadlineMs { report.late += 1 }
+                if orders[o].stacked { report.stackedDeliveries += 1 }
+                orders[o].status = .delivered
+                couriers[c].onBoard.removeAll { $0 == o }
+                couriers[c].serviceEndMs = e.atMs + Int64(s.demand.serviceSeconds * 1000)
+            }
+            schedule(couriers[c].serviceEndMs, c, .finish)
+        case .finish:
+            couriers[c].stops.removeFirst()
+            if couriers[c].stops.isEmpty {
+                couriers[c].phase = .idle
+                couriers[c].idleSinceMs = e.atMs
+            } else {
+                startLeg(c)
+            }
+        }
+    }
+
+    func location(_ stop: PlanStop) -> Int {
+        let d = orders[Int(stop.order.rawValue) - 1].draw
+        return stop.kind == .pickup ? d.pickupNode : d.dropoffNode
+    }
+
+    /// Drives courier `c` from its node to `stops[0]` at its own speed.
+    mutating func startLeg(_ c: Int) {
+        let target = location(couriers[c].stops[0])
+        let from = couriers[c].node
+        let freeFlowMs = travel.ms(from, target)
+        let seconds = freeFlowMs.isFinite ? freeFlowMs / 1000 / couriers[c].speed : 0
+        report.travelSeconds += seconds
+        couriers[c].phase = .driving
+        couriers[c].estimatedArrivalMs = nowMs + Int64((estimate(from, target) * 1000).rounded())
+        couriers[c].node = target
+        schedule(nowMs + Int64((seconds * 1000).rounded(.up)), c, .arrive)
+    }
+
+    // MARK: - Single
+
+    mutating func singleRound(_ waiting: [Int]) throws {
+        let idle = couriers.indices.filter { couriers[$0].phase == .idle && !couriers[$0].offerPending }
+        guard !idle.isEmpty else { return }
+        var nodeOf: [NodeETAProvider.LatLngKey: Int] = [:]
+        func point(_ node: Int) -> LatLng {
+            let p = graph.coordinate(node)
+            nodeOf[NodeETAProvider.LatLngKey(p)] = node
+            return p
+        }
+        var snapshots: [CourierSnapshot] = []
+        for c in idle {
+            snapshots.append(CourierSnapshot(id: CourierID(UInt64(c + 1)), position: point(couriers[c].node),
+                                             vehicle: couriers[c].vehicle, idleSinceMs: couriers[c].idleSinceMs,
+                                             recentAssignments: couriers[c].assignments))
+        }
+        let waitingOrders = waiting.map {
+            WaitingOrder(id: OrderID(UInt64($0 + 1)), pickup: point(orders[$0].draw.pickupNode), createdAtMs: orders[$0].draw.createdMs)
+        }
+        var seconds: [UInt64: Double] = [:]
+        for c in idle { for o in waiting { travel.want(couriers[c].node, orders[o].draw.pickupNode) } }
+        travel.fetchPending()
+        for c in idle {
+            for o in waiting {
+                let a = couriers[c].node, b = orders[o].draw.pickupNode
+                seconds[UInt64(UInt32(a)) << 32 | UInt64(UInt32(b))] = estimate(a, b)
+            }
+        }
+        var config = DispatchConfig()
+        config.maxPickupETASeconds = 1_800
+        let round = DispatchRound(orders: waitingOrders, couriers: CourierSnapshotIndex(snapshots),
+                                  eta: NodeETAProvider(nodeOf: nodeOf, secondsByPair: seconds),
+                                  policy: .batchOptimal, config: config, nowMs: nowMs, excludedPairs: excluded)
+        let plan = try round.run()
+        for a in plan.assignments {
+            offer(order: Int(a.order.rawValue) - 1, courier: Int(a.courier.rawValue) - 1)
+        }
+    }
+
+    mutating func offer(order o: Int, courier c: Int) {
+        orders[o].status = .offered
+        couriers[c].offerPending = true
+        report.offers += 1
+        let delay = s.decisionSeconds.lowerBound + (s.decisionSeconds.upperBound - s.decisionSeconds.lowerBound) * rng.unit()
+        schedule(nowMs + Int64(delay * 1000), c, .answer(order: o, accept: rng.chance(s.acceptProbability)))
+    }
+
+    // MARK: - Stacked
+
+    /// Courier `c` at `nowMs` as the planner sees it: idle where it stands, or from the end of the service at the
+    /// stop it is heading for (that stop is settled; the rest are promised).
+    func planningView(_ c: Int) -> PlanningView {
+        let k = couriers[c]
+        guard let first = k.stops.first else { return PlanningView(start: k.node, availableAt: 0, promised: []) }
+        let endMs: Int64
+        switch k.phase {
+        case .atStop:
+            endMs = k.serviceEndMs
+        default:
+            let arrival = max(nowMs, k.estimatedArrivalMs)
+            let o = orders[Int(first.order.rawValue) - 1].draw
+            let start = first.kind == .pickup ? max(arrival, o.readyMs) : arrival
+            endMs = start + Int64(s.demand.serviceSeconds * 1000)
+        }
+        return PlanningView(start: location(first), availableAt: max(0, Double(endMs - nowMs) / 1000),
+                            promised: Array(k.stops.dropFirst()))
+    }
+
+    /// The planning instance of courier `c`'s promised route plus, optionally, `extra`; times in seconds from
+    /// `nowMs`. A promised order's deadline is its own, or its current projected drop-off if that is later already
+    /// (an insertion may not make it later still). Returns the instance and each promised order's projected
+    /// drop-off and the route's travel before any insertion.
+    func instance(courier c: Int, view: PlanningView, extra: Int?, relaxDeadline: Bool)
+        -> (PlanInstance, baseline: [OrderID: Double], baselineCost: Double)?
+    {
+        var nodes: [Int] = [view.start]
+        var index: [Int: Int] = [view.start: 0]
+        func loc(_ node: Int) -> Int {
+            if let i = index[node] { return i }
+            index[node] = nodes.count; nodes.append(node); return nodes.count - 1
+        }
+        var promisedOrders: [Int] = []
+        var seen = Set<Int>()
+        for stop in view.promised {
+            let o = Int(stop.order.rawValue) - 1
+            if seen.insert(o).inserted { promisedOrders.append(o) }
+            _ = loc(location(stop))
+        }
+        // The promised route's schedule by the planner's rules (same arithmetic, so the same figures).
+        var baseline: [OrderID: Double] = [:]
+        var t = view.availableAt, at = view.start, cost = 0.0
+        var pickupStart: [Int: Double] = [:]
+        let service = s.demand.serviceSeconds
+        for stop in view.promised {
+            let o = Int(stop.order.rawValue) - 1, node = location(stop)
+            let leg = estimate(at, node)
+            guard leg.isFinite else { return nil }
+            cost += leg
+            let arrival = t + leg
+            var start = arrival
+            if stop.kind == .pickup {
+                start = max(arrival, max(0, Double(orders[o].draw.readyMs - nowMs) / 1000)); pickupStart[o] = start
+            } else {
+                baseline[stop.order] = arrival
+            }
+            t = start + service; at = node
+        }
+        var planOrders: [PlanOrder] = []
+        for o in promisedOrders {
+            let d = orders[o].draw
+            let deadline = max(Double(d.deadlineMs - nowMs) / 1000, baseline[OrderID(UInt64(o + 1))] ?? 0)
+            var maxRide = s.demand.maxRideSeconds
+            if let p = pickupStart[o], let drop = baseline[OrderID(UInt64(o + 1))] { maxRide = max(maxRide, drop - p) }
+            planOrders.append(PlanOrder(id: OrderID(UInt64(o + 1)), pickup: loc(d.pickupNode), dropoff: loc(d.dropoffNode),
+                                        readyAt: max(0, Double(d.readyMs - nowMs) / 1000), deadline: deadline,
+                                        maxRide: maxRide, service: service))
+        }
+        if let o = extra {
+            let d = orders[o].draw
+            let deadline = Double(d.deadlineMs - nowMs) / 1000
+            planOrders.append(PlanOrder(id: OrderID(UInt64(o + 1)), pickup: loc(d.pickupNode), dropoff: loc(d.dropoffNode),
+                                        readyAt: max(0, Double(d.readyMs - nowMs) / 1000),
+                                        deadline: relaxDeadline || deadline <= 0 ? .infinity : deadline,
+                                        maxRide: s.demand.maxRideSeconds, service: service))
+        }
+        let n = nodes.count
+        var matrix = [Double](repeating: 0, count: n * n)
+        for a in 0..<n { for b in 0..<n where a != b { matrix[a * n + b] = estimate(nodes[a], nodes[b]) } }
+        let courier = PlanCourier(id: CourierID(UInt64(c + 1)), start: 0, availableAt: view.availableAt,
+                                  capacity: couriers[c].capacity, stops: view.promised)
+        return (PlanInstance(locationCount: n, matrix: matrix, couriers: [courier], orders: planOrders), baseline, cost)
+    }
+
+    /// The planner's cheapest feasible insertion of order `o` into courier `c`'s route, priced by the policy; nil
+    /// when there is none.
+    func price(courier c: Int, view: PlanningView, order o: Int, relaxDeadline: Bool) -> Insertion? {
+        guard let (inst, baseline, baseCost) = instance(courier: c, view: view, extra: o, relaxDeadline: relaxDeadline),
+              let plan = try? RoutePlanner.plan(inst, options: RoutePlannerOptions(timeLimitMs: 1e9, maxIterations: 0)),
+              plan.unassigned.isEmpty, let route = plan.routes.first else { return nil }
+        let id = OrderID(UInt64(o + 1))
+        var delay = 0.0
+        for step in route.steps where step.kind == .dropoff {
+            if step.order == id {
+                let d = orders[o].draw
+                let ready = max(0, Double(d.readyMs - nowMs) / 1000)
+                // The customer's ideal: picked up the moment the food is ready and driven straight there.
+                let earliest = ready + s.demand.serviceSeconds + estimate(d.pickupNode, d.dropoffNode)
+                delay += max(0, step.arrival - earliest)
+            } else if let before = baseline[step.order] {
+                delay += max(0, step.arrival - before)
+            }
+        }
+        let cost = (plan.cost - baseCost) + s.stacking.delayWeight * delay
+        return Insertion(courier: c, order: o, cost: cost, stops: route.steps.map { PlanStop(order: $0.order, kind: $0.kind) },
+                         relaxed: relaxDeadline)
+    }
+
+    /// Applies an accepted insertion and checks the committed route with the planner.
+    mutating func commit(_ ins: Insertion, view: PlanningView) {
+        let c = ins.courier, o = ins.order
+        // The planner keeps promised stops in order and adds the new order's two.
+        let kept = ins.stops.filter { Int($0.order.rawValue) - 1 != o }
+        guard kept == view.promised else { orders[o].status = .waiting; return }
+        let wasIdle = couriers[c].stops.isEmpty
+        couriers[c].stops = Array(couriers[c].stops.prefix(wasIdle ? 0 : 1)) + ins.stops
+        orders[o].status = .assigned
+        couriers[c].assignments += 1
+        report.routeChecks += 1
+        let after = PlanningView(start: view.start, availableAt: view.availableAt, promised: ins.stops)
+        if let (check, _, _) = instance(courier: c, view: after, extra: nil, relaxDeadline: ins.relaxed) {
+            // Every stop promised: the planner throws when it cannot keep them (capacity, ready times, deadlines,
+            // maximum ride). The new order's deadline is re-applied as it was priced.
+            var strict = check
+            if !ins.relaxed, let k = strict.orders.firstIndex(where: { $0.id == OrderID(UInt64(o + 1)) }) {
+                let deadline = Double(orders[o].draw.deadlineMs - nowMs) / 1000
+                if deadline > 0 { strict.orders[k].deadline = deadline }
+                strict.orders[k].maxRide = s.demand.maxRideSeconds
+            }
+            if (try? RoutePlanner.plan(strict, options: RoutePlannerOptions(timeLimitMs: 1e9, maxIterations: 0))) == nil {
+                report.routeCheckFailures += 1
+            }
+        } else {
+            report.routeCheckFailures += 1
+        }
+        if wasIdle { startLeg(c) }
+    }
+
+    mutating func stackedRound(_ waiting: [Int]) {
+        let lead = Int64(s.stacking.holdLeadSeconds * 1000)
+        let due = waiting.filter { orders[$0].draw.readyMs - nowMs <= lead }
+        guard !due.isEmpty else { return }
+        let free = couriers.indices.filter { !couriers[$0].offerPending && couriers[$0].capacity > 0 }
+        guard !free.isEmpty else { return }
+        var views: [Int: PlanningView] = [:]
+        for c in free { views[c] = planningView(c) }
+        for c in free { for o in due { travel.want(views[c]!.start, orders[o].draw.pickupNode) } }
+        travel.fetchPending()
+        // Candidates: the couriers that could reach the restaurant soonest.
+        var candidates: [[Int]] = []
+        for o in due {
+            let pickup = orders[o].draw.pickupNode, id = OrderID(UInt64(o + 1))
+            let ranked = free.filter { !excluded.contains(OfferPair(order: id, courier: CourierID(UInt64($0 + 1)))) }
+                .map { c -> (Double, Int) in (views[c]!.availableAt + estimate(views[c]!.start, pickup), c) }
+                .sorted { $0 < $1 }
+            candidates.append(ranked.prefix(s.stacking.candidatesPerOrder).map(\.1))
+        }
+        // Fetch every pair the small instances read, in one batch.
+        for (k, o) in due.enumerated() {
+            let d = orders[o].draw
+            for c in candidates[k] {
+                let v = views[c]!
+                let nodes = [v.start, d.pickupNode, d.dropoffNode] + v.promised.map { location($0) }
+                for a in nodes { for b in nodes where a != b { travel.want(a, b) } }
+            }
+        }
+        travel.fetchPending()
+        var rows: [[(col: Int, cost: Double)]] = []
+        var priced: [[Insertion]] = []
+        var rowOrders: [Int] = []
+        for (k, o) in due.enumerated() {
+            var found: [Insertion] = []
+            for c in candidates[k] {
+                if let ins = price(courier: c, view: views[c]!, order: o, relaxDeadline: false) { found.append(ins) }
+            }
+            if found.isEmpty {
+                // Nobody can make the deadline: late beats never.
+                for c in candidates[k] {
+                    if let ins = price(courier: c, view: views[c]!, order: o, relaxDeadline: true) { found.append(ins) }
+                }
+            }
+            guard !found.isEmpty else { continue }
+            rows.append(found.map { (col: $0.courier, cost: $0.cost) })
+            priced.append(found)
+            rowOrders.append(o)
+        }
+        guard !rowOrders.isEmpty else { return }
+        // One exact matching: each courier at most one new order, every order served if it can be, an unserved
+        // option per order priced above any insertion.
+        let cols = couriers.count + rowOrders.count
+        for r in rows.indices { rows[r].append((col: couriers.count + r, cost: 1e9)) }
+        guard let matrix = try? SparseCostMatrix(rows: rowOrders.count, cols: cols, entries: rows),
+              let matching = try? LinearAssignment.solve(matrix) else { return }
+        for (r, col) in matching.columnForRow.enumerated() where col >= 0 && col < couriers.count {
+            guard priced[r].contains(where: { $0.courier == col }) else { continue }
+            offer(order: rowOrders[r], courier: col)
+        }
+    }
+}
