@@ -33,9 +33,20 @@ struct FoodSimulation {
         /// An order is offered once its food is at most this many seconds from ready.
         var holdLeadSeconds = 600.0
         /// Weight of one second of delivery delay against one second of added travel in an insertion's price.
-        var delayWeight = 0.5
-        /// Couriers priced per order: the nearest by the time they could reach the restaurant.
+        var delayWeight = 0.8
+        /// Stacked rounds run this often at most (the batching window; `single` keeps `--round-seconds`).
+        var batchingWindowSeconds = 40.0
+        /// Idle couriers priced per order: the nearest by the time they could reach the restaurant.
         var candidatesPerOrder = 8
+        /// Busy couriers priced per order, chosen the same way.
+        var busyCandidatesPerOrder = 8
+        /// No insertion may deliver an order more than this many seconds after its ideal drop-off (food ready,
+        /// picked up at once, driven straight there): the policy's own promise, tighter than the deadline.
+        var maxDelaySeconds = Double.infinity
+        /// Price every insertion position by travel and delay (true), or only the planner's travel-cheapest one.
+        var pricesEveryPosition = true
+        /// Deadlines are planned this many seconds early, against couriers slower than the dispatcher assumes.
+        var deadlineMarginSeconds = 300.0
     }
 
     /// The scenario and the policy; every field but `stacking` is the same for both policies.
@@ -235,6 +246,7 @@ private struct FoodRun {
         let roundMs = max(1, Int64(s.roundSeconds * 1000))
         var nextOrder = 0
         var nextProgressMs = s.startMs + 1_800_000
+        var nextStackedRoundMs = s.startMs
         var t = s.startMs
         while t <= hardStop {
             while let e = heap.peek(), e.atMs <= t {
@@ -254,8 +266,13 @@ private struct FoodRun {
             let waiting = (0..<nextOrder).filter { orders[$0].status == .waiting }
             if !waiting.isEmpty {
                 switch s.policy {
-                case .single: try singleRound(waiting)
-                case .stacked: stackedRound(waiting)
+                case .single:
+                    try singleRound(waiting)
+                case .stacked:
+                    if t >= nextStackedRoundMs {
+                        stackedRound(waiting)
+                        nextStackedRoundMs = t + Int64(s.stacking.batchingWindowSeconds * 1000)
+                    }
                 }
             }
             if t >= nextProgressMs {
@@ -463,7 +480,9 @@ private struct FoodRun {
         var planOrders: [PlanOrder] = []
         for o in promisedOrders {
             let d = orders[o].draw
-            let deadline = max(Double(d.deadlineMs - nowMs) / 1000, baseline[OrderID(UInt64(o + 1))] ?? 0)
+            let deadline = max(min(Double(d.deadlineMs - nowMs) / 1000 - s.stacking.deadlineMarginSeconds,
+                                   idealDropoff(o) + s.stacking.maxDelaySeconds),
+                               baseline[OrderID(UInt64(o + 1))] ?? 0)
             var maxRide = s.demand.maxRideSeconds
             if let p = pickupStart[o], let drop = baseline[OrderID(UInt64(o + 1))] { maxRide = max(maxRide, drop - p) }
             planOrders.append(PlanOrder(id: OrderID(UInt64(o + 1)), pickup: loc(d.pickupNode), dropoff: loc(d.dropoffNode),
@@ -472,7 +491,8 @@ private struct FoodRun {
         }
         if let o = extra {
             let d = orders[o].draw
-            let deadline = Double(d.deadlineMs - nowMs) / 1000
+            let deadline = min(Double(d.deadlineMs - nowMs) / 1000 - s.stacking.deadlineMarginSeconds,
+                               idealDropoff(o) + s.stacking.maxDelaySeconds)
             planOrders.append(PlanOrder(id: OrderID(UInt64(o + 1)), pickup: loc(d.pickupNode), dropoff: loc(d.dropoffNode),
                                         readyAt: max(0, Double(d.readyMs - nowMs) / 1000),
                                         deadline: relaxDeadline || deadline <= 0 ? .infinity : deadline,
@@ -486,28 +506,93 @@ private struct FoodRun {
         return (PlanInstance(locationCount: n, matrix: matrix, couriers: [courier], orders: planOrders), baseline, cost)
     }
 
+    /// Seconds from `nowMs` to order `o`'s ideal drop-off: food ready (or now), service, straight drive.
+    func idealDropoff(_ o: Int) -> Double {
+        let d = orders[o].draw
+        return max(0, Double(d.readyMs - nowMs) / 1000) + s.demand.serviceSeconds + estimate(d.pickupNode, d.dropoffNode)
+    }
+
     /// The planner's cheapest feasible insertion of order `o` into courier `c`'s route, priced by the policy; nil
     /// when there is none.
     func price(courier c: Int, view: PlanningView, order o: Int, relaxDeadline: Bool) -> Insertion? {
-        guard let (inst, baseline, baseCost) = instance(courier: c, view: view, extra: o, relaxDeadline: relaxDeadline),
-              let plan = try? RoutePlanner.plan(inst, options: RoutePlannerOptions(timeLimitMs: 1e9, maxIterations: 0)),
-              plan.unassigned.isEmpty, let route = plan.routes.first else { return nil }
+        guard let (inst, baseline, baseCost) = instance(courier: c, view: view, extra: o, relaxDeadline: relaxDeadline)
+        else { return nil }
         let id = OrderID(UInt64(o + 1))
-        var delay = 0.0
-        for step in route.steps where step.kind == .dropoff {
-            if step.order == id {
-                let d = orders[o].draw
-                let ready = max(0, Double(d.readyMs - nowMs) / 1000)
-                // The customer's ideal: picked up the moment the food is ready and driven straight there.
-                let earliest = ready + s.demand.serviceSeconds + estimate(d.pickupNode, d.dropoffNode)
-                delay += max(0, step.arrival - earliest)
-            } else if let before = baseline[step.order] {
-                delay += max(0, step.arrival - before)
+        if !s.stacking.pricesEveryPosition {
+            // The planner's travel-cheapest feasible insertion, then priced.
+            guard let plan = try? RoutePlanner.plan(inst, options: RoutePlannerOptions(timeLimitMs: 1e9, maxIterations: 0)),
+                  plan.unassigned.isEmpty, let route = plan.routes.first else { return nil }
+            let stops = route.steps.map { PlanStop(order: $0.order, kind: $0.kind) }
+            let arrivals = Dictionary(route.steps.filter { $0.kind == .dropoff }.map { ($0.order, $0.arrival) }) { a, _ in a }
+            return Insertion(courier: c, order: o, cost: priceOf(travel: plan.cost - baseCost, drops: arrivals, order: o, baseline: baseline),
+                             stops: stops, relaxed: relaxDeadline)
+        }
+        // Every pickup and drop-off position, each schedule checked by the planner's rules and priced by the policy:
+        // the travel-cheapest insertion is not always the one that delays customers least.
+        var best: Insertion?
+        let promised = view.promised
+        for i in 0...promised.count {
+            for j in i...promised.count {
+                var stops = promised
+                stops.insert(PlanStop(order: id, kind: .dropoff), at: j)
+                stops.insert(PlanStop(order: id, kind: .pickup), at: i)
+                guard let (cost, drops) = Self.schedule(stops, in: inst) else { continue }
+                let price = priceOf(travel: cost - baseCost, drops: drops, order: o, baseline: baseline)
+                if price < (best?.cost ?? .infinity) {
+                    best = Insertion(courier: c, order: o, cost: price, stops: stops, relaxed: relaxDeadline)
+                }
             }
         }
-        let cost = (plan.cost - baseCost) + s.stacking.delayWeight * delay
-        return Insertion(courier: c, order: o, cost: cost, stops: route.steps.map { PlanStop(order: $0.order, kind: $0.kind) },
-                         relaxed: relaxDeadline)
+        return best
+    }
+
+    /// Added travel plus `delayWeight` × the delay of the new order beyond its ideal drop-off and of every order
+    /// already on the route beyond its planned drop-off.
+    func priceOf(travel: Double, drops: [OrderID: Double], order o: Int, baseline: [OrderID: Double]) -> Double {
+        var delay = 0.0
+        for (id, arrival) in drops {
+            if id == OrderID(UInt64(o + 1)) {
+                delay += max(0, arrival - idealDropoff(o))
+            } else if let before = baseline[id] {
+                delay += max(0, arrival - before)
+            }
+        }
+        return travel + s.stacking.delayWeight * delay
+    }
+
+    /// Travel seconds and drop-off arrivals of the instance's only courier visiting `stops` in order, by the
+    /// planner's rules (docs/dispatch.md); nil when a leg is unreachable or capacity, a ready time, a deadline or a
+    /// maximum ride is broken.
+    static func schedule(_ stops: [PlanStop], in inst: PlanInstance) -> (Double, [OrderID: Double])? {
+        guard let courier = inst.couriers.first else { return nil }
+        var byID: [OrderID: PlanOrder] = [:]
+        for order in inst.orders { byID[order.id] = order }
+        let picked = Set(stops.filter { $0.kind == .pickup }.map(\.order))
+        var load = stops.filter { $0.kind == .dropoff && !picked.contains($0.order) }.count
+        var t = courier.availableAt, at = courier.start, cost = 0.0
+        var pickupStart: [OrderID: Double] = [:], drops: [OrderID: Double] = [:]
+        for stop in stops {
+            guard let order = byID[stop.order] else { return nil }
+            let node = stop.kind == .pickup ? order.pickup : order.dropoff
+            let leg = inst.travel(at, node)
+            guard leg.isFinite else { return nil }
+            cost += leg
+            let arrival = t + leg
+            var start = arrival
+            if stop.kind == .pickup {
+                start = max(arrival, order.readyAt)
+                pickupStart[stop.order] = start
+                load += 1
+                if load > courier.capacity { return nil }
+            } else {
+                if arrival > order.deadline { return nil }
+                if let p = pickupStart[stop.order], arrival - p > order.maxRide { return nil }
+                drops[stop.order] = arrival
+                load -= 1
+            }
+            t = start + order.service; at = node
+        }
+        return (cost, drops)
     }
 
     /// Applies an accepted insertion and checks the committed route with the planner.
@@ -527,7 +612,8 @@ private struct FoodRun {
             // maximum ride). The new order's deadline is re-applied as it was priced.
             var strict = check
             if !ins.relaxed, let k = strict.orders.firstIndex(where: { $0.id == OrderID(UInt64(o + 1)) }) {
-                let deadline = Double(orders[o].draw.deadlineMs - nowMs) / 1000
+                let deadline = min(Double(orders[o].draw.deadlineMs - nowMs) / 1000 - s.stacking.deadlineMarginSeconds,
+                                   idealDropoff(o) + s.stacking.maxDelaySeconds)
                 if deadline > 0 { strict.orders[k].deadline = deadline }
                 strict.orders[k].maxRide = s.demand.maxRideSeconds
             }
@@ -557,7 +643,11 @@ private struct FoodRun {
             let ranked = free.filter { !excluded.contains(OfferPair(order: id, courier: CourierID(UInt64($0 + 1)))) }
                 .map { c -> (Double, Int) in (views[c]!.availableAt + estimate(views[c]!.start, pickup), c) }
                 .sorted { $0 < $1 }
-            candidates.append(ranked.prefix(s.stacking.candidatesPerOrder).map(\.1))
+            // The nearest idle couriers and, separately, the nearest busy ones: busy couriers at a restaurant
+            // would otherwise crowd out every idle one at the peak.
+            let idle = ranked.filter { couriers[$0.1].stops.isEmpty }.prefix(s.stacking.candidatesPerOrder)
+            let busy = ranked.filter { !couriers[$0.1].stops.isEmpty }.prefix(s.stacking.busyCandidatesPerOrder)
+            candidates.append((idle + busy).map(\.1))
         }
         // Fetch every pair the small instances read, in one batch.
         for (k, o) in due.enumerated() {
