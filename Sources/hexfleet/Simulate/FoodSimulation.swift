@@ -10,13 +10,13 @@ import Vocabulary
 /// - `single`: today's dispatch. Every round, one batch-optimal `DispatchRound` matches waiting orders to idle
 ///   couriers as soon as they are created; a courier carries one order: drive to the restaurant, wait for the
 ///   food, hand over, drive to the customer.
-/// - `stacked`: couriers carry up to their capacity (car 3, bicycle 2) on routes planned by `RoutePlanner`. An
-///   order is offered once its food is at most `holdLeadSeconds` from ready; every round each due order's cheapest
-///   feasible insertion (the planner's, with ready times, deadlines, maximum ride and service times) into the
-///   route of each of its nearest couriers is priced as added travel plus `delayWeight` × the delivery delay it
-///   causes (to itself beyond its earliest possible drop-off, and to the orders already on that route), and one
-///   exact assignment (`LinearAssignment`) gives each courier at most one new order. Couriers on a trip are
-///   candidates too, planned from the stop they are driving to (forward dispatch).
+/// - `stacked`: couriers carry up to their capacity (car 3, bicycle 2) on routes that keep the planner's rules (ready
+///   times, deadlines, maximum ride, service times, promised stops in order). An order is offered once its food is
+///   at most `holdLeadSeconds` from ready; every batching window each due order's feasible insertions into the
+///   routes of its nearest idle and busy couriers are priced as added travel plus `delayWeight` × the delivery
+///   delay they cause (to itself beyond its ideal drop-off, and to the orders already on that route), and one exact
+///   assignment (`LinearAssignment`) gives each courier at most one new order. Couriers on a trip are candidates
+///   too, planned from the stop they are driving to (forward dispatch).
 ///
 /// Couriers answer offers after 2–10 s and accept with `acceptProbability`; a decline excludes the pair. A stacked
 /// insertion is planned again on acceptance (the courier moved on meanwhile) and every committed route is checked
