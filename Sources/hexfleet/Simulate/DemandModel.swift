@@ -66,6 +66,17 @@ struct DemandModel {
         if meanGapMs.isFinite { nextMs += rng.exponential(mean: meanGapMs) }
     }
 
+    /// The reachable road nodes of `zones[index]`.
+    func nodes(ofZone index: Int) -> [Int32] { nodesOfZone[index] }
+
+    /// A zone index drawn by weight (hot spots `hotSpotWeight` times as likely), from the caller's generator.
+    func weightedZone(using rng: inout SimRandom) -> Int {
+        let x = rng.unit() * cumulative[cumulative.count - 1]
+        var lo = 0, hi = cumulative.count - 1
+        while lo < hi { let mid = (lo + hi) / 2; if cumulative[mid] > x { hi = mid } else { lo = mid + 1 } }
+        return lo
+    }
+
     /// The next arrival if it happens at or before `untilMs`.
     mutating func next(untilMs: Int64) -> Draw? {
         guard !zones.isEmpty, meanGapMs.isFinite, nextMs <= Double(untilMs) else { return nil }

@@ -75,7 +75,7 @@ struct OfflineSimulation {
         config.maxPickupETASeconds = 1_800
         var report = SimReport()
         report.mode = "offline"
-        report.policy = s.policy
+        report.policy = s.policy.simulatorName
         report.seed = s.seed
         report.drivers = s.drivers
         report.durationSeconds = s.durationSeconds

@@ -6,8 +6,9 @@ import JSON
 /// What a simulation run measured; `jsonLine` is the run's last line on stdout.
 struct SimReport: Sendable {
     var mode = "offline"
-    /// The offline run's policy; nil online, where the engine dispatches with its own (the report says "engine").
-    var policy: DispatchPolicy?
+    /// The policy's simulator name (`--policy`); nil online without `--policy`, where the engine dispatches with
+    /// its own (the report says "engine").
+    var policy: String?
     var seed: UInt64 = 0
     var drivers = 0
     var durationSeconds = 0.0
@@ -55,7 +56,7 @@ struct SimReport: Sendable {
         var w = JSONWriter(capacity: 1024)
         w.beginObject()
         w.key("mode"); w.string(mode)
-        w.key("policy"); w.string(policy?.simulatorName ?? "engine")
+        w.key("policy"); w.string(policy ?? "engine")
         w.key("seed"); w.number(seed)
         w.key("drivers"); w.number(drivers)
         w.key("duration_s"); w.raw(fixed(durationSeconds, 1))

@@ -17,7 +17,11 @@ struct SimulateCommand: ParsableCommand {
             --batch records signed with HMAC(secret, "gateway:<--gateway-id>")). Orders arrive as a Poisson process \
             over H3 zones with hot spots and go through POST /v1/orders on --http. A report goes to stderr every \
             --report-every seconds; the last stdout line is JSON.
-            Offline (--offline): no sockets; virtual time; dispatch rounds with --policy greedy|batch and road ETAs.
+            Offline (--offline): no sockets; virtual time; dispatch rounds with road ETAs. --scenario city (default): \
+            --policy greedy|batch|single (single = batch). --scenario food: restaurants, preparation times, deadlines \
+            and a lunch peak, --policy single|stacked; its JSON has delivered, unserved, late, mean_delivery_s, \
+            p90_delivery_s, mean_ride_s, courier_travel_s_per_delivery. Online, the engine dispatches: --policy \
+            single only (stacked online is not supported yet).
             Secrets: --udp-secret or HEXFLEET_UDP_SECRET (hex), --admin-token or HEXFLEET_ADMIN_TOKEN; never printed.
             """)
 
@@ -25,10 +29,10 @@ struct SimulateCommand: ParsableCommand {
     var graph = "fixtures/monaco.osm.pbf"
     @Option(help: "Save an imported .osm.pbf graph here and reuse it on the next run.")
     var graphCache: String?
-    @Option(help: "Number of simulated drivers (1…1,000,000).")
-    var drivers = 100
-    @Option(help: "Run length in seconds (virtual seconds with --offline).")
-    var duration = 60.0
+    @Option(help: "Number of simulated drivers (1…1,000,000; default 100, food scenario 90).")
+    var drivers: Int?
+    @Option(help: "Run length in seconds (virtual seconds with --offline; default 60, food scenario's order window 10800).")
+    var duration: Double?
     @Option(help: "Random seed: the same seed gives the same fleet, demand and (offline) report.")
     var seed: UInt64 = 1
     @Option(name: .customLong("udp"), help: "The engine's UDP ping listener, HOST:PORT.")
@@ -51,16 +55,20 @@ struct SimulateCommand: ParsableCommand {
     var jitter = 0.1
     @Option(help: "The first driver id; drivers are numbered from it.")
     var firstDriverId: UInt64 = 1
-    @Option(help: "Order arrivals per minute over the whole city (Poisson); 0 = none.")
-    var ordersPerMinute = 0.0
+    @Option(help: "Order arrivals per minute over the whole city (Poisson; default 0 = none); food scenario: at the lunch peak (default 3).")
+    var ordersPerMinute: Double?
     @Option(help: "Probability that a courier accepts an offer.")
     var acceptProbability = 0.9
     @Option(help: "Seconds between live reports on stderr (online).")
     var reportEvery = 5.0
     @Flag(help: "Run in virtual time without sockets and compare dispatch policies.")
     var offline = false
-    @Option(help: "Dispatch policy for --offline: greedy or batch.")
-    var policy: DispatchPolicy = .greedyNearest
+    @Option(help: "Dispatch policy: greedy|batch|single (city, default greedy), single|stacked (food, default single); online only single.")
+    var policy: SimulationPolicy?
+    @Option(help: "What --offline plays: city (roaming fleet, orders anywhere) or food (restaurants, lunch peak, stacking).")
+    var scenario: SimulationScenario = .city
+    @Flag(help: "Print the report as one JSON object on stdout (it always is; the flag makes scripts explicit).")
+    var json = false
     @Option(help: "Seconds between dispatch rounds (--offline).")
     var roundSeconds = 10.0
     @Option(help: "Hub destinations drivers roam between (shortest paths precomputed for each pair).")
@@ -68,7 +76,32 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "H3 zones with a raised order rate.")
     var hotSpots = 3
 
+    /// Flags the food scenario defaults differently from the city one.
+    var driverCount: Int { drivers ?? (scenario == .food ? 90 : 100) }
+    var durationSeconds: Double { duration ?? (scenario == .food ? 10_800 : 60) }
+    var orderRate: Double { ordersPerMinute ?? (scenario == .food ? 3 : 0) }
+
     func validate() throws {
+        let drivers = driverCount, duration = durationSeconds, ordersPerMinute = orderRate
+        switch (scenario, policy) {
+        case (.food, .greedy?), (.food, .batch?):
+            throw ValidationError("--policy for --scenario food must be single or stacked")
+        case (.city, .stacked?):
+            throw ValidationError("--policy stacked needs --scenario food (the city scenario has no restaurants, ready times or deadlines)")
+        default: break
+        }
+        if !offline {
+            guard scenario == .city else { throw ValidationError("--scenario food runs offline only: add --offline") }
+            if let policy, policy != .single {
+                throw ValidationError(policy == .stacked
+                    ? "--policy stacked is offline only for now: online, the engine dispatches and the simulator's couriers carry one order each"
+                    : "--policy \(policy.rawValue) is offline only: online, the engine dispatches (use --policy single or none)")
+            }
+        }
+        if scenario == .food {
+            guard driverCount <= 20_000 else { throw ValidationError("--drivers for --scenario food must be 1…20,000") }
+            guard orderRate <= 1_000 else { throw ValidationError("--orders-per-minute for --scenario food must be 0…1,000") }
+        }
         guard (1...1_000_000).contains(drivers) else { throw ValidationError("--drivers must be 1…1,000,000") }
         guard duration > 0, duration.isFinite, duration <= 7 * 86_400 else { throw ValidationError("--duration must be positive seconds (at most a week)") }
         guard (1...PingWire.maxRecords).contains(batch) else { throw ValidationError("--batch must be 1…\(PingWire.maxRecords)") }
@@ -110,6 +143,27 @@ struct SimulateCommand: ParsableCommand {
             throw ExitCode.failure
         }
         SimStderr.write("simulate: graph \(network.graph.nodeCount) nodes, \(network.graph.edgeCount) edges, loaded in \(ContinuousClock.now - started)")
+        if offline && scenario == .food {
+            var s = FoodSimulation.Scenario()
+            s.couriers = driverCount
+            s.windowSeconds = durationSeconds
+            s.seed = seed
+            s.policy = policy?.foodPolicy ?? .single
+            s.demand.peakOrdersPerMinute = orderRate
+            s.roundSeconds = roundSeconds
+            s.acceptProbability = acceptProbability
+            do {
+                let runStart = ContinuousClock.now
+                let report = try FoodSimulation(scenario: s, network: network).run { SimStderr.write("simulate: \($0)") }
+                SimStderr.write("simulate: food run took \(ContinuousClock.now - runStart)")
+                print(report.jsonLine)
+            } catch {
+                SimStderr.write("simulate: \(error)")
+                throw ExitCode.failure
+            }
+            return
+        }
+        let drivers = driverCount, duration = durationSeconds, ordersPerMinute = orderRate
         let report: SimReport
         do {
             if offline {
@@ -117,14 +171,16 @@ struct SimulateCommand: ParsableCommand {
                 s.drivers = drivers
                 s.durationSeconds = duration
                 s.seed = seed
-                s.policy = policy
+                s.policy = policy?.cityPolicy ?? .greedyNearest
                 s.ordersPerMinute = ordersPerMinute
                 s.roundSeconds = roundSeconds
                 s.acceptProbability = acceptProbability
                 s.hubs = hubs
                 s.hotSpots = hotSpots
                 let runStart = ContinuousClock.now
-                report = try OfflineSimulation(scenario: s, network: network).run { SimStderr.write("simulate: \($0)") }
+                var offlineReport = try OfflineSimulation(scenario: s, network: network).run { SimStderr.write("simulate: \($0)") }
+                offlineReport.policy = (policy ?? .greedy).rawValue
+                report = offlineReport
                 SimStderr.write("simulate: offline run took \(ContinuousClock.now - runStart)")
             } else {
                 let env = ProcessInfo.processInfo.environment
@@ -146,7 +202,9 @@ struct SimulateCommand: ParsableCommand {
                 c.hubs = hubs
                 c.hotSpots = hotSpots
                 c.transport = transport
-                report = try OnlineSimulation(config: c, network: network).run { SimStderr.write("simulate: \($0)") }
+                var onlineReport = try OnlineSimulation(config: c, network: network).run { SimStderr.write("simulate: \($0)") }
+                onlineReport.policy = policy?.rawValue   // only `single` gets here: the engine's one order per courier
+                report = onlineReport
             }
         } catch {
             SimStderr.write("simulate: \(error)")

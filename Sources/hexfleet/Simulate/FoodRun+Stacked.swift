@@ -1,0 +1,279 @@
+import Dispatcher
+import Foundation
+import Vocabulary
+
+/// The `stacked` policy of the food scenario: planning views of couriers, insertion pricing, the round's
+/// assignment and the route check on acceptance (`FoodSimulation` describes the policy).
+extension FoodRun {
+    /// Courier `c` at `nowMs` as the planner sees it: idle where it stands, or from the end of the service at the
+    /// stop it is heading for (that stop is settled; the rest are promised).
+    func planningView(_ c: Int) -> PlanningView {
+        let k = couriers[c]
+        guard let first = k.stops.first else { return PlanningView(start: k.node, availableAt: 0, promised: []) }
+        let endMs: Int64
+        switch k.phase {
+        case .atStop:
+            endMs = k.serviceEndMs
+        default:
+            let arrival = max(nowMs, k.estimatedArrivalMs)
+            let o = orders[Int(first.order.rawValue) - 1].draw
+            let start = first.kind == .pickup ? max(arrival, o.readyMs) : arrival
+            endMs = start + Int64(s.demand.serviceSeconds * 1000)
+        }
+        return PlanningView(start: location(first), availableAt: max(0, Double(endMs - nowMs) / 1000),
+                            promised: Array(k.stops.dropFirst()))
+    }
+
+    /// The planning instance of courier `c`'s promised route plus, optionally, `extra`; times in seconds from
+    /// `nowMs`. A promised order's deadline is its own, or its current projected drop-off if that is later already
+    /// (an insertion may not make it later still). Returns the instance and each promised order's projected
+    /// drop-off and the route's travel before any insertion.
+    func instance(courier c: Int, view: PlanningView, extra: Int?, relaxDeadline: Bool)
+        -> (PlanInstance, baseline: [OrderID: Double], baselineCost: Double)?
+    {
+        var nodes: [Int] = [view.start]
+        var index: [Int: Int] = [view.start: 0]
+        func loc(_ node: Int) -> Int {
+            if let i = index[node] { return i }
+            index[node] = nodes.count; nodes.append(node); return nodes.count - 1
+        }
+        var promisedOrders: [Int] = []
+        var seen = Set<Int>()
+        for stop in view.promised {
+            let o = Int(stop.order.rawValue) - 1
+            if seen.insert(o).inserted { promisedOrders.append(o) }
+            _ = loc(location(stop))
+        }
+        // The promised route's schedule by the planner's rules (same arithmetic, so the same figures).
+        var baseline: [OrderID: Double] = [:]
+        var t = view.availableAt, at = view.start, cost = 0.0
+        var pickupStart: [Int: Double] = [:]
+        let service = s.demand.serviceSeconds
+        for stop in view.promised {
+            let o = Int(stop.order.rawValue) - 1, node = location(stop)
+            let leg = estimate(at, node)
+            guard leg.isFinite else { return nil }
+            cost += leg
+            let arrival = t + leg
+            var start = arrival
+            if stop.kind == .pickup {
+                start = max(arrival, max(0, Double(orders[o].draw.readyMs - nowMs) / 1000)); pickupStart[o] = start
+            } else {
+                baseline[stop.order] = arrival
+            }
+            t = start + service; at = node
+        }
+        var planOrders: [PlanOrder] = []
+        for o in promisedOrders {
+            let d = orders[o].draw
+            let deadline = max(min(Double(d.deadlineMs - nowMs) / 1000 - s.stacking.deadlineMarginSeconds,
+                                   idealDropoff(o) + s.stacking.maxDelaySeconds),
+                               baseline[OrderID(UInt64(o + 1))] ?? 0)
+            var maxRide = s.demand.maxRideSeconds
+            if let p = pickupStart[o], let drop = baseline[OrderID(UInt64(o + 1))] { maxRide = max(maxRide, drop - p) }
+            planOrders.append(PlanOrder(id: OrderID(UInt64(o + 1)), pickup: loc(d.pickupNode), dropoff: loc(d.dropoffNode),
+                                        readyAt: max(0, Double(d.readyMs - nowMs) / 1000), deadline: deadline,
+                                        maxRide: maxRide, service: service))
+        }
+        if let o = extra {
+            let d = orders[o].draw
+            let deadline = min(Double(d.deadlineMs - nowMs) / 1000 - s.stacking.deadlineMarginSeconds,
+                               idealDropoff(o) + s.stacking.maxDelaySeconds)
+            planOrders.append(PlanOrder(id: OrderID(UInt64(o + 1)), pickup: loc(d.pickupNode), dropoff: loc(d.dropoffNode),
+                                        readyAt: max(0, Double(d.readyMs - nowMs) / 1000),
+                                        deadline: relaxDeadline || deadline <= 0 ? .infinity : deadline,
+                                        maxRide: s.demand.maxRideSeconds, service: service))
+        }
+        let n = nodes.count
+        var matrix = [Double](repeating: 0, count: n * n)
+        for a in 0..<n { for b in 0..<n where a != b { matrix[a * n + b] = estimate(nodes[a], nodes[b]) } }
+        let courier = PlanCourier(id: CourierID(UInt64(c + 1)), start: 0, availableAt: view.availableAt,
+                                  capacity: couriers[c].capacity, stops: view.promised)
+        return (PlanInstance(locationCount: n, matrix: matrix, couriers: [courier], orders: planOrders), baseline, cost)
+    }
+
+    /// Seconds from `nowMs` to order `o`'s ideal drop-off: food ready (or now), service, straight drive.
+    func idealDropoff(_ o: Int) -> Double {
+        let d = orders[o].draw
+        return max(0, Double(d.readyMs - nowMs) / 1000) + s.demand.serviceSeconds + estimate(d.pickupNode, d.dropoffNode)
+    }
+
+    /// The planner's cheapest feasible insertion of order `o` into courier `c`'s route, priced by the policy; nil
+    /// when there is none.
+    func price(courier c: Int, view: PlanningView, order o: Int, relaxDeadline: Bool) -> Insertion? {
+        guard let (inst, baseline, baseCost) = instance(courier: c, view: view, extra: o, relaxDeadline: relaxDeadline)
+        else { return nil }
+        let id = OrderID(UInt64(o + 1))
+        if !s.stacking.pricesEveryPosition {
+            // The planner's travel-cheapest feasible insertion, then priced.
+            guard let plan = try? RoutePlanner.plan(inst, options: RoutePlannerOptions(timeLimitMs: 1e9, maxIterations: 0)),
+                  plan.unassigned.isEmpty, let route = plan.routes.first else { return nil }
+            let stops = route.steps.map { PlanStop(order: $0.order, kind: $0.kind) }
+            let arrivals = Dictionary(route.steps.filter { $0.kind == .dropoff }.map { ($0.order, $0.arrival) }) { a, _ in a }
+            return Insertion(courier: c, order: o, cost: priceOf(travel: plan.cost - baseCost, drops: arrivals, order: o, baseline: baseline),
+                             stops: stops, relaxed: relaxDeadline)
+        }
+        // Every pickup and drop-off position, each schedule checked by the planner's rules and priced by the policy:
+        // the travel-cheapest insertion is not always the one that delays customers least.
+        var best: Insertion?
+        let promised = view.promised
+        for i in 0...promised.count {
+            for j in i...promised.count {
+                var stops = promised
+                stops.insert(PlanStop(order: id, kind: .dropoff), at: j)
+                stops.insert(PlanStop(order: id, kind: .pickup), at: i)
+                guard let (cost, drops) = Self.schedule(stops, in: inst) else { continue }
+                let price = priceOf(travel: cost - baseCost, drops: drops, order: o, baseline: baseline)
+                if price < (best?.cost ?? .infinity) {
+                    best = Insertion(courier: c, order: o, cost: price, stops: stops, relaxed: relaxDeadline)
+                }
+            }
+        }
+        return best
+    }
+
+    /// Added travel plus `delayWeight` × the delay of the new order beyond its ideal drop-off and of every order
+    /// already on the route beyond its planned drop-off.
+    func priceOf(travel: Double, drops: [OrderID: Double], order o: Int, baseline: [OrderID: Double]) -> Double {
+        var delay = 0.0
+        for (id, arrival) in drops {
+            if id == OrderID(UInt64(o + 1)) {
+                delay += max(0, arrival - idealDropoff(o))
+            } else if let before = baseline[id] {
+                delay += max(0, arrival - before)
+            }
+        }
+        return travel + s.stacking.delayWeight * delay
+    }
+
+    /// Travel seconds and drop-off arrivals of the instance's only courier visiting `stops` in order, by the
+    /// planner's rules (docs/dispatch.md); nil when a leg is unreachable or capacity, a ready time, a deadline or a
+    /// maximum ride is broken.
+    static func schedule(_ stops: [PlanStop], in inst: PlanInstance) -> (Double, [OrderID: Double])? {
+        guard let courier = inst.couriers.first else { return nil }
+        var byID: [OrderID: PlanOrder] = [:]
+        for order in inst.orders { byID[order.id] = order }
+        let picked = Set(stops.filter { $0.kind == .pickup }.map(\.order))
+        var load = stops.filter { $0.kind == .dropoff && !picked.contains($0.order) }.count
+        var t = courier.availableAt, at = courier.start, cost = 0.0
+        var pickupStart: [OrderID: Double] = [:], drops: [OrderID: Double] = [:]
+        for stop in stops {
+            guard let order = byID[stop.order] else { return nil }
+            let node = stop.kind == .pickup ? order.pickup : order.dropoff
+            let leg = inst.travel(at, node)
+            guard leg.isFinite else { return nil }
+            cost += leg
+            let arrival = t + leg
+            var start = arrival
+            if stop.kind == .pickup {
+                start = max(arrival, order.readyAt)
+                pickupStart[stop.order] = start
+                load += 1
+                if load > courier.capacity { return nil }
+            } else {
+                if arrival > order.deadline { return nil }
+                if let p = pickupStart[stop.order], arrival - p > order.maxRide { return nil }
+                drops[stop.order] = arrival
+                load -= 1
+            }
+            t = start + order.service; at = node
+        }
+        return (cost, drops)
+    }
+
+    /// Applies an accepted insertion and checks the committed route with the planner.
+    mutating func commit(_ ins: Insertion, view: PlanningView) {
+        let c = ins.courier, o = ins.order
+        // The planner keeps promised stops in order and adds the new order's two.
+        let kept = ins.stops.filter { Int($0.order.rawValue) - 1 != o }
+        guard kept == view.promised else { orders[o].status = .waiting; return }
+        let wasIdle = couriers[c].stops.isEmpty
+        couriers[c].stops = Array(couriers[c].stops.prefix(wasIdle ? 0 : 1)) + ins.stops
+        orders[o].status = .assigned
+        couriers[c].assignments += 1
+        report.routeChecks += 1
+        let after = PlanningView(start: view.start, availableAt: view.availableAt, promised: ins.stops)
+        if let (check, _, _) = instance(courier: c, view: after, extra: nil, relaxDeadline: ins.relaxed) {
+            // Every stop promised: the planner throws when it cannot keep them (capacity, ready times, deadlines,
+            // maximum ride). The new order's deadline is re-applied as it was priced.
+            var strict = check
+            if !ins.relaxed, let k = strict.orders.firstIndex(where: { $0.id == OrderID(UInt64(o + 1)) }) {
+                let deadline = min(Double(orders[o].draw.deadlineMs - nowMs) / 1000 - s.stacking.deadlineMarginSeconds,
+                                   idealDropoff(o) + s.stacking.maxDelaySeconds)
+                if deadline > 0 { strict.orders[k].deadline = deadline }
+                strict.orders[k].maxRide = s.demand.maxRideSeconds
+            }
+            if (try? RoutePlanner.plan(strict, options: RoutePlannerOptions(timeLimitMs: 1e9, maxIterations: 0))) == nil {
+                report.routeCheckFailures += 1
+            }
+        } else {
+            report.routeCheckFailures += 1
+        }
+        if wasIdle { startLeg(c) }
+    }
+
+    mutating func stackedRound(_ waiting: [Int]) {
+        let lead = Int64(s.stacking.holdLeadSeconds * 1000)
+        let due = waiting.filter { orders[$0].draw.readyMs - nowMs <= lead }
+        guard !due.isEmpty else { return }
+        let free = couriers.indices.filter { !couriers[$0].offerPending && couriers[$0].capacity > 0 }
+        guard !free.isEmpty else { return }
+        var views: [Int: PlanningView] = [:]
+        for c in free { views[c] = planningView(c) }
+        for c in free { for o in due { travel.want(views[c]!.start, orders[o].draw.pickupNode) } }
+        travel.fetchPending()
+        // Candidates: the couriers that could reach the restaurant soonest.
+        var candidates: [[Int]] = []
+        for o in due {
+            let pickup = orders[o].draw.pickupNode, id = OrderID(UInt64(o + 1))
+            let ranked = free.filter { !excluded.contains(OfferPair(order: id, courier: CourierID(UInt64($0 + 1)))) }
+                .map { c -> (Double, Int) in (views[c]!.availableAt + estimate(views[c]!.start, pickup), c) }
+                .sorted { $0 < $1 }
+            // The nearest idle couriers and, separately, the nearest busy ones: busy couriers at a restaurant
+            // would otherwise crowd out every idle one at the peak.
+            let idle = ranked.filter { couriers[$0.1].stops.isEmpty }.prefix(s.stacking.candidatesPerOrder)
+            let busy = ranked.filter { !couriers[$0.1].stops.isEmpty }.prefix(s.stacking.busyCandidatesPerOrder)
+            candidates.append((idle + busy).map(\.1))
+        }
+        // Fetch every pair the small instances read, in one batch.
+        for (k, o) in due.enumerated() {
+            let d = orders[o].draw
+            for c in candidates[k] {
+                let v = views[c]!
+                let nodes = [v.start, d.pickupNode, d.dropoffNode] + v.promised.map { location($0) }
+                for a in nodes { for b in nodes where a != b { travel.want(a, b) } }
+            }
+        }
+        travel.fetchPending()
+        var rows: [[(col: Int, cost: Double)]] = []
+        var priced: [[Insertion]] = []
+        var rowOrders: [Int] = []
+        for (k, o) in due.enumerated() {
+            var found: [Insertion] = []
+            for c in candidates[k] {
+                if let ins = price(courier: c, view: views[c]!, order: o, relaxDeadline: false) { found.append(ins) }
+            }
+            if found.isEmpty {
+                // Nobody can make the deadline: late beats never.
+                for c in candidates[k] {
+                    if let ins = price(courier: c, view: views[c]!, order: o, relaxDeadline: true) { found.append(ins) }
+                }
+            }
+            guard !found.isEmpty else { continue }
+            rows.append(found.map { (col: $0.courier, cost: $0.cost) })
+            priced.append(found)
+            rowOrders.append(o)
+        }
+        guard !rowOrders.isEmpty else { return }
+        // One exact matching: each courier at most one new order, every order served if it can be, an unserved
+        // option per order priced above any insertion.
+        let cols = couriers.count + rowOrders.count
+        for r in rows.indices { rows[r].append((col: couriers.count + r, cost: 1e9)) }
+        guard let matrix = try? SparseCostMatrix(rows: rowOrders.count, cols: cols, entries: rows),
+              let matching = try? LinearAssignment.solve(matrix) else { return }
+        for (r, col) in matching.columnForRow.enumerated() where col >= 0 && col < couriers.count {
+            guard priced[r].contains(where: { $0.courier == col }) else { continue }
+            offer(order: rowOrders[r], courier: col)
+        }
+    }
+}
