@@ -116,6 +116,31 @@ import TestSupport
         #expect((stats["stacked_offers"] as? NSNumber)?.intValue ?? 0 >= 2)
     }
 
+    @Test("after a restart each accepted order is back on its courier's route; picked-up ones as drop-offs only")
+    func restartKeepsPlans() throws {
+        let dir = try F.dataDirectory()
+        defer { F.remove(dir) }
+        var ids: [UInt64] = []
+        do {
+            let engine = try F.engine(dir: dir)
+            defer { engine.close() }
+            try ping(engine, 61, (Self.restaurant.lat + 0.0003, Self.restaurant.lng + 0.0003))
+            let d61 = try F.token(engine, "driver", "61")
+            for customer in Self.customers.prefix(2) {
+                let id = try F.id(try F.request(engine, "POST", "/v1/orders", body(Self.restaurant, customer)))
+                ids.append(id)
+                #expect(try eventually { try offers(engine, 61) == [id] })
+                #expect(try engine.post("/v1/orders/\(id)/accept", "{}", token: d61).status == 200)
+                #expect(try eventually { try F.status(engine, id) == "accepted" })
+            }
+            #expect(try F.request(engine, "POST", "/v1/orders/\(ids[0])/pickup", token: d61).status == 200)
+        }
+        let engine = try F.engine(dir: dir)
+        defer { engine.close() }
+        let stops = try route(engine, 61).map { "\($0["order"]!)-\($0["type"]!)" }
+        #expect(stops == ["\(ids[0])-dropoff", "\(ids[1])-pickup", "\(ids[1])-dropoff"])
+    }
+
     @Test("a declined insertion never returns to that courier, and its route is unchanged")
     func declinedInsertion() throws {
         let dir = try F.dataDirectory()
