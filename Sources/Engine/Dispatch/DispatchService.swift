@@ -377,6 +377,7 @@ final class DispatchService: EngineService {
             w.key("stacking"); w.bool(stacking)
             w.key("stacked_offers"); w.number(stackedOffers)
             w.key("planned_couriers"); w.number(plans.count)
+            w.key("last_round_road_queries"); w.number(lastRoundRoadQueries)
             w.endObject()
         })
     }
