@@ -141,6 +141,59 @@ import TestSupport
         #expect(stops == ["\(ids[0])-dropoff", "\(ids[1])-pickup", "\(ids[1])-dropoff"])
     }
 
+    @Test("many orders, few couriers, random accepts and declines: every accepted order on exactly one route, pickup first, within capacity")
+    func stackingUnderLoad() throws {
+        let dir = try F.dataDirectory()
+        defer { F.remove(dir) }
+        let engine = try F.engine(dir: dir)
+        defer { engine.close() }
+        let couriers = Array(61...66)
+        var tokens: [Int: String] = [:]
+        var rng = SeededRandom(seed: 18)
+        for (k, d) in couriers.enumerated() {
+            try ping(engine, d, (43.728 + Double(k) * 0.002, 7.416 + Double(k % 3) * 0.003))
+            tokens[d] = try F.token(engine, "driver", "\(d)")
+        }
+        var ids: [UInt64] = []
+        for k in 0..<15 {
+            let to = Self.customers[k % 3]
+            ids.append(try F.id(try F.request(engine, "POST", "/v1/orders", body(Self.restaurant, (to.lat + Double(k) * 0.0002, to.lng)))))
+        }
+        var accepted: [UInt64: Int] = [:], declines = 0
+        let until = Date().addingTimeInterval(60)
+        while accepted.count < ids.count, Date() < until {
+            for d in couriers {
+                guard let offered = try offers(engine, d).first else { continue }
+                if declines < 5, rng.next() % 4 == 0 {
+                    if try engine.post("/v1/orders/\(offered)/decline", "{}", token: tokens[d]).status == 200 { declines += 1 }
+                } else if try engine.post("/v1/orders/\(offered)/accept", "{}", token: tokens[d]).status == 200 {
+                    #expect(accepted[offered] == nil, "order \(offered) accepted twice")
+                    accepted[offered] = d
+                }
+            }
+            Thread.sleep(forTimeInterval: 0.03)
+        }
+        #expect(accepted.count == ids.count, "accepted \(accepted.count) of \(ids.count)")
+        var seen: [UInt64: Int] = [:]
+        for d in couriers {
+            let stops = try route(engine, d)
+            let orders = Set(stops.compactMap { ($0["order"] as? NSNumber)?.uint64Value })
+            #expect(orders.count <= 3, "courier \(d) holds \(orders.count) orders, a car carries 3")
+            var load = 0
+            for s in stops {
+                load += s["type"] as? String == "pickup" ? 1 : -1
+                #expect(load <= 3 && load >= 0, "courier \(d): load \(load)")
+            }
+            for o in orders {
+                #expect(seen.updateValue(d, forKey: o) == nil, "order \(o) on two routes")
+                #expect(accepted[o] == d, "order \(o) on courier \(d)'s route, accepted by \(accepted[o].map(String.init) ?? "nobody")")
+                let kinds = stops.filter { ($0["order"] as? NSNumber)?.uint64Value == o }.compactMap { $0["type"] as? String }
+                #expect(kinds == ["pickup", "dropoff"])
+            }
+        }
+        #expect(Set(seen.keys) == Set(accepted.keys), "every accepted order is planned")
+    }
+
     @Test("a declined insertion never returns to that courier, and its route is unchanged")
     func declinedInsertion() throws {
         let dir = try F.dataDirectory()
