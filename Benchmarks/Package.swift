@@ -27,5 +27,6 @@ let package = Package(
         suite("DispatcherBenchmarks", ["Dispatcher", "Vocabulary"]),
         suite("IngestBenchmarks", ["Engine", "FleetIndex", "HexGeo", "Vocabulary"]),
         suite("HistoryBenchmarks", ["History", "Vocabulary"]),
+        suite("DispatchRoundBenchmarks", ["Engine", "Dispatcher", "Routing", "Vocabulary"]),
     ]
 )

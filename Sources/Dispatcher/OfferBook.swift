@@ -7,28 +7,39 @@ import Vocabulary
 /// A declined or expired order returns to the queue (`.returnedToQueue`), and that courier is never
 /// offered that order again. A courier holds at most one open offer and an order has at most one.
 /// Every change appends `OfferEvent`s; the loop takes them with `drainEvents()` for notifications.
+///
+/// With `stacking`, a courier may hold several accepted orders at once (its route's capacity is the caller's to
+/// check): an offer to a courier with accepted orders is allowed, and it stays busy until the last is completed.
 public final class OfferBook {
     /// How long a courier has to answer.
     public let timeoutMs: Int64
+    /// Whether a courier with accepted orders may be offered more.
+    public let stacking: Bool
     /// Open offers by order.
     public private(set) var openOffers: [OrderID: Offer] = [:]
     private var openByCourier: [CourierID: OrderID] = [:]
     /// Accepted orders and their couriers.
     public private(set) var assignedOrders: [OrderID: CourierID] = [:]
-    private var busy: [CourierID: OrderID] = [:]
+    /// Accepted orders of each courier, in acceptance order.
+    private var busy: [CourierID: [OrderID]] = [:]
     /// Pairs that must never be offered again (declined or expired).
     public private(set) var excludedPairs: Set<OfferPair> = []
     private var events: [OfferEvent] = []
 
-    /// A book whose offers time out after `timeoutMs` (default 15 s).
+    /// A book whose offers time out after `timeoutMs` (default 15 s); `stacking` lets a courier hold several
+    /// accepted orders.
     /// - Throws: `OfferError.invalidTimeout` when `timeoutMs <= 0`.
-    public init(timeoutMs: Int64 = 15_000) throws(OfferError) {
+    public init(timeoutMs: Int64 = 15_000, stacking: Bool = false) throws(OfferError) {
         guard timeoutMs > 0 else { throw .invalidTimeout(timeoutMs) }
         self.timeoutMs = timeoutMs
+        self.stacking = stacking
     }
 
-    /// Couriers that cannot receive an offer now: holding one, or busy with an accepted order.
-    public var busyCouriers: Set<CourierID> { Set(openByCourier.keys).union(busy.keys) }
+    /// Couriers that cannot receive an offer now: holding one, or (without stacking) busy with an accepted order.
+    public var busyCouriers: Set<CourierID> { stacking ? Set(openByCourier.keys) : Set(openByCourier.keys).union(busy.keys) }
+
+    /// The accepted orders `courier` holds, in acceptance order.
+    public func acceptedOrders(of courier: CourierID) -> [OrderID] { busy[courier] ?? [] }
 
     /// The earliest open deadline, for the loop's timer.
     public var nextDeadlineMs: Int64? { openOffers.values.map(\.expiresAtMs).min() }
@@ -45,7 +56,7 @@ public final class OfferBook {
         if assignedOrders[order.id] != nil { throw .orderAlreadyAssigned(order.id) }
         if openOffers[order.id] != nil { throw .orderHasOpenOffer(order.id) }
         if openByCourier[courier] != nil { throw .courierHasOpenOffer(courier) }
-        if busy[courier] != nil { throw .courierBusy(courier) }
+        if !stacking, busy[courier] != nil { throw .courierBusy(courier) }
         if excludedPairs.contains(pair) { throw .pairExcluded(pair) }
         let offer = Offer(order: order, courier: courier, offeredAtMs: nowMs, expiresAtMs: nowMs &+ timeoutMs)
         openOffers[order.id] = offer
@@ -61,7 +72,7 @@ public final class OfferBook {
         let offer = try open(order: order, courier: courier, nowMs: nowMs)
         close(offer)
         assignedOrders[order] = courier
-        busy[courier] = order
+        busy[courier, default: []].append(order)
         events.append(.accepted(order: order, courier: courier, atMs: nowMs))
     }
 
@@ -106,19 +117,20 @@ public final class OfferBook {
         return true
     }
 
-    /// The courier finished (or dropped) its accepted order and may receive offers again; the
-    /// order leaves the book. Returns the order it was busy with.
+    /// The courier finished (or dropped) its accepted orders and may receive offers again; they
+    /// leave the book. Returns the first order it was busy with.
     @discardableResult
     public func releaseCourier(_ courier: CourierID) -> OrderID? {
-        guard let order = busy.removeValue(forKey: courier) else { return nil }
-        assignedOrders[order] = nil
-        return order
+        guard let orders = busy.removeValue(forKey: courier) else { return nil }
+        for order in orders { assignedOrders[order] = nil }
+        return orders.first
     }
 
-    /// Forgets an accepted order (delivered or cancelled) and frees its courier.
+    /// Forgets an accepted order (delivered or cancelled); its courier is free once it holds no other.
     public func completeOrder(_ order: OrderID) {
         guard let courier = assignedOrders.removeValue(forKey: order) else { return }
-        if busy[courier] == order { busy[courier] = nil }
+        busy[courier]?.removeAll { $0 == order }
+        if busy[courier]?.isEmpty == true { busy[courier] = nil }
     }
 
     /// Takes the events since the last call, in the order they happened.
@@ -132,11 +144,17 @@ public final class OfferBook {
         precondition(openOffers.count == openByCourier.count, "open offers by order and by courier disagree")
         for (order, offer) in openOffers {
             precondition(offer.order.id == order && openByCourier[offer.courier] == order, "offer index broken")
-            precondition(busy[offer.courier] == nil, "a busy courier holds an open offer")
+            precondition(stacking || busy[offer.courier] == nil, "a busy courier holds an open offer")
             precondition(assignedOrders[order] == nil, "an assigned order has an open offer")
             precondition(!excludedPairs.contains(offer.pair), "an excluded pair is open")
         }
-        precondition(Set(assignedOrders.values).count == assignedOrders.count, "a courier holds two accepted orders")
+        if !stacking {
+            precondition(Set(assignedOrders.values).count == assignedOrders.count, "a courier holds two accepted orders")
+        }
+        precondition(busy.values.reduce(0) { $0 + $1.count } == assignedOrders.count, "accepted orders by courier and by order disagree")
+        for (courier, orders) in busy {
+            for order in orders { precondition(assignedOrders[order] == courier, "an accepted order's courier disagrees") }
+        }
     }
 
     private func open(order: OrderID, courier: CourierID, nowMs: Int64) throws(OfferError) -> Offer {

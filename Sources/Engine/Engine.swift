@@ -3,6 +3,7 @@ import FleetIndex
 import Foundation
 import HTTPServer
 import Logging
+import Storage
 
 /// The composition root: makes the loop-side services in one visible order, wires the few ways they talk, binds
 /// the listeners, drives the tick, and stops the services in reverse order (docs/architecture.md). It holds the

@@ -40,7 +40,7 @@ public final class OrderBook: Sendable {
             completion(.failure(MarketplaceError(.quoteMismatch, why)))
             return
         }
-        write(quote, idem: idem, completion)
+        write(quote, timing: request.timing, idem: idem, completion)
     }
 
     /// Creates an order priced now (no quote given): the trip is quoted and the quote used at once.
@@ -66,7 +66,7 @@ public final class OrderBook: Sendable {
             completion(.failure(error))
             return
         }
-        write(quote, idem: idem, completion)
+        write(quote, timing: trip.timing, idem: idem, completion)
     }
 
     /// Answers a retry from the store (same key and body: the first order; another body: `idempotency_conflict`);
@@ -94,17 +94,18 @@ public final class OrderBook: Sendable {
     }
 
     /// Claims the quote (a quote buys one order) and writes the order; the quote is given back if the write fails.
-    private func write(_ quote: Quote, idem: IdempotencyRequest?,
+    private func write(_ quote: Quote, timing: OrderTiming, idem: IdempotencyRequest?,
                        _ completion: @escaping @Sendable (Result<CreateOrderOutcome, MarketplaceError>) -> Void) {
         do { _ = try pricer.claimQuote(quote.id) } catch {
             completion(.failure(error))
             return
         }
         let pricer = self.pricer
-        let new = NewOrder(customerID: quote.customerID, vehicle: quote.vehicle, pickup: quote.pickup,
+        var new = NewOrder(customerID: quote.customerID, vehicle: quote.vehicle, pickup: quote.pickup,
                            dropoff: quote.dropoff, quoteID: quote.id, priceCents: quote.priceCents,
                            currency: quote.currency, surgeMilli: quote.surgeMilli,
                            distanceMeters: quote.distanceMeters, durationSeconds: quote.durationSeconds)
+        new.timing = timing
         let notifier = self.notifier
         store.createOrder(new, idempotency: idem, actor: ActorRef(customer: quote.customerID)) { result in
             switch result {

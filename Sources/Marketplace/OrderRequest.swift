@@ -16,6 +16,8 @@ public struct OrderRequest: Sendable, Equatable {
     public var pickup: E7Point?
     /// Optional: must equal the quote's drop-off.
     public var dropoff: E7Point?
+    /// Ready time, deadline and maximum ride (not part of the quote; part of the fingerprint when given).
+    public var timing = OrderTiming()
 
     /// A request.
     public init(customerID: CustomerID, quoteID: String, vehicle: String? = nil, pickup: E7Point? = nil,
@@ -30,7 +32,7 @@ public struct OrderRequest: Sendable, Equatable {
     /// A stable digest of the request body, for idempotency: SHA-256 hex of a canonical rendering.
     public var fingerprint: String {
         func p(_ e: E7Point?) -> String { e.map { "\($0.latE7),\($0.lngE7)" } ?? "-" }
-        let canonical = "v1|\(customerID)|\(quoteID)|\(vehicle ?? "-")|\(p(pickup))|\(p(dropoff))"
+        let canonical = "v1|\(customerID)|\(quoteID)|\(vehicle ?? "-")|\(p(pickup))|\(p(dropoff))" + timing.fingerprintSuffix
         return Digests.hex(Digests.sha256(Array(canonical.utf8)))
     }
 }

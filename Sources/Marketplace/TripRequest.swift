@@ -14,6 +14,8 @@ public struct TripRequest: Sendable, Equatable {
     public var dropoff: E7Point
     /// Free text for the courier (part of the idempotency fingerprint).
     public var notes: String?
+    /// Ready time, deadline and maximum ride (part of the fingerprint when given).
+    public var timing = OrderTiming()
 
     /// A request.
     public init(customerID: CustomerID, vehicle: String, pickup: E7Point, dropoff: E7Point, notes: String? = nil) {
@@ -29,7 +31,7 @@ public struct TripRequest: Sendable, Equatable {
     public var fingerprint: String {
         let n = notes.map { "\($0.utf8.count):\($0)" } ?? "-"
         let canonical = "v1t|\(customerID)|\(vehicle.utf8.count):\(vehicle)|\(pickup.latE7),\(pickup.lngE7)|"
-            + "\(dropoff.latE7),\(dropoff.lngE7)|\(n)"
+            + "\(dropoff.latE7),\(dropoff.lngE7)|\(n)" + timing.fingerprintSuffix
         return Digests.hex(Digests.sha256(Array(canonical.utf8)))
     }
 }

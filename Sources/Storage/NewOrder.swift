@@ -23,6 +23,8 @@ public struct NewOrder: Sendable, Equatable {
     public var distanceMeters: Int64
     /// Route duration, seconds (≥ 0).
     public var durationSeconds: Int64
+    /// Ready time, deadline and maximum ride, when the client gave them.
+    public var timing = OrderTiming()
 
     /// A new order; see each property for its range. Validation happens in the store (`invalid_input`).
     public init(customerID: CustomerID, vehicle: String, pickup: E7Point, dropoff: E7Point, quoteID: String?,
@@ -50,6 +52,7 @@ public struct NewOrder: Sendable, Equatable {
         if surgeMilli < 0 { return "surge must not be negative" }
         if distanceMeters < 0 || durationSeconds < 0 { return "distance and duration must not be negative" }
         if let q = quoteID, q.isEmpty || q.utf8.count > 64 { return "quote id must be 1–64 bytes" }
+        if let why = timing.validationFailure() { return why }
         return nil
     }
 }

@@ -34,6 +34,8 @@ public struct OrderRecord: Sendable, Equatable {
     public var createdAtMs: Int64
     /// When the status last changed, ms since the epoch.
     public var updatedAtMs: Int64
+    /// Ready time, deadline and maximum ride given at creation (empty for orders without them).
+    public var timing = OrderTiming()
 
     /// A record from its fields (for other `Store` implementations and tests).
     public init(id: OrderID, customerID: CustomerID, courierID: CourierID?, status: OrderStatus, vehicle: String,

@@ -11,7 +11,7 @@ enum SQLiteSchema {
     /// Migration identifiers, in order.
     static let migrationNames = [
         "v1_orders", "v1_order_events", "v1_idempotency_keys", "v1_ratings", "v1_webhooks", "v2_text_party_ids", "v2_fences",
-        "v3_outbox",
+        "v3_order_timing", "v3_outbox",
     ]
 
     static func migrator() -> DatabaseMigrator {
@@ -133,6 +133,14 @@ enum SQLiteSchema {
                   created_at_ms INTEGER NOT NULL,
                   updated_at_ms INTEGER NOT NULL
                 ) WITHOUT ROWID;
+                """)
+        }
+        // Ready time, deadline and maximum ride of an order (docs/dispatch.md), whole seconds; NULL = not given.
+        m.registerMigration("v3_order_timing") { db in
+            try db.execute(sql: """
+                ALTER TABLE orders ADD COLUMN ready_in_s INTEGER CHECK (ready_in_s IS NULL OR ready_in_s BETWEEN 0 AND 86400);
+                ALTER TABLE orders ADD COLUMN deadline_s INTEGER CHECK (deadline_s IS NULL OR deadline_s BETWEEN 1 AND 86400);
+                ALTER TABLE orders ADD COLUMN max_ride_s INTEGER CHECK (max_ride_s IS NULL OR max_ride_s BETWEEN 1 AND 86400);
                 """)
         }
         m.registerMigration("v3_outbox") { db in

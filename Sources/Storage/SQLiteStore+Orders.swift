@@ -4,7 +4,8 @@ import Vocabulary
 extension SQLiteStore {
     static let orderColumns = """
         id, customer_id, courier_id, status, vehicle, pickup_lat_e7, pickup_lng_e7, dropoff_lat_e7, \
-        dropoff_lng_e7, quote_id, price_cents, currency, surge_milli, distance_m, duration_s, created_at_ms, updated_at_ms
+        dropoff_lng_e7, quote_id, price_cents, currency, surge_milli, distance_m, duration_s, created_at_ms, updated_at_ms, \
+        ready_in_s, deadline_s, max_ride_s
         """
 
     static func decodeOrder(_ row: Row) throws -> OrderRecord {
@@ -13,7 +14,7 @@ extension SQLiteStore {
             throw StorageError(.storageFailure, "unknown status '\(statusText)' in orders")
         }
         let courier: Int64? = row[2]
-        return OrderRecord(
+        var record = OrderRecord(
             id: OrderID((row[0] as Int64).unsignedID),
             customerID: try customerID(row[1]),
             courierID: courier.map { CourierID($0.unsignedID) },
@@ -29,6 +30,8 @@ extension SQLiteStore {
             durationSeconds: row[14],
             createdAtMs: row[15],
             updatedAtMs: row[16])
+        record.timing = OrderTiming(readyInSeconds: row[17], deadlineSeconds: row[18], maxRideSeconds: row[19])
+        return record
     }
 
     /// A stored customer id, checked: the column's CHECK keeps it 1–64 bytes, this keeps the character set.
@@ -97,21 +100,23 @@ extension SQLiteStore {
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO orders (customer_id, courier_id, status, vehicle, pickup_lat_e7, pickup_lng_e7,
                   dropoff_lat_e7, dropoff_lng_e7, quote_id, price_cents, currency, surge_milli, distance_m,
-                  duration_s, created_at_ms, updated_at_ms)
-                VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                  duration_s, created_at_ms, updated_at_ms, ready_in_s, deadline_s, max_ride_s)
+                VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             try insert.execute(arguments: [
                 order.customerID.rawValue, status.rawValue, order.vehicle,
                 order.pickup.latE7, order.pickup.lngE7, order.dropoff.latE7, order.dropoff.lngE7,
                 order.quoteID, order.priceCents, order.currency, order.surgeMilli, order.distanceMeters,
                 order.durationSeconds, now, now,
+                order.timing.readyInSeconds, order.timing.deadlineSeconds, order.timing.maxRideSeconds,
             ])
             let id = OrderID(db.lastInsertedRowID.unsignedID)
-            let record = OrderRecord(
+            var record = OrderRecord(
                 id: id, customerID: order.customerID, courierID: nil, status: status, vehicle: order.vehicle,
                 pickup: order.pickup, dropoff: order.dropoff, quoteID: order.quoteID, priceCents: order.priceCents,
                 currency: order.currency, surgeMilli: order.surgeMilli, distanceMeters: order.distanceMeters,
                 durationSeconds: order.durationSeconds, createdAtMs: now, updatedAtMs: now)
+            record.timing = order.timing
             try Self.appendEvent(db, order: record, from: nil, to: .created, actor: actor, reason: nil, atMs: now,
                                  outbox: outbox)
             if status == .quoted {

@@ -28,6 +28,32 @@ struct OfferBookTests {
         book.checkInvariants()
     }
 
+    @Test("with stacking a courier holds several accepted orders and is free once the last is completed; still one open offer")
+    func stackingHoldsSeveral() throws {
+        let book = try OfferBook(stacking: true)
+        let c = CourierID(7)
+        for id in 1...3 as ClosedRange<UInt64> {
+            try book.offer(Self.order(id), to: c, nowMs: 1_000)
+            #expect(throws: OfferError.courierHasOpenOffer(c)) { try book.offer(Self.order(id + 10), to: c, nowMs: 1_000) }
+            #expect(book.busyCouriers == [c], "holding an open offer")
+            try book.accept(order: OrderID(id), courier: c, nowMs: 2_000)
+            #expect(book.busyCouriers.isEmpty, "accepted orders leave room for the next offer")
+            book.checkInvariants()
+        }
+        #expect(book.acceptedOrders(of: c) == [OrderID(1), OrderID(2), OrderID(3)])
+        book.completeOrder(OrderID(2))
+        #expect(book.acceptedOrders(of: c) == [OrderID(1), OrderID(3)])
+        #expect(book.assignedOrders[OrderID(1)] == c && book.assignedOrders[OrderID(2)] == nil)
+        book.completeOrder(OrderID(1)); book.completeOrder(OrderID(3))
+        #expect(book.acceptedOrders(of: c).isEmpty && book.assignedOrders.isEmpty)
+        book.checkInvariants()
+        // Without stacking the same second offer is refused.
+        let single = try OfferBook()
+        try single.offer(Self.order(1), to: c, nowMs: 0)
+        try single.accept(order: OrderID(1), courier: c, nowMs: 1)
+        #expect(throws: OfferError.courierBusy(c)) { try single.offer(Self.order(2), to: c, nowMs: 2) }
+    }
+
     @Test("a decline returns the order to the queue and excludes that courier for good")
     func declineExcludes() throws {
         let book = try OfferBook()

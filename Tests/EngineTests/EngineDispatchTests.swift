@@ -64,6 +64,9 @@ import Vocabulary
             $0.dispatchIntervalMs = 100
             $0.offerTimeoutMs = 600_000   // offers wait for the poll however slow the machine
             $0.trackTickMs = 20
+            // The one-order round's offer ETA is the snapped road ETA; a stacking round's is its planned schedule
+            // between road nodes (within an edge's length of it), checked in StackedDispatchTests.
+            $0.dispatchStacking = false
             #expect($0.straightLineETA == false, "road ETAs are the default")
         }, setup: { engine in
             for (id, p) in pickups { engine.dispatch.enqueue(Self.order(id, p.lat, p.lng)) }
@@ -139,7 +142,8 @@ import Vocabulary
         typealias F = OrdersFixture
         let dir = try F.dataDirectory()
         defer { F.remove(dir) }
-        let engine = try F.engine(dir: dir)
+        // One order per courier is what this checks: stacking off (StackedDispatchTests covers stacking).
+        let engine = try F.engine(dir: dir, stacking: false)
         defer { engine.close() }
         let couriers = Array(1...20), orderCount = 30
         let now = engine.nowMs

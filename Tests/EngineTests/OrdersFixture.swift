@@ -39,10 +39,12 @@ enum OrdersFixture {
         }
     }
 
-    /// An engine on Monaco with its store in `dir`, fast dispatch rounds and straight-line pickup ETAs.
-    static func engine(dir: String, graph: Bool = true) throws -> TestEngine {
+    /// An engine on Monaco with its store in `dir`, fast dispatch rounds and straight-line pickup ETAs; `stacking`
+    /// false gives the one-order-per-courier rounds.
+    static func engine(dir: String, graph: Bool = true, stacking: Bool = true) throws -> TestEngine {
         let engine = try TestEngine(configure: {
             $0.dataDirectory = dir
+            $0.dispatchStacking = stacking
             if graph { $0.graphPath = monaco }
             $0.straightLineETA = true
             $0.dispatchIntervalMs = 100

@@ -24,13 +24,21 @@ public enum StackingRound {
     /// - Complexity: O(orders × couriers) to pick candidates, O(orders × candidates × route²) to price, one sparse
     ///   assignment of orders × (couriers + orders).
     public static func run<T: TravelTimes>(_ instance: PlanInstance, travel: T, candidatesPerOrder: Int = 30) throws(PlanInstanceError) -> [Proposal] {
+        try run(instance, travel: travel, selection: travel, candidatesPerOrder: candidatesPerOrder)
+    }
+
+    /// The round with candidates chosen by `selection` (a cheap estimate over the same locations, e.g. straight
+    /// lines, so that picking the nearest couriers reads no road times) and priced on `travel`; a pair in
+    /// `excludedPairs` (a declined or expired offer) is never proposed.
+    public static func run<T: TravelTimes, S: TravelTimes>(_ instance: PlanInstance, travel: T, selection: S, candidatesPerOrder: Int = 30,
+                                                           excludedPairs: Set<OfferPair> = []) throws(PlanInstanceError) -> [Proposal] {
         var search = try PlannerSearch(instance, travel: travel, seed: 1, buildNeighbors: false)
-        return search.stackingRound(candidatesPerOrder: candidatesPerOrder)
+        return search.stackingRound(candidatesPerOrder: candidatesPerOrder, selection: selection, excluded: excludedPairs)
     }
 }
 
 extension PlannerSearch {
-    mutating func stackingRound(candidatesPerOrder: Int) -> [StackingRound.Proposal] {
+    mutating func stackingRound<S: TravelTimes>(candidatesPerOrder: Int, selection: S, excluded: Set<OfferPair>) -> [StackingRound.Proposal] {
         let waiting = (0..<orderCount).filter { routeOf[$0] == -1 }
         let courierCount = routes.count
         guard !waiting.isEmpty, courierCount > 0 else { return [] }
@@ -44,8 +52,10 @@ extension PlannerSearch {
         for o in waiting {
             heap.removeAll(keepingCapacity: true)
             let pickup = nodeLoc[2 * o]
+            let orderID = instance.orders[o].id
             for r in 0..<courierCount where courierCap[r] > 0 {
-                let s = travel.seconds(courierStart[r], pickup)
+                if !excluded.isEmpty, excluded.contains(OfferPair(order: orderID, courier: instance.couriers[r].id)) { continue }
+                let s = selection.seconds(courierStart[r], pickup)
                 guard s < .infinity else { continue }
                 if heap.count < k {
                     heap.append((s, r)); siftUp(&heap, heap.count - 1)

@@ -60,6 +60,9 @@ public struct EngineConfiguration: Sendable {
     public var dispatchBatchSize = 200
     /// An offer not answered within this is withdrawn and the order re-dispatched.
     public var offerTimeoutMs: Int64 = 15_000
+    /// Stack orders onto couriers' routes (capacity per vehicle, ready times, deadlines, forward dispatch;
+    /// docs/dispatch.md); off: one order per idle courier, as before.
+    public var dispatchStacking = true
     /// Use straight-line pickup ETAs instead of road ETAs (explicit opt-in; also the only way to dispatch
     /// without a road graph).
     public var straightLineETA = false

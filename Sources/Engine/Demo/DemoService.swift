@@ -48,10 +48,10 @@ final class DemoService: EngineService {
         guard let fleet else { return }
         switch event {
         case .offered(let offer):
-            guard fleet.index(of: offer.courier) != nil else { return }
+            guard let i = fleet.index(of: offer.courier) else { return }
             fleet.pendingPickups[offer.order.id] = offer.order.pickup
-            // One in ten declines.
-            let declines = Int.random(in: 0..<10) == 0
+            // One in ten declines; a demo courier drives one job at a time, so it declines stacked offers too.
+            let declines = Int.random(in: 0..<10) == 0 || fleet.drivers[i].job != nil
             let delay = declines ? 1_500 : Int64.random(in: 800...3_000)
             pendingAnswers.append((clock.nowMs + delay, offer.order.id, offer.courier, !declines))
         case .accepted(let order, let courier, _):

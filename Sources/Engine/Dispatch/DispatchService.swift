@@ -6,6 +6,7 @@ import HTTPServer
 import JSON
 import HexGeo
 import Logging
+import Routing
 import Vocabulary
 
 extension APIError.Code {
@@ -19,34 +20,62 @@ extension APIError.Code {
 /// checked against what changed meanwhile. Offers go out through the driver channel and expire on the tick;
 /// answers arrive over HTTP and the driver channel. Other services see offers only as `OfferEvent`s.
 final class DispatchService: EngineService {
-    private var waiting = FIFOWaitingOrders()
-    private let offers: OfferBook
-    private let policy: DispatchPolicy
-    private var config = DispatchConfig()
-    private let intervalMs: Int64
-    private let batchSize: Int
+    var waiting = FIFOWaitingOrders()
+    let offers: OfferBook
+    let policy: DispatchPolicy
+    var config = DispatchConfig()
+    let intervalMs: Int64
+    let batchSize: Int
     /// Straight-line ETAs only when asked for explicitly (the only way to dispatch without a road graph).
-    private let useStraightLine: Bool
-    private var roundInFlight = false
-    private var lastRoundMs: Int64 = 0
+    let useStraightLine: Bool
+    var roundInFlight = false
+    var lastRoundMs: Int64 = 0
     /// A courier's rating for the cost model's optional rating term (orders supply it).
-    private var courierRating: ((CourierID) -> Double?)?
+    var courierRating: ((CourierID) -> Double?)?
     /// Pickup ETA of each open offer, for the offer message and the poll endpoint; dropped once the offer closes.
-    private var offerETAs: [OrderID: Double] = [:]
-    private var offerListeners: [(OfferEvent) -> Void] = []
+    var offerETAs: [OrderID: Double] = [:]
+    var offerListeners: [(OfferEvent) -> Void] = []
     /// Counters for /v1/dispatch/stats.
-    private var rounds: UInt64 = 0
-    private var offersMade: UInt64 = 0
-    private var roundErrors: UInt64 = 0
-    private var lastRoundMicros: UInt64 = 0
+    var rounds: UInt64 = 0
+    var offersMade: UInt64 = 0
+    var roundErrors: UInt64 = 0
+    var lastRoundMicros: UInt64 = 0
 
-    private let table: DriverTable
-    private let roads: RoadState?
-    private let drivers: DriverChannel
-    private let auth: Authenticator
-    private let workers: WorkQueue
-    private let clock: EngineClock
-    private let logger: Logger
+    // Stacking, plans and live ETAs (DispatchService+Plans.swift, +Stacking.swift, +ETA.swift).
+    /// Whether rounds stack orders onto couriers' routes (`StackingRound`) rather than one order per idle courier.
+    let stacking: Bool
+    /// Each courier's promised stops; a courier without accepted orders has none.
+    var plans: [CourierID: CourierPlan] = [:]
+    /// Where each open offer's order would go in its courier's route, and that route's stops when offered.
+    /// The order of each open offer (what an accept adds to the plan).
+    var lastOffered: [OrderID: WaitingOrder] = [:]
+    var pendingInsertions: [OrderID: (courier: CourierID, pickupAt: Int, dropoffAt: Int, stops: [CourierPlan.Stop])] = [:]
+    /// Drop-off and times of an order (orders supply them); nil for orders queued without them.
+    var orderDetails: ((OrderID) -> DispatchOrderDetails?)?
+    /// Orders' latest computed ETAs, and the ones last sent to their watchers.
+    var currentETAs: [OrderID: OrderETA] = [:]
+    var sentETAs: [OrderID: OrderETA] = [:]
+    var etaListeners: [(OrderID, [UInt8]) -> Void] = []
+    var etaInFlight = false
+    /// The loop's road-time workspace for quotes' promises, remade when the live weights change.
+    var promiseQuery: (weights: ObjectIdentifier, query: RouteQuery)?
+    /// Offers onto couriers already holding orders, and road queries of the last stacking round.
+    var stackedOffers: UInt64 = 0
+    var lastRoundRoadQueries = 0
+    /// Seconds spent at each stop (parking, handing over), in plans and ETAs.
+    var serviceSeconds: Double = 60
+    /// Longest ride of an order that gives no `max_ride_s`: 40 minutes (food).
+    var defaultMaxRideSeconds: Double = 2_400
+    /// A courier busy only with drop-offs is offered a next pickup (forward dispatch) when its route ends within this.
+    var forwardHorizonSeconds: Double = 900
+
+    let table: DriverTable
+    let roads: RoadState?
+    let drivers: DriverChannel
+    let auth: Authenticator
+    let workers: WorkQueue
+    let clock: EngineClock
+    let logger: Logger
 
     init(configuration: EngineConfiguration, table: DriverTable, roads: RoadState?, drivers: DriverChannel,
          auth: Authenticator, workers: WorkQueue, clock: EngineClock, logger: Logger) throws {
@@ -54,7 +83,8 @@ final class DispatchService: EngineService {
         intervalMs = configuration.dispatchIntervalMs
         batchSize = configuration.dispatchBatchSize
         useStraightLine = configuration.straightLineETA
-        offers = try OfferBook(timeoutMs: configuration.offerTimeoutMs)
+        stacking = configuration.dispatchStacking
+        offers = try OfferBook(timeoutMs: configuration.offerTimeoutMs, stacking: configuration.dispatchStacking)
         self.table = table
         self.roads = roads
         self.drivers = drivers
@@ -70,6 +100,7 @@ final class DispatchService: EngineService {
         routes.add(.post, "/v1/orders/{id}/accept", postAccept)
         routes.add(.post, "/v1/orders/{id}/decline", postDecline)
         routes.add(.get, "/v1/dispatch/stats", getDispatchStats)
+        routes.add(.get, "/v1/drivers/{id}/route", getRoute)
     }
 
     // MARK: - what other services ask of dispatch
@@ -107,14 +138,18 @@ final class DispatchService: EngineService {
     /// Releases a courier after a delivery (or a cancelled or failed order), so it can take new offers.
     func release(_ courier: CourierID, from order: OrderID) {
         offers.completeOrder(order)
-        _ = offers.releaseCourier(courier)
+        if !stacking { _ = offers.releaseCourier(courier) }
+        dropFromPlan(order, courier: courier)
     }
 
     /// Restores an accepted order's courier after a restart, so dispatch offers it nothing else; nobody is told.
-    func restoreAssignment(_ order: WaitingOrder, to courier: CourierID) throws(OfferError) {
+    func restoreAssignment(_ order: WaitingOrder, to courier: CourierID, pickedUp: Bool = false) throws(OfferError) {
         defer { _ = offers.drainEvents() }
         _ = try offers.offer(order, to: courier, nowMs: clock.nowMs)
         try offers.accept(order: order.id, courier: courier, nowMs: clock.nowMs)
+        // Stops in restore order (oldest order first): the plan's order before the restart is not stored.
+        plans[courier, default: CourierPlan()].append(order.id, pickup: order.pickup, details: details(of: order),
+                                                      pickedUp: pickedUp)
     }
 
     /// Accepts or declines a courier's open offer of an order.
@@ -139,6 +174,11 @@ final class DispatchService: EngineService {
 
     func tick(nowMs now: Int64) {
         if offers.expire(nowMs: now) > 0 { drainOfferEvents() }
+        refreshETAs(nowMs: now)
+        if stacking {
+            stackingTick(nowMs: now)
+            return
+        }
         guard !roundInFlight, !waiting.waiting.isEmpty,
               now - lastRoundMs >= intervalMs || waiting.waiting.count >= batchSize else { return }
         let eta: any ETAProvider
@@ -180,7 +220,7 @@ final class DispatchService: EngineService {
 
     /// Couriers near the waiting orders, as a snapshot a worker can read: the union of each order's nearest
     /// available drivers within its (waiting-time-widened) search radius.
-    private func courierSnapshot(nowMs: Int64) -> CourierSnapshotIndex {
+    func courierSnapshot(nowMs: Int64) -> CourierSnapshotIndex {
         var seen = Set<DriverID>()
         var couriers: [CourierSnapshot] = []
         var found: [NearbyDriver] = []
@@ -202,7 +242,7 @@ final class DispatchService: EngineService {
     }
 
     /// Turns a plan into offers, skipping what changed while the round ran (order gone, courier busy).
-    private func apply(_ plan: DispatchPlan) {
+    func apply(_ plan: DispatchPlan) {
         let now = clock.nowMs
         for a in plan.assignments {
             guard let order = waiting.waiting.first(where: { $0.id == a.order }) else { continue }
@@ -221,21 +261,32 @@ final class DispatchService: EngineService {
     }
 
     /// Delivers offer-book events: pushes to drivers, requeues, and tells the listeners.
-    private func drainOfferEvents() {
+    func drainOfferEvents() {
         for event in offers.drainEvents() {
             switch event {
             case .offered(let offer):
-                _ = drivers.push(offer.courier, DriverMessages.offer(offer, pickupETASeconds: offerETAs[offer.order.id]))
+                lastOffered[offer.order.id] = offer.order
+                let insertion = pendingInsertions[offer.order.id].map { ($0.pickupAt, $0.dropoffAt) }
+                _ = drivers.push(offer.courier, DriverMessages.offer(offer, pickupETASeconds: offerETAs[offer.order.id], insertion: insertion))
             case .returnedToQueue(let order):
                 waiting.requeue(order)
             case .withdrawn(let order, let courier, _):
                 offerETAs[order] = nil
+                pendingInsertions[order] = nil
+                lastOffered[order] = nil
                 _ = drivers.push(courier, DriverMessages.offerClosed("offer_withdrawn", order: order))
             case .expired(let order, let courier, _):
                 offerETAs[order] = nil
+                pendingInsertions[order] = nil
+                lastOffered[order] = nil
                 _ = drivers.push(courier, DriverMessages.offerClosed("offer_expired", order: order))
-            case .accepted(let order, _, _), .declined(let order, _, _):
+            case .accepted(let order, let courier, _):
                 offerETAs[order] = nil
+                addToPlan(order, courier: courier)
+            case .declined(let order, _, _):
+                offerETAs[order] = nil
+                pendingInsertions[order] = nil
+                lastOffered[order] = nil
             }
             for listener in offerListeners { listener(event) }
         }
@@ -244,7 +295,7 @@ final class DispatchService: EngineService {
     // MARK: - driver channel and HTTP
 
     /// `{"op":"accept"|"decline","order":ID}` on the driver channel; false for other ops.
-    private func driverMessage(_ driver: DriverID, _ op: String, _ message: JSONValue) -> Bool {
+    func driverMessage(_ driver: DriverID, _ op: String, _ message: JSONValue) -> Bool {
         guard op == "accept" || op == "decline" else { return false }
         let reply: [UInt8]
         if let order = (message["order"]?.uint64 ?? message["offer"]?.uint64).map({ OrderID($0) }) {
@@ -262,7 +313,7 @@ final class DispatchService: EngineService {
     }
 
     /// The courier an offer answer is for: a driver acts for itself; admin/dispatcher name it with `?driver=`.
-    private func offerCourier(_ request: HTTPRequest) throws(APIError) -> CourierID {
+    func offerCourier(_ request: HTTPRequest) throws(APIError) -> CourierID {
         let caller = try auth.require(request, [.driver, .dispatcher])
         if caller.role == .driver {
             guard let id = caller.driverID else { throw APIError(.forbidden, "bad driver token") }
@@ -301,7 +352,10 @@ final class DispatchService: EngineService {
         let offer = offers.openOffer(heldBy: id)
         responder.respond(.json { w in
             w.beginObject(); w.key("offers"); w.beginArray()
-            if let offer { DriverMessages.writeOffer(&w, offer, pickupETASeconds: offerETAs[offer.order.id], typed: false) }
+            if let offer {
+                let insertion = pendingInsertions[offer.order.id].map { ($0.pickupAt, $0.dropoffAt) }
+                DriverMessages.writeOffer(&w, offer, pickupETASeconds: offerETAs[offer.order.id], insertion: insertion, typed: false)
+            }
             w.endArray(); w.endObject()
         })
     }
@@ -320,6 +374,10 @@ final class DispatchService: EngineService {
             w.key("round_errors"); w.number(roundErrors)
             w.key("last_round_us"); w.number(lastRoundMicros)
             w.key("eta"); w.string(useStraightLine ? "straight_line" : (roads == nil ? "none" : "routing"))
+            w.key("stacking"); w.bool(stacking)
+            w.key("stacked_offers"); w.number(stackedOffers)
+            w.key("planned_couriers"); w.number(plans.count)
+            w.key("last_round_road_queries"); w.number(lastRoundRoadQueries)
             w.endObject()
         })
     }

@@ -6,14 +6,17 @@ import Vocabulary
 /// The one writer of each dispatch message a driver receives on its channel.
 enum DriverMessages {
     /// `{"type":"offer","order","pickup":[lat,lng],"expires_at_ms"[,"pickup_eta_s"]}`.
-    static func offer(_ offer: Offer, pickupETASeconds: Double?) -> [UInt8] {
+    /// With stacking, `insertion` adds `"pickup_index"` and `"dropoff_index"`: where the order goes in the courier's
+    /// current stops (`GET /v1/drivers/{id}/route`), pickup before stop `pickup_index`, drop-off before stop
+    /// `dropoff_index` (equal: right after the pickup).
+    static func offer(_ offer: Offer, pickupETASeconds: Double?, insertion: (Int, Int)? = nil) -> [UInt8] {
         var w = JSONWriter()
-        writeOffer(&w, offer, pickupETASeconds: pickupETASeconds, typed: true)
+        writeOffer(&w, offer, pickupETASeconds: pickupETASeconds, insertion: insertion, typed: true)
         return w.bytes
     }
 
     /// An offer as an object; `typed` adds `"type":"offer"` (the pushed message; the poll endpoint lists bare offers).
-    static func writeOffer(_ w: inout JSONWriter, _ offer: Offer, pickupETASeconds: Double?, typed: Bool) {
+    static func writeOffer(_ w: inout JSONWriter, _ offer: Offer, pickupETASeconds: Double?, insertion: (Int, Int)? = nil, typed: Bool) {
         w.beginObject()
         if typed { w.key("type"); w.string("offer") }
         w.key("order"); w.number(offer.order.id.rawValue)
@@ -22,6 +25,7 @@ enum DriverMessages {
         w.key("pickup"); w.beginArray(); w.number(pickup.latDegrees); w.number(pickup.lngDegrees); w.endArray()
         w.key("expires_at_ms"); w.number(offer.expiresAtMs)
         if let pickupETASeconds { w.key("pickup_eta_s"); w.number(pickupETASeconds) }
+        if let (i, j) = insertion { w.key("pickup_index"); w.number(i); w.key("dropoff_index"); w.number(j) }
         w.endObject()
     }
 

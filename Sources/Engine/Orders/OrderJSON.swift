@@ -15,9 +15,10 @@ enum OrderJSON {
     }
 
     /// `{"id","customer_id","courier_id","status","vehicle","pickup","dropoff","quote_id","price_cents","currency",
-    /// "surge","distance_m","duration_s","created_at_ms","updated_at_ms"}`; `customer_id` is a string (a token
-    /// subject), `courier_id` the driver's number or null.
-    static func write(_ w: inout JSONWriter, _ o: OrderRecord) {
+    /// "surge","distance_m","duration_s","created_at_ms","updated_at_ms","ready_in_s","deadline_s","max_ride_s"}`
+    /// (the last three null when not given); `customer_id` is a string (a token subject), `courier_id` the driver's
+    /// number or null. With `eta`, also `"eta_pickup_ms"` and `"eta_dropoff_ms"` (null when not planned).
+    static func write(_ w: inout JSONWriter, _ o: OrderRecord, eta: OrderETA? = nil) {
         w.beginObject()
         w.key("id"); w.number(o.id.rawValue)
         w.key("customer_id"); w.string(o.customerID.rawValue)
@@ -34,6 +35,13 @@ enum OrderJSON {
         w.key("duration_s"); w.number(o.durationSeconds)
         w.key("created_at_ms"); w.number(o.createdAtMs)
         w.key("updated_at_ms"); w.number(o.updatedAtMs)
+        w.key("ready_in_s"); if let v = o.timing.readyInSeconds { w.number(v) } else { w.null() }
+        w.key("deadline_s"); if let v = o.timing.deadlineSeconds { w.number(v) } else { w.null() }
+        w.key("max_ride_s"); if let v = o.timing.maxRideSeconds { w.number(v) } else { w.null() }
+        if let eta {
+            w.key("eta_pickup_ms"); if let v = eta.pickupMs { w.number(v) } else { w.null() }
+            w.key("eta_dropoff_ms"); if let v = eta.dropoffMs { w.number(v) } else { w.null() }
+        }
         w.endObject()
     }
 
@@ -58,7 +66,8 @@ enum OrderJSON {
     }
 
     /// A quote: id, price, currency, breakdown, surge, distance, duration, zone and expiry.
-    static func write(_ w: inout JSONWriter, _ q: Quote) {
+    /// With `promiseMs`, `"promise_ms"`: when the order could be delivered if placed now (null without a courier).
+    static func write(_ w: inout JSONWriter, _ q: Quote, promiseMs: Int64?? = nil) {
         w.beginObject()
         w.key("id"); w.string(q.id)
         w.key("customer_id"); w.string(q.customerID.rawValue)
@@ -83,6 +92,7 @@ enum OrderJSON {
         w.key("created_at_ms"); w.number(q.createdAtMs)
         w.key("expires_at_ms"); w.number(q.expiresAtMs)
         w.key("expires_at"); w.number(q.expiresAtMs / 1000)
+        if let promiseMs { w.key("promise_ms"); if let p = promiseMs { w.number(p) } else { w.null() } }
         w.endObject()
     }
 

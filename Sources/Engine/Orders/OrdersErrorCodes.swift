@@ -22,6 +22,8 @@ extension APIError.Code {
     /// 429: the customer already has `--max-orders-per-customer` live orders.
     public static let tooManyOrders = APIError.Code("too_many_orders", 429)
     public static let quoteCapacity = APIError.Code("quote_capacity", 503)
+    /// 400: `ready_in_s`, `deadline_s` or `max_ride_s` is not a whole number of seconds in range (docs/dispatch.md).
+    public static let invalidOrderTiming = APIError.Code("invalid_order_timing", 400)
 }
 
 /// Marketplace and storage errors as the API errors clients see.

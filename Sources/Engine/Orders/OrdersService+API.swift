@@ -95,6 +95,22 @@ extension OrdersService {
         APIError(.invalidCustomerID, "customer_id must be 1–64 bytes from [A-Za-z0-9._:@-]")
     }
 
+    /// `ready_in_s`, `deadline_s`, `max_ride_s`: each optional, a whole number of seconds (`null` = absent).
+    /// - Throws: 400 `invalid_order_timing` for a wrong type, a fraction, or a value out of `OrderTiming`'s ranges.
+    static func timing(_ body: JSONValue) throws(APIError) -> OrderTiming {
+        func seconds(_ key: String) throws(APIError) -> Int64? {
+            guard let v = body[key], !v.isNull else { return nil }
+            guard let n = v.int64 else {
+                throw APIError(.invalidOrderTiming, "\(key) must be a whole number of seconds")
+            }
+            return n
+        }
+        let timing = OrderTiming(readyInSeconds: try seconds("ready_in_s"), deadlineSeconds: try seconds("deadline_s"),
+                                 maxRideSeconds: try seconds("max_ride_s"))
+        if let why = timing.validationFailure() { throw APIError(.invalidOrderTiming, why) }
+        return timing
+    }
+
     static func orderID(_ request: HTTPRequest) throws(APIError) -> OrderID {
         guard let text = request.parameter("id"), let id = UInt64(text) else {
             throw APIError(.invalidParameter, "order id must be an unsigned 64-bit integer")
@@ -118,7 +134,11 @@ extension OrdersService {
         do { quote = try pricer.quote(customer: customer, vehicle: vehicle, pickup: pickup, dropoff: dropoff) } catch {
             throw OrderAPIErrors.apiError(error)
         }
-        responder.respond(.json(status: 201) { w in OrderJSON.write(&w, quote) })
+        let now = clock.nowMs
+        let readyIn = try Self.timing(body).readyInSeconds ?? 0
+        let promise = dispatch.promiseMs(pickup: pickup.latLng, readyAtMs: now + readyIn * 1000,
+                                         tripSeconds: Double(quote.durationSeconds), nowMs: now)
+        responder.respond(.json(status: 201) { w in OrderJSON.write(&w, quote, promiseMs: promise) })
     }
 
     /// `GET /v1/surge`: every surging zone with its boundary (public in demo mode, for the live map).
@@ -145,6 +165,7 @@ extension OrdersService {
         let quoteID = try Self.string(body, "quote_id", max: 64)
         let vehicle = try Self.string(body, "vehicle", max: 32)
         let notes = try Self.string(body, "notes", max: 500)
+        let timing = try Self.timing(body)
         let key = request.header("idempotency-key")
         if let key, key.isEmpty || key.utf8.count > 255 { throw APIError(.invalidParameter, "Idempotency-Key must be 1–255 bytes") }
         try checkOrderLimit(customer)
@@ -153,7 +174,8 @@ extension OrdersService {
             let ticket = parkCreation(responder, for: customer)
             // With a key, the book first reads the store for a retry's first order: a read, so off the loop.
             let book = self.book
-            let request = OrderRequest(customerID: customer, quoteID: quoteID, vehicle: vehicle, pickup: pickup, dropoff: dropoff)
+            var request = OrderRequest(customerID: customer, quoteID: quoteID, vehicle: vehicle, pickup: pickup, dropoff: dropoff)
+            request.timing = timing
             let create: @Sendable () -> Void = {
                 book.create(request, idempotencyKey: key) { result in _ = mailbox.send(.created(ticket: ticket, result)) }
             }
@@ -168,8 +190,9 @@ extension OrdersService {
             guard let pickup, let dropoff else { throw APIError(.invalidParameter, "pickup and dropoff are required without quote_id") }
             guard roads != nil else { throw APIError(.routingUnavailable, "no road graph is loaded to price the order") }
             let ticket = parkCreation(responder, for: customer)
-            book.create(TripRequest(customerID: customer, vehicle: vehicle ?? "car", pickup: pickup, dropoff: dropoff, notes: notes),
-                        idempotencyKey: key) { result in _ = mailbox.send(.created(ticket: ticket, result)) }
+            var trip = TripRequest(customerID: customer, vehicle: vehicle ?? "car", pickup: pickup, dropoff: dropoff, notes: notes)
+            trip.timing = timing
+            book.create(trip, idempotencyKey: key) { result in _ = mailbox.send(.created(ticket: ticket, result)) }
         }
     }
 
@@ -180,7 +203,10 @@ extension OrdersService {
         let book = self.book
         readOffLoop(responder, { () throws(APIError) -> OrderRecord in
             do throws(MarketplaceError) { return try book.order(id, viewer: viewer) } catch { throw OrderAPIErrors.apiError(error) }
-        }) { order in responder.respond(.json { w in OrderJSON.write(&w, order) }) }
+        }) { [dispatch] order in
+            let eta = dispatch.eta(of: id) ?? OrderETA()
+            responder.respond(.json { w in OrderJSON.write(&w, order, eta: eta) })
+        }
     }
 
     /// `GET /v1/orders/{id}/events?after=&limit=`: the order's timeline from the store's append-only event log,

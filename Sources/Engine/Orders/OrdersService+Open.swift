@@ -85,6 +85,8 @@ extension OrdersService {
             service.removeDataDirectoryOnClose = configuration.dataDirectory == nil
             service.maxLiveOrdersPerCustomer = configuration.limits.maxLiveOrdersPerCustomer
             dispatch.onOfferEvent { [unowned service] event in service.offerEvent(event) }
+            dispatch.useOrderDetails { [unowned service] id in service.dispatchDetails(id) }
+            dispatch.onETAChange { [unowned service] order, message in service.tellWatchers(order, message) }
             try service.reload()
             return service
         } catch {

@@ -216,7 +216,7 @@ final class OrdersService: EngineService {
             live[id]?.dispatchWritesInFlight = inFlight
         } else {
             setLive(id, LiveOrder(customer: order.customerID, courier: order.courierID, status: order.status,
-                                    pickup: order.pickup, dropoff: order.dropoff))
+                                    pickup: order.pickup, dropoff: order.dropoff, createdAtMs: order.createdAtMs, timing: order.timing))
         }
         metrics.pendingTransitions[order.status, default: 0] += 1
         var w = JSONWriter()
@@ -231,6 +231,8 @@ final class OrdersService: EngineService {
         switch order.status {
         case .quoted where before == nil || then == .requeue:
             queueForDispatch(Self.waitingOrder(order))
+        case .pickedUp:
+            if let courier = order.courierID ?? before?.courier { dispatch.pickedUp(order.id, by: courier) }
         case .delivered:
             if let courier = order.courierID ?? before?.courier {
                 dispatch.release(courier, from: order.id)
@@ -335,7 +337,8 @@ final class OrdersService: EngineService {
         let orders = try store.liveOrders()
         var requeued = 0, returned = 0
         for o in orders {
-            setLive(o.id, LiveOrder(customer: o.customerID, courier: o.courierID, status: o.status, pickup: o.pickup, dropoff: o.dropoff))
+            setLive(o.id, LiveOrder(customer: o.customerID, courier: o.courierID, status: o.status, pickup: o.pickup,
+                                    dropoff: o.dropoff, createdAtMs: o.createdAtMs, timing: o.timing))
             switch o.status {
             case .quoted:
                 queueForDispatch(Self.waitingOrder(o))
@@ -347,7 +350,7 @@ final class OrdersService: EngineService {
                 // The courier is still on this order: dispatch must not offer it another one.
                 if let courier = o.courierID {
                     do {
-                        try dispatch.restoreAssignment(Self.waitingOrder(o), to: courier)
+                        try dispatch.restoreAssignment(Self.waitingOrder(o), to: courier, pickedUp: o.status == .pickedUp)
                     } catch {
                         logger.warning("could not restore an assignment", metadata: ["order_id": "\(o.id)", "error": "\(error)"])
                     }
@@ -438,4 +441,10 @@ extension OrdersService: OrderDirectory {
 
     /// Where a live order goes (nil once it is terminal).
     func dropoff(of order: OrderID) -> LatLng? { live[order]?.dropoff.latLng }
+
+    /// What dispatch plans a live order with: its drop-off, creation time and timing.
+    func dispatchDetails(_ order: OrderID) -> DispatchOrderDetails? {
+        guard let o = live[order] else { return nil }
+        return DispatchOrderDetails(dropoff: o.dropoff.latLng, createdAtMs: o.createdAtMs, timing: o.timing)
+    }
 }

@@ -129,6 +129,13 @@ enum PostgresSchema {
                   updated_at_ms BIGINT NOT NULL
                 );
                 """),
+            // Ready time, deadline and maximum ride of an order (docs/dispatch.md), whole seconds; NULL = not given.
+            Migration(version: 7, name: "v3_order_timing", sql: """
+                ALTER TABLE orders
+                  ADD COLUMN ready_in_s INTEGER CHECK (ready_in_s IS NULL OR ready_in_s BETWEEN 0 AND 86400),
+                  ADD COLUMN deadline_s INTEGER CHECK (deadline_s IS NULL OR deadline_s BETWEEN 1 AND 86400),
+                  ADD COLUMN max_ride_s INTEGER CHECK (max_ride_s IS NULL OR max_ride_s BETWEEN 1 AND 86400);
+                """),
         ]
     }
 

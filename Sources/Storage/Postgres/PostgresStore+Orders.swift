@@ -3,11 +3,12 @@ import Vocabulary
 extension PostgresStore {
     static let orderColumns = """
         id, customer_id, courier_id, status, vehicle, pickup_lat_e7, pickup_lng_e7, dropoff_lat_e7, \
-        dropoff_lng_e7, quote_id, price_cents, currency, surge_milli, distance_m, duration_s, created_at_ms, updated_at_ms
+        dropoff_lng_e7, quote_id, price_cents, currency, surge_milli, distance_m, duration_s, created_at_ms, updated_at_ms, \
+        ready_in_s, deadline_s, max_ride_s
         """
 
     static func decodeOrder(_ row: [String?]) throws(StorageError) -> OrderRecord {
-        guard row.count == 17, let statusText = row[3], let status = OrderStatus(rawValue: statusText) else {
+        guard row.count == 20, let statusText = row[3], let status = OrderStatus(rawValue: statusText) else {
             throw StorageError(.storageFailure, "unknown status in orders")
         }
         guard let customerText = row[1], let customer = CustomerID(rawValue: customerText) else {
@@ -21,7 +22,12 @@ extension PostgresStore {
             guard let v = Int32(exactly: try int(i)) else { throw StorageError(.storageFailure, "malformed order row") }
             return v
         }
-        return OrderRecord(
+        func optionalInt(_ i: Int) throws(StorageError) -> Int64? {
+            guard let t = row[i] else { return nil }
+            guard let v = Int64(t) else { throw StorageError(.storageFailure, "malformed order row") }
+            return v
+        }
+        var record = OrderRecord(
             id: OrderID(try int(0).unsignedID),
             customerID: customer,
             courierID: row[2].flatMap(Int64.init).map { CourierID($0.unsignedID) },
@@ -37,6 +43,9 @@ extension PostgresStore {
             durationSeconds: try int(14),
             createdAtMs: try int(15),
             updatedAtMs: try int(16))
+        record.timing = OrderTiming(readyInSeconds: try optionalInt(17), deadlineSeconds: try optionalInt(18),
+                                    maxRideSeconds: try optionalInt(19))
+        return record
     }
 
     /// The order, read in the writer's transaction; `lock` takes its row lock (`FOR UPDATE`) so a check and the
@@ -104,8 +113,8 @@ extension PostgresStore {
                 WITH o AS (
                   INSERT INTO orders (customer_id, courier_id, status, vehicle, pickup_lat_e7, pickup_lng_e7,
                     dropoff_lat_e7, dropoff_lng_e7, quote_id, price_cents, currency, surge_milli, distance_m,
-                    duration_s, created_at_ms, updated_at_ms)
-                  VALUES ($1, NULL, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id),
+                    duration_s, created_at_ms, updated_at_ms, ready_in_s, deadline_s, max_ride_s)
+                  VALUES ($1, NULL, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $19, $20, $21) RETURNING id),
                 ev AS (
                   INSERT INTO order_events (order_id, from_status, to_status, actor_role, actor_id, reason, at_ms)
                   SELECT o.id, v.from_status, v.to_status, $15, $16, NULL, $14
@@ -120,16 +129,19 @@ extension PostgresStore {
                       .int(order.dropoff.lngE7), .optional(order.quoteID), .int(order.priceCents), .text(order.currency),
                       .int(order.surgeMilli), .int(order.distanceMeters), .int(order.durationSeconds), .int(now),
                       .text(actor.role.rawValue), .text(actor.id), .optional(idempotency?.key),
-                      .optional(idempotency?.fingerprint)])
+                      .optional(idempotency?.fingerprint), .optional(order.timing.readyInSeconds),
+                      .optional(order.timing.deadlineSeconds),
+                      .optional(order.timing.maxRideSeconds)])
             guard let idText = inserted.first?[0], let raw = Int64(idText) else {
                 throw StorageError(.storageFailure, "no order id returned")
             }
             let id = OrderID(raw.unsignedID)
-            let record = OrderRecord(
+            var record = OrderRecord(
                 id: id, customerID: order.customerID, courierID: nil, status: status, vehicle: order.vehicle,
                 pickup: order.pickup, dropoff: order.dropoff, quoteID: order.quoteID, priceCents: order.priceCents,
                 currency: order.currency, surgeMilli: order.surgeMilli, distanceMeters: order.distanceMeters,
                 durationSeconds: order.durationSeconds, createdAtMs: now, updatedAtMs: now)
+            record.timing = order.timing
             return CreateOrderOutcome(order: record, replayed: false)
         }, completion: completion)
     }
