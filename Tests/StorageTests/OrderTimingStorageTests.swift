@@ -5,9 +5,10 @@ import Vocabulary
 
 @Suite("Order timing in the store: ready time, deadline, maximum ride")
 struct OrderTimingStorageTests {
-    @Test("timing round-trips through create, read, list, transitions and the live set; absent fields stay nil")
-    func roundTrip() throws {
-        let tmp = try TempDatabase()
+    @Test("timing round-trips through create, read, list, transitions and the live set; absent fields stay nil",
+          arguments: StoreKind.testable)
+    func roundTrip(kind: StoreKind) throws {
+        let tmp = try TempDatabase(kind)
         defer { tmp.remove() }
         let store = try tmp.open()
         defer { store.close() }
@@ -26,7 +27,7 @@ struct OrderTimingStorageTests {
     func refused() throws {
         let tmp = try TempDatabase()
         defer { tmp.remove() }
-        let store = try tmp.open()
+        let store = try tmp.openSQLite()
         defer { store.close() }
         for bad in [OrderTiming(readyInSeconds: -1), OrderTiming(deadlineSeconds: 0), OrderTiming(maxRideSeconds: 86_401),
                     OrderTiming(readyInSeconds: 900, deadlineSeconds: 600)] {
