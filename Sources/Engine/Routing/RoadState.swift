@@ -9,6 +9,8 @@ import Vocabulary
 /// customizations swapped in as they finish), the loop's own query workspace and the live-speed matcher.
 final class RoadState {
     let network: RoadNetwork
+    /// The mode this network is for.
+    let profile: RoutingProfile
     private(set) var weights: RoutingWeights
     private(set) var query: RouteQuery
     let traffic: LiveTraffic
@@ -20,8 +22,9 @@ final class RoadState {
     /// The loop's other query workspaces (free-flow weights, shortest distance), made on first use.
     private var otherQueries: [String: RouteQuery] = [:]
 
-    init(network: RoadNetwork) {
+    init(network: RoadNetwork, profile: RoutingProfile = .car) {
         self.network = network
+        self.profile = profile
         weights = network.freeFlow
         query = network.makeQuery()
         traffic = LiveTraffic(network: network)

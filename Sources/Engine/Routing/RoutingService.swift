@@ -18,8 +18,10 @@ extension APIError.Code {
 /// route, ETA, matrix and map endpoints, and keeps live speeds from accepted pings, re-customizing the weights
 /// on a worker about once a minute. Without a graph the endpoints answer `routing_unavailable`. Loop-owned.
 final class RoutingService: EngineService {
-    /// The loaded network and the weights in force; nil when no graph is configured.
+    /// The car network and the weights in force; nil when no car graph is configured.
     let roads: RoadState?
+    /// Every loaded network by profile (the car's is `roads`); live speeds are learned on the car's only.
+    let profiles: [RoutingProfile: RoadState]
     private let auth: Authenticator
     private let workers: WorkQueue
     private let tickMs: UInt64
@@ -30,23 +32,31 @@ final class RoutingService: EngineService {
         self.auth = auth
         self.workers = workers
         tickMs = configuration.trackTickMs
-        let path = configuration.graphPath ?? (configuration.demo ? Fixtures.path("monaco.osm.pbf") : nil)
-        if let path {
-            let cache = configuration.dataDirectory.map { $0 + "/graph-" + URL(fileURLWithPath: path).lastPathComponent + ".hfg" }
+        var paths = configuration.profileGraphPaths
+        paths[.car] = configuration.graphPath
+        if configuration.demo && configuration.graphPath == nil && paths.isEmpty {
+            // The demo routes cars and bicycles on the fixture city.
+            paths[.car] = Fixtures.path("monaco.osm.pbf")
+            paths[.bicycle] = Fixtures.path("monaco.osm.pbf")
+        }
+        var loaded: [RoutingProfile: RoadState] = [:]
+        for (profile, path) in paths.sorted(by: { $0.key < $1.key }) {
+            let prefix = profile == .car ? "/graph-" : "/graph-\(profile.rawValue)-"
+            let cache = configuration.dataDirectory.map { $0 + prefix + URL(fileURLWithPath: path).lastPathComponent + ".hfg" }
             let start = ContinuousClock.now
             let network: RoadNetwork
             do {
-                network = try RoadNetwork.open(path: path, cachePath: cache)
+                network = try RoadNetwork.open(path: path, cachePath: cache, profile: profile)
             } catch {
                 throw GraphLoadError(path: path, reason: "\(error)")
             }
-            roads = RoadState(network: network)
+            loaded[profile] = RoadState(network: network, profile: profile)
             logger.info("road network loaded", metadata: [
-                "path": "\(path)", "nodes": "\(network.graph.nodeCount)", "edges": "\(network.graph.edgeCount)",
-                "took": "\(ContinuousClock.now - start)"])
-        } else {
-            roads = nil
+                "profile": "\(profile.rawValue)", "path": "\(path)", "nodes": "\(network.graph.nodeCount)",
+                "edges": "\(network.graph.edgeCount)", "took": "\(ContinuousClock.now - start)"])
         }
+        profiles = loaded
+        roads = loaded[.car]
         if let roads {
             ingest.onAccepted { states, _ in
                 for state in states {
@@ -86,6 +96,21 @@ final class RoutingService: EngineService {
         return routing
     }
 
+    /// The network of the request's `profile` (query string, or the JSON body's `"profile"`; default car):
+    /// `invalid_parameter` for an unknown name, `routing_unavailable` when that profile's graph is not loaded.
+    func requireRouting(_ request: HTTPRequest, body: JSONValue? = nil) throws(APIError) -> RoadState {
+        let fromBody = body?["profile"]
+        if let fromBody, fromBody.string == nil { throw APIError(.invalidParameter, "profile must be car, bicycle, foot or scooter") }
+        guard let name = fromBody?.string ?? request.query("profile") else { return try requireRouting() }
+        guard let profile = RoutingProfile(name: name) else {
+            throw APIError(.invalidParameter, "profile must be car, bicycle, foot or scooter")
+        }
+        guard let routing = profiles[profile] else {
+            throw APIError(.routingUnavailable, "no \(profile.rawValue) graph is loaded (serve --graph \(profile.rawValue)=FILE)")
+        }
+        return routing
+    }
+
     static func mapRoutingError(_ error: RoutingError) -> APIError {
         "\(error)".contains("noRoad") ? APIError(.noRoadNearby, "no routable road near the point")
             : APIError(.noRoute, "routing failed")
@@ -104,10 +129,11 @@ final class RoutingService: EngineService {
     /// polyline. The shortest-distance hierarchy is built on first use, on a worker so the loop never waits for it.
     func getRoute(_ request: HTTPRequest, _ responder: Responder) throws {
         _ = try auth.principal(request)
-        let routing = try requireRouting()
+        let routing = try requireRouting(request)
         let from = try RequestValues.point(request, "from"), to = try RequestValues.point(request, "to")
         let live = request.query("weights") != "free_flow"
         let optimize = try Self.optimize(request)
+        let profile = routing.profile
         func answer(_ found: Result<Route?, RoutingError>) {
             let route: Route
             switch found {
@@ -123,6 +149,7 @@ final class RoutingService: EngineService {
                 w.key("nodes"); w.number(route.nodes.count)
                 w.key("weights"); w.string(live ? "live" : "free_flow")
                 w.key("optimize"); w.string(optimize.rawValue)
+                w.key("profile"); w.string(profile.rawValue)
                 w.endObject()
             })
         }
@@ -141,7 +168,7 @@ final class RoutingService: EngineService {
     /// `GET /v1/eta?from=lat,lng&to=lat,lng`: `{"duration_s","distance_m"}` under live weights.
     func getETA(_ request: HTTPRequest, _ responder: Responder) throws {
         _ = try auth.principal(request)
-        let routing = try requireRouting()
+        let routing = try requireRouting(request)
         let from = try RequestValues.point(request, "from"), to = try RequestValues.point(request, "to")
         var q = routing.query
         let found: Route?
@@ -160,8 +187,8 @@ final class RoutingService: EngineService {
     /// computed on a worker thread (a 1000×1000 matrix must not stall the loop).
     func postMatrix(_ request: HTTPRequest, _ responder: Responder) throws {
         _ = try auth.principal(request)
-        let routing = try requireRouting()
         let body = try request.json()
+        let routing = try requireRouting(request, body: body)
         func points(_ key: String) throws(APIError) -> [LatLng] {
             guard let list = body[key]?.array, !list.isEmpty, list.count <= 2_000 else {
                 throw APIError(.invalidParameter, "\(key) must hold 1…2000 [lat,lng] pairs")
@@ -170,7 +197,7 @@ final class RoutingService: EngineService {
         }
         let sources = try points("sources"), targets = try points("targets")
         let optimize = try Self.optimize(request, body: body)
-        let network = routing.network, weights = routing.weights
+        let network = routing.network, weights = routing.weights, profile = routing.profile
         try workers.run((sources, targets), { input -> Result<TravelMatrix, RoutingError> in
             var q = network.makeQuery(weights: weights, optimize: optimize)
             do throws(RoutingError) { return .success(try q.table(sources: input.0, targets: input.1)) } catch { return .failure(error) }
@@ -190,6 +217,7 @@ final class RoutingService: EngineService {
                         w.endArray()
                     }
                     w.key("optimize"); w.string(optimize.rawValue)
+                    w.key("profile"); w.string(profile.rawValue)
                     w.endObject()
                 })
             }
@@ -202,7 +230,7 @@ final class RoutingService: EngineService {
     /// answers the union of those cells as a GeoJSON MultiPolygon.
     func getIsochrone(_ request: HTTPRequest, _ responder: Responder) throws {
         _ = try auth.principal(request)
-        let routing = try requireRouting()
+        let routing = try requireRouting(request)
         guard let lat = try RequestValues.double(request, "lat"), let lng = try RequestValues.double(request, "lng") else {
             throw APIError(.invalidParameter, "lat and lng are required")
         }
