@@ -25,7 +25,7 @@ import Vocabulary
         let cell = try #require(((m.json as? [String: Any])?["durations_s"] as? [[Double]])?.first?.first)
         #expect(abs(cell - bikeSeconds) < 1e-6)
         #expect(try engine.get("/v1/route?from=\(a)&to=\(c)&profile=truck").errorCode == "invalid_parameter")
-        #expect(try engine.get("/v1/route?from=\(a)&to=\(c)&profile=foot").errorCode == "routing_unavailable")
+        #expect(try engine.get("/v1/route?from=\(a)&to=\(c)&profile=foot").errorCode == "profile_unavailable")
         #expect(try engine.post("/v1/route/matrix", #"{"sources":[[\#(a)]],"targets":[[\#(c)]],"profile":3}"#).errorCode == "invalid_parameter")
     }
 

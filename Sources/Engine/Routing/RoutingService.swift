@@ -12,6 +12,7 @@ extension APIError.Code {
     public static let routingUnavailable = APIError.Code("routing_unavailable", 503)
     public static let noRoute = APIError.Code("no_route", 422)
     public static let noRoadNearby = APIError.Code("no_road_nearby", 422)
+    public static let profileUnavailable = APIError.Code("profile_unavailable", 422)
 }
 
 /// Routing on the road network: loads it (the configured graph, else the fixture city in demo mode), serves
@@ -97,7 +98,7 @@ final class RoutingService: EngineService {
     }
 
     /// The network of the request's `profile` (query string, or the JSON body's `"profile"`; default car):
-    /// `invalid_parameter` for an unknown name, `routing_unavailable` when that profile's graph is not loaded.
+    /// `invalid_parameter` for an unknown name, `profile_unavailable` when that profile's graph is not loaded.
     func requireRouting(_ request: HTTPRequest, body: JSONValue? = nil) throws(APIError) -> RoadState {
         let fromBody = body?["profile"]
         if let fromBody, fromBody.string == nil { throw APIError(.invalidParameter, "profile must be car, bicycle, foot or scooter") }
@@ -106,7 +107,7 @@ final class RoutingService: EngineService {
             throw APIError(.invalidParameter, "profile must be car, bicycle, foot or scooter")
         }
         guard let routing = profiles[profile] else {
-            throw APIError(.routingUnavailable, "no \(profile.rawValue) graph is loaded (serve --graph \(profile.rawValue)=FILE)")
+            throw APIError(.profileUnavailable, "no \(profile.rawValue) graph is loaded (serve --graph \(profile.rawValue)=FILE)")
         }
         return routing
     }
