@@ -99,6 +99,9 @@ final class DispatchService: EngineService {
     /// Where the waiting orders are picked up (surge's demand).
     var waitingPickups: [LatLng] { waiting.waiting.map(\.pickup) }
 
+    /// The pickup ETA (seconds) of `order`'s open offer, as sent to the courier.
+    func pickupETASeconds(of order: OrderID) -> Double? { offerETAs[order] }
+
     /// Queues an order for the next round.
     func enqueue(_ order: WaitingOrder) {
         waiting.requeue(order)
