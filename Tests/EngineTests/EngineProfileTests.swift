@@ -59,3 +59,25 @@ import Vocabulary
         #expect(byBike[0] > byCar[0])
     }
 }
+
+@Suite(.serialized) struct DepartAtTests {
+    @Test("depart_at_ms: an hour nobody drove is free flow; matrix equals route; bad values are refused")
+    func departAt() throws {
+        let engine = try TestEngine { $0.graphPath = EngineRoutingTests.monaco }
+        defer { engine.close() }
+        let a = "43.7384,7.4246", c = "43.7502,7.4363", at = 1_704_096_000_000   // a Monday, 08:00 UTC
+        let free = try #require(try engine.get("/v1/route?from=\(a)&to=\(c)&weights=free_flow").json as? [String: Any])
+        let r = try engine.get("/v1/route?from=\(a)&to=\(c)&depart_at_ms=\(at)")
+        #expect(r.status == 200, "\(r.text)")
+        let timed = try #require(r.json as? [String: Any])
+        #expect(timed["weights"] as? String == "hour_of_week")
+        #expect(timed["duration_s"] as? Double == free["duration_s"] as? Double)
+        let m = try engine.post("/v1/route/matrix", #"{"sources":[[\#(a)]],"targets":[[\#(c)]],"depart_at_ms":\#(at)}"#)
+        #expect(m.status == 200, "\(m.text)")
+        #expect(((m.json as? [String: Any])?["durations_s"] as? [[Double]])?.first?.first == timed["duration_s"] as? Double)
+        for bad in ["-1", "1.5", "x", "99999999999999999"] {
+            #expect(try engine.get("/v1/route?from=\(a)&to=\(c)&depart_at_ms=\(bad)").errorCode == "invalid_parameter", "\(bad)")
+        }
+        #expect(try engine.post("/v1/route/matrix", #"{"sources":[[\#(a)]],"targets":[[\#(c)]],"depart_at_ms":"soon"}"#).errorCode == "invalid_parameter")
+    }
+}

@@ -30,11 +30,33 @@ final class RoadState {
         traffic = LiveTraffic(network: network)
     }
 
+    /// Hour-of-week weights contracted so far, by bucket; dropped with each live customization so they follow new data.
+    private var hourWeights: [Int: RoutingWeights] = [:]
+
     /// Swaps in new weights (on the loop, from a finished customization).
     func use(_ w: RoutingWeights) {
         weights = w
         query = network.makeQuery(weights: w)
         otherQueries.removeAll()
+        hourWeights.removeAll()
+    }
+
+    /// The weights for a departure at `departAtMs`: its hour-of-week bucket's, when contracted already (nil: a worker
+    /// must run `hourCustomization(departAtMs:)` first). A bucket nobody drove in is the free-flow weights.
+    func weights(departAtMs: Int64) -> RoutingWeights? {
+        let bucket = HourOfWeekSpeeds.bucket(timestampMs: departAtMs)
+        if traffic.hourly.observedEdges(bucket: bucket) == 0 { return network.freeFlow }
+        return hourWeights[bucket]
+    }
+
+    /// The job that contracts the bucket of `departAtMs`, for a worker.
+    func hourCustomization(departAtMs: Int64) -> LiveTraffic.Customization {
+        traffic.makeCustomization(hourOfWeek: HourOfWeekSpeeds.bucket(timestampMs: departAtMs))
+    }
+
+    /// Keeps a bucket's contracted weights (on the loop, from a finished job).
+    func keep(hourWeights w: RoutingWeights, departAtMs: Int64) {
+        hourWeights[HourOfWeekSpeeds.bucket(timestampMs: departAtMs)] = w
     }
 
     /// A route by the loop's query on live or free-flow weights minimising `optimize`; the query workspaces are kept

@@ -126,6 +126,21 @@ final class RoutingService: EngineService {
         return metric
     }
 
+    /// The latest departure time accepted: 2100-01-01.
+    static let maxDepartAtMs: Int64 = 4_102_444_800_000
+
+    /// `depart_at_ms` (ms since the Unix epoch, 0…2100-01-01) from the query string or the JSON body; nil when absent.
+    static func departAt(_ request: HTTPRequest, body: JSONValue? = nil) throws(APIError) -> Int64? {
+        let problem = APIError(.invalidParameter, "depart_at_ms must be an integer of milliseconds since 1970 (up to 2100)")
+        if let value = body?["depart_at_ms"] {
+            guard let n = value.double, n.rounded() == n, n >= 0, n <= Double(maxDepartAtMs) else { throw problem }
+            return Int64(n)
+        }
+        guard let text = request.query("depart_at_ms") else { return nil }
+        guard let n = Int64(text), n >= 0, n <= maxDepartAtMs else { throw problem }
+        return n
+    }
+
     /// `GET /v1/route?from=lat,lng&to=lat,lng[&weights=live|free_flow][&optimize=time|distance]`: distance, duration,
     /// polyline. The shortest-distance hierarchy is built on first use, on a worker so the loop never waits for it.
     func getRoute(_ request: HTTPRequest, _ responder: Responder) throws {
@@ -135,6 +150,7 @@ final class RoutingService: EngineService {
         let live = request.query("weights") != "free_flow"
         let optimize = try Self.optimize(request)
         let profile = routing.profile
+        let departAt = try Self.departAt(request)
         func answer(_ found: Result<Route?, RoutingError>) {
             let route: Route
             switch found {
@@ -148,11 +164,26 @@ final class RoutingService: EngineService {
                 w.key("duration_s"); w.number(route.durationSeconds)
                 w.key("polyline"); w.string(route.polyline)
                 w.key("nodes"); w.number(route.nodes.count)
-                w.key("weights"); w.string(live ? "live" : "free_flow")
+                w.key("weights"); w.string(departAt != nil ? "hour_of_week" : live ? "live" : "free_flow")
                 w.key("optimize"); w.string(optimize.rawValue)
                 w.key("profile"); w.string(profile.rawValue)
                 w.endObject()
             })
+        }
+        if let departAt {
+            // The departure hour's weights: contracted once per bucket on a worker, then kept on the loop.
+            let network = routing.network
+            let known = routing.weights(departAtMs: departAt)
+            let job = known == nil ? routing.hourCustomization(departAtMs: departAt) : nil
+            try workers.run({ () -> (RoutingWeights, Result<Route?, RoutingError>) in
+                let weights = known ?? job?.run() ?? network.freeFlow
+                var q = network.makeQuery(weights: weights, optimize: optimize)
+                do throws(RoutingError) { return (weights, .success(try q.route(from: from, to: to))) } catch { return (weights, .failure(error)) }
+            }, completion: { [weak routing] (weights, found) in
+                if known == nil { routing?.keep(hourWeights: weights, departAtMs: departAt) }
+                answer(found)
+            })
+            return
         }
         if optimize == .distance && !routing.network.hasDistanceWeights {
             let network = routing.network, weights = live ? routing.weights : routing.network.freeFlow
@@ -198,11 +229,17 @@ final class RoutingService: EngineService {
         }
         let sources = try points("sources"), targets = try points("targets")
         let optimize = try Self.optimize(request, body: body)
-        let network = routing.network, weights = routing.weights, profile = routing.profile
-        try workers.run((sources, targets), { input -> Result<TravelMatrix, RoutingError> in
+        let departAt = try Self.departAt(request, body: body)
+        let network = routing.network, profile = routing.profile
+        let known = departAt.map { routing.weights(departAtMs: $0) } ?? routing.weights
+        let job = known == nil ? departAt.map { routing.hourCustomization(departAtMs: $0) } : nil
+        try workers.run((sources, targets), { input -> (RoutingWeights?, Result<TravelMatrix, RoutingError>) in
+            guard let weights = known ?? job?.run() else { return (nil, .failure(RoutingError(.badInput, "no weights"))) }
             var q = network.makeQuery(weights: weights, optimize: optimize)
-            do throws(RoutingError) { return .success(try q.table(sources: input.0, targets: input.1)) } catch { return .failure(error) }
-        }) { result in
+            do throws(RoutingError) { return (weights, .success(try q.table(sources: input.0, targets: input.1))) }
+            catch { return (weights, .failure(error)) }
+        }) { [weak routing] (weights, result) in
+            if known == nil, let weights, let departAt { routing?.keep(hourWeights: weights, departAtMs: departAt) }
             switch result {
             case .failure(let error): responder.fail(Self.mapRoutingError(error))
             case .success(let table):
