@@ -148,7 +148,7 @@ public struct DispatchRound: Sendable {
         if !couriersOut.isEmpty {
             let sources = couriersOut.map(\.position), targets = sorted.map(\.pickup)
             let matrix: [Double]
-            do { matrix = try eta.etaSeconds(from: sources, to: targets) } catch { throw .eta(error) }
+            do { matrix = try eta.etaSeconds(from: sources, vehicles: couriersOut.map(\.vehicle), to: targets) } catch { throw .eta(error) }
             guard matrix.count == sources.count * targets.count else {
                 throw .etaShape(expected: sources.count * targets.count, got: matrix.count)
             }

@@ -67,10 +67,10 @@ public final class Engine {
         drivers = DriverChannel(configuration: configuration.tracking, tickMs: configuration.trackTickMs, ingest: ingest,
                                 auth: auth, metrics: metrics, clock: clock)
         dispatch = try DispatchService(configuration: configuration, table: table, roads: routing.roads, drivers: drivers,
-                                       auth: auth, workers: workers, clock: clock, logger: logger)
+                                       auth: auth, workers: workers, clock: clock, logger: logger, profileRoads: routing.profiles)
         orders = try OrdersService.open(configuration: configuration, dispatch: dispatch, drivers: drivers, auth: auth,
                                         roads: routing.roads, table: table, loop: loop, workers: workers, clock: clock,
-                                        metrics: metrics, logger: logger)
+                                        metrics: metrics, logger: logger, profileRoads: routing.profiles)
         tracking = TrackingHub(configuration: configuration.tracking, tickMs: configuration.trackTickMs,
                                publicTracking: configuration.demo, table: table, ingest: ingest, orders: orders, auth: auth,
                                metrics: metrics, clock: clock, loop: loop)

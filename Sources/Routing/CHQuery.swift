@@ -119,6 +119,25 @@ public struct CHQuery {
         return best
     }
 
+    /// The last successful search's chosen source and target and the sum of `up`/`down` (a value per up and down
+    /// arc, `ArcSums`) over its packed path: the second metric of the route without unpacking it.
+    func packedPathSum(up: [Double], down: [Double]) -> (source: Int, target: Int, sum: Double)? {
+        guard let m = meetingNode else { return nil }
+        var sum = 0.0
+        var v = m
+        while forward.parent[v] != .max {
+            sum += up[Int(forward.parentArc[v])]
+            v = Int(forward.parent[v])
+        }
+        let source = v
+        v = m
+        while backward.parent[v] != .max {
+            sum += down[Int(backward.parentArc[v])]
+            v = Int(backward.parent[v])
+        }
+        return (source, v, sum)
+    }
+
     /// The original-graph node path of the last successful search, from its chosen source to its chosen target.
     public func path() -> [Int] {
         guard let m = meetingNode else { return [] }

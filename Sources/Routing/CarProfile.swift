@@ -3,7 +3,7 @@
 /// Default speeds per `highway` class follow common open-source routing profiles' free-flow figures for
 /// cars; a parseable `maxspeed` replaces the default, scaled by `maxspeedFactor` because traffic rarely
 /// runs at the limit.
-public struct CarProfile: Sendable {
+public struct CarProfile: WayRules {
     /// Free-flow speed in km/h per routable `highway` value.
     public var classSpeedsKmh: [String: Double] = [
         "motorway": 90, "motorway_link": 45, "trunk": 85, "trunk_link": 40,
@@ -27,13 +27,8 @@ public struct CarProfile: Sendable {
     /// The default profile.
     public init() {}
 
-    /// How a way may be driven: speeds per direction in km/h (nil = that direction is closed).
-    public struct WayRule: Sendable, Equatable {
-        /// Speed along the way's node order, or nil when closed.
-        public var forwardKmh: Double?
-        /// Speed against the way's node order, or nil when closed.
-        public var backwardKmh: Double?
-    }
+    /// How a way may be driven (kept under this name for existing callers).
+    public typealias WayRule = Routing.WayRule
 
     /// The rule for a way with `tags`, or nil when cars may not use it at all.
     public func rule(for tags: [String: String]) -> WayRule? {
@@ -68,6 +63,17 @@ public struct CarProfile: Sendable {
             return impliedOneway ? WayRule(forwardKmh: forward, backwardKmh: nil) : WayRule(forwardKmh: forward, backwardKmh: backward)
         }
     }
+
+    /// Restrictions for cars: `restriction:motorcar`, then `restriction`, then `restriction:motor_vehicle`; none when
+    /// `except` names cars.
+    public func restrictionValue(_ tags: [String: String]) -> String? {
+        if let except = tags["except"], except.split(separator: ";").contains(where: { $0 == "motorcar" || $0 == "motor_vehicle" }) {
+            return nil
+        }
+        return tags["restriction:motorcar"] ?? tags["restriction"] ?? tags["restriction:motor_vehicle"]
+    }
+
+    public var restrictionTypes: Set<String> { ["restriction", "restriction:motorcar"] }
 
     /// A `maxspeed` value in km/h: "50", "50 km/h", "30 mph"; nil for "none", "signals", zones and junk.
     public static func parseMaxspeed(_ value: String?) -> Double? {

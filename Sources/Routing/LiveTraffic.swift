@@ -29,6 +29,8 @@ public final class LiveTraffic {
     public private(set) var dropped: [String: Int] = [:]
     /// Number of speed observations applied.
     public private(set) var observations = 0
+    /// The same observations by hour of the week, for departure-time weights (`makeCustomization(hourOfWeek:)`).
+    public private(set) var hourly = HourOfWeekSpeeds()
 
     private var observedKmh: [Double]
     private var lastPing: [UInt64: (state: MapMatcher.OnlineState, timestampMs: Int64)] = [:]
@@ -84,6 +86,7 @@ public final class LiveTraffic {
             let old = observedKmh[e]
             observedKmh[e] = old.isNaN ? clamped : alpha * clamped + (1 - alpha) * old
         }
+        hourly.add(kmh: clamped, edges: edges, timestampMs: timestampMs)
         observations += 1
         return edges.count
     }
@@ -114,6 +117,18 @@ public final class LiveTraffic {
         for v in 0..<rank.count { order[Int(rank[v])] = UInt32(v) }
         generation += 1
         return Customization(graph: g, edgeWeights: weights, order: order, generation: generation)
+    }
+
+    /// Snapshots the weights of one hour of the week (`HourOfWeekSpeeds.edgeWeights`: observed speeds of that hour
+    /// smoothed toward free flow) for a worker to contract with the free-flow order, as for live weights.
+    public func makeCustomization(hourOfWeek bucket: Int) -> Customization {
+        let b = min(max(bucket, 0), HourOfWeekSpeeds.bucketCount - 1)
+        let rank = network.freeFlow.hierarchy.rank
+        var order = [UInt32](repeating: 0, count: rank.count)
+        for v in 0..<rank.count { order[Int(rank[v])] = UInt32(v) }
+        // Generations of hour-of-week weights are negative (-1 - bucket): they never pass for a live customization.
+        return Customization(graph: network.graph, edgeWeights: hourly.edgeWeights(bucket: b, graph: network.graph), order: order,
+                             generation: -1 - b)
     }
 
     /// Runs a customization on a new thread and hands the new weights to `completion` on that thread

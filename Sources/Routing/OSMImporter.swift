@@ -2,7 +2,7 @@ import Foundation
 import HexGeo
 import Vocabulary
 
-/// Builds a car `RoadGraph` from an OSM PBF file.
+/// Builds a `RoadGraph` for one mode of travel (car by default, see `WayRules`) from an OSM PBF file.
 ///
 /// Every node of a routable way becomes a graph node and every consecutive pair of way nodes an edge, so each edge
 /// is one straight segment: snapping and drawing need no extra geometry, and contraction removes the degree-2
@@ -15,7 +15,7 @@ import Vocabulary
 /// and counted.
 public enum OSMImporter {
     /// Imports `path` with `profile`; `progress` receives human-readable lines (for stderr).
-    public static func importGraph(path: String, profile: CarProfile = CarProfile(),
+    public static func importGraph(path: String, profile: any WayRules = CarProfile(),
                                    progress: ((String) -> Void)? = nil) throws(RoutingError) -> (RoadGraph, ImportSummary) {
         var collector = Collector(profile: profile)
         var lastReported = -1
@@ -37,7 +37,7 @@ public enum OSMImporter {
     struct RoutableWay {
         var id: Int64
         var refs: [Int64]
-        var rule: CarProfile.WayRule
+        var rule: WayRule
     }
 
     struct Restriction {
@@ -48,7 +48,7 @@ public enum OSMImporter {
     }
 
     struct Collector: OSMVisitor {
-        let profile: CarProfile
+        let profile: any WayRules
         var nodeIndex: [Int64: Int32] = [:]
         var lat: [Double] = []
         var lng: [Double] = []
@@ -56,7 +56,7 @@ public enum OSMImporter {
         var restrictions: [Restriction] = []
         var skippedRestrictions = 0
 
-        init(profile: CarProfile) { self.profile = profile }
+        init(profile: any WayRules) { self.profile = profile }
 
         mutating func node(id: Int64, latDegrees: Double, lngDegrees: Double) {
             nodeIndex[id] = Int32(lat.count)
@@ -70,10 +70,9 @@ public enum OSMImporter {
         }
 
         mutating func relation(id: Int64, tags: [String: String], members: [OSMMember]) {
-            guard tags["type"] == "restriction" || tags["type"] == "restriction:motorcar" else { return }
-            let value = tags["restriction:motorcar"] ?? tags["restriction"] ?? tags["restriction:motor_vehicle"]
-            guard let value, value.hasPrefix("no_") || value.hasPrefix("only_") else { skippedRestrictions += 1; return }
-            if let except = tags["except"], except.split(separator: ";").contains(where: { $0 == "motorcar" || $0 == "motor_vehicle" }) {
+            guard let type = tags["type"], profile.restrictionTypes.contains(type) else { return }
+            // The profile picks the value that binds its mode (nil: an exception for it, or a mode turn bans ignore).
+            guard let value = profile.restrictionValue(tags), value.hasPrefix("no_") || value.hasPrefix("only_") else {
                 skippedRestrictions += 1
                 return
             }

@@ -30,11 +30,12 @@ public final class RoadNetwork: Sendable {
     }
 
     /// Opens a saved graph file, or imports an OSM PBF file (and saves the result to `cachePath` when given).
-    public static func open(path: String, cachePath: String? = nil,
+    /// A PBF is imported with `profile`'s rules; a graph file is taken as it is (it does not record its profile).
+    public static func open(path: String, cachePath: String? = nil, profile: RoutingProfile = .car,
                             progress: ((String) -> Void)? = nil) throws(RoutingError) -> RoadNetwork {
         if isGraphFile(path) { return try load(path: path) }
         if let cachePath, isGraphFile(cachePath), let cached = try? load(path: cachePath) { return cached }
-        let network = try importPBF(path: path, progress: progress)
+        let network = try importPBF(path: path, profile: profile.rules, progress: progress)
         if let cachePath { try network.save(to: cachePath) }
         return network
     }
@@ -48,7 +49,7 @@ public final class RoadNetwork: Sendable {
     }
 
     /// Imports and contracts an OSM PBF file.
-    public static func importPBF(path: String, profile: CarProfile = CarProfile(),
+    public static func importPBF(path: String, profile: any WayRules = CarProfile(),
                                  progress: ((String) -> Void)? = nil) throws(RoutingError) -> RoadNetwork {
         let (graph, summary) = try OSMImporter.importGraph(path: path, profile: profile, progress: progress)
         progress?("contracting \(graph.nodeCount) nodes")

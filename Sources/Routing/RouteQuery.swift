@@ -100,6 +100,40 @@ public struct RouteQuery {
                      points: [a.point] + nodes.map { g.coordinate($0) } + [b.point])
     }
 
+    /// The duration and distance of `route(from:to:)`'s route without its path: the second metric is summed over the
+    /// packed hierarchy path (`ArcSums`, as matrices do) instead of unpacking it, which is most of a route's cost when
+    /// only the figures are wanted (the batch CLI). Nil when unreachable.
+    public mutating func routeFigures(from origin: LatLng, to destination: LatLng) throws(RoutingError) -> (durationSeconds: Double, distanceMeters: Double)? {
+        let a = try snap(origin), b = try snap(destination)
+        let g = network.graph, w = searched.edgeWeights
+        let sources = a.edges.map { (Int(g.forwardHeads[$0.edge]), UInt64(((1 - $0.fraction) * Double(w[$0.edge])).rounded())) }
+        let targets = b.edges.map { (network.snapIndex.tail(of: $0.edge), UInt64(($0.fraction * Double(w[$0.edge])).rounded())) }
+        var direct: (cost: UInt64, edge: Int, fraction: Double)?
+        for x in a.edges {
+            for y in b.edges where y.edge == x.edge && y.fraction >= x.fraction {
+                let cost = UInt64(((y.fraction - x.fraction) * Double(w[x.edge])).rounded())
+                if direct == nil || cost < direct!.cost { direct = (cost, x.edge, y.fraction - x.fraction) }
+            }
+        }
+        let viaGraph = ch.run(sources: sources, targets: targets)
+        if let direct, direct.cost <= viaGraph ?? .max {
+            let (seconds, meters) = report(cost: direct.cost, secondary: direct.fraction * secondaryValue(direct.edge))
+            return (seconds, meters)
+        }
+        guard let total = viaGraph else { return nil }
+        let sums = optimize == .time ? weights.lengthsPerArc(graph: g) : weights.durationsPerArc(of: searched, graph: g)
+        guard let packed = ch.packedPathSum(up: sums.up, down: sums.down) else { return nil }
+        let start = a.edges.filter { Int(g.forwardHeads[$0.edge]) == packed.source }
+            .min { (1 - $0.fraction) * Double(w[$0.edge]) < (1 - $1.fraction) * Double(w[$1.edge]) }
+        let end = b.edges.filter { network.snapIndex.tail(of: $0.edge) == packed.target }
+            .min { $0.fraction * Double(w[$0.edge]) < $1.fraction * Double(w[$1.edge]) }
+        var second = start.map { (1 - $0.fraction) * secondaryValue($0.edge) } ?? 0
+        second += packed.sum
+        if let end { second += end.fraction * secondaryValue(end.edge) }
+        let (seconds, meters) = report(cost: total, secondary: second)
+        return (seconds, meters)
+    }
+
     /// Durations in seconds from every source to every target (nil where unreachable), by the bucket method.
     public mutating func matrix(sources: [LatLng], targets: [LatLng]) throws(RoutingError) -> [[Double?]] {
         try table(sources: sources, targets: targets).durationsSeconds

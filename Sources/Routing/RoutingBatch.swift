@@ -58,8 +58,13 @@ public enum RoutingBatch {
         let f = line.split(separator: ",", omittingEmptySubsequences: false)
         guard f.count == 4 else { throw RoutingError(.badInput, "expected lat1,lng1,lat2,lng2, got \(f.count) fields") }
         let a = try latLng(f[0], f[1]), b = try latLng(f[2], f[3])
-        do { return format(try query.route(from: a, to: b)) }
-        catch RoutingError.Code.noRoad { return format(nil) }   // a valid point far from every road: unreachable
+        do {
+            // Only the figures are printed: no path unpacking, no geometry.
+            guard let found = try query.routeFigures(from: a, to: b) else { return "-1,-1" }
+            return fixed(found.distanceMeters, decimals: 2) + "," + fixed(found.durationSeconds, decimals: 3)
+        } catch RoutingError.Code.noRoad {
+            return format(nil)   // a valid point far from every road: unreachable
+        }
     }
 
     /// Snaps points for a matrix; a point far from every road gets no edges, so its row or column is all `-1`.

@@ -2,11 +2,12 @@ import ArgumentParser
 import Foundation
 import Routing
 
-/// `hexfleet import-osm FILE.osm.pbf --out GRAPH`: builds and saves a contracted car graph.
+/// `hexfleet import-osm FILE.osm.pbf --out GRAPH [--profile car|bicycle|foot|scooter]`: builds and saves a contracted
+/// graph for one mode of travel.
 struct ImportOSMCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import-osm",
-        abstract: "Import an OSM PBF extract into a contracted car routing graph.",
+        abstract: "Import an OSM PBF extract into a contracted routing graph for one profile (car by default).",
         discussion: "Progress goes to stderr; one JSON summary line (nodes_read, ways_read, relations_read, graph_nodes, graph_edges, dropped_nodes, …) goes to stdout.")
 
     @Argument(help: "The OSM PBF file to import.")
@@ -15,12 +16,20 @@ struct ImportOSMCommand: ParsableCommand {
     @Option(help: "Where to write the graph file (memory-mappable, versioned).")
     var out: String
 
+    @Option(help: "The mode the graph is for: car, bicycle, foot or scooter (one graph file per profile).")
+    var profile = "car"
+
+    func validate() throws {
+        guard RoutingProfile(name: profile) != nil else { throw ValidationError("--profile must be car, bicycle, foot or scooter") }
+    }
+
     func run() throws {
+        let mode = RoutingProfile(name: profile) ?? .car
         do {
             let start = ContinuousClock.now
-            let network = try RoadNetwork.importPBF(path: file) { RoutingStderr.write($0) }
+            let network = try RoadNetwork.importPBF(path: file, profile: mode.rules) { RoutingStderr.write($0) }
             try network.save(to: out)
-            RoutingStderr.write("wrote \(out) in \(ContinuousClock.now - start)")
+            RoutingStderr.write("wrote \(out) (\(mode.rawValue)) in \(ContinuousClock.now - start)")
             print(network.importSummary?.json ?? "{}")
         } catch {
             RoutingStderr.write("import-osm: \(error)")

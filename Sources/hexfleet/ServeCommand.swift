@@ -42,7 +42,7 @@ struct ServeCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: setting("udp_gro")) var udpGro: Bool?
     @Option(help: setting("udp_key_cache", "n")) var udpKeyCache: String?
     @Option(name: .customLong("data"), help: setting("data", "dir")) var data: String?
-    @Option(name: .customLong("graph"), help: setting("graph", "file")) var graph: String?
+    @Option(name: .customLong("graph"), help: setting("graph", "[profile=]file")) var graphs: [String] = []
     @Flag(inversion: .prefixedNo, help: setting("demo")) var demo: Bool?
     @Option(help: setting("demo_drivers", "n")) var demoDrivers: String?
     @Option(help: setting("udp_secret", "hex")) var udpSecret: String?
@@ -82,7 +82,7 @@ struct ServeCommand: ParsableCommand {
     /// The flags given on this command line, by config key.
     private var givenFlags: [String: [String]] {
         let values: [(String, String?)] = [
-            ("http", http), ("udp", udp), ("udp_key_cache", udpKeyCache), ("data", data), ("graph", graph),
+            ("http", http), ("udp", udp), ("udp_key_cache", udpKeyCache), ("data", data),
             ("demo_drivers", demoDrivers), ("udp_secret", udpSecret), ("token_secret", tokenSecret),
             ("admin_token", adminToken), ("index_resolution", indexResolution), ("stale_after", staleAfter),
             ("track_tick_ms", trackTickMs), ("track_interval_ms", trackIntervalMs), ("log_level", logLevel),
@@ -106,6 +106,7 @@ struct ServeCommand: ParsableCommand {
         if !webhookURLs.isEmpty { flags["webhook.urls"] = webhookURLs }
         if !jwtKeys.isEmpty { flags["jwt.keys"] = jwtKeys }
         if !nats.isEmpty { flags["nats"] = nats }
+        if !graphs.isEmpty { flags["graph"] = graphs }
         return flags
     }
 

@@ -1,3 +1,5 @@
+import Routing
+
 /// One setting of `hexfleet serve`: its key in a config file, its flag, its environment variable, its default as a
 /// user writes it, and how its text becomes part of a `ServeConfiguration`. The same parser reads a flag, a variable,
 /// a file value and the default, so the four layers cannot disagree on what a value means.
@@ -114,6 +116,24 @@ public struct SettingValue: Sendable {
         let t = try text()
         guard let bytes = PingKeys.parseHexSecret(t) else { throw failure("must be hex of at least 16 bytes") }
         return bytes
+    }
+
+    /// Graph files per profile: `car=FILE`, `bicycle=FILE`, … or a bare `FILE` for the car; each profile at most once.
+    func profileGraphs() throws -> (car: String?, others: [RoutingProfile: String]) {
+        var car: String?
+        var others: [RoutingProfile: String] = [:]
+        for item in items {
+            var profile = RoutingProfile.car, path = item
+            if let equals = item.firstIndex(of: "="), let named = RoutingProfile(name: String(item[..<equals])) {
+                profile = named
+                path = String(item[item.index(after: equals)...])
+            }
+            guard !path.isEmpty else { throw failure("expected a file after \(quoted(item))") }
+            let taken = profile == .car ? car != nil : others[profile] != nil
+            guard !taken else { throw failure("the \(profile.rawValue) graph is given twice") }
+            if profile == .car { car = path } else { others[profile] = path }
+        }
+        return (car, others)
     }
 
     private func quoted(_ text: String) -> String { "\"\(text.prefix(80))\"" }

@@ -11,7 +11,7 @@ public enum ServeSettings {
         .scalar("udp_gro", "--udp-gro", "true", "Receive trains of same-size UDP datagrams as one buffer (UDP GRO)") { c, v in c.engine.udpGRO = try v.bool() },
         .scalar("udp_key_cache", "--udp-key-cache", "65536", "Signing keys cached for UDP tag checks (72 B each); near the fleet size for fleets over 100,000") { c, v in c.engine.udpKeyCacheEntries = try v.int(1...(1 << 24)) },
         .scalar("data", "--data", nil, note: "a temporary directory, removed at stop", "Directory for the order store, the graph cache and generated secrets; made with its parents") { c, v in c.engine.dataDirectory = try v.text() },
-        .scalar("graph", "--graph", nil, note: "the Monaco fixture with --demo, else none", "Road graph: a saved graph file or an .osm.pbf extract") { c, v in c.engine.graphPath = try v.text() },
+        .list("graph", "--graph", note: "the Monaco fixture (car and bicycle) with --demo, else none", "Road graphs: a saved graph file or an .osm.pbf extract, PROFILE=FILE per profile (car, bicycle, foot, scooter; repeat the flag); a bare FILE is the car graph") { c, v in (c.engine.graphPath, c.engine.profileGraphPaths) = try v.profileGraphs() },
         .scalar("demo", "--demo", "false", "Run a simulated demo fleet on the fixture city") { c, v in c.engine.demo = try v.bool() },
         .scalar("demo_drivers", "--demo-drivers", "200", "Drivers in the demo fleet") { c, v in c.engine.demoDrivers = try v.int(0...100_000) },
         .scalar("udp_secret", "--udp-secret", nil, note: "generated, kept in DATA/secrets", secret: true, "UDP signing secret, hex of at least 16 bytes") { c, v in c.udpSecret = try v.hexSecret() },

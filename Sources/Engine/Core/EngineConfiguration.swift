@@ -1,4 +1,5 @@
 import Dispatcher
+import Routing
 
 /// Everything `hexfleet serve` can set; defaults are the embedded demo configuration.
 public struct EngineConfiguration: Sendable {
@@ -19,6 +20,9 @@ public struct EngineConfiguration: Sendable {
     public var dataDirectory: String?
     /// A saved road graph or an OSM PBF to route on; nil uses the embedded fixture when `demo` is on.
     public var graphPath: String?
+    /// Graphs of the other profiles (`--graph bicycle=FILE`); with `demo` and none given, the fixture is imported
+    /// for bicycles too.
+    public var profileGraphPaths: [RoutingProfile: String] = [:]
     /// Run the demo fleet so the live map moves at once.
     public var demo = true
     /// Drivers in the demo fleet.

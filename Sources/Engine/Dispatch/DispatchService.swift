@@ -71,6 +71,10 @@ final class DispatchService: EngineService {
 
     let table: DriverTable
     let roads: RoadState?
+    /// Networks of the other loaded profiles: couriers who declared a bicycle or scooter route on them.
+    let profileRoads: [RoutingProfile: RoadState]
+    /// What each courier said it drives (driver channel `{"op":"vehicle","vehicle":"bicycle"}`); cars otherwise.
+    var courierVehicles: [DriverID: VehicleType] = [:]
     let drivers: DriverChannel
     let auth: Authenticator
     let workers: WorkQueue
@@ -78,7 +82,8 @@ final class DispatchService: EngineService {
     let logger: Logger
 
     init(configuration: EngineConfiguration, table: DriverTable, roads: RoadState?, drivers: DriverChannel,
-         auth: Authenticator, workers: WorkQueue, clock: EngineClock, logger: Logger) throws {
+         auth: Authenticator, workers: WorkQueue, clock: EngineClock, logger: Logger,
+         profileRoads: [RoutingProfile: RoadState] = [:]) throws {
         policy = configuration.dispatchPolicy
         intervalMs = configuration.dispatchIntervalMs
         batchSize = configuration.dispatchBatchSize
@@ -87,6 +92,7 @@ final class DispatchService: EngineService {
         offers = try OfferBook(timeoutMs: configuration.offerTimeoutMs, stacking: configuration.dispatchStacking)
         self.table = table
         self.roads = roads
+        self.profileRoads = profileRoads.filter { $0.key != .car }
         self.drivers = drivers
         self.auth = auth
         self.workers = workers
@@ -122,6 +128,9 @@ final class DispatchService: EngineService {
 
     /// Where the waiting orders are picked up (surge's demand).
     var waitingPickups: [LatLng] { waiting.waiting.map(\.pickup) }
+
+    /// The pickup ETA (seconds) of `order`'s open offer, as sent to the courier.
+    func pickupETASeconds(of order: OrderID) -> Double? { offerETAs[order] }
 
     /// Queues an order for the next round.
     func enqueue(_ order: WaitingOrder) {
@@ -183,7 +192,8 @@ final class DispatchService: EngineService {
               now - lastRoundMs >= intervalMs || waiting.waiting.count >= batchSize else { return }
         let eta: any ETAProvider
         if let roads, !useStraightLine {
-            eta = RoutingETAProvider(network: roads.network, weights: roads.weights)
+            eta = ProfileETAProvider(fallback: RoutingETAProvider(network: roads.network, weights: roads.weights),
+                                     byProfile: profileRoads.mapValues { RoutingETAProvider(network: $0.network, weights: $0.weights) })
         } else if useStraightLine {
             eta = StraightLineETAProvider()
         } else {
@@ -234,7 +244,7 @@ final class DispatchService: EngineService {
             for d in found where seen.insert(d.state.id).inserted && !busy.contains(d.state.id) {
                 couriers.append(CourierSnapshot(
                     id: d.state.id, position: LatLng(degrees: d.state.latDegrees, d.state.lngDegrees),
-                    status: .available, vehicle: .car, capacityUnits: 1, idleSinceMs: d.state.timestampMs,
+                    status: .available, vehicle: courierVehicles[d.state.id] ?? .car, capacityUnits: 1, idleSinceMs: d.state.timestampMs,
                     rating: courierRating?(d.state.id)))
             }
         }
@@ -295,7 +305,23 @@ final class DispatchService: EngineService {
     // MARK: - driver channel and HTTP
 
     /// `{"op":"accept"|"decline","order":ID}` on the driver channel; false for other ops.
+    /// Records what a courier drives, so its pickup ETAs use that vehicle's road profile.
+    func setVehicle(_ vehicle: VehicleType, of courier: CourierID) {
+        courierVehicles[courier] = vehicle
+    }
+
     func driverMessage(_ driver: DriverID, _ op: String, _ message: JSONValue) -> Bool {
+        if op == "vehicle" {
+            let reply: [UInt8]
+            if let name = message["vehicle"]?.string, let vehicle = VehicleType(name: name) {
+                setVehicle(vehicle, of: driver)
+                reply = DriverMessages.vehicleSet(name: name.lowercased())
+            } else {
+                reply = SocketErrorMessage.bytes(APIError(.invalidParameter, "vehicle must be car, van, bike, bicycle or scooter"))
+            }
+            _ = drivers.push(driver, reply)
+            return true
+        }
         guard op == "accept" || op == "decline" else { return false }
         let reply: [UInt8]
         if let order = (message["order"]?.uint64 ?? message["offer"]?.uint64).map({ OrderID($0) }) {

@@ -35,6 +35,16 @@ enum DriverMessages {
     /// `{"type":"offer_accepted"|"offer_declined","order"}`: the reply to a driver's answer.
     static func offerAnswered(_ type: String, order: OrderID) -> [UInt8] { typedOrder(type, order) }
 
+    /// `{"type":"vehicle_set","vehicle"}`: the reply to a courier's `{"op":"vehicle"}`.
+    static func vehicleSet(name: String) -> [UInt8] {
+        var w = JSONWriter(capacity: 48)
+        w.beginObject()
+        w.key("type"); w.string("vehicle_set")
+        w.key("vehicle"); w.string(name)
+        w.endObject()
+        return w.bytes
+    }
+
     private static func typedOrder(_ type: String, _ order: OrderID) -> [UInt8] {
         var w = JSONWriter(capacity: 64)
         w.beginObject()

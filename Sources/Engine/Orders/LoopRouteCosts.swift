@@ -1,3 +1,4 @@
+import Dispatcher
 import EventLoop
 import Foundation
 import HexGeo
@@ -12,23 +13,37 @@ import Vocabulary
 /// ever called on the loop thread (the engine quotes there); `routeCost` asserts it.
 final class LoopRouteCosts: RouteCostProvider, @unchecked Sendable {
     private let roads: RoadState?
+    /// Networks of the other profiles: an order for a bike or scooter is priced on its vehicle's roads.
+    private let profileRoads: [RoutingProfile: RoadState]
     private let loop: Loop
-    private var query: RouteQuery?
-    private var queryWeights: RoutingWeights?
+    private var queries: [RoutingProfile: Workspace] = [:]
 
-    init(roads: RoadState?, loop: Loop) {
+    /// A profile's query, used in place (never copied), and the weights it was made for.
+    private final class Workspace {
+        var query: RouteQuery
+        let weights: RoutingWeights
+        init(query: RouteQuery, weights: RoutingWeights) { self.query = query; self.weights = weights }
+    }
+
+    init(roads: RoadState?, profileRoads: [RoutingProfile: RoadState] = [:], loop: Loop) {
         self.roads = roads
+        self.profileRoads = profileRoads
         self.loop = loop
     }
 
     func routeCost(from pickup: LatLng, to dropoff: LatLng, vehicle: String) -> RouteCost? {
         loop.assertOnLoop()
-        guard let routing = roads else { return nil }
-        if query == nil || queryWeights !== routing.weights {
-            query = routing.network.makeQuery(weights: routing.weights)
-            queryWeights = routing.weights
+        var profile = VehicleType(name: vehicle)?.routingProfile ?? .car
+        if profile != .car && profileRoads[profile] == nil { profile = .car }
+        guard let routing = profile == .car ? roads : profileRoads[profile] else { return nil }
+        let workspace: Workspace
+        if let kept = queries[profile], kept.weights === routing.weights {
+            workspace = kept
+        } else {
+            workspace = Workspace(query: routing.network.makeQuery(weights: routing.weights), weights: routing.weights)
+            queries[profile] = workspace
         }
-        guard let found = try? query!.route(from: pickup, to: dropoff) else { return nil }
+        guard let found = try? workspace.query.route(from: pickup, to: dropoff) else { return nil }
         guard found.distanceMeters.isFinite, found.durationSeconds.isFinite else { return nil }
         return RouteCost(distanceMeters: Int64(found.distanceMeters.rounded()),
                          durationSeconds: Int64(found.durationSeconds.rounded()))

@@ -17,6 +17,7 @@ extension OrdersService {
             guard live[id]?.status == .quoted else { return }
             live[id]?.status = .dispatched
             live[id]?.courier = offer.courier
+            if let eta = dispatch.pickupETASeconds(of: id) { etaAccuracy.offered(id, atMs: offer.offeredAtMs, pickupETASeconds: eta) }
             book.dispatch(id, to: offer.courier, completion: followingDispatch(id))
             notifier.publish(.offerSent(orderID: id, courierID: offer.courier, expiresAtMs: offer.expiresAtMs))
         case .accepted(let order, let courier, _):

@@ -3,6 +3,7 @@ import FleetIndex
 import Foundation
 import HTTPServer
 import Logging
+import Routing
 import Marketplace
 import Storage
 import Vocabulary
@@ -12,7 +13,8 @@ extension OrdersService {
     /// ratings and notifications, follows dispatch's offers and reloads the live orders into dispatch.
     static func open(configuration: EngineConfiguration, dispatch: DispatchService, drivers: DriverChannel,
                      auth: Authenticator, roads: RoadState?, table: DriverTable, loop: Loop, workers: WorkQueue,
-                     clock: EngineClock, metrics: EngineMetrics, logger: Logger) throws -> OrdersService {
+                     clock: EngineClock, metrics: EngineMetrics, logger: Logger,
+                     profileRoads: [RoutingProfile: RoadState] = [:]) throws -> OrdersService {
         try checkWebhookURLs(configuration.webhookURLs)
         let dir: String
         if let d = configuration.dataDirectory {
@@ -47,7 +49,7 @@ extension OrdersService {
                                                 : Fixtures.path("pricing.json") ?? local)
             let zones = H3ZoneKeyer(resolution: 8)
             let surge = SurgeMap(config: fares.surge, keyer: zones)
-            let pricer = Pricer(config: fares, routes: LoopRouteCosts(roads: roads, loop: loop), surge: surge, keyer: zones)
+            let pricer = Pricer(config: fares, routes: LoopRouteCosts(roads: roads, profileRoads: profileRoads, loop: loop), surge: surge, keyer: zones)
 
             // The mailbox exists before the service (the push sink needs its sender); its handler finds the
             // service through a weak box filled in below.

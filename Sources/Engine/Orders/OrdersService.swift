@@ -67,6 +67,8 @@ final class OrdersService: EngineService {
     let logger: Logger
     /// Whether anonymous viewers may read surge (the demo's live map).
     let publicTracking: Bool
+    /// Dispatch-time ETAs against the actual pickup and delivery (`hexfleet_eta_error_seconds`).
+    let etaAccuracy: ETAAccuracy
 
     init(store: any Store & FenceStore, dataDirectory: String, zones: H3ZoneKeyer, surge: SurgeMap, pricer: Pricer,
          notifier: Notifier, webhooks: WebhookSink?, ratings: RatingBook, wakeup: AsyncWakeup<OrderMail>,
@@ -93,6 +95,7 @@ final class OrdersService: EngineService {
         mailbox = wakeup.sender
         book = OrderBook(store: store, pricer: pricer, notifier: notifier)
         self.metrics = OrdersMetrics(registry: metrics.registry)
+        etaAccuracy = ETAAccuracy(registry: metrics.registry)
     }
 
     // MARK: - waiting responders
@@ -233,11 +236,14 @@ final class OrdersService: EngineService {
             queueForDispatch(Self.waitingOrder(order))
         case .pickedUp:
             if let courier = order.courierID ?? before?.courier { dispatch.pickedUp(order.id, by: courier) }
+            etaAccuracy.pickedUp(order.id, atMs: clock.nowMs)
         case .delivered:
+            etaAccuracy.delivered(order.id, atMs: clock.nowMs, tripSeconds: order.durationSeconds)
             if let courier = order.courierID ?? before?.courier {
                 dispatch.release(courier, from: order.id)
             }
         case .cancelled, .failed:
+            etaAccuracy.forget(order.id)
             dispatch.withdraw(order.id)
             if let courier = order.courierID ?? before?.courier {
                 dispatch.release(courier, from: order.id)

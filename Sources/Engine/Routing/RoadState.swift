@@ -9,6 +9,8 @@ import Vocabulary
 /// customizations swapped in as they finish), the loop's own query workspace and the live-speed matcher.
 final class RoadState {
     let network: RoadNetwork
+    /// The mode this network is for.
+    let profile: RoutingProfile
     private(set) var weights: RoutingWeights
     private(set) var query: RouteQuery
     let traffic: LiveTraffic
@@ -22,18 +24,41 @@ final class RoadState {
     private var matcher: MapMatcher?
     private var matcherGeneration = -1
 
-    init(network: RoadNetwork) {
+    init(network: RoadNetwork, profile: RoutingProfile = .car) {
         self.network = network
+        self.profile = profile
         weights = network.freeFlow
         query = network.makeQuery()
         traffic = LiveTraffic(network: network)
     }
+
+    /// Hour-of-week weights contracted so far, by bucket; dropped with each live customization so they follow new data.
+    private var hourWeights: [Int: RoutingWeights] = [:]
 
     /// Swaps in new weights (on the loop, from a finished customization).
     func use(_ w: RoutingWeights) {
         weights = w
         query = network.makeQuery(weights: w)
         otherQueries.removeAll()
+        hourWeights.removeAll()
+    }
+
+    /// The weights for a departure at `departAtMs`: its hour-of-week bucket's, when contracted already (nil: a worker
+    /// must run `hourCustomization(departAtMs:)` first). A bucket nobody drove in is the free-flow weights.
+    func weights(departAtMs: Int64) -> RoutingWeights? {
+        let bucket = HourOfWeekSpeeds.bucket(timestampMs: departAtMs)
+        if traffic.hourly.observedEdges(bucket: bucket) == 0 { return network.freeFlow }
+        return hourWeights[bucket]
+    }
+
+    /// The job that contracts the bucket of `departAtMs`, for a worker.
+    func hourCustomization(departAtMs: Int64) -> LiveTraffic.Customization {
+        traffic.makeCustomization(hourOfWeek: HourOfWeekSpeeds.bucket(timestampMs: departAtMs))
+    }
+
+    /// Keeps a bucket's contracted weights (on the loop, from a finished job).
+    func keep(hourWeights w: RoutingWeights, departAtMs: Int64) {
+        hourWeights[HourOfWeekSpeeds.bucket(timestampMs: departAtMs)] = w
     }
 
     /// A route by the loop's query on live or free-flow weights minimising `optimize`; the query workspaces are kept

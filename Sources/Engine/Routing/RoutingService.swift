@@ -17,14 +17,17 @@ extension APIError.Code {
     public static let tooManyPoints = APIError.Code("too_many_points", 400)
     public static let invalidPoint = APIError.Code("invalid_point", 400)
     public static let nonMonotonicTimestamps = APIError.Code("non_monotonic_ts", 400)
+    public static let profileUnavailable = APIError.Code("profile_unavailable", 422)
 }
 
 /// Routing on the road network: loads it (the configured graph, else the fixture city in demo mode), serves
 /// route, ETA, matrix and map endpoints, and keeps live speeds from accepted pings, re-customizing the weights
 /// on a worker about once a minute. Without a graph the endpoints answer `routing_unavailable`. Loop-owned.
 final class RoutingService: EngineService {
-    /// The loaded network and the weights in force; nil when no graph is configured.
+    /// The car network and the weights in force; nil when no car graph is configured.
     let roads: RoadState?
+    /// Every loaded network by profile (the car's is `roads`); live speeds are learned on the car's only.
+    let profiles: [RoutingProfile: RoadState]
     private let auth: Authenticator
     private let workers: WorkQueue
     private let tickMs: UInt64
@@ -35,23 +38,31 @@ final class RoutingService: EngineService {
         self.auth = auth
         self.workers = workers
         tickMs = configuration.trackTickMs
-        let path = configuration.graphPath ?? (configuration.demo ? Fixtures.path("monaco.osm.pbf") : nil)
-        if let path {
-            let cache = configuration.dataDirectory.map { $0 + "/graph-" + URL(fileURLWithPath: path).lastPathComponent + ".hfg" }
+        var paths = configuration.profileGraphPaths
+        paths[.car] = configuration.graphPath
+        if configuration.demo && configuration.graphPath == nil && paths.isEmpty {
+            // The demo routes cars and bicycles on the fixture city.
+            paths[.car] = Fixtures.path("monaco.osm.pbf")
+            paths[.bicycle] = Fixtures.path("monaco.osm.pbf")
+        }
+        var loaded: [RoutingProfile: RoadState] = [:]
+        for (profile, path) in paths.sorted(by: { $0.key < $1.key }) {
+            let prefix = profile == .car ? "/graph-" : "/graph-\(profile.rawValue)-"
+            let cache = configuration.dataDirectory.map { $0 + prefix + URL(fileURLWithPath: path).lastPathComponent + ".hfg" }
             let start = ContinuousClock.now
             let network: RoadNetwork
             do {
-                network = try RoadNetwork.open(path: path, cachePath: cache)
+                network = try RoadNetwork.open(path: path, cachePath: cache, profile: profile)
             } catch {
                 throw GraphLoadError(path: path, reason: "\(error)")
             }
-            roads = RoadState(network: network)
+            loaded[profile] = RoadState(network: network, profile: profile)
             logger.info("road network loaded", metadata: [
-                "path": "\(path)", "nodes": "\(network.graph.nodeCount)", "edges": "\(network.graph.edgeCount)",
-                "took": "\(ContinuousClock.now - start)"])
-        } else {
-            roads = nil
+                "profile": "\(profile.rawValue)", "path": "\(path)", "nodes": "\(network.graph.nodeCount)",
+                "edges": "\(network.graph.edgeCount)", "took": "\(ContinuousClock.now - start)"])
         }
+        profiles = loaded
+        roads = loaded[.car]
         if let roads {
             ingest.onAccepted { states, _ in
                 for state in states {
@@ -92,6 +103,21 @@ final class RoutingService: EngineService {
         return routing
     }
 
+    /// The network of the request's `profile` (query string, or the JSON body's `"profile"`; default car):
+    /// `invalid_parameter` for an unknown name, `profile_unavailable` when that profile's graph is not loaded.
+    func requireRouting(_ request: HTTPRequest, body: JSONValue? = nil) throws(APIError) -> RoadState {
+        let fromBody = body?["profile"]
+        if let fromBody, fromBody.string == nil { throw APIError(.invalidParameter, "profile must be car, bicycle, foot or scooter") }
+        guard let name = fromBody?.string ?? request.query("profile") else { return try requireRouting() }
+        guard let profile = RoutingProfile(name: name) else {
+            throw APIError(.invalidParameter, "profile must be car, bicycle, foot or scooter")
+        }
+        guard let routing = profiles[profile] else {
+            throw APIError(.profileUnavailable, "no \(profile.rawValue) graph is loaded (serve --graph \(profile.rawValue)=FILE)")
+        }
+        return routing
+    }
+
     static func mapRoutingError(_ error: RoutingError) -> APIError {
         "\(error)".contains("noRoad") ? APIError(.noRoadNearby, "no routable road near the point")
             : APIError(.noRoute, "routing failed")
@@ -106,14 +132,31 @@ final class RoutingService: EngineService {
         return metric
     }
 
+    /// The latest departure time accepted: 2100-01-01.
+    static let maxDepartAtMs: Int64 = 4_102_444_800_000
+
+    /// `depart_at_ms` (ms since the Unix epoch, 0…2100-01-01) from the query string or the JSON body; nil when absent.
+    static func departAt(_ request: HTTPRequest, body: JSONValue? = nil) throws(APIError) -> Int64? {
+        let problem = APIError(.invalidParameter, "depart_at_ms must be an integer of milliseconds since 1970 (up to 2100)")
+        if let value = body?["depart_at_ms"] {
+            guard let n = value.double, n.rounded() == n, n >= 0, n <= Double(maxDepartAtMs) else { throw problem }
+            return Int64(n)
+        }
+        guard let text = request.query("depart_at_ms") else { return nil }
+        guard let n = Int64(text), n >= 0, n <= maxDepartAtMs else { throw problem }
+        return n
+    }
+
     /// `GET /v1/route?from=lat,lng&to=lat,lng[&weights=live|free_flow][&optimize=time|distance]`: distance, duration,
     /// polyline. The shortest-distance hierarchy is built on first use, on a worker so the loop never waits for it.
     func getRoute(_ request: HTTPRequest, _ responder: Responder) throws {
         _ = try auth.principal(request)
-        let routing = try requireRouting()
+        let routing = try requireRouting(request)
         let from = try RequestValues.point(request, "from"), to = try RequestValues.point(request, "to")
         let live = request.query("weights") != "free_flow"
         let optimize = try Self.optimize(request)
+        let profile = routing.profile
+        let departAt = try Self.departAt(request)
         func answer(_ found: Result<Route?, RoutingError>) {
             let route: Route
             switch found {
@@ -127,10 +170,26 @@ final class RoutingService: EngineService {
                 w.key("duration_s"); w.number(route.durationSeconds)
                 w.key("polyline"); w.string(route.polyline)
                 w.key("nodes"); w.number(route.nodes.count)
-                w.key("weights"); w.string(live ? "live" : "free_flow")
+                w.key("weights"); w.string(departAt != nil ? "hour_of_week" : live ? "live" : "free_flow")
                 w.key("optimize"); w.string(optimize.rawValue)
+                w.key("profile"); w.string(profile.rawValue)
                 w.endObject()
             })
+        }
+        if let departAt {
+            // The departure hour's weights: contracted once per bucket on a worker, then kept on the loop.
+            let network = routing.network
+            let known = routing.weights(departAtMs: departAt)
+            let job = known == nil ? routing.hourCustomization(departAtMs: departAt) : nil
+            try workers.run({ () -> (RoutingWeights, Result<Route?, RoutingError>) in
+                let weights = known ?? job?.run() ?? network.freeFlow
+                var q = network.makeQuery(weights: weights, optimize: optimize)
+                do throws(RoutingError) { return (weights, .success(try q.route(from: from, to: to))) } catch { return (weights, .failure(error)) }
+            }, completion: { [weak routing] (weights, found) in
+                if known == nil { routing?.keep(hourWeights: weights, departAtMs: departAt) }
+                answer(found)
+            })
+            return
         }
         if optimize == .distance && !routing.network.hasDistanceWeights {
             let network = routing.network, weights = live ? routing.weights : routing.network.freeFlow
@@ -147,7 +206,7 @@ final class RoutingService: EngineService {
     /// `GET /v1/eta?from=lat,lng&to=lat,lng`: `{"duration_s","distance_m"}` under live weights.
     func getETA(_ request: HTTPRequest, _ responder: Responder) throws {
         _ = try auth.principal(request)
-        let routing = try requireRouting()
+        let routing = try requireRouting(request)
         let from = try RequestValues.point(request, "from"), to = try RequestValues.point(request, "to")
         var q = routing.query
         let found: Route?
@@ -166,8 +225,8 @@ final class RoutingService: EngineService {
     /// computed on a worker thread (a 1000×1000 matrix must not stall the loop).
     func postMatrix(_ request: HTTPRequest, _ responder: Responder) throws {
         _ = try auth.principal(request)
-        let routing = try requireRouting()
         let body = try request.json()
+        let routing = try requireRouting(request, body: body)
         func points(_ key: String) throws(APIError) -> [LatLng] {
             guard let list = body[key]?.array, !list.isEmpty, list.count <= 2_000 else {
                 throw APIError(.invalidParameter, "\(key) must hold 1…2000 [lat,lng] pairs")
@@ -176,11 +235,17 @@ final class RoutingService: EngineService {
         }
         let sources = try points("sources"), targets = try points("targets")
         let optimize = try Self.optimize(request, body: body)
-        let network = routing.network, weights = routing.weights
-        try workers.run((sources, targets), { input -> Result<TravelMatrix, RoutingError> in
+        let departAt = try Self.departAt(request, body: body)
+        let network = routing.network, profile = routing.profile
+        let known = departAt.map { routing.weights(departAtMs: $0) } ?? routing.weights
+        let job = known == nil ? departAt.map { routing.hourCustomization(departAtMs: $0) } : nil
+        try workers.run((sources, targets), { input -> (RoutingWeights?, Result<TravelMatrix, RoutingError>) in
+            guard let weights = known ?? job?.run() else { return (nil, .failure(RoutingError(.badInput, "no weights"))) }
             var q = network.makeQuery(weights: weights, optimize: optimize)
-            do throws(RoutingError) { return .success(try q.table(sources: input.0, targets: input.1)) } catch { return .failure(error) }
-        }) { result in
+            do throws(RoutingError) { return (weights, .success(try q.table(sources: input.0, targets: input.1))) }
+            catch { return (weights, .failure(error)) }
+        }) { [weak routing] (weights, result) in
+            if known == nil, let weights, let departAt { routing?.keep(hourWeights: weights, departAtMs: departAt) }
             switch result {
             case .failure(let error): responder.fail(Self.mapRoutingError(error))
             case .success(let table):
@@ -196,6 +261,7 @@ final class RoutingService: EngineService {
                         w.endArray()
                     }
                     w.key("optimize"); w.string(optimize.rawValue)
+                    w.key("profile"); w.string(profile.rawValue)
                     w.endObject()
                 })
             }
@@ -208,7 +274,7 @@ final class RoutingService: EngineService {
     /// answers the union of those cells as a GeoJSON MultiPolygon.
     func getIsochrone(_ request: HTTPRequest, _ responder: Responder) throws {
         _ = try auth.principal(request)
-        let routing = try requireRouting()
+        let routing = try requireRouting(request)
         guard let lat = try RequestValues.double(request, "lat"), let lng = try RequestValues.double(request, "lng") else {
             throw APIError(.invalidParameter, "lat and lng are required")
         }

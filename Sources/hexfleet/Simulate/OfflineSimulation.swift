@@ -44,6 +44,8 @@ struct OfflineSimulation {
         var state: State
         var courier = -1
         var etaSeconds = 0.0
+        /// Predicted arrival at the pick-up and the drop-off (ms) when assigned, for the ETA error.
+        var predictedMs: (pickup: Int64, dropoff: Int64) = (0, 0)
         enum State: Equatable { case waiting, offered, assigned, delivered, cancelled }
     }
 
@@ -109,6 +111,9 @@ struct OfflineSimulation {
                         orders[o].state = .assigned
                         report.ordersAssigned += 1
                         report.pickupETAs.append(orders[o].etaSeconds)
+                        let trip = (try? eta.etaSeconds(from: [orders[o].pickup], to: [network.graph.coordinate(orders[o].dropoffNode)]))?.first ?? 0
+                        let atPickup = e.atMs + Int64((orders[o].etaSeconds * 1000).rounded())
+                        orders[o].predictedMs = (atPickup, atPickup + Int64(((s.pickupSeconds + (trip.isFinite ? trip : 0)) * 1000).rounded()))
                         report.assignDelays.append(Double(e.atMs - orders[o].created) / 1000)
                         assignedCount[c] += 1
                         phase[c] = .toPickup
@@ -125,12 +130,14 @@ struct OfflineSimulation {
                 case .arrivePickup:
                     phase[c] = .atPickup
                     report.waits.append(Double(e.atMs - orders[o].created) / 1000)
+                    report.etaErrors.pickup.append(Double(e.atMs - orders[o].predictedMs.pickup) / 1000)
                     schedule(e.atMs + Int64(s.pickupSeconds * 1000), c, o, .leavePickup)
                 case .leavePickup:
                     phase[c] = .toDropoff
                     let seconds = mover.send(c, toNode: orders[o].dropoffNode, atMs: e.atMs) ?? 0
                     schedule(e.atMs + Int64((seconds * 1000).rounded(.up)), c, o, .arriveDropoff)
                 case .arriveDropoff:
+                    report.etaErrors.dropoff.append(Double(e.atMs - orders[o].predictedMs.dropoff) / 1000)
                     schedule(e.atMs + Int64(s.dropoffSeconds * 1000), c, o, .leaveDropoff)
                 case .leaveDropoff:
                     orders[o].state = .delivered

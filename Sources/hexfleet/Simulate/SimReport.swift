@@ -25,6 +25,8 @@ struct SimReport: Sendable {
     var offersDeclined = 0
     /// Pickup ETA promised at assignment (the dispatch ETA), seconds.
     var pickupETAs: [Double] = []
+    /// Actual minus dispatch-time predicted arrival at the pick-up and the drop-off, seconds, per delivered order.
+    var etaErrors: (pickup: [Double], dropoff: [Double]) = ([], [])
     /// Creation to courier at the pick-up, seconds.
     var waits: [Double] = []
     /// Creation to accepted assignment, seconds.
@@ -74,6 +76,7 @@ struct SimReport: Sendable {
         w.key("mean_wait_s"); w.raw(fixed(Self.mean(waits), 1))
         w.key("p95_wait_s"); w.raw(fixed(Self.quantile(waits, 0.95), 1))
         w.key("mean_assign_delay_s"); w.raw(fixed(Self.mean(assignDelays), 1))
+        if mode == "offline" { w.key("eta_error_s"); w.raw(Array("{\"pickup_mean\":\(String(format: "%.1f", Self.mean(etaErrors.pickup))),\"pickup_p95_abs\":\(String(format: "%.1f", Self.quantile(etaErrors.pickup.map(abs), 0.95))),\"dropoff_mean\":\(String(format: "%.1f", Self.mean(etaErrors.dropoff))),\"dropoff_p95_abs\":\(String(format: "%.1f", Self.quantile(etaErrors.dropoff.map(abs), 0.95)))}".utf8)) }
         if mode == "online" {
             w.key("datagrams_sent"); w.number(datagramsSent)
             w.key("send_errors"); w.number(sendErrors)
