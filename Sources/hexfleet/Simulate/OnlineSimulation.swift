@@ -130,10 +130,14 @@ struct OnlineSimulation {
                 let slot = Int(tick % Int64(wheelSize))
                 swap(&spare, &wheel[slot])
                 var probe = now >= nextProbeMs
+                // Each slot's pings carry the slot's own time, not `now`: a sender that catches up on many slots
+                // at once (a starved process) would otherwise fire a driver twice with the same timestamp, and
+                // the engine rightly drops the second as a replay.
+                let stamp = startMs + tick * slotMs
                 for di in spare {
                     let i = Int(di)
                     let id = c.firstDriverID + UInt64(i)
-                    let record = mover.fix(i, atMs: now).pingRecord(driverID: id, timestampMs: now, status: status[i])
+                    let record = mover.fix(i, atMs: stamp).pingRecord(driverID: id, timestampMs: stamp, status: status[i])
                     let sentAt = Self.monoNanos
                     if let ws = sockets {
                         var rb = PingRecordBytes()
@@ -157,7 +161,7 @@ struct OnlineSimulation {
                     if probe {
                         if batch > 1 { flushBatch() }
                         report.datagramsSent &+= UInt64(sender.flush())   // the probe leaves now, not with the batch
-                        if board.offer(Probe(driverID: id, timestampMs: now, sentNanos: sentAt)) { nextProbeMs = now + 100 }
+                        if board.offer(Probe(driverID: id, timestampMs: stamp, sentNanos: sentAt)) { nextProbeMs = now + 100 }
                         probe = false
                     }
                     let gap = c.periodSeconds * (1 + c.jitter * (2 * rng.unit() - 1)) * 1000 / Double(slotMs)
