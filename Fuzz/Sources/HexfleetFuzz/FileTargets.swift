@@ -135,8 +135,8 @@ func asksForHugeOutput(_ function: H3Line.Function, _ line: Substring) -> Bool {
     case .gridDisk: return n > 40 && n <= H3Line.maxK
     case .cellToChildren:
         guard let cell = H3Cell(string: fields[0]) else { return false }
-        let levels = n - H3.getResolution(cell)
-        return levels > 4 && levels <= 8
+        let resolution = H3.getResolution(cell)   // ≤ 15, so these sums cannot overflow as `n - resolution` would
+        return n > resolution + 4 && n <= resolution + 8
     default: return false
     }
 }
