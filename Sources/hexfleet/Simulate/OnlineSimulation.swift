@@ -75,9 +75,9 @@ struct OnlineSimulation {
 
         let baseline = Self.acceptedPings(http, transport: label)
         if baseline == nil { progress("warning: cannot read /metrics on \(c.http.host):\(c.http.port); accepted pings unknown") }
-        let startMs = Self.wallMs
+        let setupStartMs = Self.wallMs
         let setupStart = ContinuousClock.now
-        let mover = try RoadMover(network: network, driverCount: c.drivers, seed: c.seed, startMs: startMs, hubCount: c.hubs)
+        let mover = try RoadMover(network: network, driverCount: c.drivers, seed: c.seed, startMs: setupStartMs, hubCount: c.hubs)
         progress("fleet of \(c.drivers) ready in \(ContinuousClock.now - setupStart)")
         var agents = OrderAgents(config: c, network: network, mover: mover, http: http, progress: progress)
         var rng = SimRandom(seed: c.seed, stream: 4)
@@ -99,6 +99,9 @@ struct OnlineSimulation {
         for i in 0..<c.drivers { wheel[rng.index(periodSlots)].append(Int32(i)) }
         var spare: [Int32] = []
         var tick: Int64 = -1
+        // The run's clock starts once the fleet is set up: a slow set-up (a sanitized build, a loaded machine) used to
+        // eat the whole of a short --duration, and the run sent nothing.
+        let startMs = Self.wallMs
         let endMs = startMs + Int64(c.durationSeconds * 1000)
         var nextReportMs = startMs + Int64(c.reportEverySeconds * 1000)
         var nextProbeMs = startMs + 100
