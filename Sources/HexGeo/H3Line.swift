@@ -73,7 +73,8 @@ public enum H3Line {
             case .cellToChildren:
                 let c = try cell(fields[0])
                 let res = try int(fields[1], "res")
-                guard res - H3.getResolution(c) <= 8 else { throw LineError("at most 8 resolutions below the cell") }
+                // Not `res - resolution`: that overflows (a trap) for a res near Int.min.
+                guard res <= H3.getResolution(c) + 8 else { throw LineError("at most 8 resolutions below the cell") }
                 return try H3.cellToChildren(c, resolution: res).sorted().map(\.description).joined(separator: " ")
             case .gridDistance:
                 let a = try cell(fields[0]), b = try cell(fields[1])

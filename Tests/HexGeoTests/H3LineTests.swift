@@ -18,6 +18,12 @@ import TestSupport
         (.cellToParent, "89283082803ffff,10"),
         (.cellToChildren, "89283082803ffff,8"),
         (.cellToChildren, "8009fffffffffff,15"),
+        // Trapped (arithmetic overflow in the "8 resolutions below" check) before the fix: found by the crash audit.
+        (.cellToChildren, "851f8d7bfffffff,-9223372036854775808"),
+        (.cellToChildren, "851f8d7bfffffff,9223372036854775807"),
+        (.cellToParent, "851f8d7bfffffff,-9223372036854775808"),
+        (.gridDisk, "851f8d7bfffffff,-9223372036854775808"),
+        (.latLngToCell, "0,0,-9223372036854775808"),
         (.isValidCell, "12345678901234567"),
         (.gridDistance, "89283082803ffff"),
     ])

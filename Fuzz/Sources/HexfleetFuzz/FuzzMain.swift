@@ -19,6 +19,7 @@ let fuzzTargets: [FuzzTarget] = [
     graphTarget,
     csvTarget,
     matchTarget,
+    planTarget,
 ]
 
 @_silgen_name("LLVMFuzzerRunDriver")

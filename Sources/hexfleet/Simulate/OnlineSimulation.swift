@@ -75,9 +75,9 @@ struct OnlineSimulation {
 
         let baseline = Self.acceptedPings(http, transport: label)
         if baseline == nil { progress("warning: cannot read /metrics on \(c.http.host):\(c.http.port); accepted pings unknown") }
-        let startMs = Self.wallMs
+        let setupStartMs = Self.wallMs
         let setupStart = ContinuousClock.now
-        let mover = try RoadMover(network: network, driverCount: c.drivers, seed: c.seed, startMs: startMs, hubCount: c.hubs)
+        let mover = try RoadMover(network: network, driverCount: c.drivers, seed: c.seed, startMs: setupStartMs, hubCount: c.hubs)
         progress("fleet of \(c.drivers) ready in \(ContinuousClock.now - setupStart)")
         var agents = OrderAgents(config: c, network: network, mover: mover, http: http, progress: progress)
         var rng = SimRandom(seed: c.seed, stream: 4)
@@ -99,6 +99,9 @@ struct OnlineSimulation {
         for i in 0..<c.drivers { wheel[rng.index(periodSlots)].append(Int32(i)) }
         var spare: [Int32] = []
         var tick: Int64 = -1
+        // The run's clock starts once the fleet is set up: a slow set-up (a sanitized build, a loaded machine) used to
+        // eat the whole of a short --duration, and the run sent nothing.
+        let startMs = Self.wallMs
         let endMs = startMs + Int64(c.durationSeconds * 1000)
         var nextReportMs = startMs + Int64(c.reportEverySeconds * 1000)
         var nextProbeMs = startMs + 100
@@ -130,10 +133,14 @@ struct OnlineSimulation {
                 let slot = Int(tick % Int64(wheelSize))
                 swap(&spare, &wheel[slot])
                 var probe = now >= nextProbeMs
+                // Each slot's pings carry the slot's own time, not `now`: a sender that catches up on many slots
+                // at once (a starved process) would otherwise fire a driver twice with the same timestamp, and
+                // the engine rightly drops the second as a replay.
+                let stamp = startMs + tick * slotMs
                 for di in spare {
                     let i = Int(di)
                     let id = c.firstDriverID + UInt64(i)
-                    let record = mover.fix(i, atMs: now).pingRecord(driverID: id, timestampMs: now, status: status[i])
+                    let record = mover.fix(i, atMs: stamp).pingRecord(driverID: id, timestampMs: stamp, status: status[i])
                     let sentAt = Self.monoNanos
                     if let ws = sockets {
                         var rb = PingRecordBytes()
@@ -157,7 +164,7 @@ struct OnlineSimulation {
                     if probe {
                         if batch > 1 { flushBatch() }
                         report.datagramsSent &+= UInt64(sender.flush())   // the probe leaves now, not with the batch
-                        if board.offer(Probe(driverID: id, timestampMs: now, sentNanos: sentAt)) { nextProbeMs = now + 100 }
+                        if board.offer(Probe(driverID: id, timestampMs: stamp, sentNanos: sentAt)) { nextProbeMs = now + 100 }
                         probe = false
                     }
                     let gap = c.periodSeconds * (1 + c.jitter * (2 * rng.unit() - 1)) * 1000 / Double(slotMs)
