@@ -174,8 +174,9 @@ extension OrdersService {
             let ticket = parkCreation(responder, for: customer)
             // With a key, the book first reads the store for a retry's first order: a read, so off the loop.
             let book = self.book
-            var request = OrderRequest(customerID: customer, quoteID: quoteID, vehicle: vehicle, pickup: pickup, dropoff: dropoff)
-            request.timing = timing
+            var timedRequest = OrderRequest(customerID: customer, quoteID: quoteID, vehicle: vehicle, pickup: pickup, dropoff: dropoff)
+            timedRequest.timing = timing
+            let request = timedRequest
             let create: @Sendable () -> Void = {
                 book.create(request, idempotencyKey: key) { result in _ = mailbox.send(.created(ticket: ticket, result)) }
             }
