@@ -78,7 +78,10 @@ public final class Engine {
         fences = try FenceService(table: table, ingest: ingest, auth: auth, clock: clock, metrics: metrics, loop: loop,
                                   store: orders.store, webhooks: orders.webhooks, notifier: orders.notifier, arrivals: orders,
                                   driveTime: routing.roads, tracking: configuration.tracking,
-                                  watch: OrderWatchSettings(configuration), logger: logger)
+                                  watch: OrderWatchSettings(configuration), logger: logger,
+                                  nextPlannedStop: { [unowned dispatch] courier in
+                                      dispatch.plannedStops(of: courier).first.map { ($0.order, $0.kind == .pickup ? .pickup : .dropoff) }
+                                  })
         if configuration.history {
             var settings = HistoryService.Settings()
             settings.retentionMs = Int64(configuration.historyRetentionDays) * 86_400_000

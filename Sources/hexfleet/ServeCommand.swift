@@ -60,6 +60,7 @@ struct ServeCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: setting("store.group_commit")) var storeGroupCommit: Bool?
     @Option(help: setting("store.synchronous", "mode")) var storeSynchronous: String?
     @Option(help: setting("postgres", "url")) var postgres: String?
+    @Flag(inversion: .prefixedNo, help: setting("dispatch_stacking")) var dispatchStacking: Bool?
     @Flag(inversion: .prefixedNo, help: setting("history")) var history: Bool?
     @Option(help: setting("history_retention_days", "days")) var historyRetentionDays: String?
     @Option(help: setting("arrival_radius_m", "meters")) var arrivalRadiusM: String?
@@ -98,7 +99,7 @@ struct ServeCommand: ParsableCommand {
         ]
         let switches: [(String, Bool?)] = [
             ("udp_gro", udpGro), ("demo", demo), ("ws_echo", wsEcho), ("store.group_commit", storeGroupCommit),
-            ("history", history),
+            ("history", history), ("dispatch_stacking", dispatchStacking),
         ]
         var flags: [String: [String]] = [:]
         for (key, value) in values { if let value { flags[key] = [value] } }

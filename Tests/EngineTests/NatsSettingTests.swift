@@ -27,3 +27,18 @@ import Testing
         }
     }
 }
+
+/// `--dispatch-stacking` / `--no-dispatch-stacking` / `HEXFLEET_DISPATCH_STACKING` (docs/dispatch.md).
+@Suite struct DispatchStackingSettingTests {
+    @Test("stacking is on by default; the flag and the environment turn it off; a non-boolean is refused naming the key")
+    func parses() throws {
+        #expect(try ServeConfiguration.resolve(flags: [:], environment: [:], file: nil).engine.dispatchStacking)
+        let off = try ServeConfiguration.resolve(flags: ["dispatch_stacking": ["false"]], environment: [:], file: nil)
+        #expect(!off.engine.dispatchStacking)
+        let env = try ServeConfiguration.resolve(flags: [:], environment: ["HEXFLEET_DISPATCH_STACKING": "false"], file: nil)
+        #expect(!env.engine.dispatchStacking)
+        #expect(throws: ConfigurationError.self) {
+            _ = try ServeConfiguration.resolve(flags: [:], environment: ["HEXFLEET_DISPATCH_STACKING": "sometimes"], file: nil)
+        }
+    }
+}

@@ -92,6 +92,9 @@ final class FenceService: EngineService {
     private var roaming: [Int32: RoamingState] = [:]
     private var arrivalTargets: [String: ArrivalTarget] = [:]
     private var arrived: Set<ArrivalTarget> = []
+    /// The first stop of a courier's planned route (dispatch's plan, issue 18), when it has one: with several
+    /// orders on board only the leg to that stop is under way, so only its route is watched for deviation.
+    private let nextPlannedStop: ((CourierID) -> (order: OrderID, place: ArrivalPlace)?)?
     /// The route deviation detector of each leg under way (an empty path when no route could be planned).
     private var legs: [ArrivalTarget: RouteDeviationDetector] = [:]
     private var lastSlowTickMs: Int64 = 0
@@ -105,7 +108,8 @@ final class FenceService: EngineService {
     init(table: DriverTable, ingest: IngestService, auth: Authenticator, clock: EngineClock, metrics: EngineMetrics,
          loop: Loop, store: (any FenceStore)?, webhooks: WebhookSink?, notifier: Notifier?, arrivals: (any ArrivalDirectory)?,
          driveTime: (any DriveTimeReach)?, tracking: TrackingConfiguration, watch: OrderWatchSettings,
-         logger: Logger) throws {
+         logger: Logger, nextPlannedStop: ((CourierID) -> (order: OrderID, place: ArrivalPlace)?)? = nil) throws {
+        self.nextPlannedStop = nextPlannedStop
         self.table = table
         self.auth = auth
         self.clock = clock
@@ -539,6 +543,8 @@ final class FenceService: EngineService {
         var planned = 0
         for t in targets {
             guard let s = table.state(of: t.courier) else { continue }
+            // A stacked courier heads to one stop at a time: another order's place is not the leg under way.
+            if let next = nextPlannedStop?(t.courier), next.order != t.order || next.place != t.place { continue }
             var detector: RouteDeviationDetector
             if let d = legs[t] {
                 detector = d
