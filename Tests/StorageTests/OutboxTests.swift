@@ -4,17 +4,32 @@ import Testing
 @testable import Storage
 import Vocabulary
 
-@Suite("SQLiteStore: the event outbox")
+@Suite("Stores: the event outbox")
 struct OutboxTests {
     private func object(_ entry: OutboxEntry) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(entry.payload)) as? [String: Any])
     }
 
-    @Test("every order event writes one outbox row in its transaction: subject by status, message id by event")
-    func rowsPerEvent() throws {
-        let tmp = try TempDatabase()
+    /// A store of `kind` with the outbox on, and its event id prefix.
+    private func openWithOutbox(_ tmp: TempDatabase) throws -> (store: any Store & OutboxStore, prefix: String?) {
+        switch tmp.kind {
+        case .sqlite:
+            let store = try tmp.openSQLite(outbox: true)
+            return (store, store.outboxPrefix)
+        case .postgres:
+            var config = StoreConfiguration()
+            config.outbox = true
+            let store = try PostgresStore(url: try #require(tmp.postgresURL), configuration: config)
+            return (store, store.outboxPrefix)
+        }
+    }
+
+    @Test("every order event writes one outbox row in its transaction: subject by status, message id by event",
+          arguments: StoreKind.testable)
+    func rowsPerEvent(kind: StoreKind) throws {
+        let tmp = try TempDatabase(kind)
         defer { tmp.remove() }
-        let store = try tmp.openSQLite(outbox: true)
+        let (store, outboxPrefix) = try openWithOutbox(tmp)
         defer { store.close() }
         let id = try store.createOrderAndWait(sampleOrder(), actor: customerActor).order.id
         _ = try store.transitionOrderAndWait(OrderTransitionRequest(
@@ -24,7 +39,7 @@ struct OutboxTests {
         let rows = try store.pendingOutbox(afterID: 0, limit: 100)
         #expect(rows.map(\.subject) == ["hexfleet.order.created", "hexfleet.order.quoted", "hexfleet.order.dispatched",
                                         "hexfleet.order.arrived_pickup"])
-        let prefix = try #require(store.outboxPrefix)
+        let prefix = try #require(outboxPrefix)
         #expect(prefix.count == 16 && prefix.allSatisfy(\.isHexDigit))
         #expect(rows.map(\.messageID) == events.map { "\(prefix)-order-\($0.sequence)" })
         #expect(try store.outboxCount() == 4)
@@ -91,18 +106,21 @@ struct OutboxTests {
 
     @Test("subject tokens keep lower-case letters, digits and underscores only")
     func subjectTokens() {
-        #expect(SQLiteStore.subjectToken("arrived_pickup") == "arrived_pickup")
-        #expect(SQLiteStore.subjectToken("a.b >*c") == "a_b___c")
-        #expect(SQLiteStore.subjectToken("") == "note")
+        #expect(OrderOutboxRow.subjectToken("arrived_pickup") == "arrived_pickup")
+        #expect(OrderOutboxRow.subjectToken("a.b >*c") == "a_b___c")
+        #expect(OrderOutboxRow.subjectToken("") == "note")
     }
 }
 
-extension SQLiteStore {
+extension Store {
     func appendOrderNoteAndWait(_ id: OrderID, status: OrderStatus, reason: String) throws(StorageError) {
         try Self.wait { appendOrderNote(id, status: status, actor: .system, reason: reason, atMs: 1, completion: $0) }
     }
 
+}
+
+extension OutboxStore {
     func deleteOutboxAndWait(_ ids: [Int64]) throws(StorageError) {
-        try Self.wait { deleteOutbox(ids: ids, completion: $0) }
+        try SQLiteStore.wait { deleteOutbox(ids: ids, completion: $0) }
     }
 }

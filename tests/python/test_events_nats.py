@@ -181,6 +181,38 @@ def test_order_events_reach_the_stream_once_with_their_subjects_and_the_outbox_e
     assert set(config.subjects) == {"hexfleet.order.>", "hexfleet.offer.>", "hexfleet.fence.>"}
 
 
+def psql(url, sql):
+    """Rows of one query through Debian's psql (unaligned, tab-separated); NULL reads as None."""
+    out = subprocess.run(["psql", "-qAt", "-F", "\t", url, "-c", sql], check=True, capture_output=True, text=True).stdout
+    return [[None if c == "" else c for c in line.split("\t")] for line in out.splitlines()]
+
+
+@pytest.mark.skipif(not os.environ.get("HEXFLEET_TEST_POSTGRES"),
+                    reason="HEXFLEET_TEST_POSTGRES is unset: start a server with eval \"$(scripts/postgres-start)\"")
+def test_with_postgres_order_events_reach_the_stream_once_and_the_outbox_empties(cluster, graph, tmp_path):
+    """The same outbox in PostgreSQL (--postgres): rows written with the events, published once, deleted once acked."""
+    admin = os.environ["HEXFLEET_TEST_POSTGRES"]
+    database = "events_" + uuid.uuid4().hex
+    psql(admin, f"CREATE DATABASE {database}")
+    url = admin.rsplit("/", 1)[0] + "/" + database
+    try:
+        with Server("--data", str(tmp_path), "--graph", graph, "--nats", cluster["urls"], "--postgres", url) as server:
+            ids = [create_order(server, 300 + i) for i in range(10)]
+            for order in ids[:3]:
+                status, body = request(server, "POST", f"/v1/orders/{order}/cancel")
+                assert status == 200, body
+            assert eventually(lambda: metric(server, "hexfleet_events_outbox_pending") == 0
+                              and metric(server, "hexfleet_events_published_total") >= 23, within=10)
+        events = [(int(seq), int(order), frm, to) for seq, order, frm, to in
+                  psql(url, "SELECT id, order_id, from_status, to_status FROM order_events ORDER BY id")]
+        assert len(events) == 23
+        assert psql(url, "SELECT count(*) FROM outbox") == [["0"]]
+        prefix = psql(url, "SELECT id FROM store_identity")[0][0] + "-"
+        check_exactly_once(stream_messages(cluster["urls"], prefix), events, prefix)
+    finally:
+        psql(admin, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+
+
 def test_rows_left_while_nats_was_unreachable_are_published_once_after_a_restart(cluster, graph, tmp_path):
     data = str(tmp_path)
     nowhere = f"nats://127.0.0.1:{free_port()}"

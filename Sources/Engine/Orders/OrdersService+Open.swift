@@ -31,10 +31,6 @@ extension OrdersService {
         storeConfiguration.outbox = !configuration.natsServers.isEmpty
         let store: any Store & FenceStore
         if let url = configuration.postgresURL {
-            guard configuration.natsServers.isEmpty else {
-                // The outbox (docs/events.md) is written by the SQLite store only so far.
-                throw ConfigurationError(key: "nats", source: nil, "--nats with --postgres: the PostgreSQL store has no outbox yet; use one or the other")
-            }
             store = try PostgresStore(url: url, configuration: storeConfiguration)
             // A keyword string ("host=… password=…") has no scheme to keep: name nothing of it.
             let shown = url.contains("://") ? redactedURL(url) : "a libpq keyword string"

@@ -136,6 +136,19 @@ enum PostgresSchema {
                   ADD COLUMN deadline_s INTEGER CHECK (deadline_s IS NULL OR deadline_s BETWEEN 1 AND 86400),
                   ADD COLUMN max_ride_s INTEGER CHECK (max_ride_s IS NULL OR max_ride_s BETWEEN 1 AND 86400);
                 """),
+            // Events waiting for the relay (docs/events.md), as in SQLite's v3_outbox; the database's random identity
+            // prefixes their message ids, so two stores publishing to one stream never collide.
+            Migration(version: 8, name: "v3_outbox", sql: """
+                CREATE TABLE outbox (
+                  id BIGSERIAL PRIMARY KEY,
+                  subject TEXT NOT NULL CHECK (length(subject) BETWEEN 1 AND 255),
+                  message_id TEXT NOT NULL CHECK (length(message_id) BETWEEN 1 AND 128),
+                  payload BYTEA NOT NULL,
+                  created_at_ms BIGINT NOT NULL
+                );
+                CREATE TABLE store_identity (id TEXT NOT NULL CHECK (length(id) = 16));
+                INSERT INTO store_identity (id) VALUES (substr(md5(random()::text || clock_timestamp()::text), 1, 16));
+                """),
         ]
     }
 

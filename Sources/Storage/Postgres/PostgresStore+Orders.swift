@@ -89,6 +89,7 @@ extension PostgresStore {
             return
         }
         let nowMs = self.nowMs
+        let outbox = outboxPrefix
         submit({ conn in
             if let idem = idempotency {
                 if let row = try conn.query("""
@@ -142,6 +143,18 @@ extension PostgresStore {
                 currency: order.currency, surgeMilli: order.surgeMilli, distanceMeters: order.distanceMeters,
                 durationSeconds: order.durationSeconds, createdAtMs: now, updatedAtMs: now)
             record.timing = order.timing
+            if let prefix = outbox {
+                let events = try conn.query("SELECT id, from_status, to_status FROM order_events WHERE order_id = $1 ORDER BY id",
+                                            [.id(id.rawValue)])
+                for e in events.cells {
+                    guard let seq = e[0].flatMap(Int64.init), let to = e[2].flatMap(OrderStatus.init(rawValue:)) else {
+                        throw StorageError(.storageFailure, "malformed event row")
+                    }
+                    try Self.appendOutbox(conn, prefix: prefix, sequence: seq, order: record,
+                                          from: e[1].flatMap(OrderStatus.init(rawValue:)), to: to, actor: actor,
+                                          reason: nil, atMs: now)
+                }
+            }
             return CreateOrderOutcome(order: record, replayed: false)
         }, completion: completion)
     }
@@ -153,6 +166,7 @@ extension PostgresStore {
             return
         }
         let nowMs = self.nowMs
+        let outbox = outboxPrefix
         submit({ conn in
             guard var order = try Self.fetchOrder(conn, request.orderID, lock: true) else {
                 throw StorageError(.orderNotFound, "no order \(request.orderID)")
@@ -187,8 +201,12 @@ extension PostgresStore {
                 """, [.text(order.status.rawValue), order.courierID.map { .id($0.rawValue) } ?? .null, .int(now),
                       .id(order.id.rawValue), .text(from.rawValue), .text(request.actor.role.rawValue),
                       .text(request.actor.id), .optional(kept)])
-            guard changed.count == 1 else {
+            guard changed.count == 1, let sequence = changed.first?[0].flatMap(Int64.init) else {
                 throw StorageError(.storageFailure, "order \(order.id) changed under its transition")
+            }
+            if let prefix = outbox {
+                try Self.appendOutbox(conn, prefix: prefix, sequence: sequence, order: order, from: from, to: order.status,
+                                      actor: request.actor, reason: kept, atMs: now)
             }
             return TransitionOutcome(order: order, from: from)
         }, completion: completion)
@@ -204,11 +222,22 @@ extension PostgresStore {
     /// Appends an event that is not a status change (a courier's arrival); see `Store.appendOrderNote`.
     public func appendOrderNote(_ order: OrderID, status: OrderStatus, actor: ActorRef, reason: String, atMs: Int64,
                                 completion: @escaping @Sendable (Result<Void, StorageError>) -> Void) {
+        let outbox = outboxPrefix
         submit({ conn in
-            guard try conn.query("SELECT 1 FROM orders WHERE id = $1", [.id(order.rawValue)]).count == 1 else {
-                throw StorageError(.orderNotFound, "no order \(order)")
+            guard let prefix = outbox else {
+                guard try conn.query("SELECT 1 FROM orders WHERE id = $1", [.id(order.rawValue)]).count == 1 else {
+                    throw StorageError(.orderNotFound, "no order \(order)")
+                }
+                try Self.appendEvent(conn, order: order, from: status, to: status, actor: actor, reason: reason, atMs: atMs)
+                return
             }
-            try Self.appendEvent(conn, order: order, from: status, to: status, actor: actor, reason: reason, atMs: atMs)
+            // With the outbox the row's payload carries the order's fields: read it rather than only check it exists.
+            guard let record = try Self.fetchOrder(conn, order) else { throw StorageError(.orderNotFound, "no order \(order)") }
+            let sequence = try Self.appendEvent(conn, order: order, from: status, to: status, actor: actor, reason: reason,
+                                                atMs: atMs)
+            let kept = String(String.UnicodeScalarView(reason.unicodeScalars.prefix(200)))
+            try Self.appendOutbox(conn, prefix: prefix, sequence: sequence, order: record, from: status, to: status,
+                                  actor: actor, reason: kept, atMs: atMs)
         }, completion: completion)
     }
 

@@ -18,6 +18,9 @@ public final class PostgresStore: Store, FenceStore {
 
     let url: String
     let nowMs: @Sendable () -> Int64
+    /// The prefix of this database's event ids when every order event also writes an outbox row
+    /// (`StoreConfiguration.outbox`); nil without the outbox.
+    let outboxPrefix: String?
     /// Idle reader connections; nil once the store is closed (reads then fail, as SQLite's do after `close`).
     private let readers = Mutex<[PGConnection]?>([])
     private let writer: PostgresWriter
@@ -35,6 +38,9 @@ public final class PostgresStore: Store, FenceStore {
             conn = try PGConnection(url: url)
             _ = try PostgresSchema.migrate(conn, nowMs: configuration.nowMs())
             try PostgresWriter.prepare(conn, synchronousCommit: synchronousCommit)
+            outboxPrefix = configuration.outbox
+                ? try conn.query("SELECT id FROM store_identity").first?[0] ?? "0000000000000000"
+                : nil
         } catch {
             throw error.storageError
         }
