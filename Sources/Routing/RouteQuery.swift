@@ -67,43 +67,54 @@ public struct RouteQuery {
     /// The route starts and ends at the snapped points, paying the partial cost of the edges they lie on; origin and
     /// destination on the same edge (in travel order) are joined directly when that is cheapest.
     public mutating func route(from origin: LatLng, to destination: LatLng) throws(RoutingError) -> Route? {
-        let a = try snap(origin), b = try snap(destination)
-        let g = network.graph, w = searched.edgeWeights
-        let sources = a.edges.map { (Int(g.forwardHeads[$0.edge]), UInt64(((1 - $0.fraction) * Double(w[$0.edge])).rounded())) }
-        let targets = b.edges.map { (network.snapIndex.tail(of: $0.edge), UInt64(($0.fraction * Double(w[$0.edge])).rounded())) }
-        // Same edge, destination ahead of origin.
-        var direct: (cost: UInt64, edge: Int, fraction: Double)?
-        for x in a.edges {
-            for y in b.edges where y.edge == x.edge && y.fraction >= x.fraction {
-                let cost = UInt64(((y.fraction - x.fraction) * Double(w[x.edge])).rounded())
-                if direct == nil || cost < direct!.cost { direct = (cost, x.edge, y.fraction - x.fraction) }
-            }
-        }
-        let viaGraph = ch.run(sources: sources, targets: targets)
-        if let direct, direct.cost <= viaGraph ?? .max {
-            let (seconds, meters) = report(cost: direct.cost, secondary: direct.fraction * secondaryValue(direct.edge))
+        let (a, b, search) = try searchSnapped(origin, destination)
+        let total: UInt64
+        switch search {
+        case nil: return nil
+        case .direct(let seconds, let meters)?:
             return Route(durationSeconds: seconds, distanceMeters: meters, nodes: [], points: [a.point, b.point])
+        case .viaGraph(let cost)?: total = cost
         }
-        guard let total = viaGraph else { return nil }
         let nodes = ch.path()
         guard let first = nodes.first, let last = nodes.last else { return nil }
-        // The snapped edges the path actually used: the cheapest entry into its first node and exit from its last.
-        let start = a.edges.filter { Int(g.forwardHeads[$0.edge]) == first }
-            .min { (1 - $0.fraction) * Double(w[$0.edge]) < (1 - $1.fraction) * Double(w[$1.edge]) }
-        let end = b.edges.filter { network.snapIndex.tail(of: $0.edge) == last }
-            .min { $0.fraction * Double(w[$0.edge]) < $1.fraction * Double(w[$1.edge]) }
-        var second = start.map { (1 - $0.fraction) * secondaryValue($0.edge) } ?? 0
-        second += pathSecondary(nodes)
-        if let end { second += end.fraction * secondaryValue(end.edge) }
+        let ends = endsSecondary(a, b, first: first, last: last)
+        let second = ends.start + pathSecondary(nodes) + ends.end
         let (seconds, meters) = report(cost: total, secondary: second)
         return Route(durationSeconds: seconds, distanceMeters: meters, nodes: nodes,
-                     points: [a.point] + nodes.map { g.coordinate($0) } + [b.point])
+                     points: [a.point] + nodes.map { network.graph.coordinate($0) } + [b.point])
     }
 
     /// The duration and distance of `route(from:to:)`'s route without its path: the second metric is summed over the
     /// packed hierarchy path (`ArcSums`, as matrices do) instead of unpacking it, which is most of a route's cost when
     /// only the figures are wanted (the batch CLI). Nil when unreachable.
     public mutating func routeFigures(from origin: LatLng, to destination: LatLng) throws(RoutingError) -> (durationSeconds: Double, distanceMeters: Double)? {
+        let (a, b, search) = try searchSnapped(origin, destination)
+        let total: UInt64
+        switch search {
+        case nil: return nil
+        case .direct(let seconds, let meters)?: return (seconds, meters)
+        case .viaGraph(let cost)?: total = cost
+        }
+        let g = network.graph
+        let sums = optimize == .time ? weights.lengthsPerArc(graph: g) : weights.durationsPerArc(of: searched, graph: g)
+        guard let packed = ch.packedPathSum(up: sums.up, down: sums.down) else { return nil }
+        let ends = endsSecondary(a, b, first: packed.source, last: packed.target)
+        let second = ends.start + packed.sum + ends.end
+        let (seconds, meters) = report(cost: total, secondary: second)
+        return (seconds, meters)
+    }
+
+    /// How a snapped search between two points came out: joined along the one edge both lie on, or through the graph
+    /// at a cost (the hierarchy's search state then holds that path).
+    private enum SnappedSearch {
+        case direct(seconds: Double, meters: Double)
+        case viaGraph(cost: UInt64)
+    }
+
+    /// Snaps both points and searches between them: the partial costs of the snapped edges as sources and targets,
+    /// and the same-edge shortcut (destination ahead of origin) when it is no dearer. Nil search: unreachable.
+    private mutating func searchSnapped(_ origin: LatLng, _ destination: LatLng) throws(RoutingError)
+        -> (a: Snap, b: Snap, search: SnappedSearch?) {
         let a = try snap(origin), b = try snap(destination)
         let g = network.graph, w = searched.edgeWeights
         let sources = a.edges.map { (Int(g.forwardHeads[$0.edge]), UInt64(((1 - $0.fraction) * Double(w[$0.edge])).rounded())) }
@@ -118,20 +129,21 @@ public struct RouteQuery {
         let viaGraph = ch.run(sources: sources, targets: targets)
         if let direct, direct.cost <= viaGraph ?? .max {
             let (seconds, meters) = report(cost: direct.cost, secondary: direct.fraction * secondaryValue(direct.edge))
-            return (seconds, meters)
+            return (a, b, .direct(seconds: seconds, meters: meters))
         }
-        guard let total = viaGraph else { return nil }
-        let sums = optimize == .time ? weights.lengthsPerArc(graph: g) : weights.durationsPerArc(of: searched, graph: g)
-        guard let packed = ch.packedPathSum(up: sums.up, down: sums.down) else { return nil }
-        let start = a.edges.filter { Int(g.forwardHeads[$0.edge]) == packed.source }
+        return (a, b, viaGraph.map { .viaGraph(cost: $0) })
+    }
+
+    /// The second metric on the partial snapped edges at both ends of a path from node `first` to node `last`: the
+    /// cheapest entry into `first` and exit from `last`, the edges the search's costs came from.
+    private func endsSecondary(_ a: Snap, _ b: Snap, first: Int, last: Int) -> (start: Double, end: Double) {
+        let g = network.graph, w = searched.edgeWeights
+        let start = a.edges.filter { Int(g.forwardHeads[$0.edge]) == first }
             .min { (1 - $0.fraction) * Double(w[$0.edge]) < (1 - $1.fraction) * Double(w[$1.edge]) }
-        let end = b.edges.filter { network.snapIndex.tail(of: $0.edge) == packed.target }
+        let end = b.edges.filter { network.snapIndex.tail(of: $0.edge) == last }
             .min { $0.fraction * Double(w[$0.edge]) < $1.fraction * Double(w[$1.edge]) }
-        var second = start.map { (1 - $0.fraction) * secondaryValue($0.edge) } ?? 0
-        second += packed.sum
-        if let end { second += end.fraction * secondaryValue(end.edge) }
-        let (seconds, meters) = report(cost: total, secondary: second)
-        return (seconds, meters)
+        return (start.map { (1 - $0.fraction) * secondaryValue($0.edge) } ?? 0,
+                end.map { $0.fraction * secondaryValue($0.edge) } ?? 0)
     }
 
     /// Durations in seconds from every source to every target (nil where unreachable), by the bucket method.
