@@ -148,11 +148,7 @@ extension DispatchService {
             try workers.run(input, { input -> Result<StackingRoundOutput, PlanInstanceError> in
                 do throws(PlanInstanceError) { return .success(try input.run()) } catch { return .failure(error) }
             }) { [unowned self] result in
-                self.roundInFlight = false
-                self.rounds &+= 1
-                let took = ContinuousClock.now - started
-                self.lastRoundMicros = UInt64(took.components.seconds) * 1_000_000
-                    + UInt64(took.components.attoseconds / 1_000_000_000_000)
+                self.roundFinished(startedAt: started)
                 switch result {
                 case .failure(let error):
                     self.roundErrors &+= 1

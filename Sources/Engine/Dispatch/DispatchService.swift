@@ -209,11 +209,7 @@ final class DispatchService: EngineService {
             try workers.run(round, { round -> Result<DispatchPlan, DispatchError> in
                 do throws(DispatchError) { return .success(try round.run()) } catch { return .failure(error) }
             }) { [unowned self] result in
-                self.roundInFlight = false
-                self.rounds &+= 1
-                let took = ContinuousClock.now - started
-                self.lastRoundMicros = UInt64(took.components.seconds) * 1_000_000
-                    + UInt64(took.components.attoseconds / 1_000_000_000_000)
+                self.roundFinished(startedAt: started)
                 switch result {
                 case .failure(let error):
                     self.roundErrors &+= 1
@@ -300,6 +296,14 @@ final class DispatchService: EngineService {
             }
             for listener in offerListeners { listener(event) }
         }
+    }
+
+    /// A round's answer is back (either kind of round): counts it and keeps its wall time for /v1/dispatch/stats.
+    func roundFinished(startedAt started: ContinuousClock.Instant) {
+        roundInFlight = false
+        rounds &+= 1
+        let took = ContinuousClock.now - started
+        lastRoundMicros = UInt64(took.components.seconds) * 1_000_000 + UInt64(took.components.attoseconds / 1_000_000_000_000)
     }
 
     // MARK: - driver channel and HTTP
