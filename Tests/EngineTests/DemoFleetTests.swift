@@ -33,4 +33,35 @@ import TestSupport
             return ((stats?["assigned"] as? NSNumber)?.intValue ?? 0) >= 1
         })
     }
+
+    @Test("demo couriers accept stacked offers: a courier's route holds several orders, each pickup before its drop-off")
+    func couriersStack() throws {
+        // Three couriers and an order every few seconds: they fill up, so later orders are offered onto routes.
+        let drivers = 3
+        let engine = try TestEngine(configure: {
+            $0.demo = true
+            $0.demoDrivers = drivers
+            $0.graphPath = SimulatorTests.monaco
+            $0.dispatchIntervalMs = 500
+        })
+        defer { engine.close() }
+        var routes: [[(order: UInt64, type: String)]] = []
+        #expect(try eventually(within: 90) {
+            routes = try (900_000..<(900_000 + drivers)).map { id in
+                let stops = (try engine.get("/v1/drivers/\(id)/route").json as? [String: Any])?["stops"] as? [[String: Any]] ?? []
+                return stops.map { (($0["order"] as? NSNumber)?.uint64Value ?? 0, $0["type"] as? String ?? "") }
+            }
+            return routes.contains { Set($0.map(\.order)).count >= 2 }
+        }, "no demo courier took a second order: \(routes)")
+        for stops in routes {
+            // Orders on board show only their drop-off: they count from the start.
+            var load = stops.filter { s in s.type == "dropoff" && !stops.contains { $0.order == s.order && $0.type == "pickup" } }.count
+            for s in stops {
+                load += s.type == "pickup" ? 1 : -1
+                #expect((0...3).contains(load), "\(stops)")
+            }
+        }
+        let stats = try #require(try engine.get("/v1/dispatch/stats").json as? [String: Any])
+        #expect((stats["stacked_offers"] as? NSNumber)?.intValue ?? 0 >= 1)
+    }
 }

@@ -80,7 +80,7 @@ import Testing
                              (["--offline", "--policy", "stacked"], "--policy stacked"),
                              (["--offline", "--scenario", "food", "--policy", "stacks"], "--policy"),
                              (["--offline", "--scenario", "pizza"], "--scenario"),
-                             (["--scenario", "food"], "--offline"),
+                             (["--scenario", "food", "--drain", "100000", "--udp", "127.0.0.1:9"], "--drain"),
                              (["--policy", "stacked", "--udp", "127.0.0.1:9"], "--policy stacked"),
                              (["--offline", "--scenario", "food", "--drivers", "0"], "--drivers")] {
             let run = try SimulatorTests.simulate(base + args)

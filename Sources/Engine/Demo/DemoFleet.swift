@@ -14,8 +14,11 @@ final class DemoFleet {
         var id: DriverID
         var status: DriverStatus = .available
         var nextPingMs: Int64 = 0
-        /// A job the demo driver is working: (order, pickup reached?).
-        var job: (order: OrderID, pickedUp: Bool, dropoff: LatLng)?
+        /// The planned stop the driver is driving to (its plan's first stop not yet served); nil when free.
+        var target: CourierPlan.Stop?
+        /// Stops reported served whose removal from the plan has not shown yet (the orders service confirms it
+        /// after the store has written it), so the driver does not serve them twice.
+        var served: [CourierPlan.Stop] = []
     }
 
     static let gatewayID: UInt64 = 0xDE_30
@@ -27,8 +30,6 @@ final class DemoFleet {
     let target: SocketAddress
     let key: SymmetricKey
     let pingIntervalMs: Int64 = 2_000
-    /// Pick-up points of open offers, so an accepted offer knows where to drive.
-    var pendingPickups: [OrderID: LatLng] = [:]
     /// The mover's clock: the latest `step` time, so trips planned between steps (an accepted offer) start there
     /// and the clock never goes back.
     private var clockMs: Int64
@@ -71,16 +72,16 @@ final class DemoFleet {
         if mover.send(i, toNode: node, atMs: clockMs) == nil { mover.park(i, atMs: clockMs) }
     }
 
-    /// Moves every driver on to `nowMs` and sends the pings that are due. Returns drivers that reached the end of
-    /// their trip while holding a job (the engine moves their orders along); free drivers that arrived set off to a
-    /// random node. Positions are a function of time, so no step length is needed.
-    func step(nowMs: Int64) -> [(index: Int, order: OrderID, pickedUp: Bool)] {
+    /// Moves every driver on to `nowMs` and sends the pings that are due. Returns drivers that reached the planned
+    /// stop they were driving to (the engine moves its order along); free drivers that arrived set off to a random
+    /// node. Positions are a function of time, so no step length is needed.
+    func step(nowMs: Int64) -> [(index: Int, stop: CourierPlan.Stop)] {
         clockMs = max(clockMs, nowMs)
-        var finished: [(index: Int, order: OrderID, pickedUp: Bool)] = []
+        var arrived: [(index: Int, stop: CourierPlan.Stop)] = []
         var records: [PingRecord] = []
         for i in drivers.indices {
             if mover.isParked(i, atMs: clockMs) {
-                if let job = drivers[i].job { finished.append((i, job.order, job.pickedUp)) }
+                if let stop = drivers[i].target { arrived.append((i, stop)) }
                 else { planTrip(i, toNode: randomNode()) }
             }
             guard clockMs >= drivers[i].nextPingMs else { continue }
@@ -90,7 +91,26 @@ final class DemoFleet {
             if records.count == 40 { send(records); records.removeAll(keepingCapacity: true) }
         }
         if !records.isEmpty { send(records) }
-        return finished
+        return arrived
+    }
+
+    /// Points driver `i` at the first stop of `planned` it has not served yet (a new order may have been inserted
+    /// before the stop it was driving to, or one cancelled), and sets its status from the plan: on trip with an
+    /// order on board, to pickup with only pickups ahead, available with nothing planned. Free drivers keep roaming.
+    func follow(_ i: Int, planned: [CourierPlan.Stop]) {
+        drivers[i].served.removeAll { !planned.contains($0) }
+        let next = planned.first { !drivers[i].served.contains($0) }
+        let onBoard = planned.contains { s in s.kind == .dropoff && !planned.contains { $0.order == s.order && $0.kind == .pickup } }
+        drivers[i].status = onBoard ? .onTrip : (planned.isEmpty ? .available : .toPickup)
+        guard next != drivers[i].target else { return }
+        drivers[i].target = next
+        if let next { planTrip(i, to: next.point) }
+    }
+
+    /// Driver `i` served `stop` (reported to the orders service); it moves on at the next `follow`.
+    func served(_ i: Int, _ stop: CourierPlan.Stop) {
+        drivers[i].served.append(stop)
+        drivers[i].target = nil
     }
 
     private func send(_ records: [PingRecord]) {

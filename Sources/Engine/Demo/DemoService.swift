@@ -8,8 +8,9 @@ import Vocabulary
 
 /// The demo, when configured: a simulated fleet on the loaded road network pinging over real UDP, and demo
 /// customers placing real orders. Its orders are durable orders (they show in `GET /v1/orders`), dispatched by the
-/// same rounds as any other; its couriers answer offers the way the driver channel does, then drive to the
-/// pick-up and on to the drop-off, and report both through the orders service as a courier's app would.
+/// same rounds as any other; its couriers answer offers the way the driver channel does (stacked ones included),
+/// drive the stops dispatch planned for them in order, and report each pick-up and drop-off through the orders
+/// service as a courier's app would.
 /// Loop-owned.
 final class DemoService: EngineService {
     /// The customer the demo's orders are placed for.
@@ -48,23 +49,17 @@ final class DemoService: EngineService {
         guard let fleet else { return }
         switch event {
         case .offered(let offer):
-            guard let i = fleet.index(of: offer.courier) else { return }
-            fleet.pendingPickups[offer.order.id] = offer.order.pickup
-            // One in ten declines; a demo courier drives one job at a time, so it declines stacked offers too.
-            let declines = Int.random(in: 0..<10) == 0 || fleet.drivers[i].job != nil
+            guard fleet.index(of: offer.courier) != nil else { return }
+            // One in ten declines. Dispatch offers a courier an order only where its plan has room, so a demo
+            // courier takes stacked offers too (the console then shows one courier with several orders).
+            let declines = Int.random(in: 0..<10) == 0
             let delay = declines ? 1_500 : Int64.random(in: 800...3_000)
             pendingAnswers.append((clock.nowMs + delay, offer.order.id, offer.courier, !declines))
-        case .accepted(let order, let courier, _):
-            guard let i = fleet.index(of: courier),
-                  let pickup = fleet.pendingPickups.removeValue(forKey: order) else { return }
-            fleet.drivers[i].status = .toPickup
-            // The order's own drop-off: an order placed through the API is delivered where its customer asked.
-            let dropoff = orders.dropoff(of: order) ?? fleet.network.graph.coordinate(fleet.randomNode())
-            fleet.drivers[i].job = (order, false, dropoff)
-            fleet.planTrip(i, to: pickup)
-        case .declined(let order, _, _), .expired(let order, _, _), .withdrawn(let order, _, _):
-            fleet.pendingPickups[order] = nil
-        case .returnedToQueue:
+        case .accepted(_, let courier, _):
+            // The accepted order is in the courier's plan now, at the insertion it was offered at.
+            guard let i = fleet.index(of: courier) else { return }
+            fleet.follow(i, planned: dispatch.plannedStops(of: courier))
+        case .declined, .expired, .withdrawn, .returnedToQueue:
             break
         }
     }
@@ -79,19 +74,19 @@ final class DemoService: EngineService {
             // The offer may be gone (expired, withdrawn); the answer is then refused like any late tap.
             try? dispatch.answerOffer(order: first.order, courier: first.courier, accept: first.accept)
         }
-        for done in fleet.step(nowMs: now) {
-            let courier = fleet.drivers[done.index].id
-            if done.pickedUp {
-                fleet.drivers[done.index].job = nil
-                fleet.drivers[done.index].status = .available
-                orders.courierDelivered(done.order, by: courier)
-                fleet.planTrip(done.index, to: fleet.network.graph.coordinate(fleet.randomNode()))
-            } else if let job = fleet.drivers[done.index].job {
-                fleet.drivers[done.index].job = (job.order, true, job.dropoff)
-                fleet.drivers[done.index].status = .onTrip
-                orders.courierPickedUp(done.order, by: courier)
-                fleet.planTrip(done.index, to: job.dropoff)
+        // A demo courier drives its planned stops in order and reports each as a courier's app would; the plan
+        // drops the stop once the orders service has recorded it.
+        for (i, stop) in fleet.step(nowMs: now) {
+            let courier = fleet.drivers[i].id
+            switch stop.kind {
+            case .pickup: orders.courierPickedUp(stop.order, by: courier)
+            case .dropoff: orders.courierDelivered(stop.order, by: courier)
             }
+            fleet.served(i, stop)
+        }
+        for i in fleet.drivers.indices where fleet.drivers[i].target != nil || !fleet.drivers[i].served.isEmpty
+            || fleet.drivers[i].status != .available {
+            fleet.follow(i, planned: dispatch.plannedStops(of: fleet.drivers[i].id))
         }
         placeOrders(nowMs: now)
     }

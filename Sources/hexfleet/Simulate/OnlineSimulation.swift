@@ -34,6 +34,13 @@ struct OnlineSimulation {
         var handoverSeconds = 30.0
         /// How pings travel.
         var transport = Transport.udp
+        /// What the simulator's customers and couriers play: the roaming city (`OrderAgents`) or the food
+        /// scenario (`FoodCourierAgents`, couriers that follow their planned route).
+        var scenario = SimulationScenario.city
+        /// `--policy`: `stacked` couriers take orders up to their capacity; nil or `single`, one at a time.
+        var policy: SimulationPolicy?
+        /// Food scenario: how long the run goes on after the order window while orders are still open.
+        var drainSeconds = 0.0
     }
 
     /// `--transport` values: signed UDP datagrams, or one `/v1/ws/driver` WebSocket per driver.
@@ -79,7 +86,15 @@ struct OnlineSimulation {
         let setupStart = ContinuousClock.now
         let mover = try RoadMover(network: network, driverCount: c.drivers, seed: c.seed, startMs: setupStartMs, hubCount: c.hubs)
         progress("fleet of \(c.drivers) ready in \(ContinuousClock.now - setupStart)")
-        var agents = OrderAgents(config: c, network: network, mover: mover, http: http, progress: progress)
+        var agents: OrderAgents?
+        var foodAgents: FoodCourierAgents?
+        if c.scenario == .food {
+            foodAgents = FoodCourierAgents(config: c, network: network, mover: mover, http: http, startMs: Self.wallMs,
+                                           progress: progress)
+            report.food = SimReport.FoodFigures()
+        } else {
+            agents = OrderAgents(config: c, network: network, mover: mover, http: http, progress: progress)
+        }
         var rng = SimRandom(seed: c.seed, stream: 4)
         var status = [UInt8](repeating: 1, count: c.drivers)
 
@@ -103,6 +118,8 @@ struct OnlineSimulation {
         // eat the whole of a short --duration, and the run sent nothing.
         let startMs = Self.wallMs
         let endMs = startMs + Int64(c.durationSeconds * 1000)
+        // The food scenario drains: the run goes on past the order window while orders are open, up to this.
+        let drainEndMs = endMs + (c.scenario == .food ? Int64(c.drainSeconds * 1000) : 0)
         var nextReportMs = startMs + Int64(c.reportEverySeconds * 1000)
         var nextProbeMs = startMs + 100
         var lateSlots = 0
@@ -124,11 +141,11 @@ struct OnlineSimulation {
 
         while true {
             let now = Self.wallMs
-            if now >= endMs { break }
+            if now >= endMs && (now >= drainEndMs || !(foodAgents?.hasOpenWork ?? false)) { break }
             let target = (now - startMs) / slotMs
             if target - tick > 2 { lateSlots += 1 }
             // A sender behind schedule catches up slot by slot, but never past the end of the run.
-            while tick < target && (tick == target - 1 || Self.wallMs < endMs) {
+            while tick < target && (tick == target - 1 || Self.wallMs < drainEndMs) {
                 tick += 1
                 let slot = Int(tick % Int64(wheelSize))
                 swap(&spare, &wheel[slot])
@@ -175,7 +192,8 @@ struct OnlineSimulation {
                 flushBatch()
                 report.datagramsSent &+= UInt64(sender.flush())
             }
-            agents.step(nowMs: now, status: &status, report: &report)
+            agents?.step(nowMs: now, status: &status, report: &report)
+            foodAgents?.step(nowMs: now, status: &status, report: &report)
             if let ws = sockets, now >= nextDrainMs {
                 ws.drain()
                 nextDrainMs = now + 200
@@ -196,6 +214,7 @@ struct OnlineSimulation {
         }
         flushBatch()
         board.finish()
+        if let foodAgents { report.food = foodAgents.figures }
         // Let the engine drain its socket and flush its counters, then read the final count.
         var accepted = Self.acceptedPings(http, transport: label)
         let deadline = Self.wallMs + 5_000

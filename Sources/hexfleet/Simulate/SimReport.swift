@@ -34,6 +34,24 @@ struct SimReport: Sendable {
     /// Ping → index latency, microseconds (online runs).
     var latencyMicros = LatencyHistogram.make()
     var latencyProbesLost = 0
+    /// The food scenario's figures (online `--scenario food`), appended to the line; nil for the city scenario.
+    var food: FoodFigures?
+
+    /// What an online food run measures beyond the city's fields, as the offline food report defines them.
+    struct FoodFigures: Sendable {
+        var cancelled = 0
+        var late = 0
+        /// Creation to drop-off arrival, and pickup service start to drop-off arrival, seconds per delivery.
+        var deliverySeconds: [Double] = []
+        var rideSeconds: [Double] = []
+        /// Seconds couriers drove, and stood at restaurants waiting for the food.
+        var travelSeconds = 0.0
+        var restaurantWaitSeconds = 0.0
+        /// Deliveries that shared the bag with another order.
+        var stackedDeliveries = 0
+        var offers = 0
+        var capacityViolations = 0
+    }
 
     static func mean(_ xs: [Double]) -> Double { xs.isEmpty ? 0 : xs.reduce(0, +) / Double(xs.count) }
 
@@ -86,6 +104,23 @@ struct SimReport: Sendable {
             w.key("latency_p50_ms"); w.raw(fixed(Double(latencyMicros.valueAtPercentile(50)) / 1000, 3))
             w.key("latency_p99_ms"); w.raw(fixed(Double(latencyMicros.valueAtPercentile(99)) / 1000, 3))
             w.key("latency_max_ms"); w.raw(fixed(Double(latencyMicros.totalCount == 0 ? 0 : latencyMicros.max) / 1000, 3))
+        }
+        if let f = food {
+            let perDelivery = { (x: Double) in ordersDelivered > 0 ? x / Double(ordersDelivered) : 0 }
+            w.key("scenario"); w.string("food")
+            w.key("orders"); w.number(ordersCreated)
+            w.key("delivered"); w.number(ordersDelivered)
+            w.key("unserved"); w.number(ordersCreated - ordersDelivered)
+            w.key("cancelled"); w.number(f.cancelled)
+            w.key("late"); w.number(f.late)
+            w.key("mean_delivery_s"); w.raw(fixed(Self.mean(f.deliverySeconds), 1))
+            w.key("p90_delivery_s"); w.raw(fixed(Self.quantile(f.deliverySeconds, 0.9), 1))
+            w.key("mean_ride_s"); w.raw(fixed(Self.mean(f.rideSeconds), 1))
+            w.key("courier_travel_s_per_delivery"); w.raw(fixed(perDelivery(f.travelSeconds), 1))
+            w.key("restaurant_wait_s_per_delivery"); w.raw(fixed(perDelivery(f.restaurantWaitSeconds), 1))
+            w.key("stacked_share"); w.raw(fixed(ordersDelivered > 0 ? Double(f.stackedDeliveries) / Double(ordersDelivered) : 0, 4))
+            w.key("offers"); w.number(f.offers)
+            w.key("capacity_violations"); w.number(f.capacityViolations)
         }
         w.endObject()
         return String(decoding: w.bytes, as: UTF8.self)

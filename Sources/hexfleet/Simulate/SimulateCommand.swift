@@ -21,7 +21,9 @@ struct SimulateCommand: ParsableCommand {
             --policy greedy|batch|single (single = batch). --scenario food: restaurants, preparation times, deadlines \
             and a lunch peak, --policy single|stacked; its JSON has delivered, unserved, late, mean_delivery_s, \
             p90_delivery_s, mean_ride_s, courier_travel_s_per_delivery. Online, the engine dispatches: --policy \
-            single only (stacked online is not supported yet).
+            single (couriers carry one order at a time) or, with --scenario food, stacked (couriers accept offers up \
+            to their capacity and drive the route GET /v1/drivers/{id}/route plans); the food scenario online places \
+            its orders with ready_in_s, deadline_s and max_ride_s and drains for up to --drain seconds.
             Secrets: --udp-secret or HEXFLEET_UDP_SECRET (hex), --admin-token or HEXFLEET_ADMIN_TOKEN; never printed.
             """)
 
@@ -63,10 +65,12 @@ struct SimulateCommand: ParsableCommand {
     var reportEvery = 5.0
     @Flag(help: "Run in virtual time without sockets and compare dispatch policies.")
     var offline = false
-    @Option(help: "Dispatch policy: greedy|batch|single (city, default greedy), single|stacked (food, default single); online only single.")
+    @Option(help: "Dispatch policy: greedy|batch|single (city, default greedy), single|stacked (food, default single); online: single, or stacked with --scenario food.")
     var policy: SimulationPolicy?
-    @Option(help: "What --offline plays: city (roaming fleet, orders anywhere) or food (restaurants, lunch peak, stacking).")
+    @Option(help: "What the simulation plays: city (roaming fleet, orders anywhere) or food (restaurants, lunch peak, stacking).")
     var scenario: SimulationScenario = .city
+    @Option(help: "Online food scenario: seconds the run goes on after --duration while orders are still open (default 2700, the delivery deadline).")
+    var drain = 2_700.0
     @Flag(help: "Print the report as one JSON object on stdout (it always is; the flag makes scripts explicit).")
     var json = false
     @Option(help: "Seconds between dispatch rounds (--offline).")
@@ -91,12 +95,10 @@ struct SimulateCommand: ParsableCommand {
         default: break
         }
         if !offline {
-            guard scenario == .city else { throw ValidationError("--scenario food runs offline only: add --offline") }
-            if let policy, policy != .single {
-                throw ValidationError(policy == .stacked
-                    ? "--policy stacked is offline only for now: online, the engine dispatches and the simulator's couriers carry one order each"
-                    : "--policy \(policy.rawValue) is offline only: online, the engine dispatches (use --policy single or none)")
+            if let policy, policy != .single && policy != .stacked {
+                throw ValidationError("--policy \(policy.rawValue) is offline only: online, the engine dispatches (use --policy single, stacked with --scenario food, or none)")
             }
+            guard drain >= 0, drain <= 86_400 else { throw ValidationError("--drain must be 0…86400 seconds") }
         }
         if scenario == .food {
             guard driverCount <= 20_000 else { throw ValidationError("--drivers for --scenario food must be 1…20,000") }
@@ -202,8 +204,11 @@ struct SimulateCommand: ParsableCommand {
                 c.hubs = hubs
                 c.hotSpots = hotSpots
                 c.transport = transport
+                c.scenario = scenario
+                c.policy = policy
+                c.drainSeconds = drain
                 var onlineReport = try OnlineSimulation(config: c, network: network).run { SimStderr.write("simulate: \($0)") }
-                onlineReport.policy = policy?.rawValue   // only `single` gets here: the engine's one order per courier
+                onlineReport.policy = policy?.rawValue   // the couriers' policy; the engine dispatches with its own
                 report = onlineReport
             }
         } catch {
