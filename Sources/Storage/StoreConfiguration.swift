@@ -18,6 +18,9 @@ public struct StoreConfiguration: Sendable {
     /// Every order event also writes an outbox row in its transaction, for the event relay (docs/events.md);
     /// off by default, since without a relay nothing would empty the table.
     public var outbox: Bool = false
+    /// Cluster mode (PostgreSQL only): every order write checks, in its transaction, this engine's lease on the
+    /// order's partition (docs/cluster.md); nil: no fencing, one engine.
+    public var fence: (any OrderWriteFence)?
     /// Clock in milliseconds since the Unix epoch; injected so tests control time.
     public var nowMs: @Sendable () -> Int64 = { StoreConfiguration.systemNowMs() }
 
