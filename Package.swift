@@ -142,7 +142,7 @@ let package = Package(
             name: "EngineTests",
             dependencies: [
                 "Engine", "Vocabulary", "HexGeo", "FleetIndex", "Routing", "Dispatcher", "EventLoop", "CSHA256Lanes", "TestSupport",
-                "HTTPServer", "JSON",
+                "HTTPServer", "JSON", "Storage",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),

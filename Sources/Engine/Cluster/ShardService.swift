@@ -1,0 +1,123 @@
+import EventLoop
+import FleetIndex
+import HexGeo
+import Logging
+import Storage
+import Vocabulary
+
+/// Region shards (docs/cluster.md): runs the lease keeper, publishes each round's owner map to the loop through
+/// `directory`, asks for the partitions this engine sees drivers in, and moves orders with the partitions: on a gain
+/// it loads the partition's live orders from PostgreSQL (off the loop) into orders and dispatch, on a loss it drops
+/// them. Other services hear gains and losses through `onPartitionsChanged`.
+final class ShardService: EngineService {
+    let directory: LeasedPartitionDirectory
+    let keeper: LeaseKeeper
+    private let table: DriverTable
+    private let orders: OrdersService
+    private let store: any PartitionedOrderStore
+    private let workers: WorkQueue
+    private let loop: Loop
+    private let logger: Logger
+    private var wakeup: AsyncWakeup<LeaseView>?
+    private var listeners: [(_ gained: [H3Cell], _ lost: [H3Cell]) -> Void] = []
+    private var lastScanMs: Int64 = 0
+    /// How often the live table's cells are scanned for partitions to ask for.
+    var scanIntervalMs: Int64 = 1_000
+    /// Orders loaded for gained partitions, and dropped for lost ones, since start.
+    private(set) var ordersAdopted = 0
+    private(set) var ordersDropped = 0
+
+    init(keeper: LeaseKeeper, directory: LeasedPartitionDirectory, table: DriverTable, orders: OrdersService,
+         store: any PartitionedOrderStore, workers: WorkQueue, loop: Loop, logger: Logger) {
+        self.keeper = keeper
+        self.directory = directory
+        self.table = table
+        self.orders = orders
+        self.store = store
+        self.workers = workers
+        self.loop = loop
+        self.logger = logger
+    }
+
+    /// Hears, on the loop, the partitions this engine gained and lost in each round that changed them.
+    func onPartitionsChanged(_ listener: @escaping (_ gained: [H3Cell], _ lost: [H3Cell]) -> Void) {
+        listeners.append(listener)
+    }
+
+    func start() throws {
+        let wakeup = try AsyncWakeup<LeaseView>(loop: loop) { [unowned self] view in self.apply(view) }
+        wakeup.keepsLoopAlive = false
+        self.wakeup = wakeup
+        let sender = wakeup.sender
+        keeper.start { view in _ = sender.send(view) }
+    }
+
+    func tick(nowMs: Int64) {
+        guard nowMs - lastScanMs >= scanIntervalMs else { return }
+        lastScanMs = nowMs
+        keeper.want(seenPartitions(nowMs: nowMs))
+    }
+
+    /// Releases the leases once the orders store has written everything queued (their writes need the leases).
+    func stop() {
+        orders.store.flush()
+        keeper.stop()
+        wakeup?.close()
+        wakeup = nil
+    }
+
+    /// The partitions of every fresh driver in the live table (its bucket cells' parents: no H3 per driver).
+    private func seenPartitions(nowMs: Int64) -> Set<Int64> {
+        var cells: Set<UInt64> = []
+        for status in DriverStatus.allCases { cells.formUnion(table.cellKeys(of: status, nowMs: nowMs)) }
+        var partitions: Set<Int64> = []
+        for cell in cells {
+            let p = directory.partition(of: H3Cell(rawValue: cell))
+            partitions.insert(Int64(bitPattern: p.rawValue))
+        }
+        return partitions
+    }
+
+    private func apply(_ view: LeaseView) {
+        let (gained, lost) = directory.apply(view)
+        guard !gained.isEmpty || !lost.isEmpty else { return }
+        logger.info("partitions changed", metadata: ["gained": "\(gained.count)", "lost": "\(lost.count)",
+                                                      "held": "\(directory.owned.count)"])
+        if !lost.isEmpty {
+            let lostSet = Set(lost)
+            let resolution = directory.resolution
+            ordersDropped += orders.drop { pickup in
+                lostSet.contains(H3Cell(rawValue: UInt64(bitPattern: LeaseKeeper.partition(of: pickup.latLng, resolution: resolution))))
+            }
+        }
+        if !gained.isEmpty { load(gained) }
+        for listener in listeners { listener(gained, lost) }
+    }
+
+    /// Reads the gained partitions' live orders on a worker, then adopts those whose partition is still held
+    /// under the same epoch (a partition lost again meanwhile is skipped).
+    private func load(_ partitions: [H3Cell]) {
+        let epochs = partitions.map { ($0, directory.owned[$0]) }
+        let ids = partitions.map { Int64(bitPattern: $0.rawValue) }
+        let store = self.store
+        do {
+            try workers.run(ids, { ids in Result { () throws(StorageError) in try store.liveOrders(inPartitions: ids) } }) {
+                [weak self] result in
+                guard let self else { return }
+                switch result {
+                case .success(let records):
+                    let stillHeld = Set(epochs.filter { self.directory.owned[$0.0] == $0.1 }.map(\.0))
+                    let resolution = self.directory.resolution
+                    let kept = records.filter {
+                        stillHeld.contains(H3Cell(rawValue: UInt64(bitPattern: LeaseKeeper.partition(of: $0.pickup.latLng, resolution: resolution))))
+                    }
+                    self.ordersAdopted += self.orders.adopt(kept, reason: "failover")
+                case .failure(let error):
+                    self.logger.error("could not load a gained partition's orders", metadata: ["error": "\(error)"])
+                }
+            }
+        } catch {
+            logger.error("no worker to load a gained partition's orders", metadata: ["error": "\(error)"])
+        }
+    }
+}
