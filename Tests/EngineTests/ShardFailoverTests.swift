@@ -88,5 +88,20 @@ struct ShardFailoverTests {
         let lease = try db.query("SELECT owner, epoch FROM partition_leases")
         #expect(lease.count == 1 && lease.first?[0] == "b" && lease.first?[1] == "2", "\(lease)")
         #expect(try F.request(b, "POST", "/v1/orders", F.orderBody(customer: "c3")).status == 201)
+
+        #expect(try eventually { try b.metric("hexfleet_live_orders") == 2 })
+
+        // b stops renewing in time (as if paused) and another node takes the partition: b's next round sees the
+        // lease lost, drops the partition's orders (the courier's accept finds no offer) and writes nothing more.
+        _ = try db.query("UPDATE partition_leases SET expires_at = now() - interval '1 second'")
+        let thief = try PartitionLeaseStore(url: db.url)
+        let partition = try #require(try db.query("SELECT partition FROM partition_leases").first?[0].flatMap(Int64.init))
+        #expect(try thief.claim(partition, node: "z", ttlMs: 60_000) == 3)
+        #expect(try F.request(b, "POST", "/v1/orders", F.orderBody(customer: "c4")).errorCode == "partition_moved",
+                "the fence reads the lease row itself: refused before b's round notices")
+        #expect(try eventually(within: 20) { try b.metric("hexfleet_live_orders") == 0 }, "b dropped the lost partition's orders")
+        let d61 = try F.token(b, "driver", "61")
+        #expect(try b.post("/v1/orders/\(order)/accept", "{}", token: d61).status != 200)
+        #expect(try F.status(b, order) == "dispatched", "nothing written by the old owner")
     }
 }

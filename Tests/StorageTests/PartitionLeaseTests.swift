@@ -102,7 +102,8 @@ struct PartitionLeaseTests {
 
         // Nobody holds the partition: nobody writes.
         expectMoved { _ = try a.createOrderAndWait(sampleOrder(), actor: customerActor) }
-        fenceA.epoch = try #require(try leases.claim(p, node: "a", ttlMs: 60_000))
+        let claimedA = try #require(try leases.claim(p, node: "a", ttlMs: 60_000))
+        fenceA.epoch = claimedA
         let order = try a.createOrderAndWait(sampleOrder(), actor: customerActor).order
         #expect(try PostgresAdmin.query(url, "SELECT partition FROM orders") == [String(p)])
         #expect(try a.liveOrders(inPartitions: [p]).map(\.id) == [order.id])
@@ -115,7 +116,8 @@ struct PartitionLeaseTests {
 
         // The lease lapses (a stopped renewing) and b takes it: a, still believing in epoch 1, writes nothing.
         try lapseAll(url)
-        fenceB.epoch = try #require(try leases.claim(p, node: "b", ttlMs: 60_000))
+        let claimedB = try #require(try leases.claim(p, node: "b", ttlMs: 60_000))
+        fenceB.epoch = claimedB
         #expect(fenceB.epoch == 2)
         let eventsBefore = try a.events(of: order.id).count
         expectMoved { _ = try a.transitionOrderAndWait(dispatch(order.id)) }
@@ -138,7 +140,8 @@ struct PartitionLeaseTests {
         let url = try #require(tmp.postgresURL)
         let leases = try PartitionLeaseStore(url: url)
         let fence = TestFence(node: "a", partition: p)
-        fence.epoch = try #require(try leases.claim(p, node: "a", ttlMs: 60_000))
+        let claimedA = try #require(try leases.claim(p, node: "a", ttlMs: 60_000))
+        fence.epoch = claimedA
         let store = try fencedStore(url, fence)
         defer { store.close() }
         let order = try store.createOrderAndWait(sampleOrder(), actor: customerActor).order
@@ -150,13 +153,93 @@ struct PartitionLeaseTests {
         #expect(try store.transitionOrderAndWait(dispatch(order.id)).status == .dispatched)
     }
 
+    @Test("courier slots: a courier holds at most its capacity of active orders across shards; going back to quoted or ending frees a slot, accepting keeps it")
+    func courierSlots() throws {
+        let tmp = try TempDatabase(.postgres)
+        defer { tmp.remove() }
+        let url = try #require(tmp.postgresURL)
+        let leases = try PartitionLeaseStore(url: url)
+        let fenceA = TestFence(node: "a", partition: p), fenceB = TestFence(node: "b", partition: q)
+        fenceA.epoch = try leases.claim(p, node: "a", ttlMs: 60_000)
+        fenceB.epoch = try leases.claim(q, node: "b", ttlMs: 60_000)
+        let a = try fencedStore(url, fenceA, capacity: 2), b = try fencedStore(url, fenceB, capacity: 2)
+        defer { a.close(); b.close() }
+        let a1 = try a.createOrderAndWait(sampleOrder(), actor: customerActor).order.id
+        let a2 = try a.createOrderAndWait(sampleOrder(), actor: customerActor).order.id
+        let b1 = try b.createOrderAndWait(sampleOrder(), actor: customerActor).order.id
+
+        _ = try a.transitionOrderAndWait(dispatch(a1))
+        _ = try a.transitionOrderAndWait(dispatch(a2))
+        expectCode(.courierAtCapacity) { _ = try b.transitionOrderAndWait(dispatch(b1)) }
+        #expect(try b.order(b1)?.status == .quoted, "the refused dispatch wrote nothing")
+        _ = try a.transitionOrderAndWait(move(a1, [.dispatched], .quoted))   // declined: slot freed
+        _ = try b.transitionOrderAndWait(dispatch(b1))
+        _ = try b.transitionOrderAndWait(move(b1, [.dispatched], .accepted))   // accepted: slot kept
+        expectCode(.courierAtCapacity) { _ = try a.transitionOrderAndWait(dispatch(a1)) }
+        _ = try a.transitionOrderAndWait(move(a2, [.dispatched], .cancelled))   // ended: slot freed
+        _ = try a.transitionOrderAndWait(dispatch(a1))
+        #expect(try PostgresAdmin.query(url, "SELECT count(*) FROM courier_slots WHERE courier_id = 42") == ["2"])
+    }
+
+    @Test("two shards racing to dispatch one courier's last slot: exactly one dispatch commits, every time")
+    func courierSlotRace() throws {
+        let tmp = try TempDatabase(.postgres)
+        defer { tmp.remove() }
+        let url = try #require(tmp.postgresURL)
+        let leases = try PartitionLeaseStore(url: url)
+        let fenceA = TestFence(node: "a", partition: p), fenceB = TestFence(node: "b", partition: q)
+        fenceA.epoch = try leases.claim(p, node: "a", ttlMs: 60_000)
+        fenceB.epoch = try leases.claim(q, node: "b", ttlMs: 60_000)
+        let a = try fencedStore(url, fenceA, capacity: 1), b = try fencedStore(url, fenceB, capacity: 1)
+        defer { a.close(); b.close() }
+        for round in 0..<20 {
+            let x = try a.createOrderAndWait(sampleOrder(), actor: customerActor).order.id
+            let y = try b.createOrderAndWait(sampleOrder(), actor: customerActor).order.id
+            let outcomes = Mutex<[Result<TransitionOutcome, StorageError>]>([])
+            let done = DispatchSemaphore(value: 0)
+            for (store, id) in [(a, x), (b, y)] {
+                store.transitionOrder(dispatch(id)) { r in
+                    outcomes.withLock { $0.append(r) }
+                    done.signal()
+                }
+            }
+            done.wait()
+            done.wait()
+            let results = outcomes.withLock { $0 }
+            let won = results.filter { if case .success = $0 { true } else { false } }.count
+            let refused = results.filter { if case .failure(let e) = $0 { e.code == .courierAtCapacity } else { false } }.count
+            #expect(won == 1 && refused == 1, "round \(round): \(results)")
+            // The winner's courier finishes, freeing the slot for the next round.
+            for (store, id) in [(a, x), (b, y)] where try store.order(id)?.status == .dispatched {
+                _ = try store.transitionOrderAndWait(move(id, [.dispatched], .cancelled))
+            }
+        }
+        #expect(try PostgresAdmin.query(url, "SELECT count(*) FROM courier_slots") == ["0"])
+    }
+
     // MARK: - helpers
 
-    private func fencedStore(_ url: String, _ fence: TestFence) throws -> PostgresStore {
+    private func fencedStore(_ url: String, _ fence: TestFence, capacity: Int? = nil) throws -> PostgresStore {
         var config = StoreConfiguration()
         config.synchronous = .normal
         config.fence = fence
+        config.courierCapacity = capacity
         return try PostgresStore(url: url, configuration: config)
+    }
+
+    private func move(_ id: OrderID, _ from: Set<OrderStatus>, _ to: OrderStatus) -> OrderTransitionRequest {
+        OrderTransitionRequest(orderID: id, from: from, to: to, actor: .system)
+    }
+
+    private func expectCode(_ code: StorageError.Code, _ body: () throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) {
+        do {
+            try body()
+            Issue.record("the write was accepted", sourceLocation: sourceLocation)
+        } catch let error as StorageError {
+            #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+        } catch {
+            Issue.record("not a StorageError: \(error)", sourceLocation: sourceLocation)
+        }
     }
 
     private func dispatch(_ id: OrderID) -> OrderTransitionRequest {

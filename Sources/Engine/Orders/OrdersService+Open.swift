@@ -30,6 +30,10 @@ extension OrdersService {
         if !configuration.storeSynchronousFull { storeConfiguration.synchronous = .normal }
         storeConfiguration.outbox = !configuration.natsServers.isEmpty
         storeConfiguration.fence = fence
+        if fence != nil {
+            // Shards dispatch independently: the store's courier slots keep a courier within its capacity across them.
+            storeConfiguration.courierCapacity = configuration.dispatchStacking ? DispatchService.capacity(of: .car) : 1
+        }
         let store: any Store & FenceStore
         if let url = configuration.postgresURL {
             store = try PostgresStore(url: url, configuration: storeConfiguration)

@@ -188,6 +188,9 @@ final class OrdersService: EngineService {
                 if case .followsDispatch(let id) = then, let o = live[id], o.dispatchWritesInFlight > 0 {
                     live[id]?.dispatchWritesInFlight -= 1
                 }
+                if case .followsDispatch(let id) = then, error.code.name == StorageError.Code.courierAtCapacity.name {
+                    offerRefused(id)
+                }
                 if let responder {
                     metrics.pendingFailures += 1
                     responder.fail(OrderAPIErrors.apiError(error))
@@ -251,6 +254,17 @@ final class OrdersService: EngineService {
         default:
             break
         }
+    }
+
+    /// A dispatch the store refused because the courier is full on another shard (cluster mode): the order is still
+    /// quoted there, so the loop's view goes back to quoted, the offer is withdrawn (asking for no write) and the
+    /// order waits for the next round.
+    private func offerRefused(_ id: OrderID) {
+        guard let o = live[id], o.status == .dispatched, o.dispatchWritesInFlight == 0 else { return }
+        live[id]?.status = .quoted
+        live[id]?.courier = nil
+        dispatch.withdraw(id)
+        queueForDispatch(WaitingOrder(id: id, pickup: o.pickup.latLng, createdAtMs: o.createdAtMs))
     }
 
     /// Hands an order to dispatch, or keeps it in the backlog while dispatch's queue is full.

@@ -39,6 +39,7 @@ public final class PartitionLeaseStore: @unchecked Sendable {
     }
 
     /// Runs `body`, connecting again once if the connection was lost (a restarted server, a failover).
+    @discardableResult
     private func run<T>(_ body: (PGConnection) throws(PGError) -> T) throws(StorageError) -> T {
         do {
             return try body(connection)

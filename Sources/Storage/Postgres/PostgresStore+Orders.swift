@@ -171,6 +171,7 @@ extension PostgresStore {
         let nowMs = self.nowMs
         let outbox = outboxPrefix
         let fence = self.fence
+        let capacity = courierCapacity
         submit({ conn in
             guard var order = try Self.fetchOrder(conn, request.orderID, lock: true) else {
                 throw StorageError(.orderNotFound, "no order \(request.orderID)")
@@ -195,6 +196,7 @@ extension PostgresStore {
             }
             order.status = request.to
             order.updatedAtMs = now
+            if let capacity { try Self.moveCourierSlot(conn, order: order, capacity: capacity) }
             // The change and its event in one round trip: the event is written only if the row changed.
             let kept = request.reason.map { String(String.UnicodeScalarView($0.unicodeScalars.prefix(200))) }
             let changed = try conn.query("""
@@ -324,6 +326,33 @@ extension PostgresStore {
 }
 
 extension PostgresStore {
+    /// Keeps `courier_slots` in step with an order's new status: a dispatch takes the courier's lowest free slot
+    /// (1…capacity), refused with `courier_at_capacity` when none is free; accepted and picked-up orders keep theirs;
+    /// any other status frees it. Two shards taking the same slot at once meet on its primary key: the later one
+    /// waits for the first to commit and then finds it taken (`ON CONFLICT DO NOTHING` inserts nothing), so a
+    /// courier never holds more than `capacity`, though a race may refuse a dispatch a free higher slot could take.
+    static func moveCourierSlot(_ conn: PGConnection, order: OrderRecord, capacity: Int) throws {
+        switch order.status {
+        case .accepted, .pickedUp:
+            return
+        case .dispatched:
+            guard let courier = order.courierID else { return }
+            try conn.query("DELETE FROM courier_slots WHERE order_id = $1", [.id(order.id.rawValue)])
+            let taken = try conn.query("""
+                INSERT INTO courier_slots (courier_id, slot, order_id)
+                SELECT $1, s, $2 FROM generate_series(1, $3::integer) AS s
+                WHERE NOT EXISTS (SELECT 1 FROM courier_slots c WHERE c.courier_id = $1 AND c.slot = s)
+                ORDER BY s LIMIT 1
+                ON CONFLICT DO NOTHING RETURNING slot
+                """, [.id(courier.rawValue), .id(order.id.rawValue), .int(capacity)])
+            guard taken.count == 1 else {
+                throw StorageError(.courierAtCapacity, "courier \(courier) already holds \(capacity) active orders")
+            }
+        default:
+            try conn.query("DELETE FROM courier_slots WHERE order_id = $1", [.id(order.id.rawValue)])
+        }
+    }
+
     public func liveOrders(inPartitions partitions: [Int64]) throws(StorageError) -> [OrderRecord] {
         guard !partitions.isEmpty else { return [] }
         let live = OrderStatus.allCases.filter { !$0.isTerminal }.map { "'\($0.rawValue)'" }.joined(separator: ",")

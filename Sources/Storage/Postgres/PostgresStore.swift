@@ -23,6 +23,8 @@ public final class PostgresStore: Store, FenceStore, PartitionedOrderStore {
     let outboxPrefix: String?
     /// Cluster mode: the lease every order write is checked against (docs/cluster.md); nil for one engine.
     let fence: (any OrderWriteFence)?
+    /// Cluster mode: the most active orders a courier may hold across shards (`courier_slots`); nil: unchecked.
+    let courierCapacity: Int?
     /// Idle reader connections; nil once the store is closed (reads then fail, as SQLite's do after `close`).
     private let readers = Mutex<[PGConnection]?>([])
     private let writer: PostgresWriter
@@ -35,6 +37,7 @@ public final class PostgresStore: Store, FenceStore, PartitionedOrderStore {
         self.url = url
         nowMs = configuration.nowMs
         fence = configuration.fence
+        courierCapacity = configuration.courierCapacity
         let synchronousCommit = configuration.synchronous == .full
         let conn: PGConnection
         do {
