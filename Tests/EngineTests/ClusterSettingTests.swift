@@ -74,6 +74,18 @@ import Testing
                 Issue.record("not a ConfigurationError: \(error)")
             }
         }
+        // Partitions are parents of the index's cells: R above the index resolution is refused, naming the flag.
+        var fine = cluster
+        fine["node"] = ["n1"]
+        fine["partition_resolution"] = ["10"]
+        do {
+            _ = try ServeConfiguration.resolve(flags: fine, environment: [:], file: nil)
+            Issue.record("accepted a partition resolution finer than the index")
+        } catch let error as ConfigurationError {
+            #expect(error.isFlagError && error.description.contains("--partition-resolution"), "\(error)")
+        } catch {
+            Issue.record("not a ConfigurationError: \(error)")
+        }
         // From the environment it is a configuration error naming the variable.
         #expect(throws: ConfigurationError.self) {
             _ = try ServeConfiguration.resolve(flags: [:], environment: ["HEXFLEET_NODE": "n1"], file: nil)

@@ -21,6 +21,8 @@ final class ShardService: EngineService {
     private var wakeup: AsyncWakeup<LeaseView>?
     private var listeners: [(_ gained: [H3Cell], _ lost: [H3Cell]) -> Void] = []
     private var lastScanMs: Int64 = 0
+    /// Gained partitions whose orders could not be read yet (the read failed): tried again at the next scan.
+    private var unloaded: Set<H3Cell> = []
     /// How often the live table's cells are scanned for partitions to ask for.
     var scanIntervalMs: Int64 = 1_000
     /// Orders loaded for gained partitions, and dropped for lost ones, since start.
@@ -56,6 +58,9 @@ final class ShardService: EngineService {
         guard nowMs - lastScanMs >= scanIntervalMs else { return }
         lastScanMs = nowMs
         keeper.want(seenPartitions(nowMs: nowMs))
+        let retry = unloaded.filter { directory.owned[$0] != nil }.sorted()
+        unloaded.removeAll()
+        if !retry.isEmpty { load(retry) }
     }
 
     /// Releases the leases once the orders store has written everything queued (their writes need the leases).
@@ -85,6 +90,7 @@ final class ShardService: EngineService {
                                                       "held": "\(directory.owned.count)"])
         if !lost.isEmpty {
             let lostSet = Set(lost)
+            unloaded.subtract(lostSet)
             let resolution = directory.resolution
             ordersDropped += orders.drop { pickup in
                 lostSet.contains(H3Cell(rawValue: UInt64(bitPattern: LeaseKeeper.partition(of: pickup.latLng, resolution: resolution))))
@@ -113,11 +119,13 @@ final class ShardService: EngineService {
                     }
                     self.ordersAdopted += self.orders.adopt(kept, reason: "failover")
                 case .failure(let error):
-                    self.logger.error("could not load a gained partition's orders", metadata: ["error": "\(error)"])
+                    self.unloaded.formUnion(partitions)
+                    self.logger.error("could not load a gained partition's orders; trying again", metadata: ["error": "\(error)"])
                 }
             }
         } catch {
-            logger.error("no worker to load a gained partition's orders", metadata: ["error": "\(error)"])
+            unloaded.formUnion(partitions)
+            logger.error("no worker to load a gained partition's orders; trying again", metadata: ["error": "\(error)"])
         }
     }
 }

@@ -91,6 +91,11 @@ public enum ServeSettings {
         guard missing.isEmpty else {
             throw node.failure("cluster mode (a node name) needs \(missing.joined(separator: " and ")): leases and orders live in PostgreSQL, shards talk over NATS (docs/cluster.md)")
         }
+        // A partition is a parent of the live index's cells, so it cannot be finer than them.
+        let r = configuration.engine.partitionResolution, index = configuration.engine.indexResolution
+        if r > index, let given = configuration.effective.first(where: { $0.setting.key == "partition_resolution" })?.value {
+            throw given.failure("the partition resolution (\(r)) must not be finer than the index resolution (\(index))")
+        }
     }
 
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
