@@ -144,6 +144,7 @@ let package = Package(
                 "Engine", "Vocabulary", "HexGeo", "FleetIndex", "Routing", "Dispatcher", "EventLoop", "CSHA256Lanes", "TestSupport",
                 "HTTPServer", "JSON", "Storage",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],

@@ -57,7 +57,7 @@ final class ShardService: EngineService {
     func tick(nowMs: Int64) {
         guard nowMs - lastScanMs >= scanIntervalMs else { return }
         lastScanMs = nowMs
-        keeper.want(seenPartitions(nowMs: nowMs))
+        keeper.want(seenPartitions())
         let retry = unloaded.filter { directory.owned[$0] != nil }.sorted()
         unloaded.removeAll()
         if !retry.isEmpty { load(retry) }
@@ -71,12 +71,11 @@ final class ShardService: EngineService {
         wakeup = nil
     }
 
-    /// The partitions of every fresh driver in the live table (its bucket cells' parents: no H3 per driver).
-    private func seenPartitions(nowMs: Int64) -> Set<Int64> {
-        var cells: Set<UInt64> = []
-        for status in DriverStatus.allCases { cells.formUnion(table.cellKeys(of: status, nowMs: nowMs)) }
+    /// The partitions of every driver in the live table: its occupied cells' parents (a pass over the cell
+    /// buckets, no H3 and no hash look-up per driver; stale drivers are evicted by ingest's sweep).
+    private func seenPartitions() -> Set<Int64> {
         var partitions: Set<Int64> = []
-        for cell in cells {
+        for cell in table.occupiedCells() {
             let p = directory.partition(of: H3Cell(rawValue: cell))
             partitions.insert(Int64(bitPattern: p.rawValue))
         }
