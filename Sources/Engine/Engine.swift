@@ -112,7 +112,7 @@ public final class Engine {
         }
         if let leaseKeeper, let partitions, let store = orders.store as? any PartitionedOrderStore {
             shards = ShardService(keeper: leaseKeeper, directory: partitions, table: table, orders: orders, store: store,
-                                  workers: workers, loop: loop, logger: logger)
+                                  workers: workers, loop: loop, registry: metrics.registry, logger: logger)
         } else {
             shards = nil
         }

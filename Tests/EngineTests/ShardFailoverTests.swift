@@ -90,6 +90,8 @@ struct ShardFailoverTests {
         #expect(try F.request(b, "POST", "/v1/orders", F.orderBody(customer: "c3")).status == 201)
 
         #expect(try eventually { try b.metric("hexfleet_live_orders") == 2 })
+        #expect(try b.metric("hexfleet_cluster_partitions_held") == 1)
+        #expect(try b.metric("hexfleet_cluster_orders_adopted_total") == 1)
 
         // b stops renewing in time (as if paused) and another node takes the partition: b's next round sees the
         // lease lost, drops the partition's orders (the courier's accept finds no offer) and writes nothing more.
@@ -100,6 +102,9 @@ struct ShardFailoverTests {
         #expect(try F.request(b, "POST", "/v1/orders", F.orderBody(customer: "c4")).errorCode == "partition_moved",
                 "the fence reads the lease row itself: refused before b's round notices")
         #expect(try eventually(within: 20) { try b.metric("hexfleet_live_orders") == 0 }, "b dropped the lost partition's orders")
+        #expect(try eventually { try b.metric("hexfleet_cluster_partitions_held") == 0 })
+        #expect(try b.metric("hexfleet_cluster_orders_dropped_total") == 2)
+        #expect(try b.metric("hexfleet_cluster_partitions_lost_total") == 1)
         let d61 = try F.token(b, "driver", "61")
         #expect(try b.post("/v1/orders/\(order)/accept", "{}", token: d61).status != 200)
         #expect(try F.status(b, order) == "dispatched", "nothing written by the old owner")

@@ -1,7 +1,9 @@
+import CoreMetrics
 import EventLoop
 import FleetIndex
 import HexGeo
 import Logging
+import Prometheus
 import Storage
 import Vocabulary
 
@@ -28,9 +30,12 @@ final class ShardService: EngineService {
     /// Orders loaded for gained partitions, and dropped for lost ones, since start.
     private(set) var ordersAdopted = 0
     private(set) var ordersDropped = 0
+    /// `hexfleet_cluster_partitions_held`, `hexfleet_cluster_live_nodes` and the gains, losses and orders moved.
+    private let heldGauge, nodesGauge: CoreMetrics.Gauge
+    private let gainedCounter, lostCounter, adoptedCounter, droppedCounter: CoreMetrics.Counter
 
     init(keeper: LeaseKeeper, directory: LeasedPartitionDirectory, table: DriverTable, orders: OrdersService,
-         store: any PartitionedOrderStore, workers: WorkQueue, loop: Loop, logger: Logger) {
+         store: any PartitionedOrderStore, workers: WorkQueue, loop: Loop, registry: PrometheusCollectorRegistry, logger: Logger) {
         self.keeper = keeper
         self.directory = directory
         self.table = table
@@ -39,6 +44,13 @@ final class ShardService: EngineService {
         self.workers = workers
         self.loop = loop
         self.logger = logger
+        let f = PrometheusMetricsFactory(registry: registry)
+        heldGauge = CoreMetrics.Gauge(label: "hexfleet_cluster_partitions_held", factory: f)
+        nodesGauge = CoreMetrics.Gauge(label: "hexfleet_cluster_live_nodes", factory: f)
+        gainedCounter = CoreMetrics.Counter(label: "hexfleet_cluster_partitions_gained_total", factory: f)
+        lostCounter = CoreMetrics.Counter(label: "hexfleet_cluster_partitions_lost_total", factory: f)
+        adoptedCounter = CoreMetrics.Counter(label: "hexfleet_cluster_orders_adopted_total", factory: f)
+        droppedCounter = CoreMetrics.Counter(label: "hexfleet_cluster_orders_dropped_total", factory: f)
     }
 
     /// Hears, on the loop, the partitions this engine gained and lost in each round that changed them.
@@ -84,16 +96,22 @@ final class ShardService: EngineService {
 
     private func apply(_ view: LeaseView) {
         let (gained, lost) = directory.apply(view)
+        heldGauge.record(directory.owned.count)
+        nodesGauge.record(directory.liveNodes.count)
         guard !gained.isEmpty || !lost.isEmpty else { return }
+        gainedCounter.increment(by: gained.count)
+        lostCounter.increment(by: lost.count)
         logger.info("partitions changed", metadata: ["gained": "\(gained.count)", "lost": "\(lost.count)",
                                                       "held": "\(directory.owned.count)"])
         if !lost.isEmpty {
             let lostSet = Set(lost)
             unloaded.subtract(lostSet)
             let resolution = directory.resolution
-            ordersDropped += orders.drop { pickup in
+            let dropped = orders.drop { pickup in
                 lostSet.contains(H3Cell(rawValue: UInt64(bitPattern: LeaseKeeper.partition(of: pickup.latLng, resolution: resolution))))
             }
+            ordersDropped += dropped
+            droppedCounter.increment(by: dropped)
         }
         if !gained.isEmpty { load(gained) }
         for listener in listeners { listener(gained, lost) }
@@ -116,7 +134,9 @@ final class ShardService: EngineService {
                     let kept = records.filter {
                         stillHeld.contains(H3Cell(rawValue: UInt64(bitPattern: LeaseKeeper.partition(of: $0.pickup.latLng, resolution: resolution))))
                     }
-                    self.ordersAdopted += self.orders.adopt(kept, reason: "failover")
+                    let adopted = self.orders.adopt(kept, reason: "failover")
+                    self.ordersAdopted += adopted
+                    self.adoptedCounter.increment(by: adopted)
                 case .failure(let error):
                     self.unloaded.formUnion(partitions)
                     self.logger.error("could not load a gained partition's orders; trying again", metadata: ["error": "\(error)"])
