@@ -142,8 +142,9 @@ let package = Package(
             name: "EngineTests",
             dependencies: [
                 "Engine", "Vocabulary", "HexGeo", "FleetIndex", "Routing", "Dispatcher", "EventLoop", "CSHA256Lanes", "TestSupport",
-                "HTTPServer", "JSON",
+                "HTTPServer", "JSON", "Storage",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],

@@ -33,6 +33,9 @@ public final class Engine {
     let demo: DemoService?
     let site: SiteService
     let events: EventRelayService?
+    /// Cluster mode (`--node`): who owns each partition, read on the loop (docs/cluster.md); nil for one engine.
+    let partitions: LeasedPartitionDirectory?
+    let shards: ShardService?
     let limits: LimitsService
     let metricsService: MetricsService
     /// Every service in start order; stopped in reverse.
@@ -68,9 +71,11 @@ public final class Engine {
                                 auth: auth, metrics: metrics, clock: clock)
         dispatch = try DispatchService(configuration: configuration, table: table, roads: routing.roads, drivers: drivers,
                                        auth: auth, workers: workers, clock: clock, logger: logger, profileRoads: routing.profiles)
+        let leaseKeeper = try configuration.nodeName.map { try LeaseKeeper(configuration: configuration, node: $0, logger: logger) }
+        partitions = leaseKeeper.map { LeasedPartitionDirectory(node: $0.node, resolution: $0.resolution) }
         orders = try OrdersService.open(configuration: configuration, dispatch: dispatch, drivers: drivers, auth: auth,
                                         roads: routing.roads, table: table, loop: loop, workers: workers, clock: clock,
-                                        metrics: metrics, logger: logger, profileRoads: routing.profiles)
+                                        metrics: metrics, logger: logger, profileRoads: routing.profiles, fence: leaseKeeper)
         tracking = TrackingHub(configuration: configuration.tracking, tickMs: configuration.trackTickMs,
                                publicTracking: configuration.demo, table: table, ingest: ingest, orders: orders, auth: auth,
                                metrics: metrics, clock: clock, loop: loop)
@@ -105,6 +110,12 @@ public final class Engine {
         } else {
             events = nil
         }
+        if let leaseKeeper, let partitions, let store = orders.store as? any PartitionedOrderStore {
+            shards = ShardService(keeper: leaseKeeper, directory: partitions, table: table, orders: orders, store: store,
+                                  workers: workers, loop: loop, registry: metrics.registry, logger: logger)
+        } else {
+            shards = nil
+        }
         site = SiteService()
         limits = LimitsService(configuration: configuration, loop: loop, registry: metrics.registry)
         metricsService = MetricsService(metrics: metrics, loop: loop, table: table, ingest: ingest)
@@ -119,6 +130,7 @@ public final class Engine {
         // The tick's order: ingest sweeps stale drivers first, metrics flush last.
         var services: [any EngineService] = [auth, ingest, fleet, routing, drivers, dispatch, orders, tracking, fences]
         if let history { services.append(history) }
+        if let shards { services.append(shards) }
         if let demo { services.append(demo) }
         if let events { services.append(events) }
         services += [site, limits, metricsService]

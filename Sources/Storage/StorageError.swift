@@ -32,6 +32,12 @@ public struct StorageError: Error, Sendable, Equatable, CustomStringConvertible 
         public static let storageFailure = Code("storage_failure")
         /// The disk under the store is full (SQLITE_FULL): nothing was written; retry once space returns (HTTP 503).
         public static let storageFull = Code("storage_full")
+        /// Cluster mode: this engine holds no live lease, under its current epoch, on the order's partition (another
+        /// shard owns it now, or the lease lapsed); nothing was written (HTTP 409; docs/cluster.md).
+        public static let partitionMoved = Code("partition_moved")
+        /// Cluster mode: the courier already holds as many active orders as its capacity, across every shard; the
+        /// dispatch was not written (HTTP 409; docs/cluster.md).
+        public static let courierAtCapacity = Code("courier_at_capacity")
         /// The store was closed before the operation ran (HTTP 503).
         public static let closed = Code("storage_closed")
     }

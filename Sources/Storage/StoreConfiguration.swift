@@ -18,6 +18,13 @@ public struct StoreConfiguration: Sendable {
     /// Every order event also writes an outbox row in its transaction, for the event relay (docs/events.md);
     /// off by default, since without a relay nothing would empty the table.
     public var outbox: Bool = false
+    /// Cluster mode (PostgreSQL only): every order write checks, in its transaction, this engine's lease on the
+    /// order's partition (docs/cluster.md); nil: no fencing, one engine.
+    public var fence: (any OrderWriteFence)?
+    /// Cluster mode (PostgreSQL only): a courier holds at most this many active orders (dispatched, accepted,
+    /// picked up) across every engine writing the database, one `courier_slots` row each, so the slots' key decides
+    /// two shards racing for one courier (docs/cluster.md); nil: not checked (one engine's dispatch keeps it).
+    public var courierCapacity: Int?
     /// Clock in milliseconds since the Unix epoch; injected so tests control time.
     public var nowMs: @Sendable () -> Int64 = { StoreConfiguration.systemNowMs() }
 

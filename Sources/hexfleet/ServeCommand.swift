@@ -60,6 +60,8 @@ struct ServeCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: setting("store.group_commit")) var storeGroupCommit: Bool?
     @Option(help: setting("store.synchronous", "mode")) var storeSynchronous: String?
     @Option(help: setting("postgres", "url")) var postgres: String?
+    @Option(help: setting("node", "name")) var node: String?
+    @Option(help: setting("partition_resolution", "r")) var partitionResolution: String?
     @Flag(inversion: .prefixedNo, help: setting("dispatch_stacking")) var dispatchStacking: Bool?
     @Flag(inversion: .prefixedNo, help: setting("history")) var history: Bool?
     @Option(help: setting("history_retention_days", "days")) var historyRetentionDays: String?
@@ -88,7 +90,7 @@ struct ServeCommand: ParsableCommand {
             ("admin_token", adminToken), ("index_resolution", indexResolution), ("stale_after", staleAfter),
             ("track_tick_ms", trackTickMs), ("track_interval_ms", trackIntervalMs), ("log_level", logLevel),
             ("webhook.secret", webhookSecret), ("store.synchronous", storeSynchronous), ("postgres", postgres),
-            ("history_retention_days", historyRetentionDays),
+            ("history_retention_days", historyRetentionDays), ("node", node), ("partition_resolution", partitionResolution),
             ("arrival_radius_m", arrivalRadiusM), ("arrival_drive_time_s", arrivalDriveTimeS),
             ("off_route_m", offRouteM), ("off_route_s", offRouteS),
             ("limits.max_connections", maxConnections), ("limits.rate_limit", rateLimit),

@@ -38,6 +38,7 @@ public struct ServeConfiguration: Sendable {
             }
             configuration.effective.append((setting, value))
         }
+        try ServeSettings.checkCluster(configuration)
         return configuration
     }
 

@@ -86,6 +86,10 @@ public struct EngineConfiguration: Sendable {
     /// A libpq URL: orders and the rest of the store live in PostgreSQL there (`PostgresStore`) instead of SQLite
     /// in the data directory. Holds credentials; never logged.
     public var postgresURL: String?
+    /// This engine's node name in a cluster of region shards (`--node`); nil: one engine, no leases (docs/cluster.md).
+    public var nodeName: String?
+    /// H3 resolution of the cluster's region partitions (`--partition-resolution`).
+    public var partitionResolution = 3
     /// Keep every accepted ping in the on-disk position history (`<data>/history`).
     public var history = true
     /// Days of position history kept; older hours are deleted.

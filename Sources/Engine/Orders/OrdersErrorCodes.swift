@@ -22,6 +22,11 @@ extension APIError.Code {
     /// 429: the customer already has `--max-orders-per-customer` live orders.
     public static let tooManyOrders = APIError.Code("too_many_orders", 429)
     public static let quoteCapacity = APIError.Code("quote_capacity", 503)
+    /// 409: cluster mode; this engine does not own the order's partition (another shard took it, or its lease
+    /// lapsed); nothing was written: retry at the partition's owner (docs/cluster.md).
+    public static let partitionMoved = APIError.Code("partition_moved", 409)
+    /// 409: cluster mode; the courier already holds as many active orders as its capacity, across shards.
+    public static let courierAtCapacity = APIError.Code("courier_at_capacity", 409)
     /// 400: `ready_in_s`, `deadline_s` or `max_ride_s` is not a whole number of seconds in range (docs/dispatch.md).
     public static let invalidOrderTiming = APIError.Code("invalid_order_timing", 400)
 }
@@ -51,6 +56,8 @@ enum OrderAPIErrors {
         case "storage_closed": code = .storageClosed
         case "storage_full": code = .storageFull
         case "quote_capacity": code = .quoteCapacity
+        case "partition_moved": code = .partitionMoved
+        case "courier_at_capacity": code = .courierAtCapacity
         case "invalid_config": code = APIError.Code("invalid_config", 500)
         default: code = APIError.Code(error.code.name, 500)
         }

@@ -14,7 +14,7 @@ extension OrdersService {
     static func open(configuration: EngineConfiguration, dispatch: DispatchService, drivers: DriverChannel,
                      auth: Authenticator, roads: RoadState?, table: DriverTable, loop: Loop, workers: WorkQueue,
                      clock: EngineClock, metrics: EngineMetrics, logger: Logger,
-                     profileRoads: [RoutingProfile: RoadState] = [:]) throws -> OrdersService {
+                     profileRoads: [RoutingProfile: RoadState] = [:], fence: (any OrderWriteFence)? = nil) throws -> OrdersService {
         try checkWebhookURLs(configuration.webhookURLs)
         let dir: String
         if let d = configuration.dataDirectory {
@@ -29,6 +29,11 @@ extension OrdersService {
         storeConfiguration.groupCommit = configuration.storeGroupCommit
         if !configuration.storeSynchronousFull { storeConfiguration.synchronous = .normal }
         storeConfiguration.outbox = !configuration.natsServers.isEmpty
+        storeConfiguration.fence = fence
+        if fence != nil {
+            // Shards dispatch independently: the store's courier slots keep a courier within its capacity across them.
+            storeConfiguration.courierCapacity = configuration.dispatchStacking ? DispatchService.capacity(of: .car) : 1
+        }
         let store: any Store & FenceStore
         if let url = configuration.postgresURL {
             store = try PostgresStore(url: url, configuration: storeConfiguration)
@@ -85,7 +90,8 @@ extension OrdersService {
             dispatch.onOfferEvent { [unowned service] event in service.offerEvent(event) }
             dispatch.useOrderDetails { [unowned service] id in service.dispatchDetails(id) }
             dispatch.onETAChange { [unowned service] order, message in service.tellWatchers(order, message) }
-            try service.reload()
+            // A shard takes orders as it gains their partitions (ShardService), not all of them at start.
+            if fence == nil { try service.reload() }
             return service
         } catch {
             store.close()

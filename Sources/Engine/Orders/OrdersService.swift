@@ -115,7 +115,7 @@ final class OrdersService: EngineService {
     // MARK: - live orders and the per-customer limit
 
     /// Sets or removes a live order, keeping the per-customer counts.
-    private func setLive(_ id: OrderID, _ order: LiveOrder?) {
+    func setLive(_ id: OrderID, _ order: LiveOrder?) {
         if let old = live[id] { Self.count(&liveByCustomer, old.customer, -1) }
         live[id] = order
         if let order { Self.count(&liveByCustomer, order.customer, 1) }
@@ -188,6 +188,9 @@ final class OrdersService: EngineService {
                 if case .followsDispatch(let id) = then, let o = live[id], o.dispatchWritesInFlight > 0 {
                     live[id]?.dispatchWritesInFlight -= 1
                 }
+                if case .followsDispatch(let id) = then, error.code.name == StorageError.Code.courierAtCapacity.name {
+                    offerRefused(id)
+                }
                 if let responder {
                     metrics.pendingFailures += 1
                     responder.fail(OrderAPIErrors.apiError(error))
@@ -251,6 +254,17 @@ final class OrdersService: EngineService {
         default:
             break
         }
+    }
+
+    /// A dispatch the store refused because the courier is full on another shard (cluster mode): the order is still
+    /// quoted there, so the loop's view goes back to quoted, the offer is withdrawn (asking for no write) and the
+    /// order waits for the next round.
+    private func offerRefused(_ id: OrderID) {
+        guard let o = live[id], o.status == .dispatched, o.dispatchWritesInFlight == 0 else { return }
+        live[id]?.status = .quoted
+        live[id]?.courier = nil
+        dispatch.withdraw(id)
+        queueForDispatch(WaitingOrder(id: id, pickup: o.pickup.latLng, createdAtMs: o.createdAtMs))
     }
 
     /// Hands an order to dispatch, or keeps it in the backlog while dispatch's queue is full.
@@ -337,12 +351,21 @@ final class OrdersService: EngineService {
 
     // MARK: - start, tick, stop
 
-    /// Reloads the live orders: each is tracked again, and orders waiting for a courier go back to dispatch
-    /// (a dispatched order's offer did not survive the restart: it returns to quoted first).
+    /// Reloads the live orders at start (one engine; a shard loads its partitions' orders as it gains them).
     func reload() throws(StorageError) {
         let orders = try store.liveOrders()
-        var requeued = 0, returned = 0
-        for o in orders {
+        adopt(orders, reason: "restart")
+    }
+
+    /// Takes live orders over: each is tracked again, and orders waiting for a courier go back to dispatch (a
+    /// dispatched order's offer did not survive the restart or the failover: it is treated as expired, returned to
+    /// quoted and offered again); an accepted or picked-up order keeps its courier. Orders already live here are
+    /// left alone. Answers how many were taken.
+    @discardableResult
+    func adopt(_ orders: [OrderRecord], reason: String) -> Int {
+        var requeued = 0, returned = 0, taken = 0
+        for o in orders where live[o.id] == nil {
+            taken += 1
             setLive(o.id, LiveOrder(customer: o.customerID, courier: o.courierID, status: o.status, pickup: o.pickup,
                                     dropoff: o.dropoff, createdAtMs: o.createdAtMs, timing: o.timing))
             switch o.status {
@@ -350,7 +373,7 @@ final class OrdersService: EngineService {
                 queueForDispatch(Self.waitingOrder(o))
                 requeued += 1
             case .dispatched:
-                book.decline(o.id, by: .system, reason: "restart", completion: changed(0, then: .requeue))
+                book.decline(o.id, by: .system, reason: reason, completion: changed(0, then: .requeue))
                 returned += 1
             case .accepted, .pickedUp:
                 // The courier is still on this order: dispatch must not offer it another one.
@@ -365,8 +388,23 @@ final class OrdersService: EngineService {
                 break
             }
         }
-        logger.info("orders reloaded", metadata: ["live": "\(orders.count)", "requeued": "\(requeued)",
-                                                         "offers_lost": "\(returned)"])
+        logger.info("orders reloaded", metadata: ["live": "\(taken)", "requeued": "\(requeued)",
+                                                         "offers_lost": "\(returned)", "why": "\(reason)"])
+        return taken
+    }
+
+    /// Forgets the live orders whose pick-up `elsewhere` claims (a partition this shard lost): out of the live set
+    /// first, so dispatch withdrawing their offers asks for no write, then out of dispatch, couriers released here.
+    /// Nothing is written: the new owner reloads them from the store. Answers how many were dropped.
+    func drop(where elsewhere: (E7Point) -> Bool) -> Int {
+        let leaving = live.filter { elsewhere($0.value.pickup) }
+        for (id, order) in leaving {
+            setLive(id, nil)
+            dispatch.withdraw(id)
+            if let courier = order.courier { dispatch.release(courier, from: id) }
+            etaAccuracy.forget(id)
+        }
+        return leaving.count
     }
 
     func registerRoutes(_ routes: RouteTable) {

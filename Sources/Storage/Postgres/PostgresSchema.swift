@@ -149,6 +149,32 @@ enum PostgresSchema {
                 CREATE TABLE store_identity (id TEXT NOT NULL CHECK (length(id) = 16));
                 INSERT INTO store_identity (id) VALUES (substr(md5(random()::text || clock_timestamp()::text), 1, 16));
                 """),
+            // Region shards (docs/cluster.md): who owns each partition, under which epoch, until when (PostgreSQL's
+            // clock only); which engines are alive; each order's partition (its pick-up's), so a shard that gains
+            // a partition loads exactly its live orders; and couriers' order slots, whose key refuses an order past
+            // a courier's capacity whichever shard dispatches it.
+            Migration(version: 9, name: "v4_partition_leases", sql: """
+                CREATE TABLE partition_leases (
+                  partition BIGINT PRIMARY KEY,
+                  owner TEXT NOT NULL CHECK (length(owner) BETWEEN 1 AND 64),
+                  epoch BIGINT NOT NULL CHECK (epoch >= 1),
+                  expires_at TIMESTAMPTZ NOT NULL
+                );
+                CREATE INDEX partition_leases_by_owner ON partition_leases(owner);
+                CREATE TABLE cluster_nodes (
+                  node TEXT PRIMARY KEY CHECK (length(node) BETWEEN 1 AND 64),
+                  expires_at TIMESTAMPTZ NOT NULL
+                );
+                CREATE TABLE courier_slots (
+                  courier_id BIGINT NOT NULL,
+                  slot INTEGER NOT NULL CHECK (slot >= 1),
+                  order_id BIGINT NOT NULL UNIQUE REFERENCES orders(id),
+                  PRIMARY KEY (courier_id, slot)
+                );
+                ALTER TABLE orders ADD COLUMN partition BIGINT;
+                CREATE INDEX orders_live_by_partition ON orders(partition, id)
+                  WHERE status NOT IN ('delivered', 'cancelled', 'failed');
+                """),
         ]
     }
 

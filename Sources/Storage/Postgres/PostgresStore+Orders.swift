@@ -90,6 +90,8 @@ extension PostgresStore {
         }
         let nowMs = self.nowMs
         let outbox = outboxPrefix
+        let fence = self.fence
+        let partition = fence?.partition(ofPickup: order.pickup)
         submit({ conn in
             if let idem = idempotency {
                 if let row = try conn.query("""
@@ -105,6 +107,7 @@ extension PostgresStore {
                     return CreateOrderOutcome(order: existing, replayed: true)
                 }
             }
+            if let fence, let partition { try Self.checkLease(conn, fence: fence, partition: partition) }
             let now = nowMs()
             let status: OrderStatus = order.quoteID == nil ? .created : .quoted
             // One round trip: the order, its creation event (and `quoted` after it, in that order: one INSERT, so
@@ -114,8 +117,8 @@ extension PostgresStore {
                 WITH o AS (
                   INSERT INTO orders (customer_id, courier_id, status, vehicle, pickup_lat_e7, pickup_lng_e7,
                     dropoff_lat_e7, dropoff_lng_e7, quote_id, price_cents, currency, surge_milli, distance_m,
-                    duration_s, created_at_ms, updated_at_ms, ready_in_s, deadline_s, max_ride_s)
-                  VALUES ($1, NULL, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $19, $20, $21) RETURNING id),
+                    duration_s, created_at_ms, updated_at_ms, ready_in_s, deadline_s, max_ride_s, partition)
+                  VALUES ($1, NULL, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $19, $20, $21, $22) RETURNING id),
                 ev AS (
                   INSERT INTO order_events (order_id, from_status, to_status, actor_role, actor_id, reason, at_ms)
                   SELECT o.id, v.from_status, v.to_status, $15, $16, NULL, $14
@@ -132,7 +135,7 @@ extension PostgresStore {
                       .text(actor.role.rawValue), .text(actor.id), .optional(idempotency?.key),
                       .optional(idempotency?.fingerprint), .optional(order.timing.readyInSeconds),
                       .optional(order.timing.deadlineSeconds),
-                      .optional(order.timing.maxRideSeconds)])
+                      .optional(order.timing.maxRideSeconds), .optional(partition)])
             guard let idText = inserted.first?[0], let raw = Int64(idText) else {
                 throw StorageError(.storageFailure, "no order id returned")
             }
@@ -167,10 +170,13 @@ extension PostgresStore {
         }
         let nowMs = self.nowMs
         let outbox = outboxPrefix
+        let fence = self.fence
+        let capacity = courierCapacity
         submit({ conn in
             guard var order = try Self.fetchOrder(conn, request.orderID, lock: true) else {
                 throw StorageError(.orderNotFound, "no order \(request.orderID)")
             }
+            if let fence { try Self.checkLease(conn, fence: fence, partition: fence.partition(ofPickup: order.pickup)) }
             if let c = request.requireCustomer, c != order.customerID {
                 throw StorageError(.forbidden, "order \(order.id) belongs to another customer")
             }
@@ -190,6 +196,7 @@ extension PostgresStore {
             }
             order.status = request.to
             order.updatedAtMs = now
+            if let capacity { try Self.moveCourierSlot(conn, order: order, capacity: capacity) }
             // The change and its event in one round trip: the event is written only if the row changed.
             let kept = request.reason.map { String(String.UnicodeScalarView($0.unicodeScalars.prefix(200))) }
             let changed = try conn.query("""
@@ -223,7 +230,12 @@ extension PostgresStore {
     public func appendOrderNote(_ order: OrderID, status: OrderStatus, actor: ActorRef, reason: String, atMs: Int64,
                                 completion: @escaping @Sendable (Result<Void, StorageError>) -> Void) {
         let outbox = outboxPrefix
+        let fence = self.fence
         submit({ conn in
+            if let fence {
+                guard let record = try Self.fetchOrder(conn, order) else { throw StorageError(.orderNotFound, "no order \(order)") }
+                try Self.checkLease(conn, fence: fence, partition: fence.partition(ofPickup: record.pickup))
+            }
             guard let prefix = outbox else {
                 guard try conn.query("SELECT 1 FROM orders WHERE id = $1", [.id(order.rawValue)]).count == 1 else {
                     throw StorageError(.orderNotFound, "no order \(order)")
@@ -308,6 +320,46 @@ extension PostgresStore {
         let live = OrderStatus.allCases.filter { !$0.isTerminal }.map { "'\($0.rawValue)'" }.joined(separator: ",")
         let rows = try read { conn throws(PGError) in
             try conn.query("SELECT \(Self.orderColumns) FROM orders WHERE status IN (\(live)) ORDER BY id")
+        }
+        return try rows.cells.map(Self.decodeOrder)
+    }
+}
+
+extension PostgresStore {
+    /// Keeps `courier_slots` in step with an order's new status: a dispatch takes the courier's lowest free slot
+    /// (1…capacity), refused with `courier_at_capacity` when none is free; accepted and picked-up orders keep theirs;
+    /// any other status frees it. Two shards taking the same slot at once meet on its primary key: the later one
+    /// waits for the first to commit and then finds it taken (`ON CONFLICT DO NOTHING` inserts nothing), so a
+    /// courier never holds more than `capacity`, though a race may refuse a dispatch a free higher slot could take.
+    static func moveCourierSlot(_ conn: PGConnection, order: OrderRecord, capacity: Int) throws {
+        switch order.status {
+        case .accepted, .pickedUp:
+            return
+        case .dispatched:
+            guard let courier = order.courierID else { return }
+            try conn.query("DELETE FROM courier_slots WHERE order_id = $1", [.id(order.id.rawValue)])
+            let taken = try conn.query("""
+                INSERT INTO courier_slots (courier_id, slot, order_id)
+                SELECT $1, s, $2 FROM generate_series(1, $3::integer) AS s
+                WHERE NOT EXISTS (SELECT 1 FROM courier_slots c WHERE c.courier_id = $1 AND c.slot = s)
+                ORDER BY s LIMIT 1
+                ON CONFLICT DO NOTHING RETURNING slot
+                """, [.id(courier.rawValue), .id(order.id.rawValue), .int(capacity)])
+            guard taken.count == 1 else {
+                throw StorageError(.courierAtCapacity, "courier \(courier) already holds \(capacity) active orders")
+            }
+        default:
+            try conn.query("DELETE FROM courier_slots WHERE order_id = $1", [.id(order.id.rawValue)])
+        }
+    }
+
+    public func liveOrders(inPartitions partitions: [Int64]) throws(StorageError) -> [OrderRecord] {
+        guard !partitions.isEmpty else { return [] }
+        let live = OrderStatus.allCases.filter { !$0.isTerminal }.map { "'\($0.rawValue)'" }.joined(separator: ",")
+        let list = "{" + partitions.map { String($0) }.joined(separator: ",") + "}"
+        let rows = try read { conn throws(PGError) in
+            try conn.query("SELECT \(Self.orderColumns) FROM orders WHERE partition = ANY($1::bigint[]) AND status IN (\(live)) ORDER BY id",
+                           [.text(list)])
         }
         return try rows.cells.map(Self.decodeOrder)
     }

@@ -9,7 +9,7 @@ import Synchronization
 /// returned. Reads take a connection from a small pool (any thread but the loop's). A lost connection is opened
 /// again from the URL, so a URL listing several hosts with `target_session_attrs=read-write` follows a failover
 /// to the new primary (docs/storage.md, "PostgreSQL").
-public final class PostgresStore: Store, FenceStore {
+public final class PostgresStore: Store, FenceStore, PartitionedOrderStore {
     /// A queued write: runs inside the batch transaction and hands back what to call after `COMMIT`.
     struct Write: Sendable {
         let apply: @Sendable (PGConnection) throws -> @Sendable () -> Void
@@ -21,6 +21,10 @@ public final class PostgresStore: Store, FenceStore {
     /// The prefix of this database's event ids when every order event also writes an outbox row
     /// (`StoreConfiguration.outbox`); nil without the outbox.
     let outboxPrefix: String?
+    /// Cluster mode: the lease every order write is checked against (docs/cluster.md); nil for one engine.
+    let fence: (any OrderWriteFence)?
+    /// Cluster mode: the most active orders a courier may hold across shards (`courier_slots`); nil: unchecked.
+    let courierCapacity: Int?
     /// Idle reader connections; nil once the store is closed (reads then fail, as SQLite's do after `close`).
     private let readers = Mutex<[PGConnection]?>([])
     private let writer: PostgresWriter
@@ -32,6 +36,8 @@ public final class PostgresStore: Store, FenceStore {
     public init(url: String, configuration: StoreConfiguration = StoreConfiguration()) throws(StorageError) {
         self.url = url
         nowMs = configuration.nowMs
+        fence = configuration.fence
+        courierCapacity = configuration.courierCapacity
         let synchronousCommit = configuration.synchronous == .full
         let conn: PGConnection
         do {
