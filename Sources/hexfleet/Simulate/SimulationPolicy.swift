@@ -5,7 +5,8 @@ import Dispatcher
 ///
 /// The city scenario takes `greedy` and `batch` (`DispatchPolicy.simulatorName`) and `single`, which is `batch`
 /// under the name the food scenario uses; the food scenario takes `single` and `stacked` (`FoodSimulation.Policy`).
-/// Online, the engine dispatches: only `single` (one order per courier, what the engine does today) is accepted.
+/// Online, the engine dispatches: `single` (couriers take one order at a time) or, with the food scenario, `stacked`
+/// (couriers take offers up to their capacity and drive their planned route; `FoodCourierAgents`).
 enum SimulationPolicy: String, CaseIterable, ExpressibleByArgument, Sendable {
     case greedy, batch, single, stacked
 
