@@ -21,6 +21,9 @@ final class OrdersService: EngineService {
     let dataDirectory: String
     /// Whether the data directory is a temporary one this engine made (removed at close).
     var removeDataDirectoryOnClose = false
+    /// The store's fences as read at start (with the other start-up reads, off the loop), until the fence service
+    /// takes them (`takeStartupFences`).
+    var startupFences: [StoredFence]?
     let zones: H3ZoneKeyer
     let surge: SurgeMap
     let pricer: Pricer
@@ -337,10 +340,10 @@ final class OrdersService: EngineService {
 
     // MARK: - start, tick, stop
 
-    /// Reloads the live orders: each is tracked again, and orders waiting for a courier go back to dispatch
-    /// (a dispatched order's offer did not survive the restart: it returns to quoted first).
-    func reload() throws(StorageError) {
-        let orders = try store.liveOrders()
+    /// Reloads the live orders (`Store.liveOrders()`, read off the loop at start): each is tracked again, and orders
+    /// waiting for a courier go back to dispatch (a dispatched order's offer did not survive the restart: it returns
+    /// to quoted first).
+    func reload(_ orders: [OrderRecord]) {
         var requeued = 0, returned = 0
         for o in orders {
             setLive(o.id, LiveOrder(customer: o.customerID, courier: o.courierID, status: o.status, pickup: o.pickup,
@@ -440,9 +443,20 @@ extension OrdersService: OrderDirectory {
         return c
     }
 
-    func customer(of order: OrderID) -> CustomerID? {
-        if let o = live[order] { return o.customer }
-        return (try? store.order(order)).flatMap { $0 }.map(\.customerID)
+    /// The fences read at start, once (nil afterwards: a later caller reads the store itself).
+    func takeStartupFences() -> [StoredFence]? {
+        defer { startupFences = nil }
+        return startupFences
+    }
+
+    func customer(of order: OrderID, _ answer: @escaping (CustomerID?) -> Void) {
+        if let o = live[order] { return answer(o.customer) }
+        let store = self.store
+        do {
+            try workers.run({ (try? store.order(order)).flatMap { $0 }.map(\.customerID) }, completion: answer)
+        } catch {
+            answer(nil)
+        }
     }
 
     /// Where a live order goes (nil once it is terminal).

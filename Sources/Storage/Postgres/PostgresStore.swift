@@ -20,7 +20,7 @@ public final class PostgresStore: Store, FenceStore {
     let nowMs: @Sendable () -> Int64
     /// The prefix of this database's event ids when every order event also writes an outbox row
     /// (`StoreConfiguration.outbox`); nil without the outbox.
-    let outboxPrefix: String?
+    public let outboxPrefix: String?
     /// Idle reader connections; nil once the store is closed (reads then fail, as SQLite's do after `close`).
     private let readers = Mutex<[PGConnection]?>([])
     private let writer: PostgresWriter
