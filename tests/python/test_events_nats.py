@@ -253,7 +253,9 @@ def test_offer_and_fence_events_reach_the_stream_once_with_their_subjects(cluste
         answer(accepted, "accept")
         ping(int(time.time() * 1000), pickup["lat"] + 0.0020, pickup["lng"])   # out again: exit
         assert eventually(lambda: (metric(server, "hexfleet_events_memory_published_total") or 0) >= 6
-                          and metric(server, "hexfleet_events_memory_pending") == 0, within=15), server.log()
+                          and metric(server, "hexfleet_events_memory_pending") == 0, within=15), (
+            server.log(), [(k, metric(server, f"hexfleet_events_{k}")) for k in
+                           ("memory_published_total", "memory_pending", "relay_connected", "published_total")])
     prefix = store_prefix(data)
     messages = [m for m in stream_messages(cluster["urls"], prefix) if not m[1].startswith(f"{prefix}order-")]
     ids = [m[1] for m in messages]
