@@ -211,7 +211,11 @@ def main():
         stop.set()
         worker.join()
     deadline = time.time() + 30
-    while engine.metric("hexfleet_events_outbox_pending") > 0 and time.time() < deadline:
+
+    def outbox_rows():   # the store itself (WAL: readable while the engine writes), not the relay's last count
+        with sqlite3.connect(os.path.join(data, "hexfleet.sqlite")) as db:
+            return db.execute("SELECT count(*) FROM outbox").fetchone()[0]
+    while outbox_rows() > 0 and time.time() < deadline:
         time.sleep(0.2)
     engine.stop()
     with sqlite3.connect(os.path.join(data, "hexfleet.sqlite")) as db:
