@@ -1,8 +1,9 @@
 """`--nats`: order events through the outbox to the JetStream stream HEXFLEET_EVENTS (docs/events.md), checked
 with an independent client (nats-py) against a real three-server cluster that scripts/nats-start runs on loopback:
-every order event exactly once with its documented subject, id and payload; the outbox empties; one server killed
-under load loses and duplicates nothing and publishing resumes within 5 s; rows left by an engine that could not
-reach NATS are published once after its restart. Each test starts its own engine; under a minute in all."""
+every order event exactly once with its documented subject, id and payload; offer and fence events once each with
+theirs; the outbox empties; one server killed under load loses and duplicates nothing, and publishing resumes within
+5 s of a follower's kill and within 1 s of the new leader's election after the leader's; rows left by an engine that
+could not reach NATS are published once after its restart. Each test starts its own engine."""
 import asyncio
 import http.client
 import json
