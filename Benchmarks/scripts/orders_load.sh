@@ -3,7 +3,7 @@
 # the same SQLite file; then the p99 of a quote (route + surge) on the Monaco graph.
 #
 #   Benchmarks/scripts/orders_load.sh [SECONDS=15] [CONNECTIONS=64] [postgres]
-#   HEXFLEET_BIN=path/to/release/hexfleet skips the release build.
+#   HEXFLEET_BIN=path/to/release/hexfleet skips the release build; ORDERS_LOAD_ROUNDS=N alternates the two stores N times.
 # With `postgres` (or ORDERS_LOAD_POSTGRES=1) the run also starts a private PostgreSQL 15 (scripts/postgres-start,
 # fsync on) and loads one engine with --postgres right after the SQLite group-commit run: same client, same
 # machine, same run; both lines carry ok_per_s and the create latency percentiles.
@@ -41,22 +41,28 @@ serve() {   # serve ENV… : starts the engine on the shared data directory and 
 halt() { kill -TERM $pid; wait $pid || true; }
 
 mkdir -p "$work/data"
-echo "group commit (one fsync per batch, synchronous=FULL):"
-serve HEXFLEET_STORE_GROUP_COMMIT=on
-"$work/orders_load" $port "$token" "$SECONDS_RUN" "$CONNECTIONS" orders
-curl -s "http://127.0.0.1:$port/metrics" | grep -E '^hexfleet_store_(transactions|operations|largest_batch) ' || true
-halt
 if [ "$POSTGRES" = 1 ]; then
     pg_env="$(scripts/postgres-start)"   # a failed start stops the script (set -e), where eval "$(…)" would not
     eval "$pg_env"
     pg_dir="$HEXFLEET_POSTGRES_DIR"
     psql -q "$HEXFLEET_TEST_POSTGRES" -c "CREATE DATABASE orders_load"
-    echo "PostgreSQL 15 on loopback, group commit (synchronous_commit=on, fsync on), same client:"
-    serve HEXFLEET_STORE_GROUP_COMMIT=on HEXFLEET_POSTGRES="${HEXFLEET_TEST_POSTGRES%/*}/orders_load"
+fi
+# ORDERS_LOAD_ROUNDS=N repeats the group-commit pair (SQLite, then PostgreSQL) N times, alternated, so a shared
+# machine's drifting load falls on both stores alike.
+for round in $(seq 1 "${ORDERS_LOAD_ROUNDS:-1}"); do
+    echo "group commit (one fsync per batch, synchronous=FULL), round $round:"
+    serve HEXFLEET_STORE_GROUP_COMMIT=on
     "$work/orders_load" $port "$token" "$SECONDS_RUN" "$CONNECTIONS" orders
     curl -s "http://127.0.0.1:$port/metrics" | grep -E '^hexfleet_store_(transactions|operations|largest_batch) ' || true
     halt
-fi
+    if [ "$POSTGRES" = 1 ]; then
+        echo "PostgreSQL 15 on loopback, group commit (synchronous_commit=on, fsync on), same client, round $round:"
+        serve HEXFLEET_STORE_GROUP_COMMIT=on HEXFLEET_POSTGRES="${HEXFLEET_TEST_POSTGRES%/*}/orders_load"
+        "$work/orders_load" $port "$token" "$SECONDS_RUN" "$CONNECTIONS" orders
+        curl -s "http://127.0.0.1:$port/metrics" | grep -E '^hexfleet_store_(transactions|operations|largest_batch) ' || true
+        halt
+    fi
+done
 echo "baseline, same file: one transaction per order (synchronous=FULL):"
 serve HEXFLEET_STORE_GROUP_COMMIT=off
 "$work/orders_load" $port "$token" "$SECONDS_RUN" "$CONNECTIONS" orders

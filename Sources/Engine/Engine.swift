@@ -83,7 +83,7 @@ public final class Engine {
         fences = try FenceService(table: table, ingest: ingest, auth: auth, clock: clock, metrics: metrics, loop: loop,
                                   store: orders.store, webhooks: orders.webhooks, notifier: orders.notifier, arrivals: orders,
                                   driveTime: routing.roads, tracking: configuration.tracking,
-                                  watch: OrderWatchSettings(configuration), logger: logger,
+                                  watch: OrderWatchSettings(configuration), logger: logger, storedFences: orders.takeStartupFences(),
                                   nextPlannedStop: { [unowned dispatch] courier in
                                       dispatch.plannedStops(of: courier).first.map { ($0.order, $0.kind == .pickup ? .pickup : .dropoff) }
                                   })
@@ -105,8 +105,11 @@ public final class Engine {
         }
         if !configuration.natsServers.isEmpty, let outbox = orders.store as? any OutboxStore {
             let webhooks = orders.webhooks.flatMap { configuration.webhookURLs.isEmpty ? nil : ($0, configuration.webhookURLs) }
-            events = EventRelayService(settings: EventRelay.Settings(servers: configuration.natsServers), store: outbox,
-                                       webhooks: webhooks, registry: metrics.registry, logger: logger)
+            let relay = EventRelayService(settings: EventRelay.Settings(servers: configuration.natsServers), store: outbox,
+                                          webhooks: webhooks, registry: metrics.registry, logger: logger)
+            dispatch.onOfferEvent { [unowned relay] event in relay.offerEvent(event) }
+            fences.onEvent = { [unowned relay] event in relay.fenceEvent(event) }
+            events = relay
         } else {
             events = nil
         }

@@ -22,15 +22,24 @@ public final class RatingBook: Sendable {
 
     /// Loads every subject's totals from the store.
     /// - Throws: a storage error wrapped as `MarketplaceError` when the totals cannot be read.
-    public init(store: any Store, notifier: Notifier?, priorWeight: Double = 5, priorMean: Double = 4.5) throws(MarketplaceError) {
+    public convenience init(store: any Store, notifier: Notifier?, priorWeight: Double = 5, priorMean: Double = 4.5) throws(MarketplaceError) {
+        var totals: [RatingSubjectKind: [RatingTotals]] = [:]
+        for kind in RatingSubjectKind.allCases {
+            do { totals[kind] = try store.ratingTotals(kind: kind) } catch { throw MarketplaceError(error) }
+        }
+        self.init(store: store, notifier: notifier, totals: totals, priorWeight: priorWeight, priorMean: priorMean)
+    }
+
+    /// A book starting from totals already read from `store` (`StartupSnapshot`); a kind missing has none.
+    public init(store: any Store, notifier: Notifier?, totals rowsByKind: [RatingSubjectKind: [RatingTotals]],
+                priorWeight: Double = 5, priorMean: Double = 4.5) {
         self.store = store
         self.notifier = notifier
         self.priorWeight = max(0, priorWeight)
         self.priorMean = priorMean
         var loaded: [RatingSubjectKind: [String: (count: Int64, sum: Int64)]] = [:]
         for kind in RatingSubjectKind.allCases {
-            let rows: [RatingTotals]
-            do { rows = try store.ratingTotals(kind: kind) } catch { throw MarketplaceError(error) }
+            let rows = rowsByKind[kind] ?? []
             var m: [String: (count: Int64, sum: Int64)] = [:]
             for r in rows { m[r.subjectID] = (r.count, r.starsSum) }
             loaded[kind] = m

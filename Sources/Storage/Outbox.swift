@@ -25,6 +25,8 @@ public struct OutboxEntry: Sendable, Equatable {
 /// A store with an outbox: what the event relay reads and clears. Separate from `Store` so a store without an
 /// outbox still builds; a store that has one writes a row with every order event when its configuration says so.
 public protocol OutboxStore: AnyObject, Sendable {
+    /// The prefix of this store's event ids (16 hex digits drawn when it was made), nil when it writes no outbox.
+    var outboxPrefix: String? { get }
     /// The oldest entries, at most `limit`, in id order, those with an id above `afterID` (0: from the first).
     /// A read on a pooled connection: call it off the loop.
     func pendingOutbox(afterID: Int64, limit: Int) throws(StorageError) -> [OutboxEntry]

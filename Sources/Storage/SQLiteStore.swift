@@ -18,7 +18,7 @@ public final class SQLiteStore: Store {
     /// The prefix of this store's event ids when every order event also writes an outbox row
     /// (`StoreConfiguration.outbox`): the file's random identity, so two stores' events never share an id; nil
     /// without the outbox.
-    let outboxPrefix: String?
+    public let outboxPrefix: String?
     /// Whether every order event also writes an outbox row.
     public var writesOutbox: Bool { outboxPrefix != nil }
 

@@ -60,4 +60,26 @@ import TestSupport
             }
         }
     }
+
+    @Test("following an order no longer live: its customer is looked up in the store (off the loop), others refused")
+    func followsAFinishedOrder() throws {
+        let dir = try F.dataDirectory()
+        defer { F.remove(dir) }
+        let engine = try F.engine(dir: dir)
+        defer { engine.close() }
+        let alice = try F.token(engine, "customer", "85"), bob = try F.token(engine, "customer", "86")
+        let id = try F.id(try F.request(engine, "POST", "/v1/orders", F.orderBody(), token: alice))
+        #expect(try F.request(engine, "POST", "/v1/orders/\(id)/cancel", token: alice).status == 200)
+        let other = try TrackingTestClient(port: engine.http, path: "/v1/ws/track?token=\(bob)")
+        try other.send(text: #"{"op":"subscribe","order":\#(id)}"#)
+        #expect((try other.readJSON(type: "error"))["code"] as? String == "forbidden")
+        let customer = try TrackingTestClient(port: engine.http, path: "/v1/ws/track?token=\(alice)")
+        try customer.send(text: #"{"op":"subscribe","order":\#(id)}"#)
+        #expect((try customer.readJSON(type: "subscribed"))["order"] as? NSNumber == NSNumber(value: id))
+        // An order that never existed is refused the same way, and the connection keeps answering.
+        try customer.send(text: #"{"op":"subscribe","order":987654321}"#)
+        #expect((try customer.readJSON(type: "error"))["code"] as? String == "forbidden")
+        try customer.send(text: #"{"op":"unsubscribe","order":\#(id)}"#)
+        #expect((try customer.readJSON(type: "unsubscribed"))["order"] as? NSNumber == NSNumber(value: id))
+    }
 }

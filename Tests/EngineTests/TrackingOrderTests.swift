@@ -21,7 +21,7 @@ private final class FixtureOrders: OrderDirectory {
     let fixture: OrderFixture
     init(_ fixture: OrderFixture) { self.fixture = fixture }
     func courier(of order: OrderID) -> CourierID? { order.rawValue == 77 ? CourierID(fixture.courier.withLock { $0 }) : nil }
-    func customer(of order: OrderID) -> CustomerID? { order.rawValue == 77 ? CustomerID(41) : nil }
+    func customer(of order: OrderID, _ answer: @escaping (CustomerID?) -> Void) { answer(order.rawValue == 77 ? CustomerID(41) : nil) }
 }
 
 @Suite(.serialized) struct TrackingOrderTests {

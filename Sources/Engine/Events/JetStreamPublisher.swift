@@ -10,10 +10,18 @@ import Synchronization
 /// socket on the engine's loop, but a JetStream call that waits (creating the stream, waiting for acks) would then
 /// wait for the loop it runs on, so the connection stays off the loop.
 final class JetStreamPublisher {
+    /// One message to publish: its subject, its id (`Nats-Msg-Id`) and its JSON.
+    struct Message: Sendable {
+        var subject: String
+        var messageID: String
+        var payload: [UInt8]
+    }
+
     /// What a batch came to.
     struct BatchResult {
-        /// Outbox ids of the entries the stream acknowledged (stored now, or earlier under the same message id).
-        var acknowledged: [Int64] = []
+        /// Positions, in the batch, of the messages the stream acknowledged (stored now, or earlier under the same
+        /// message id).
+        var acknowledged: [Int] = []
         /// Of those, acknowledged as duplicates (stored by an earlier publish).
         var duplicates = 0
         /// Entries not acknowledged (refused, timed out, or not sent).
@@ -33,11 +41,27 @@ final class JetStreamPublisher {
     private let collector = AckCollector()
     private let ackWaitMs: Int64
 
+    /// Called on a libnats thread after each reconnection; kept alive here for the connection's life.
+    private let reconnected: ReconnectHandler
+
+    /// What the connection calls when it reconnected: counts it (a batch waiting for acknowledgments sent before the
+    /// disconnection stops waiting for them) and runs the owner's action (the relay retries at once).
+    final class ReconnectHandler: Sendable {
+        let action: (@Sendable () -> Void)?
+        let count = Atomic<UInt64>(0)
+        init(_ action: (@Sendable () -> Void)?) { self.action = action }
+        func reconnected() {
+            count.add(1, ordering: .relaxed)
+            action?()
+        }
+    }
+
     /// Connects to the first reachable server of `servers` (reconnecting to any of them, and to those the cluster
-    /// announces, for as long as the publisher lives).
+    /// announces, for as long as the publisher lives); `onReconnect` runs on a libnats thread after each reconnection.
     /// - Throws: `EventRelayError` when no server answers or a URL is malformed.
-    init(servers: [String], name: String, ackWaitMs: Int64) throws(EventRelayError) {
+    init(servers: [String], name: String, ackWaitMs: Int64, onReconnect: (@Sendable () -> Void)? = nil) throws(EventRelayError) {
         self.ackWaitMs = ackWaitMs
+        reconnected = ReconnectHandler(onReconnect)
         var options: OpaquePointer?
         try Self.check(natsOptions_Create(&options), "creating connection options")
         defer { natsOptions_Destroy(options) }
@@ -54,6 +78,10 @@ final class JetStreamPublisher {
         // Reconnect for ever, quickly: a cluster losing one server should cost the relay well under a second.
         try Self.check(natsOptions_SetMaxReconnect(options, -1), "setting reconnects")
         try Self.check(natsOptions_SetReconnectWait(options, 100), "setting the reconnect wait")
+        try Self.check(natsOptions_SetReconnectedCB(options, { _, closure in
+            guard let closure else { return }
+            Unmanaged<ReconnectHandler>.fromOpaque(closure).takeUnretainedValue().reconnected()
+        }, Unmanaged.passUnretained(reconnected).toOpaque()), "setting the reconnect callback")
         try Self.check(natsConnection_Connect(&connection, options), "connecting to \(servers.joined(separator: ","))")
         var jsOptions = jsOptions()
         jsOptions_Init(&jsOptions)
@@ -104,51 +132,63 @@ final class JetStreamPublisher {
         return subscription
     }
 
-    /// Publishes the entries in order, then waits (at most the ack wait, plus a second) for every acknowledgment.
-    func publish(_ entries: [OutboxEntry]) -> BatchResult {
+    /// Publishes the messages in order, then waits (at most `ackWaitMs`, the publisher's own when nil) for every
+    /// acknowledgment.
+    func publish(_ messages: [Message], ackWaitMs wait: Int64? = nil) -> BatchResult {
+        let waitMs = wait ?? ackWaitMs
         collector.acks.withLock { $0.removeAll(keepingCapacity: true) }
         var result = BatchResult()
         var sent = 0
-        for entry in entries {
+        let reconnects = reconnected.count.load(ordering: .relaxed)
+        for message in messages {
             var msg: OpaquePointer?
-            var status = entry.payload.withUnsafeBytes { bytes in
-                natsMsg_Create(&msg, entry.subject, nil, bytes.baseAddress?.assumingMemoryBound(to: CChar.self),
+            var status = message.payload.withUnsafeBytes { bytes in
+                natsMsg_Create(&msg, message.subject, nil, bytes.baseAddress?.assumingMemoryBound(to: CChar.self),
                                Int32(bytes.count))
             }
-            if status == NATS_OK { status = natsMsgHeader_Set(msg, "Nats-Msg-Id", entry.messageID) }
+            if status == NATS_OK { status = natsMsgHeader_Set(msg, "Nats-Msg-Id", message.messageID) }
             if status == NATS_OK {
                 var options = jsPubOptions()
                 jsPubOptions_Init(&options)
-                options.MaxWait = ackWaitMs
+                options.MaxWait = waitMs
                 status = js_PublishMsgAsync(jetStream, &msg, &options)   // takes the message on success
             }
             if status != NATS_OK {
                 natsMsg_Destroy(msg)
-                result.firstError = Self.describe(status, "publishing \(entry.messageID)")
+                result.firstError = Self.describe(status, "publishing \(message.messageID)")
                 break
             }
             sent += 1
         }
         if sent > 0 {
+            // Each message times out on its own after `waitMs`. The wait goes in slices so that a reconnection ends
+            // it: what was sent on the lost connection is never acknowledged, and the relay publishes it again at
+            // once (the stream drops copies by message id) instead of waiting out the timeouts.
+            let deadline = ContinuousClock.now + .milliseconds(waitMs + 200)
             var options = jsPubOptions()
             jsPubOptions_Init(&options)
-            options.MaxWait = ackWaitMs + 1_000
-            let status = js_PublishAsyncComplete(jetStream, &options)
+            options.MaxWait = 50
+            var status = js_PublishAsyncComplete(jetStream, &options)
+            while status == NATS_TIMEOUT, ContinuousClock.now < deadline,
+                  reconnected.count.load(ordering: .relaxed) == reconnects {
+                status = js_PublishAsyncComplete(jetStream, &options)
+            }
             if status != NATS_OK, result.firstError == nil {
-                result.firstError = Self.describe(status, "waiting for acknowledgments")
+                result.firstError = reconnected.count.load(ordering: .relaxed) != reconnects
+                    ? "reconnected while waiting for acknowledgments" : Self.describe(status, "waiting for acknowledgments")
             }
         }
         let acks = collector.acks.withLock { $0 }
-        for entry in entries {
-            guard let ack = acks[entry.messageID], ack.stored else {
+        for (position, message) in messages.enumerated() {
+            guard let ack = acks[message.messageID], ack.stored else {
                 result.failed += 1
-                if result.firstError == nil, let why = acks[entry.messageID]?.error { result.firstError = why }
+                if result.firstError == nil, let why = acks[message.messageID]?.error { result.firstError = why }
                 continue
             }
-            result.acknowledged.append(entry.id)
+            result.acknowledged.append(position)
             if ack.duplicate { result.duplicates += 1 }
         }
-        if result.failed > 0, result.firstError == nil { result.firstError = "no acknowledgment within \(ackWaitMs) ms" }
+        if result.failed > 0, result.firstError == nil { result.firstError = "no acknowledgment within \(waitMs) ms" }
         return result
     }
 

@@ -102,13 +102,14 @@ final class FenceService: EngineService {
     private var eventCounts = [UInt64](repeating: 0, count: FenceEventKind.allCases.count)
     private let eventMetrics: [CoreMetrics.Counter]
     private let fencesMetric: CoreMetrics.Gauge
-    /// Hears every event (tests, and the order arrivals they trigger are handled before it).
+    /// Hears every event but order arrivals (handled before it): the event relay, with `--nats`, and tests.
     var onEvent: ((FenceEvent) -> Void)?
 
     init(table: DriverTable, ingest: IngestService, auth: Authenticator, clock: EngineClock, metrics: EngineMetrics,
          loop: Loop, store: (any FenceStore)?, webhooks: WebhookSink?, notifier: Notifier?, arrivals: (any ArrivalDirectory)?,
          driveTime: (any DriveTimeReach)?, tracking: TrackingConfiguration, watch: OrderWatchSettings,
-         logger: Logger, nextPlannedStop: ((CourierID) -> (order: OrderID, place: ArrivalPlace)?)? = nil) throws {
+         logger: Logger, storedFences: [StoredFence]? = nil,
+         nextPlannedStop: ((CourierID) -> (order: OrderID, place: ArrivalPlace)?)? = nil) throws {
         self.nextPlannedStop = nextPlannedStop
         self.table = table
         self.auth = auth
@@ -135,16 +136,17 @@ final class FenceService: EngineService {
             self.detector.process(states, previous: previous, nowMs: self.clock.nowMs)
             if !self.detector.events.isEmpty { self.dispatchEvents() }
         }
-        try reload()
+        try reload(storedFences)
     }
 
     // MARK: - life cycle
 
-    private func reload() throws {
+    /// Indexes the stored fences: `stored` when the engine read them at start (off the loop), else the store's.
+    private func reload(_ stored: [StoredFence]?) throws {
         guard let store else { return }
         let now = clock.nowMs
         var loaded = 0
-        for stored in try store.fences() {
+        for stored in try stored ?? store.fences() {
             if let e = stored.expiresAtMs, e <= now {
                 store.deleteFence(id: stored.id) { _ in }
                 continue

@@ -44,6 +44,8 @@ extension OrdersService {
             store = try SQLiteStore(path: dir + "/hexfleet.sqlite", configuration: storeConfiguration)
         }
         do {
+            // Everything the engine reloads, read on worker threads while this (the loop's) thread waits.
+            let snapshot = try StartupSnapshot.read(store)
             // A pricing.json in the data directory overrides the repository's fixtures/pricing.json.
             let local = dir + "/pricing.json"
             let fares = try FareConfig.load(path: FileManager.default.fileExists(atPath: local) ? local
@@ -69,14 +71,14 @@ extension OrdersService {
             if !configuration.natsServers.isEmpty { webhookConfiguration.events.subtract(WebhookStreamConsumer.eventNames) }
             let webhooks: WebhookSink? = WebhookSink(configuration: webhookConfiguration, store: store,
                                                      transport: HTTPWebhookTransport(), signer: .hmacSHA256(secret: secret))
-            try webhooks?.start()
+            try webhooks?.start(pending: snapshot.pendingWebhooks)
             if let sink = webhooks, !urls.isEmpty {
                 if secret.isEmpty { logger.warning("webhook URLs are set without a webhook secret: webhooks are signed with an empty key") }
                 sinks.append(sink)
                 logger.info("webhooks on", metadata: ["endpoints": "\(urls.count)"])
             }
             let notifier = Notifier(sinks: sinks)
-            let ratings = try RatingBook(store: store, notifier: notifier)
+            let ratings = RatingBook(store: store, notifier: notifier, totals: snapshot.ratingTotals)
             // Ratings feed dispatch's optional rating term: a star above or below 3 is worth 20 s of pickup ETA.
             dispatch.useCourierRatings(secondsPerStar: 20) { ratings.courierScore($0) }
             let service = OrdersService(store: store, dataDirectory: dir, zones: zones, surge: surge, pricer: pricer,
@@ -90,8 +92,9 @@ extension OrdersService {
             dispatch.onOfferEvent { [unowned service] event in service.offerEvent(event) }
             dispatch.useOrderDetails { [unowned service] id in service.dispatchDetails(id) }
             dispatch.onETAChange { [unowned service] order, message in service.tellWatchers(order, message) }
+            service.startupFences = snapshot.fences
             // A shard takes orders as it gains their partitions (ShardService), not all of them at start.
-            if fence == nil { try service.reload() }
+            if fence == nil { service.reload(snapshot.liveOrders) }
             return service
         } catch {
             store.close()

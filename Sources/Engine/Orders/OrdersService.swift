@@ -21,6 +21,9 @@ final class OrdersService: EngineService {
     let dataDirectory: String
     /// Whether the data directory is a temporary one this engine made (removed at close).
     var removeDataDirectoryOnClose = false
+    /// The store's fences as read at start (with the other start-up reads, off the loop), until the fence service
+    /// takes them (`takeStartupFences`).
+    var startupFences: [StoredFence]?
     let zones: H3ZoneKeyer
     let surge: SurgeMap
     let pricer: Pricer
@@ -351,9 +354,9 @@ final class OrdersService: EngineService {
 
     // MARK: - start, tick, stop
 
-    /// Reloads the live orders at start (one engine; a shard loads its partitions' orders as it gains them).
-    func reload() throws(StorageError) {
-        let orders = try store.liveOrders()
+    /// Reloads the live orders at start (`Store.liveOrders()`, read off the loop; one engine: a shard loads its
+    /// partitions' orders as it gains them).
+    func reload(_ orders: [OrderRecord]) {
         adopt(orders, reason: "restart")
     }
 
@@ -478,9 +481,20 @@ extension OrdersService: OrderDirectory {
         return c
     }
 
-    func customer(of order: OrderID) -> CustomerID? {
-        if let o = live[order] { return o.customer }
-        return (try? store.order(order)).flatMap { $0 }.map(\.customerID)
+    /// The fences read at start, once (nil afterwards: a later caller reads the store itself).
+    func takeStartupFences() -> [StoredFence]? {
+        defer { startupFences = nil }
+        return startupFences
+    }
+
+    func customer(of order: OrderID, _ answer: @escaping (CustomerID?) -> Void) {
+        if let o = live[order] { return answer(o.customer) }
+        let store = self.store
+        do {
+            try workers.run({ (try? store.order(order)).flatMap { $0 }.map(\.customerID) }, completion: answer)
+        } catch {
+            answer(nil)
+        }
     }
 
     /// Where a live order goes (nil once it is terminal).

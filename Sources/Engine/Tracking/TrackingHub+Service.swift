@@ -6,8 +6,9 @@ import Vocabulary
 protocol OrderDirectory: AnyObject {
     /// The courier currently holding an order (dispatched, accepted or picked up), if any.
     func courier(of order: OrderID) -> CourierID?
-    /// The customer who placed an order, if the order exists.
-    func customer(of order: OrderID) -> CustomerID?
+    /// The customer who placed an order, nil if there is no such order. `answer` runs on the loop: at once when the
+    /// directory knows the order (a live one), else after a store read made off the loop.
+    func customer(of order: OrderID, _ answer: @escaping (CustomerID?) -> Void)
 }
 
 extension TrackingHub: EngineService {

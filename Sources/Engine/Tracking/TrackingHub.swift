@@ -214,20 +214,21 @@ final class TrackingHub {
             guard let id = v.uint64 else { throw APIError(.invalidParameter, "order is an unsigned 64-bit id") }
             switch p?.role {
             case .admin?, .dispatcher?: break
-            case .customer?: guard let me = p?.customerID, orders.customer(of: OrderID(id)) == me else { throw APIError(.forbidden, "not your order") }
+            case .customer?:
+                guard let me = p?.customerID else { throw APIError(.forbidden, "not your order") }
+                // An order no longer live is looked up in the store, off the loop; the answer may come later.
+                orders.customer(of: OrderID(id)) { [weak self, weak sub] owner in
+                    guard let self, let sub, !sub.closed else { return }
+                    guard owner == me else { return self.sendError(sub, APIError(.forbidden, "not your order")) }
+                    do throws(APIError) { try self.follow(order: id, sub) } catch { self.sendError(sub, error) }
+                }
+                return
             case .driver?: guard let me = p?.driverID, orders.courier(of: OrderID(id)) == me else {
                 throw APIError(.forbidden, "not your order")
             }
             case nil: throw APIError(.forbidden, "following an order needs a token")
             }
-            if !sub.orders.contains(id) {
-                guard sub.subscriptionCount < configuration.maxSubscriptions else { throw tooMany() }
-                sub.orders.append(id)
-                index.addOrder(id, slot: sub.slot)
-            }
-            if let courier = orders.courier(of: OrderID(id)), isVisible(courier.rawValue, to: sub),
-               table.lastTimestampMs(of: courier) != nil { hold(courier.rawValue, for: sub) }
-            ack(sub, "subscribed") { w in w.key("order"); w.number(id) }
+            try follow(order: id, sub)
         } else if let v = m["bbox"] {
             try requireAreaPermission(sub)
             let b = try Self.bbox(v)
@@ -250,6 +251,18 @@ final class TrackingHub {
         } else {
             throw APIError(.invalidParameter, "subscribe to a driver, order, bbox or cells")
         }
+    }
+
+    /// Adds an order the caller may follow, holds its courier's position for the next send, and acknowledges.
+    private func follow(order id: UInt64, _ sub: TrackingSubscriber) throws(APIError) {
+        if !sub.orders.contains(id) {
+            guard sub.subscriptionCount < configuration.maxSubscriptions else { throw tooMany() }
+            sub.orders.append(id)
+            index.addOrder(id, slot: sub.slot)
+        }
+        if let courier = orders.courier(of: OrderID(id)), isVisible(courier.rawValue, to: sub),
+           table.lastTimestampMs(of: courier) != nil { hold(courier.rawValue, for: sub) }
+        ack(sub, "subscribed") { w in w.key("order"); w.number(id) }
     }
 
     private func unsubscribe(_ m: JSONValue, _ sub: TrackingSubscriber) throws(APIError) {

@@ -78,16 +78,21 @@ public final class WebhookSink: NotificationSink {
         self.nowMs = nowMs
     }
 
-    /// Reloads deliveries left pending in the store and starts the delivery thread. Idempotent.
+    /// Reloads deliveries left pending in the store (or takes `pending`, already read from it: `StartupSnapshot`)
+    /// and starts the delivery thread. Idempotent.
     /// - Throws: the store's error when pending deliveries cannot be read.
-    public func start() throws(MarketplaceError) {
+    public func start(pending preloaded: [WebhookDeliveryRecord]? = nil) throws(MarketplaceError) {
         let first = state.withLock { s -> Bool in
             defer { s.started = true }
             return !s.started
         }
         guard first else { return }
         let pending: [WebhookDeliveryRecord]
-        do { pending = try store.pendingWebhooks() } catch { throw MarketplaceError(error) }
+        if let preloaded {
+            pending = preloaded
+        } else {
+            do { pending = try store.pendingWebhooks() } catch { throw MarketplaceError(error) }
+        }
         let now = nowMs()
         state.withLock { s in
             for p in pending {

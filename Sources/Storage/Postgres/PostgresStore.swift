@@ -20,7 +20,7 @@ public final class PostgresStore: Store, FenceStore, PartitionedOrderStore {
     let nowMs: @Sendable () -> Int64
     /// The prefix of this database's event ids when every order event also writes an outbox row
     /// (`StoreConfiguration.outbox`); nil without the outbox.
-    let outboxPrefix: String?
+    public let outboxPrefix: String?
     /// Cluster mode: the lease every order write is checked against (docs/cluster.md); nil for one engine.
     let fence: (any OrderWriteFence)?
     /// Cluster mode: the most active orders a courier may hold across shards (`courier_slots`); nil: unchecked.
