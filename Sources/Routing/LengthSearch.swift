@@ -8,6 +8,8 @@ struct LengthSearch {
     private var distance: [UInt64]
     private var parentEdge: [UInt32]
     private var parentNode: [UInt32]
+    /// Penalised U-turns on the best path to each node (the penalty is in `distance`; this tells it apart from length).
+    private var uTurns: [UInt16]
     private var stamp: [UInt32]
     private var targetStamp: [UInt32]
     private var current: UInt32 = 0
@@ -21,6 +23,7 @@ struct LengthSearch {
         distance = [UInt64](repeating: 0, count: n)
         parentEdge = [UInt32](repeating: .max, count: n)
         parentNode = [UInt32](repeating: .max, count: n)
+        uTurns = [UInt16](repeating: 0, count: n)
         stamp = [UInt32](repeating: 0, count: n)
         targetStamp = [UInt32](repeating: 0, count: n)
         heap = IndexedMinHeap(capacity: n)
@@ -48,6 +51,7 @@ struct LengthSearch {
         stamp[source] = current
         distance[source] = start
         parentEdge[source] = .max
+        uTurns[source] = 0
         // The source "came from" `avoid`, so turning straight back to it is a U-turn like any other.
         parentNode[source] = avoid >= 0 ? UInt32(avoid) : .max
         let penaltyMm = Self.millimetres(penalty)
@@ -66,11 +70,13 @@ struct LengthSearch {
                 let v = Int(heads[i])
                 let e = backward ? Int(graph.backwardEdges[i]) : i
                 var nd = d + UInt64(lengths[e] * 1000)
-                if v == Int(parentNode[u]) { nd += penaltyMm }
+                let turning = v == Int(parentNode[u])
+                if turning { nd += penaltyMm }
                 guard nd <= limit else { continue }
                 if stamp[v] != current || nd < distance[v] {
                     stamp[v] = current
                     distance[v] = nd
+                    uTurns[v] = uTurns[u] &+ (turning ? 1 : 0)
                     parentEdge[v] = UInt32(e)
                     parentNode[v] = UInt32(u)
                     heap.pushOrDecrease(v, key: nd)
@@ -85,8 +91,11 @@ struct LengthSearch {
         return UInt64(min(meters, 1e9) * 1000)
     }
 
-    /// Meters to `v` found by the last run, or nil when it was not reached within the bound.
+    /// Meters to `v` found by the last run (penalties included), or nil when it was not reached within the bound.
     func meters(to v: Int) -> Double? { stamp[v] == current ? Double(distance[v]) / 1000 : nil }
+
+    /// Penalised U-turns on the last run's path to `v` (0 when not reached).
+    func uTurnCount(to v: Int) -> Int { stamp[v] == current ? Int(uTurns[v]) : 0 }
 
     /// The node the last run reached `v` from, or nil at the source or when `v` was not reached.
     func predecessor(of v: Int) -> Int? {

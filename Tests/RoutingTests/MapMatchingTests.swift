@@ -85,7 +85,7 @@ struct MapMatchingTests {
     /// trace meets it yet (docs/routing.md, Map matching, gives the measured share and the failure modes), so the test
     /// holds the share of traces that do, the median errors, and that no trace is grossly wrong.
     @Test("routes sampled every 30 m with σ = 15 m noise match back within 3 % of length and ≥ 90 % of edges",
-          arguments: ["monaco", "andorra"])
+          arguments: ["monaco", "andorra", "helsinki"])
     func noisyRoutes(city: String) throws {
         let network = try Cities.network(city)
         var matcher = MapMatcher(network: network)
@@ -120,7 +120,9 @@ struct MapMatchingTests {
     }
 
     /// Shares of traces meeting the target, measured (docs/routing.md) less a margin; raise them as the matcher improves.
-    static let minimumShare = ["monaco": 0.6, "andorra": 0.7]
+    /// Measured: Monaco 24/30, Andorra 30/30, Helsinki 21/30 (its routes are 1–2.4 km, so the ends' noise alone is
+    /// about 2 % of the length).
+    static let minimumShare = ["monaco": 0.75, "andorra": 0.95, "helsinki": 0.65]
 
     @Test("clean and lightly noisy traces match exactly or nearly", arguments: [0.0, 5.0])
     func lowNoise(sigma: Double) throws {
