@@ -180,8 +180,15 @@ public final class SnapIndex: Sendable {
         // Start from the ring that touches the grid if the point lies outside it.
         let outside = max(0, max(-cx, cx - (columns - 1), -cy, cy - (rows - 1)))
         r = max(0, outside - 1)
+        // Ring r lies beyond r - 1 whole cells plus the way from p to its own cell's nearest side: a point on a road
+        // (the batch commands' road nodes) stops after its own cell instead of scanning the eight around it too.
+        var margin = 0.0
+        if outside == 0 {
+            let fx = (p.lngDegrees - minLng) / cellLngDegrees - Double(cx), fy = (p.latDegrees - minLat) / cellLatDegrees - Double(cy)
+            margin = max(0, min(fx, 1 - fx, fy, 1 - fy)) * cellMinMeters
+        }
         while r <= maxRing {
-            if Double(r - 1) * cellMinMeters > best { break }
+            if r > 0, Double(r - 1) * cellMinMeters + margin > best + 1e-6 { break }
             for y in (cy - r)...(cy + r) where y >= 0 && y < rows {
                 let full = y == cy - r || y == cy + r
                 var x = cx - r
