@@ -66,6 +66,8 @@ struct LengthSearch {
         let heads = backward ? graph.backwardTails : graph.forwardHeads
         let offsets = backward ? graph.backwardOffsets : graph.forwardOffsets
         let turnMm = backward ? 0 : Double(Self.millimetres(turnPenalty))
+        // One x scale for the whole search: it reaches a few hundred meters, where the cosine barely changes.
+        let xScale = cos(graph.latDegrees[source] * Double.pi / 180)
         while !heap.isEmpty {
             let (u, d) = heap.popMin()
             let from = Int(parentNode[u])
@@ -79,7 +81,7 @@ struct LengthSearch {
                 let e = backward ? Int(graph.backwardEdges[i]) : i
                 var extra: UInt64 = 0
                 if v == from { extra = penaltyMm }
-                else if turnMm > 0, from != Int(UInt32.max) { extra = UInt64(turnMm * graph.turnShare(from, u, v)) }
+                else if turnMm > 0, from != Int(UInt32.max) { extra = UInt64(turnMm * graph.turnShare(from, u, v, xScale: xScale)) }
                 let nd = d + UInt64(lengths[e] * 1000) + extra
                 // `maxMeters` bounds the road length (penalties left out), `maxPenalized` the search key.
                 guard nd <= penalizedLimit, nd - (penalties[u] &+ extra) <= limit else { continue }
@@ -136,9 +138,13 @@ struct LengthSearch {
 extension RoadGraph {
     /// `(1 − cos θ) / 2` for the heading change θ at `b` on the way `a → b → c`: 0 straight on, ½ at a right angle, 1
     /// turning back; 0 when a leg has no length (restriction copies share their node's position).
-    @inline(__always)
     func turnShare(_ a: Int, _ b: Int, _ c: Int) -> Double {
-        let k = cos(latDegrees[b] * Double.pi / 180)
+        turnShare(a, b, c, xScale: cos(latDegrees[b] * Double.pi / 180))
+    }
+
+    /// `turnShare(_:_:_:)` with longitude differences scaled by `k` (the cosine of a nearby latitude).
+    @inline(__always)
+    func turnShare(_ a: Int, _ b: Int, _ c: Int, xScale k: Double) -> Double {
         let inX = (lngDegrees[b] - lngDegrees[a]) * k, inY = latDegrees[b] - latDegrees[a]
         let outX = (lngDegrees[c] - lngDegrees[b]) * k, outY = latDegrees[c] - latDegrees[b]
         let norms = ((inX * inX + inY * inY) * (outX * outX + outY * outY)).squareRoot()
