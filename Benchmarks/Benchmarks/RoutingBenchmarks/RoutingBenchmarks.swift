@@ -8,7 +8,7 @@ import Vocabulary
 // `route/ch` vs `route/dijkstra`, `matrix/bucket-100` vs `matrix/repeated-100`, `contract/monaco` vs `import/monaco`,
 // `route/ch-distance` vs `route/dijkstra-distance`, `isochrone/phast-600s` vs `isochrone/dijkstra-600s`,
 // `match/1000-points` vs `match/snap-1000-points` (snapping each fix alone, the least any matcher does) and
-// `match/1000-points-wide` (the matcher with its earlier parameters: 4σ radius, 12-nat beam, β = σ/2).
+// `match/1000-points-wide` (the matcher with its earlier parameters: 4σ radius, 12-nat beam, β = σ/2, no turn cost).
 // Data: the largest shared extract (Andorra) when ../shared/data is present, else the Monaco fixture.
 
 /// Real data loaded once, outside every measurement.
@@ -194,6 +194,7 @@ let benchmarks: @Sendable () -> Void = {
         options.radiusMeters = 60
         options.beamNats = 12
         options.betaMeters = 7.5
+        options.turnNats = 0
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations { blackHole(matcher.match(trace, options: options)) }
     }
