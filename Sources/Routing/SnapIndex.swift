@@ -102,8 +102,17 @@ public final class SnapIndex: Sendable {
 
     /// The nearest point of `edge` to `p`: (distance in meters, fraction from tail, the point).
     public func project(_ p: LatLng, onto edge: Int, tail u: Int) -> (meters: Double, fraction: Double, point: LatLng) {
+        project(p, onto: edge, tail: u, metersPerLngDegree: Self.metersPerLngDegree(at: p))
+    }
+
+    /// Meters per degree of longitude at `p`'s latitude (the projection's x scale; one cosine per query, not per edge).
+    @inline(__always)
+    static func metersPerLngDegree(at p: LatLng) -> Double { cos(p.lat) * Geodesy.earthRadiusMeters * Double.pi / 180 }
+
+    /// `project(_:onto:tail:)` with the x scale already computed for `p`.
+    @inline(__always)
+    func project(_ p: LatLng, onto edge: Int, tail u: Int, metersPerLngDegree k: Double) -> (meters: Double, fraction: Double, point: LatLng) {
         let v = Int(graph.forwardHeads[edge])
-        let k = cos(p.lat) * Geodesy.earthRadiusMeters * Double.pi / 180
         let kLat = Geodesy.earthRadiusMeters * Double.pi / 180
         let ax = (graph.lngDegrees[u] - p.lngDegrees) * k, ay = (graph.latDegrees[u] - p.latDegrees) * kLat
         let bx = (graph.lngDegrees[v] - p.lngDegrees) * k, by = (graph.latDegrees[v] - p.latDegrees) * kLat
@@ -138,6 +147,7 @@ public final class SnapIndex: Sendable {
         let y0 = max(0, Int(((p.latDegrees - dLat - minLat) / cellLatDegrees).rounded(.down)))
         let y1 = min(rows - 1, Int(((p.latDegrees + dLat - minLat) / cellLatDegrees).rounded(.down)))
         guard x0 <= x1, y0 <= y1 else { return }
+        let k = Self.metersPerLngDegree(at: p)
         var listed: [Int] = []
         for y in y0...y1 {
             for x in x0...x1 {
@@ -148,7 +158,7 @@ public final class SnapIndex: Sendable {
                     seen[e] = true
                     listed.append(e)
                     let u = tail(of: e)
-                    let (d, t, q) = project(p, onto: e, tail: u)
+                    let (d, t, q) = project(p, onto: e, tail: u, metersPerLngDegree: k)
                     if d <= radiusMeters { visit(e, u, d, t, q) }
                 }
             }
@@ -164,13 +174,21 @@ public final class SnapIndex: Sendable {
         var best = Double.infinity
         var hits: [(edge: Int, fraction: Double)] = []
         var bestPoint = p
+        let k = Self.metersPerLngDegree(at: p)
         let maxRing = Int(maxSnapMeters / cellMinMeters) + 2
         var r = 0
         // Start from the ring that touches the grid if the point lies outside it.
         let outside = max(0, max(-cx, cx - (columns - 1), -cy, cy - (rows - 1)))
         r = max(0, outside - 1)
+        // Ring r lies beyond r - 1 whole cells plus the way from p to its own cell's nearest side: a point on a road
+        // (the batch commands' road nodes) stops after its own cell instead of scanning the eight around it too.
+        var margin = 0.0
+        if outside == 0 {
+            let fx = (p.lngDegrees - minLng) / cellLngDegrees - Double(cx), fy = (p.latDegrees - minLat) / cellLatDegrees - Double(cy)
+            margin = max(0, min(fx, 1 - fx, fy, 1 - fy)) * cellMinMeters
+        }
         while r <= maxRing {
-            if Double(r - 1) * cellMinMeters > best { break }
+            if r > 0, Double(r - 1) * cellMinMeters + margin > best + 1e-6 { break }
             for y in (cy - r)...(cy + r) where y >= 0 && y < rows {
                 let full = y == cy - r || y == cy + r
                 var x = cx - r
@@ -180,9 +198,11 @@ public final class SnapIndex: Sendable {
                         for i in Int(cellOffsets[cell])..<Int(cellOffsets[cell + 1]) {
                             let e = Int(cellEdges[i])
                             let u = tail(of: e)
-                            let (d, t, q) = project(p, onto: e, tail: u)
+                            let (d, t, q) = project(p, onto: e, tail: u, metersPerLngDegree: k)
                             if d < best - 1e-9 {
-                                best = d; bestPoint = q; hits = [(e, t)]
+                                best = d; bestPoint = q
+                                hits.removeAll(keepingCapacity: true)
+                                hits.append((e, t))
                             } else if d <= best + 1e-9, !hits.contains(where: { $0.edge == e }) {
                                 hits.append((e, t))
                             }

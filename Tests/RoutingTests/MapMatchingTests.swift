@@ -85,7 +85,7 @@ struct MapMatchingTests {
     /// trace meets it yet (docs/routing.md, Map matching, gives the measured share and the failure modes), so the test
     /// holds the share of traces that do, the median errors, and that no trace is grossly wrong.
     @Test("routes sampled every 30 m with σ = 15 m noise match back within 3 % of length and ≥ 90 % of edges",
-          arguments: ["monaco", "andorra"])
+          arguments: ["monaco", "andorra", "helsinki"])
     func noisyRoutes(city: String) throws {
         let network = try Cities.network(city)
         var matcher = MapMatcher(network: network)
@@ -120,7 +120,29 @@ struct MapMatchingTests {
     }
 
     /// Shares of traces meeting the target, measured (docs/routing.md) less a margin; raise them as the matcher improves.
-    static let minimumShare = ["monaco": 0.6, "andorra": 0.7]
+    /// Measured: Monaco 29/30, Andorra 29/30, Helsinki 21/30 (its routes are 1–2.4 km, so the ends' noise alone is
+    /// about 2 % of the length).
+    static let minimumShare = ["monaco": 0.85, "andorra": 0.9, "helsinki": 0.65]
+
+    @Test("turn shares of the matcher's turn cost: straight on 0, a right angle ½, turning back 1")
+    func turnShares() {
+        let g = SyntheticGraphs.grid(columns: 5, rows: 5)
+        var checked = 0
+        for b in 0..<g.nodeCount {
+            let neighbours = g.outgoing(b).map { Int(g.forwardHeads[$0]) }
+            guard Set(neighbours).count == 4 else { continue }
+            for a in neighbours {
+                for c in neighbours {
+                    let dot = (g.latDegrees[b] - g.latDegrees[a]) * (g.latDegrees[c] - g.latDegrees[b])
+                        + (g.lngDegrees[b] - g.lngDegrees[a]) * (g.lngDegrees[c] - g.lngDegrees[b])
+                    let expected = a == c ? 1.0 : (abs(dot) < 1e-12 ? 0.5 : 0)
+                    #expect(abs(g.turnShare(a, b, c) - expected) < 1e-6, "\(a) → \(b) → \(c)")
+                }
+            }
+            checked += 1
+        }
+        #expect(checked >= 4)
+    }
 
     @Test("clean and lightly noisy traces match exactly or nearly", arguments: [0.0, 5.0])
     func lowNoise(sigma: Double) throws {
