@@ -85,6 +85,11 @@ public struct CHMatrix {
         return (rows, seconds)
     }
 
+    /// The last search's settled nodes and their costs, ascending by node.
+    func settledSortedByNode() -> [(node: UInt32, cost: UInt64)] {
+        settled.map { (node: $0, cost: distance[Int($0)]) }.sorted { $0.node < $1.node }
+    }
+
     /// A full upward search with stall-on-demand; leaves the unstalled settled nodes in `settled`.
     private mutating func search(from starts: [(Int, UInt64, Double)], forward: Bool, arcSums: ArcSums?) {
         current &+= 1
@@ -123,5 +128,54 @@ public struct CHMatrix {
                 }
             }
         }
+    }
+}
+
+/// One point's upward search space in a `ContractionHierarchy`, sorted by node: the nodes a stall-on-demand upward
+/// search settles from it (forward from a source, or backward from a target) and their costs. The bucket method one
+/// pair at a time: when the same points meet in many pairs, each space is searched once and every pair is one merge.
+public struct CHSearchSpace: Sendable {
+    /// Settled nodes, ascending.
+    public let nodes: [UInt32]
+    /// Cost of each node from the point (or to it, for a backward space), in the hierarchy's units.
+    public let costs: [UInt64]
+
+    /// The cost from this forward space's source to `backward`'s target: the least sum over the nodes both spaces
+    /// hold, `UInt64.max` when they share none (unreachable). Equals the bucket matrix's cell for the pair.
+    /// - Complexity: O(both spaces' sizes).
+    public func meet(_ backward: CHSearchSpace) -> UInt64 {
+        var best = UInt64.max
+        nodes.withUnsafeBufferPointer { a in
+            costs.withUnsafeBufferPointer { ca in
+                backward.nodes.withUnsafeBufferPointer { b in
+                    backward.costs.withUnsafeBufferPointer { cb in
+                        var i = 0, j = 0
+                        while i < a.count, j < b.count {
+                            let x = a[i], y = b[j]
+                            if x == y {
+                                let sum = ca[i] &+ cb[j]
+                                if sum < best { best = sum }
+                                i += 1; j += 1
+                            } else if x < y {
+                                i += 1
+                            } else {
+                                j += 1
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return best
+    }
+}
+
+extension CHMatrix {
+    /// The upward search space from `starts` (each a node and its initial cost): forward for a source, backward for
+    /// a target. `forwardSpace.meet(backwardSpace)` is then the pair's cost, as `durationsMs` would give it.
+    public mutating func searchSpace(from starts: [(Int, UInt64)], forward: Bool) -> CHSearchSpace {
+        search(from: starts.map { ($0.0, $0.1, 0) }, forward: forward, arcSums: nil)
+        let order = settledSortedByNode()
+        return CHSearchSpace(nodes: order.map { $0.node }, costs: order.map { $0.cost })
     }
 }

@@ -324,8 +324,8 @@ import TestSupport
         let pickupETA = try #require((offer["pickup_eta_s"] as? NSNumber)?.doubleValue)
         let eta = try engine.get("/v1/eta?from=\(courier.lat),\(courier.lng)&to=\(Self.restaurant.lat),\(Self.restaurant.lng)")
         let road = try #require((eta.json as? [String: Any])?["duration_s"] as? Double)
-        // Node to node: within the length of the edges the two points lie on.
-        #expect(abs(pickupETA - road) < 15, "offer \(pickupETA) s, road \(road) s")
+        // The same snapped points and weights as /v1/eta: the same seconds, not a node-to-node approximation.
+        #expect(abs(pickupETA - road) < 0.01, "offer \(pickupETA) s, road \(road) s")
         #expect(try engine.post("/v1/orders/\(first)/accept", "{}", token: d61).status == 200)
         // The second order from the restaurant goes after the first pickup: an insertion inside the route.
         let second = try F.id(try F.request(engine, "POST", "/v1/orders", body(Self.restaurant, Self.customers[1])))

@@ -59,6 +59,34 @@ struct HierarchyTests {
         #expect(misses == 0)
     }
 
+    @Test("search spaces meet at the bucket matrix's cost, pair by pair, unreachable pairs included")
+    func searchSpacesEqualMatrix() throws {
+        let network = try Cities.network("monaco")
+        var engine = CHMatrix(hierarchy: network.freeFlow.hierarchy)
+        var rng = SeededRandom(seed: 11)
+        let n = network.graph.nodeCount
+        // Multi-node starts with offsets, as a snapped point enters the graph at both ends of its edge.
+        let sources = (0..<30).map { _ in [(Int.random(in: 0..<n, using: &rng), UInt64.random(in: 0..<5_000, using: &rng)),
+                                           (Int.random(in: 0..<n, using: &rng), UInt64.random(in: 0..<5_000, using: &rng))] }
+        let targets = (0..<30).map { _ in [(Int.random(in: 0..<n, using: &rng), UInt64.random(in: 0..<5_000, using: &rng))] }
+        let rows = engine.durationsMs(sources: sources, targets: targets)
+        let forward = sources.map { engine.searchSpace(from: $0, forward: true) }
+        let backward = targets.map { engine.searchSpace(from: $0, forward: false) }
+        var misses = 0
+        for i in sources.indices {
+            #expect(zip(forward[i].nodes, forward[i].nodes.dropFirst()).allSatisfy { $0 < $1 }, "space not sorted")
+            for j in targets.indices where forward[i].meet(backward[j]) != rows[i][j] { misses += 1 }
+        }
+        #expect(misses == 0, "\(misses) of 900 pairs differ")
+        // A node pair with no path meets nowhere: one-way graph, 1 cannot reach 0.
+        let graph = RoadGraph.build(latDegrees: [43.73, 43.731], lngDegrees: [7.42, 7.421], osmNodeIds: [1, 2],
+                                    tails: [0], heads: [1], durationsMs: [1_000], lengthsMeters: [100])
+        var oneWay = CHMatrix(hierarchy: RoadNetwork.build(graph: graph).freeFlow.hierarchy)
+        let from1 = oneWay.searchSpace(from: [(1, 0)], forward: true), to0 = oneWay.searchSpace(from: [(0, 0)], forward: false)
+        #expect(from1.meet(to0) == .max)
+        #expect(oneWay.searchSpace(from: [(0, 0)], forward: true).meet(oneWay.searchSpace(from: [(1, 0)], forward: false)) == 1_000)
+    }
+
     @Test("coordinate matrices and one-to-many equal coordinate routes")
     func coordinateMatrix() throws {
         let network = try Cities.network("andorra")

@@ -167,7 +167,7 @@ struct PlannerSearch<Travel: TravelTimes> {
         var feasible = load <= courierCap[r]
         for k in 0..<count {
             let node = Int(route.nodes[k]), order = node >> 1, nl = nodeLoc[node]
-            let leg = travel.seconds(loc, nl)
+            let leg = travel.seconds(loc, nl, courier: r)
             if leg == .infinity { feasible = false }
             cost += leg
             let arrival = t + leg
@@ -200,7 +200,7 @@ struct PlannerSearch<Travel: TravelTimes> {
         for k in 0..<route.nodes.count {
             let node = Int(route.nodes[k]), order = node >> 1, id = instance.orders[order].id
             let kind = node & 1 == 0 ? "pickup" : "drop-off"
-            let leg = travel.seconds(loc, nodeLoc[node])
+            let leg = travel.seconds(loc, nodeLoc[node], courier: r)
             if leg == .infinity { return "stop \(k) (order \(id) \(kind)) is unreachable from the previous location" }
             let arrival = t + leg
             var start = arrival
@@ -257,7 +257,7 @@ struct PlannerSearch<Travel: TravelTimes> {
                         break
                     }
                     let nl = nodeLoc[node], order = node >> 1
-                    let arrival = t + travel.seconds(loc, nl)
+                    let arrival = t + travel.seconds(loc, nl, courier: r)
                     if arrival == .infinity { return false }
                     let start: Double
                     if node & 1 == 0 {
@@ -293,7 +293,7 @@ struct PlannerSearch<Travel: TravelTimes> {
     mutating func bestInsertion(_ o: Int, route r: Int, bound: Double, blink: Double = 0) -> (delta: Double, i: Int, j: Int)? {
         let p = 2 * o, d = 2 * o + 1
         let lp = nodeLoc[p], ld = nodeLoc[d]
-        let pd = travel.seconds(lp, ld)
+        let pd = travel.seconds(lp, ld, courier: r)
         if pd == .infinity { return nil }
         let cap = courierCap[r]
         if cap <= 0 { return nil }
@@ -303,7 +303,7 @@ struct PlannerSearch<Travel: TravelTimes> {
             let loadBefore = i == 0 ? courierInitLoad[r] : Int(routes[r].load[i - 1])
             if loadBefore >= cap { continue }
             let prevLoc = i == 0 ? courierStart[r] : nodeLoc[Int(routes[r].nodes[i - 1])]
-            let toP = travel.seconds(prevLoc, lp)
+            let toP = travel.seconds(prevLoc, lp, courier: r)
             if toP == .infinity { continue }
             if i == count {
                 let delta = toP + pd
@@ -313,22 +313,22 @@ struct PlannerSearch<Travel: TravelTimes> {
                 continue
             }
             let nextLoc = nodeLoc[Int(routes[r].nodes[i])]
-            let base = travel.seconds(prevLoc, nextLoc)
-            let together = toP + pd + travel.seconds(ld, nextLoc) - base
+            let base = travel.seconds(prevLoc, nextLoc, courier: r)
+            let together = toP + pd + travel.seconds(ld, nextLoc, courier: r) - base
             if together < best, blink == 0 || rng.unit() >= blink, canInsert(o, route: r, pickupAt: i, dropoffAt: i) {
                 best = together; bestI = i; bestJ = i
             }
-            let pickupDelta = toP + travel.seconds(lp, nextLoc) - base
+            let pickupDelta = toP + travel.seconds(lp, nextLoc, courier: r) - base
             // Under the triangle inequality a drop-off detour adds ≥ 0, so nothing after this pickup can win.
             if metric, !(pickupDelta < best) { continue }
             var j = i + 1
             while j <= count {
                 if Int(routes[r].load[j - 1]) >= cap { break }
                 let prevJ = nodeLoc[Int(routes[r].nodes[j - 1])]
-                var dropDelta = travel.seconds(prevJ, ld)
+                var dropDelta = travel.seconds(prevJ, ld, courier: r)
                 if j < count {
                     let nextJ = nodeLoc[Int(routes[r].nodes[j])]
-                    dropDelta += travel.seconds(ld, nextJ) - travel.seconds(prevJ, nextJ)
+                    dropDelta += travel.seconds(ld, nextJ, courier: r) - travel.seconds(prevJ, nextJ, courier: r)
                 }
                 let delta = pickupDelta + dropDelta
                 if delta < best, blink == 0 || rng.unit() >= blink, canInsert(o, route: r, pickupAt: i, dropoffAt: j) {

@@ -12,6 +12,14 @@ public protocol TravelTimes: Sendable {
     var locationCount: Int { get }
     /// Seconds from `from` to `to`.
     func seconds(_ from: Int, _ to: Int) -> Double
+    /// Seconds from `from` to `to` for courier `courier` (its index in the instance), whose vehicle may route on
+    /// its own road profile; the planner reads every leg of a route through this.
+    func seconds(_ from: Int, _ to: Int, courier: Int) -> Double
+}
+
+extension TravelTimes {
+    /// Every courier travels alike unless an implementation says otherwise.
+    @inlinable public func seconds(_ from: Int, _ to: Int, courier: Int) -> Double { seconds(from, to) }
 }
 
 /// A full row-major matrix (the `hexfleet plan` input).

@@ -11,6 +11,8 @@ struct ETAJob: Sendable {
     var pingMs: Int64
     /// The courier's position, then each stop's point.
     var points: [LatLng]
+    /// What the courier drives: its legs are timed on that vehicle's profile.
+    var vehicle: VehicleType = .car
 }
 
 /// Live ETAs along planned routes, and quotes' delivery promises.
@@ -28,7 +30,7 @@ extension DispatchService {
             guard now - plan.etaComputedAtMs >= 1_000, let state = table.state(of: courier) else { continue }
             guard plan.etaVersion != plan.version || state.timestampMs != plan.etaPingMs else { continue }
             jobs.append(ETAJob(courier: courier, version: plan.version, pingMs: state.timestampMs,
-                               points: [state.position] + plan.stops.map(\.point)))
+                               points: [state.position] + plan.stops.map(\.point), vehicle: courierVehicles[courier] ?? .car))
             plans[courier]?.etaComputedAtMs = now
         }
         guard !jobs.isEmpty else { return }
@@ -42,15 +44,17 @@ extension DispatchService {
             finishETAs(jobs, legs: legs, startMs: now)
             return
         }
-        let network = roads.network, weights = roads.weights
+        let car = ProfileRoad(network: roads.network, weights: roads.weights)
+        let others = profileRoads.mapValues { ProfileRoad(network: $0.network, weights: $0.weights) }
         etaInFlight = true
         do {
             try workers.run(jobs, { jobs -> [[Double]] in
                 let all = jobs.flatMap(\.points)
-                let travel = RoadTravelTimes(points: all, network: network, weights: weights)
+                let travel = RoadTravelTimes(points: all, car: car, others: others)
                 var legs: [[Double]] = [], base = 0
                 for job in jobs {
-                    legs.append((1..<job.points.count).map { travel.seconds(base + $0 - 1, base + $0) })
+                    let profile = travel.profile(of: job.vehicle)
+                    legs.append((1..<job.points.count).map { travel.seconds(base + $0 - 1, base + $0, profile: profile) })
                     base += job.points.count
                 }
                 return legs

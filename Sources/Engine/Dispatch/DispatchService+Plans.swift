@@ -43,8 +43,8 @@ extension DispatchService {
         }
     }
 
-    /// A courier's capacity. Couriers report no vehicle to the engine yet, so every one is a car.
-    func capacity(of courier: CourierID) -> Int { Self.capacity(of: .car) }
+    /// A courier's capacity, by the vehicle it reported (`{"op":"vehicle"}`); a car when it said nothing.
+    func capacity(of courier: CourierID) -> Int { Self.capacity(of: courierVehicles[courier] ?? .car) }
 
     // MARK: - plan changes
 

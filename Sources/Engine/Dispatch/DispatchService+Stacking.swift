@@ -19,20 +19,27 @@ public struct StackingRoundInput: Sendable {
     public var excludedPairs: Set<OfferPair>
     /// Nearest couriers (straight line) whose insertions are priced per order.
     public var candidatesPerOrder: Int
+    /// What each courier drives (cars when missing): its legs are timed on that vehicle's profile.
+    public var vehicles: [CourierID: VehicleType]
+    /// Roads of the other loaded profiles (bicycle, scooter); a vehicle whose profile is missing routes as a car.
+    public var otherProfiles: [RoutingProfile: ProfileRoad]
 
     /// A round's input; see the properties.
     public init(instance: PlanInstance, points: [LatLng], network: RoadNetwork?, weights: RoutingWeights?,
-                excludedPairs: Set<OfferPair> = [], candidatesPerOrder: Int = 30) {
+                excludedPairs: Set<OfferPair> = [], candidatesPerOrder: Int = 30,
+                vehicles: [CourierID: VehicleType] = [:], otherProfiles: [RoutingProfile: ProfileRoad] = [:]) {
         self.instance = instance; self.points = points; self.network = network; self.weights = weights
         self.excludedPairs = excludedPairs; self.candidatesPerOrder = candidatesPerOrder
+        self.vehicles = vehicles; self.otherProfiles = otherProfiles
     }
 }
 
-/// What a stacking round hands back: proposals with their pickup ETA (seconds from the round's start), and the road
-/// queries it made.
+/// What a stacking round hands back: proposals with their pickup ETA (seconds from the round's start), the road
+/// legs it computed and the upward search spaces those took.
 public struct StackingRoundOutput: Sendable {
     public var proposals: [(proposal: StackingRound.Proposal, pickupETASeconds: Double)]
     public var roadQueries: Int
+    public var searchSpaces: Int = 0
 }
 
 extension StackingRoundInput {
@@ -43,32 +50,35 @@ extension StackingRoundInput {
         let selection = StraightLineTravelTimes(latLng: points.map { ($0.latDegrees, $0.lngDegrees) },
                                                 speedMetersPerSecond: 30 / 3.6 / 1.3)
         if let network, let weights {
-            let road = RoadTravelTimes(points: points, network: network, weights: weights)
-            let proposals = try plan(travel: road, selection: selection)
-            return StackingRoundOutput(proposals: proposals, roadQueries: road.queries)
+            let road = RoadTravelTimes(points: points, car: ProfileRoad(network: network, weights: weights), others: otherProfiles)
+            let proposals = try plan(travel: road, selection: selection) { road.bind(couriers: $0, vehicles: vehicles) }
+            return StackingRoundOutput(proposals: proposals, roadQueries: road.queries, searchSpaces: road.spacesSearched)
         }
-        return StackingRoundOutput(proposals: try plan(travel: selection, selection: selection), roadQueries: 0)
+        return StackingRoundOutput(proposals: try plan(travel: selection, selection: selection) { _ in }, roadQueries: 0)
     }
 
-    private func plan<T: TravelTimes>(travel: T, selection: StraightLineTravelTimes) throws(PlanInstanceError)
+    /// `bind` tells the travel times which couriers the instance at hand lists (their vehicles pick the profile).
+    private func plan<T: TravelTimes>(travel: T, selection: StraightLineTravelTimes, bind: ([PlanCourier]) -> Void) throws(PlanInstanceError)
         -> [(proposal: StackingRound.Proposal, pickupETASeconds: Double)] {
         var instance = self.instance
+        bind(instance.couriers)
         var indexOf: [OrderID: Int] = [:]
         for (k, o) in instance.orders.enumerated() { indexOf[o.id] = k }
         var dropped = Set<OrderID>()
         var keptCouriers: [PlanCourier] = []
-        for courier in instance.couriers {
-            if Self.keeps(courier, instance.orders, indexOf, travel) { keptCouriers.append(courier); continue }
+        for (c, courier) in instance.couriers.enumerated() {
+            if Self.keeps(courier, c, instance.orders, indexOf, travel) { keptCouriers.append(courier); continue }
             for s in courier.stops {
                 if let k = indexOf[s.order] { instance.orders[k].deadline = .infinity; instance.orders[k].maxRide = .infinity }
             }
-            if Self.keeps(courier, instance.orders, indexOf, travel) {
+            if Self.keeps(courier, c, instance.orders, indexOf, travel) {
                 keptCouriers.append(courier)
             } else {
                 for s in courier.stops { dropped.insert(s.order) }
             }
         }
         instance.couriers = keptCouriers
+        bind(keptCouriers)
         if !dropped.isEmpty { instance.orders.removeAll { dropped.contains($0.id) } }
         let proposals = try StackingRound.run(instance, travel: travel, selection: selection,
                                               candidatesPerOrder: candidatesPerOrder, excludedPairs: excludedPairs)
@@ -84,13 +94,14 @@ extension StackingRoundInput {
             stops.insert(PlanStop(order: p.order, kind: .dropoff), at: p.dropoffAt + 1)
             var courier = instance.couriers[c]
             courier.stops = stops
-            let times = Self.schedule(courier, instance.orders, orderIndex, travel)
+            let times = Self.schedule(courier, c, instance.orders, orderIndex, travel)
             return (p, p.pickupAt < times.count ? times[p.pickupAt].arrival : .infinity)
         }
     }
 
-    /// Arrival and service start at each stop of `courier`'s route (the planner's schedule model).
-    static func schedule<T: TravelTimes>(_ courier: PlanCourier, _ orders: [PlanOrder], _ indexOf: [OrderID: Int], _ travel: T)
+    /// Arrival and service start at each stop of `courier`'s route (the planner's schedule model); `index` is its
+    /// place in the instance the travel times are bound to.
+    static func schedule<T: TravelTimes>(_ courier: PlanCourier, _ index: Int, _ orders: [PlanOrder], _ indexOf: [OrderID: Int], _ travel: T)
         -> [(arrival: Double, start: Double)] {
         var t = courier.availableAt, loc = courier.start
         var out: [(arrival: Double, start: Double)] = []
@@ -98,7 +109,7 @@ extension StackingRoundInput {
             guard let k = indexOf[s.order] else { out.append((.infinity, .infinity)); continue }
             let o = orders[k]
             let here = s.kind == .pickup ? o.pickup : o.dropoff
-            let arrival = t + travel.seconds(loc, here)
+            let arrival = t + travel.seconds(loc, here, courier: index)
             let start = s.kind == .pickup ? max(arrival, o.readyAt) : arrival
             out.append((arrival, start))
             t = start + o.service; loc = here
@@ -107,8 +118,8 @@ extension StackingRoundInput {
     }
 
     /// Whether `courier`'s promised stops keep every leg reachable, its capacity, deadlines and ride limits.
-    static func keeps<T: TravelTimes>(_ courier: PlanCourier, _ orders: [PlanOrder], _ indexOf: [OrderID: Int], _ travel: T) -> Bool {
-        let times = schedule(courier, orders, indexOf, travel)
+    static func keeps<T: TravelTimes>(_ courier: PlanCourier, _ index: Int, _ orders: [PlanOrder], _ indexOf: [OrderID: Int], _ travel: T) -> Bool {
+        let times = schedule(courier, index, orders, indexOf, travel)
         var load = 0, pickupStart: [OrderID: Double] = [:]
         for s in courier.stops where s.kind == .dropoff && !courier.stops.contains(PlanStop(order: s.order, kind: .pickup)) { load += 1 }
         if load > courier.capacity { return false }
@@ -233,8 +244,13 @@ extension DispatchService {
         }
         let instance = PlanInstance(locationCount: points.count, matrix: [], couriers: couriers, orders: orders)
         let road = useStraightLine ? nil : roads
+        var vehicles: [CourierID: VehicleType] = [:]
+        for c in couriers { if let v = courierVehicles[c.id] { vehicles[c.id] = v } }
         return (StackingRoundInput(instance: instance, points: points, network: road?.network, weights: road?.weights,
-                                   excludedPairs: offers.excludedPairs, candidatesPerOrder: config.maxCandidatesPerOrder), versions)
+                                   excludedPairs: offers.excludedPairs, candidatesPerOrder: config.maxCandidatesPerOrder,
+                                   vehicles: vehicles,
+                                   otherProfiles: useStraightLine ? [:] : profileRoads.mapValues { ProfileRoad(network: $0.network, weights: $0.weights) }),
+                versions)
     }
 
     /// Turns proposals into offers, skipping what changed while the round ran (order gone, courier gone, busy with

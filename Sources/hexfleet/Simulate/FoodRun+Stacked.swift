@@ -24,25 +24,24 @@ extension FoodRun {
                             promised: Array(k.stops.dropFirst()))
     }
 
-    /// The planning instance of courier `c`'s promised route plus, optionally, `extra`; times in seconds from
-    /// `nowMs`. A promised order's deadline is its own, or its current projected drop-off if that is later already
-    /// (an insertion may not make it later still). Returns the instance and each promised order's projected
-    /// drop-off and the route's travel before any insertion.
-    func instance(courier c: Int, view: PlanningView, extra: Int?, relaxDeadline: Bool)
-        -> (PlanInstance, baseline: [OrderID: Double], baselineCost: Double)?
-    {
-        var nodes: [Int] = [view.start]
-        var index: [Int: Int] = [view.start: 0]
-        func loc(_ node: Int) -> Int {
-            if let i = index[node] { return i }
-            index[node] = nodes.count; nodes.append(node); return nodes.count - 1
-        }
+    /// A promised order as the planner holds it, times in seconds from `nowMs`.
+    struct PromisedTerms {
+        var order: Int
+        var readyAt: Double
+        var deadline: Double
+        var maxRide: Double
+    }
+
+    /// The promised orders of a courier seen as `view`, by the planner's rules: a promised order's deadline is its
+    /// own, or its current projected drop-off if that is later already (an insertion may not make it later still),
+    /// and likewise its ride limit. Also each one's projected drop-off and the route's travel before any insertion;
+    /// nil when a promised leg is unreachable.
+    func promisedTerms(_ view: PlanningView) -> (terms: [PromisedTerms], baseline: [OrderID: Double], cost: Double)? {
         var promisedOrders: [Int] = []
         var seen = Set<Int>()
         for stop in view.promised {
             let o = Int(stop.order.rawValue) - 1
             if seen.insert(o).inserted { promisedOrders.append(o) }
-            _ = loc(location(stop))
         }
         // The promised route's schedule by the planner's rules (same arithmetic, so the same figures).
         var baseline: [OrderID: Double] = [:]
@@ -63,33 +62,67 @@ extension FoodRun {
             }
             t = start + service; at = node
         }
-        var planOrders: [PlanOrder] = []
-        for o in promisedOrders {
+        let terms = promisedOrders.map { o -> PromisedTerms in
             let d = orders[o].draw
             let deadline = max(min(Double(d.deadlineMs - nowMs) / 1000 - s.stacking.deadlineMarginSeconds,
                                    idealDropoff(o) + s.stacking.maxDelaySeconds),
                                baseline[OrderID(UInt64(o + 1))] ?? 0)
             var maxRide = s.demand.maxRideSeconds
             if let p = pickupStart[o], let drop = baseline[OrderID(UInt64(o + 1))] { maxRide = max(maxRide, drop - p) }
-            planOrders.append(PlanOrder(id: OrderID(UInt64(o + 1)), pickup: loc(d.pickupNode), dropoff: loc(d.dropoffNode),
-                                        readyAt: max(0, Double(d.readyMs - nowMs) / 1000), deadline: deadline,
-                                        maxRide: maxRide, service: service))
+            return PromisedTerms(order: o, readyAt: max(0, Double(d.readyMs - nowMs) / 1000), deadline: deadline, maxRide: maxRide)
         }
-        if let o = extra {
-            let d = orders[o].draw
-            let deadline = min(Double(d.deadlineMs - nowMs) / 1000 - s.stacking.deadlineMarginSeconds,
-                               idealDropoff(o) + s.stacking.maxDelaySeconds)
-            planOrders.append(PlanOrder(id: OrderID(UInt64(o + 1)), pickup: loc(d.pickupNode), dropoff: loc(d.dropoffNode),
-                                        readyAt: max(0, Double(d.readyMs - nowMs) / 1000),
-                                        deadline: relaxDeadline || deadline <= 0 ? .infinity : deadline,
-                                        maxRide: s.demand.maxRideSeconds, service: service))
+        return (terms, baseline, cost)
+    }
+
+    /// A waiting order as the planner holds it: its deadline planned early and capped by the policy's delay
+    /// promise, or none when `relaxDeadline` or when it cannot be met anyway (late beats never).
+    func waitingTerms(_ o: Int, relaxDeadline: Bool) -> PromisedTerms {
+        let d = orders[o].draw
+        let deadline = min(Double(d.deadlineMs - nowMs) / 1000 - s.stacking.deadlineMarginSeconds,
+                           idealDropoff(o) + s.stacking.maxDelaySeconds)
+        return PromisedTerms(order: o, readyAt: max(0, Double(d.readyMs - nowMs) / 1000),
+                             deadline: relaxDeadline || deadline <= 0 ? .infinity : deadline, maxRide: s.demand.maxRideSeconds)
+    }
+
+    /// The planning instance of courier `c`'s promised route plus, optionally, `extra`; times in seconds from
+    /// `nowMs` (`promisedTerms`, `waitingTerms`). Returns the instance and each promised order's projected
+    /// drop-off and the route's travel before any insertion.
+    func instance(courier c: Int, view: PlanningView, extra: Int?, relaxDeadline: Bool)
+        -> (PlanInstance, baseline: [OrderID: Double], baselineCost: Double)?
+    {
+        guard let (terms, baseline, cost) = promisedTerms(view) else { return nil }
+        var nodes = NodeIndex()
+        let start = nodes.index(view.start)
+        let all = terms + (extra.map { [waitingTerms($0, relaxDeadline: relaxDeadline)] } ?? [])
+        let planOrders = all.map { planOrder($0, &nodes) }
+        let courier = PlanCourier(id: CourierID(UInt64(c + 1)), start: start, availableAt: view.availableAt,
+                                  capacity: couriers[c].capacity, stops: view.promised)
+        return (PlanInstance(locationCount: nodes.nodes.count, matrix: matrix(nodes.nodes), couriers: [courier], orders: planOrders),
+                baseline, cost)
+    }
+
+    /// Graph nodes numbered as an instance's locations, in order of first use.
+    struct NodeIndex {
+        var nodes: [Int] = []
+        var indexOf: [Int: Int] = [:]
+        mutating func index(_ node: Int) -> Int {
+            if let i = indexOf[node] { return i }
+            indexOf[node] = nodes.count; nodes.append(node); return nodes.count - 1
         }
+    }
+
+    func planOrder(_ t: PromisedTerms, _ nodes: inout NodeIndex) -> PlanOrder {
+        let d = orders[t.order].draw
+        return PlanOrder(id: OrderID(UInt64(t.order + 1)), pickup: nodes.index(d.pickupNode), dropoff: nodes.index(d.dropoffNode),
+                         readyAt: t.readyAt, deadline: t.deadline, maxRide: t.maxRide, service: s.demand.serviceSeconds)
+    }
+
+    /// The dispatcher's travel estimates between `nodes`, row-major.
+    func matrix(_ nodes: [Int]) -> [Double] {
         let n = nodes.count
         var matrix = [Double](repeating: 0, count: n * n)
         for a in 0..<n { for b in 0..<n where a != b { matrix[a * n + b] = estimate(nodes[a], nodes[b]) } }
-        let courier = PlanCourier(id: CourierID(UInt64(c + 1)), start: 0, availableAt: view.availableAt,
-                                  capacity: couriers[c].capacity, stops: view.promised)
-        return (PlanInstance(locationCount: n, matrix: matrix, couriers: [courier], orders: planOrders), baseline, cost)
+        return matrix
     }
 
     /// Seconds from `nowMs` to order `o`'s ideal drop-off: food ready (or now), service, straight drive.
@@ -245,17 +278,21 @@ extension FoodRun {
             }
         }
         travel.fetchPending()
+        var planned = Set<Int>()
+        if s.stacking.planIterationsPerOrder > 0 {
+            planned = planRound(due: due, candidates: candidates, views: views)
+        }
         var rows: [[(col: Int, cost: Double)]] = []
         var priced: [[Insertion]] = []
         var rowOrders: [Int] = []
-        for (k, o) in due.enumerated() {
+        for (k, o) in due.enumerated() where !planned.contains(o) {
             var found: [Insertion] = []
-            for c in candidates[k] {
+            for c in candidates[k] where !couriers[c].offerPending {
                 if let ins = price(courier: c, view: views[c]!, order: o, relaxDeadline: false) { found.append(ins) }
             }
             if found.isEmpty {
                 // Nobody can make the deadline: late beats never.
-                for c in candidates[k] {
+                for c in candidates[k] where !couriers[c].offerPending {
                     if let ins = price(courier: c, view: views[c]!, order: o, relaxDeadline: true) { found.append(ins) }
                 }
             }
@@ -275,5 +312,47 @@ extension FoodRun {
             guard priced[r].contains(where: { $0.courier == col }) else { continue }
             offer(order: rowOrders[r], courier: col)
         }
+    }
+
+    /// Plans the round's due orders jointly with `RoutePlanner` (cheapest insertions by exact assignment, then ruin
+    /// and recreate for `planIterationsPerOrder` × due orders iterations) over their candidate couriers' promised
+    /// routes, and offers each courier the first new order of its planned route. Several due orders may share a
+    /// courier in the plan (two from one restaurant); the rest wait for the next round, where that courier is a
+    /// candidate with the first one promised. Returns the orders the plan placed (offered now or held for the next
+    /// round); orders it leaves out (a deadline nobody can meet) go to the one-order matching.
+    mutating func planRound(due: [Int], candidates: [[Int]], views: [Int: PlanningView]) -> Set<Int> {
+        var courierSet = Set<Int>()
+        for list in candidates { courierSet.formUnion(list) }
+        let roundCouriers = courierSet.sorted()
+        var nodes = NodeIndex()
+        var planCouriers: [PlanCourier] = [], planOrders: [PlanOrder] = []
+        for c in roundCouriers {
+            guard let view = views[c], let (terms, _, _) = promisedTerms(view) else { continue }
+            let start = nodes.index(view.start)
+            planOrders += terms.map { planOrder($0, &nodes) }
+            planCouriers.append(PlanCourier(id: CourierID(UInt64(c + 1)), start: start, availableAt: view.availableAt,
+                                            capacity: couriers[c].capacity, stops: view.promised))
+        }
+        for o in due { planOrders.append(planOrder(waitingTerms(o, relaxDeadline: false), &nodes)) }
+        for a in nodes.nodes { for b in nodes.nodes where a != b { travel.want(a, b) } }
+        travel.fetchPending()
+        let instance = PlanInstance(locationCount: nodes.nodes.count, matrix: matrix(nodes.nodes), couriers: planCouriers, orders: planOrders)
+        let options = RoutePlannerOptions(timeLimitMs: 1e9, maxIterations: s.stacking.planIterationsPerOrder * due.count,
+                                          seed: UInt64(nowMs - s.startMs))
+        guard let plan = try? RoutePlanner.plan(instance, options: options) else { return [] }
+        let dueSet = Set(due)
+        var placed = Set<Int>()
+        for route in plan.routes {
+            let c = Int(route.courier.rawValue) - 1
+            var offeredHere = couriers[c].offerPending
+            for step in route.steps where step.kind == .pickup && dueSet.contains(Int(step.order.rawValue) - 1) {
+                // A declined pair goes to the matching, which never offers it again.
+                if excluded.contains(OfferPair(order: step.order, courier: route.courier)) { continue }
+                let o = Int(step.order.rawValue) - 1
+                placed.insert(o)
+                if !offeredHere { offer(order: o, courier: c); offeredHere = true }
+            }
+        }
+        return placed
     }
 }

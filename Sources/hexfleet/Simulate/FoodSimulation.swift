@@ -47,6 +47,11 @@ struct FoodSimulation {
         var pricesEveryPosition = true
         /// Deadlines are planned this many seconds early, against couriers slower than the dispatcher assumes.
         var deadlineMarginSeconds = 300.0
+        /// Ruin-and-recreate iterations per due order when the round is planned jointly by `RoutePlanner` (0, the
+        /// default: each due order priced alone, one exact matching). The budget is counted in iterations, not
+        /// milliseconds, so a seed gives the same run on any machine. Off: on travel alone the planner stacks far more
+        /// and delivers much later (docs/benchmarks.md, "Food scenario").
+        var planIterationsPerOrder = 0
     }
 
     /// The scenario and the policy; every field but `stacking` is the same for both policies.
