@@ -79,10 +79,17 @@ final class FenceIndex {
     /// does not.
     private(set) var shapes: [ShapeRef?] = []
 
-    /// A fixed shape behind a reference.
+    /// A fixed shape behind a reference. The tests are its methods so they read the shape in place: reaching through
+    /// `ref.shape` from outside copies the enum (a retain and release of its payload's arrays per test).
     final class ShapeRef {
         let shape: FenceShape
         init(_ shape: FenceShape) { self.shape = shape }
+
+        /// `FenceShape.contains`.
+        func contains(_ p: LatLng) -> Bool { shape.contains(p) }
+
+        /// `FenceShape.segmentIntersects`.
+        func segmentIntersects(_ a: LatLng, _ b: LatLng) -> Bool { shape.segmentIntersects(a, b) }
     }
     private var freeSlots: [Int32] = []
     private var generations: [UInt32] = []
@@ -195,12 +202,12 @@ final class FenceIndex {
     func contains(_ slot: Int, _ p: LatLng, latE7: Int32, lngE7: Int32) -> Bool {
         guard boxes[slot].holds(latE7: latE7, lngE7: lngE7) else { return false }
         if let disc = hot[slot].disc { return disc.contains(p) }
-        return shapes[slot]?.shape.contains(p) ?? false
+        return shapes[slot]?.contains(p) ?? false
     }
 
     /// Whether the fixed shape in `slot` holds `p`, without the box test (false for a free slot or a roaming fence).
     @inline(__always)
-    func shapeContains(_ slot: Int, _ p: LatLng) -> Bool { shapes[slot]?.shape.contains(p) ?? false }
+    func shapeContains(_ slot: Int, _ p: LatLng) -> Bool { shapes[slot]?.contains(p) ?? false }
 
     /// The id of the fence in `slot`.
     @inline(__always)
@@ -226,7 +233,7 @@ final class FenceIndex {
 
     /// Whether the segment a→b meets the fixed fence in `slot`.
     func segmentMeets(_ slot: Int, _ a: LatLng, _ b: LatLng) -> Bool {
-        shapes[slot]?.shape.segmentIntersects(a, b) ?? false
+        shapes[slot]?.segmentIntersects(a, b) ?? false
     }
 
     /// The squares of `cover` (those whose centre is within half a diagonal of the shape, by its distance bound)
@@ -272,7 +279,7 @@ final class FenceIndex {
                             let slot = Int(arena[i])
                             guard boxes[slot].holds(latE7: latE7, lngE7: lngE7), hot[slot].expiresAtMs > nowMs else { continue }
                             let holds: Bool
-                            if let disc = hot[slot].disc { holds = disc.contains(p) } else { holds = shapes[slot]?.shape.contains(p) ?? false }
+                            if let disc = hot[slot].disc { holds = disc.contains(p) } else { holds = shapes[slot]?.contains(p) ?? false }
                             if holds { out.append((Int32(slot), Geodesy.distanceMeters(hot[slot].center, p))) }
                         }
                     }
