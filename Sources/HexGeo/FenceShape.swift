@@ -94,8 +94,10 @@ public enum FenceShape: Sendable {
         let origin = first.lng
         let a2 = (a.lat, origin + wrap(a.lng - origin))
         let b2 = (b.lat, a2.1 + wrap(b.lng - a.lng))
-        for ring in [poly.outer] + poly.holes {
-            var prev = ring[ring.count - 1]
+        // Ring by ring without concatenating them: this runs on the ingest path.
+        func crosses(_ ring: [LatLng]) -> Bool {
+            guard let last = ring.last else { return false }
+            var prev = last
             var p2 = (prev.lat, origin + wrap(prev.lng - origin))
             for v in ring {
                 let v2 = (v.lat, p2.1 + wrap(v.lng - prev.lng))
@@ -103,7 +105,10 @@ public enum FenceShape: Sendable {
                 prev = v
                 p2 = v2
             }
+            return false
         }
+        if crosses(poly.outer) { return true }
+        for hole in poly.holes where crosses(hole) { return true }
         return false
     }
 

@@ -55,6 +55,41 @@ public struct OneToAllSearch {
         }
     }
 
+    /// Computes the cost from every node to the targets (each a node and the cost from it onwards), the reverse of
+    /// `run(sources:)`: the upward search climbs down arcs (their tails are the nodes that reach the target), and the
+    /// sweep relaxes each node's up arcs, whose heads ranked higher are final by then. Read it with `cost(of:)`.
+    public mutating func runReverse<S: Sequence>(targets: S) where S.Element == (Int, UInt64) {
+        let h = weights.hierarchy
+        for i in distance.indices { distance[i] = .max }
+        heap.clear()
+        for (v, c) in targets where c < distance[v] {
+            distance[v] = c
+            heap.pushOrDecrease(v, key: c)
+        }
+        while !heap.isEmpty {
+            let (u, d) = heap.popMin()
+            for a in h.down(u) {
+                let x = Int(h.downHeads[a])
+                let nd = d + UInt64(h.downWeights[a])
+                if nd < distance[x] {
+                    distance[x] = nd
+                    heap.pushOrDecrease(x, key: nd)
+                }
+            }
+        }
+        distance.withUnsafeMutableBufferPointer { dist in
+            for vv in sweepOrder {
+                let v = Int(vv)
+                var best = dist[v]
+                for a in h.up(v) {
+                    let dx = dist[Int(h.upHeads[a])]
+                    if dx != .max, dx + UInt64(h.upWeights[a]) < best { best = dx + UInt64(h.upWeights[a]) }
+                }
+                dist[v] = best
+            }
+        }
+    }
+
     /// The cost of node `v` found by the last run (milliseconds for time weights), nil when unreachable.
     @inline(__always)
     public func cost(of v: Int) -> UInt64? { distance[v] == .max ? nil : distance[v] }
@@ -108,6 +143,34 @@ extension RouteQuery {
         var out: [H3Cell] = []
         for i in reached.indices where reached[i] > 0 && 2 * reached[i] >= grouping.nodeCounts[i] { out.append(grouping.cells[i]) }
         return out
+    }
+
+    /// The cells at `resolution` (ascending) of the road nodes from which `destination` is reached within `maxSeconds`
+    /// on the query's time weights: the reverse one-to-all search, so one-way streets count the way a driver must
+    /// take them to get there (an arrival area), where `isochroneCells(from:…)` counts the way out. Every cell holding
+    /// a node that reaches it is listed. Throws like `isochroneCells(from:withinSeconds:resolution:)`.
+    public mutating func arrivalCells(to destination: LatLng, withinSeconds maxSeconds: Double, resolution: Int) throws(RoutingError) -> [H3Cell] {
+        guard let grouping = network.nodeCells(resolution: resolution) else { throw RoutingError(.badInput, "resolution must be 0…15") }
+        guard maxSeconds.isFinite, maxSeconds >= 0 else { throw RoutingError(.badInput, "maxSeconds must be a finite number ≥ 0") }
+        let search = runAllToOne(to: try snap(destination))
+        var reached = [Bool](repeating: false, count: grouping.cells.count)
+        search.forEachNode(within: UInt64(min(maxSeconds * 1000, Double(UInt64.max / 2)))) { node, _ in
+            reached[Int(grouping.cellIndexOfNode[node])] = true
+        }
+        var out: [H3Cell] = []
+        for i in reached.indices where reached[i] { out.append(grouping.cells[i]) }
+        return out
+    }
+
+    /// Runs the all-to-one search to a snapped point on the time weights (the cost of reaching it from every node)
+    /// and returns it for reading costs: a node reaches the point through an edge it lies on, driving to the edge's
+    /// tail and then the snapped fraction of the edge.
+    public mutating func runAllToOne(to destination: Snap) -> OneToAllSearch {
+        var search = takeOneToAll()
+        let w = weights.edgeWeights
+        search.runReverse(targets: destination.edges.map { (network.snapIndex.tail(of: $0.edge), UInt64(($0.fraction * Double(w[$0.edge])).rounded())) })
+        keepOneToAll(search)
+        return search
     }
 
     /// Runs the one-to-all search from a snapped point on the time weights and returns it for reading costs.

@@ -27,6 +27,54 @@ struct OneToAllTests {
         }
     }
 
+    @Test("reverse PHAST costs equal one-to-one Dijkstra costs to the target", arguments: ["monaco", "andorra"])
+    func reverseEqualsDijkstra(_ city: String) throws {
+        let network = try Cities.network(city)
+        let g = network.graph
+        var phast = OneToAllSearch(weights: network.freeFlow)
+        var dijkstra = DijkstraQuery(graph: g, weights: network.freeFlow.edgeWeights)
+        var rng = SeededRandom(seed: 43)
+        var asymmetric = 0
+        for _ in 0..<3 {
+            let t = Int.random(in: 0..<g.nodeCount, using: &rng)
+            phast.runReverse(targets: [(t, UInt64(0))])
+            for _ in 0..<40 {
+                let v = Int.random(in: 0..<g.nodeCount, using: &rng)
+                let expected = dijkstra.durationMs(from: v, to: t)
+                #expect(phast.cost(of: v) == expected, "\(city): \(v) to \(t)")
+                if expected != dijkstra.durationMs(from: t, to: v) { asymmetric += 1 }
+            }
+        }
+        // One-way streets make most pairs differ by direction: the test tells the two searches apart.
+        #expect(asymmetric > 0)
+    }
+
+    @Test("arrival cells hold the nodes that reach the place in time, which on one-way streets are not those it reaches")
+    func arrivalCellsAreInward() throws {
+        let network = try Cities.network("monaco")
+        let g = network.graph
+        var query = network.makeQuery()
+        let grouping = try #require(network.nodeCells(resolution: 10))
+        var rng = SeededRandom(seed: 5)
+        var differ = 0
+        for _ in 0..<4 {
+            let place = g.coordinate(Int.random(in: 0..<g.nodeCount, using: &rng))
+            let inward = Set(try query.arrivalCells(to: place, withinSeconds: 60, resolution: 10))
+            let outward = Set(try query.isochroneCells(from: place, withinSeconds: 60, resolution: 10))
+            let search = query.runAllToOne(to: try query.snap(place))
+            var expected = Set<H3Cell>()
+            for v in 0..<g.nodeCount where (search.cost(of: v) ?? .max) <= 60_000 { expected.insert(grouping.cells[Int(grouping.cellIndexOfNode[v])]) }
+            #expect(inward == expected)
+            // A node whose coordinate route to the place takes under 50 s is in the area.
+            for v in (0..<g.nodeCount).shuffled(using: &rng).prefix(300) {
+                guard let route = try query.route(from: g.coordinate(v), to: place), route.durationSeconds < 50 else { continue }
+                #expect(inward.contains(grouping.cells[Int(grouping.cellIndexOfNode[v])]), "node \(v), \(route.durationSeconds) s away")
+            }
+            if inward != outward { differ += 1 }
+        }
+        #expect(differ > 0, "on Monaco's one-way streets the way in and the way out differ")
+    }
+
     @Test("reachable nodes are exactly those within the limit, with one-to-one durations")
     func reachableWithinLimit() throws {
         let network = try Cities.network("andorra")

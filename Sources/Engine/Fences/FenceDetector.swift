@@ -11,8 +11,8 @@ import Vocabulary
 ///                                       │ some            anywhere, nothing detecting `outside` ─▶ done (one look-up)
 ///                                       ▼
 ///          candidates: fences of this square, and when the square changed, of the previous fix's square and
-///          (fences detecting `cross` only) of the squares sampled along the segment; fences with this driver's
-///          dwell timer; fences detecting `outside`
+///          (fences detecting `cross` only) of the squares the segment passes between them; fences with this
+///          driver's dwell timer; fences detecting `outside`
 ///                                       ▼
 ///          per candidate: box tests (prev, now, segment) ─▶ none hit: nothing can fire, next
 ///                         contains(prev), contains(now), dwell timer ─▶ enter / exit / cross / inside / outside
@@ -28,7 +28,7 @@ import Vocabulary
 ///   state silently: no enter, exit or cross; nor does a fence registered while a driver is inside fire `enter`.
 ///
 /// The previous fix is always known for a driver the table holds, so `cross` is exact for segments of any length
-/// (the segment is sampled every quarter square, up to 4,096 samples). Loop-owned.
+/// (its squares are walked exactly, up to 4,096 of them). Loop-owned.
 final class FenceDetector {
     struct PairState {
         var slot: Int32
@@ -52,6 +52,8 @@ final class FenceDetector {
     /// Events of the pings processed so far, taken by the service after each window.
     var events: [FenceEvent] = []
     private var candidates: [Int32] = []
+    /// Some fence detects `cross` (else the squares between two fixes matter to none).
+    private var crossDetected = false
 
     init(index: FenceIndex, filterBits: Int = 16) {
         self.index = index
@@ -68,8 +70,9 @@ final class FenceDetector {
     /// Processes accepted pings in arrival order, each with where its driver was before.
     func process(_ states: UnsafeBufferPointer<DriverState>, previous: UnsafeBufferPointer<PreviousFix>, nowMs: Int64) {
         // Local copies: one retain per window, and no exclusivity check per read of the index's arrays.
-        let squares = index.squares, grid = index.grid, boxes = index.boxes, crossing = index.crossSquares
+        let squares = index.squares, grid = index.grid, boxes = index.boxes, hot = index.hot
         let everywhere = !index.outsideEverywhere.isEmpty
+        crossDetected = index.crossCount > 0
         for i in states.indices {
             let s = states[i], prev = previous[i]
             let square = grid.key(latE7: s.latE7, lngE7: s.lngE7)
@@ -90,7 +93,7 @@ final class FenceDetector {
                 }
                 if !involved { continue }
             }
-            evaluate(s, previous: prev, square: square, nowMs: nowMs, squares: squares, crossing: crossing, boxes: boxes)
+            evaluate(s, previous: prev, square: square, nowMs: nowMs, squares: squares, boxes: boxes, hot: hot)
         }
     }
 
@@ -104,7 +107,7 @@ final class FenceDetector {
     }
 
     private func evaluate(_ s: DriverState, previous: PreviousFix, square: UInt64, nowMs: Int64, squares: FenceSquareMap,
-                          crossing: FenceSquareMap, boxes: [FenceIndex.FenceBox]) {
+                          boxes: [FenceIndex.FenceBox], hot: [FenceIndex.HotFence]) {
         let first = !previous.isKnown
         var old: DwellState?
         if !dwelling.isEmpty && dwellFilter[filterSlot(s.id)] != 0, let d = dwelling.removeValue(forKey: s.id) {
@@ -113,18 +116,36 @@ final class FenceDetector {
         }
         index.beginRound()
         candidates.removeAll(keepingCapacity: true)
-        for j in squares.range(square) where index.take(squares.arena[j]) { candidates.append(squares.arena[j]) }
+        // A listed fence whose box holds neither fix nor (detecting `cross`) meets the segment cannot fire, unless it
+        // reports every ping (those are in `outsideEverywhere`) or this driver has a dwell timer on it (taken from
+        // `old`): test the box before taking it, so most listed fences cost four compares and no bookkeeping.
+        let lat = s.latE7, lng = s.lngE7, pLat = previous.latE7, pLng = previous.lngE7
+        @inline(__always) func involved(_ slot: Int32) -> Bool {
+            let b = boxes[Int(slot)]
+            return b.holds(latE7: lat, lngE7: lng)
+                || (!first && (b.holds(latE7: pLat, lngE7: pLng) || (b.detectsCross && b.meets(pLat, pLng, lat, lng))))
+        }
+        for j in squares.range(square) {
+            let slot = squares.arena[j]
+            if involved(slot) && index.take(slot) { candidates.append(slot) }
+        }
         for slot in index.outsideEverywhere where index.take(slot) { candidates.append(slot) }
         if let old { for pair in old.pairs where index.take(pair.slot) { candidates.append(pair.slot) } }
-        let previousSquare = first ? square : index.grid.key(latE7: previous.latE7, lngE7: previous.lngE7)
+        let previousSquare = first ? square : index.grid.key(latE7: pLat, lngE7: pLng)
         if previousSquare != square {
-            for j in squares.range(previousSquare) where index.take(squares.arena[j]) { candidates.append(squares.arena[j]) }
-            if crossing.count > 0 {
-                var last = square
-                index.grid.forEachSquare(alongLatE7: previous.latE7, previous.lngE7, to: s.latE7, s.lngE7) { sq in
-                    guard sq != last else { return }
-                    last = sq
-                    for j in crossing.range(sq) where index.take(crossing.arena[j]) { candidates.append(crossing.arena[j]) }
+            for j in squares.range(previousSquare) {
+                let slot = squares.arena[j]
+                if involved(slot) && index.take(slot) { candidates.append(slot) }
+            }
+            // The squares the segment passes between them: a fence it passes through touches one of them. Two squares
+            // sharing a side hold the whole segment: nothing between.
+            if crossDetected && !Self.shareASide(square, previousSquare, columns: index.grid.columns) {
+                Self.forEachSquare(alongLatE7: pLat, pLng, to: lat, lng, sideE7: index.grid.sideE7, columns: index.grid.columns) { sq in
+                    guard sq != square && sq != previousSquare else { return }
+                    for j in squares.range(sq) {
+                        let slot = squares.arena[j]
+                        if boxes[Int(slot)].detectsCross && involved(slot) && index.take(slot) { candidates.append(slot) }
+                    }
                 }
             }
         }
@@ -142,7 +163,7 @@ final class FenceDetector {
             // and no detect.
             if !nearNow && !nearBefore && !crossing && !b.detectsOutside && pair == nil { continue }
             guard !b.detect.isEmpty else { continue }
-            let h = index.hot[Int(slot)]
+            let h = hot[Int(slot)]
             let live = pair.map { $0.generation == h.generation } ?? true
             let expired = h.expiresAtMs <= nowMs
             guard !expired, index.watches(Int(slot), h, s.id, s.status) else {
@@ -150,9 +171,10 @@ final class FenceDetector {
                 if let pair, live, !expired { pairs.append(pair) }
                 continue
             }
-            let nowIn = nearNow && index.contains(Int(slot), cur, latE7: s.latE7, lngE7: s.lngE7)
+            // The box tests are done: a circle is its planar disc, other shapes are asked.
+            let nowIn = nearNow && (h.disc?.contains(cur) ?? index.shapeContains(Int(slot), cur))
             var wasIn: Bool?
-            if let point = prevPoint { wasIn = nearBefore && index.contains(Int(slot), point, latE7: previous.latE7, lngE7: previous.lngE7) }
+            if let point = prevPoint { wasIn = nearBefore && (h.disc?.contains(point) ?? index.shapeContains(Int(slot), point)) }
             var state: PairState
             if let pair, live {
                 state = pair
@@ -189,6 +211,76 @@ final class FenceDetector {
         }
     }
 
+    /// Whether two grid squares (row << 32 | column) share a side, the columns wrapping around the antimeridian.
+    @inline(__always)
+    static func shareASide(_ a: UInt64, _ b: UInt64, columns: Int64) -> Bool {
+        let rowA = Int64(a >> 32), rowB = Int64(b >> 32)
+        let colA = Int64(a & 0xFFFF_FFFF), colB = Int64(b & 0xFFFF_FFFF)
+        if colA == colB { return abs(rowA - rowB) == 1 }
+        guard rowA == rowB else { return false }
+        let d = abs(colA - colB)
+        return d == 1 || d == columns - 1
+    }
+
+    /// The squares (row << 32 | column) the straight segment a→b (degrees × 1e7, the short way across the
+    /// antimeridian) passes through, each once, walked exactly from a's square to b's (Amanatides and Woo's grid
+    /// traversal); where it runs through a corner (within rounding), the squares on both sides of it too. At most
+    /// 4,096 squares: a longer segment is cut there.
+    static func forEachSquare(alongLatE7 aLat: Int32, _ aLng: Int32, to bLat: Int32, _ bLng: Int32, sideE7: Int64, columns: Int64,
+                              _ body: (UInt64) -> Void) {
+        let dLat = Int64(bLat) - Int64(aLat)
+        var dLng = Int64(bLng) - Int64(aLng)
+        if dLng > 1_800_000_000 { dLng -= 3_600_000_000 } else if dLng < -1_800_000_000 { dLng += 3_600_000_000 }
+        // Rows and (unwrapped) columns as in `FenceGrid.key`, on coordinates shifted to be non-negative at a.
+        let y0 = Int64(aLat) + 900_000_000, x0 = Int64(aLng) + 1_800_000_000
+        var row = y0 / sideE7, col = x0 / sideE7
+        let lastRow = (y0 + dLat) / sideE7
+        let lastCol = (x0 + dLng) >= 0 ? (x0 + dLng) / sideE7 : -((-(x0 + dLng) + sideE7 - 1) / sideE7)
+        let stepRow: Int64 = dLat > 0 ? 1 : -1, stepCol: Int64 = dLng > 0 ? 1 : -1
+        @inline(__always) func visit(_ r: Int64, _ c: Int64) {
+            guard r >= 0, r * sideE7 <= 1_800_000_000 else { return }
+            body(UInt64(r) << 32 | UInt64((c % columns + columns) % columns))
+        }
+        // Parameter t in [0, 1] along the segment at which it reaches the next row / column boundary.
+        let side = Double(sideE7)
+        let deltaRow = dLat == 0 ? Double.infinity : side / Double(abs(dLat))
+        let deltaCol = dLng == 0 ? Double.infinity : side / Double(abs(dLng))
+        var nextRow = dLat == 0 ? Double.infinity
+            : Double(dLat > 0 ? (row + 1) * sideE7 - y0 : y0 - row * sideE7) / Double(abs(dLat))
+        var nextCol = dLng == 0 ? Double.infinity
+            : Double(dLng > 0 ? (col + 1) * sideE7 - x0 : x0 - col * sideE7) / Double(abs(dLng))
+        // A boundary exactly at a (moving down or left) is crossed at once: a is on the row/column's lower edge.
+        if dLat < 0 && y0 == row * sideE7 { nextRow = 0 }
+        if dLng < 0 && x0 == col * sideE7 { nextCol = 0 }
+        visit(row, col)
+        var visited = 1
+        let epsilon = 1e-9
+        while (row != lastRow || col != lastCol) && visited < 4_096 {
+            if abs(nextRow - nextCol) <= epsilon {
+                // Through a corner (or close enough that rounding could tell either way): both sides, then diagonally.
+                if nextRow <= 1 + epsilon && nextCol <= 1 + epsilon {
+                    visit(row + stepRow, col)
+                    visit(row, col + stepCol)
+                    row += stepRow
+                    col += stepCol
+                    nextRow += deltaRow
+                    nextCol += deltaCol
+                    visited += 2
+                } else { break }
+            } else if nextRow < nextCol {
+                guard nextRow <= 1 + epsilon else { break }
+                row += stepRow
+                nextRow += deltaRow
+            } else {
+                guard nextCol <= 1 + epsilon else { break }
+                col += stepCol
+                nextCol += deltaCol
+            }
+            visit(row, col)
+            visited += 1
+        }
+    }
+
     @inline(__always)
     private func emit(_ slot: Int32, _ h: FenceIndex.HotFence, _ kind: FenceEventKind, _ s: DriverState) {
         let wanted: FenceDetect
@@ -199,7 +291,7 @@ final class FenceDetector {
         case .outside: wanted = .outside
         case .cross: wanted = .cross
         }
-        guard h.detect.contains(wanted), let id = index.entry(slot)?.definition.id else { return }
+        guard h.detect.contains(wanted), let id = index.id(slot) else { return }
         events.append(FenceEvent(fence: id, driver: s.id, kind: kind, timestampMs: s.timestampMs, latE7: s.latE7, lngE7: s.lngE7))
     }
 

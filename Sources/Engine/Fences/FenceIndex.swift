@@ -12,9 +12,11 @@ import Vocabulary
 /// roaming:  [slot] (near_driver fences, evaluated per tick)
 /// outsideEverywhere: [slot] fences detecting `outside` (checked on every ping while there are any)
 /// ```
-/// A fixed fence is listed for the squares its shape may touch, within a third of a square: a segment sampled every
-/// quarter square then meets the list of every fence it passes through. Slots are reused; a slot's generation
-/// changes with each use so per-driver state naming an old fence is recognized as stale. Loop-owned.
+/// A fixed fence is listed in `squares` for the squares its shape may touch (its box meets the square and its
+/// distance bound from the square's centre is within half a diagonal), so a point's square lists every fence that
+/// may hold it and few others. A segment's squares, walked exactly, then meet the list of every fence it passes
+/// through. Slots are reused; a slot's generation changes with each use so per-driver state naming an old fence is
+/// recognized as stale. Loop-owned.
 final class FenceIndex {
     struct Entry {
         var definition: FenceDefinition
@@ -77,20 +79,26 @@ final class FenceIndex {
     /// does not.
     private(set) var shapes: [ShapeRef?] = []
 
-    /// A fixed shape behind a reference.
+    /// A fixed shape behind a reference. The tests are its methods so they read the shape in place: reaching through
+    /// `ref.shape` from outside copies the enum (a retain and release of its payload's arrays per test).
     final class ShapeRef {
         let shape: FenceShape
         init(_ shape: FenceShape) { self.shape = shape }
+
+        /// `FenceShape.contains`.
+        func contains(_ p: LatLng) -> Bool { shape.contains(p) }
+
+        /// `FenceShape.segmentIntersects`.
+        func segmentIntersects(_ a: LatLng, _ b: LatLng) -> Bool { shape.segmentIntersects(a, b) }
     }
     private var freeSlots: [Int32] = []
     private var generations: [UInt32] = []
     private(set) var byID: [String: Int32] = [:]
     private(set) var squares = FenceSquareMap()
-    /// The same lists for the fences detecting `cross` only: the squares between a ping and the previous fix matter
-    /// to those alone (enter, exit, inside and outside depend on the two fixes).
-    private(set) var crossSquares = FenceSquareMap()
     private(set) var roaming: [Int32] = []
     private(set) var outsideEverywhere: [Int32] = []
+    /// Fixed fences detecting `cross`.
+    private(set) var crossCount = 0
     /// Marks for de-duplicating candidates: `marks[slot] == stamp` once a slot was taken this round.
     private var marks: [UInt32] = []
     private var stamp: UInt32 = 0
@@ -115,10 +123,9 @@ final class FenceIndex {
         var h = HotFence()
         var box = FenceBox()
         if let shape {
-            guard let c = grid.cover(shape, marginMeters: grid.sideMeters / 3, maxSquares: maxSquaresPerFence) else {
+            guard let c = grid.cover(shape, marginMeters: 0, maxSquares: maxSquaresPerFence) else {
                 throw APIError(.fenceTooLarge, "the shape covers more than \(maxSquaresPerFence) index squares")
             }
-            cover = c
             let b = shape.boundingBox
             if b.isTransmeridian {
                 (box.minLat, box.maxLat, box.minLng, box.maxLng) = (-900_000_000, 900_000_000, -1_800_000_000, 1_800_000_000)
@@ -131,6 +138,7 @@ final class FenceIndex {
             }
             if case .circle(let centre, let radius) = shape { h.disc = PlanarDisc(center: centre, radiusMeters: radius) }
             h.center = shape.center
+            cover = tightCover(c, box: box)
         }
         h.detect = definition.detect
         box.detect = shape == nil ? [] : definition.detect
@@ -160,9 +168,9 @@ final class FenceIndex {
         shapes[Int(slot)] = shape.map(ShapeRef.init)
         byID[definition.id] = slot
         for sq in cover { squares.append(slot, to: sq) }
-        if definition.detect.contains(.cross) { for sq in cover { crossSquares.append(slot, to: sq) } }
         if shape == nil { roaming.append(slot) }
         if shape != nil && definition.detect.contains(.outside) { outsideEverywhere.append(slot) }
+        if shape != nil && definition.detect.contains(.cross) { crossCount += 1 }
         return replaced
     }
 
@@ -171,9 +179,9 @@ final class FenceIndex {
     func remove(_ id: String) -> Bool {
         guard let slot = byID.removeValue(forKey: id), let e = entries[Int(slot)] else { return false }
         for sq in e.squares { squares.remove(slot, from: sq) }
-        if e.definition.detect.contains(.cross) { for sq in e.squares { crossSquares.remove(slot, from: sq) } }
         roaming.removeAll { $0 == slot }
         outsideEverywhere.removeAll { $0 == slot }
+        if e.shape != nil && e.definition.detect.contains(.cross) { crossCount -= 1 }
         entries[Int(slot)] = nil
         hot[Int(slot)] = HotFence()
         boxes[Int(slot)] = FenceBox()
@@ -194,8 +202,16 @@ final class FenceIndex {
     func contains(_ slot: Int, _ p: LatLng, latE7: Int32, lngE7: Int32) -> Bool {
         guard boxes[slot].holds(latE7: latE7, lngE7: lngE7) else { return false }
         if let disc = hot[slot].disc { return disc.contains(p) }
-        return shapes[slot]?.shape.contains(p) ?? false
+        return shapes[slot]?.contains(p) ?? false
     }
+
+    /// Whether the fixed shape in `slot` holds `p`, without the box test (false for a free slot or a roaming fence).
+    @inline(__always)
+    func shapeContains(_ slot: Int, _ p: LatLng) -> Bool { shapes[slot]?.contains(p) ?? false }
+
+    /// The id of the fence in `slot`.
+    @inline(__always)
+    func id(_ slot: Int32) -> String? { entries[Int(slot)]?.definition.id }
 
     /// Starts a candidate round: `take` answers true once per slot per round.
     @inline(__always)
@@ -217,26 +233,66 @@ final class FenceIndex {
 
     /// Whether the segment a→b meets the fixed fence in `slot`.
     func segmentMeets(_ slot: Int, _ a: LatLng, _ b: LatLng) -> Bool {
-        shapes[slot]?.shape.segmentIntersects(a, b) ?? false
+        shapes[slot]?.segmentIntersects(a, b) ?? false
     }
 
+    /// The squares of `cover` (those whose centre is within half a diagonal of the shape, by its distance bound)
+    /// that the fence's box meets. Both tests are necessary conditions for a square to hold a point of the shape,
+    /// so every square that does is kept.
+    private func tightCover(_ cover: [UInt64], box: FenceBox) -> [UInt64] {
+        let side = grid.sideE7
+        let wholeSphere = box.minLng <= -1_800_000_000 && box.maxLng >= 1_800_000_000
+        return cover.filter { key in
+            if wholeSphere { return true }
+            let column = Int64(key & 0xFFFF_FFFF)
+            let south = Int64(key >> 32) * side - 900_000_000, west = column * side - 1_800_000_000
+            guard south <= Int64(box.maxLat) && south + side > Int64(box.minLat) else { return false }
+            // Column 0 also holds longitude +180° (the grid wraps it to -180°): keep it whatever the box says.
+            return column == 0 || (west <= Int64(box.maxLng) && west + side > Int64(box.minLng))
+        }
+    }
+
+    /// A fence holding a point: its slot and the distance from its centre.
+    typealias Containing = (slot: Int32, distanceMeters: Double)
+
     /// Fixed fences whose shape holds `p`, nearest centre first (then by id), at most `limit`; expired ones left out.
-    func containing(_ p: LatLng, limit: Int, nowMs: Int64) -> [(slot: Int32, distanceMeters: Double)] {
+    func containing(_ p: LatLng, limit: Int, nowMs: Int64) -> [Containing] {
+        var out: [Containing] = []
+        containing(p, limit: limit, nowMs: nowMs, into: &out)
+        return out
+    }
+
+    /// `containing(_:limit:nowMs:)` into `out` (emptied first), allocating nothing once `out` has grown: one look-up
+    /// of the point's square, then per listed fence its box (four integer compares), its expiry, and the exact test
+    /// (a circle's planar disc, else the shape), all from the dense arrays; the entry is read only to break a tie.
+    func containing(_ p: LatLng, limit: Int, nowMs: Int64, into out: inout [Containing]) {
+        out.removeAll(keepingCapacity: true)
         let latE7 = Int32(clamping: Int64((p.latDegrees * 1e7).rounded()))
         let lngE7 = Int32(clamping: Int64((p.lngDegrees * 1e7).rounded()))
-        var out: [(slot: Int32, distanceMeters: Double)] = []
-        for i in squares.range(grid.key(latE7: latE7, lngE7: lngE7)) {
-            let slot = squares.arena[i]
-            guard contains(Int(slot), p, latE7: latE7, lngE7: lngE7),
-                  entries[Int(slot)]?.definition.isExpired(nowMs) == false else { continue }
-            out.append((slot, Geodesy.distanceMeters(hot[Int(slot)].center, p)))
+        let listed = squares.range(grid.key(latE7: latE7, lngE7: lngE7))
+        guard !listed.isEmpty, limit > 0 else { return }
+        squares.arena.withUnsafeBufferPointer { arena in
+            boxes.withUnsafeBufferPointer { boxes in
+                hot.withUnsafeBufferPointer { hot in
+                    shapes.withUnsafeBufferPointer { shapes in
+                        for i in listed {
+                            let slot = Int(arena[i])
+                            guard boxes[slot].holds(latE7: latE7, lngE7: lngE7), hot[slot].expiresAtMs > nowMs else { continue }
+                            let holds: Bool
+                            if let disc = hot[slot].disc { holds = disc.contains(p) } else { holds = shapes[slot]?.contains(p) ?? false }
+                            if holds { out.append((Int32(slot), Geodesy.distanceMeters(hot[slot].center, p))) }
+                        }
+                    }
+                }
+            }
         }
-        out.sort { a, b in
-            if a.distanceMeters != b.distanceMeters { return a.distanceMeters < b.distanceMeters }
-            return (entries[Int(a.slot)]?.definition.id ?? "") < (entries[Int(b.slot)]?.definition.id ?? "")
+        if out.count > 1 {
+            out.sort { a, b in
+                if a.distanceMeters != b.distanceMeters { return a.distanceMeters < b.distanceMeters }
+                return (entries[Int(a.slot)]?.definition.id ?? "") < (entries[Int(b.slot)]?.definition.id ?? "")
+            }
         }
         if out.count > limit { out.removeLast(out.count - limit) }
-        return out
     }
 
     /// Ids of fences expired by `nowMs`.

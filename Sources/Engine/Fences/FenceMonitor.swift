@@ -42,8 +42,12 @@ public final class FenceMonitor {
 
     /// How many fixed fences hold the point (`GET /v1/fences/containing`'s search), at most `limit`.
     public func containingCount(latDegrees: Double, lngDegrees: Double, limit: Int, nowMs: Int64) -> Int {
-        index.containing(LatLng(degrees: latDegrees, lngDegrees), limit: limit, nowMs: nowMs).count
+        index.containing(LatLng(degrees: latDegrees, lngDegrees), limit: limit, nowMs: nowMs, into: &found)
+        return found.count
     }
+
+    /// `containingCount`'s answer, kept so a query allocates nothing.
+    private var found: [FenceIndex.Containing] = []
 
     /// The same answer by testing every fence: the obviously right twin `containingCount` is measured against.
     public func containingCountByScan(latDegrees: Double, lngDegrees: Double, limit: Int, nowMs: Int64) -> Int {

@@ -20,6 +20,9 @@ protocol DriveTimeReach: AnyObject {
     func reachableCells(from point: LatLng, maxSeconds: Double) -> [H3Cell]?
     /// The cells at `resolution` of the road nodes reachable within `maxSeconds`; nil when no road is near.
     func reachableCells(from point: LatLng, maxSeconds: Double, resolution: Int) -> [H3Cell]?
+    /// The cells at `resolution` of the road nodes from which `place` is reached within `maxSeconds` (the reverse
+    /// search: the time to get there); nil when no road is near.
+    func arrivalCells(to place: LatLng, maxSeconds: Double, resolution: Int) -> [H3Cell]?
     /// The points of the fastest road route on the live weights; nil when there is none.
     func roadPath(from origin: LatLng, to destination: LatLng) -> [LatLng]?
 }
@@ -197,7 +200,7 @@ final class FenceService: EngineService {
             for id in index.expired(nowMs: nowMs) { removeFence(id) }
             detector.forgetStale(olderThanMs: nowMs - 600_000, max: 20_000)
             refreshArrivals(nowMs: nowMs)
-            refreshDriveTime()
+            refreshDriveTime(nowMs: nowMs)
         }
         if !detector.events.isEmpty { dispatchEvents() }
         for (i, n) in eventCounts.enumerated() where n > 0 {
@@ -492,23 +495,7 @@ final class FenceService: EngineService {
             index.remove(id)
             arrivalTargets.removeValue(forKey: id)
         }
-        for (id, t) in wanted where arrivalTargets[id] == nil {
-            let center = LatLng(degrees: Double(t.point.latE7) / 1e7, Double(t.point.lngE7) / 1e7)
-            let shape = arrivalShape(center)
-            if let s = table.state(of: t.courier), shape.contains(s.position) {
-                arrive(t, atMs: s.timestampMs, latE7: s.latE7, lngE7: s.lngE7)
-                continue
-            }
-            let d = FenceDefinition(id: id, area: .fixed(shape), detect: [.enter], dwellMs: 0, statuses: nil,
-                                    drivers: [t.courier], expiresAtMs: nil, meta: nil, webhook: nil, createdAtMs: nowMs,
-                                    shapeJSON: .null)
-            do {
-                try index.add(d, shape: shape)
-                arrivalTargets[id] = t
-            } catch {
-                logger.warning("arrival fence not added", metadata: ["order_id": "\(t.order)"])
-            }
-        }
+        for (id, t) in wanted where arrivalTargets[id] == nil { watchArrival(id, t, nowMs: nowMs) }
         // Forget arrivals of orders that moved on, so the set stays as small as the live orders.
         if arrived.count > 4 * max(64, wanted.count + arrivalTargets.count) {
             let current = Set(targets)
@@ -516,11 +503,32 @@ final class FenceService: EngineService {
         }
     }
 
-    /// The area whose entry is an arrival at `center`: the drive-time reach when configured and a road is near,
-    /// else the radius.
+    /// Adds (or replaces) the arrival fence of a target, or records the arrival when the courier is already within
+    /// the area.
+    private func watchArrival(_ id: String, _ t: ArrivalTarget, nowMs: Int64) {
+        let center = LatLng(degrees: Double(t.point.latE7) / 1e7, Double(t.point.lngE7) / 1e7)
+        let shape = arrivalShape(center)
+        if let s = table.state(of: t.courier), shape.contains(s.position) {
+            arrive(t, atMs: s.timestampMs, latE7: s.latE7, lngE7: s.lngE7)
+            return
+        }
+        let d = FenceDefinition(id: id, area: .fixed(shape), detect: [.enter], dwellMs: 0, statuses: nil,
+                                drivers: [t.courier], expiresAtMs: nil, meta: nil, webhook: nil, createdAtMs: nowMs,
+                                shapeJSON: .null)
+        do {
+            try index.add(d, shape: shape)
+            arrivalTargets[id] = t
+        } catch {
+            logger.warning("arrival fence not added", metadata: ["order_id": "\(t.order)"])
+        }
+    }
+
+    /// The area whose entry is an arrival at `center`: with a drive time configured and a road near, the places
+    /// from which the courier reaches `center` within it on the live weights (a reverse search: the time to get
+    /// there, one-way streets taken the way they run), else the radius.
     private func arrivalShape(_ center: LatLng) -> FenceShape {
         if watch.arrivalDriveTimeSeconds > 0, let driveTime,
-           let reached = driveTime.reachableCells(from: center, maxSeconds: watch.arrivalDriveTimeSeconds, resolution: 10) {
+           let reached = driveTime.arrivalCells(to: center, maxSeconds: watch.arrivalDriveTimeSeconds, resolution: 10) {
             // The neighbours too: a courier between two road nodes (or just off the road) is still there.
             var cells = Set<H3Cell>()
             var ring: [H3Cell] = []
@@ -573,13 +581,17 @@ final class FenceService: EngineService {
 
     // MARK: - drive-time fences
 
-    /// Recomputes drive-time fences when the weights in force changed.
-    private func refreshDriveTime() {
+    /// Recomputes drive-time fences, and drive-time arrival areas, when the weights in force changed. A courier the
+    /// new arrival area already holds has arrived.
+    private func refreshDriveTime(nowMs: Int64) {
         guard let driveTime, driveTime.weightsVersion != driveTimeVersion else { return }
         driveTimeVersion = driveTime.weightsVersion
-        for slot in index.byID.values {
+        for slot in Array(index.byID.values) {
             guard let e = index.entry(slot), case .driveTime = e.definition.area, let shape = try? resolve(e.definition) else { continue }
             _ = try? index.add(e.definition, shape: shape)
+        }
+        if watch.arrivalDriveTimeSeconds > 0 {
+            for (id, t) in arrivalTargets { watchArrival(id, t, nowMs: nowMs) }
         }
     }
 }

@@ -137,6 +137,11 @@ extension RoadState: DriveTimeReach {
         return cells
     }
 
+    func arrivalCells(to place: LatLng, maxSeconds: Double, resolution: Int) -> [H3Cell]? {
+        guard let cells = try? query.arrivalCells(to: place, withinSeconds: maxSeconds, resolution: resolution), !cells.isEmpty else { return nil }
+        return cells
+    }
+
     func roadPath(from origin: LatLng, to destination: LatLng) -> [LatLng]? {
         guard let route = try? route(from: origin, to: destination, live: true, optimize: .time), !route.points.isEmpty else { return nil }
         return route.points
