@@ -57,6 +57,10 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("webhook-url"), help: setting("webhook.urls", "url")) var webhookURLs: [String] = []
     @Option(help: setting("webhook.secret", "secret")) var webhookSecret: String?
     @Option(name: .customLong("nats"), help: setting("nats", "url[,url…]")) var nats: [String] = []
+    @Option(help: setting("cluster.node", "name")) var node: String?
+    @Option(help: setting("cluster.partition_resolution", "r")) var partitionResolution: String?
+    @Option(name: .customLong("cluster-nodes"), help: setting("cluster.nodes", "name[,name…]")) var clusterNodes: [String] = []
+    @Option(help: setting("cluster.query_timeout_ms", "ms")) var clusterQueryTimeoutMs: String?
     @Flag(inversion: .prefixedNo, help: setting("store.group_commit")) var storeGroupCommit: Bool?
     @Option(help: setting("store.synchronous", "mode")) var storeSynchronous: String?
     @Option(help: setting("postgres", "url")) var postgres: String?
@@ -96,6 +100,8 @@ struct ServeCommand: ParsableCommand {
             ("limits.max_body_bytes", maxBodyBytes), ("limits.max_subscriptions", maxSubscriptions),
             ("limits.max_queued_bytes", maxQueuedBytes), ("limits.max_orders_per_customer", maxOrdersPerCustomer),
             ("jwt.issuer", jwtIssuer), ("jwt.audience", jwtAudience), ("jwt.role_claim", jwtRoleClaim),
+            ("cluster.node", node), ("cluster.partition_resolution", partitionResolution),
+            ("cluster.query_timeout_ms", clusterQueryTimeoutMs),
         ]
         let switches: [(String, Bool?)] = [
             ("udp_gro", udpGro), ("demo", demo), ("ws_echo", wsEcho), ("store.group_commit", storeGroupCommit),
@@ -107,6 +113,7 @@ struct ServeCommand: ParsableCommand {
         if !webhookURLs.isEmpty { flags["webhook.urls"] = webhookURLs }
         if !jwtKeys.isEmpty { flags["jwt.keys"] = jwtKeys }
         if !nats.isEmpty { flags["nats"] = nats }
+        if !clusterNodes.isEmpty { flags["cluster.nodes"] = clusterNodes }
         if !graphs.isEmpty { flags["graph"] = graphs }
         return flags
     }

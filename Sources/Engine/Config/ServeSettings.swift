@@ -26,6 +26,10 @@ public enum ServeSettings {
         .list("webhook.urls", "--webhook-url", [], "Webhook endpoints for notifications, http:// URLs (repeat the flag; comma-separated in the environment)") { c, v in c.engine.webhookURLs = v.items },
         .scalar("webhook.secret", "--webhook-secret", nil, secret: true, "Webhooks' signing secret: hex, or raw text") { c, v in let t = try v.text(); c.engine.webhookSecret = Hex.decode(t) ?? Array(t.utf8) },
         .list("nats", "--nats", [], "NATS servers, nats://HOST:PORT, comma-separated or the flag repeated: order events go through an outbox to the JetStream stream HEXFLEET_EVENTS (docs/events.md)") { c, v in c.engine.natsServers = try natsServers(v) },
+        .scalar("cluster.node", "--node", nil, note: "none: one engine alone", "This engine's node name in a cluster of region shards (with --nats; docs/cluster.md): 1…64 letters, digits, _ or -") { c, v in c.engine.cluster.node = try nodeName(v) },
+        .scalar("cluster.partition_resolution", "--partition-resolution", "3", "H3 resolution of the region partitions shards own (0…15)") { c, v in c.engine.cluster.partitionResolution = try v.int(0...15) },
+        .list("cluster.nodes", "--cluster-nodes", [], "Until leases own partitions: the node names partitions are spread over by a fixed hash (comma-separated or repeated); none: each engine keeps the pings it takes") { c, v in c.engine.cluster.staticNodes = try v.items.flatMap { $0.split(separator: ",").map(String.init) }.map { n throws in try nodeName(v, n) } },
+        .scalar("cluster.query_timeout_ms", "--cluster-query-timeout-ms", "500", "Milliseconds a fleet query waits for the other shards before answering with what came (10…60000)") { c, v in c.engine.cluster.queryTimeoutMs = UInt64(try v.int(10...60_000)) },
         .scalar("store.group_commit", "--store-group-commit", "true", "One SQLite transaction per group of order writes (off: one per write, the benchmark's baseline)") { c, v in c.engine.storeGroupCommit = try v.bool() },
         .scalar("store.synchronous", "--store-synchronous", "full", "SQLite synchronous mode: full, or normal (fewer fsyncs, not power-loss durable)") { c, v in c.engine.storeSynchronousFull = try v.choice(["full", "normal"]) == "full" },
         .scalar("postgres", "--postgres", nil, note: "SQLite in the data directory", secret: true, "Keep orders, ratings, webhooks and the event log in PostgreSQL at this libpq URL (postgresql://user:password@host:port/db; several hosts with target_session_attrs=read-write fail over)") { c, v in c.engine.postgresURL = try v.text() },
@@ -66,6 +70,15 @@ public enum ServeSettings {
             }
             return withScheme
         }
+    }
+
+    /// A node name (`--node`, `--cluster-nodes`): it becomes a NATS subject token.
+    static func nodeName(_ v: SettingValue, _ given: String? = nil) throws -> String {
+        let name = try given ?? v.text()
+        guard ClusterWire.isValidNodeName(name) else {
+            throw v.failure("a node name is 1…64 letters, digits, _ or -, got \"\(name.prefix(80))\"")
+        }
+        return name
     }
 
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]

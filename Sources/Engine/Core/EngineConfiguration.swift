@@ -79,6 +79,8 @@ public struct EngineConfiguration: Sendable {
     /// NATS servers (`nats://host:port`); when set, order events go through the store's outbox to JetStream
     /// (docs/events.md). None by default.
     public var natsServers: [String] = []
+    /// Region shards (docs/cluster.md): this engine is one of a cluster when it has a node name and `natsServers`.
+    public var cluster = ClusterConfiguration()
     /// One transaction per group of order writes (the default) rather than one per write (the benchmark's baseline).
     public var storeGroupCommit = true
     /// SQLite's `synchronous=FULL` (the default) rather than `NORMAL`; see docs/storage.md.
