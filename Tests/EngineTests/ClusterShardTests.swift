@@ -1,41 +1,51 @@
 @testable import Engine
 import FleetIndex
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import HexGeo
 import Testing
 import TestSupport
 import Vocabulary
 
-/// N real `nats-server`s on loopback (scripts/nats-start), stopped by `stop()`.
+/// A real `nats-server` (Debian's, with JetStream) on a free loopback port, stopped by `stop()`. Started directly,
+/// not through scripts/nats-start: Foundation's `Process.waitUntilExit` never returned for that script, whose servers
+/// outlive it.
 final class NatsServers: Sendable {
     let urls: [String]
-    private let directory: String
+    private let process: Process
+    private let directory: URL
 
-    init(count: Int) throws {
-        let output = try Self.run("scripts/nats-start", [String(count)])
-        var urls: [String] = [], directory = ""
-        for field in output.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
-            if field.hasPrefix("NATS_URLS=") { urls = field.dropFirst(10).split(separator: ",").map(String.init) }
-            if field.hasPrefix("NATS_DIR=") { directory = String(field.dropFirst(9)) }
+    init() throws {
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &length) } }
+        let port = Int(UInt16(bigEndian: addr.sin_port))
+        close(s)
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("hexfleet-cluster-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/nats-server")
+        process.arguments = ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", directory.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        urls = ["nats://127.0.0.1:\(port)"]
+        guard eventually(within: 20, { (try? connectLoopback(port: port)).map { close($0); return true } ?? false }) else {
+            process.terminate()
+            throw LoopbackError.io("nats-server did not listen on \(port)")
         }
-        guard !urls.isEmpty, !directory.isEmpty else { throw LoopbackError.io("nats-start printed \(output)") }
-        self.urls = urls
-        self.directory = directory
     }
 
-    func stop() { _ = try? Self.run("scripts/nats-stop", [directory]) }
-
-    private static func run(_ script: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = SharedData.repoRoot.appendingPathComponent(script)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw LoopbackError.io("\(script) exited \(process.terminationStatus)") }
-        return String(decoding: data, as: UTF8.self)
+    func stop() {
+        process.terminate()
+        try? FileManager.default.removeItem(at: directory)
     }
 }
 
@@ -83,7 +93,7 @@ final class NatsServers: Sendable {
 
     @Test("a ping sent to a shard that does not own its partition is held by the owner only, and any shard finds it")
     func forwardedToOwner() throws {
-        let nats = try NatsServers(count: 1)
+        let nats = try NatsServers()
         defer { nats.stop() }
         let owners = [try Self.partition(Self.west): "a", try Self.partition(Self.east): "b"]
         let engines = try Self.cluster(["a", "b"], owners: owners, nats: nats)
@@ -113,7 +123,7 @@ final class NatsServers: Sendable {
 
     @Test("a driver crossing a partition border moves to the new owner with its last timestamp; older pings are replays everywhere")
     func borderCrossing() throws {
-        let nats = try NatsServers(count: 1)
+        let nats = try NatsServers()
         defer { nats.stop() }
         let owners = [try Self.partition(Self.west): "a", try Self.partition(Self.east): "b"]
         let engines = try Self.cluster(["a", "b", "c"], owners: owners, nats: nats)
@@ -154,7 +164,7 @@ final class NatsServers: Sendable {
 
     @Test("nearby and within asked of any shard equal brute force over every driver of the cluster")
     func scatterGatherIsExact() throws {
-        let nats = try NatsServers(count: 1)
+        let nats = try NatsServers()
         defer { nats.stop() }
         // Partitions spread over a, b and c by the static directory's hash (every partition has an owner).
         let engines = try ["a", "b", "c"].map { node in
@@ -229,7 +239,7 @@ final class NatsServers: Sendable {
 
     @Test("a shard that does not answer in time: the query answers with what came and names it")
     func partialAnswer() throws {
-        let nats = try NatsServers(count: 1)
+        let nats = try NatsServers()
         defer { nats.stop() }
         let owners = [try Self.partition(Self.west): "a", try Self.partition(Self.east): "ghost"]
         let engines = try Self.cluster(["a"], owners: owners, nats: nats, queryTimeoutMs: 300)
