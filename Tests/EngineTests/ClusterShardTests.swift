@@ -75,6 +75,12 @@ final class NatsServers: Sendable {
         }
     }
 
+    /// Waits until every engine's cluster bus is connected (so its subscriptions exist at the server: core NATS drops
+    /// a message nobody subscribes to yet, as the network would a datagram).
+    static func connected(_ engines: [TestEngine]) throws -> Bool {
+        try eventually(within: 30) { try engines.allSatisfy { try clusterStatus($0)["connected"] as? Bool == true } }
+    }
+
     static func ping(_ engine: TestEngine, driver: UInt64, at p: (lat: Double, lng: Double), ts: Int64) throws {
         let record = PingRecord(driverID: driver, timestampMs: ts, latE7: Int32((p.lat * 1e7).rounded()),
                                 lngE7: Int32((p.lng * 1e7).rounded()), status: 1)
@@ -99,6 +105,7 @@ final class NatsServers: Sendable {
         let engines = try Self.cluster(["a", "b"], owners: owners, nats: nats)
         defer { for e in engines { e.close() } }
         let (a, b) = (engines[0], engines[1])
+        #expect(try Self.connected(engines))
         let now = a.nowMs
         try Self.ping(a, driver: 41, at: Self.east, ts: now)     // b's partition, sent to a
         try Self.ping(b, driver: 42, at: Self.west, ts: now)     // a's partition, sent to b
@@ -117,6 +124,12 @@ final class NatsServers: Sendable {
         // Each edge counted the record it checked as accepted; the owner did not count it again.
         #expect(try a.metric("hexfleet_pings_accepted_total{transport=\"udp\"}") == 2)
         #expect(try eventually { try b.metric("hexfleet_cluster_received_records_total") == 1 })
+        // The HTTP fallback ingest forwards too, and answers with the fix it sent on.
+        let posted = try a.post("/v1/drivers/44/location", "{\"lat\":\(Self.east.lat),\"lng\":\(Self.east.lng),\"ts\":\(now),\"status\":\"available\"}")
+        #expect(posted.status == 202)
+        #expect((posted.json as? [String: Any])?["lng"] as? Double == Self.east.lng)
+        #expect(try eventually { try Self.held(b, 44) != nil })
+        #expect(try Self.held(a, 44) == nil)
         #expect(try a.get("/v1/drivers/99").status == 404)
         #expect(try a.get("/v1/drivers/41?scope=everywhere").errorCode == "invalid_parameter")
     }
@@ -129,6 +142,7 @@ final class NatsServers: Sendable {
         let engines = try Self.cluster(["a", "b", "c"], owners: owners, nats: nats)
         defer { for e in engines { e.close() } }
         let (a, b, c) = (engines[0], engines[1], engines[2])
+        #expect(try Self.connected(engines))
         let t0 = a.nowMs - 10_000
         // Held by a (its partition), sent through the edge c.
         try Self.ping(c, driver: 7, at: Self.west, ts: t0)
@@ -178,6 +192,7 @@ final class NatsServers: Sendable {
             }
         }
         defer { for e in engines { e.close() } }
+        #expect(try Self.connected(engines))
         var random = SeededRandom(seed: 20)
         let now = engines[0].nowMs
         var truth: [UInt64: (lat: Double, lng: Double, status: UInt8)] = [:]
