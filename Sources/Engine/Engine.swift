@@ -1,6 +1,7 @@
 import EventLoop
 import FleetIndex
 import Foundation
+import HexGeo
 import HTTPServer
 import Logging
 import Storage
@@ -22,6 +23,7 @@ public final class Engine {
     /// The live fleet table: written by ingest, read by fleet queries, dispatch, tracking and surge.
     public let table: DriverTable
     let ingest: IngestService
+    let cluster: ClusterService?
     let fleet: FleetQueryService
     let routing: RoutingService
     let drivers: DriverChannel
@@ -65,14 +67,27 @@ public final class Engine {
                             staleAfterMs: configuration.staleAfterMs)
         ingest = IngestService(table: table, keys: keys, loop: loop, clock: clock, auth: auth,
                                configuration: configuration, logger: logger)
-        fleet = FleetQueryService(table: table, auth: auth, clock: clock)
+        // Cluster mode: leases in PostgreSQL decide who owns each partition; without PostgreSQL (only a configuration
+        // made by hand: the CLI refuses --node without --postgres) a fixed spread does.
+        let leaseKeeper = configuration.postgresURL == nil ? nil
+            : try configuration.cluster.node.map { try LeaseKeeper(configuration: configuration, node: $0, logger: logger) }
+        partitions = leaseKeeper.map { LeasedPartitionDirectory(node: $0.node, resolution: $0.resolution) }
+        if case let shard = configuration.cluster, let node = shard.node, !configuration.natsServers.isEmpty {
+            let directory: any PartitionDirectory = partitions ?? StaticPartitionDirectory(
+                node: node, resolution: shard.partitionResolution,
+                owners: Dictionary(uniqueKeysWithValues: shard.staticOwners.map { (H3Cell(rawValue: $0.key), $0.value) }),
+                spreadNodes: shard.staticNodes)
+            cluster = ClusterService(settings: shard, directory: directory, servers: configuration.natsServers, ingest: ingest,
+                                     table: table, auth: auth, loop: loop, clock: clock, registry: metrics.registry, logger: logger)
+        } else {
+            cluster = nil
+        }
+        fleet = FleetQueryService(table: table, auth: auth, clock: clock, gatherer: cluster)
         routing = try RoutingService(configuration: configuration, ingest: ingest, auth: auth, workers: workers, logger: logger)
         drivers = DriverChannel(configuration: configuration.tracking, tickMs: configuration.trackTickMs, ingest: ingest,
                                 auth: auth, metrics: metrics, clock: clock)
         dispatch = try DispatchService(configuration: configuration, table: table, roads: routing.roads, drivers: drivers,
                                        auth: auth, workers: workers, clock: clock, logger: logger, profileRoads: routing.profiles)
-        let leaseKeeper = try configuration.nodeName.map { try LeaseKeeper(configuration: configuration, node: $0, logger: logger) }
-        partitions = leaseKeeper.map { LeasedPartitionDirectory(node: $0.node, resolution: $0.resolution) }
         orders = try OrdersService.open(configuration: configuration, dispatch: dispatch, drivers: drivers, auth: auth,
                                         roads: routing.roads, table: table, loop: loop, workers: workers, clock: clock,
                                         metrics: metrics, logger: logger, profileRoads: routing.profiles, fence: leaseKeeper)
@@ -131,7 +146,9 @@ public final class Engine {
             logger.warning("no road graph and straight-line ETAs off: orders wait for a courier until a graph is configured")
         }
         // The tick's order: ingest sweeps stale drivers first, metrics flush last.
-        var services: [any EngineService] = [auth, ingest, fleet, routing, drivers, dispatch, orders, tracking, fences]
+        var services: [any EngineService] = [auth, ingest]
+        if let cluster { services.append(cluster) }
+        services += [fleet, routing, drivers, dispatch, orders, tracking, fences]
         if let history { services.append(history) }
         if let shards { services.append(shards) }
         if let demo { services.append(demo) }

@@ -57,6 +57,7 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("webhook-url"), help: setting("webhook.urls", "url")) var webhookURLs: [String] = []
     @Option(help: setting("webhook.secret", "secret")) var webhookSecret: String?
     @Option(name: .customLong("nats"), help: setting("nats", "url[,url…]")) var nats: [String] = []
+    @Option(help: setting("cluster.query_timeout_ms", "ms")) var clusterQueryTimeoutMs: String?
     @Flag(inversion: .prefixedNo, help: setting("store.group_commit")) var storeGroupCommit: Bool?
     @Option(help: setting("store.synchronous", "mode")) var storeSynchronous: String?
     @Option(help: setting("postgres", "url")) var postgres: String?
@@ -98,6 +99,7 @@ struct ServeCommand: ParsableCommand {
             ("limits.max_body_bytes", maxBodyBytes), ("limits.max_subscriptions", maxSubscriptions),
             ("limits.max_queued_bytes", maxQueuedBytes), ("limits.max_orders_per_customer", maxOrdersPerCustomer),
             ("jwt.issuer", jwtIssuer), ("jwt.audience", jwtAudience), ("jwt.role_claim", jwtRoleClaim),
+            ("cluster.query_timeout_ms", clusterQueryTimeoutMs),
         ]
         let switches: [(String, Bool?)] = [
             ("udp_gro", udpGro), ("demo", demo), ("ws_echo", wsEcho), ("store.group_commit", storeGroupCommit),

@@ -8,22 +8,22 @@ import Testing
     @Test("without --node nothing is clustered; the partition resolution defaults to 3")
     func defaults() throws {
         let c = try ServeConfiguration.resolve(flags: [:], environment: [:], file: nil)
-        #expect(c.engine.nodeName == nil)
-        #expect(c.engine.partitionResolution == 3)
+        #expect(c.engine.cluster.node == nil)
+        #expect(c.engine.cluster.partitionResolution == 3)
     }
 
     @Test("--node with --postgres and --nats is cluster mode; the name also comes from HEXFLEET_NODE; R is read 0…15")
     func clusterMode() throws {
         var flags = cluster
-        flags["node"] = ["edge-1.a_b"]
+        flags["node"] = ["edge-1_a-b"]
         flags["partition_resolution"] = ["5"]
         let c = try ServeConfiguration.resolve(flags: flags, environment: [:], file: nil)
-        #expect(c.engine.nodeName == "edge-1.a_b")
-        #expect(c.engine.partitionResolution == 5)
+        #expect(c.engine.cluster.node == "edge-1_a-b")
+        #expect(c.engine.cluster.partitionResolution == 5)
         let env = try ServeConfiguration.resolve(flags: cluster, environment: ["HEXFLEET_NODE": "n2", "HEXFLEET_PARTITION_RESOLUTION": "0"],
                                                  file: nil)
-        #expect(env.engine.nodeName == "n2")
-        #expect(env.engine.partitionResolution == 0)
+        #expect(env.engine.cluster.node == "n2")
+        #expect(env.engine.cluster.partitionResolution == 0)
     }
 
     @Test("a partition resolution outside 0…15 or not a number is a usage error naming the flag", arguments: ["16", "-1", "three", ""])
@@ -40,7 +40,7 @@ import Testing
     }
 
     @Test("a node name with other characters, or longer than 64, is refused naming the flag", arguments: [
-        "a b", "n/1", "é", String(repeating: "n", count: 65), "x>y",
+        "a b", "n/1", "a.b", "a*", "a>", "é", String(repeating: "n", count: 65), "x>y",
     ])
     func badName(value: String) {
         var flags = cluster

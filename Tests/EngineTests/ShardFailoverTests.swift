@@ -42,7 +42,7 @@ struct ShardFailoverTests {
             $0.dispatchIntervalMs = 100
             $0.trackTickMs = 20
             $0.postgresURL = url
-            $0.nodeName = node
+            $0.cluster.node = node
         })
         F.noteGraphCache(in: dir)
         return engine

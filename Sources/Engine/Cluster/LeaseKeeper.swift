@@ -235,6 +235,6 @@ extension LeaseKeeper {
         guard let url = configuration.postgresURL else {
             throw ConfigurationError(key: "node", source: nil, "cluster mode (a node name) needs --postgres: the leases live there")
         }
-        try self.init(node: node, resolution: configuration.partitionResolution, postgresURL: url, logger: logger)
+        try self.init(node: node, resolution: configuration.cluster.partitionResolution, postgresURL: url, logger: logger)
     }
 }

@@ -26,11 +26,12 @@ public enum ServeSettings {
         .list("webhook.urls", "--webhook-url", [], "Webhook endpoints for notifications, http:// URLs (repeat the flag; comma-separated in the environment)") { c, v in c.engine.webhookURLs = v.items },
         .scalar("webhook.secret", "--webhook-secret", nil, secret: true, "Webhooks' signing secret: hex, or raw text") { c, v in let t = try v.text(); c.engine.webhookSecret = Hex.decode(t) ?? Array(t.utf8) },
         .list("nats", "--nats", [], "NATS servers, nats://HOST:PORT, comma-separated or the flag repeated: order events go through an outbox to the JetStream stream HEXFLEET_EVENTS (docs/events.md)") { c, v in c.engine.natsServers = try natsServers(v) },
+        .scalar("cluster.query_timeout_ms", "--cluster-query-timeout-ms", "500", "Milliseconds a fleet query waits for the other shards before answering with what came (10…60000)") { c, v in c.engine.cluster.queryTimeoutMs = UInt64(try v.int(10...60_000)) },
         .scalar("store.group_commit", "--store-group-commit", "true", "One SQLite transaction per group of order writes (off: one per write, the benchmark's baseline)") { c, v in c.engine.storeGroupCommit = try v.bool() },
         .scalar("store.synchronous", "--store-synchronous", "full", "SQLite synchronous mode: full, or normal (fewer fsyncs, not power-loss durable)") { c, v in c.engine.storeSynchronousFull = try v.choice(["full", "normal"]) == "full" },
         .scalar("postgres", "--postgres", nil, note: "SQLite in the data directory", secret: true, "Keep orders, ratings, webhooks and the event log in PostgreSQL at this libpq URL (postgresql://user:password@host:port/db; several hosts with target_session_attrs=read-write fail over)") { c, v in c.engine.postgresURL = try v.text() },
-        .scalar("node", "--node", nil, note: "none: one engine, no shards", "This engine's node name in a cluster of region shards (1–64 letters, digits, '.', '_', '-'); cluster mode needs --postgres and --nats (docs/cluster.md)") { c, v in c.engine.nodeName = try nodeName(v) },
-        .scalar("partition_resolution", "--partition-resolution", "3", "H3 resolution of the cluster's region partitions (0…15): a driver's partition is its cell's parent there (docs/cluster.md)") { c, v in c.engine.partitionResolution = try v.int(0...15) },
+        .scalar("node", "--node", nil, note: "none: one engine, no shards", "This engine's node name in a cluster of region shards (1–64 letters, digits, '_', '-': it becomes a NATS subject token); cluster mode needs --postgres and --nats (docs/cluster.md)") { c, v in c.engine.cluster.node = try nodeName(v) },
+        .scalar("partition_resolution", "--partition-resolution", "3", "H3 resolution of the cluster's region partitions (0…15): a driver's partition is its cell's parent there (docs/cluster.md)") { c, v in c.engine.cluster.partitionResolution = try v.int(0...15) },
         .scalar("dispatch_stacking", "--dispatch-stacking", "true", "Stack orders onto couriers' planned routes (capacity, ready times, deadlines; forward dispatch, docs/dispatch.md); off: one order per idle courier") { c, v in c.engine.dispatchStacking = try v.bool() },
         .scalar("history", "--history", "true", "Keep every accepted ping in the position history (DATA/history)") { c, v in c.engine.history = try v.bool() },
         .scalar("history_retention_days", "--history-retention-days", "7", "Days of position history kept (1…3650)") { c, v in c.engine.historyRetentionDays = try v.int(1...3_650) },
@@ -70,12 +71,11 @@ public enum ServeSettings {
         }
     }
 
-    /// `--node` values: 1–64 characters of letters, digits, `.`, `_` and `-` (the name goes into lease rows and
-    /// NATS subjects, so nothing that needs quoting).
-    static func nodeName(_ v: SettingValue) throws -> String {
-        let name = try v.text()
-        guard name.utf8.count <= 64, name.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)) }) else {
-            throw v.failure("must be 1–64 letters, digits, '.', '_' or '-', got \"\(name.prefix(80))\"")
+    /// A node name (`--node`): it becomes a NATS subject token.
+    static func nodeName(_ v: SettingValue, _ given: String? = nil) throws -> String {
+        let name = try given ?? v.text()
+        guard ClusterWire.isValidNodeName(name) else {
+            throw v.failure("a node name is 1…64 letters, digits, _ or -, got \"\(name.prefix(80))\"")
         }
         return name
     }
@@ -83,7 +83,7 @@ public enum ServeSettings {
     /// Cluster mode (`--node`) keeps leases and orders in PostgreSQL and reaches other shards over NATS: refuses a
     /// node name given without both, naming `--node` (a usage error when the name came from the flag).
     static func checkCluster(_ configuration: ServeConfiguration) throws {
-        guard configuration.engine.nodeName != nil,
+        guard configuration.engine.cluster.node != nil,
               let node = configuration.effective.first(where: { $0.setting.key == "node" })?.value else { return }
         var missing: [String] = []
         if configuration.engine.postgresURL == nil { missing.append("--postgres") }
@@ -92,7 +92,7 @@ public enum ServeSettings {
             throw node.failure("cluster mode (a node name) needs \(missing.joined(separator: " and ")): leases and orders live in PostgreSQL, shards talk over NATS (docs/cluster.md)")
         }
         // A partition is a parent of the live index's cells, so it cannot be finer than them.
-        let r = configuration.engine.partitionResolution, index = configuration.engine.indexResolution
+        let r = configuration.engine.cluster.partitionResolution, index = configuration.engine.indexResolution
         if r > index, let given = configuration.effective.first(where: { $0.setting.key == "partition_resolution" })?.value {
             throw given.failure("the partition resolution (\(r)) must not be finer than the index resolution (\(index))")
         }

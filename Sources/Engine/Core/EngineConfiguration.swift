@@ -79,6 +79,8 @@ public struct EngineConfiguration: Sendable {
     /// NATS servers (`nats://host:port`); when set, order events go through the store's outbox to JetStream
     /// (docs/events.md). None by default.
     public var natsServers: [String] = []
+    /// Region shards (docs/cluster.md): this engine is one of a cluster when it has a node name and `natsServers`.
+    public var cluster = ClusterConfiguration()
     /// One transaction per group of order writes (the default) rather than one per write (the benchmark's baseline).
     public var storeGroupCommit = true
     /// SQLite's `synchronous=FULL` (the default) rather than `NORMAL`; see docs/storage.md.
@@ -86,10 +88,6 @@ public struct EngineConfiguration: Sendable {
     /// A libpq URL: orders and the rest of the store live in PostgreSQL there (`PostgresStore`) instead of SQLite
     /// in the data directory. Holds credentials; never logged.
     public var postgresURL: String?
-    /// This engine's node name in a cluster of region shards (`--node`); nil: one engine, no leases (docs/cluster.md).
-    public var nodeName: String?
-    /// H3 resolution of the cluster's region partitions (`--partition-resolution`).
-    public var partitionResolution = 3
     /// Keep every accepted ping in the on-disk position history (`<data>/history`).
     public var history = true
     /// Days of position history kept; older hours are deleted.

@@ -5,8 +5,9 @@ import Vocabulary
 
 /// The one writer of a driver's state on the HTTP API.
 enum DriverJSON {
-    /// Writes a driver as `{"id","lat","lng","status","ts","speed","heading","accuracy"[,"distance_m"]}`.
-    static func write(_ w: inout JSONWriter, _ s: DriverState, distanceMeters: Double? = nil) {
+    /// Writes a driver as `{"id","lat","lng","status","ts","speed","heading","accuracy"[,"distance_m"][,"node"]}`
+    /// (`node`: the shard holding the driver, in a cluster).
+    static func write(_ w: inout JSONWriter, _ s: DriverState, distanceMeters: Double? = nil, node: String? = nil) {
         w.beginObject()
         w.key("id"); w.number(s.id.rawValue)
         w.key("lat"); w.number(s.latDegrees)
@@ -17,6 +18,7 @@ enum DriverJSON {
         w.key("heading"); w.number(s.headingCentidegrees)
         w.key("accuracy"); w.number(s.accuracyDecimetres)
         if let distanceMeters { w.key("distance_m"); w.number(distanceMeters) }
+        if let node { w.key("node"); w.string(node) }
         w.endObject()
     }
 

@@ -11,11 +11,14 @@ final class FleetQueryService: EngineService {
     private let table: DriverTable
     private let auth: Authenticator
     private let clock: EngineClock
+    /// The other shards, when this engine is one of a cluster (docs/cluster.md); nil on one node.
+    private let gatherer: (any FleetGatherer)?
 
-    init(table: DriverTable, auth: Authenticator, clock: EngineClock) {
+    init(table: DriverTable, auth: Authenticator, clock: EngineClock, gatherer: (any FleetGatherer)? = nil) {
         self.table = table
         self.auth = auth
         self.clock = clock
+        self.gatherer = gatherer
     }
 
     func registerRoutes(_ routes: RouteTable) {
@@ -32,10 +35,47 @@ final class FleetQueryService: EngineService {
         let id = try DriverJSON.id(request)
         let caller = try auth.require(request, [.dispatcher, .driver])
         guard caller.role != .driver || caller.driverID == id else { throw APIError(.forbidden, "a driver sees only itself") }
-        guard let s = table.state(of: id) else { throw APIError(.driverNotFound, "no driver \(id)") }
-        responder.respond(.json { w in
-            DriverJSON.write(&w, s)
-        })
+        try answer(.driver(id), request, responder) { found, missing in
+            guard let s = found.first else {
+                let why = missing.isEmpty ? "no driver \(id)" : "no driver \(id) on the shards that answered"
+                return .error(APIError(.driverNotFound, why))
+            }
+            return .json { w in DriverJSON.write(&w, s.state, node: s.node) }
+        }
+    }
+
+    /// Answers `query` from this table, or, in a cluster and unless `scope=local`, from every shard
+    /// (docs/cluster.md); `render` makes the response, to which a partial answer adds `X-Hexfleet-Partial`.
+    private func answer(_ query: FleetQuery, _ request: HTTPRequest, _ responder: Responder,
+                        render: @escaping (FleetAnswer, _ missing: [String]) -> HTTPResponse) throws {
+        let scope = request.query("scope") ?? "cluster"
+        guard scope == "cluster" || scope == "local" else { throw APIError(.invalidParameter, "scope is cluster or local") }
+        let local = query.answer(from: table, nowMs: nowMs)
+        guard scope == "cluster", let gatherer, gatherer.gathers else {
+            responder.respond(render(local, []))
+            return
+        }
+        gatherer.gather(query, local: local) { merged, missing in
+            var response = render(merged, missing)
+            if !missing.isEmpty { response.headers.append(("X-Hexfleet-Partial", missing.joined(separator: ","))) }
+            responder.respond(response)
+        }
+    }
+
+    /// `{"drivers":[…]}`, with `"partial":true,"missing_nodes":[…]` when some shard did not answer.
+    private static func driverList(_ found: FleetAnswer, _ missing: [String]) -> HTTPResponse {
+        .json { w in
+            w.beginObject(); w.key("drivers"); w.beginArray()
+            for d in found { DriverJSON.write(&w, d.state, distanceMeters: d.distanceMeters, node: d.node) }
+            w.endArray()
+            if !missing.isEmpty {
+                w.key("partial"); w.bool(true)
+                w.key("missing_nodes"); w.beginArray()
+                for m in missing { w.string(m) }
+                w.endArray()
+            }
+            w.endObject()
+        }
     }
 
     static func statusFilter(_ request: HTTPRequest) throws(APIError) -> StatusFilter {
@@ -66,13 +106,8 @@ final class FleetQueryService: EngineService {
             radius = r
         }
         let filter = try Self.statusFilter(request)
-        var found: [NearbyDriver] = []
-        table.nearest(to: LatLng(degrees: lat, lng), k: k, maxRadiusMeters: radius, statuses: filter, nowMs: nowMs, into: &found)
-        responder.respond(.json { w in
-            w.beginObject(); w.key("drivers"); w.beginArray()
-            for d in found { DriverJSON.write(&w, d.state, distanceMeters: d.distanceMeters) }
-            w.endArray(); w.endObject()
-        })
+        try answer(.nearby(LatLng(degrees: lat, lng), k: k, radiusMeters: radius, filter), request, responder,
+                   render: Self.driverList)
     }
 
     /// `GET /v1/drivers/within?cells=a,b,…` or `?polygon=lat,lng;lat,lng;…`, and `POST /v1/drivers/within`
@@ -80,20 +115,20 @@ final class FleetQueryService: EngineService {
     func within(_ request: HTTPRequest, _ responder: Responder) throws {
         _ = try auth.require(request, [.dispatcher])
         let filter = try Self.statusFilter(request)
-        var states: [DriverState]
+        let query: FleetQuery
         if request.method == .post {
             let body = try request.json()
             if let cells = body["cells"]?.array {
-                states = try drivers(inCells: cells.map { $0.string ?? "" }, filter: filter)
+                query = .cells(try Self.cells(cells.map { $0.string ?? "" }), filter)
             } else if let ring = body["polygon"] {
                 let outer = try Self.ring(ring)
                 let holes = try (body["holes"]?.array ?? []).map { v throws(APIError) in try Self.ring(v) }
-                states = table.drivers(in: GeoPolygon(outer: outer, holes: holes), statuses: filter, nowMs: nowMs)
+                query = .polygon(GeoPolygon(outer: outer, holes: holes), filter)
             } else {
                 throw APIError(.invalidParameter, "give cells or polygon")
             }
         } else if let cells = request.query("cells") {
-            states = try drivers(inCells: cells.split(separator: ",").map(String.init), filter: filter)
+            query = .cells(try Self.cells(cells.split(separator: ",").map(String.init)), filter)
         } else if let polygon = request.query("polygon") {
             var outer: [LatLng] = []
             for pair in polygon.split(separator: ";") {
@@ -105,27 +140,22 @@ final class FleetQueryService: EngineService {
                 outer.append(LatLng(degrees: la, lo))
             }
             guard outer.count >= 3 else { throw APIError(.invalidPolygon, "a polygon needs at least 3 vertices") }
-            states = table.drivers(in: GeoPolygon(outer: outer), statuses: filter, nowMs: nowMs)
+            query = .polygon(GeoPolygon(outer: outer), filter)
         } else {
             throw APIError(.invalidParameter, "give cells or polygon")
         }
-        responder.respond(.json { w in
-            w.beginObject(); w.key("drivers"); w.beginArray()
-            for s in states { DriverJSON.write(&w, s) }
-            w.endArray(); w.endObject()
-        })
+        try answer(query, request, responder, render: Self.driverList)
     }
 
-    private func drivers(inCells texts: [String], filter: StatusFilter) throws(APIError) -> [DriverState] {
+    /// Validated cells of a `within` query.
+    private static func cells(_ texts: [String]) throws(APIError) -> [H3Cell] {
         guard !texts.isEmpty, texts.count <= 10_000 else { throw APIError(.invalidParameter, "give 1…10000 cells") }
         var cells: [H3Cell] = []
         for t in texts {
             guard let c = H3Cell(string: t), H3.isValidCell(c) else { throw APIError(.invalidCell, "not a valid H3 cell: \(t.prefix(20))") }
             cells.append(c)
         }
-        do { return try table.drivers(inCells: cells, statuses: filter, nowMs: nowMs) } catch {
-            throw APIError(.invalidCell, "invalid cell")
-        }
+        return cells
     }
 
     static func ring(_ v: JSONValue) throws(APIError) -> [LatLng] {

@@ -84,7 +84,8 @@ final class IngestService: EngineService {
         guard caller.isAdmin || caller.driverID == id else { throw APIError(.forbidden, "a driver can move only itself") }
         let r = try PingJSON.record(try request.json(), driver: id, nowMs: clock.nowMs)
         if let reason = ingest(r, transport: .http) { throw PingJSON.apiError(reason) }
-        let s = table.state(of: id)!
+        // In a cluster the record may have gone to the shard that owns its place (docs/cluster.md).
+        let s = table.state(of: id) ?? r.driverState
         responder.respond(.json(status: 202) { w in DriverJSON.write(&w, s) })
     }
 }

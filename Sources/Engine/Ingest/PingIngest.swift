@@ -67,6 +67,11 @@ public final class PingIngest {
     /// Called like `acceptedListeners`, with where each of those drivers was before (`PreviousFix.none` for one the
     /// table did not hold): the fence detector needs the previous fix, which the upsert has in cache.
     public var movedListeners: [(UnsafeBufferPointer<DriverState>, UnsafeBufferPointer<PreviousFix>, PingTransport) -> Void] = []
+    /// Decides, in a cluster, whether a record that passed the checks goes into this table or to another shard
+    /// (docs/cluster.md); nil on one node.
+    var router: (any PingRouter)?
+    /// Set while records another shard forwarded are taken (`ingestRelayed`): they are not routed again.
+    private var relaying = false
     /// The accepted records of the window being ingested, handed to the listeners when it ends (or fills).
     private let acceptedStates = UnsafeMutableBufferPointer<DriverState>.allocate(capacity: PingIngest.acceptedBatch)
     private let acceptedPrevious = UnsafeMutableBufferPointer<PreviousFix>.allocate(capacity: PingIngest.acceptedBatch)
@@ -232,7 +237,7 @@ public final class PingIngest {
                 counters.dropped[DropReason.foreignDriver.rawValue] &+= 1
                 continue
             }
-            if let reason = accept(r, nowMs: nowMs) {
+            if let reason = accept(r, transport: .udp, nowMs: nowMs) {
                 counters.dropped[reason.rawValue] &+= 1
             } else {
                 accepted &+= 1
@@ -245,18 +250,41 @@ public final class PingIngest {
     /// minus the tag. Returns nil when accepted, else the drop reason (also counted).
     @discardableResult
     public func ingest(_ r: PingRecord, transport: PingTransport, nowMs: Int64) -> DropReason? {
-        let reason = accept(r, nowMs: nowMs)
+        let reason = accept(r, transport: transport, nowMs: nowMs)
         if let reason { counters.droppedOther[reason.rawValue] &+= 1 } else { counters.accepted[transport.rawValue] &+= 1 }
         tellListeners(transport)
         return reason
     }
 
+    /// Takes records another shard's edge checked and forwarded (bare 32-byte records, docs/cluster.md): the range,
+    /// skew and replay checks again, no tag, no routing. Neither accepted nor dropped records count in `counters`
+    /// (the edge counted them); returns how many the table took.
+    func ingestRelayed(_ records: UnsafeRawBufferPointer, transport: PingTransport, nowMs: Int64) -> Int {
+        relaying = true
+        defer { relaying = false }
+        var taken = 0
+        var at = 0
+        while at + PingWire.recordBytes <= records.count {
+            if accept(PingWire.record(at: at, in: records), transport: transport, nowMs: nowMs) == nil { taken += 1 }
+            at += PingWire.recordBytes
+        }
+        tellListeners(transport)
+        return taken
+    }
+
     /// The record checks after the tag; nil when the table took the fix (the caller counts it, and
-    /// `tellListeners` hands it on).
+    /// `tellListeners` hands it on) or, in a cluster, the router sent it to the shard that owns its place.
     @inline(__always)
-    private func accept(_ r: PingRecord, nowMs: Int64) -> DropReason? {
+    private func accept(_ r: PingRecord, transport: PingTransport, nowMs: Int64) -> DropReason? {
         guard r.isInRange else { return .range }
         guard r.timestampMs <= nowMs &+ maxAheadMs && r.timestampMs >= nowMs &- maxBehindMs else { return .skew }
+        if let router {
+            switch router.route(r, transport: transport, relayed: relaying) {
+            case .local: break
+            case .forwarded: return nil
+            case .replay: return .replay
+            }
+        }
         let state = r.driverState
         var previous = PreviousFix.none
         let outcome = table.upsert(state, previous: &previous)
@@ -279,6 +307,23 @@ public final class PingIngest {
         for listener in acceptedListeners { listener(states, transport) }
         for listener in movedListeners { listener(states, previous, transport) }
     }
+}
+
+/// Where a record that passed the edge's checks goes (`PingRouter`).
+enum PingRoute {
+    /// Into this engine's table (it owns the record's partition, or nobody does).
+    case local
+    /// Sent to the shard that owns the record's partition.
+    case forwarded
+    /// Dropped as `replay`: not newer than the driver's last fix known here (held, or handed off).
+    case replay
+}
+
+/// Decides per record, in a cluster, which shard takes it (docs/cluster.md). Loop-owned.
+protocol PingRouter: AnyObject {
+    /// Routes a record that passed range and skew checks; `relayed` when another shard forwarded it here (it is
+    /// then never forwarded again).
+    func route(_ r: PingRecord, transport: PingTransport, relayed: Bool) -> PingRoute
 }
 
 /// A datagram of a window whose layout is valid: its header, its signer's key, and (before keys are derived) the

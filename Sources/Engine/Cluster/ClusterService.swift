@@ -1,0 +1,183 @@
+import CoreMetrics
+import EventLoop
+import FleetIndex
+import HTTPServer
+import HexGeo
+import Logging
+import Prometheus
+
+/// Region shards over NATS (docs/cluster.md): forwards checked pings to the shard owning their partition, takes
+/// the pings other shards forward here, answers other shards' fleet queries from this table, and asks them for
+/// this engine's (`FleetGatherer`). Owns the cluster bus and the ping router. Loop-owned.
+final class ClusterService: EngineService, FleetGatherer {
+    /// The shards' settings, from the engine configuration.
+    let settings: ClusterConfiguration
+    /// Who owns which partition.
+    let directory: any PartitionDirectory
+    /// The ping router the ingest pipeline consults.
+    let forwarder: PingForwarder
+    private let ingest: IngestService
+    private let table: DriverTable
+    private let loop: Loop
+    private let clock: EngineClock
+    private let logger: Logger
+    private let servers: [String]
+    private var bus: ClusterBus?
+    private var lastSweepMs: Int64 = 0
+    private var gathered: UInt64 = 0
+    private var partialAnswers: UInt64 = 0
+    private var exported = PingForwarder.Counters()
+    private let metricForwarded: CoreMetrics.Counter
+    private let metricForwardedMessages: CoreMetrics.Counter
+    private let metricReceived: CoreMetrics.Counter
+    private let metricHandedOff: CoreMetrics.Counter
+    private let metricPartial: CoreMetrics.Counter
+    private let metricPublishFailures: CoreMetrics.Counter
+    private let auth: Authenticator
+
+    private static let pingTag = 1
+    private static let queryTag = 2
+
+    init(settings: ClusterConfiguration, directory: any PartitionDirectory, servers: [String], ingest: IngestService,
+         table: DriverTable, auth: Authenticator, loop: Loop, clock: EngineClock, registry: PrometheusCollectorRegistry,
+         logger: Logger) {
+        self.auth = auth
+        self.settings = settings
+        self.directory = directory
+        self.servers = servers
+        self.ingest = ingest
+        self.table = table
+        self.loop = loop
+        self.clock = clock
+        self.logger = logger
+        var send: ((String, UnsafeRawBufferPointer) -> Bool)?
+        forwarder = PingForwarder(directory: directory, table: table, loop: loop, batchRecords: settings.forwardBatchRecords,
+                                  flushMs: settings.forwardFlushMs, markRetentionMs: ingest.ingest.maxBehindMs + ingest.ingest.maxAheadMs,
+                                  publish: { subject, bytes in send?(subject, bytes) ?? false })
+        let f = PrometheusMetricsFactory(registry: registry)
+        metricForwarded = CoreMetrics.Counter(label: "hexfleet_cluster_forwarded_records_total", factory: f)
+        metricForwardedMessages = CoreMetrics.Counter(label: "hexfleet_cluster_forwarded_messages_total", factory: f)
+        metricReceived = CoreMetrics.Counter(label: "hexfleet_cluster_received_records_total", factory: f)
+        metricHandedOff = CoreMetrics.Counter(label: "hexfleet_cluster_handoffs_total", factory: f)
+        metricPartial = CoreMetrics.Counter(label: "hexfleet_cluster_partial_answers_total", factory: f)
+        metricPublishFailures = CoreMetrics.Counter(label: "hexfleet_cluster_publish_failures_total", factory: f)
+        send = { [unowned self] subject, bytes in self.bus?.publish(subject, bytes) ?? false }
+        ingest.ingest.router = forwarder
+        ingest.onFirstSighting { [unowned forwarder] id in forwarder.tookNewDriver(id) }
+    }
+
+    func registerRoutes(_ routes: RouteTable) {
+        routes.add(.get, "/v1/cluster", status)
+    }
+
+    func start() throws {
+        let bus = try ClusterBus(servers: servers, name: directory.node, loop: loop, logger: logger)
+        try bus.subscribe(ClusterWire.pingSubject(directory.node), tag: Self.pingTag) { [unowned self] m in self.received(ping: m) }
+        try bus.subscribe(ClusterWire.querySubject(directory.node), tag: Self.queryTag) { [unowned self] m in self.received(query: m) }
+        self.bus = bus
+        logger.info("cluster shard", metadata: ["node": "\(directory.node)", "resolution": "\(directory.resolution)"])
+    }
+
+    func tick(nowMs: Int64) {
+        // The marks are few (drivers that changed shards within the skew window); sweeping them costs a copy.
+        if nowMs - lastSweepMs >= 10_000 {
+            lastSweepMs = nowMs
+            forwarder.sweep(nowMs: nowMs)
+        }
+        let c = forwarder.counters
+        metricForwarded.increment(by: Int64(c.forwardedRecords &- exported.forwardedRecords))
+        metricForwardedMessages.increment(by: Int64(c.forwardedMessages &- exported.forwardedMessages))
+        metricReceived.increment(by: Int64(c.receivedTaken &- exported.receivedTaken))
+        metricHandedOff.increment(by: Int64(c.handedOff &- exported.handedOff))
+        metricPublishFailures.increment(by: Int64(c.publishFailures &- exported.publishFailures))
+        exported = c
+    }
+
+    func stop() {
+        forwarder.close()
+        bus?.close()
+        bus = nil
+    }
+
+    // MARK: pings and claims from other shards
+
+    private func received(ping m: ClusterMessage) {
+        if m.data.first == ClusterWire.claimsKind {
+            guard let (node, claims) = ClusterWire.claims(m.data) else { forwarder.countMalformed(); return }
+            forwarder.received(claims: claims, from: node)
+            return
+        }
+        m.data.withUnsafeBytes { bytes in
+            guard let (transport, records) = ClusterWire.records(bytes) else { forwarder.countMalformed(); return }
+            let taken = ingest.ingest.ingestRelayed(records, transport: transport, nowMs: clock.nowMs)
+            forwarder.countReceived(records: records.count / PingWire.recordBytes, taken: taken)
+        }
+    }
+
+    // MARK: scatter-gather
+
+    private func received(query m: ClusterMessage) {
+        guard let reply = m.reply, let query = ClusterWire.query(m.data) else { forwarder.countMalformed(); return }
+        let answer = ClusterWire.encode(query.answer(from: table, nowMs: clock.nowMs))
+        answer.withUnsafeBytes { _ = bus?.publish(reply, $0) }
+    }
+
+    var gathers: Bool { bus != nil && directory.liveNodes.count > 1 }
+
+    func gather(_ query: FleetQuery, local: FleetAnswer, completion: @escaping (FleetAnswer, _ missing: [String]) -> Void) {
+        let others = directory.liveNodes.filter { $0 != directory.node }
+        var answers: [FleetAnswer] = [local.map { var d = $0; d.node = directory.node; return d }]
+        var missing: [String] = []
+        var waiting = others.count
+        gathered &+= 1
+        guard let bus, waiting > 0 else { completion(query.merge(answers), []); return }
+        let request = ClusterWire.encode(query)
+        for node in others {
+            bus.request(ClusterWire.querySubject(node), request, timeoutMs: settings.queryTimeoutMs) { [unowned self] reply in
+                if case let .answer(bytes) = reply, let answer = ClusterWire.answer(bytes) {
+                    answers.append(answer.map { var d = $0; d.node = node; return d })
+                } else {
+                    missing.append(node)
+                }
+                waiting -= 1
+                guard waiting == 0 else { return }
+                if !missing.isEmpty {
+                    self.partialAnswers &+= 1
+                    self.metricPartial.increment()
+                }
+                completion(query.merge(answers), missing.sorted())
+            }
+        }
+    }
+
+    // MARK: status
+
+    /// `GET /v1/cluster` (admin or dispatcher): this shard's view of the cluster and its forwarding counters.
+    private func status(_ request: HTTPRequest, _ responder: Responder) throws {
+        _ = try auth.require(request, [.dispatcher])
+        let c = forwarder.counters
+        responder.respond(.json { w in
+            w.beginObject()
+            w.key("node"); w.string(directory.node)
+            w.key("partition_resolution"); w.number(directory.resolution)
+            w.key("live_nodes"); w.beginArray()
+            for n in directory.liveNodes { w.string(n) }
+            w.endArray()
+            w.key("connected"); w.bool(bus?.isConnected ?? false)
+            w.key("drivers_held"); w.number(table.count)
+            w.key("forwarded_records"); w.number(c.forwardedRecords)
+            w.key("forwarded_messages"); w.number(c.forwardedMessages)
+            w.key("received_records"); w.number(c.receivedRecords)
+            w.key("received_taken"); w.number(c.receivedTaken)
+            w.key("claims_sent"); w.number(c.claimsSent)
+            w.key("claims_received"); w.number(c.claimsReceived)
+            w.key("handoffs"); w.number(c.handedOff)
+            w.key("handoff_marks"); w.number(forwarder.handOffMarkCount)
+            w.key("malformed_messages"); w.number(c.malformed)
+            w.key("publish_failures"); w.number(c.publishFailures)
+            w.key("gathered_queries"); w.number(gathered)
+            w.key("partial_answers"); w.number(partialAnswers)
+            w.endObject()
+        })
+    }
+}
