@@ -30,4 +30,15 @@ struct PBFFuzzRegressionTests {
             #expect(error.message.contains("not on the globe"), "\(error.message)")
         }
     }
+
+    /// From the crash-budget audit (docs/fuzzing.md, finding 8): an edge's duration is its length over its speed in
+    /// milliseconds as a UInt32, so a PBF way with two nodes thousands of kilometers apart and `maxspeed=1` (or a
+    /// graph file's huge length under an observed live speed) trapped in the conversion. It now saturates.
+    @Test("an edge too long for its speed saturates its duration instead of trapping")
+    func durationSaturates() {
+        #expect(OSMImporter.durationMs(100, 36) == 10_000)
+        #expect(OSMImporter.durationMs(0, 50) == 1)
+        #expect(OSMImporter.durationMs(20_000_000, 3) == UInt32.max)
+        #expect(OSMImporter.durationMs(1e300, 3) == UInt32.max)
+    }
 }
