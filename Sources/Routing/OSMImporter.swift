@@ -164,9 +164,10 @@ public enum OSMImporter {
                                tails: tails, heads: heads, durationsMs: durations, lengthsMeters: lengths)
     }
 
-    /// Milliseconds to drive `meters` at `kmh`, at least 1.
+    /// Milliseconds to drive `meters` at `kmh`, at least 1 and at most `UInt32.max` (49 days): two way nodes 4,000 km
+    /// apart at a posted 1 km/h (3 km/h after the profile's floor) would not fit, and the conversion would trap.
     static func durationMs(_ meters: Double, _ kmh: Double) -> UInt32 {
-        UInt32(max(1, (meters / (kmh / 3.6) * 1000).rounded()))
+        UInt32(min(Double(UInt32.max), max(1, (meters / (kmh / 3.6) * 1000).rounded())))
     }
 
     static func applyRestrictions(_ restrictions: [Restriction], graphIndex: [Int64: Int32],

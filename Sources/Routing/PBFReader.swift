@@ -216,6 +216,15 @@ enum PBFReader {
     private struct Coordinates {
         var granularity: Int64, latOffset: Int64, lngOffset: Int64
         func degrees(_ offset: Int64, _ value: Int64) -> Double { 1e-9 * Double(offset &+ granularity &* value) }
+        /// Node `id`'s position in degrees; one off the globe (a corrupt offset, granularity or delta) is refused
+        /// here, since the graph build would trap on it.
+        func position(id: Int64, lat: Int64, lng: Int64) throws(RoutingError) -> (lat: Double, lng: Double) {
+            let position = (lat: degrees(latOffset, lat), lng: degrees(lngOffset, lng))
+            guard abs(position.lat) <= 90, abs(position.lng) <= 180 else {
+                throw RoutingError(.badProtobuf, "node \(id) lies at (\(position.lat), \(position.lng)), not on the globe")
+            }
+            return position
+        }
     }
 
     private static func plainNode<V: OSMVisitor>(_ r: inout ProtobufReader, coords: Coordinates, visitor: inout V) throws(RoutingError) {
@@ -228,7 +237,8 @@ enum PBFReader {
             default: try r.skip(w)
             }
         }
-        visitor.node(id: id, latDegrees: coords.degrees(coords.latOffset, lat), lngDegrees: coords.degrees(coords.lngOffset, lng))
+        let position = try coords.position(id: id, lat: lat, lng: lng)
+        visitor.node(id: id, latDegrees: position.lat, lngDegrees: position.lng)
     }
 
     private static func denseNodes<V: OSMVisitor>(_ r: inout ProtobufReader, coords: Coordinates, visitor: inout V,
@@ -253,7 +263,8 @@ enum PBFReader {
             id &+= scratch.s64[i]
             lat &+= scratch.s64b[i]
             lng &+= scratch.s64c[i]
-            visitor.node(id: id, latDegrees: coords.degrees(coords.latOffset, lat), lngDegrees: coords.degrees(coords.lngOffset, lng))
+            let position = try coords.position(id: id, lat: lat, lng: lng)
+            visitor.node(id: id, latDegrees: position.lat, lngDegrees: position.lng)
         }
         return count
     }

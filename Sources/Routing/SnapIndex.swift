@@ -34,9 +34,11 @@ public final class SnapIndex: Sendable {
         let metersPerDegree = Geodesy.earthRadiusMeters * Double.pi / 180
         let maxAbsLat = min(89, max(abs(loLat), abs(hiLat)))
         let cosLat = cos(maxAbsLat * Double.pi / 180)
-        // Grow cells so the grid stays within 4096 × 4096.
-        let extentMeters = max((hiLat - loLat) * metersPerDegree, (hiLng - loLng) * metersPerDegree * cosLat)
-        let cellMeters = max(cellMeters, extentMeters / 4000)
+        // Grow cells so the grid stays within 4096 × 4096 and `maxCells`: building costs a pass over every cell, and
+        // a dozen nodes spread over a continent (a corrupt graph file) asked for 10 million.
+        let latMeters = (hiLat - loLat) * metersPerDegree, lngMeters = (hiLng - loLng) * metersPerDegree * cosLat
+        let cellsCapMeters = (latMeters * lngMeters / Double(Self.maxCells(edges: graph.edgeCount))).squareRoot()
+        let cellMeters = max(cellMeters, max(latMeters, lngMeters) / 4000, cellsCapMeters)
         cellLatDegrees = cellMeters / metersPerDegree
         cellLngDegrees = cellMeters / (metersPerDegree * max(cosLat, 0.01))
         minLat = loLat
@@ -99,6 +101,11 @@ public final class SnapIndex: Sendable {
         cellOffsets = counts
         cellEdges = edges
     }
+
+    /// The most cells (up to a row and a column more) a grid over `edges` edges gets: 2^20, or 64 per edge when that
+    /// is more. Road graphs stay below it at 100 m cells (Andorra, the largest extract at 64 × 117 km, makes about
+    /// 750,000), so it only changes graphs whose few nodes lie hundreds of kilometers apart.
+    static func maxCells(edges: Int) -> Int { max(1 << 20, 64 * edges) }
 
     /// The nearest point of `edge` to `p`: (distance in meters, fraction from tail, the point).
     public func project(_ p: LatLng, onto edge: Int, tail u: Int) -> (meters: Double, fraction: Double, point: LatLng) {

@@ -31,4 +31,64 @@ struct SnapIndexFuzzRegressionTests {
             #expect(snap.map { $0.distanceMeters < 1 } ?? false, "node \(v)")
         }
     }
+
+    /// Fuzzing regression (docs/fuzzing.md, finding 6): a `slow-unit` of the `graph` target, 12 s under ASan and
+    /// coverage for a 2 KB file. A mutation moved one node of a 12-node grid to 2° N and a few others to 45° E, so
+    /// the nodes spread over some 4,800 × 3,000 km; the index kept its 4,096-cell cap per side and made a 2,500 ×
+    /// 4,001 grid, 10 million cells (two 40 MB offset arrays, counted and summed cell by cell) for 34 edges. Cells
+    /// now grow until there are at most `SnapIndex.maxCells` (2^20 for a graph this small). The input is kept as found (also in Fuzz/corpus/graph).
+    static let continentWideGrid =
+        "SFhSR1JBUEgBAAAAEwAAAEABAAAAAAAAYAAAAAAAAACgAQAAAAAAAGAAAAAAAAAAAAIAAAAAAABgAAAAAAAAAGACAAAAAAAANAAAAAAAAACYAg" +
+        "AAAAAAAIgAAAAAAAAAIAUAAAAAAACIAAAAAAAAAKgDAAAAAAAAEAEAAAAAAAC4BAAAAAAAADQAAAAAAAAA8AQAAAAAAACIAAAAAAAAAHgFAAAA" +
+        "AAAAiAAAAAAAAAAABgAAAAAAADAAAAAAAAAAMAYAAAAAAAA0AAAAAAAAAGgGAAAAAAAATAAAAAAAAAC4BgAAAAAAAEwAAAAAAAAACAcAAAAAAA" +
+        "BMAAAAAAAAAFgHAAAAAAAANAAAAAAAAACQBwAAAAAAAEwAAAAAAAAA4AcAAAAAAABMAAAAAAAAADAIAAAAAAAATAAAAAAAAAAAAABGgAAAQAAA" +
+        "AAAAgEZAAAAAAACARkAAAAAAAIBGQD8rDXgdgEZAPysNeB2ARkA/Kw14HYBGQD8rDXgdgEZAf1Ya8DqARkB/VhrwOoBGQH9WGvA6gEZAf1Ya8D" +
+        "qARkAAAAAAAAAcQLd2BGhNARxAbe0I0JqARkA/Kw14HYBGQD8rDXgdgEZAPysNeB2ARkB/VhrwOoBGQH9WGvA6gEZAf1Ya8DqARkB/VhrwOoBG" +
+        "QAAAAAAAABxAt3YEaE0BHEBt7QjQAAAAAAEAAAAAAAAAAgAAAAAAAAADAAAAAAAAAAQAAAAAAAAABQAAAAAAAAAGAAAAAAAAAAcAAAAAAAAACA" +
+        "AAAAAAAAAJAAAAAAAAAAoAAAAAAAAACwAAAAAAAAAAAAAAAgAAAAUAAAAIAAAACgAAAA0AAAARAAAAFQAAABgAAAAaAAAAHQAAACAAAAAiAAAA" +
+        "AAAAAAEAAAAEAAAAAAAAAAIAAAAFAAAAAQAAAAMAAAAGAAAAAgAAAAcAAAAAAAAABQAAAAgAAAABAAAABAAAAAYAAAAJAAAAAgAAAAUAAAAHAA" +
+        "AACgAAAAMAAAAGAAAACwAAAAQAAAAJAAAABQAAAAgAAAAKAAAABgAAAAkAAAALAAAABwAAAAoAAABwFwAAcBcAAHAXAABwFwAA7D8AAHAXAABw" +
+        "FwAALigAAHAXAADyKwAAcBcAAFBGAABwFwAA7D8AAFBGAAAuKAAALigAAC4oAAAuKAAAXCkAAOAuAADyKwAAXCkAABY2AABwFwAAKCMAAC4oAA" +
+        "AoIwAAFTQAAOAuAAAVNAAAAiUAABY2AAACJQAAAAAAAAAAWUAAAAAAAABZQAAAAAAAAFlAAAAAAAAAWUAAAAAAAABZQAAAAAAAAFlAAAAAAAAA" +
+        "WUAAAAAAAABZQAAAAAAAAFlAAAAAAAAAWUAAAAAAAABZQAAAAAAAAFlAAAAAAAAAWUAAAAAAAABZQAAAAAAAAFlAAAAAAAAAWUAAAAAAAABZQA" +
+        "AAAAAAAFlAAAAAAAAAWUAAAAAAAABZQAAAAAAAAFlAAAAAAAAAWUAAAAAAAABZQAAAAAAAAFlAAAAAAAAAWUAAAAAAAABZQAAAAAAAAFlAAAAA" +
+        "AAAAWUAAAAAAAABZQAAAAAAAAFlAAAAAAAAAWUAAAAAAAABZQAAAAAAAAFlAAAAAAAAAWUAAAAAAAgAAAAUAAAAIAAAACgAAAA0AAAARAAAAFQ" +
+        "AAABgAAAAaAAAAHQAAACAAAAAiAAAAAAAAAAEAAAAEAAAAAAAAAAIAAAAFAAAAAQAAAAMAAAAGAAAAAgAAAAcAAAAAAAAABQAAAAgAAAABAAAA" +
+        "BAAAAAYAAAAJAAAAAgAAAAUAAAAHAAAACgAAAAMAAAAGAAAACwAAAAQAAAAJAAAABQAAAAgAAAAKAAAABgAAAAkAAAALAAAABwAAAAoAAAACAA" +
+        "AACgAAAAAAAAAFAAAADQAAAAMAAAAIAAAAEQAAAAYAAAAVAAAAAQAAAA4AAAAYAAAABAAAAAsAAAASAAAAGgAAAAcAAAAPAAAAFgAAAB0AAAAJ" +
+        "AAAAEwAAACAAAAAMAAAAGwAAABAAAAAZAAAAHgAAABQAAAAcAAAAIQAAABcAAAAfAAAABQAAAAgAAAAJAAAAAwAAAAQAAAAKAAAACwAAAAIAAA" +
+        "AGAAAABwAAAAEAAAAAAAAAAAAAAAIAAAAEAAAABQAAAAYAAAAJAAAACgAAAAoAAAAMAAAADgAAAA8AAAARAAAAEwAAAAAAAAABAAAACAAAAAIA" +
+        "AAAFAAAABgAAAAIAAAAAAAAABQAAAAgAAAAGAAAAAwAAAAYAAAAJAAAAAQAAAAUAAAAGAAAACQAAAAcAAAAKAAAAAAAAAHAXAADgLgAAcBcAAO" +
+        "w/AAAuKAAAcBcAAHAXAABQRgAAcBcAAC4oAADyK1JhbmRvbU51bWJQRgAALigAAOAuAAAVMQAAFjYAAAIlAAAAAAAA/////wQAAAD/////////" +
+        "/////////////////////////////////////////////////wAAAAD//////////////////////////wAAAAAAAAAAAgAAAAQAAAAFAAAABg" +
+        "AAAAkAAAAKAAAACgAAAAwAAAAOAAAADwAAABEAAAATAAAAAAAAAAEAAAAIAAAAAgAAAAUAAAAGAAAAAgAAAAAAAAAFAAAACAAAAAYAAAADAAAA" +
+        "BgAAAAkAAAABAAAABQAAAAYAAAAJAAAABwAAAAoAAAAAAAAAcBcAAOAuAABwFwAA7D8AAC4oAABwFwAAcBcAAFBGAABwFwAALigAAPIrAABcKQ" +
+        "AAKCMAAFBGAAAuKAAA4C4AABU0AAAWNgAAAiUAAAAAAAD/////BAAAAP//////////////////////////////////////////////////////" +
+        "////AAAAAP//////////////////////////AAAAAA=="
+
+    @Test("a few edges spread over a continent get a grid sized to the edges, and still snap and route")
+    func continentWideGrid() throws {
+        let bytes = try #require(Data(base64Encoded: Self.continentWideGrid))
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hexfleet-snap-wide-\(getpid()).hxg").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try bytes.write(to: URL(fileURLWithPath: path))
+        // The file is well formed (its hierarchy's weights are mutated, not its structure), so it loads.
+        let network = try RoadNetwork.load(path: path)
+        let g = network.graph
+        let cost = network.snapIndex.cost
+        #expect(cost.columns * cost.rows <= SnapIndex.maxCells(edges: g.edgeCount) + cost.columns + cost.rows + 1,
+                "\(cost.columns) × \(cost.rows) cells for \(g.edgeCount) edges")
+        #expect(cost.entries <= g.edgeCount * (cost.columns + cost.rows + 1))
+        for v in 0..<g.nodeCount where !g.outgoing(v).isEmpty {
+            let snap = network.snapIndex.snap(LatLng(degrees: g.latDegrees[v], g.lngDegrees[v]))
+            #expect(snap.map { $0.distanceMeters < 1 } ?? false, "node \(v)")
+        }
+        // What the graph target runs on a file it accepts.
+        var query = network.makeQuery()
+        let n = g.nodeCount
+        _ = try? query.route(fromNode: 0, toNode: n - 1)
+        _ = query.matrixMs(sourceNodes: [0, n / 2], targetNodes: [n - 1])
+        let p = g.coordinate(n / 2)
+        _ = try? query.route(from: p, to: LatLng(degrees: p.latDegrees + 0.001, p.lngDegrees + 0.001))
+    }
 }

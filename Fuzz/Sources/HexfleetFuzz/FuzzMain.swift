@@ -20,6 +20,7 @@ let fuzzTargets: [FuzzTarget] = [
     csvTarget,
     matchTarget,
     planTarget,
+    mapMatchTarget,
 ]
 
 @_silgen_name("LLVMFuzzerRunDriver")

@@ -120,6 +120,28 @@ let httpTarget = FuzzTarget(
             ("http10-close", Array("GET /healthz?x=%41%zz&y=+a+ HTTP/1.0\r\nConnection: close\r\n\r\n".utf8)),
             ("expect", request("POST", "/v1/auth/token", body: "{}", headers: ["Expect: 100-continue"])),
             ("garbage", Array("GETT / HTTP/1.1\r\n\r\n".utf8)),
+            // Endpoints and parameters added after the first campaign (map matching, profiles, hour-of-week weights,
+            // order timing, fences, history, isochrones, stacked routes).
+            ("map-match", request("POST", "/v1/match", body: #"{"points":[{"lat":45.00001,"lng":7.0002,"ts":0},{"lat":45.00002,"lng":7.001,"ts":8000},{"lat":45.0001,"lng":7.002}]}"#)),
+            ("route-profile", request("GET", "/v1/route?from=45.001,7.001&to=45.009,7.012&profile=bicycle&optimize=distance")
+                + request("GET", "/v1/route?from=45.001,7.001&to=45.009,7.012&depart_at_ms=1765000000000")),
+            ("matrix-profile", request("POST", "/v1/route/matrix?optimize=distance",
+                                       body: #"{"sources":[[45.001,7.001]],"targets":[[45.009,7.012]],"profile":"car","depart_at_ms":1765000000000}"#)),
+            ("isochrone", request("GET", "/v1/isochrone?lat=45.004&lng=7.004&max_s=120&format=cells&resolution=9")
+                + request("GET", "/v1/isochrone?lat=45.004&lng=7.004&max_s=60")),
+            ("order-timing", request("POST", "/v1/orders", body: #"{"customer_id":"7","pickup":{"lat":45.001,"lng":7.001},"dropoff":{"lat":45.008,"lng":7.009},"ready_in_s":300,"deadline_s":2700,"max_ride_s":2400}"#)
+                + request("POST", "/v1/orders/1/pickup", body: "{}") + request("POST", "/v1/orders/1/deliver", body: #"{"reason":null}"#)
+                + request("POST", "/v1/orders/1/fail", body: #"{"reason":"closed"}"#) + request("GET", "/v1/orders/1/events")
+                + request("GET", "/v1/orders/1/track")),
+            ("driver-route", request("GET", "/v1/drivers/42/route") + request("GET", "/v1/drivers/42/history?from_ms=0&to_ms=4102444800000&limit=10")
+                + request("GET", "/v1/drivers/42/trips?from_ms=0&to_ms=4102444800000")),
+            ("fences", request("POST", "/v1/fences", body: #"{"id":"depot","shape":{"type":"circle","center":{"lat":45.003,"lng":7.004},"radius_m":300},"detect":["enter","exit","inside"],"dwell_s":30,"statuses":["available"],"meta":{"k":1}}"#)
+                + request("POST", "/v1/fences", body: #"{"shape":{"type":"polygon","rings":[[[45.0,7.0],[45.0,7.01],[45.01,7.01]]]}}"#)
+                + request("POST", "/v1/fences", body: #"{"shape":{"type":"cells","cells":["891f8d7a49bffff"]}}"#)
+                + request("POST", "/v1/fences", body: #"{"shape":{"type":"drive_time","center":{"lat":45.003,"lng":7.004},"max_s":60}}"#)
+                + request("GET", "/v1/fences?limit=5") + request("GET", "/v1/fences/containing?lat=45.003&lng=7.004")
+                + request("GET", "/v1/fences/depot") + request("DELETE", "/v1/fences/depot")),
+            ("udp-key-metrics", request("POST", "/v1/auth/udp-key", body: "{}") + request("GET", "/metrics") + request("GET", "/v1/map/roads")),
         ]
     })
 
@@ -185,6 +207,7 @@ let webSocketTarget = FuzzTarget(
                 + text(#"{"op":"accept","offer":1}"#) + text(#"{"op":"decline","offer":2}"#) + close),
             ("driver-binary", [2] + clientFrame(0x2, record + record) + clientFrame(0x9, Array("hi".utf8)) + close),
             ("driver-admin", [3] + text(ping) + close),
+            ("driver-vehicle", [2] + text(#"{"op":"vehicle","vehicle":"bicycle"}"#) + text(ping) + close),
             ("echo-fragments", [4] + clientFrame(0x1, Array("hel".utf8), fin: false) + clientFrame(0x9, [])
                 + clientFrame(0x0, Array("lo".utf8)) + clientFrame(0x2, [0, 1, 2]) + close),
         ]
