@@ -91,6 +91,7 @@ public final class Engine {
         orders = try OrdersService.open(configuration: configuration, dispatch: dispatch, drivers: drivers, auth: auth,
                                         roads: routing.roads, table: table, loop: loop, workers: workers, clock: clock,
                                         metrics: metrics, logger: logger, profileRoads: routing.profiles, fence: leaseKeeper)
+        if let cluster { orders.relayToOwner = { [unowned cluster] in cluster.relayOrderWrite(pickup: $0, $1, $2) } }
         tracking = TrackingHub(configuration: configuration.tracking, tickMs: configuration.trackTickMs,
                                publicTracking: configuration.demo, table: table, ingest: ingest, orders: orders, auth: auth,
                                metrics: metrics, clock: clock, loop: loop)
@@ -174,6 +175,7 @@ public final class Engine {
         signal(SIGPIPE, SIG_IGN)
         let routes = RouteTable(metrics: metrics, rateLimiter: limits.rateLimiter, loop: loop)
         for service in services { service.registerRoutes(routes) }
+        cluster?.router = routes.router
         var httpConfiguration = HTTPServerConfiguration()
         limits.apply(to: &httpConfiguration)
         let server = HTTPServer(loop: loop, configuration: httpConfiguration, router: routes.router)

@@ -24,6 +24,20 @@ public struct HTTPRequest: Sendable {
     /// longer has a peer.
     public var clientHost: String? = nil
 
+    /// A request with these parts (the server's parser, or another engine relaying one); `headers` names lower-cased.
+    public init(method: HTTPMethod, methodName: String, target: String, path: String, query: [(String, String)],
+                headers: [(String, String)], body: [UInt8], keepAlive: Bool = true, clientHost: String? = nil) {
+        self.method = method
+        self.methodName = methodName
+        self.target = target
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+        self.keepAlive = keepAlive
+        self.clientHost = clientHost
+    }
+
     /// The first value of header `name` (case-insensitive).
     public func header(_ name: String) -> String? {
         let lower = name.lowercased()

@@ -62,7 +62,7 @@ final class NatsServers: Sendable {
 
     /// Engines named `nodes`, with `owners` (partition → node) fixed; other partitions have no owner.
     static func cluster(_ nodes: [String], owners: [H3Cell: String], nats: NatsServers,
-                        queryTimeoutMs: UInt64 = 2_000) throws -> [TestEngine] {
+                        queryTimeoutMs: UInt64 = 2_000, roads: Bool = false) throws -> [TestEngine] {
         try nodes.map { node in
             try TestEngine { c in
                 c.natsServers = nats.urls
@@ -71,6 +71,7 @@ final class NatsServers: Sendable {
                 c.cluster.partitionResolution = resolution
                 c.cluster.staticOwners = Dictionary(uniqueKeysWithValues: owners.map { ($0.key.rawValue, $0.value) })
                 c.cluster.queryTimeoutMs = queryTimeoutMs
+                if roads { c.graphPath = OrdersFixture.monaco }   // orders are priced on the roads
             }
         }
     }
@@ -95,6 +96,39 @@ final class NatsServers: Sendable {
 
     static func clusterStatus(_ engine: TestEngine) throws -> [String: Any] {
         try #require(try engine.get("/v1/cluster").json as? [String: Any])
+    }
+
+    @Test("an order created at a shard that does not own its pick-up's partition is written by the owner, answered through the edge, and a retry with the same key gives the same order")
+    func orderRelayedToOwner() throws {
+        let nats = try NatsServers()
+        defer { nats.stop() }
+        let owners = [try Self.partition(Self.west): "a", try Self.partition(Self.east): "b"]
+        let engines = try Self.cluster(["a", "b"], owners: owners, nats: nats, roads: true)
+        defer { for e in engines { e.close() } }
+        let (a, b) = (engines[0], engines[1])
+        #expect(try Self.connected(engines))
+        func body(from p: (lat: Double, lng: Double), to q: (lat: Double, lng: Double)) -> String {
+            #"{"customer_id":"7","pickup":{"lat":\#(p.lat),"lng":\#(p.lng)},"dropoff":{"lat":\#(q.lat),"lng":\#(q.lng)}}"#
+        }
+        let key = [("Idempotency-Key", "relay-1")]
+        let created = try OrdersFixture.request(b, "POST", "/v1/orders", body(from: Self.west, to: Self.east), headers: key)
+        #expect(created.status == 201, "\(created.text)")
+        let id = try OrdersFixture.id(created)
+        #expect(try OrdersFixture.request(a, "GET", "/v1/orders/\(id)").status == 200)     // the owner wrote it
+        #expect(try OrdersFixture.request(b, "GET", "/v1/orders/\(id)").status == 404)     // the edge's store did not
+        let retried = try OrdersFixture.request(b, "POST", "/v1/orders", body(from: Self.west, to: Self.east), headers: key)
+        #expect(retried.status == 201 || retried.status == 200, "\(retried.text)")
+        #expect(try OrdersFixture.id(retried) == id)
+        // Bad input is judged by the edge before anything is relayed.
+        let bad = try OrdersFixture.request(b, "POST", "/v1/orders", #"{"customer_id":"7","pickup":{"lat":91,"lng":0}}"#)
+        #expect(bad.status == 422 && bad.errorCode == "invalid_coordinate", "\(bad.text)")
+        // A pick-up in the edge's own partition stays there.
+        let local = try OrdersFixture.request(b, "POST", "/v1/orders", body(from: Self.east, to: Self.west))
+        #expect(local.status == 201, "\(local.text)")
+        #expect(try OrdersFixture.request(b, "GET", "/v1/orders/\(try OrdersFixture.id(local))").status == 200)
+        #expect(try Self.clusterStatus(b)["relayed_order_writes"] as? Int == 2)
+        #expect(try Self.clusterStatus(a)["order_writes_relayed_here"] as? Int == 2)
+        #expect(try Self.clusterStatus(b)["relays_unanswered"] as? Int == 0)
     }
 
     @Test("a ping sent to a shard that does not own its partition is held by the owner only, and any shard finds it")

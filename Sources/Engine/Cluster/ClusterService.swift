@@ -5,6 +5,7 @@ import HTTPServer
 import HexGeo
 import Logging
 import Prometheus
+import Vocabulary
 
 /// Region shards over NATS (docs/cluster.md): forwards checked pings to the shard owning their partition, takes
 /// the pings other shards forward here, answers other shards' fleet queries from this table, and asks them for
@@ -37,6 +38,14 @@ final class ClusterService: EngineService, FleetGatherer {
 
     private static let pingTag = 1
     private static let queryTag = 2
+    private static let httpTag = 3
+    /// How long an edge waits for the owner's answer to a relayed order write (it commits to the store first).
+    static let relayTimeoutMs: UInt64 = 10_000
+
+    /// Where relayed order writes are answered: the engine's router, set when the engine listens.
+    var router: Router?
+    /// Order writes relayed to their owner, and relayed here, and relays that got no answer.
+    private(set) var relayed: (sent: UInt64, received: UInt64, unanswered: UInt64) = (0, 0, 0)
 
     init(settings: ClusterConfiguration, directory: any PartitionDirectory, servers: [String], ingest: IngestService,
          table: DriverTable, auth: Authenticator, loop: Loop, clock: EngineClock, registry: PrometheusCollectorRegistry,
@@ -74,6 +83,7 @@ final class ClusterService: EngineService, FleetGatherer {
         let bus = try ClusterBus(servers: servers, name: directory.node, loop: loop, logger: logger)
         try bus.subscribe(ClusterWire.pingSubject(directory.node), tag: Self.pingTag) { [unowned self] m in self.received(ping: m) }
         try bus.subscribe(ClusterWire.querySubject(directory.node), tag: Self.queryTag) { [unowned self] m in self.received(query: m) }
+        try bus.subscribe(ClusterWire.httpSubject(directory.node), tag: Self.httpTag) { [unowned self] m in self.received(http: m) }
         self.bus = bus
         logger.info("cluster shard", metadata: ["node": "\(directory.node)", "resolution": "\(directory.resolution)"])
     }
@@ -111,6 +121,65 @@ final class ClusterService: EngineService, FleetGatherer {
             guard let (transport, records) = ClusterWire.records(bytes) else { forwarder.countMalformed(); return }
             let taken = ingest.ingest.ingestRelayed(records, transport: transport, nowMs: clock.nowMs)
             forwarder.countReceived(records: records.count / PingWire.recordBytes, taken: taken)
+        }
+    }
+
+    // MARK: order writes relayed to the partition's owner
+
+    /// Sends an order write whose pick-up lies in a partition another live shard owns to that shard, and answers
+    /// `responder` with the owner's response (503 `owner_unreachable` when none comes in time). False, and nothing
+    /// sent, when this shard owns the partition, nobody does, there is no bus, or the request was relayed here
+    /// already (one hop only: views of the owner map may briefly differ).
+    func relayOrderWrite(pickup: LatLng, _ request: HTTPRequest, _ responder: Responder) -> Bool {
+        guard let bus, request.header(Self.relayedHeader) == nil,
+              let partition = try? H3.latLngToCell(pickup, resolution: directory.resolution),
+              let owner = directory.owner(of: partition), owner != directory.node,
+              request.body.count <= ClusterWire.maxRelayedBytes else { return false }
+        relayed.sent &+= 1
+        bus.request(ClusterWire.httpSubject(owner), ClusterWire.encode(request, from: directory.node),
+                    timeoutMs: Self.relayTimeoutMs) { [unowned self] reply in
+            if case let .answer(bytes) = reply, let response = ClusterWire.httpResponse(bytes) {
+                responder.respond(response)
+            } else {
+                self.relayed.unanswered &+= 1
+                responder.fail(APIError(Self.ownerUnreachable,
+                                        "the shard owning this order's partition (\(owner)) did not answer; retry with the same Idempotency-Key"))
+            }
+        }
+        return true
+    }
+
+    /// 503: a relayed order write got no answer from the partition's owner in time.
+    static let ownerUnreachable = APIError.Code("owner_unreachable", 503)
+
+    /// Header a relayed request carries on the owner: the edge's node name.
+    static let relayedHeader = "x-hexfleet-relayed-from"
+
+    private func received(http m: ClusterMessage) {
+        guard let reply = m.reply, let router, let (from, parsed) = ClusterWire.httpRequest(m.data) else {
+            forwarder.countMalformed()
+            return
+        }
+        relayed.received &+= 1
+        var request = parsed
+        request.headers.append((Self.relayedHeader, from))
+        let answer: (HTTPResponse) -> Void = { [weak self] response in
+            ClusterWire.encode(response).withUnsafeBytes { _ = self?.bus?.publish(reply, $0) }
+        }
+        let responder = Responder(sink: answer)
+        let rawPath = request.target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        switch router.match(request.method, path: String(rawPath)) {
+        case .found(let handler, let parameters):
+            request.pathParameters = parameters
+            do {
+                try handler(request, responder)
+            } catch let error as APIError {
+                responder.fail(error)
+            } catch {
+                responder.fail(APIError(.internalError, "internal error"))
+            }
+        case .methodNotAllowed, .notFound:
+            responder.fail(APIError(.notFound, "no route for \(request.path) on the owning shard"))
         }
     }
 
@@ -176,6 +245,9 @@ final class ClusterService: EngineService, FleetGatherer {
             w.key("malformed_messages"); w.number(c.malformed)
             w.key("publish_failures"); w.number(c.publishFailures)
             w.key("gathered_queries"); w.number(gathered)
+            w.key("relayed_order_writes"); w.number(relayed.sent)
+            w.key("order_writes_relayed_here"); w.number(relayed.received)
+            w.key("relays_unanswered"); w.number(relayed.unanswered)
             w.key("partial_answers"); w.number(partialAnswers)
             w.endObject()
         })

@@ -168,6 +168,8 @@ extension OrdersService {
         let timing = try Self.timing(body)
         let key = request.header("idempotency-key")
         if let key, key.isEmpty || key.utf8.count > 255 { throw APIError(.invalidParameter, "Idempotency-Key must be 1–255 bytes") }
+        // A shard writes only orders whose pick-up partition it owns: another shard's go to it (docs/cluster.md).
+        if let pickup, let relay = relayToOwner, relay(pickup.latLng, request, responder) { return }
         try checkOrderLimit(customer)
         let mailbox = self.mailbox
         if let quoteID {

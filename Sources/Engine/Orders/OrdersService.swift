@@ -17,6 +17,9 @@ import Vocabulary
 /// mailbox of `OrderMail` values keyed by a ticket) and are applied here, on the loop, before the HTTP
 /// answer goes out: a 201 is only ever sent after the order's transaction committed.
 final class OrdersService: EngineService {
+    /// Cluster mode: sends an order creation whose pick-up another shard owns to that shard and answers with its
+    /// answer (true), or leaves it here (false); nil for one engine.
+    var relayToOwner: ((LatLng, HTTPRequest, Responder) -> Bool)?
     let store: any Store & FenceStore
     let dataDirectory: String
     /// Whether the data directory is a temporary one this engine made (removed at close).
