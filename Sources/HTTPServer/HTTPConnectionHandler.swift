@@ -251,12 +251,12 @@ final class HTTPConnectionHandler {
         let keepAlive = http_should_keep_alive(parser) != 0
         let method = HTTPMethod(parserMethod: hf_http_method(parser))
         let methodName = String(cString: http_method_str(http_method(hf_http_method(parser))))
-        let (rawPath, rawQuery) = Self.splitTarget(target)
+        let (rawPath, rawQuery) = HTTPRequest.splitTarget(target)
         var query: [(String, String)] = []
         var queryError: APIError?
         do { query = try QueryString.parse(rawQuery) } catch { queryError = error }
         let path = QueryString.decode(rawPath) ?? String(rawPath)
-        var request = HTTPRequest(method: method, methodName: methodName, target: target, path: path, query: query,
+        let request = HTTPRequest(method: method, methodName: methodName, target: target, path: path, query: query,
                                   headers: headers, body: body, keepAlive: keepAlive, clientHost: clientHost)
         body = []
         if hf_http_upgrade(parser) != 0 {
@@ -272,25 +272,8 @@ final class HTTPConnectionHandler {
             responder.fail(queryError)
         } else if !target.hasPrefix("/") && target != "*" {
             responder.fail(APIError(.badRequest, "the request target must be an absolute path"))
-        } else {
-            switch server.router.match(method, path: String(rawPath)) {
-            case .found(let handler, let parameters):
-                request.pathParameters = parameters
-                do {
-                    try handler(request, responder)
-                } catch let error as APIError {
-                    responder.fail(error)
-                } catch {
-                    server.statistics.handlerErrors &+= 1
-                    responder.fail(APIError(.internalError, "internal error"))
-                }
-            case .methodNotAllowed(let allowed):
-                var response = HTTPResponse.error(APIError(.methodNotAllowed, "\(methodName) is not allowed on \(path)"))
-                response.headers.append(("Allow", allowed.map(\.rawValue).joined(separator: ", ")))
-                responder.respond(response)
-            case .notFound:
-                responder.fail(APIError(.notFound, "no route for \(path)"))
-            }
+        } else if !server.router.dispatch(request, rawPath: rawPath, responder) {
+            server.statistics.handlerErrors &+= 1
         }
         if finished {
             http_parser_pause(parser, 1)   // Connection: close: stop parsing; the rest of the input is ignored
@@ -301,13 +284,6 @@ final class HTTPConnectionHandler {
             http_parser_pause(parser, 1)
         }
         return true
-    }
-
-    static func splitTarget(_ target: String) -> (Substring, Substring) {
-        var t = Substring(target)
-        if let hash = t.firstIndex(of: "#") { t = t[..<hash] }
-        guard let q = t.firstIndex(of: "?") else { return (t, "") }
-        return (t[..<q], t[t.index(after: q)...])
     }
 
     // MARK: Writing

@@ -38,6 +38,15 @@ public struct HTTPRequest: Sendable {
         self.clientHost = clientHost
     }
 
+    /// A request target's path and query, both still percent-encoded; a fragment (which clients should not send) is
+    /// dropped.
+    public static func splitTarget(_ target: String) -> (path: Substring, query: Substring) {
+        var t = Substring(target)
+        if let hash = t.firstIndex(of: "#") { t = t[..<hash] }
+        guard let q = t.firstIndex(of: "?") else { return (t, "") }
+        return (t[..<q], t[t.index(after: q)...])
+    }
+
     /// The first value of header `name` (case-insensitive).
     public func header(_ name: String) -> String? {
         let lower = name.lowercased()

@@ -73,4 +73,31 @@ public struct Router {
         var seen = Set<HTTPMethod>()
         return .methodNotAllowed(allowed: allowed.filter { seen.insert($0).inserted })
     }
+
+    /// Runs the handler `request` matches (its method and the still percent-encoded `rawPath`) with its path
+    /// parameters set; a thrown ``APIError`` is answered as itself. No handler: 405 with `Allow`, or 404. Answers
+    /// false when the handler threw anything else (answered 500 `internal_error`), for the caller's statistics.
+    @discardableResult
+    public func dispatch(_ request: HTTPRequest, rawPath: Substring, _ responder: Responder) -> Bool {
+        switch match(request.method, path: String(rawPath)) {
+        case .found(let handler, let parameters):
+            var request = request
+            request.pathParameters = parameters
+            do {
+                try handler(request, responder)
+            } catch let error as APIError {
+                responder.fail(error)
+            } catch {
+                responder.fail(APIError(.internalError, "internal error"))
+                return false
+            }
+        case .methodNotAllowed(let allowed):
+            var response = HTTPResponse.error(APIError(.methodNotAllowed, "\(request.methodName) is not allowed on \(request.path)"))
+            response.headers.append(("Allow", allowed.map(\.rawValue).joined(separator: ", ")))
+            responder.respond(response)
+        case .notFound:
+            responder.fail(APIError(.notFound, "no route for \(request.path)"))
+        }
+        return true
+    }
 }

@@ -166,21 +166,7 @@ final class ClusterService: EngineService, FleetGatherer {
         let answer: (HTTPResponse) -> Void = { [weak self] response in
             ClusterWire.encode(response).withUnsafeBytes { _ = self?.bus?.publish(reply, $0) }
         }
-        let responder = Responder(sink: answer)
-        let rawPath = request.target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        switch router.match(request.method, path: String(rawPath)) {
-        case .found(let handler, let parameters):
-            request.pathParameters = parameters
-            do {
-                try handler(request, responder)
-            } catch let error as APIError {
-                responder.fail(error)
-            } catch {
-                responder.fail(APIError(.internalError, "internal error"))
-            }
-        case .methodNotAllowed, .notFound:
-            responder.fail(APIError(.notFound, "no route for \(request.path) on the owning shard"))
-        }
+        router.dispatch(request, rawPath: HTTPRequest.splitTarget(request.target).path, Responder(sink: answer))
     }
 
     // MARK: scatter-gather

@@ -34,9 +34,8 @@ extension ClusterWire {
             headers.append((name, value))
         }
         guard let body = r.blob(), r.isAtEnd else { return nil }
-        let rawPath = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? target
-        let rawQuery = target.firstIndex(of: "?").map { String(target[target.index(after: $0)...]) } ?? ""
-        guard let path = QueryString.decode(Substring(rawPath)), let query = try? QueryString.parse(Substring(rawQuery)) else { return nil }
+        let (rawPath, rawQuery) = HTTPRequest.splitTarget(target)
+        guard let path = QueryString.decode(rawPath), let query = try? QueryString.parse(rawQuery) else { return nil }
         return (from, HTTPRequest(method: method, methodName: methodName, target: target, path: path, query: query,
                                   headers: headers, body: body, keepAlive: true))
     }
