@@ -25,34 +25,7 @@ public struct OneToAllSearch {
     /// Computes the cost from the sources (each a node and its initial cost) to every node; read it with `cost(of:)`.
     public mutating func run<S: Sequence>(sources: S) where S.Element == (Int, UInt64) {
         let h = weights.hierarchy
-        for i in distance.indices { distance[i] = .max }
-        heap.clear()
-        for (v, c) in sources where c < distance[v] {
-            distance[v] = c
-            heap.pushOrDecrease(v, key: c)
-        }
-        while !heap.isEmpty {
-            let (u, d) = heap.popMin()
-            for a in h.up(u) {
-                let x = Int(h.upHeads[a])
-                let nd = d + UInt64(h.upWeights[a])
-                if nd < distance[x] {
-                    distance[x] = nd
-                    heap.pushOrDecrease(x, key: nd)
-                }
-            }
-        }
-        distance.withUnsafeMutableBufferPointer { dist in
-            for vv in sweepOrder {
-                let v = Int(vv)
-                var best = dist[v]
-                for a in h.down(v) {
-                    let dx = dist[Int(h.downHeads[a])]
-                    if dx != .max, dx + UInt64(h.downWeights[a]) < best { best = dx + UInt64(h.downWeights[a]) }
-                }
-                dist[v] = best
-            }
-        }
+        search(seeds: sources, climb: (h.upOffsets, h.upHeads, h.upWeights), sweep: (h.downOffsets, h.downHeads, h.downWeights))
     }
 
     /// Computes the cost from every node to the targets (each a node and the cost from it onwards), the reverse of
@@ -60,17 +33,27 @@ public struct OneToAllSearch {
     /// sweep relaxes each node's up arcs, whose heads ranked higher are final by then. Read it with `cost(of:)`.
     public mutating func runReverse<S: Sequence>(targets: S) where S.Element == (Int, UInt64) {
         let h = weights.hierarchy
+        search(seeds: targets, climb: (h.downOffsets, h.downHeads, h.downWeights), sweep: (h.upOffsets, h.upHeads, h.upWeights))
+    }
+
+    /// One arc direction of the hierarchy: per-node offsets into heads and weights.
+    private typealias Arcs = (offsets: UnsafeBufferPointer<UInt32>, heads: UnsafeBufferPointer<UInt32>,
+                              weights: UnsafeBufferPointer<UInt32>)
+
+    /// PHAST in one direction: a Dijkstra from the seeds over `climb` arcs, then one sweep in decreasing rank that
+    /// relaxes each node's `sweep` arcs from their (higher-ranked, already final) heads.
+    private mutating func search<S: Sequence>(seeds: S, climb: Arcs, sweep: Arcs) where S.Element == (Int, UInt64) {
         for i in distance.indices { distance[i] = .max }
         heap.clear()
-        for (v, c) in targets where c < distance[v] {
+        for (v, c) in seeds where c < distance[v] {
             distance[v] = c
             heap.pushOrDecrease(v, key: c)
         }
         while !heap.isEmpty {
             let (u, d) = heap.popMin()
-            for a in h.down(u) {
-                let x = Int(h.downHeads[a])
-                let nd = d + UInt64(h.downWeights[a])
+            for a in Int(climb.offsets[u])..<Int(climb.offsets[u + 1]) {
+                let x = Int(climb.heads[a])
+                let nd = d + UInt64(climb.weights[a])
                 if nd < distance[x] {
                     distance[x] = nd
                     heap.pushOrDecrease(x, key: nd)
@@ -81,9 +64,9 @@ public struct OneToAllSearch {
             for vv in sweepOrder {
                 let v = Int(vv)
                 var best = dist[v]
-                for a in h.up(v) {
-                    let dx = dist[Int(h.upHeads[a])]
-                    if dx != .max, dx + UInt64(h.upWeights[a]) < best { best = dx + UInt64(h.upWeights[a]) }
+                for a in Int(sweep.offsets[v])..<Int(sweep.offsets[v + 1]) {
+                    let dx = dist[Int(sweep.heads[a])]
+                    if dx != .max, dx + UInt64(sweep.weights[a]) < best { best = dx + UInt64(sweep.weights[a]) }
                 }
                 dist[v] = best
             }
