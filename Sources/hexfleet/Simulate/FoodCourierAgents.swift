@@ -144,7 +144,7 @@ struct FoodCourierAgents {
             nextOrder += 1
             let r = try? http.request("POST", "/v1/orders", json: orderBody(d, customer: nextOrder),
                                       headers: [("Idempotency-Key", "sim-food-\(config.seed)-\(d.createdMs)-\(nextOrder)")])
-            guard let r, r.status == 201, let id = Self.idText(r.object?["id"]) else {
+            guard let r, r.status == 201, let id = SimHTTPClient.idText(r.object?["id"]) else {
                 report.ordersFailed += 1
                 warnOnce("POST /v1/orders", r)
                 continue
@@ -216,7 +216,7 @@ struct FoodCourierAgents {
         if let r = try? http.request("GET", "/v1/drivers/\(driverID(c))/route"), r.status == 200,
            let listed = r.object?["stops"] as? [[String: Any]] {
             for s in listed {
-                guard let order = Self.idText(s["order"]), let kind = (s["type"] as? String).flatMap(PlanStopKind.init(rawValue:)),
+                guard let order = SimHTTPClient.idText(s["order"]), let kind = (s["type"] as? String).flatMap(PlanStopKind.init(rawValue:)),
                       couriers[c].orders.contains(order),
                       kind == .dropoff || !couriers[c].onBoard.contains(order) else { continue }
                 stops.append(Stop(order: order, kind: kind))
@@ -281,7 +281,7 @@ struct FoodCourierAgents {
             var offeredETA: Double?
             if let r = try? http.request("GET", "/v1/drivers/\(courierID)/offers"), r.status == 200,
                let offers = r.object?["offers"] as? [[String: Any]],
-               let offer = offers.first(where: { Self.idText($0["order"]) == o.id }) {
+               let offer = offers.first(where: { SimHTTPClient.idText($0["order"]) == o.id }) {
                 offeredETA = (offer["pickup_eta_s"] as? NSNumber)?.doubleValue
             }
             let room = stacked ? couriers[c].orders.count < couriers[c].capacity : couriers[c].orders.isEmpty
@@ -302,14 +302,8 @@ struct FoodCourierAgents {
 
     /// `POST /v1/orders/{id}/{action}?driver=ID` on behalf of the courier; whether the engine took it.
     private mutating func transition(_ id: String, _ action: String, courier: Int) -> Bool {
-        let r = try? http.request("POST", "/v1/orders/\(id)/\(action)?driver=\(driverID(courier))", json: "{}")
-        guard let r, (200..<300).contains(r.status) else { warnOnce("POST /v1/orders/{id}/\(action)", r); return false }
-        return true
-    }
-
-    private static func idText(_ v: Any?) -> String? {
-        if let s = v as? String { return s }
-        if let n = v as? NSNumber { return n.stringValue }
-        return nil
+        let (ok, r) = http.courierAction(id, action, driver: driverID(courier))
+        if !ok { warnOnce("POST /v1/orders/{id}/\(action)", r) }
+        return ok
     }
 }

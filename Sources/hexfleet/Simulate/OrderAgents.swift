@@ -79,7 +79,7 @@ struct OrderAgents {
             let body = orderBody(customer: customer, pickupNode: d.pickupNode, dropoffNode: d.dropoffNode)
             let r = try? http.request("POST", "/v1/orders", json: body,
                                       headers: [("Idempotency-Key", "sim-\(config.seed)-\(customer)")])
-            if let r, r.status == 201, let id = Self.idText(r.object?["id"]) {
+            if let r, r.status == 201, let id = SimHTTPClient.idText(r.object?["id"]) {
                 report.ordersCreated += 1
                 open.append(Tracked(id: id, created: d.atMs, pickupNode: d.pickupNode, dropoffNode: d.dropoffNode))
             } else {
@@ -135,7 +135,7 @@ struct OrderAgents {
             var offeredETA: Double?
             if let r = try? http.request("GET", "/v1/drivers/\(courierID)/offers"), r.status == 200,
                let offers = r.object?["offers"] as? [[String: Any]],
-               let offer = offers.first(where: { Self.idText($0["order"]) == o.id }) {
+               let offer = offers.first(where: { SimHTTPClient.idText($0["order"]) == o.id }) {
                 offeredETA = (offer["pickup_eta_s"] as? NSNumber)?.doubleValue
             }
             if rng.chance(config.acceptProbability) {
@@ -162,15 +162,8 @@ struct OrderAgents {
 
     /// `POST /v1/orders/{id}/{action}?driver=ID` on behalf of the courier; whether the engine took it.
     private mutating func transition(_ id: String, _ action: String, courier: Int) -> Bool {
-        let driver = config.firstDriverID + UInt64(courier)
-        let r = try? http.request("POST", "/v1/orders/\(id)/\(action)?driver=\(driver)", json: "{}")
-        guard let r, (200..<300).contains(r.status) else { warnOnce("POST /v1/orders/{id}/\(action)", r); return false }
-        return true
-    }
-
-    private static func idText(_ v: Any?) -> String? {
-        if let s = v as? String { return s }
-        if let n = v as? NSNumber { return n.stringValue }
-        return nil
+        let (ok, r) = http.courierAction(id, action, driver: config.firstDriverID + UInt64(courier))
+        if !ok { warnOnce("POST /v1/orders/{id}/\(action)", r) }
+        return ok
     }
 }

@@ -142,4 +142,18 @@ final class SimHTTPClient {
         if close { drop() }
         return Response(status: status, body: body)
     }
+
+    /// `POST /v1/orders/{id}/{action}?driver=ID` on behalf of courier `driver` (what the simulated couriers do):
+    /// whether the engine took it, and its answer (nil: no connection).
+    func courierAction(_ order: String, _ action: String, driver: UInt64) -> (ok: Bool, response: Response?) {
+        let r = try? request("POST", "/v1/orders/\(order)/\(action)?driver=\(driver)", json: "{}")
+        return (r.map { (200..<300).contains($0.status) } ?? false, r)
+    }
+
+    /// An id in a JSON answer as text: the API writes order ids as numbers, strings pass through.
+    static func idText(_ v: Any?) -> String? {
+        if let s = v as? String { return s }
+        if let n = v as? NSNumber { return n.stringValue }
+        return nil
+    }
 }
