@@ -36,7 +36,7 @@ private func fenceEvents(_ ws: TrackingTestClient, _ n: Int) throws -> [[String:
         let big = #"{"id":"big","shape":{"type":"circle","center":{"lat":60.18,"lng":24.94},"radius_m":3000}}"#
         #expect(try engine.post("/v1/fences", big).status == 201)
         #expect(try engine.post("/v1/fences", big).status == 200, "a second POST of an id replaces it")
-        let poly = #"{"shape":{"type":"polygon","rings":[[[60.0,24.0],[60.0,25.5],[60.5,25.5],[60.5,24.0]],[[60.16,24.93],[60.16,24.95],[60.18,24.95],[60.18,24.93]]]}}"#
+        let poly = #"{"shape":{"type":"polygon","rings":[[[60.1,24.8],[60.1,25.3],[60.35,25.3],[60.35,24.8]],[[60.16,24.93],[60.16,24.95],[60.18,24.95],[60.18,24.93]]]}}"#
         let generated = try engine.post("/v1/fences", poly)
         #expect(generated.status == 201)
         let genID = try #require(json(generated)["id"] as? String)
