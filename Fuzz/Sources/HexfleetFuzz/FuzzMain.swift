@@ -21,6 +21,7 @@ let fuzzTargets: [FuzzTarget] = [
     matchTarget,
     planTarget,
     mapMatchTarget,
+    clusterTarget,
 ]
 
 @_silgen_name("LLVMFuzzerRunDriver")
