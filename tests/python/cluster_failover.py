@@ -419,7 +419,8 @@ class Run:
                 continue
             code = "ok" if status == 200 else (answer or {}).get("error", {}).get("code", str(status))
             self.count(self.courier_codes, (action, code))
-            if status == 503 or code in ("partition_moved", "storage_failure"):
+            # 408: an idle keep-alive connection the engine timed out just as the request went (the client retries).
+            if status in (408, 503) or code in ("partition_moved", "storage_failure"):
                 time.sleep(0.5)
                 continue
             return status == 200
