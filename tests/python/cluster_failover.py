@@ -787,7 +787,7 @@ class Run:
     def run(self):
         a = self.args
         self.start_infrastructure()
-        pool = ThreadPoolExecutor(max_workers=96)
+        pool = ThreadPoolExecutor(max_workers=400)   # courier flows wait seconds between their steps
         self.t0 = time.time()
         threads = [threading.Thread(target=self.pinger, daemon=True)]
         threads[0].start()
