@@ -206,7 +206,11 @@ extension OrdersService {
         let book = self.book
         readOffLoop(responder, { () throws(APIError) -> OrderRecord in
             do throws(MarketplaceError) { return try book.order(id, viewer: viewer) } catch { throw OrderAPIErrors.apiError(error) }
-        }) { [dispatch] order in
+        }) { [unowned self, dispatch] order in
+            // In a cluster the ETAs of a live order are its dispatcher's: a shard not holding it asks the owner.
+            if !order.status.isTerminal, live[id] == nil, let relay = relayToOwner, relay(order.pickup.latLng, request, responder) {
+                return
+            }
             let eta = dispatch.eta(of: id) ?? OrderETA()
             responder.respond(.json { w in OrderJSON.write(&w, order, eta: eta) })
         }
