@@ -153,6 +153,7 @@ class Run:
         self.courier_codes = {}    # (action, status or code) -> count
         self.handled_offers = set()
         self.tokens = {}
+        self.unreachable_waits = []   # seconds each 503 owner_unreachable took
         self.capacity_samples = []
         self.failures = []
         self.figures = {}
@@ -321,6 +322,7 @@ class Run:
             if attempt > 0 and self.stop_load.is_set():
                 break
             e = self.any_engine(rng)
+            asked = time.time()
             try:
                 status, answer, _ = self.client.request(e, "POST", "/v1/orders", body, headers={"Idempotency-Key": key})
             except OSError as error:
@@ -340,6 +342,8 @@ class Run:
                 return
             code = (answer or {}).get("error", {}).get("code", str(status)) if isinstance(answer, dict) else str(status)
             self.count(self.create_failures, f"{status} {code}")
+            if code == "owner_unreachable":
+                self.unreachable_waits.append(time.time() - asked)
             if status in (400, 403, 422):
                 return   # a bad request is not retried
             time.sleep(0.2 + 0.1 * attempt)
@@ -412,6 +416,7 @@ class Run:
             if self.stop_load.is_set():
                 return False
             e = self.any_engine(rng)
+            asked = time.time()
             try:
                 status, answer, _ = self.client.request(e, "POST", f"/v1/orders/{order}/{action}", {}, token=token)
             except OSError as error:
@@ -420,6 +425,8 @@ class Run:
                 continue
             code = "ok" if status == 200 else (answer or {}).get("error", {}).get("code", str(status))
             self.count(self.courier_codes, (action, code))
+            if code == "owner_unreachable":
+                self.unreachable_waits.append(time.time() - asked)
             # 408: an idle keep-alive connection the engine timed out just as the request went (the client retries).
             if status in (408, 503) or code in ("partition_moved", "storage_failure"):
                 time.sleep(0.5)
@@ -861,6 +868,9 @@ class Run:
         for (action, code), n in sorted(self.courier_codes.items()):
             actions.setdefault(action, {})[code] = n
         print(f"courier and customer actions: {actions}", flush=True)
+        if self.unreachable_waits:
+            w = sorted(self.unreachable_waits)
+            print(f"503 owner_unreachable answered after: median {w[len(w) // 2]:.2f} s, max {w[-1]:.2f} s ({len(w)})", flush=True)
         status = psql(self.pg["url"], "SELECT status, count(*) FROM orders GROUP BY status ORDER BY status")
         print(f"orders by status in PostgreSQL: { {s: int(n) for s, n in status} }", flush=True)
         print(f"peak orders held by one courier (sampled): {max([s[2] for s in self.capacity_samples] or [0])}", flush=True)
