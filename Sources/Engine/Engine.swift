@@ -94,6 +94,7 @@ public final class Engine {
         if let cluster {
             orders.relayToOwner = { [unowned cluster] in cluster.relayOrderWrite(pickup: $0, $1, $2) }
             dispatch.atOrderOwner = { [unowned orders] in try orders.atOrderOwner($0, $1, $2, $3) }
+            dispatch.askOtherShards = { [unowned cluster] in cluster.askOtherShards($0, completion: $1) }
         }
         tracking = TrackingHub(configuration: configuration.tracking, tickMs: configuration.trackTickMs,
                                publicTracking: configuration.demo, table: table, ingest: ingest, orders: orders, auth: auth,

@@ -154,6 +154,11 @@ struct ShardFailoverTests {
         #expect(try b.post("/v1/drivers/62/location", ping).status == 202)
         #expect(try eventually(within: 20) { try F.status(a, kept) == "dispatched" })
         let courier = try F.token(b, "driver", "62")
+        // The courier's app polls b for its offers: b has none of its own and finds a's.
+        let polled = try F.object(try F.request(b, "GET", "/v1/drivers/62/offers", token: courier))
+        #expect(((polled["offers"] as? [[String: Any]])?.first?["order"] as? NSNumber)?.uint64Value == kept, "\(polled)")
+        let nobody = try F.object(try F.request(b, "GET", "/v1/drivers/63/offers"))
+        #expect((nobody["offers"] as? [Any])?.isEmpty == true, "\(nobody)")
         for (verb, status) in [("accept", "accepted"), ("pickup", "picked_up"), ("deliver", "delivered")] {
             let r = try F.request(b, "POST", "/v1/orders/\(kept)/\(verb)", "{}", token: courier)
             #expect(r.status == 200, "\(verb): \(r.text)")
@@ -167,7 +172,7 @@ struct ShardFailoverTests {
             }
         }
         let relayed = try #require(try b.get("/v1/cluster").json as? [String: Any])
-        #expect((relayed["relayed_order_writes"] as? Int ?? 0) >= 6, "\(relayed)")
+        #expect((relayed["relayed_order_writes"] as? Int ?? 0) >= 6, "\(relayed)")   // the offer polls are not counted
         #expect(relayed["relays_unanswered"] as? Int == 0)
         // An order nobody has is answered by the edge itself.
         #expect(try F.request(b, "POST", "/v1/orders/987654/cancel", "{}").errorCode == "order_not_found")

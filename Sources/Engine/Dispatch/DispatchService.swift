@@ -101,6 +101,9 @@ final class DispatchService: EngineService {
         drivers.onMessage { [unowned self] driver, op, message in self.driverMessage(driver, op, message) }
     }
 
+    /// Cluster mode: asks the other shards the same request and hands over their answers (false when it cannot);
+    /// nil for one engine.
+    var askOtherShards: ((HTTPRequest, @escaping ([HTTPResponse]) -> Void) -> Bool)?
     /// Cluster mode: runs an offer's answer at the shard holding the order (`OrdersService.atOrderOwner`); nil for one engine.
     var atOrderOwner: ((OrderID, HTTPRequest, Responder, @escaping () throws -> Void) throws -> Void)?
 
@@ -393,6 +396,11 @@ final class DispatchService: EngineService {
         let caller = try auth.require(request, [.driver, .dispatcher])
         guard caller.role != .driver || caller.driverID == id else { throw APIError(.forbidden, "a driver sees only its own offers") }
         let offer = offers.openOffer(heldBy: id)
+        // An offer lives with the shard that made it (the owner of the order's pick-up): ask the others for it.
+        if offer == nil, let askOtherShards, askOtherShards(request, { answers in
+            let found = answers.first { r in r.status == 200 && ((try? JSONReader.parse(r.body))?["offers"]?.array?.isEmpty == false) }
+            responder.respond(found ?? .json { w in w.beginObject(); w.key("offers"); w.beginArray(); w.endArray(); w.endObject() })
+        }) { return }
         responder.respond(.json { w in
             w.beginObject(); w.key("offers"); w.beginArray()
             if let offer {
