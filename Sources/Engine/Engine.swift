@@ -91,7 +91,11 @@ public final class Engine {
         orders = try OrdersService.open(configuration: configuration, dispatch: dispatch, drivers: drivers, auth: auth,
                                         roads: routing.roads, table: table, loop: loop, workers: workers, clock: clock,
                                         metrics: metrics, logger: logger, profileRoads: routing.profiles, fence: leaseKeeper)
-        if let cluster { orders.relayToOwner = { [unowned cluster] in cluster.relayOrderWrite(pickup: $0, $1, $2) } }
+        if let cluster {
+            orders.relayToOwner = { [unowned cluster] in cluster.relayOrderWrite(pickup: $0, $1, $2) }
+            dispatch.atOrderOwner = { [unowned orders] in try orders.atOrderOwner($0, $1, $2, $3) }
+            dispatch.askOtherShards = { [unowned cluster] in cluster.askOtherShards($0, completion: $1) }
+        }
         tracking = TrackingHub(configuration: configuration.tracking, tickMs: configuration.trackTickMs,
                                publicTracking: configuration.demo, table: table, ingest: ingest, orders: orders, auth: auth,
                                metrics: metrics, clock: clock, loop: loop)

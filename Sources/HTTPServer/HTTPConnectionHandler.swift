@@ -46,6 +46,9 @@ final class HTTPConnectionHandler {
 
     // Timeouts, in loop milliseconds.
     private var requestStartMs: UInt64?
+    /// Whether the current message's head is complete and its body is being read: bytes arriving then do not start
+    /// the head timer, which would otherwise answer the idle connection with 408 once the message ended.
+    private var headComplete = false
     private var lastActivityMs: UInt64
 
     init(server: HTTPServer, tcp: TCPConnection) {
@@ -105,7 +108,7 @@ final class HTTPConnectionHandler {
 
     private func execute(_ bytes: UnsafeRawBufferPointer) {
         guard !finished, bytes.count > 0 else { return }
-        if requestStartMs == nil { requestStartMs = server.loop.now }
+        if requestStartMs == nil, !headComplete { requestStartMs = server.loop.now }
         parsing = true
         let parsed = http_parser_execute(parser, &HTTPConnectionHandler.settings,
                                          bytes.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count)
@@ -179,6 +182,7 @@ final class HTTPConnectionHandler {
         headBytes = 0
         limitError = nil
         requestStartMs = server.loop.now
+        headComplete = false
     }
 
     private func countHead(_ n: Int) -> Bool {
@@ -222,6 +226,7 @@ final class HTTPConnectionHandler {
     private func headersComplete() -> Bool {
         finishHeader()
         requestStartMs = nil   // the head arrived in time; the body is covered by the idle timeout
+        headComplete = true
         if parser.pointee.http_major != 1 {
             limitError = APIError(.badRequest, "unsupported HTTP version")
             return false
@@ -247,6 +252,7 @@ final class HTTPConnectionHandler {
     }
 
     private func messageComplete() -> Bool {
+        headComplete = false   // bytes after the message start the next one's head timer
         let target = String(decoding: url, as: UTF8.self)
         let keepAlive = http_should_keep_alive(parser) != 0
         let method = HTTPMethod(parserMethod: hf_http_method(parser))

@@ -34,8 +34,9 @@ struct ShardDatabase {
 /// Two shards (`--node a`, `--node b`) on one real PostgreSQL, each a whole engine on loopback (docs/cluster.md).
 @Suite(.serialized, .enabled(if: ShardDatabase.server != nil, "HEXFLEET_TEST_POSTGRES is unset: start a server with eval \"$(scripts/postgres-start)\""))
 struct ShardFailoverTests {
-    private func shard(_ node: String, dir: String, url: String) throws -> TestEngine {
+    private func shard(_ node: String, dir: String, url: String, nats: [String] = []) throws -> TestEngine {
         let engine = try TestEngine(configure: {
+            $0.natsServers = nats
             $0.dataDirectory = dir
             $0.graphPath = F.monaco
             $0.straightLineETA = true
@@ -108,5 +109,73 @@ struct ShardFailoverTests {
         let d61 = try F.token(b, "driver", "61")
         #expect(try b.post("/v1/orders/\(order)/accept", "{}", token: d61).status != 200)
         #expect(try F.status(b, order) == "dispatched", "nothing written by the old owner")
+    }
+
+    @Test("with the cluster bus, a transition or a courier's answer to an offer asked of a shard that does not hold the order is relayed to the shard owning its pick-up's partition and answered with its answer")
+    func orderActionsRelayedToOwner() throws {
+        let db = try ShardDatabase()
+        defer { db.drop() }
+        let nats = try NatsServers()
+        defer { nats.stop() }
+        let dirA = try F.dataDirectory(), dirB = try F.dataDirectory()
+        defer { F.remove(dirA); F.remove(dirB) }
+        let a = try shard("a", dir: dirA, url: db.url, nats: nats.urls)
+        defer { a.close() }
+        func create(_ customer: String) throws -> UInt64? {
+            var id: UInt64?
+            _ = try eventually(within: 20) {
+                let r = try F.request(a, "POST", "/v1/orders", F.orderBody(customer: customer))
+                if r.status == 201 { id = try F.id(r) }
+                return id != nil
+            }
+            return id
+        }
+        let kept = try #require(try create("c1"))   // a claims the pick-up's partition on its first refused write
+        let b = try shard("b", dir: dirB, url: db.url, nats: nats.urls)
+        defer { b.close() }
+        #expect(try eventually(within: 20) {
+            try [a, b].allSatisfy { e in
+                let view = try #require(try e.get("/v1/cluster").json as? [String: Any])
+                return view["connected"] as? Bool == true && (view["live_nodes"] as? [String])?.count == 2
+            }
+        })
+        let cancelled = try #require(try create("c2"))
+
+        // b holds neither order: its own write would be refused (partition_moved); relayed, the owner writes it.
+        let cancel = try F.request(b, "POST", "/v1/orders/\(cancelled)/cancel", "{}")
+        #expect(cancel.status == 200, "\(cancel.text)")
+        #expect(try F.status(a, cancelled) == "cancelled")
+        #expect(try F.request(b, "POST", "/v1/orders/\(cancelled)/cancel", "{}").errorCode == "invalid_transition",
+                "the owner's answer, relayed")
+
+        // A courier pings b; b forwards the fix to a, which dispatches the order to it. The offer lives on a only,
+        // and the courier answers it, picks up and delivers through b.
+        let ping = #"{"lat":\#(F.pickup.lat + 0.0005),"lng":\#(F.pickup.lng + 0.0005),"ts":\#(b.nowMs),"status":"available"}"#
+        #expect(try b.post("/v1/drivers/62/location", ping).status == 202)
+        #expect(try eventually(within: 20) { try F.status(a, kept) == "dispatched" })
+        let courier = try F.token(b, "driver", "62")
+        // The courier's app polls b for its offers: b has none of its own and finds a's.
+        let polled = try F.object(try F.request(b, "GET", "/v1/drivers/62/offers", token: courier))
+        #expect(((polled["offers"] as? [[String: Any]])?.first?["order"] as? NSNumber)?.uint64Value == kept, "\(polled)")
+        let nobody = try F.object(try F.request(b, "GET", "/v1/drivers/63/offers"))
+        #expect((nobody["offers"] as? [Any])?.isEmpty == true, "\(nobody)")
+        for (verb, status) in [("accept", "accepted"), ("pickup", "picked_up"), ("deliver", "delivered")] {
+            let r = try F.request(b, "POST", "/v1/orders/\(kept)/\(verb)", "{}", token: courier)
+            #expect(r.status == 200, "\(verb): \(r.text)")
+            #expect(try eventually { try F.status(a, kept) == status })   // an accept is written after its answer
+            if verb == "accept" {
+                // A live order read at b carries the dispatcher's ETAs: the read is relayed to a, which plans it.
+                #expect(try eventually {
+                    let read = try F.object(try F.request(b, "GET", "/v1/orders/\(kept)", token: courier))
+                    return read["eta_dropoff_ms"] is NSNumber
+                }, "the owner's ETA through b")
+            }
+        }
+        let relayed = try #require(try b.get("/v1/cluster").json as? [String: Any])
+        #expect((relayed["relayed_order_writes"] as? Int ?? 0) >= 6, "\(relayed)")   // the offer polls are not counted
+        #expect(relayed["relays_unanswered"] as? Int == 0)
+        // An order nobody has is answered by the edge itself.
+        #expect(try F.request(b, "POST", "/v1/orders/987654/cancel", "{}").errorCode == "order_not_found")
+        #expect(try F.request(b, "POST", "/v1/orders/987654/accept", "{}", token: courier).errorCode == "offer_not_found")
     }
 }

@@ -200,6 +200,27 @@ struct HTTPServerTests {
         #expect(stats.timeouts == 2)
     }
 
+    @Test("a body that arrives in a later read than its head does not restart the head's timer: the kept-alive connection idles without a 408 and serves the next request")
+    func bodyInALaterReadKeepsTheConnection() throws {
+        var config = HTTPServerConfiguration()
+        config.headerTimeoutMs = 150
+        config.idleTimeoutMs = 10_000
+        let (result, stats) = try withServer(configuration: config, routes: echoRoutes) { port in
+            let c = try RawClient(port: port)
+            c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\n")
+            Thread.sleep(forTimeInterval: 0.05)   // the body in a read of its own
+            c.send("ping")
+            let first = try c.readResponse()
+            Thread.sleep(forTimeInterval: 0.6)    // idle past the head timeout, well within the idle one
+            c.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+            let second = try c.readResponse()
+            return (first.status, first.text, second.status, second.text)
+        }
+        #expect(result.0 == 200 && result.1 == "ping")
+        #expect(result.2 == 200 && result.3 == "hello", "an unsolicited 408 answered the next request instead")
+        #expect(stats.timeouts == 0)
+    }
+
     @Test("the timeout sweep, a slice at a time, reaches every idle connection while others close around it")
     func slicedSweepReachesEveryConnection() throws {
         // 60 keep-alive connections under a 2 s idle limit: 20 go idle at once; 20 busy and 20 more keep sending

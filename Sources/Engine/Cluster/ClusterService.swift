@@ -149,6 +149,26 @@ final class ClusterService: EngineService, FleetGatherer {
         return true
     }
 
+    /// Asks every other live shard the same request (relayed, one hop) and hands `completion`, on the loop, the
+    /// answers that came within the query timeout (`--cluster-query-timeout-ms`). False, and nothing sent, without a
+    /// bus or another live shard, or for a request relayed here already.
+    func askOtherShards(_ request: HTTPRequest, completion: @escaping ([HTTPResponse]) -> Void) -> Bool {
+        let others = directory.liveNodes.filter { $0 != directory.node }
+        guard let bus, !others.isEmpty, request.header(Self.relayedHeader) == nil,
+              request.body.count <= ClusterWire.maxRelayedBytes else { return false }
+        let encoded = ClusterWire.encode(request, from: directory.node)
+        var answers: [HTTPResponse] = []
+        var waiting = others.count
+        for node in others {
+            bus.request(ClusterWire.httpSubject(node), encoded, timeoutMs: settings.queryTimeoutMs) { reply in
+                if case let .answer(bytes) = reply, let response = ClusterWire.httpResponse(bytes) { answers.append(response) }
+                waiting -= 1
+                if waiting == 0 { completion(answers) }
+            }
+        }
+        return true
+    }
+
     /// 503: a relayed order write got no answer from the partition's owner in time.
     static let ownerUnreachable = APIError.Code("owner_unreachable", 503)
 

@@ -101,6 +101,12 @@ final class DispatchService: EngineService {
         drivers.onMessage { [unowned self] driver, op, message in self.driverMessage(driver, op, message) }
     }
 
+    /// Cluster mode: asks the other shards the same request and hands over their answers (false when it cannot);
+    /// nil for one engine.
+    var askOtherShards: ((HTTPRequest, @escaping ([HTTPResponse]) -> Void) -> Bool)?
+    /// Cluster mode: runs an offer's answer at the shard holding the order (`OrdersService.atOrderOwner`); nil for one engine.
+    var atOrderOwner: ((OrderID, HTTPRequest, Responder, @escaping () throws -> Void) throws -> Void)?
+
     func registerRoutes(_ routes: RouteTable) {
         routes.add(.get, "/v1/drivers/{id}/offers", getOffers)
         routes.add(.post, "/v1/orders/{id}/accept", postAccept)
@@ -363,15 +369,25 @@ final class DispatchService: EngineService {
     }
 
     func postAccept(_ request: HTTPRequest, _ responder: Responder) throws {
-        let order = try Self.orderID(request)
-        try answerOffer(order: order, courier: try offerCourier(request), accept: true)
-        responder.respond(.json { w in w.beginObject(); w.key("order"); w.number(order.rawValue); w.key("status"); w.string("accepted"); w.endObject() })
+        try postAnswer(request, responder, accept: true)
     }
 
     func postDecline(_ request: HTTPRequest, _ responder: Responder) throws {
+        try postAnswer(request, responder, accept: false)
+    }
+
+    /// A courier's answer to an offer, checked here and answered by the shard holding the order (its offer lives there).
+    private func postAnswer(_ request: HTTPRequest, _ responder: Responder, accept: Bool) throws {
         let order = try Self.orderID(request)
-        try answerOffer(order: order, courier: try offerCourier(request), accept: false)
-        responder.respond(.json { w in w.beginObject(); w.key("order"); w.number(order.rawValue); w.key("status"); w.string("declined"); w.endObject() })
+        let courier = try offerCourier(request)
+        let answer = { [unowned self] in
+            try answerOffer(order: order, courier: courier, accept: accept)
+            responder.respond(.json { w in
+                w.beginObject(); w.key("order"); w.number(order.rawValue)
+                w.key("status"); w.string(accept ? "accepted" : "declined"); w.endObject()
+            })
+        }
+        if let atOrderOwner { try atOrderOwner(order, request, responder, answer) } else { try answer() }
     }
 
     /// `GET /v1/drivers/{id}/offers`: the poll endpoint for drivers without a WebSocket.
@@ -380,6 +396,11 @@ final class DispatchService: EngineService {
         let caller = try auth.require(request, [.driver, .dispatcher])
         guard caller.role != .driver || caller.driverID == id else { throw APIError(.forbidden, "a driver sees only its own offers") }
         let offer = offers.openOffer(heldBy: id)
+        // An offer lives with the shard that made it (the owner of the order's pick-up): ask the others for it.
+        if offer == nil, let askOtherShards, askOtherShards(request, { answers in
+            let found = answers.first { r in r.status == 200 && ((try? JSONReader.parse(r.body))?["offers"]?.array?.isEmpty == false) }
+            responder.respond(found ?? .json { w in w.beginObject(); w.key("offers"); w.beginArray(); w.endArray(); w.endObject() })
+        }) { return }
         responder.respond(.json { w in
             w.beginObject(); w.key("offers"); w.beginArray()
             if let offer {

@@ -206,7 +206,11 @@ extension OrdersService {
         let book = self.book
         readOffLoop(responder, { () throws(APIError) -> OrderRecord in
             do throws(MarketplaceError) { return try book.order(id, viewer: viewer) } catch { throw OrderAPIErrors.apiError(error) }
-        }) { [dispatch] order in
+        }) { [unowned self, dispatch] order in
+            // In a cluster the ETAs of a live order are its dispatcher's: a shard not holding it asks the owner.
+            if !order.status.isTerminal, live[id] == nil, let relay = relayToOwner, relay(order.pickup.latLng, request, responder) {
+                return
+            }
             let eta = dispatch.eta(of: id) ?? OrderETA()
             responder.respond(.json { w in OrderJSON.write(&w, order, eta: eta) })
         }
@@ -298,12 +302,36 @@ extension OrdersService {
         let by = try actor(try auth.principal(request))
         let body = try Self.object(request, emptyIsObject: true)
         let reason = try Self.string(body, "reason", max: 200)
-        let done = changed(park(responder))
-        switch action {
-        case .cancel: book.cancel(id, by: by, reason: reason, completion: done)
-        case .pickUp: book.pickUp(id, by: by, completion: done)
-        case .deliver: book.deliver(id, by: by, completion: done)
-        case .fail: book.fail(id, by: by, reason: reason, completion: done)
+        try atOrderOwner(id, request, responder) { [unowned self] in
+            let done = changed(park(responder))
+            switch action {
+            case .cancel: book.cancel(id, by: by, reason: reason, completion: done)
+            case .pickUp: book.pickUp(id, by: by, completion: done)
+            case .deliver: book.deliver(id, by: by, completion: done)
+            case .fail: book.fail(id, by: by, reason: reason, completion: done)
+            }
+        }
+    }
+
+    /// Runs an action on order `id` (a transition, a courier's answer to an offer) where the order is held: here
+    /// for one engine, for an order this shard holds live, or for a request another shard relayed already; in a
+    /// cluster otherwise the order's pick-up is read from the store (off the loop) and the request relayed to the
+    /// shard owning its partition, which answers (docs/cluster.md). With no other owner (nobody, or this shard) or
+    /// no such order, `local` runs here and the store's fenced write or the lookup answers.
+    func atOrderOwner(_ id: OrderID, _ request: HTTPRequest, _ responder: Responder,
+                      _ local: @escaping () throws -> Void) throws {
+        guard let relay = relayToOwner, live[id] == nil, request.header(ClusterService.relayedHeader) == nil else {
+            try local()
+            return
+        }
+        let store = self.store
+        readOffLoop(responder, { () throws(APIError) -> E7Point? in
+            do { return try store.order(id)?.pickup } catch { throw APIError(.storageFailure, "reading order \(id): \(error)") }
+        }) { pickup in
+            if let pickup, relay(pickup.latLng, request, responder) { return }
+            do { try local() } catch let error as APIError { responder.fail(error) } catch {
+                responder.fail(APIError(.internalError, "internal error"))
+            }
         }
     }
 
