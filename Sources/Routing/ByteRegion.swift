@@ -9,6 +9,7 @@ enum SectionSource {
     case f64([Double])
     case i64([Int64])
     case u32([UInt32])
+    case u16([UInt16])
     case bytes([UInt8])
 
     func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
@@ -16,6 +17,7 @@ enum SectionSource {
         case .f64(let a): return try a.withUnsafeBytes(body)
         case .i64(let a): return try a.withUnsafeBytes(body)
         case .u32(let a): return try a.withUnsafeBytes(body)
+        case .u16(let a): return try a.withUnsafeBytes(body)
         case .bytes(let a): return try a.withUnsafeBytes(body)
         }
     }
@@ -32,8 +34,8 @@ enum SectionSource {
 final class ByteRegion: @unchecked Sendable {
     /// The file magic.
     static let magic: [UInt8] = Array("HXRGRAPH".utf8)
-    /// The format version this build reads and writes.
-    static let version: UInt32 = 1
+    /// The format version this build reads and writes (2: the graph gained per-edge turn penalties).
+    static let version: UInt32 = 2
 
     let base: UnsafeRawPointer
     let count: Int

@@ -59,8 +59,10 @@ public struct HourOfWeekSpeeds {
             let e = Int(edge)
             let meters = graph.lengthsMeters[e]
             guard meters > 0 else { continue }
-            let freeKmh = meters / (Double(weights[e]) / 1000) * 3.6
-            weights[e] = OSMImporter.durationMs(meters, smoothedKmh(edge: e, bucket: bucket, freeKmh: freeKmh))
+            // The turn penalty is not driving time: the free speed leaves it out, and it is added back unchanged.
+            let penalty = graph.turnPenaltyMs(e)
+            let freeKmh = meters / (Double(max(1, weights[e] - min(penalty, weights[e]))) / 1000) * 3.6
+            weights[e] = OSMImporter.adding(OSMImporter.durationMs(meters, smoothedKmh(edge: e, bucket: bucket, freeKmh: freeKmh)), penalty)
         }
         return weights
     }

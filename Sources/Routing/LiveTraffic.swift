@@ -110,7 +110,8 @@ public final class LiveTraffic {
         let g = network.graph
         var weights = Array(g.durationsMs)
         for e in 0..<g.edgeCount where !observedKmh[e].isNaN {
-            weights[e] = OSMImporter.durationMs(g.lengthsMeters[e], observedKmh[e])
+            // The turn onto the edge costs what it did at free flow; the observed speed times the road.
+            weights[e] = OSMImporter.adding(OSMImporter.durationMs(g.lengthsMeters[e], observedKmh[e]), g.turnPenaltyMs(e))
         }
         let rank = network.freeFlow.hierarchy.rank
         var order = [UInt32](repeating: 0, count: rank.count)
