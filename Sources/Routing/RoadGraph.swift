@@ -10,7 +10,7 @@ import Vocabulary
 /// An immutable view over a `ByteRegion` (memory-mapped file or packed build output).
 /// `@unchecked Sendable`: every buffer points into the region this object retains and nothing writes to it.
 public final class RoadGraph: @unchecked Sendable {
-    /// Number of sections a graph occupies in a file.
+    /// Number of sections a graph occupies in a file (one fewer in version 1 files, which have no turn penalties).
     static let sectionCount = 11
 
     let region: ByteRegion
@@ -37,7 +37,7 @@ public final class RoadGraph: @unchecked Sendable {
     /// The turn penalty included in each edge's duration, in units of `turnPenaltyUnitMs`: the cost of turning onto
     /// it from the approach its tail stands for (`TurnCosts`); 0 where no turn is charged. One byte per edge keeps the
     /// graph's memory budget (docs/routing.md, "Turn costs"). Read it with `turnPenaltyMs(_:)`.
-    let turnPenaltyUnits: UnsafeBufferPointer<UInt8>
+    let turnPenaltyUnits: UnsafeBufferPointer<UInt8>?
     /// Milliseconds per unit of `turnPenaltyUnits` (so penalties are multiples of 0.2 s, at most 51 s).
     public static let turnPenaltyUnitMs: UInt32 = 200
 
@@ -47,7 +47,9 @@ public final class RoadGraph: @unchecked Sendable {
     public var edgeCount: Int { forwardHeads.count }
 
     init(region: ByteRegion, sections s: ArraySlice<UnsafeRawBufferPointer>) throws(RoutingError) {
-        guard s.count == Self.sectionCount else { throw RoutingError(.corrupt, "graph needs \(Self.sectionCount) sections, found \(s.count)") }
+        guard s.count == Self.sectionCount || s.count == Self.sectionCount - 1 else {
+            throw RoutingError(.corrupt, "graph needs \(Self.sectionCount) sections, found \(s.count)")
+        }
         let i = s.startIndex
         self.region = region
         latDegrees = try ByteRegion.typed(s[i], Double.self, name: "lat")
@@ -62,7 +64,7 @@ public final class RoadGraph: @unchecked Sendable {
         backwardOffsets = try ByteRegion.typed(s[i + 7], UInt32.self, count: n + 1, name: "bwd_offsets")
         backwardTails = try ByteRegion.typed(s[i + 8], UInt32.self, count: m, name: "bwd_tails")
         backwardEdges = try ByteRegion.typed(s[i + 9], UInt32.self, count: m, name: "bwd_edges")
-        turnPenaltyUnits = try ByteRegion.typed(s[i + 10], UInt8.self, count: m, name: "turn_penalties")
+        turnPenaltyUnits = s.count > 10 ? try ByteRegion.typed(s[i + 10], UInt8.self, count: m, name: "turn_penalties") : nil
         try Self.checkCSR(forwardOffsets, targets: forwardHeads, nodeCount: n, name: "forward")
         try Self.checkCSR(backwardOffsets, targets: backwardTails, nodeCount: n, name: "backward")
         for e in backwardEdges where Int(e) >= m { throw RoutingError(.corrupt, "backward edge index \(e) ≥ \(m)") }
@@ -73,8 +75,10 @@ public final class RoadGraph: @unchecked Sendable {
         for e in 0..<m where !(lengthsMeters[e] >= 0 && lengthsMeters[e].isFinite) {
             throw RoutingError(.corrupt, "edge \(e) has length \(lengthsMeters[e]) m")
         }
-        for e in 0..<m where UInt32(turnPenaltyUnits[e]) * Self.turnPenaltyUnitMs > durationsMs[e] {
-            throw RoutingError(.corrupt, "edge \(e) has a turn penalty above its duration")
+        if let turnPenaltyUnits {
+            for e in 0..<m where UInt32(turnPenaltyUnits[e]) * Self.turnPenaltyUnitMs > durationsMs[e] {
+                throw RoutingError(.corrupt, "edge \(e) has a turn penalty above its duration")
+            }
         }
     }
 
@@ -124,7 +128,7 @@ public final class RoadGraph: @unchecked Sendable {
 
     /// The turn penalty in milliseconds included in edge `e`'s duration (0 where no turn is charged).
     @inline(__always)
-    public func turnPenaltyMs(_ e: Int) -> UInt32 { UInt32(turnPenaltyUnits[e]) * Self.turnPenaltyUnitMs }
+    public func turnPenaltyMs(_ e: Int) -> UInt32 { turnPenaltyUnits.map { UInt32($0[e]) * Self.turnPenaltyUnitMs } ?? 0 }
 
     /// `ms` as whole penalty units (the importer charges only multiples of `turnPenaltyUnitMs`), at most 255.
     static func turnPenaltyUnits(_ ms: UInt32) -> UInt8 { UInt8(min(255, ms / turnPenaltyUnitMs)) }

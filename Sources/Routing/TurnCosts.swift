@@ -18,10 +18,10 @@ public struct TurnCosts: Sendable, Equatable {
     /// Whether traffic keeps left (then right turns cross it).
     public var leftHandTraffic = false
     /// Junctions are charged only when one of their roads has this rank or better (`CarProfile.roadClassRanks`:
-    /// 0 motorway … 3 secondary, 4 tertiary, 5 residential and unclassified, 7 service and track). Secondary by
-    /// default: the graph's memory budget (±10 % per OSM node) does not fit tertiary junctions in Helsinki
-    /// (docs/routing.md, "Turn costs").
-    public var maxRoadClassRank: UInt8 = 3
+    /// 0 motorway, 1 trunk, 2 primary, 3 secondary, 4 tertiary, 5 residential and unclassified, 7 service and
+    /// track). Primary by default: with the U-turn guards, secondary junctions no longer fit the graph's memory
+    /// budget (±10 % per OSM node; docs/routing.md, "Turn costs").
+    public var maxRoadClassRank: UInt8 = 2
     /// How many of a junction's neighbours must be reached by such roads for it to be charged (1: any junction on a
     /// major road; 3: junctions between major roads only).
     public var minMajorNeighbours = 1

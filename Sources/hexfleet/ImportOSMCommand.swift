@@ -20,7 +20,7 @@ struct ImportOSMCommand: ParsableCommand {
     var profile = "car"
 
     @Option(name: .customLong("turn-costs"),
-            help: "Car only: on (default: U-turn and turn penalties at junctions touching secondary or better roads), off, or all (every junction; larger graph).")
+            help: "Car only: on (default: U-turn and turn penalties at junctions touching primary or better roads), off, or all (every junction; larger graph).")
     var turnCosts: String?
 
     func validate() throws {
