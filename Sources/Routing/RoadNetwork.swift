@@ -34,7 +34,11 @@ public final class RoadNetwork: Sendable {
     public static func open(path: String, cachePath: String? = nil, profile: RoutingProfile = .car,
                             progress: ((String) -> Void)? = nil) throws(RoutingError) -> RoadNetwork {
         if isGraphFile(path) { return try load(path: path) }
-        if let cachePath, isGraphFile(cachePath), let cached = try? load(path: cachePath) { return cached }
+        // A car graph cached before turn costs (file version 1) is imported again rather than served without them.
+        if let cachePath, isGraphFile(cachePath), let cached = try? load(path: cachePath),
+           profile != .car || cached.graph.turnPenaltyUnits != nil {
+            return cached
+        }
         let network = try importPBF(path: path, profile: profile.rules, progress: progress)
         if let cachePath { try network.save(to: cachePath) }
         return network
