@@ -133,6 +133,21 @@ public final class RoadGraph: @unchecked Sendable {
     /// `ms` as whole penalty units (the importer charges only multiples of `turnPenaltyUnitMs`), at most 255.
     static func turnPenaltyUnits(_ ms: UInt32) -> UInt8 { UInt8(min(255, ms / turnPenaltyUnitMs)) }
 
+    /// For each edge, the first edge driving the same road: the same OSM nodes at both ends and the same length. Copies
+    /// made for turn bans and turn costs share their road; every other edge is its own. O(edges), allocates.
+    public func roadOfEdge() -> [Int32] {
+        struct Road: Hashable { var tail: Int64, head: Int64, millimetres: Int64 }
+        var first: [Road: Int32] = [:]
+        var out = [Int32](repeating: 0, count: edgeCount)
+        for u in 0..<nodeCount {
+            for e in outgoing(u) {
+                let road = Road(tail: osmNodeIds[u], head: osmNodeIds[Int(forwardHeads[e])], millimetres: Int64((lengthsMeters[e] * 1000).rounded()))
+                if let f = first[road] { out[e] = f } else { first[road] = Int32(e); out[e] = Int32(e) }
+            }
+        }
+        return out
+    }
+
     /// The position of node `v`.
     @inlinable
     public func coordinate(_ v: Int) -> LatLng { LatLng(degrees: latDegrees[v], lngDegrees[v]) }

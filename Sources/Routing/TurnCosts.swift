@@ -43,6 +43,7 @@ public struct TurnCosts: Sendable, Equatable {
         let exponent = acrossTraffic ? (13 * turnBias) * share - 6.5 / turnBias : (13 / turnBias) * share - 6.5 * turnBias
         var ms = turnPenaltyMs / (1 + exp(-exponent))
         if uTurn { ms += uTurnPenaltyMs }
+        guard ms.isFinite else { return 0 }   // a degenerate angle (NaN) charges nothing rather than trap below
         // The graph stores penalties in whole units of 0.2 s (one byte per edge).
         let unit = Double(RoadGraph.turnPenaltyUnitMs)
         return UInt32(min(255, max(0, (ms / unit).rounded())) * unit)

@@ -203,6 +203,28 @@ struct TurnCostTests {
         #expect(try query.route(fromNode: south, toNode: east) == nil)
     }
 
+    @Test("a junction's copies drive one road each way: observed speeds reach every copy, the turn penalty stays")
+    func copiesShareTheirRoad() {
+        let network = Self.crossing().network()
+        let g = network.graph
+        let roads = g.roadOfEdge()
+        #expect(Set(roads).count == 8, "four arms, two directions")
+        // One observation at 18 km/h on the road from the junction to the east arm, recorded on its representative.
+        let eastward = (0..<g.edgeCount).filter { e in
+            g.osmNodeIds[network.snapIndex.tail(of: e)] == 1 && g.osmNodeIds[Int(g.forwardHeads[e])] == 3
+        }
+        #expect(eastward.count == 4, "one per approach")
+        var hourly = HourOfWeekSpeeds()
+        hourly.add(kmh: 18, edges: [Int(roads[eastward[0]])], timestampMs: 0)
+        let weights = hourly.edgeWeights(bucket: HourOfWeekSpeeds.bucket(timestampMs: 0), graph: g, roads: roads)
+        for e in eastward {
+            // Smoothed toward free flow (36 km/h) as if 5 free-flow observations were made: (18 + 5 × 36) / 6 = 33 km/h.
+            let roadMs = OSMImporter.durationMs(g.lengthsMeters[e], 33)
+            #expect(weights[e] == roadMs + g.turnPenaltyMs(e), "edge \(e): \(weights[e]) ms")
+        }
+        #expect(Set(eastward.map { g.turnPenaltyMs($0) }).count >= 3, "straight, right, left and U-turn onto it differ")
+    }
+
     @Test("hierarchy durations equal Dijkstra on the exported graph with turn costs at every junction (Helsinki)")
     func hierarchyEqualsDijkstra() throws {
         var everywhere = TurnCosts.rightHandTraffic
