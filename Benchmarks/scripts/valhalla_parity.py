@@ -43,13 +43,15 @@ def build_tiles(city, pbf, workdir):
 def hexfleet_nodes(bin_path, graph, tmp):
     nodes_csv, edges_csv = os.path.join(tmp, "nodes.csv"), os.path.join(tmp, "edges.csv")
     subprocess.run([bin_path, "export-graph", "--graph", graph, "--nodes", nodes_csv, "--edges", edges_csv], check=True, capture_output=True)
-    out = []
+    out = set()
     with open(nodes_csv) as f:
         next(f)
         for line in f:
             _, lat, lng = line.strip().split(",")
-            out.append((float(lat), float(lng)))
-    return out
+            out.add((float(lat), float(lng)))
+    # One entry per position (copies made for turn bans and turn costs share it), sorted, so that graphs imported
+    # with different options draw the same pairs.
+    return sorted(out)
 
 
 def hexfleet_routes(bin_path, graph, pairs, optimize):
@@ -74,7 +76,7 @@ def compare(city, args, actor, coords):
     pairs = [(coords[rng.randrange(len(coords))], coords[rng.randrange(len(coords))]) for _ in range(args.pairs)]
     ours_short = hexfleet_routes(args.bin, args.graph_of[city], pairs, "distance")
     ours_fast = hexfleet_routes(args.bin, args.graph_of[city], pairs, "time")
-    agree, total, worst, ratios = 0, 0, [], []
+    agree, total, worst, ratios, gaps = 0, 0, [], [], []
     for (a, b), short, fast in zip(pairs, ours_short, ours_fast):
         theirs = valhalla_route(actor, a, b, True)
         if theirs is None or short[0] < 0:
@@ -88,10 +90,15 @@ def compare(city, args, actor, coords):
         fastest = valhalla_route(actor, a, b, False)
         if fastest and fast[1] > 0 and fastest[1] > 0:
             ratios.append(fast[1] / fastest[1])
+            gaps.append(abs(fast[1] - fastest[1]) / fastest[1])
     worst.sort(reverse=True)
     q = statistics.quantiles(ratios, n=4) if len(ratios) >= 4 else [0, 0, 0]
     print(f"{city}: shortest distance within 1 % (or 5 m) on {agree}/{total} pairs = {100 * agree / max(total, 1):.1f} %")
     print(f"{city}: fastest duration ratio hexfleet/valhalla quartiles {q[0]:.2f} {q[1]:.2f} {q[2]:.2f} over {len(ratios)} pairs")
+    if gaps:
+        within = sum(1 for g in gaps if g <= 0.10)
+        print(f"{city}: fastest durations within 10 % of valhalla's on {within}/{len(gaps)} pairs = {100 * within / len(gaps):.1f} %,"
+              f" median |difference| {100 * statistics.median(gaps):.1f} %")
     for diff, a, b, ours, theirs in worst[:args.show]:
         print(f"  {100 * diff:5.1f} %  {a[0]:.6f},{a[1]:.6f} -> {b[0]:.6f},{b[1]:.6f}  hexfleet {ours:.0f} m  valhalla {theirs:.0f} m")
     return pairs
@@ -148,6 +155,7 @@ def main():
     parser.add_argument("--show", type=int, default=8, help="worst pairs printed per city")
     parser.add_argument("--timing", action="store_true")
     parser.add_argument("--timing-pairs", type=int, default=2000, help="enough that start-up noise is small beside them")
+    parser.add_argument("--import-args", default="", help="extra import-osm arguments, e.g. '--turn-costs off'")
     args = parser.parse_args()
     # Valhalla logs every search on the process's stdout/stderr: keep our report on a copy of stdout, silence theirs.
     report = os.fdopen(os.dup(1), "w", buffering=1)
@@ -161,7 +169,7 @@ def main():
         pbf = os.path.join(args.data, f"{city}.osm.pbf")
         config_path = build_tiles(city, pbf, args.workdir)
         graph = os.path.join(args.workdir, city, "hexfleet.hxg")
-        subprocess.run([args.bin, "import-osm", pbf, "--out", graph], check=True, capture_output=True)
+        subprocess.run([args.bin, "import-osm", pbf, "--out", graph] + args.import_args.split(), check=True, capture_output=True)
         args.graph_of[city] = graph
         actor = Actor(config_path)
         with tempfile.TemporaryDirectory() as tmp:

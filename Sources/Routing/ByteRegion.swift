@@ -9,6 +9,7 @@ enum SectionSource {
     case f64([Double])
     case i64([Int64])
     case u32([UInt32])
+    case u16([UInt16])
     case bytes([UInt8])
 
     func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
@@ -16,6 +17,7 @@ enum SectionSource {
         case .f64(let a): return try a.withUnsafeBytes(body)
         case .i64(let a): return try a.withUnsafeBytes(body)
         case .u32(let a): return try a.withUnsafeBytes(body)
+        case .u16(let a): return try a.withUnsafeBytes(body)
         case .bytes(let a): return try a.withUnsafeBytes(body)
         }
     }
@@ -32,8 +34,10 @@ enum SectionSource {
 final class ByteRegion: @unchecked Sendable {
     /// The file magic.
     static let magic: [UInt8] = Array("HXRGRAPH".utf8)
-    /// The format version this build reads and writes.
-    static let version: UInt32 = 1
+    /// The format version this build reads and writes (2: the graph gained per-edge turn penalties).
+    static let version: UInt32 = 2
+    /// The oldest version this build still reads (1: no turn penalties, read as none).
+    static let oldestReadableVersion: UInt32 = 1
 
     let base: UnsafeRawPointer
     let count: Int
@@ -121,6 +125,9 @@ final class ByteRegion: @unchecked Sendable {
         guard rename(tmp, path) == 0 else { throw RoutingError(.io, "cannot rename \(tmp) to \(path)") }
     }
 
+    /// The format version in the header (check it with `sections()` first).
+    var fileVersion: UInt32 { count >= 12 ? UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 8, as: UInt32.self)) : 0 }
+
     /// The sections, after checking magic, version and bounds.
     func sections() throws(RoutingError) -> [UnsafeRawBufferPointer] {
         guard count >= 16 else { throw RoutingError(.truncated, "graph file shorter than its header") }
@@ -128,8 +135,8 @@ final class ByteRegion: @unchecked Sendable {
             throw RoutingError(.badMagic, "not a Hexfleet graph file (magic bytes differ)")
         }
         let version = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
-        guard version == Self.version else {
-            throw RoutingError(.badVersion, "graph file version \(version); this build reads version \(Self.version)")
+        guard (Self.oldestReadableVersion...Self.version).contains(version) else {
+            throw RoutingError(.badVersion, "graph file version \(version); this build reads versions \(Self.oldestReadableVersion)–\(Self.version)")
         }
         let n = Int(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 12, as: UInt32.self)))
         guard n <= 1024, 16 + 16 * n <= count else { throw RoutingError(.truncated, "graph file ends inside its section table") }

@@ -24,8 +24,21 @@ public struct CarProfile: WayRules {
         "no", "private", "agricultural", "forestry", "emergency", "psv", "customers", "delivery", "military", "bus",
     ]
 
-    /// The default profile.
+    /// U-turn and left-turn penalties built into the graph at junctions (`import-osm --turn-costs on|off`); nil: none.
+    public var turnCosts: TurnCosts? = .rightHandTraffic
+
+    /// Rank of each class for `WayRule.roadClassRank` (0 most important); links rank with their road.
+    public static let roadClassRanks: [String: UInt8] = [
+        "motorway": 0, "motorway_link": 0, "trunk": 1, "trunk_link": 1, "primary": 2, "primary_link": 2,
+        "secondary": 3, "secondary_link": 3, "tertiary": 4, "tertiary_link": 4, "unclassified": 5, "residential": 5,
+        "road": 5, "living_street": 6, "service": 7, "track": 7,
+    ]
+
+    /// The default profile (turn costs on).
     public init() {}
+
+    /// The default profile with or without turn costs.
+    public init(turnCosts: TurnCosts?) { self.turnCosts = turnCosts }
 
     /// How a way may be driven (kept under this name for existing callers).
     public typealias WayRule = Routing.WayRule
@@ -50,17 +63,19 @@ public struct CarProfile: WayRules {
         forward = min(max(forward, 3), 140)
         backward = min(max(backward, 3), 140)
 
+        let rank = Self.roadClassRanks[highway] ?? 7
         let oneway = tags["oneway"]
         let junction = tags["junction"]
         let impliedOneway = highway == "motorway" || highway == "motorway_link" || junction == "roundabout"
             || junction == "circular"
         switch oneway {
-        case "yes", "true", "1": return WayRule(forwardKmh: forward, backwardKmh: nil)
-        case "-1", "reverse": return WayRule(forwardKmh: nil, backwardKmh: backward)
+        case "yes", "true", "1": return WayRule(forwardKmh: forward, backwardKmh: nil, roadClassRank: rank)
+        case "-1", "reverse": return WayRule(forwardKmh: nil, backwardKmh: backward, roadClassRank: rank)
         case "reversible", "alternating": return nil   // direction changes by time of day: unusable without schedules
-        case "no", "false", "0": return WayRule(forwardKmh: forward, backwardKmh: backward)
+        case "no", "false", "0": return WayRule(forwardKmh: forward, backwardKmh: backward, roadClassRank: rank)
         default:
-            return impliedOneway ? WayRule(forwardKmh: forward, backwardKmh: nil) : WayRule(forwardKmh: forward, backwardKmh: backward)
+            return impliedOneway ? WayRule(forwardKmh: forward, backwardKmh: nil, roadClassRank: rank)
+                : WayRule(forwardKmh: forward, backwardKmh: backward, roadClassRank: rank)
         }
     }
 

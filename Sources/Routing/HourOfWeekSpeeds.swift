@@ -53,14 +53,21 @@ public struct HourOfWeekSpeeds {
     }
 
     /// Edge durations (ms) for `bucket` over `graph`: free flow where the bucket saw nothing, smoothed speeds elsewhere.
-    public func edgeWeights(bucket: Int, graph: RoadGraph) -> [UInt32] {
+    /// With `roads` (`RoadGraph.roadOfEdge`), observations were recorded per road and reach every parallel copy of it.
+    public func edgeWeights(bucket: Int, graph: RoadGraph, roads: [Int32]? = nil) -> [UInt32] {
         var weights = Array(graph.durationsMs)
-        for (edge, _) in buckets[bucket] {
-            let e = Int(edge)
+        let observed: [(edge: Int, key: Int)] = if let roads {
+            (0..<graph.edgeCount).compactMap { buckets[bucket][roads[$0]] == nil ? nil : ($0, Int(roads[$0])) }
+        } else {
+            buckets[bucket].keys.map { (Int($0), Int($0)) }
+        }
+        for (e, key) in observed {
             let meters = graph.lengthsMeters[e]
             guard meters > 0 else { continue }
-            let freeKmh = meters / (Double(weights[e]) / 1000) * 3.6
-            weights[e] = OSMImporter.durationMs(meters, smoothedKmh(edge: e, bucket: bucket, freeKmh: freeKmh))
+            // The turn penalty is not driving time: the free speed leaves it out, and it is added back unchanged.
+            let penalty = graph.turnPenaltyMs(e)
+            let freeKmh = meters / (Double(max(1, weights[e] - min(penalty, weights[e]))) / 1000) * 3.6
+            weights[e] = OSMImporter.adding(OSMImporter.durationMs(meters, smoothedKmh(edge: key, bucket: bucket, freeKmh: freeKmh)), penalty)
         }
         return weights
     }

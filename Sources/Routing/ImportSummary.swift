@@ -22,15 +22,23 @@ public struct ImportSummary: Sendable, Equatable {
     public var graphEdges = 0
     /// Nodes dropped because they lie outside the largest strongly connected component.
     public var droppedNodes = 0
+    /// Junctions whose turns carry a penalty (`TurnCosts`), before the component is kept.
+    public var turnCostJunctions = 0
+    /// Node copies added so that each approach to a charged junction pays its own turns.
+    public var turnCostCopies = 0
+    /// Distinct OSM nodes in the final graph (graph nodes less the copies for bans and turn costs).
+    public var graphOSMNodes = 0
 
     /// One line of JSON with every count.
     public var json: String {
-        var w = JSONWriter(capacity: 320)
+        var w = JSONWriter(capacity: 400)
         w.beginObject()
         for (key, value) in [("nodes_read", nodesRead), ("ways_read", waysRead), ("relations_read", relationsRead),
                              ("routable_ways", routableWays), ("restrictions_applied", restrictionsApplied),
                              ("restrictions_skipped", restrictionsSkipped), ("missing_node_refs", missingNodeRefs),
-                             ("graph_nodes", graphNodes), ("graph_edges", graphEdges), ("dropped_nodes", droppedNodes)] {
+                             ("graph_nodes", graphNodes), ("graph_edges", graphEdges), ("dropped_nodes", droppedNodes),
+                             ("turn_cost_junctions", turnCostJunctions), ("turn_cost_copies", turnCostCopies),
+                             ("graph_osm_nodes", graphOSMNodes)] {
             w.key(key); w.number(value)
         }
         w.endObject()

@@ -80,7 +80,9 @@ struct LengthSearch {
                 let v = Int(heads[i])
                 let e = backward ? Int(graph.backwardEdges[i]) : i
                 var extra: UInt64 = 0
-                if v == from { extra = penaltyMm }
+                // By OSM node: a junction split for turn costs has several graph nodes, and turning back to any of
+                // them is the same U-turn.
+                if from != Int(UInt32.max), v == from || graph.osmNodeIds[v] == graph.osmNodeIds[from] { extra = penaltyMm }
                 else if turnMm > 0, from != Int(UInt32.max) { extra = UInt64(turnMm * graph.turnShare(from, u, v, xScale: xScale)) }
                 let nd = d + UInt64(lengths[e] * 1000) + extra
                 // `maxMeters` bounds the road length (penalties left out), `maxPenalized` the search key.

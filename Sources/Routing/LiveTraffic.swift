@@ -33,6 +33,9 @@ public final class LiveTraffic {
     public private(set) var hourly = HourOfWeekSpeeds()
 
     private var observedKmh: [Double]
+    /// The road each edge drives (`RoadGraph.roadOfEdge`): speeds are kept per road, so the parallel copies made for
+    /// turn costs all learn what a driver on any of them was seen doing.
+    private let roadOfEdge: [Int32]
     private var lastPing: [UInt64: (state: MapMatcher.OnlineState, timestampMs: Int64)] = [:]
     private var matcher: MapMatcher
     private var generation = 0
@@ -41,12 +44,13 @@ public final class LiveTraffic {
     public init(network: RoadNetwork) {
         self.network = network
         observedKmh = [Double](repeating: .nan, count: network.graph.edgeCount)
+        roadOfEdge = network.graph.roadOfEdge()
         matcher = MapMatcher(network: network)
     }
 
     /// The smoothed observed speed of `edge` in km/h, or nil when none was observed.
     public func observedSpeedKmh(edge: Int) -> Double? {
-        let v = observedKmh[edge]
+        let v = observedKmh[Int(roadOfEdge[edge])]
         return v.isNaN ? nil : v
     }
 
@@ -82,11 +86,12 @@ public final class LiveTraffic {
         let kmh = meters / dt * 3.6
         guard kmh <= speedRangeKmh.upperBound * 1.5 else { dropped["implausible", default: 0] += 1; return 0 }
         let clamped = min(max(kmh, speedRangeKmh.lowerBound), speedRangeKmh.upperBound)
-        for e in edges {
-            let old = observedKmh[e]
-            observedKmh[e] = old.isNaN ? clamped : alpha * clamped + (1 - alpha) * old
+        let roads = edges.map { Int(roadOfEdge[$0]) }
+        for r in roads {
+            let old = observedKmh[r]
+            observedKmh[r] = old.isNaN ? clamped : alpha * clamped + (1 - alpha) * old
         }
-        hourly.add(kmh: clamped, edges: edges, timestampMs: timestampMs)
+        hourly.add(kmh: clamped, edges: roads, timestampMs: timestampMs)
         observations += 1
         return edges.count
     }
@@ -109,8 +114,9 @@ public final class LiveTraffic {
     public func makeCustomization() -> Customization {
         let g = network.graph
         var weights = Array(g.durationsMs)
-        for e in 0..<g.edgeCount where !observedKmh[e].isNaN {
-            weights[e] = OSMImporter.durationMs(g.lengthsMeters[e], observedKmh[e])
+        for e in 0..<g.edgeCount where !observedKmh[Int(roadOfEdge[e])].isNaN {
+            // The turn onto the edge costs what it did at free flow; the observed speed times the road.
+            weights[e] = OSMImporter.adding(OSMImporter.durationMs(g.lengthsMeters[e], observedKmh[Int(roadOfEdge[e])]), g.turnPenaltyMs(e))
         }
         let rank = network.freeFlow.hierarchy.rank
         var order = [UInt32](repeating: 0, count: rank.count)
@@ -127,7 +133,7 @@ public final class LiveTraffic {
         var order = [UInt32](repeating: 0, count: rank.count)
         for v in 0..<rank.count { order[Int(rank[v])] = UInt32(v) }
         // Generations of hour-of-week weights are negative (-1 - bucket): they never pass for a live customization.
-        return Customization(graph: network.graph, edgeWeights: hourly.edgeWeights(bucket: b, graph: network.graph), order: order,
+        return Customization(graph: network.graph, edgeWeights: hourly.edgeWeights(bucket: b, graph: network.graph, roads: roadOfEdge), order: order,
                              generation: -1 - b)
     }
 

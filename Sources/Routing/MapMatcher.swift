@@ -177,8 +177,19 @@ public struct MapMatcher {
             }
         }
         found.sort { $0.distance < $1.distance }
-        if found.count > max(1, limit) { found.removeLast(found.count - max(1, limit)) }
-        return found
+        // The limit counts places, not graph elements: the copies of a junction split for turn costs (and their
+        // parallel edges) are one place on the road and would otherwise crowd other roads out of the list.
+        var places = Set<Int64>(), kept: [Candidate] = []
+        let osm = g.osmNodeIds
+        for c in found {
+            let place = c.node >= 0 ? osm[Int(c.node)]
+                : osm[network.snapIndex.tail(of: Int(c.edge))] &* 1_000_003 &+ osm[Int(g.forwardHeads[Int(c.edge)])]
+            if places.contains(place) || places.count < max(1, limit) {
+                places.insert(place)
+                kept.append(c)
+            }
+        }
+        return kept
     }
 
     /// σ per meter of median fix-to-nearest-road distance. For noise across a single road the factor is 1.4826 (the
@@ -236,7 +247,7 @@ public struct MapMatcher {
         guard c.edge >= 0 else { return 0 }
         let tail = network.snapIndex.tail(of: Int(c.edge)), head = Int(network.graph.forwardHeads[Int(c.edge)])
         guard let before = search.predecessor(of: tail) else { return 0 }
-        if before == head { return parameters.uTurnMeters }
+        if before == head || network.graph.osmNodeIds[before] == network.graph.osmNodeIds[head] { return parameters.uTurnMeters }
         return parameters.turnMeters * network.graph.turnShare(before, tail, head)
     }
 

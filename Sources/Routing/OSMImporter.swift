@@ -98,6 +98,10 @@ public enum OSMImporter {
         var lengthMeters: Double
         var wayId: Int64
         var origin: Int32
+        /// The way's `WayRule.roadClassRank`.
+        var roadClassRank: UInt8 = 0
+        /// Turn penalty charged on this edge (already part of `durationMs` once `applyTurnCosts` ran).
+        var turnPenaltyMs: UInt32 = 0
     }
 
     static func build(_ c: Collector, summary: inout ImportSummary) -> RoadGraph {
@@ -120,11 +124,11 @@ public enum OSMImporter {
                                                         LatLng(degrees: c.lat[Int(fileIndex)], c.lng[Int(fileIndex)]))
                     if let kmh = way.rule.forwardKmh {
                         edges.append(WorkEdge(tail: p.index, head: index, durationMs: durationMs(length, kmh), lengthMeters: length,
-                                              wayId: way.id, origin: Int32(edges.count)))
+                                              wayId: way.id, origin: Int32(edges.count), roadClassRank: way.rule.roadClassRank))
                     }
                     if let kmh = way.rule.backwardKmh {
                         edges.append(WorkEdge(tail: index, head: p.index, durationMs: durationMs(length, kmh), lengthMeters: length,
-                                              wayId: way.id, origin: Int32(edges.count)))
+                                              wayId: way.id, origin: Int32(edges.count), roadClassRank: way.rule.roadClassRank))
                     }
                 }
                 previous = (ref, index, fileIndex)
@@ -134,6 +138,11 @@ public enum OSMImporter {
 
         // 2. Turn restrictions by via-node splitting.
         applyRestrictions(c.restrictions, graphIndex: graphIndex, lat: &lat, lng: &lng, osm: &osm, edges: &edges, summary: &summary)
+
+        // 2b. Turn costs by junction splitting (car): after the bans, so a ban's copy is charged like any approach.
+        if let costs = c.profile.turnCosts {
+            applyTurnCosts(costs, lat: &lat, lng: &lng, osm: &osm, edges: &edges, summary: &summary)
+        }
 
         // 3. Keep the largest strongly connected component.
         let n = lat.count
@@ -153,15 +162,18 @@ public enum OSMImporter {
         for (i, v) in kept.enumerated() { newIndex[v] = Int32(i) }
         summary.droppedNodes = n - kept.count
         var tails: [UInt32] = [], heads: [UInt32] = [], durations: [UInt32] = [], lengths: [Double] = []
+        var penalties: [UInt8] = []
         for e in edges {
             let t = newIndex[Int(e.tail)], h = newIndex[Int(e.head)]
             guard t >= 0, h >= 0 else { continue }
             tails.append(UInt32(t)); heads.append(UInt32(h)); durations.append(e.durationMs); lengths.append(e.lengthMeters)
+            penalties.append(RoadGraph.turnPenaltyUnits(e.turnPenaltyMs))
         }
         summary.graphNodes = kept.count
+        summary.graphOSMNodes = Set(kept.map { osm[$0] }).count
         summary.graphEdges = tails.count
         return RoadGraph.build(latDegrees: kept.map { lat[$0] }, lngDegrees: kept.map { lng[$0] }, osmNodeIds: kept.map { osm[$0] },
-                               tails: tails, heads: heads, durationsMs: durations, lengthsMeters: lengths)
+                               tails: tails, heads: heads, durationsMs: durations, lengthsMeters: lengths, turnPenaltyUnits: penalties)
     }
 
     /// Milliseconds to drive `meters` at `kmh`, at least 1 and at most `UInt32.max` (49 days): two way nodes 4,000 km

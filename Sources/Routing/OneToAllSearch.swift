@@ -150,8 +150,10 @@ extension RouteQuery {
     /// tail and then the snapped fraction of the edge.
     public mutating func runAllToOne(to destination: Snap) -> OneToAllSearch {
         var search = takeOneToAll()
-        let w = weights.edgeWeights
-        search.runReverse(targets: destination.edges.map { (network.snapIndex.tail(of: $0.edge), UInt64(($0.fraction * Double(w[$0.edge])).rounded())) })
+        let g = network.graph, w = weights
+        search.runReverse(targets: destination.edges.map {
+            (network.snapIndex.tail(of: $0.edge), UInt64(w.endCost($0.edge, fraction: $0.fraction, graph: g).rounded()))
+        })
         keepOneToAll(search)
         return search
     }
@@ -159,8 +161,10 @@ extension RouteQuery {
     /// Runs the one-to-all search from a snapped point on the time weights and returns it for reading costs.
     public mutating func runOneToAll(from origin: Snap) -> OneToAllSearch {
         var search = takeOneToAll()
-        let g = network.graph, w = weights.edgeWeights
-        search.run(sources: origin.edges.lazy.map { (Int(g.forwardHeads[$0.edge]), UInt64(((1 - $0.fraction) * Double(w[$0.edge])).rounded())) })
+        let g = network.graph, w = weights
+        search.run(sources: origin.edges.lazy.map {
+            (Int(g.forwardHeads[$0.edge]), UInt64(w.startCost($0.edge, fraction: $0.fraction, graph: g).rounded()))
+        })
         keepOneToAll(search)
         return search
     }

@@ -34,7 +34,11 @@ public final class RoadNetwork: Sendable {
     public static func open(path: String, cachePath: String? = nil, profile: RoutingProfile = .car,
                             progress: ((String) -> Void)? = nil) throws(RoutingError) -> RoadNetwork {
         if isGraphFile(path) { return try load(path: path) }
-        if let cachePath, isGraphFile(cachePath), let cached = try? load(path: cachePath) { return cached }
+        // A car graph cached before turn costs (file version 1) is imported again rather than served without them.
+        if let cachePath, isGraphFile(cachePath), let cached = try? load(path: cachePath),
+           profile != .car || cached.graph.turnPenaltyUnits != nil {
+            return cached
+        }
         let network = try importPBF(path: path, profile: profile.rules, progress: progress)
         if let cachePath { try network.save(to: cachePath) }
         return network
@@ -68,16 +72,21 @@ public final class RoadNetwork: Sendable {
     public static func load(path: String) throws(RoutingError) -> RoadNetwork {
         let region = try ByteRegion.map(path: path)
         let sections = try region.sections()
-        guard sections.count == RoadGraph.sectionCount + ContractionHierarchy.sectionCount else {
-            throw RoutingError(.corrupt, "graph file has \(sections.count) sections, expected \(RoadGraph.sectionCount + ContractionHierarchy.sectionCount)")
+        // Version 1 files predate turn penalties: one graph section fewer, read as no penalties.
+        let graphSections = region.fileVersion == 1 ? RoadGraph.sectionCount - 1 : RoadGraph.sectionCount
+        guard sections.count == graphSections + ContractionHierarchy.sectionCount else {
+            throw RoutingError(.corrupt, "graph file has \(sections.count) sections, expected \(graphSections + ContractionHierarchy.sectionCount)")
         }
-        let graph = try RoadGraph(region: region, sections: sections[0..<RoadGraph.sectionCount])
-        let hierarchy = try ContractionHierarchy(region: region, sections: sections[RoadGraph.sectionCount...], nodeCount: graph.nodeCount)
+        let graph = try RoadGraph(region: region, sections: sections[0..<graphSections])
+        let hierarchy = try ContractionHierarchy(region: region, sections: sections[graphSections...], nodeCount: graph.nodeCount)
         return RoadNetwork(graph: graph, hierarchy: hierarchy, importSummary: nil)
     }
 
     /// Saves graph and free-flow hierarchy to `path` (written to a temporary file, then renamed).
     public func save(to path: String) throws(RoutingError) {
+        guard graph.turnPenaltyUnits != nil else {
+            throw RoutingError(.unsupported, "a version 1 graph file is read as it is, not saved again: import the PBF anew")
+        }
         let merged = try ByteRegion.merge([graph.region, freeFlow.hierarchy.region])
         try merged.write(to: path)
     }

@@ -116,19 +116,19 @@ public struct RouteQuery {
     private mutating func searchSnapped(_ origin: LatLng, _ destination: LatLng) throws(RoutingError)
         -> (a: Snap, b: Snap, search: SnappedSearch?) {
         let a = try snap(origin), b = try snap(destination)
-        let g = network.graph, w = searched.edgeWeights
-        let sources = a.edges.map { (Int(g.forwardHeads[$0.edge]), UInt64(((1 - $0.fraction) * Double(w[$0.edge])).rounded())) }
-        let targets = b.edges.map { (network.snapIndex.tail(of: $0.edge), UInt64(($0.fraction * Double(w[$0.edge])).rounded())) }
-        var direct: (cost: UInt64, edge: Int, fraction: Double)?
+        let g = network.graph, s = searched
+        let sources = a.edges.map { (Int(g.forwardHeads[$0.edge]), UInt64(s.startCost($0.edge, fraction: $0.fraction, graph: g).rounded())) }
+        let targets = b.edges.map { (network.snapIndex.tail(of: $0.edge), UInt64(s.endCost($0.edge, fraction: $0.fraction, graph: g).rounded())) }
+        var direct: (cost: UInt64, edge: Int, from: Double, to: Double)?
         for x in a.edges {
             for y in b.edges where y.edge == x.edge && y.fraction >= x.fraction {
-                let cost = UInt64(((y.fraction - x.fraction) * Double(w[x.edge])).rounded())
-                if direct == nil || cost < direct!.cost { direct = (cost, x.edge, y.fraction - x.fraction) }
+                let cost = UInt64(s.alongCost(x.edge, from: x.fraction, to: y.fraction, graph: g).rounded())
+                if direct == nil || cost < direct!.cost { direct = (cost, x.edge, x.fraction, y.fraction) }
             }
         }
         let viaGraph = ch.run(sources: sources, targets: targets)
         if let direct, direct.cost <= viaGraph ?? .max {
-            let (seconds, meters) = report(cost: direct.cost, secondary: direct.fraction * secondaryValue(direct.edge))
+            let (seconds, meters) = report(cost: direct.cost, secondary: secondaryAlong(direct.edge, from: direct.from, to: direct.to))
             return (a, b, .direct(seconds: seconds, meters: meters))
         }
         return (a, b, viaGraph.map { .viaGraph(cost: $0) })
@@ -137,13 +137,13 @@ public struct RouteQuery {
     /// The second metric on the partial snapped edges at both ends of a path from node `first` to node `last`: the
     /// cheapest entry into `first` and exit from `last`, the edges the search's costs came from.
     private func endsSecondary(_ a: Snap, _ b: Snap, first: Int, last: Int) -> (start: Double, end: Double) {
-        let g = network.graph, w = searched.edgeWeights
+        let g = network.graph, s = searched
         let start = a.edges.filter { Int(g.forwardHeads[$0.edge]) == first }
-            .min { (1 - $0.fraction) * Double(w[$0.edge]) < (1 - $1.fraction) * Double(w[$1.edge]) }
+            .min { s.startCost($0.edge, fraction: $0.fraction, graph: g) < s.startCost($1.edge, fraction: $1.fraction, graph: g) }
         let end = b.edges.filter { network.snapIndex.tail(of: $0.edge) == last }
-            .min { $0.fraction * Double(w[$0.edge]) < $1.fraction * Double(w[$1.edge]) }
-        return (start.map { (1 - $0.fraction) * secondaryValue($0.edge) } ?? 0,
-                end.map { $0.fraction * secondaryValue($0.edge) } ?? 0)
+            .min { s.endCost($0.edge, fraction: $0.fraction, graph: g) < s.endCost($1.edge, fraction: $1.fraction, graph: g) }
+        return (start.map { secondaryStart($0.edge, fraction: $0.fraction) } ?? 0,
+                end.map { secondaryEnd($0.edge, fraction: $0.fraction) } ?? 0)
     }
 
     /// Durations in seconds from every source to every target (nil where unreachable), by the bucket method.
@@ -167,12 +167,14 @@ public struct RouteQuery {
     /// Durations and distances between already snapped points: each cell's two figures belong to the one route the
     /// search chose (the fastest for `.time`, the shortest for `.distance`), as `route(from:to:)` reports them.
     public mutating func table(snappedSources: [Snap], snappedTargets: [Snap]) -> TravelMatrix {
-        let g = network.graph, w = searched.edgeWeights
+        let g = network.graph, w = searched
         let s = snappedSources.map { snap in snap.edges.map {
-            (Int(g.forwardHeads[$0.edge]), UInt64(((1 - $0.fraction) * Double(w[$0.edge])).rounded()), (1 - $0.fraction) * secondaryValue($0.edge))
+            (Int(g.forwardHeads[$0.edge]), UInt64(w.startCost($0.edge, fraction: $0.fraction, graph: g).rounded()),
+             secondaryStart($0.edge, fraction: $0.fraction))
         } }
         let t = snappedTargets.map { snap in snap.edges.map {
-            (network.snapIndex.tail(of: $0.edge), UInt64(($0.fraction * Double(w[$0.edge])).rounded()), $0.fraction * secondaryValue($0.edge))
+            (network.snapIndex.tail(of: $0.edge), UInt64(w.endCost($0.edge, fraction: $0.fraction, graph: g).rounded()),
+             secondaryEnd($0.edge, fraction: $0.fraction))
         } }
         let sums = optimize == .time ? weights.lengthsPerArc(graph: g) : weights.durationsPerArc(of: searched, graph: g)
         let (rows, seconds) = matrixEngine.costs(sources: s, targets: t, arcSums: sums)
@@ -188,8 +190,8 @@ public struct RouteQuery {
                 // Same edge, destination ahead: taken on ties, as route(from:to:) does.
                 for x in snappedSources[i].edges {
                     for y in snappedTargets[j].edges where y.edge == x.edge && y.fraction >= x.fraction {
-                        let direct = UInt64(((y.fraction - x.fraction) * Double(w[x.edge])).rounded())
-                        if direct <= best { best = direct; second = (y.fraction - x.fraction) * secondaryValue(x.edge) }
+                        let direct = UInt64(w.alongCost(x.edge, from: x.fraction, to: y.fraction, graph: g).rounded())
+                        if direct <= best { best = direct; second = secondaryAlong(x.edge, from: x.fraction, to: y.fraction) }
                     }
                 }
                 if best == .max { durations.append(nil); distances.append(nil); continue }
@@ -227,6 +229,21 @@ public struct RouteQuery {
     @inline(__always)
     func secondaryValue(_ edge: Int) -> Double {
         optimize == .time ? network.graph.lengthsMeters[edge] : Double(weights.edgeWeights[edge])
+    }
+
+    /// The second metric of the part of `edge` after `fraction` (a route starting there; no turn penalty).
+    func secondaryStart(_ edge: Int, fraction: Double) -> Double {
+        optimize == .time ? (1 - fraction) * network.graph.lengthsMeters[edge] : weights.startCost(edge, fraction: fraction, graph: network.graph)
+    }
+
+    /// The second metric of the part of `edge` before `fraction` (a route ending there; the turn penalty in full).
+    func secondaryEnd(_ edge: Int, fraction: Double) -> Double {
+        optimize == .time ? fraction * network.graph.lengthsMeters[edge] : weights.endCost(edge, fraction: fraction, graph: network.graph)
+    }
+
+    /// The second metric between two fractions of one edge.
+    func secondaryAlong(_ edge: Int, from a: Double, to b: Double) -> Double {
+        optimize == .time ? (b - a) * network.graph.lengthsMeters[edge] : weights.alongCost(edge, from: a, to: b, graph: network.graph)
     }
 
     /// (seconds, meters) from a search cost and the second metric of the same route.

@@ -8,6 +8,12 @@ public protocol WayRules: Sendable {
     func restrictionValue(_ tags: [String: String]) -> String?
     /// The relation `type`s read as turn restrictions for this mode (others are not counted at all).
     var restrictionTypes: Set<String> { get }
+    /// The turn penalties the importer builds into this mode's graph, or nil for none (see `TurnCosts`).
+    var turnCosts: TurnCosts? { get }
+}
+
+extension WayRules {
+    public var turnCosts: TurnCosts? { nil }
 }
 
 /// How a way may be travelled: speeds per direction in km/h (nil = that direction is closed).
@@ -16,10 +22,14 @@ public struct WayRule: Sendable, Equatable {
     public var forwardKmh: Double?
     /// Speed against the way's node order, or nil when closed.
     public var backwardKmh: Double?
+    /// The way's road class as a rank, 0 for the most important (motorway); which junctions get turn costs
+    /// (`TurnCosts.maxRoadClassRank`) is decided on it. Profiles without turn costs leave it 0.
+    public var roadClassRank: UInt8
 
-    public init(forwardKmh: Double?, backwardKmh: Double?) {
+    public init(forwardKmh: Double?, backwardKmh: Double?, roadClassRank: UInt8 = 0) {
         self.forwardKmh = forwardKmh
         self.backwardKmh = backwardKmh
+        self.roadClassRank = roadClassRank
     }
 }
 

@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import Routing
 
-/// `hexfleet import-osm FILE.osm.pbf --out GRAPH [--profile car|bicycle|foot|scooter]`: builds and saves a contracted
-/// graph for one mode of travel.
+/// `hexfleet import-osm FILE.osm.pbf --out GRAPH [--profile car|bicycle|foot|scooter] [--turn-costs on|off|all]`: builds
+/// and saves a contracted graph for one mode of travel.
 struct ImportOSMCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import-osm",
@@ -19,15 +19,29 @@ struct ImportOSMCommand: ParsableCommand {
     @Option(help: "The mode the graph is for: car, bicycle, foot or scooter (one graph file per profile).")
     var profile = "car"
 
+    @Option(name: .customLong("turn-costs"),
+            help: "Car only: on (default: U-turn and turn penalties at junctions touching primary or better roads), off, or all (every junction; larger graph).")
+    var turnCosts: String?
+
     func validate() throws {
-        guard RoutingProfile(name: profile) != nil else { throw ValidationError("--profile must be car, bicycle, foot or scooter") }
+        guard let mode = RoutingProfile(name: profile) else { throw ValidationError("--profile must be car, bicycle, foot or scooter") }
+        if let turnCosts {
+            guard ["on", "off", "all"].contains(turnCosts) else { throw ValidationError("--turn-costs must be on, off or all") }
+            guard mode == .car || turnCosts == "off" else { throw ValidationError("--turn-costs applies to the car profile only") }
+        }
     }
 
     func run() throws {
         let mode = RoutingProfile(name: profile) ?? .car
+        var rules = mode.rules
+        if mode == .car {
+            var costs: TurnCosts? = .rightHandTraffic
+            if turnCosts == "off" { costs = nil } else if turnCosts == "all" { costs?.maxRoadClassRank = .max }
+            rules = CarProfile(turnCosts: costs)
+        }
         do {
             let start = ContinuousClock.now
-            let network = try RoadNetwork.importPBF(path: file, profile: mode.rules) { RoutingStderr.write($0) }
+            let network = try RoadNetwork.importPBF(path: file, profile: rules) { RoutingStderr.write($0) }
             try network.save(to: out)
             RoutingStderr.write("wrote \(out) (\(mode.rawValue)) in \(ContinuousClock.now - start)")
             print(network.importSummary?.json ?? "{}")

@@ -7,12 +7,15 @@ import Vocabulary
 
 /// Known routes on the real extracts, sampled and blurred like GPS, then matched back.
 enum MatchTraces {
-    /// A fastest route between random nodes whose length lies in `lengths`, with its geometry.
+    /// A fastest route between the places of random nodes whose length lies in `lengths`, with its geometry. From the
+    /// place, not the node: a node may be a junction's copy for one approach (turn costs), and a route from it would
+    /// start by turning back, which no trip from a place does.
     static func route(_ network: RoadNetwork, lengths: ClosedRange<Double>, rng: inout SeededRandom) throws -> Route {
         var query = network.makeQuery()
-        let n = network.graph.nodeCount
+        let g = network.graph, n = g.nodeCount
         for _ in 0..<10_000 {
-            let route = try query.route(fromNode: Int.random(in: 0..<n, using: &rng), toNode: Int.random(in: 0..<n, using: &rng))
+            let from = g.coordinate(Int.random(in: 0..<n, using: &rng)), to = g.coordinate(Int.random(in: 0..<n, using: &rng))
+            let route = try query.route(from: from, to: to)
             if let route, lengths.contains(route.distanceMeters) { return route }
         }
         throw RoutingError(.badInput, "no route of \(lengths) m found")
@@ -120,9 +123,11 @@ struct MapMatchingTests {
     }
 
     /// Shares of traces meeting the target, measured (docs/routing.md) less a margin; raise them as the matcher improves.
-    /// Measured: Monaco 29/30, Andorra 29/30, Helsinki 21/30 (its routes are 1–2.4 km, so the ends' noise alone is
-    /// about 2 % of the length).
-    static let minimumShare = ["monaco": 0.85, "andorra": 0.9, "helsinki": 0.65]
+    /// Measured before turn costs (routes from nodes): Monaco 29/30, Andorra 29/30, Helsinki 21/30 (its routes are
+    /// 1–2.4 km, so the ends' noise alone is about 2 % of the length). With turn costs in the car graph (routes from
+    /// places, fastest under the turn penalties, so with more turns): Monaco 25/30 (26/30 on the same traces without
+    /// turn costs), Helsinki 19–20/30 between runs; see docs/routing.md.
+    static let minimumShare = ["monaco": 0.8, "andorra": 0.9, "helsinki": 0.6]
 
     @Test("turn shares of the matcher's turn cost: straight on 0, a right angle ½, turning back 1")
     func turnShares() {

@@ -8,7 +8,9 @@ import Vocabulary
 // `route/ch` vs `route/dijkstra`, `matrix/bucket-100` vs `matrix/repeated-100`, `contract/monaco` vs `import/monaco`,
 // `route/ch-distance` vs `route/dijkstra-distance`, `isochrone/phast-600s` vs `isochrone/dijkstra-600s`,
 // `match/1000-points` vs `match/snap-1000-points` (snapping each fix alone, the least any matcher does) and
-// `match/1000-points-wide` (the matcher with its earlier parameters: 4σ radius, 12-nat beam, β = σ/2, no turn cost).
+// `match/1000-points-wide` (the matcher with its earlier parameters: 4σ radius, 12-nat beam, β = σ/2, no turn cost),
+// `load/mmap` and `route/ch-coordinates` vs their `-turn-costs-off` twins (the same extract imported without turn
+// costs, routed between the same places).
 // Data: the largest shared extract (Andorra) when ../shared/data is present, else the Monaco fixture.
 
 /// Real data loaded once, outside every measurement.
@@ -32,6 +34,13 @@ enum RoutingFixtures {
     }
     static let network: RoadNetwork = try! RoadNetwork.importPBF(path: largestPath)
     static let monacoGraph: RoadGraph = try! OSMImporter.importGraph(path: monacoPath).0
+    /// The same extract without turn costs (the car graph as it was before them).
+    static let networkWithoutTurnCosts: RoadNetwork = try! RoadNetwork.importPBF(path: largestPath, profile: CarProfile(turnCosts: nil))
+    static let savedPathWithoutTurnCosts: String = {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hexfleet-bench-plain-\(getpid()).hxg").path
+        try! networkWithoutTurnCosts.save(to: path)
+        return path
+    }()
     static let savedPath: String = {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("hexfleet-bench-\(getpid()).hxg").path
         try! network.save(to: path)
@@ -122,6 +131,16 @@ let benchmarks: @Sendable () -> Void = {
         let pairs = RoutingFixtures.pairs(1_000, seed: 8)
         let g = RoutingFixtures.network.graph
         var query = RoutingFixtures.network.makeQuery()
+        benchmark.startMeasurement()
+        for i in benchmark.scaledIterations {
+            let (s, t) = pairs[i % pairs.count]
+            blackHole(try? query.route(from: g.coordinate(s), to: g.coordinate(t)))
+        }
+    }
+    Benchmark("route/ch-coordinates-turn-costs-off", configuration: timed) { benchmark in
+        let pairs = RoutingFixtures.pairs(1_000, seed: 8)
+        let g = RoutingFixtures.network.graph   // the same places as route/ch-coordinates
+        var query = RoutingFixtures.networkWithoutTurnCosts.makeQuery()
         benchmark.startMeasurement()
         for i in benchmark.scaledIterations {
             let (s, t) = pairs[i % pairs.count]
@@ -234,6 +253,11 @@ let benchmarks: @Sendable () -> Void = {
     }
     Benchmark("load/mmap", configuration: timed) { benchmark in
         let path = RoutingFixtures.savedPath
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { blackHole(try? RoadNetwork.load(path: path)) }
+    }
+    Benchmark("load/mmap-turn-costs-off", configuration: timed) { benchmark in
+        let path = RoutingFixtures.savedPathWithoutTurnCosts
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations { blackHole(try? RoadNetwork.load(path: path)) }
     }

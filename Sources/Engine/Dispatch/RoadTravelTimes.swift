@@ -102,10 +102,11 @@ final class RoadTravelTimes: TravelTimes, @unchecked Sendable {
         queries += 1
         var cost = space(a, k, forward: true).meet(space(b, k, forward: false))
         // Both points on one edge, the target ahead: the edge itself, as the matrix takes it.
-        let w = profiles[k].road.weights.edgeWeights
+        let w = profiles[k].road.weights.edgeWeights, graph = profiles[k].road.network.graph
         for x in profiles[k].snaps[Int(a)] {
             for y in profiles[k].snaps[Int(b)] where y.edge == x.edge && y.fraction >= x.fraction {
-                cost = min(cost, UInt64(((y.fraction - x.fraction) * Double(w[x.edge])).rounded()))
+                let road = Double(w[x.edge]) - Double(min(graph.turnPenaltyMs(x.edge), w[x.edge]))   // no turn made
+                cost = min(cost, UInt64(((y.fraction - x.fraction) * road).rounded()))
             }
         }
         let value = cost == .max ? .infinity : Double(cost) / 1000 / speedFactor
@@ -140,10 +141,12 @@ final class RoadTravelTimes: TravelTimes, @unchecked Sendable {
         if !forward, let known = profiles[k].backward[i] { return known }
         spacesSearched += 1
         let road = profiles[k].road, graph = road.network.graph, w = road.weights.edgeWeights
-        // A source leaves by the head of its edge (the rest of the edge ahead), a target is reached from the tail.
+        // A source leaves by the head of its edge (the rest of the edge ahead, the turn onto it not made), a target is
+        // reached from the tail (the turn onto the edge paid in full), as RouteQuery's matrices take them.
         let starts: [(Int, UInt64)] = profiles[k].snaps[i].map { e in
-            forward ? (Int(graph.forwardHeads[e.edge]), UInt64(((1 - e.fraction) * Double(w[e.edge])).rounded()))
-                : (road.network.snapIndex.tail(of: e.edge), UInt64((e.fraction * Double(w[e.edge])).rounded()))
+            let penalty = Double(min(graph.turnPenaltyMs(e.edge), w[e.edge])), rest = Double(w[e.edge]) - penalty
+            return forward ? (Int(graph.forwardHeads[e.edge]), UInt64(((1 - e.fraction) * rest).rounded()))
+                : (road.network.snapIndex.tail(of: e.edge), UInt64((penalty + e.fraction * rest).rounded()))
         }
         let found = profiles[k].matrix.searchSpace(from: starts, forward: forward)
         if forward { profiles[k].forward[i] = found } else { profiles[k].backward[i] = found }
