@@ -70,6 +70,36 @@ public struct FenceCellSet: Sendable {
         return containsByH3(p)
     }
 
+    /// Whether one cell's inscribed disc holds every corner (small sets only; `FenceShape.holdsRectangle`).
+    func holdsRectangle(_ corners: [LatLng]) -> Bool {
+        for q in quick {
+            let limit = q.inner.radiusMeters * (1 - 1e-9) - 0.005
+            if corners.allSatisfy({ Geodesy.distanceMeters(q.inner.center, $0) <= limit }) { return true }
+        }
+        return false
+    }
+
+    /// `contains`, with the point's cell at a resolution asked of `cellAt` (a caller testing many sets at one point
+    /// asks H3 once per resolution instead of once per set).
+    @inline(__always)
+    public func contains(_ p: LatLng, cellAt: (Int) -> H3Cell?) -> Bool {
+        if !quick.isEmpty {
+            var unsure = false
+            for q in quick {
+                switch q.inner.classify(p) {
+                case .inside: return true
+                case .unsure: unsure = true
+                case .outside: if q.outer.classify(p) != .outside { unsure = true }
+                }
+            }
+            if !unsure { return false }
+        }
+        for r in resolutions {
+            if let c = cellAt(r), members.contains(c.rawValue) { return true }
+        }
+        return false
+    }
+
     /// `contains` by asking H3 for the point's cell at each listed resolution.
     func containsByH3(_ p: LatLng) -> Bool {
         for r in resolutions {
