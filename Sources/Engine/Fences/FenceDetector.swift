@@ -79,31 +79,59 @@ final class FenceDetector {
         let squares = index.squares, grid = index.grid, boxes = index.boxes, hot = index.hot
         let everywhere = !index.outsideEverywhere.isEmpty
         crossDetected = index.crossCount > 0
+        let keys = squareKeys
+        var sink: UInt64 = 0
         squares.arena.withUnsafeBufferPointer { arena in
-            for i in states.indices {
-                let s = states[i], prev = previous[i]
-                let square = grid.key(latE7: s.latE7, lngE7: s.lngE7)
-                let here = squares.range(square)
-                guard prev.isKnown, !everywhere, dwelling.isEmpty || dwellFilter[filterSlot(s.id)] == 0 else {
-                    evaluate(s, previous: prev, square: square, nowMs: nowMs, squares: squares, boxes: boxes, hot: hot)
-                    continue
+            var from = 0
+            while from < states.count {
+                // A slice of the batch at a time: its pings' square keys, then their buckets and runs loaded together
+                // (independent loads, so their cache misses overlap), then the pings decided with all of it in cache.
+                let to = min(states.count, from + Self.warmPings)
+                for i in from..<to {
+                    let s = states[i], prev = previous[i]
+                    let now = grid.key(latE7: s.latE7, lngE7: s.lngE7)
+                    let before = prev.isKnown ? grid.key(latE7: prev.latE7, lngE7: prev.lngE7) : now
+                    keys[2 * (i - from)] = now
+                    keys[2 * (i - from) + 1] = before
+                    sink &+= squares.touchBucket(now) &+ squares.touchBucket(before)
                 }
-                let previousSquare = grid.key(latE7: prev.latE7, lngE7: prev.lngE7)
-                let decided: Bool
-                if previousSquare == square {
-                    if here.isEmpty { continue }
-                    decided = decideInSquare(s, prev, arena, here, nowMs: nowMs)
-                } else {
-                    let before = squares.range(previousSquare)
-                    let between = crossDetected && !Self.shareASide(square, previousSquare, columns: grid.columns)
-                    if here.isEmpty && before.isEmpty && !between { continue }
-                    decided = decideMoved(s, prev, arena, here, before, walk: between, squares: squares, nowMs: nowMs)
+                for k in 0..<(2 * (to - from)) { sink &+= squares.touchRun(keys[k]) }
+                for i in from..<to {
+                    let s = states[i], prev = previous[i]
+                    let square = keys[2 * (i - from)]
+                    let here = squares.range(square)
+                    guard prev.isKnown, !everywhere, dwelling.isEmpty || dwellFilter[filterSlot(s.id)] == 0 else {
+                        evaluate(s, previous: prev, square: square, nowMs: nowMs, squares: squares, boxes: boxes, hot: hot)
+                        continue
+                    }
+                    let previousSquare = keys[2 * (i - from) + 1]
+                    let decided: Bool
+                    if previousSquare == square {
+                        if here.isEmpty { continue }
+                        decided = decideInSquare(s, prev, arena, here, nowMs: nowMs)
+                    } else {
+                        let before = squares.range(previousSquare)
+                        let between = crossDetected && !Self.shareASide(square, previousSquare, columns: grid.columns)
+                        if here.isEmpty && before.isEmpty && !between { continue }
+                        decided = decideMoved(s, prev, arena, here, before, walk: between, squares: squares, nowMs: nowMs)
+                    }
+                    if !decided { evaluate(s, previous: prev, square: square, nowMs: nowMs, squares: squares, boxes: boxes, hot: hot) }
                 }
-                if !decided { evaluate(s, previous: prev, square: square, nowMs: nowMs, squares: squares, boxes: boxes, hot: hot) }
+                from = to
             }
         }
+        warmSink &+= sink
         resolveFired()
     }
+
+    /// Pings whose squares are loaded together before any is decided.
+    static let warmPings = 32
+    /// The square keys of the slice being decided: now and before, per ping.
+    private let squareKeys = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: 2 * FenceDetector.warmPings)
+    /// Keeps the warm-up loads alive (a value nobody reads).
+    private var warmSink: UInt64 = 0
+
+    deinit { squareKeys.deallocate() }
 
     /// An event decided while a batch runs, its fence still a slot.
     private struct Fired {

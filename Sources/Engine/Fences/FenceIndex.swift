@@ -124,6 +124,8 @@ final class FenceIndex {
     private var freeSlots: [Int32] = []
     private var generations: [UInt32] = []
     private(set) var byID: [String: Int32] = [:]
+    /// Each slot's fence id, apart from its entry: naming a fired event reads a string, not a copy of the entry.
+    private var ids: [String?] = []
     private(set) var squares = FenceSquareMap()
     private(set) var roaming: [Int32] = []
     private(set) var outsideEverywhere: [Int32] = []
@@ -184,6 +186,7 @@ final class FenceIndex {
         } else {
             slot = Int32(entries.count)
             entries.append(nil)
+            ids.append(nil)
             hot.append(HotFence())
             boxes.append(FenceBox())
             shapes.append(nil)
@@ -197,6 +200,7 @@ final class FenceIndex {
         boxes[Int(slot)] = box
         shapes[Int(slot)] = shape.map(ShapeRef.init)
         byID[definition.id] = slot
+        ids[Int(slot)] = definition.id
         let plain = h.dwellMs == 0 && h.statuses == .all && !h.filtersDrivers ? SquareEntry.plain : 0
         for sq in cover { squares.append(squareEntry(slot, box, shape, square: sq, flags: plain), to: sq) }
         if shape == nil { roaming.append(slot) }
@@ -214,6 +218,7 @@ final class FenceIndex {
         outsideEverywhere.removeAll { $0 == slot }
         if e.shape != nil && e.definition.detect.contains(.cross) { crossCount -= 1 }
         entries[Int(slot)] = nil
+        ids[Int(slot)] = nil
         hot[Int(slot)] = HotFence()
         boxes[Int(slot)] = FenceBox()
         shapes[Int(slot)] = nil
@@ -275,7 +280,7 @@ final class FenceIndex {
 
     /// The id of the fence in `slot`.
     @inline(__always)
-    func id(_ slot: Int32) -> String? { entries[Int(slot)]?.definition.id }
+    func id(_ slot: Int32) -> String? { ids[Int(slot)] }
 
     /// Starts a candidate round: `take` answers true once per slot per round.
     @inline(__always)
@@ -352,7 +357,7 @@ final class FenceIndex {
         if out.count > 1 {
             out.sort { a, b in
                 if a.distanceMeters != b.distanceMeters { return a.distanceMeters < b.distanceMeters }
-                return (entries[Int(a.slot)]?.definition.id ?? "") < (entries[Int(b.slot)]?.definition.id ?? "")
+                return (id(a.slot) ?? "") < (id(b.slot) ?? "")
             }
         }
         if out.count > limit { out.removeLast(out.count - limit) }

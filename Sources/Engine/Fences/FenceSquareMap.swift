@@ -67,6 +67,21 @@ struct FenceSquareMap {
         }
     }
 
+    /// A value read from `key`'s home bucket: a load with no use but to bring the bucket into cache, so that a batch
+    /// can start all of its pings' look-ups before waiting on any (their misses overlap).
+    @inline(__always)
+    func touchBucket(_ key: UInt64) -> UInt64 {
+        buckets.withUnsafeBufferPointer { b in b[home(key) & (b.count - 1)].key }
+    }
+
+    /// A value read from the first entry of `key`'s run (0 for an empty list): `touchBucket`'s second step.
+    @inline(__always)
+    func touchRun(_ key: UInt64) -> UInt64 {
+        let r = range(key)
+        guard !r.isEmpty else { return 0 }
+        return arena.withUnsafeBufferPointer { UInt64(bitPattern: Int64($0[r.lowerBound].minLat)) }
+    }
+
     /// The slots of a square's list (tests and the slow paths).
     func list(_ key: UInt64) -> [Int32] { arena[range(key)].map(\.slot) }
 
