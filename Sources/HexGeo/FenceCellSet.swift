@@ -7,6 +7,8 @@ public struct FenceCellSet: Sendable {
     /// The cells, as given (duplicates dropped), sorted.
     public let cells: [H3Cell]
     private let members: Set<UInt64>
+    /// The cells' values, ascending.
+    private let sortedMembers: [UInt64]
     private let resolutions: [Int]
     private let boundaries: [GeoPolygon]
     /// Each cell's centre and a bound on its radius (meters), for distance bounds and grid covers.
@@ -74,6 +76,7 @@ public struct FenceCellSet: Sendable {
         }
         self.cells = unique
         members = Set(unique.map(\.rawValue))
+        sortedMembers = unique.map(\.rawValue).sorted()
         resolutions = Array(Set(unique.map(\.resolution))).sorted()
         boundaries = polys
         self.centres = centres
@@ -104,9 +107,19 @@ public struct FenceCellSet: Sendable {
     public func contains(_ p: LatLng, cellAt: (Int) -> H3Cell?) -> Bool {
         if !quickCells.isEmpty, let answer = quickAnswer(p) { return answer }
         for r in resolutions {
-            if let c = cellAt(r), members.contains(c.rawValue) { return true }
+            if let c = cellAt(r), isMember(c.rawValue) { return true }
         }
         return false
+    }
+
+    /// Whether `raw` is one of the cells: a scan of the sorted values for a small set (no hashing), else the set.
+    @inline(__always)
+    private func isMember(_ raw: UInt64) -> Bool {
+        if sortedMembers.count <= 32 {
+            for m in sortedMembers where m >= raw { return m == raw }
+            return false
+        }
+        return members.contains(raw)
     }
 
     /// `contains` by asking H3 for the point's cell at each listed resolution.
