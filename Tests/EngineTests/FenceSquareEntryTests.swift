@@ -1,6 +1,5 @@
 @testable import Engine
 import FleetIndex
-import HTTPServer
 import HexGeo
 import JSON
 import Testing
