@@ -7,6 +7,8 @@ public struct FenceCellSet: Sendable {
     /// The cells, as given (duplicates dropped), sorted.
     public let cells: [H3Cell]
     private let members: Set<UInt64>
+    /// The cells' values, ascending.
+    private let sortedMembers: [UInt64]
     private let resolutions: [Int]
     private let boundaries: [GeoPolygon]
     /// Each cell's centre and a bound on its radius (meters), for distance bounds and grid covers.
@@ -19,6 +21,31 @@ public struct FenceCellSet: Sendable {
     /// one is in the set, one outside every circumscribed one is not, and only the rest ask H3. Empty otherwise.
     private let quick: [(inner: PlanarDisc, outer: PlanarDisc)]
     static let quickLimit = 32
+
+    /// `quick` as the point tests read it, 40 bytes a cell: the shared centre and scale of both discs, the inscribed
+    /// one's "surely inside" limit and the larger of the two "surely outside" limits (planar distance², radians²).
+    /// One distance a cell gives the two discs' combined answer, from a few cache lines for the whole set.
+    private struct QuickCell {
+        let lat: Double, lng: Double, cosLat: Double, insideLimit: Double, outsideLimit: Double
+    }
+    private let quickCells: [QuickCell]
+
+    /// The quick discs' answer for `p`: true inside some inscribed disc, false outside every circumscribed one, nil
+    /// between (ask H3).
+    @inline(__always)
+    private func quickAnswer(_ p: LatLng) -> Bool? {
+        var unsure = false
+        for q in quickCells {
+            let dLat = p.lat - q.lat
+            var dLng = p.lng - q.lng
+            if dLng > Double.pi { dLng -= 2 * Double.pi } else if dLng < -Double.pi { dLng += 2 * Double.pi }
+            let x = dLng * q.cosLat
+            let d2 = dLat * dLat + x * x
+            if d2 <= q.insideLimit { return true }
+            if d2 <= q.outsideLimit { unsure = true }
+        }
+        return unsure ? nil : false
+    }
 
     /// A set over valid cells.
     /// - Throws: `cellInvalid` for a cell that is not a valid H3 cell.
@@ -43,8 +70,13 @@ public struct FenceCellSet: Sendable {
             }
         }
         self.quick = quick
+        quickCells = quick.map { q in
+            QuickCell(lat: q.inner.center.lat, lng: q.inner.center.lng, cosLat: q.inner.cosLat, insideLimit: q.inner.insideLimit,
+                      outsideLimit: max(q.inner.outsideLimit, q.outer.outsideLimit))
+        }
         self.cells = unique
         members = Set(unique.map(\.rawValue))
+        sortedMembers = unique.map(\.rawValue).sorted()
         resolutions = Array(Set(unique.map(\.resolution))).sorted()
         boundaries = polys
         self.centres = centres
@@ -56,18 +88,38 @@ public struct FenceCellSet: Sendable {
 
     /// Whether `p`'s cell at one of the set's resolutions is in the set.
     public func contains(_ p: LatLng) -> Bool {
-        if !quick.isEmpty {
-            var unsure = false
-            for q in quick {
-                switch q.inner.classify(p) {
-                case .inside: return true
-                case .unsure: unsure = true
-                case .outside: if q.outer.classify(p) != .outside { unsure = true }
-                }
-            }
-            if !unsure { return false }
-        }
+        if !quickCells.isEmpty, let answer = quickAnswer(p) { return answer }
         return containsByH3(p)
+    }
+
+    /// Whether one cell's inscribed disc holds every corner (small sets only; `FenceShape.holdsRectangle`).
+    func holdsRectangle(_ corners: [LatLng]) -> Bool {
+        for q in quick {
+            let limit = q.inner.radiusMeters * (1 - 1e-9) - 0.005
+            if corners.allSatisfy({ Geodesy.distanceMeters(q.inner.center, $0) <= limit }) { return true }
+        }
+        return false
+    }
+
+    /// `contains`, with the point's cell at a resolution asked of `cellAt` (a caller testing many sets at one point
+    /// asks H3 once per resolution instead of once per set).
+    @inline(__always)
+    public func contains(_ p: LatLng, cellAt: (Int) -> H3Cell?) -> Bool {
+        if !quickCells.isEmpty, let answer = quickAnswer(p) { return answer }
+        for r in resolutions {
+            if let c = cellAt(r), isMember(c.rawValue) { return true }
+        }
+        return false
+    }
+
+    /// Whether `raw` is one of the cells: a scan of the sorted values for a small set (no hashing), else the set.
+    @inline(__always)
+    private func isMember(_ raw: UInt64) -> Bool {
+        if sortedMembers.count <= 32 {
+            for m in sortedMembers where m >= raw { return m == raw }
+            return false
+        }
+        return members.contains(raw)
     }
 
     /// `contains` by asking H3 for the point's cell at each listed resolution.

@@ -75,6 +75,61 @@ public enum FenceShape: Sendable {
         }
     }
 
+    /// Whether every point of the latitude/longitude rectangle (radians; `west` < `east`, not across the
+    /// antimeridian) is inside the area. Conservative: true only when shown (with a few millimetres to spare), so a
+    /// point of the rectangle needs no exact test; false says nothing.
+    ///
+    /// A circle: the distance from the centre along a parallel grows with the longitude difference and along a
+    /// meridian has one minimum, so the farthest point of the rectangle is a corner. A polygon: the centre is inside
+    /// and no ring's edge meets the rectangle (widened a little), so every point has the centre's answer. A small cell
+    /// set: one cell's inscribed disc holds every corner.
+    public func holdsRectangle(south: Double, north: Double, west: Double, east: Double) -> Bool {
+        guard south <= north, west <= east, east - west < Double.pi else { return false }
+        let corners = [LatLng(lat: south, lng: west), LatLng(lat: south, lng: east),
+                       LatLng(lat: north, lng: west), LatLng(lat: north, lng: east)]
+        switch self {
+        case .circle(let c, let r):
+            let limit = r * (1 - 1e-9) - 0.005
+            return corners.allSatisfy { Geodesy.distanceMeters(c, $0) <= limit }
+        case .polygon(let poly):
+            guard !poly.boundingBox.isTransmeridian else { return false }
+            guard poly.contains(LatLng(lat: (south + north) / 2, lng: (west + east) / 2)) else { return false }
+            let slack = 1e-9
+            for ring in [poly.outer] + poly.holes {
+                guard var prev = ring.last else { continue }
+                for v in ring {
+                    if Self.segment(prev, v, meetsRectangle: south - slack, north + slack, west - slack, east + slack) { return false }
+                    prev = v
+                }
+            }
+            return true
+        case .cells(let set):
+            return set.holdsRectangle(corners)
+        }
+    }
+
+    /// Whether the straight lat/lng segment a→b meets the rectangle (Liang–Barsky clipping).
+    static func segment(_ a: LatLng, _ b: LatLng, meetsRectangle south: Double, _ north: Double, _ west: Double,
+                        _ east: Double) -> Bool {
+        var t0 = 0.0, t1 = 1.0
+        let dx = b.lng - a.lng, dy = b.lat - a.lat
+        for (p, q) in [(-dx, a.lng - west), (dx, east - a.lng), (-dy, a.lat - south), (dy, north - a.lat)] {
+            if p == 0 {
+                if q < 0 { return false }
+            } else {
+                let r = q / p
+                if p < 0 {
+                    if r > t1 { return false }
+                    t0 = max(t0, r)
+                } else {
+                    if r < t0 { return false }
+                    t1 = min(t1, r)
+                }
+            }
+        }
+        return true
+    }
+
     /// A box around the area (radians).
     public var boundingBox: BoundingBox {
         switch self {

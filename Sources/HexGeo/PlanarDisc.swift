@@ -12,11 +12,11 @@ public struct PlanarDisc: Sendable {
     /// Centre, radians.
     public let center: LatLng
     public let radiusMeters: Double
-    private let cosLat: Double
+    let cosLat: Double
     /// Planar distance², radians²: at or below it surely inside (negative: never).
-    private let insideLimit: Double
+    let insideLimit: Double
     /// Planar distance², radians²: above it surely outside (infinite: never).
-    private let outsideLimit: Double
+    let outsideLimit: Double
 
     public init(center: LatLng, radiusMeters: Double) {
         self.center = center

@@ -68,32 +68,212 @@ final class FenceDetector {
     var dwellingCount: Int { dwelling.count }
 
     /// Processes accepted pings in arrival order, each with where its driver was before.
+    ///
+    /// A ping of a known driver with no dwell state, while no fence detects `outside`, takes the fast path: its
+    /// square's entries (and, when it changed square, the previous square's and, for `cross`, those of the squares
+    /// between) decide it from their clipped boxes, interior flags and exact tests, provided every fence involved is
+    /// plain (no dwell, no filter); otherwise, and for first sightings, the general `evaluate` decides it. Events are
+    /// kept as slots while the batch runs and get their fences' ids at its end.
     func process(_ states: UnsafeBufferPointer<DriverState>, previous: UnsafeBufferPointer<PreviousFix>, nowMs: Int64) {
         // Local copies: one retain per window, and no exclusivity check per read of the index's arrays.
         let squares = index.squares, grid = index.grid, boxes = index.boxes, hot = index.hot
         let everywhere = !index.outsideEverywhere.isEmpty
         crossDetected = index.crossCount > 0
-        for i in states.indices {
-            let s = states[i], prev = previous[i]
-            let square = grid.key(latE7: s.latE7, lngE7: s.lngE7)
-            let here = squares.range(square)
-            let moved = prev.isKnown && grid.key(latE7: prev.latE7, lngE7: prev.lngE7) != square
-            if !moved && !everywhere && dwelling.isEmpty {
-                if here.isEmpty { continue }
-                // One square's list: no duplicates, and nothing fires unless a box holds an end or meets the segment.
-                var involved = false
-                for j in here {
-                    let b = boxes[Int(squares.arena[j])]
-                    if b.holds(latE7: s.latE7, lngE7: s.lngE7)
-                        || (prev.isKnown && (b.holds(latE7: prev.latE7, lngE7: prev.lngE7)
-                            || (b.detectsCross && b.meets(prev.latE7, prev.lngE7, s.latE7, s.lngE7)))) {
-                        involved = true
-                        break
-                    }
+        let keys = squareKeys
+        var sink: UInt64 = 0
+        squares.arena.withUnsafeBufferPointer { arena in
+            var from = 0
+            while from < states.count {
+                // A slice of the batch at a time: its pings' square keys, then their buckets and runs loaded together
+                // (independent loads, so their cache misses overlap), then the pings decided with all of it in cache.
+                let to = min(states.count, from + Self.warmPings)
+                for i in from..<to {
+                    let s = states[i], prev = previous[i]
+                    let now = grid.key(latE7: s.latE7, lngE7: s.lngE7)
+                    let before = prev.isKnown ? grid.key(latE7: prev.latE7, lngE7: prev.lngE7) : now
+                    keys[2 * (i - from)] = now
+                    keys[2 * (i - from) + 1] = before
+                    sink &+= squares.touchBucket(now) &+ squares.touchBucket(before)
                 }
-                if !involved { continue }
+                for k in 0..<(2 * (to - from)) { sink &+= squares.touchRun(keys[k]) }
+                for i in from..<to {
+                    let s = states[i], prev = previous[i]
+                    let square = keys[2 * (i - from)]
+                    let here = squares.range(square)
+                    guard prev.isKnown, !everywhere, dwelling.isEmpty || dwellFilter[filterSlot(s.id)] == 0 else {
+                        evaluate(s, previous: prev, square: square, nowMs: nowMs, squares: squares, boxes: boxes, hot: hot)
+                        continue
+                    }
+                    let previousSquare = keys[2 * (i - from) + 1]
+                    let decided: Bool
+                    if previousSquare == square {
+                        if here.isEmpty { continue }
+                        decided = decideInSquare(s, prev, arena, here, nowMs: nowMs)
+                    } else {
+                        let before = squares.range(previousSquare)
+                        let between = crossDetected && !Self.shareASide(square, previousSquare, columns: grid.columns)
+                        if here.isEmpty && before.isEmpty && !between { continue }
+                        decided = decideMoved(s, prev, arena, here, before, walk: between, squares: squares, nowMs: nowMs)
+                    }
+                    if !decided { evaluate(s, previous: prev, square: square, nowMs: nowMs, squares: squares, boxes: boxes, hot: hot) }
+                }
+                from = to
             }
-            evaluate(s, previous: prev, square: square, nowMs: nowMs, squares: squares, boxes: boxes, hot: hot)
+        }
+        warmSink &+= sink
+        resolveFired()
+    }
+
+    /// Pings whose squares are loaded together before any is decided.
+    static let warmPings = 32
+    /// The square keys of the slice being decided: now and before, per ping.
+    private let squareKeys = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: 2 * FenceDetector.warmPings)
+    /// Keeps the warm-up loads alive (a value nobody reads).
+    private var warmSink: UInt64 = 0
+
+    deinit { squareKeys.deallocate() }
+
+    /// An event decided while a batch runs, its fence still a slot.
+    private struct Fired {
+        var slot: Int32
+        var kind: FenceEventKind
+        var driver: DriverID
+        var timestampMs: Int64
+        var latE7: Int32
+        var lngE7: Int32
+    }
+    private var fired: [Fired] = []
+    /// The fast path's working lists for one ping: fences holding the previous fix, fences holding this one, and the
+    /// fences detecting `cross` whose box (within some square) meets the segment.
+    private var heldBefore: [Int32] = []
+    private var heldNow: [Int32] = []
+    private var mayCross: [Int32] = []
+
+    /// Turns the batch's fired slots into events (the fences' ids looked up once each event, after the batch).
+    private func resolveFired() {
+        guard !fired.isEmpty else { return }
+        for f in fired {
+            guard let id = index.id(f.slot) else { continue }
+            events.append(FenceEvent(fence: id, driver: f.driver, kind: f.kind, timestampMs: f.timestampMs, latE7: f.latE7, lngE7: f.lngE7))
+        }
+        fired.removeAll(keepingCapacity: true)
+    }
+
+    /// The fast path for a ping in the square of the driver's previous fix: false (having fired nothing) when a
+    /// fence involved is not plain.
+    private func decideInSquare(_ s: DriverState, _ prev: PreviousFix, _ arena: UnsafeBufferPointer<SquareEntry>,
+                                _ listed: Range<Int>, nowMs: Int64) -> Bool {
+        let mark = fired.count
+        for j in listed {
+            let e = arena[j]
+            let holdsNow = e.holds(latE7: s.latE7, lngE7: s.lngE7)
+            let holdsBefore = e.holds(latE7: prev.latE7, lngE7: prev.lngE7)
+            let crossable = e.detectsCross && e.meets(prev.latE7, prev.lngE7, s.latE7, s.lngE7)
+            guard holdsNow || holdsBefore || crossable else { continue }
+            guard e.isPlain else {
+                fired.removeSubrange(mark...)
+                return false
+            }
+            let nowIn = holdsNow && (e.isInterior || index.exactlyContains(e.slot, s.position))
+            let wasIn = holdsBefore && (e.isInterior || index.exactlyContains(e.slot, prev.position))
+            if nowIn != wasIn { fire(e.slot, e.detect, nowIn ? .enter : .exit, s, nowMs: nowMs) }
+            if crossable && !nowIn && !wasIn && index.segmentMeets(Int(e.slot), prev.position, s.position) {
+                fire(e.slot, e.detect, .cross, s, nowMs: nowMs)
+            }
+            if nowIn { fire(e.slot, e.detect, .inside, s, nowMs: nowMs) }
+        }
+        return true
+    }
+
+    /// The fast path for a ping in another square than the driver's previous fix (`walk`: also the squares the
+    /// segment passes between them, for `cross`): false (having fired nothing) when a fence involved is not plain.
+    private func decideMoved(_ s: DriverState, _ prev: PreviousFix, _ arena: UnsafeBufferPointer<SquareEntry>,
+                             _ here: Range<Int>, _ before: Range<Int>, walk: Bool, squares: FenceSquareMap,
+                             nowMs: Int64) -> Bool {
+        let mark = fired.count
+        heldBefore.removeAll(keepingCapacity: true)
+        heldNow.removeAll(keepingCapacity: true)
+        mayCross.removeAll(keepingCapacity: true)
+        let lat = s.latE7, lng = s.lngE7, pLat = prev.latE7, pLng = prev.lngE7
+        let crossing = crossDetected
+        for j in before {
+            let e = arena[j]
+            let holds = e.holds(latE7: pLat, lngE7: pLng)
+            let crossable = crossing && e.detectsCross && e.meets(pLat, pLng, lat, lng)
+            guard holds || crossable else { continue }
+            guard e.isPlain else { return false }
+            if holds && (e.isInterior || index.exactlyContains(e.slot, prev.position)) {
+                heldBefore.append(e.slot)
+            } else if crossable {
+                mayCross.append(e.slot)
+            }
+        }
+        for j in here {
+            let e = arena[j]
+            let holds = e.holds(latE7: lat, lngE7: lng)
+            let crossable = crossing && e.detectsCross && e.meets(pLat, pLng, lat, lng)
+            guard holds || crossable else { continue }
+            guard e.isPlain else {
+                fired.removeSubrange(mark...)
+                return false
+            }
+            if holds && (e.isInterior || index.exactlyContains(e.slot, s.position)) {
+                heldNow.append(e.slot)
+                if !heldBefore.contains(e.slot) { fire(e.slot, e.detect, .enter, s, nowMs: nowMs) }
+                fire(e.slot, e.detect, .inside, s, nowMs: nowMs)
+            } else if crossable && !mayCross.contains(e.slot) {
+                mayCross.append(e.slot)
+            }
+        }
+        for slot in heldBefore where !heldNow.contains(slot) {
+            fire(slot, index.boxes[Int(slot)].detect, .exit, s, nowMs: nowMs)
+        }
+        guard crossing else { return true }
+        if walk {
+            let previousSquare = index.grid.key(latE7: pLat, lngE7: pLng)
+            let square = index.grid.key(latE7: lat, lngE7: lng)
+            var plain = true
+            Self.forEachSquare(alongLatE7: pLat, pLng, to: lat, lng, sideE7: index.grid.sideE7, columns: index.grid.columns) { sq in
+                guard plain, sq != square && sq != previousSquare else { return }
+                for j in squares.range(sq) {
+                    let e = arena[j]
+                    guard e.detectsCross && e.meets(pLat, pLng, lat, lng) else { continue }
+                    guard e.isPlain else {
+                        plain = false
+                        return
+                    }
+                    if !mayCross.contains(e.slot) { mayCross.append(e.slot) }
+                }
+            }
+            guard plain else {
+                fired.removeSubrange(mark...)
+                return false
+            }
+        }
+        for slot in mayCross where !heldBefore.contains(slot) && !heldNow.contains(slot) {
+            if index.segmentMeets(Int(slot), prev.position, s.position) {
+                fire(slot, index.boxes[Int(slot)].detect, .cross, s, nowMs: nowMs)
+            }
+        }
+        return true
+    }
+
+    /// Records `kind` for the fence in `slot` when it detects it and has not expired.
+    @inline(__always)
+    private func fire(_ slot: Int32, _ detect: FenceDetect, _ kind: FenceEventKind, _ s: DriverState, nowMs: Int64) {
+        guard detect.contains(Self.flag(kind)), index.hot[Int(slot)].expiresAtMs > nowMs else { return }
+        fired.append(Fired(slot: slot, kind: kind, driver: s.id, timestampMs: s.timestampMs, latE7: s.latE7, lngE7: s.lngE7))
+    }
+
+    /// The `detect` flag of an event kind.
+    @inline(__always)
+    static func flag(_ kind: FenceEventKind) -> FenceDetect {
+        switch kind {
+        case .enter: .enter
+        case .exit: .exit
+        case .inside: .inside
+        case .outside: .outside
+        case .cross: .cross
         }
     }
 
@@ -126,7 +306,7 @@ final class FenceDetector {
                 || (!first && (b.holds(latE7: pLat, lngE7: pLng) || (b.detectsCross && b.meets(pLat, pLng, lat, lng))))
         }
         for j in squares.range(square) {
-            let slot = squares.arena[j]
+            let slot = squares.arena[j].slot
             if involved(slot) && index.take(slot) { candidates.append(slot) }
         }
         for slot in index.outsideEverywhere where index.take(slot) { candidates.append(slot) }
@@ -134,7 +314,7 @@ final class FenceDetector {
         let previousSquare = first ? square : index.grid.key(latE7: pLat, lngE7: pLng)
         if previousSquare != square {
             for j in squares.range(previousSquare) {
-                let slot = squares.arena[j]
+                let slot = squares.arena[j].slot
                 if involved(slot) && index.take(slot) { candidates.append(slot) }
             }
             // The squares the segment passes between them: a fence it passes through touches one of them. Two squares
@@ -143,7 +323,7 @@ final class FenceDetector {
                 Self.forEachSquare(alongLatE7: pLat, pLng, to: lat, lng, sideE7: index.grid.sideE7, columns: index.grid.columns) { sq in
                     guard sq != square && sq != previousSquare else { return }
                     for j in squares.range(sq) {
-                        let slot = squares.arena[j]
+                        let slot = squares.arena[j].slot
                         if boxes[Int(slot)].detectsCross && involved(slot) && index.take(slot) { candidates.append(slot) }
                     }
                 }
@@ -283,16 +463,8 @@ final class FenceDetector {
 
     @inline(__always)
     private func emit(_ slot: Int32, _ h: FenceIndex.HotFence, _ kind: FenceEventKind, _ s: DriverState) {
-        let wanted: FenceDetect
-        switch kind {
-        case .enter: wanted = .enter
-        case .exit: wanted = .exit
-        case .inside: wanted = .inside
-        case .outside: wanted = .outside
-        case .cross: wanted = .cross
-        }
-        guard h.detect.contains(wanted), let id = index.id(slot) else { return }
-        events.append(FenceEvent(fence: id, driver: s.id, kind: kind, timestampMs: s.timestampMs, latE7: s.latE7, lngE7: s.lngE7))
+        guard h.detect.contains(Self.flag(kind)) else { return }
+        fired.append(Fired(slot: slot, kind: kind, driver: s.id, timestampMs: s.timestampMs, latE7: s.latE7, lngE7: s.lngE7))
     }
 
     private func trackFilter(_ id: DriverID) {
@@ -319,4 +491,10 @@ final class FenceDetector {
             untrackFilter(id)
         }
     }
+}
+
+extension PreviousFix {
+    /// The fix as a point (as `DriverState.position` converts its own).
+    @inline(__always)
+    var position: LatLng { LatLng(degrees: Double(latE7) / 1e7, Double(lngE7) / 1e7) }
 }

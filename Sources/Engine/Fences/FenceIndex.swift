@@ -54,14 +54,14 @@ final class FenceIndex {
 
     /// What the transition logic reads of a fence once its box is involved, without the entry.
     struct HotFence {
-        /// A circle's disc, tested without the entry.
-        var disc: PlanarDisc?
         /// Where "nearest centre first" measures from.
         var center = LatLng(lat: 0, lng: 0)
-        var detect: FenceDetect = []
-        var dwellMs: Int64 = 0
         /// `Int64.max` when it never expires.
         var expiresAtMs = Int64.max
+        /// A circle's disc, tested without the entry.
+        var disc: PlanarDisc?
+        var detect: FenceDetect = []
+        var dwellMs: Int64 = 0
         var statuses = StatusFilter.all
         /// The fence lists drivers: ask the entry's set.
         var filtersDrivers = false
@@ -90,10 +90,42 @@ final class FenceIndex {
 
         /// `FenceShape.segmentIntersects`.
         func segmentIntersects(_ a: LatLng, _ b: LatLng) -> Bool { shape.segmentIntersects(a, b) }
+
+        /// `contains`, a cell set asking `cellAt` for the point's cell (`FenceCellSet.contains(_:cellAt:)`).
+        @inline(__always)
+        func contains(_ p: LatLng, cellAt: (Int) -> H3Cell?) -> Bool {
+            if case .cells(let set) = shape { return set.contains(p, cellAt: cellAt) }
+            return shape.contains(p)
+        }
     }
+
+    /// The H3 cells of one point, by resolution, asked once each: the cell sets tested at a point share them.
+    struct PointCells {
+        private var point = LatLng(lat: .nan, lng: .nan)
+        private var known: UInt16 = 0
+        private var cells = [UInt64](repeating: 0, count: 16)
+
+        /// The cell of `p` at `resolution`, computed once while `p` stays the point asked about.
+        @inline(__always)
+        mutating func cell(_ p: LatLng, _ resolution: Int) -> H3Cell? {
+            if p.lat != point.lat || p.lng != point.lng {
+                point = p
+                known = 0
+            }
+            guard resolution >= 0 && resolution < 16 else { return nil }
+            if known & (1 << resolution) != 0 { return H3Cell(rawValue: cells[resolution]) }
+            guard let c = try? H3.latLngToCell(p, resolution: resolution) else { return nil }
+            cells[resolution] = c.rawValue
+            known |= 1 << resolution
+            return c
+        }
+    }
+    private var pointCells = PointCells()
     private var freeSlots: [Int32] = []
     private var generations: [UInt32] = []
     private(set) var byID: [String: Int32] = [:]
+    /// Each slot's fence id, apart from its entry: naming a fired event reads a string, not a copy of the entry.
+    private var ids: [String?] = []
     private(set) var squares = FenceSquareMap()
     private(set) var roaming: [Int32] = []
     private(set) var outsideEverywhere: [Int32] = []
@@ -154,6 +186,7 @@ final class FenceIndex {
         } else {
             slot = Int32(entries.count)
             entries.append(nil)
+            ids.append(nil)
             hot.append(HotFence())
             boxes.append(FenceBox())
             shapes.append(nil)
@@ -167,7 +200,9 @@ final class FenceIndex {
         boxes[Int(slot)] = box
         shapes[Int(slot)] = shape.map(ShapeRef.init)
         byID[definition.id] = slot
-        for sq in cover { squares.append(slot, to: sq) }
+        ids[Int(slot)] = definition.id
+        let plain = h.dwellMs == 0 && h.statuses == .all && !h.filtersDrivers ? SquareEntry.plain : 0
+        for sq in cover { squares.append(squareEntry(slot, box, shape, square: sq, flags: plain), to: sq) }
         if shape == nil { roaming.append(slot) }
         if shape != nil && definition.detect.contains(.outside) { outsideEverywhere.append(slot) }
         if shape != nil && definition.detect.contains(.cross) { crossCount += 1 }
@@ -183,6 +218,7 @@ final class FenceIndex {
         outsideEverywhere.removeAll { $0 == slot }
         if e.shape != nil && e.definition.detect.contains(.cross) { crossCount -= 1 }
         entries[Int(slot)] = nil
+        ids[Int(slot)] = nil
         hot[Int(slot)] = HotFence()
         boxes[Int(slot)] = FenceBox()
         shapes[Int(slot)] = nil
@@ -206,12 +242,45 @@ final class FenceIndex {
     }
 
     /// Whether the fixed shape in `slot` holds `p`, without the box test (false for a free slot or a roaming fence).
+    /// Cell sets tested at the same point in a row share its H3 cells (`PointCells`).
     @inline(__always)
-    func shapeContains(_ slot: Int, _ p: LatLng) -> Bool { shapes[slot]?.contains(p) ?? false }
+    func shapeContains(_ slot: Int, _ p: LatLng) -> Bool {
+        guard let shape = shapes[slot] else { return false }
+        return shape.contains(p) { pointCells.cell(p, $0) }
+    }
+
+    /// Whether the fixed fence in `slot` holds `p`, without the box test: a circle's planar disc, else the shape.
+    @inline(__always)
+    func exactlyContains(_ slot: Int32, _ p: LatLng) -> Bool {
+        if let disc = hot[Int(slot)].disc { return disc.contains(p) }
+        return shapeContains(Int(slot), p)
+    }
+
+    /// The entry listing fence `slot` for `square`: the fence's box clipped to the square's points, whether the
+    /// shape holds the whole square, and `flags` (`SquareEntry.plain`).
+    private func squareEntry(_ slot: Int32, _ box: FenceBox, _ shape: FenceShape?, square: UInt64, flags: UInt8) -> SquareEntry {
+        let side = grid.sideE7
+        let row = Int64(square >> 32), column = Int64(square & 0xFFFF_FFFF)
+        let south = row * side - 900_000_000, west = column * side - 1_800_000_000
+        var e = SquareEntry(slot: slot, box: box, flags: flags)
+        // The square's points have south ≤ lat < south + side (likewise longitude); column 0 also holds +180°, so
+        // its longitudes are left unclipped.
+        e.minLat = Int32(clamping: max(Int64(box.minLat), south))
+        e.maxLat = Int32(clamping: min(Int64(box.maxLat), south + side - 1))
+        guard column != 0 else { return e }
+        e.minLng = Int32(clamping: max(Int64(box.minLng), west))
+        e.maxLng = Int32(clamping: min(Int64(box.maxLng), west + side - 1))
+        let radians = Double.pi / 180 / 1e7
+        if let shape, shape.holdsRectangle(south: Double(south) * radians, north: Double(south + side) * radians,
+                                           west: Double(west) * radians, east: Double(west + side) * radians) {
+            e.flags |= SquareEntry.interior
+        }
+        return e
+    }
 
     /// The id of the fence in `slot`.
     @inline(__always)
-    func id(_ slot: Int32) -> String? { entries[Int(slot)]?.definition.id }
+    func id(_ slot: Int32) -> String? { ids[Int(slot)] }
 
     /// Starts a candidate round: `take` answers true once per slot per round.
     @inline(__always)
@@ -263,8 +332,9 @@ final class FenceIndex {
     }
 
     /// `containing(_:limit:nowMs:)` into `out` (emptied first), allocating nothing once `out` has grown: one look-up
-    /// of the point's square, then per listed fence its box (four integer compares), its expiry, and the exact test
-    /// (a circle's planar disc, else the shape), all from the dense arrays; the entry is read only to break a tie.
+    /// of the point's square, then its contiguous run of entries: per entry the fence's box within the square (four
+    /// integer compares), its expiry, and the exact test unless the square lies wholly inside the shape (a circle's
+    /// planar disc, else the shape; cell sets share the point's H3 cell); the entry is read only to break a tie.
     func containing(_ p: LatLng, limit: Int, nowMs: Int64, into out: inout [Containing]) {
         out.removeAll(keepingCapacity: true)
         let latE7 = Int32(clamping: Int64((p.latDegrees * 1e7).rounded()))
@@ -272,16 +342,14 @@ final class FenceIndex {
         let listed = squares.range(grid.key(latE7: latE7, lngE7: lngE7))
         guard !listed.isEmpty, limit > 0 else { return }
         squares.arena.withUnsafeBufferPointer { arena in
-            boxes.withUnsafeBufferPointer { boxes in
-                hot.withUnsafeBufferPointer { hot in
-                    shapes.withUnsafeBufferPointer { shapes in
-                        for i in listed {
-                            let slot = Int(arena[i])
-                            guard boxes[slot].holds(latE7: latE7, lngE7: lngE7), hot[slot].expiresAtMs > nowMs else { continue }
-                            let holds: Bool
-                            if let disc = hot[slot].disc { holds = disc.contains(p) } else { holds = shapes[slot]?.contains(p) ?? false }
-                            if holds { out.append((Int32(slot), Geodesy.distanceMeters(hot[slot].center, p))) }
-                        }
+            hot.withUnsafeBufferPointer { hot in
+                for i in listed {
+                    let e = arena[i]
+                    guard e.holds(latE7: latE7, lngE7: lngE7) else { continue }
+                    let slot = Int(e.slot)
+                    guard hot[slot].expiresAtMs > nowMs else { continue }
+                    if e.isInterior || exactlyContains(e.slot, p) {
+                        out.append((e.slot, Geodesy.distanceMeters(hot[slot].center, p)))
                     }
                 }
             }
@@ -289,7 +357,7 @@ final class FenceIndex {
         if out.count > 1 {
             out.sort { a, b in
                 if a.distanceMeters != b.distanceMeters { return a.distanceMeters < b.distanceMeters }
-                return (entries[Int(a.slot)]?.definition.id ?? "") < (entries[Int(b.slot)]?.definition.id ?? "")
+                return (id(a.slot) ?? "") < (id(b.slot) ?? "")
             }
         }
         if out.count > limit { out.removeLast(out.count - limit) }

@@ -1,5 +1,7 @@
-/// Grid square → the fence slots listed for it, built for the ingest path's one look-up a ping: an open-addressing
-/// table of square keys (multiplicative hash, linear probing) whose values are spans of one shared arena of slots.
+/// Grid square → the fences listed for it, built for the ingest path's one look-up a ping: an open-addressing
+/// table of square keys (multiplicative hash, linear probing) whose values are spans of one shared arena of
+/// `SquareEntry` (a fence's slot with its box clipped to the square and whether it holds the whole square), so a
+/// ping reads its square's fences from one contiguous run instead of one random place per fence.
 ///
 /// Why not `[UInt64: [Int32]]`: reading a dictionary of arrays hashes with SipHash and retains the array it hands
 /// out, where this is a multiply, a probe or two and a range. A list that outgrows its span moves to the end of
@@ -19,7 +21,7 @@ struct FenceSquareMap {
     private(set) var buckets: [Bucket]
     /// Each bucket's span capacity in `arena`.
     private var capacities: [Int32]
-    private(set) var arena: [Int32] = []
+    private(set) var arena: [SquareEntry] = []
     private var shift: UInt64
     private var occupied = 0
     private var emptied = 0
@@ -65,11 +67,29 @@ struct FenceSquareMap {
         }
     }
 
-    /// A square's list as an array (tests and the slow paths).
-    func list(_ key: UInt64) -> [Int32] { Array(arena[range(key)]) }
+    /// A value read from `key`'s home bucket: a load with no use but to bring the bucket into cache, so that a batch
+    /// can start all of its pings' look-ups before waiting on any (their misses overlap).
+    @inline(__always)
+    func touchBucket(_ key: UInt64) -> UInt64 {
+        buckets.withUnsafeBufferPointer { b in b[home(key) & (b.count - 1)].key }
+    }
 
-    /// Lists `slot` for the square `key`.
-    mutating func append(_ slot: Int32, to key: UInt64) {
+    /// A value read from the first entry of `key`'s run (0 for an empty list): `touchBucket`'s second step.
+    @inline(__always)
+    func touchRun(_ key: UInt64) -> UInt64 {
+        let r = range(key)
+        guard !r.isEmpty else { return 0 }
+        return arena.withUnsafeBufferPointer { UInt64(bitPattern: Int64($0[r.lowerBound].minLat)) }
+    }
+
+    /// The slots of a square's list (tests and the slow paths).
+    func list(_ key: UInt64) -> [Int32] { arena[range(key)].map(\.slot) }
+
+    /// Lists `slot` for the square `key` with no box of its own (every point of the square may be in it).
+    mutating func append(_ slot: Int32, to key: UInt64) { append(SquareEntry(slot: slot), to: key) }
+
+    /// Lists `entry` for the square `key`.
+    mutating func append(_ entry: SquareEntry, to key: UInt64) {
         if (occupied + 1) * 4 > buckets.count * 3 { rehash(capacity: buckets.count * 2) }
         let (i, inserted) = findOrInsert(key)
         var s = buckets[i]
@@ -79,12 +99,12 @@ struct FenceSquareMap {
             let start = arena.count
             // Element by element: appending a slice of the arena to itself would copy the whole arena first.
             for j in Int(s.start)..<Int(s.start + s.count) { arena.append(arena[j]) }
-            arena.append(contentsOf: repeatElement(-1, count: Int(capacity - s.count)))
+            arena.append(contentsOf: repeatElement(SquareEntry(slot: -1), count: Int(capacity - s.count)))
             waste += Int(capacities[i])
             s.start = Int32(start)
             capacities[i] = capacity
         }
-        arena[Int(s.start + s.count)] = slot
+        arena[Int(s.start + s.count)] = entry
         s.count += 1
         buckets[i] = s
         if waste > 4_096 && waste * 2 > arena.count { compact() }
@@ -95,7 +115,7 @@ struct FenceSquareMap {
         guard let i = find(key) else { return }
         var s = buckets[i]
         let lo = Int(s.start), hi = Int(s.start + s.count)
-        guard let at = arena[lo..<hi].firstIndex(of: slot) else { return }
+        guard let at = arena[lo..<hi].firstIndex(where: { $0.slot == slot }) else { return }
         arena[at] = arena[hi - 1]
         s.count -= 1
         buckets[i] = s
@@ -144,7 +164,7 @@ struct FenceSquareMap {
 
     /// Copies every list to a fresh arena, each span exactly as long as its list.
     private mutating func compact() {
-        var fresh: [Int32] = []
+        var fresh: [SquareEntry] = []
         fresh.reserveCapacity(arena.count - waste)
         for i in buckets.indices where buckets[i].key != Self.empty {
             let s = buckets[i]
@@ -155,5 +175,51 @@ struct FenceSquareMap {
         }
         arena = fresh
         waste = 0
+    }
+}
+
+/// A fence as listed for one grid square: its slot, its box clipped to the square (degrees × 1e7, closed; a point of
+/// the square outside it is outside the fence), what it detects, and two flags: `interior` (the square lies wholly
+/// inside the shape, so a point the box holds needs no exact test) and `plain` (no dwell, no status or driver
+/// filter: the transition is decided from the two fixes alone). 24 bytes.
+struct SquareEntry: Equatable {
+    var minLat: Int32, maxLat: Int32, minLng: Int32, maxLng: Int32
+    var slot: Int32
+    var detect: FenceDetect
+    var flags: UInt8
+
+    static let interior: UInt8 = 1
+    static let plain: UInt8 = 2
+
+    /// An entry whose box is the whole sphere, neither interior nor plain (tests, placeholders).
+    init(slot: Int32) {
+        (minLat, maxLat, minLng, maxLng) = (-900_000_000, 900_000_000, -1_800_000_000, 1_800_000_000)
+        self.slot = slot
+        detect = []
+        flags = 0
+    }
+
+    init(slot: Int32, box: FenceIndex.FenceBox, flags: UInt8) {
+        (minLat, maxLat, minLng, maxLng) = (box.minLat, box.maxLat, box.minLng, box.maxLng)
+        self.slot = slot
+        detect = box.detect
+        self.flags = flags
+    }
+
+    var isInterior: Bool { flags & Self.interior != 0 }
+    var isPlain: Bool { flags & Self.plain != 0 }
+    var detectsCross: Bool { detect.contains(.cross) }
+
+    @inline(__always)
+    func holds(latE7: Int32, lngE7: Int32) -> Bool {
+        latE7 >= minLat && latE7 <= maxLat && lngE7 >= minLng && lngE7 <= maxLng
+    }
+
+    /// Whether the box of the segment a→b meets this box (a segment the short way across the antimeridian always).
+    @inline(__always)
+    func meets(_ aLat: Int32, _ aLng: Int32, _ bLat: Int32, _ bLng: Int32) -> Bool {
+        if max(aLat, bLat) < minLat || min(aLat, bLat) > maxLat { return false }
+        if abs(Int64(aLng) - Int64(bLng)) > 1_800_000_000 { return true }
+        return max(aLng, bLng) >= minLng && min(aLng, bLng) <= maxLng
     }
 }
