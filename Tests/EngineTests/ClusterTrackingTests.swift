@@ -32,7 +32,7 @@ import Vocabulary
         return out
     }
 
-    @Test("a bbox subscriber on one shard receives the drivers the other shard holds, each once per message, with its newest fix; a later subscriber's snapshot has them too")
+    @Test("a bbox subscriber on one shard receives the drivers the other shard holds (moving or not), each once per message, with its newest fix; a later subscriber's snapshot has them too")
     func subscriberSeesTheWholeFleet() throws {
         let nats = try NatsServers()
         defer { nats.stop() }
@@ -42,6 +42,10 @@ import Vocabulary
         defer { for e in engines { e.close() } }
         let (a, b) = (engines[0], engines[1])
         #expect(try ClusterShardTests.connected(engines))
+        // Driver 21 reaches b before anyone watches, and never moves again: b sends it when a starts watching.
+        let t0 = a.nowMs - 5_000
+        try ClusterShardTests.ping(b, driver: 21, at: ClusterShardTests.east, ts: t0 - 1_000)
+        #expect(try eventually { try ClusterShardTests.held(b, 21) != nil })
 
         let ws = try TrackingTestClient(port: a.http, path: "/v1/ws/track?token=\(TestEngine.admin)", timeoutSeconds: 10)
         try ws.send(text: #"{"op":"subscribe","bbox":\#(Self.monaco)}"#)
@@ -50,7 +54,6 @@ import Vocabulary
         #expect(try eventually(within: 10) { try ClusterShardTests.clusterStatus(b)["track_watched"] as? Bool == true })
 
         // Drivers 1…5 in a's partition, 11…15 in b's; each sent through the other shard, so every one is forwarded.
-        let t0 = a.nowMs - 5_000
         for i in UInt64(0)..<5 {
             let dLat = Double(i) * 0.0005
             try ClusterShardTests.ping(b, driver: 1 + i, at: (ClusterShardTests.west.lat + dLat, ClusterShardTests.west.lng), ts: t0)
@@ -58,7 +61,7 @@ import Vocabulary
         }
         #expect(try eventually { try (11...15).allSatisfy { try ClusterShardTests.held(b, UInt64($0)) != nil } })
         #expect(try (11...15).allSatisfy { try ClusterShardTests.held(a, UInt64($0)) == nil })
-        let all = Set(UInt64(1)...5).union(11...15)
+        let all = Set(UInt64(1)...5).union(11...15).union([21])
         var messages = try Self.positions(ws) { Set(Self.newest($0).keys).isSuperset(of: all) }
         for m in messages { #expect(Set(m.map(Self.id)).count == m.count, "a driver twice in one message: \(m.map(Self.id))") }
         #expect(Set(Self.newest(messages).keys) == all)

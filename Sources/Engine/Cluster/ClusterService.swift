@@ -49,6 +49,13 @@ final class ClusterService: EngineService, FleetGatherer {
     var onRemotePositions: ([DriverState]) -> Void = { _ in }
     /// Until when (engine clock) some other engine watches: this shard publishes its moved drivers until then.
     private var watchedUntilMs: Int64 = 0
+    /// The engines watching, each until its notice lapses: a new one gets this table's drivers once.
+    private var watchers: [String: Int64] = [:]
+    /// This table's drivers as a new watcher came, published a share per tick (`snapshotRecordsPerTick`).
+    private var snapshotOwed: [DriverState] = []
+    private var snapshotSent = 0
+    /// Records of a new watcher's snapshot published per tick at most, so a big table never stalls the loop.
+    static let snapshotRecordsPerTick = 16 * ClusterWire.maxPositionRecords
     private var lastWatchingSentMs: Int64 = 0
     private var wasWatching = false
     /// The positions message being collected for the next tick.
@@ -174,6 +181,20 @@ final class ClusterService: EngineService, FleetGatherer {
     private func publishTrack(nowMs: Int64) {
         flushTrack()
         guard let bus else { return }
+        if snapshotSent < snapshotOwed.count {
+            let end = min(snapshotOwed.count, snapshotSent + Self.snapshotRecordsPerTick)
+            ClusterWire.beginPositions(&trackBuffer, from: directory.node)
+            for s in snapshotOwed[snapshotSent..<end] {
+                ClusterWire.appendPosition(s, to: &trackBuffer)
+                if ClusterWire.positionCount(trackBuffer) >= ClusterWire.maxPositionRecords {
+                    flushTrack()
+                    ClusterWire.beginPositions(&trackBuffer, from: directory.node)
+                }
+            }
+            flushTrack()
+            snapshotSent = end
+            if end == snapshotOwed.count { snapshotOwed = []; snapshotSent = 0 }
+        }
         let watching = hasTrackSubscribers()
         if watching && (!wasWatching || nowMs - lastWatchingSentMs >= 1_000) {
             lastWatchingSentMs = nowMs
@@ -184,8 +205,17 @@ final class ClusterService: EngineService, FleetGatherer {
 
     private func received(track m: ClusterMessage) {
         if m.data.first == ClusterWire.watchingKind {
-            guard ClusterWire.watching(m.data) != nil else { forwarder.countMalformed(); return }
-            watchedUntilMs = clock.nowMs + Self.watchingTTLMs
+            guard let node = ClusterWire.watching(m.data) else { forwarder.countMalformed(); return }
+            let now = clock.nowMs
+            if (watchers[node] ?? 0) <= now {
+                // A new watcher knows nothing of this table's drivers that do not move: send them all, once.
+                let freshAfter = now - table.staleAfterMs
+                snapshotOwed = table.allStates().filter { $0.timestampMs >= freshAfter }
+                snapshotSent = 0
+            }
+            watchers[node] = now + Self.watchingTTLMs
+            watchedUntilMs = now + Self.watchingTTLMs
+            if watchers.count > 64 { watchers = watchers.filter { $0.value > now } }
             return
         }
         guard let (_, states) = ClusterWire.positions(m.data) else { forwarder.countMalformed(); return }
