@@ -83,6 +83,18 @@ import Vocabulary
         _ = try late.readJSON(type: "subscribed")
         let snapshot = try Self.positions(late) { Set(Self.newest($0).keys).isSuperset(of: all) }
         #expect(Self.newest(snapshot)[11].map(Self.ts) == t0 + 2_000)
+        // The binary format carries them the same way (32-byte records after an 8-byte header).
+        let binary = try TrackingTestClient(port: a.http, path: "/v1/ws/track?format=binary&token=\(TestEngine.admin)",
+                                            timeoutSeconds: 10)
+        try binary.send(text: #"{"op":"subscribe","bbox":\#(Self.monaco)}"#)
+        var binarySeen = Set<UInt64>()
+        while !binarySeen.isSuperset(of: all) {
+            guard case .binary(let bytes) = try binary.readFrame() else { continue }
+            try #require(bytes.count >= 8 && (bytes.count - 8) % 32 == 0)
+            let ids = bytes.withUnsafeBytes { raw in (0..<(bytes.count - 8) / 32).map { PingWire.record(at: 8 + 32 * $0, in: raw).driverID } }
+            #expect(Set(ids).count == ids.count)
+            binarySeen.formUnion(ids)
+        }
         // A driver subscription to one of b's drivers is answered from there too.
         let follower = try TrackingTestClient(port: a.http, path: "/v1/ws/track?token=\(TestEngine.admin)", timeoutSeconds: 10)
         try follower.send(text: #"{"op":"subscribe","driver":12}"#)
