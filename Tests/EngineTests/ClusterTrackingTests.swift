@@ -135,3 +135,57 @@ import Vocabulary
         #expect(ClusterWire.positions([]) == nil && ClusterWire.watching([]) == nil)
     }
 }
+
+/// The same on shards whose partitions are leased in PostgreSQL (`ShardFailoverTests`' set-up): who holds which
+/// driver is decided by the leases, and the live map of either shard shows both shards' drivers.
+@Suite(.serialized, .enabled(if: ShardDatabase.server != nil, "HEXFLEET_TEST_POSTGRES is unset: start a server with eval \"$(scripts/postgres-start)\""))
+struct LeasedClusterTrackingTests {
+    @Test("two leased shards: each shard's bbox subscriber sees the drivers of both")
+    func bothShardsSeeEveryDriver() throws {
+        let db = try ShardDatabase()
+        defer { db.drop() }
+        let nats = try NatsServers()
+        defer { nats.stop() }
+        func shard(_ node: String) throws -> TestEngine {
+            try TestEngine { c in
+                c.natsServers = nats.urls
+                c.history = false
+                c.postgresURL = db.url
+                c.cluster.node = node
+                c.cluster.partitionResolution = ClusterShardTests.resolution
+            }
+        }
+        let west = ClusterShardTests.west, east = ClusterShardTests.east
+        // a alone sees the west partition first and claims it; then b, alone in seeing the east one, claims that.
+        let a = try shard("a")
+        defer { a.close() }
+        let t0 = a.nowMs - 10_000
+        try ClusterShardTests.ping(a, driver: 1, at: west, ts: t0)
+        #expect(try eventually(within: 20) { try a.metric("hexfleet_cluster_partitions_held") == 1 })
+        let b = try shard("b")
+        defer { b.close() }
+        #expect(try ClusterShardTests.connected([a, b]))
+        try ClusterShardTests.ping(b, driver: 2, at: east, ts: t0)
+        #expect(try eventually(within: 20) { try b.metric("hexfleet_cluster_partitions_held") == 1 })
+        #expect(try eventually { try ClusterShardTests.held(a, 1) != nil && ClusterShardTests.held(b, 2) != nil })
+
+        let onA = try TrackingTestClient(port: a.http, path: "/v1/ws/track?token=\(TestEngine.admin)", timeoutSeconds: 10)
+        let onB = try TrackingTestClient(port: b.http, path: "/v1/ws/track?token=\(TestEngine.admin)", timeoutSeconds: 10)
+        for ws in [onA, onB] {
+            try ws.send(text: #"{"op":"subscribe","bbox":\#(ClusterTrackingTests.monaco)}"#)
+            _ = try ws.readJSON(type: "subscribed")
+        }
+        // Fixes sent through the shard that does not own them: forwarded, then published by the owner.
+        for i in UInt64(0)..<4 {
+            try ClusterShardTests.ping(b, driver: 10 + i, at: (west.lat + Double(i) * 0.0005, west.lng), ts: t0 + 1_000)
+            try ClusterShardTests.ping(a, driver: 20 + i, at: (east.lat + Double(i) * 0.0005, east.lng), ts: t0 + 1_000)
+        }
+        let all = Set<UInt64>([1, 2, 10, 11, 12, 13, 20, 21, 22, 23])
+        for ws in [onA, onB] {
+            let messages = try ClusterTrackingTests.positions(ws) { Set(ClusterTrackingTests.newest($0).keys).isSuperset(of: all) }
+            for m in messages { #expect(Set(m.map(ClusterTrackingTests.id)).count == m.count) }
+        }
+        // Whichever shard took each (a shard's view of the other's lease may lag a round), exactly one holds it.
+        #expect(try all.allSatisfy { id in try [a, b].filter { try ClusterShardTests.held($0, id) != nil }.count == 1 })
+    }
+}
