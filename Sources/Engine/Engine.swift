@@ -100,6 +100,10 @@ public final class Engine {
                                publicTracking: configuration.demo, table: table, ingest: ingest, orders: orders, auth: auth,
                                metrics: metrics, clock: clock, loop: loop)
         orders.onWatcherEvent { [unowned tracking] order, json in tracking.push(order: order.rawValue, json) }
+        if let cluster {
+            cluster.hasTrackSubscribers = { [unowned tracking] in tracking.connectionCount > 0 }
+            cluster.onRemotePositions = { [unowned tracking] in tracking.noteRemote($0) }
+        }
         fences = try FenceService(table: table, ingest: ingest, auth: auth, clock: clock, metrics: metrics, loop: loop,
                                   store: orders.store, webhooks: orders.webhooks, notifier: orders.notifier, arrivals: orders,
                                   driveTime: routing.roads, tracking: configuration.tracking,

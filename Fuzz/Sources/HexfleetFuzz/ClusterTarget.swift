@@ -16,7 +16,8 @@ nonisolated(unsafe) var clusterFleet: DriverTable?
 /// - 1: a fleet query, answered from a populated table as a shard answers it; the answer is encoded and decoded
 ///   back, and merged with itself as the asker merges shards' answers;
 /// - 2: a shard's answer as the asker decodes it;
-/// - 3: a relayed order request, then 4: the owner's response.
+/// - 3: a relayed order request, then 4: the owner's response;
+/// - 5: on `hexfleet.track.<node>`: a shard's moved drivers (positions) or a watching notice.
 /// Every message that decodes must survive encode → decode unchanged (what one engine writes, another reads).
 let clusterTarget = FuzzTarget(
     name: "cluster",
@@ -37,7 +38,7 @@ let clusterTarget = FuzzTarget(
     run: { input in
         guard let mode = input.first, let fleet = clusterFleet else { return }
         let message = Array(input.dropFirst())
-        switch mode % 5 {
+        switch mode % 6 {
         case 0:
             if let (node, claims) = ClusterWire.claims(message) {
                 let again = ClusterWire.claims(ClusterWire.claims(claims, from: node))
@@ -77,6 +78,18 @@ let clusterTarget = FuzzTarget(
                          && copy.path == request.path && copy.body == request.body
                          && copy.headers.map(\.0) == request.headers.map(\.0) && copy.headers.map(\.1) == request.headers.map(\.1),
                          "a relayed request changed through encode/decode")
+        case 5:
+            if let node = ClusterWire.watching(message) {
+                precondition(ClusterWire.watching(ClusterWire.watching(from: node)) == node, "a watching notice changed")
+                return
+            }
+            guard let (node, states) = ClusterWire.positions(message) else { return }
+            var again: [UInt8] = []
+            ClusterWire.beginPositions(&again, from: node)
+            for s in states { ClusterWire.appendPosition(s, to: &again) }
+            ClusterWire.finishPositions(&again)
+            guard let copy = ClusterWire.positions(again) else { preconditionFailure("re-encoded positions do not decode") }
+            precondition(copy.node == node && copy.states == states, "positions changed through encode/decode")
         default:
             guard let response = ClusterWire.httpResponse(message) else { return }
             guard let copy = ClusterWire.httpResponse(ClusterWire.encode(response)) else {
@@ -118,7 +131,16 @@ let clusterTarget = FuzzTarget(
                                   body: Array(#"{"customer":"c1","pickup":{"lat":43.73,"lng":7.42},"dropoff":{"lat":43.74,"lng":7.43}}"#.utf8),
                                   keepAlive: true)
         let response = HTTPResponse(status: 201, headers: [("Content-Type", "application/json")], body: Array(#"{"id":"1"}"#.utf8))
-        return [("records", [0] + records), ("claims", [0] + claims)]
+        var positions: [UInt8] = []
+        ClusterWire.beginPositions(&positions, from: "node-b")
+        for i in 1...3 {
+            let r = record(UInt64(i), -Int64(i) * 100)
+            ClusterWire.appendPosition(DriverState(id: DriverID(r.driverID), latE7: r.latE7, lngE7: r.lngE7, timestampMs: r.timestampMs,
+                                                   status: .available), to: &positions)
+        }
+        ClusterWire.finishPositions(&positions)
+        return [("records", [0] + records), ("claims", [0] + claims),
+                ("track-positions", [5] + positions), ("track-watching", [5] + ClusterWire.watching(from: "node-a"))]
             + queries.map { ("query-\($0.0)", [1] + ClusterWire.encode($0.1)) }
             + [("answer", [2] + answer),
                ("relayed-request", [3] + ClusterWire.encode(request, from: "node-a")),

@@ -39,6 +39,29 @@ final class ClusterService: EngineService, FleetGatherer {
     private static let pingTag = 1
     private static let queryTag = 2
     private static let httpTag = 3
+    private static let trackTag = 4
+    /// How long a watching notice keeps this shard publishing its moved drivers (notices come every second).
+    static let watchingTTLMs: Int64 = 3_000
+
+    /// Whether this engine has tracking subscribers (the composition root wires it to the tracking hub).
+    var hasTrackSubscribers: () -> Bool = { false }
+    /// Hands the tracking hub the drivers that moved in another shard's table (the composition root wires it).
+    var onRemotePositions: ([DriverState]) -> Void = { _ in }
+    /// Until when (engine clock) some other engine watches: this shard publishes its moved drivers until then.
+    private var watchedUntilMs: Int64 = 0
+    /// The engines watching, each until its notice lapses: a new one gets this table's drivers once.
+    private var watchers: [String: Int64] = [:]
+    /// This table's drivers as a new watcher came, published a share per tick (`snapshotRecordsPerTick`).
+    private var snapshotOwed: [DriverState] = []
+    private var snapshotSent = 0
+    /// Records of a new watcher's snapshot published per tick at most, so a big table never stalls the loop.
+    static let snapshotRecordsPerTick = 16 * ClusterWire.maxPositionRecords
+    private var lastWatchingSentMs: Int64 = 0
+    private var wasWatching = false
+    /// The positions message being collected for the next tick.
+    private var trackBuffer: [UInt8] = []
+    /// Positions published and received (records), and positions messages.
+    private(set) var trackCounters: (published: UInt64, messages: UInt64, received: UInt64) = (0, 0, 0)
     /// How long an edge waits for the owner's answer to a relayed order write (it commits to the store first).
     static let relayTimeoutMs: UInt64 = 10_000
 
@@ -73,6 +96,7 @@ final class ClusterService: EngineService, FleetGatherer {
         send = { [unowned self] subject, bytes in self.bus?.publish(subject, bytes) ?? false }
         ingest.ingest.router = forwarder
         ingest.onFirstSighting { [unowned forwarder] id in forwarder.tookNewDriver(id) }
+        ingest.onAccepted { [unowned self] states, _ in self.collectMoved(states) }
     }
 
     func registerRoutes(_ routes: RouteTable) {
@@ -84,6 +108,7 @@ final class ClusterService: EngineService, FleetGatherer {
         try bus.subscribe(ClusterWire.pingSubject(directory.node), tag: Self.pingTag) { [unowned self] m in self.received(ping: m) }
         try bus.subscribe(ClusterWire.querySubject(directory.node), tag: Self.queryTag) { [unowned self] m in self.received(query: m) }
         try bus.subscribe(ClusterWire.httpSubject(directory.node), tag: Self.httpTag) { [unowned self] m in self.received(http: m) }
+        try bus.subscribe(ClusterWire.trackWildcard, tag: Self.trackTag) { [unowned self] m in self.received(track: m) }
         self.bus = bus
         logger.info("cluster shard", metadata: ["node": "\(directory.node)", "resolution": "\(directory.resolution)"])
     }
@@ -101,6 +126,7 @@ final class ClusterService: EngineService, FleetGatherer {
         metricHandedOff.increment(by: Int64(c.handedOff &- exported.handedOff))
         metricPublishFailures.increment(by: Int64(c.publishFailures &- exported.publishFailures))
         exported = c
+        publishTrack(nowMs: nowMs)
     }
 
     func stop() {
@@ -122,6 +148,79 @@ final class ClusterService: EngineService, FleetGatherer {
             let taken = ingest.ingest.ingestRelayed(records, transport: transport, nowMs: clock.nowMs)
             forwarder.countReceived(records: records.count / PingWire.recordBytes, taken: taken)
         }
+    }
+
+    // MARK: the live map across shards
+
+    /// Collects the drivers this table took (local pings and forwarded ones alike) while another engine watches.
+    private func collectMoved(_ states: UnsafeBufferPointer<DriverState>) {
+        guard bus != nil, watchedUntilMs > clock.nowMs else { return }
+        if trackBuffer.isEmpty { ClusterWire.beginPositions(&trackBuffer, from: directory.node) }
+        for s in states {
+            ClusterWire.appendPosition(s, to: &trackBuffer)
+            if ClusterWire.positionCount(trackBuffer) >= ClusterWire.maxPositionRecords {
+                flushTrack()
+                ClusterWire.beginPositions(&trackBuffer, from: directory.node)
+            }
+        }
+    }
+
+    private func flushTrack() {
+        let n = ClusterWire.positionCount(trackBuffer)
+        guard n > 0, let bus else { trackBuffer.removeAll(keepingCapacity: true); return }
+        ClusterWire.finishPositions(&trackBuffer)
+        if trackBuffer.withUnsafeBytes({ bus.publish(ClusterWire.trackSubject(directory.node), $0) }) {
+            trackCounters.published &+= UInt64(n)
+            trackCounters.messages &+= 1
+        }
+        trackBuffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Once per tick: this tick's moved drivers to the watchers, and a watching notice (at once when the first
+    /// subscriber came, then every second) while this engine has subscribers.
+    private func publishTrack(nowMs: Int64) {
+        flushTrack()
+        guard let bus else { return }
+        if snapshotSent < snapshotOwed.count {
+            let end = min(snapshotOwed.count, snapshotSent + Self.snapshotRecordsPerTick)
+            ClusterWire.beginPositions(&trackBuffer, from: directory.node)
+            for s in snapshotOwed[snapshotSent..<end] {
+                ClusterWire.appendPosition(s, to: &trackBuffer)
+                if ClusterWire.positionCount(trackBuffer) >= ClusterWire.maxPositionRecords {
+                    flushTrack()
+                    ClusterWire.beginPositions(&trackBuffer, from: directory.node)
+                }
+            }
+            flushTrack()
+            snapshotSent = end
+            if end == snapshotOwed.count { snapshotOwed = []; snapshotSent = 0 }
+        }
+        let watching = hasTrackSubscribers()
+        if watching && (!wasWatching || nowMs - lastWatchingSentMs >= 1_000) {
+            lastWatchingSentMs = nowMs
+            ClusterWire.watching(from: directory.node).withUnsafeBytes { _ = bus.publish(ClusterWire.trackSubject(directory.node), $0) }
+        }
+        wasWatching = watching
+    }
+
+    private func received(track m: ClusterMessage) {
+        if m.data.first == ClusterWire.watchingKind {
+            guard let node = ClusterWire.watching(m.data) else { forwarder.countMalformed(); return }
+            let now = clock.nowMs
+            if (watchers[node] ?? 0) <= now {
+                // A new watcher knows nothing of this table's drivers that do not move: send them all, once.
+                let freshAfter = now - table.staleAfterMs
+                snapshotOwed = table.allStates().filter { $0.timestampMs >= freshAfter }
+                snapshotSent = 0
+            }
+            watchers[node] = now + Self.watchingTTLMs
+            watchedUntilMs = now + Self.watchingTTLMs
+            if watchers.count > 64 { watchers = watchers.filter { $0.value > now } }
+            return
+        }
+        guard let (_, states) = ClusterWire.positions(m.data) else { forwarder.countMalformed(); return }
+        trackCounters.received &+= UInt64(states.count)
+        onRemotePositions(states)
     }
 
     // MARK: order writes relayed to the partition's owner
@@ -255,6 +354,10 @@ final class ClusterService: EngineService, FleetGatherer {
             w.key("order_writes_relayed_here"); w.number(relayed.received)
             w.key("relays_unanswered"); w.number(relayed.unanswered)
             w.key("partial_answers"); w.number(partialAnswers)
+            w.key("track_published"); w.number(trackCounters.published)
+            w.key("track_messages"); w.number(trackCounters.messages)
+            w.key("track_received"); w.number(trackCounters.received)
+            w.key("track_watched"); w.bool(watchedUntilMs > clock.nowMs)
             w.endObject()
         })
     }

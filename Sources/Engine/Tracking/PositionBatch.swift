@@ -20,10 +20,11 @@ struct PositionBatch {
     var isEmpty: Bool { states.isEmpty }
     var count: Int { states.count }
 
-    /// Records a fix; a later fix of the same driver in the same tick replaces the earlier one.
+    /// Records a fix; a newer fix of the same driver in the same tick replaces the earlier one (fixes from other
+    /// shards can arrive out of order).
     mutating func add(_ s: DriverState) {
         if let i = indexByID[s.id.rawValue] {
-            states[i] = s
+            if s.timestampMs >= states[i].timestampMs { states[i] = s }
         } else {
             indexByID[s.id.rawValue] = states.count
             states.append(s)

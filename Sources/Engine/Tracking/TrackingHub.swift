@@ -70,6 +70,9 @@ final class TrackingHub {
     /// Followed orders whose courier moved, by the courier's batch index, for the fan-out sending (reused).
     private var orderHits: [Int: [UInt64]] = [:]
     private var keepalives: KeepaliveRounds
+    /// Drivers other shards hold, newest fix each (cluster mode; empty on one engine).
+    private var remote = RemoteDriverStates()
+    private var lastRemoteSweepMs: Int64 = 0
 
     /// Plain counters, flushed to Prometheus once per tick.
     private var stats = TrackingStatistics()
@@ -208,7 +211,7 @@ final class TrackingHub {
                 sub.drivers.append(id)
                 index.addDriver(id, slot: sub.slot)
             }
-            if table.lastTimestampMs(of: DriverID(id)) != nil { hold(id, for: sub) }
+            if latestState(of: id) != nil { hold(id, for: sub) }
             ack(sub, "subscribed") { w in w.key("driver"); w.number(id) }
         } else if let v = m["order"] {
             guard let id = v.uint64 else { throw APIError(.invalidParameter, "order is an unsigned 64-bit id") }
@@ -245,7 +248,7 @@ final class TrackingHub {
             let fresh = cells.filter { !sub.cells.contains($0) }
             guard sub.cells.count + Set(fresh).count <= configuration.maxCellsPerConnection else { throw tooMany() }
             for c in fresh where sub.cells.insert(c).inserted { index.addCell(c, slot: sub.slot) }
-            let states = (try? table.drivers(inCells: cells, nowMs: clock.nowMs)) ?? []
+            let states = ((try? table.drivers(inCells: cells, nowMs: clock.nowMs)) ?? []) + remoteStates(inCells: cells)
             for s in states.prefix(configuration.maxSnapshotDrivers) where isVisible(s.id.rawValue, to: sub) { hold(s.id.rawValue, for: sub) }
             ack(sub, "subscribed") { w in w.key("cells"); w.number(cells.count) }
         } else {
@@ -261,7 +264,7 @@ final class TrackingHub {
             index.addOrder(id, slot: sub.slot)
         }
         if let courier = orders.courier(of: OrderID(id)), isVisible(courier.rawValue, to: sub),
-           table.lastTimestampMs(of: courier) != nil { hold(courier.rawValue, for: sub) }
+           latestState(of: courier.rawValue) != nil { hold(courier.rawValue, for: sub) }
         ack(sub, "subscribed") { w in w.key("order"); w.number(id) }
     }
 
@@ -342,6 +345,7 @@ final class TrackingHub {
         } else {
             candidates = []
         }
+        if !remote.isEmpty { candidates += remote.all }
         var n = 0
         for s in candidates where s.timestampMs >= freshAfter && b.contains(latE7: s.latE7, lngE7: s.lngE7)
             && isVisible(s.id.rawValue, to: sub) {
@@ -349,6 +353,53 @@ final class TrackingHub {
             n += 1
             if n >= configuration.maxSnapshotDrivers { break }
         }
+    }
+
+    /// A driver's newest fix: the local table's, or another shard's when that is newer or the table has none.
+    private func latestState(of id: UInt64) -> DriverState? {
+        let local = table.state(of: DriverID(id))
+        guard !remote.isEmpty, let other = remote.state(of: id) else { return local }
+        guard let local else { return other }
+        return other.timestampMs > local.timestampMs ? other : local
+    }
+
+    /// Other shards' fresh drivers inside any of `cells` (the snapshot of a cells subscription).
+    private func remoteStates(inCells cells: [H3Cell]) -> [DriverState] {
+        guard !remote.isEmpty else { return [] }
+        let wanted = Set(cells)
+        let resolutions = Set(cells.map { H3.getResolution($0) })
+        let freshAfter = clock.nowMs - table.staleAfterMs
+        var out: [DriverState] = []
+        for s in remote.all where s.timestampMs >= freshAfter {
+            for r in resolutions {
+                if let c = try? H3.latLngToCell(s.position, resolution: r), wanted.contains(c) { out.append(s); break }
+            }
+            if out.count >= configuration.maxSnapshotDrivers { break }
+        }
+        return out
+    }
+
+    // MARK: Other shards' drivers
+
+    /// Takes the drivers that moved in another shard's table (cluster mode): each newer than what this engine
+    /// knows of it is kept and goes out in the next fan-out, like a local fix.
+    func noteRemote(_ states: [DriverState]) {
+        var added = false
+        for s in states {
+            if let local = table.lastTimestampMs(of: s.id), local >= s.timestampMs { continue }
+            guard remote.offer(s) else { continue }
+            if !subscribers.isEmpty { batch.add(s); added = true }
+        }
+        if added { requestFanout() }
+    }
+
+    /// Drivers of other shards this hub knows (for status and tests).
+    var remoteDriverCount: Int { remote.count }
+
+    private func sweepRemote(nowMs: Int64) {
+        guard nowMs - lastRemoteSweepMs >= 1_000 else { return }
+        lastRemoteSweepMs = nowMs
+        remote.removeStale(freshAfterMs: nowMs - table.staleAfterMs)
     }
 
     private func flushMetrics() {
@@ -388,6 +439,8 @@ extension TrackingHub {
     /// up, or right after the fan-out in progress ends. Fixes arriving meanwhile coalesce (latest per driver), so a
     /// busy hub sends fewer, fuller messages and a quiet one sends each fix within a loop iteration.
     func noteAccepted(_ s: DriverState) {
+        // Another shard's newer fix of this driver stays what subscribers see until the claims settle.
+        if !remote.isEmpty && remote.tookLocally(s) { return }
         // Nobody watching: nothing to match or encode (a new subscriber gets a snapshot anyway).
         guard !subscribers.isEmpty else { return }
         batch.add(s)
@@ -421,6 +474,7 @@ extension TrackingHub {
     /// still sending is noted, and the next one starts on the loop iteration after it ends.
     func tick(nowMs: Int64) {
         defer { flushMetrics() }
+        sweepRemote(nowMs: nowMs)
         // A subscriber's slot decides its keepalive round: this walks only the round's share of the slots.
         let round = keepalives.next()
         for i in stride(from: round, to: slots.count, by: keepalives.slots) {
@@ -588,7 +642,7 @@ extension TrackingHub {
             hitIDs.removeAll()
             forEachHit(from: hits, visibleTo: nil) { i in hitIDs.insert(sending.states[i].id.rawValue) }
                         sub.backlog.forEach { id in
-                guard !hitIDs.contains(id), let s = table.state(of: DriverID(id)) else { return }
+                guard !hitIDs.contains(id), let s = latestState(of: id) else { return }
                 extraScratch.append(s)
             }
             sub.backlog.removeAll()
