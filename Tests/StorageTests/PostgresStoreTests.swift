@@ -26,6 +26,21 @@ struct PostgresStoreTests {
         #expect(try again.liveOrders().count == 1)
     }
 
+    @Test("engines starting at once on a new database all open it: the migrations table is made under the migration lock")
+    func concurrentFirstOpens() throws {
+        for _ in 0..<10 {
+            let tmp = try TempDatabase(.postgres)
+            defer { tmp.remove() }
+            let url = try #require(tmp.postgresURL)
+            let failures = Mutex<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 8) { _ in
+                do { try PostgresStore(url: url).close() } catch { failures.withLock { $0.append("\(error)") } }
+            }
+            #expect(failures.withLock { $0 }.isEmpty)
+            #expect(try PostgresAdmin.query(url, "SELECT count(*) FROM schema_migrations") == ["\(PostgresSchema.migrations.count)"])
+        }
+    }
+
     @Test("the schema refuses bad rows itself, and order_events is append-only")
     func constraints() throws {
         let tmp = try TempDatabase(.postgres)

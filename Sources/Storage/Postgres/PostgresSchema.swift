@@ -181,10 +181,20 @@ enum PostgresSchema {
     /// Creates `schema_migrations` if needed and applies every migration it does not list, each in one transaction
     /// with its row; answers the names applied so far, in order.
     static func migrate(_ conn: PGConnection, nowMs: Int64) throws(PGError) -> [String] {
-        try conn.execute("""
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-              version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms BIGINT NOT NULL)
-            """)
+        // Under the same lock as the migrations: two engines starting at once on a fresh database would otherwise
+        // both create the table, and `IF NOT EXISTS` does not stop the loser failing on pg_type's unique index.
+        try conn.execute("BEGIN")
+        do {
+            try conn.query("SELECT pg_advisory_xact_lock($1)", [.int(migrationLock)])
+            try conn.execute("""
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                  version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms BIGINT NOT NULL)
+                """)
+            try conn.execute("COMMIT")
+        } catch {
+            try? conn.execute("ROLLBACK")
+            throw error
+        }
         for m in migrations {
             try conn.execute("BEGIN")
             do {
