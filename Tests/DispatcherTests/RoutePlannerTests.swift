@@ -129,15 +129,17 @@ struct RoutePlannerTests {
 
 @Suite("Stacking round")
 struct StackingRoundTests {
-    @Test("proposals go to distinct couriers and every proposed insertion keeps the courier's route feasible")
-    func proposalsAreFeasible() throws {
-        print("StackingRoundTests.proposalsAreFeasible: seeds 0..<60 (a failure names its seed)")
+    @Test("proposals go to distinct couriers and every proposed insertion keeps the courier's route feasible",
+          arguments: [0, 0.8])
+    func proposalsAreFeasible(delayWeight: Double) throws {
+        print("StackingRoundTests.proposalsAreFeasible(delayWeight: \(delayWeight)): seeds 0..<60 (a failure names its seed)")
         for seed in UInt64(0)..<60 {
             var rng = SeededRandom(seed: seed &+ 1000)
             let instance = RoutePlannerTests.randomInstance(&rng, couriers: 1...8, orders: 1...20, locations: 2...25,
                                                            metric: true, promise: true)
             let travel = MatrixTravelTimes(locationCount: instance.locationCount, values: instance.matrix)
-            let proposals = try StackingRound.run(instance, travel: travel, candidatesPerOrder: 4)
+            let proposals = try StackingRound.run(instance, travel: travel, selection: travel, candidatesPerOrder: 4,
+                                                  delayWeight: delayWeight)
             #expect(Set(proposals.map(\.courier)).count == proposals.count, "seed \(seed)")
             #expect(Set(proposals.map(\.order)).count == proposals.count, "seed \(seed)")
             // Apply them as promises: the planner refuses promised stops that cannot be kept.
@@ -153,5 +155,38 @@ struct StackingRoundTests {
                 _ = try RoutePlanner.plan(applied, options: RoutePlannerOptions(timeLimitMs: 1_000, maxIterations: 1))
             }
         }
+    }
+
+    /// Courier 1 (at 0) has promised order 1 from the restaurant (1) to its customer (2); order 2 leaves the same
+    /// restaurant for a customer (3) the other way; courier 2 waits at 4, 200 s from the restaurant. Stacking onto
+    /// courier 1 adds 400 s of travel and delivers one of the two orders 400–460 s late; courier 2 adds 500 s and
+    /// delivers order 2 200 s after its ideal drop-off.
+    static let sameRestaurantOppositeWays = PlanInstance(
+        locationCount: 5,
+        matrix: [0, 60, 360, 360, 260,
+                 60, 0, 300, 300, 200,
+                 360, 300, 0, 400, 500,
+                 360, 300, 400, 0, 500,
+                 260, 200, 500, 500, 0],
+        couriers: [PlanCourier(id: CourierID(1), start: 0, availableAt: 0, capacity: 3,
+                               stops: [PlanStop(order: OrderID(1), kind: .pickup), PlanStop(order: OrderID(1), kind: .dropoff)]),
+                   PlanCourier(id: CourierID(2), start: 4, availableAt: 0, capacity: 3)],
+        orders: [PlanOrder(id: OrderID(1), pickup: 1, dropoff: 2), PlanOrder(id: OrderID(2), pickup: 1, dropoff: 3)])
+
+    @Test("by travel alone the round stacks the order onto the busy courier; priced with delay it sends the idle one")
+    func delayWeightTradesTravelForDelivery() throws {
+        let instance = Self.sameRestaurantOppositeWays
+        let travel = MatrixTravelTimes(locationCount: instance.locationCount, values: instance.matrix)
+        let byTravel = try StackingRound.run(instance, travel: travel)
+        #expect(byTravel.map(\.courier) == [CourierID(1)])
+        #expect(byTravel.first?.addedTravelSeconds == 400)
+        // 400 + 0.8 × 460 = 768 against 500 + 0.8 × 200 = 660.
+        let byDelay = try StackingRound.run(instance, travel: travel, selection: travel, delayWeight: 0.8)
+        #expect(byDelay.map(\.courier) == [CourierID(2)])
+        #expect(byDelay.first?.addedTravelSeconds == 500, "the proposal reports the travel it adds, not its price")
+        #expect(byDelay.first.map { ($0.pickupAt, $0.dropoffAt) }.map { $0 == (0, 0) } == true)
+        // A small weight still stacks: 400 + 0.1 × 460 = 446 against 500 + 0.1 × 200 = 520.
+        let lightly = try StackingRound.run(instance, travel: travel, selection: travel, delayWeight: 0.1)
+        #expect(lightly.map(\.courier) == [CourierID(1)])
     }
 }

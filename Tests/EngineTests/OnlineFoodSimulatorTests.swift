@@ -14,6 +14,10 @@ import TestSupport
         let engine = try TestEngine(configure: {
             $0.graphPath = SimulatorTests.monaco
             $0.dispatchStacking = stacking
+            // No hold and travel-only prices: 40 s of orders 6–21 minutes from ready still reach the couriers and
+            // stack, so these runs check the simulator's couriers (the hold: StackedDispatchTests).
+            $0.dispatchHoldLeadSeconds = 86_400
+            $0.dispatchDelayWeight = 0
             $0.dispatchIntervalMs = 500
         })
         let secretHex = TestEngine.secret.map { String(format: "%02x", $0) }.joined()

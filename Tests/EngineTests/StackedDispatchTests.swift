@@ -231,6 +231,25 @@ import TestSupport
         #expect(try F.status(engine, second) == "quoted")
     }
 
+    @Test("a stacking round holds an order until its food is at most 10 minutes from ready; one nearer ready goes out")
+    func holdsUntilNearReady() throws {
+        let dir = try F.dataDirectory()
+        defer { F.remove(dir) }
+        let engine = try F.engine(dir: dir)
+        defer { engine.close() }
+        try ping(engine, 61, (Self.restaurant.lat + 0.0003, Self.restaurant.lng + 0.0003))
+        try ping(engine, 62, (Self.restaurant.lat - 0.0003, Self.restaurant.lng - 0.0003))
+        let held = try F.id(try F.request(engine, "POST", "/v1/orders", body(Self.restaurant, Self.customers[0], extra: #","ready_in_s":1200"#)))
+        let heldStatus = try F.status(engine, held)
+        let due = try F.id(try F.request(engine, "POST", "/v1/orders", body(Self.restaurant, Self.customers[1], extra: #","ready_in_s":300"#)))
+        #expect(try eventually { try offers(engine, 61) + offers(engine, 62) == [due] })
+        // Rounds run every 100 ms: ten of them later the order 20 minutes from ready is still offered to nobody,
+        // although the other courier is free and next to its restaurant.
+        Thread.sleep(forTimeInterval: 1)
+        #expect(try offers(engine, 61) + offers(engine, 62) == [due])
+        #expect(try F.status(engine, held) == heldStatus)
+    }
+
     @Test("a courier on trip near its drop-off gets the next pickup there before an idle courier farther away")
     func forwardDispatch() throws {
         let dir = try F.dataDirectory()

@@ -46,7 +46,8 @@ struct PlannerSearch<Travel: TravelTimes> {
     /// Ruin-and-recreate iterations run by `improve`.
     var iterationsRun = 0
 
-    private var scratchStart: [Double]
+    /// Scratch pickup starts of trial schedules (`canInsert`, `insertedSchedule`), by order.
+    var scratchStart: [Double]
     private var scratchStamp: [UInt32]
     private var stamp: UInt32 = 0
     // Undo log of one ruin-and-recreate iteration.

@@ -29,22 +29,28 @@ public enum StackingRound {
 
     /// The round with candidates chosen by `selection` (a cheap estimate over the same locations, e.g. straight
     /// lines, so that picking the nearest couriers reads no road times) and priced on `travel`; a pair in
-    /// `excludedPairs` (a declined or expired offer) is never proposed.
+    /// `excludedPairs` (a declined or expired offer) is never proposed. With `delayWeight` > 0 every feasible
+    /// insertion position is priced as added travel + `delayWeight` × the delivery delay it causes (the new order's
+    /// drop-off beyond its ideal one, food ready then driven straight there, plus how much later each order already
+    /// on the route is dropped off), so that the matching trades the fleet's driving against customers' waiting.
     public static func run<T: TravelTimes, S: TravelTimes>(_ instance: PlanInstance, travel: T, selection: S, candidatesPerOrder: Int = 30,
-                                                           excludedPairs: Set<OfferPair> = []) throws(PlanInstanceError) -> [Proposal] {
+                                                           excludedPairs: Set<OfferPair> = [],
+                                                           delayWeight: Double = 0) throws(PlanInstanceError) -> [Proposal] {
         var search = try PlannerSearch(instance, travel: travel, seed: 1, buildNeighbors: false)
-        return search.stackingRound(candidatesPerOrder: candidatesPerOrder, selection: selection, excluded: excludedPairs)
+        return search.stackingRound(candidatesPerOrder: candidatesPerOrder, selection: selection, excluded: excludedPairs,
+                                    delayWeight: delayWeight)
     }
 }
 
 extension PlannerSearch {
-    mutating func stackingRound<S: TravelTimes>(candidatesPerOrder: Int, selection: S, excluded: Set<OfferPair>) -> [StackingRound.Proposal] {
+    mutating func stackingRound<S: TravelTimes>(candidatesPerOrder: Int, selection: S, excluded: Set<OfferPair>,
+                                                delayWeight: Double = 0) -> [StackingRound.Proposal] {
         let waiting = (0..<orderCount).filter { routeOf[$0] == -1 }
         let courierCount = routes.count
         guard !waiting.isEmpty, courierCount > 0 else { return [] }
         let k = max(1, min(candidatesPerOrder, courierCount))
         var entries = [[(col: Int, cost: Double)]]()
-        var positions = [[(Int, Int, Int)]]()   // per row: (courier, i, j)
+        var positions = [[(Int, Int, Int, Double)]]()   // per row: (courier, i, j, added travel)
         entries.reserveCapacity(waiting.count)
         var heap = [(Double, Int)]()            // max-heap by seconds of the k nearest couriers so far
         heap.reserveCapacity(k + 1)
@@ -63,10 +69,14 @@ extension PlannerSearch {
                     heap[0] = (s, r); siftDown(&heap, 0)
                 }
             }
-            var row = [(col: Int, cost: Double)](), where_ = [(Int, Int, Int)]()
+            var row = [(col: Int, cost: Double)](), where_ = [(Int, Int, Int, Double)]()
             for (_, r) in heap {
-                if let found = bestInsertion(o, route: r, bound: .infinity) {
-                    row.append((r, found.delta)); where_.append((r, found.i, found.j))
+                if delayWeight > 0 {
+                    if let found = bestDelayPricedInsertion(o, route: r, delayWeight: delayWeight) {
+                        row.append((r, found.price)); where_.append((r, found.i, found.j, found.travel))
+                    }
+                } else if let found = bestInsertion(o, route: r, bound: .infinity) {
+                    row.append((r, found.delta)); where_.append((r, found.i, found.j, found.delta))
                 }
             }
             guard !row.isEmpty else { continue }
@@ -79,13 +89,84 @@ extension PlannerSearch {
               let matching = try? LinearAssignment.solve(matrix) else { return [] }
         var proposals = [StackingRound.Proposal]()
         for (row, col) in matching.columnForRow.enumerated() where col >= 0 && col < courierCount {
-            guard let (r, i, j) = positions[row].first(where: { $0.0 == col }) else { continue }
+            guard let (r, i, j, delta) = positions[row].first(where: { $0.0 == col }) else { continue }
             let o = rowOrders[row]
-            let delta = entries[row].first { $0.col == col }?.cost ?? 0
             proposals.append(StackingRound.Proposal(order: instance.orders[o].id, courier: instance.couriers[r].id,
                                                     pickupAt: i, dropoffAt: j, addedTravelSeconds: delta))
         }
         return proposals
+    }
+
+    /// Order `o`'s feasible insertion into route `r` with the least added travel + `delayWeight` × delivery delay
+    /// (`StackingRound.run`), trying every pickup and drop-off position; nil when none is feasible.
+    /// - Complexity: O(stops³).
+    mutating func bestDelayPricedInsertion(_ o: Int, route r: Int, delayWeight: Double) -> (price: Double, travel: Double, i: Int, j: Int)? {
+        let p = 2 * o, d = 2 * o + 1
+        let pd = travel.seconds(nodeLoc[p], nodeLoc[d], courier: r)
+        guard pd < .infinity, courierCap[r] > 0 else { return nil }
+        let ideal = nodeReady[p] + nodeService[p] + pd
+        let count = routes[r].nodes.count
+        var best: (price: Double, travel: Double, i: Int, j: Int)?
+        for i in 0...count {
+            if (i == 0 ? courierInitLoad[r] : Int(routes[r].load[i - 1])) >= courierCap[r] { continue }
+            for j in i...count {
+                guard let (cost, dropoff, laterOthers) = insertedSchedule(o, route: r, pickupAt: i, dropoffAt: j) else { continue }
+                let added = cost - routes[r].cost
+                let price = added + delayWeight * (max(0, dropoff - ideal) + laterOthers)
+                if price < (best?.price ?? .infinity) { best = (price, added, i, j) }
+            }
+        }
+        return best
+    }
+
+    /// Route `r` with order `o`'s pickup before stop `i` and drop-off before stop `j` (as `canInsert`): its travel,
+    /// the new drop-off's arrival and the seconds by which the route's other drop-offs arrive later than now; nil
+    /// when a leg is unreachable or capacity, a deadline or a ride limit is broken.
+    /// - Complexity: O(stops).
+    mutating func insertedSchedule(_ o: Int, route r: Int, pickupAt i: Int, dropoffAt j: Int) -> (Double, Double, Double)? {
+        let route = routes[r], count = route.nodes.count, cap = courierCap[r]
+        var t = courierAvail[r], loc = courierStart[r], load = courierInitLoad[r], cost = 0.0
+        var newPickupStart = 0.0, newDropoff = 0.0, later = 0.0
+        var k = 0, phase = 0
+        while true {
+            let node: Int, old: Int
+            if phase == 0, k == i {
+                node = 2 * o; old = -1; phase = 1
+            } else if phase == 1, k == j {
+                node = 2 * o + 1; old = -1; phase = 2
+            } else if k < count {
+                node = Int(route.nodes[k]); old = k; k += 1
+            } else {
+                break
+            }
+            let nl = nodeLoc[node], order = node >> 1
+            let leg = travel.seconds(loc, nl, courier: r)
+            if leg == .infinity { return nil }
+            cost += leg
+            let arrival = t + leg
+            var start = arrival
+            if node & 1 == 0 {
+                start = max(arrival, nodeReady[node])
+                load += 1
+                if load > cap { return nil }
+                if old < 0 { newPickupStart = start } else { scratchStart[order] = start }
+            } else {
+                if arrival > nodeDeadline[node] { return nil }
+                load -= 1
+                if old < 0 {
+                    if arrival - newPickupStart > maxRide[order] { return nil }
+                    newDropoff = arrival
+                } else {
+                    if !onBoard[order] {
+                        // The pickup precedes its drop-off on the route, so its new start was written above.
+                        if arrival - scratchStart[order] > maxRide[order] { return nil }
+                    }
+                    later += max(0, arrival - route.arrival[old])
+                }
+            }
+            t = start + nodeService[node]; loc = nl
+        }
+        return (cost, newDropoff, later)
     }
 
     private func siftUp(_ h: inout [(Double, Int)], _ start: Int) {

@@ -67,6 +67,10 @@ public struct EngineConfiguration: Sendable {
     /// Stack orders onto couriers' routes (capacity per vehicle, ready times, deadlines, forward dispatch;
     /// docs/dispatch.md); off: one order per idle courier, as before.
     public var dispatchStacking = true
+    /// Stacking rounds hold an order until its food is at most this many seconds from ready (docs/dispatch.md).
+    public var dispatchHoldLeadSeconds: Double = 600
+    /// Stacking rounds price a second of delivery delay as this many seconds of added travel (0: travel only).
+    public var dispatchDelayWeight: Double = 0.8
     /// Use straight-line pickup ETAs instead of road ETAs (explicit opt-in; also the only way to dispatch
     /// without a road graph).
     public var straightLineETA = false

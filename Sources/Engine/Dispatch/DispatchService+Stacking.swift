@@ -23,6 +23,8 @@ public struct StackingRoundInput: Sendable {
     public var vehicles: [CourierID: VehicleType]
     /// Roads of the other loaded profiles (bicycle, scooter); a vehicle whose profile is missing routes as a car.
     public var otherProfiles: [RoutingProfile: ProfileRoad]
+    /// Weight of a second of delivery delay against a second of added travel (`StackingRound.run`; 0: travel only).
+    public var delayWeight: Double = 0
 
     /// A round's input; see the properties.
     public init(instance: PlanInstance, points: [LatLng], network: RoadNetwork?, weights: RoutingWeights?,
@@ -81,7 +83,8 @@ extension StackingRoundInput {
         bind(keptCouriers)
         if !dropped.isEmpty { instance.orders.removeAll { dropped.contains($0.id) } }
         let proposals = try StackingRound.run(instance, travel: travel, selection: selection,
-                                              candidatesPerOrder: candidatesPerOrder, excludedPairs: excludedPairs)
+                                              candidatesPerOrder: candidatesPerOrder, excludedPairs: excludedPairs,
+                                              delayWeight: delayWeight)
         // Pickup ETA of each proposal: the courier's schedule with the insertion made.
         var courierIndex: [CourierID: Int] = [:]
         for (k, c) in instance.couriers.enumerated() { courierIndex[c.id] = k }
@@ -189,7 +192,12 @@ extension DispatchService {
                                     | StatusFilter(.onTrip).rawValue)
         var candidates: [(id: CourierID, position: LatLng)] = []
         var seen = Set<CourierID>()
-        for order in waiting.waiting {
+        // Orders whose food is more than `holdLeadSeconds` from ready wait for a later round.
+        let due = waiting.waiting.filter { order in
+            let d = details(of: order)
+            return d.createdAtMs + (d.timing.readyInSeconds ?? 0) * 1000 - now <= Int64(holdLeadSeconds * 1000)
+        }
+        for order in due {
             let waited = Double(max(0, now - order.createdAtMs)) / 1000
             found.removeAll(keepingCapacity: true)
             table.nearest(to: order.pickup, k: config.maxCandidatesPerOrder, maxRadiusMeters: config.searchRadiusMeters(waitedSeconds: waited),
@@ -235,7 +243,7 @@ extension DispatchService {
             }
             couriers.append(PlanCourier(id: c.id, start: start, availableAt: 0, capacity: capacity(of: c.id), stops: plan.planStops))
         }
-        for order in waiting.waiting {
+        for order in due {
             let d = details(of: order)
             let p = points.count
             points.append(order.pickup)
@@ -246,11 +254,12 @@ extension DispatchService {
         let road = useStraightLine ? nil : roads
         var vehicles: [CourierID: VehicleType] = [:]
         for c in couriers { if let v = courierVehicles[c.id] { vehicles[c.id] = v } }
-        return (StackingRoundInput(instance: instance, points: points, network: road?.network, weights: road?.weights,
-                                   excludedPairs: offers.excludedPairs, candidatesPerOrder: config.maxCandidatesPerOrder,
-                                   vehicles: vehicles,
-                                   otherProfiles: useStraightLine ? [:] : profileRoads.mapValues { ProfileRoad(network: $0.network, weights: $0.weights) }),
-                versions)
+        var input = StackingRoundInput(instance: instance, points: points, network: road?.network, weights: road?.weights,
+                                       excludedPairs: offers.excludedPairs, candidatesPerOrder: config.maxCandidatesPerOrder,
+                                       vehicles: vehicles,
+                                       otherProfiles: useStraightLine ? [:] : profileRoads.mapValues { ProfileRoad(network: $0.network, weights: $0.weights) })
+        input.delayWeight = stackingDelayWeight
+        return (input, versions)
     }
 
     /// Turns proposals into offers, skipping what changed while the round ran (order gone, courier gone, busy with

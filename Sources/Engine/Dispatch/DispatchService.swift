@@ -68,6 +68,11 @@ final class DispatchService: EngineService {
     var defaultMaxRideSeconds: Double = 2_400
     /// A courier busy only with drop-offs is offered a next pickup (forward dispatch) when its route ends within this.
     var forwardHorizonSeconds: Double = 900
+    /// Stacking rounds hold an order until its food is at most this many seconds from ready, so that orders of one
+    /// restaurant and direction meet in a round instead of each going out the moment it is created.
+    let holdLeadSeconds: Double
+    /// Stacking rounds price an insertion as added travel + this × the delivery delay it causes (`StackingRound`).
+    let stackingDelayWeight: Double
 
     let table: DriverTable
     let roads: RoadState?
@@ -89,6 +94,8 @@ final class DispatchService: EngineService {
         batchSize = configuration.dispatchBatchSize
         useStraightLine = configuration.straightLineETA
         stacking = configuration.dispatchStacking
+        holdLeadSeconds = configuration.dispatchHoldLeadSeconds
+        stackingDelayWeight = configuration.dispatchDelayWeight
         offers = try OfferBook(timeoutMs: configuration.offerTimeoutMs, stacking: configuration.dispatchStacking)
         self.table = table
         self.roads = roads

@@ -157,12 +157,32 @@ extension FoodRun {
                 stops.insert(PlanStop(order: id, kind: .pickup), at: i)
                 guard let (cost, drops) = Self.schedule(stops, in: inst) else { continue }
                 let price = priceOf(travel: cost - baseCost, drops: drops, order: o, baseline: baseline)
+                    + positionPrice(from: promised.last.map { location($0) } ?? view.start, to: location(stops[stops.count - 1]))
                 if price < (best?.cost ?? .infinity) {
                     best = Insertion(courier: c, order: o, cost: price, stops: stops, relaxed: relaxDeadline)
                 }
             }
         }
         return best
+    }
+
+    /// `positionWeight` × how much farther from the restaurants (their mean drive time, weighted by the orders
+    /// each has had so far) the courier's route now ends: where a courier is left decides its next empty drive.
+    func positionPrice(from old: Int, to new: Int) -> Double {
+        let weight = s.stacking.positionWeight
+        guard weight > 0, old != new else { return 0 }
+        return weight * (distanceToDemand(new) - distanceToDemand(old))
+    }
+
+    /// Mean estimated drive from `node` to the restaurants, weighted by their orders so far (+1 each).
+    func distanceToDemand(_ node: Int) -> Double {
+        var sum = 0.0, total = 0.0
+        for (r, at) in restaurantNodes.enumerated() {
+            let w = Double(ordersByRestaurant[r] + 1), t = estimate(node, at)
+            guard t.isFinite else { continue }
+            sum += w * t; total += w
+        }
+        return total > 0 ? sum / total : 0
     }
 
     /// Added travel plus `delayWeight` × the delay of the new order beyond its ideal drop-off and of every order
@@ -275,6 +295,11 @@ extension FoodRun {
                 let v = views[c]!
                 let nodes = [v.start, d.pickupNode, d.dropoffNode] + v.promised.map { location($0) }
                 for a in nodes { for b in nodes where a != b { travel.want(a, b) } }
+                if s.stacking.positionWeight > 0 {
+                    for a in [v.start, d.dropoffNode] + v.promised.suffix(1).map({ location($0) }) {
+                        for r in restaurantNodes { travel.want(a, r) }
+                    }
+                }
             }
         }
         travel.fetchPending()

@@ -33,13 +33,14 @@ struct FoodSimulation {
         /// An order is offered once its food is at most this many seconds from ready.
         var holdLeadSeconds = 600.0
         /// Weight of one second of delivery delay against one second of added travel in an insertion's price.
-        var delayWeight = 0.8
+        var delayWeight = 1.0
         /// Stacked rounds run this often at most (the batching window; `single` keeps `--round-seconds`).
         var batchingWindowSeconds = 40.0
         /// Idle couriers priced per order: the nearest by the time they could reach the restaurant.
         var candidatesPerOrder = 8
-        /// Busy couriers priced per order, chosen the same way.
-        var busyCandidatesPerOrder = 8
+        /// Busy couriers priced per order, chosen the same way (more of them: a busy courier is where forward
+        /// dispatch and stacking find their savings).
+        var busyCandidatesPerOrder = 24
         /// No insertion may deliver an order more than this many seconds after its ideal drop-off (food ready,
         /// picked up at once, driven straight there): the policy's own promise, tighter than the deadline.
         var maxDelaySeconds = Double.infinity
@@ -52,6 +53,10 @@ struct FoodSimulation {
         /// milliseconds, so a seed gives the same run on any machine. Off: on travel alone the planner stacks far more
         /// and delivers much later (docs/benchmarks.md, "Food scenario").
         var planIterationsPerOrder = 0
+        /// Weight of one second of `distanceToDemand` added at the end of a courier's route (where the courier is
+        /// left after its last drop-off) against one second of added travel: a courier left far from the
+        /// restaurants drives farther empty to its next order.
+        var positionWeight = 0.5
     }
 
     /// The scenario and the policy; every field but `stacking` is the same for both policies.
@@ -201,6 +206,9 @@ struct FoodRun {
     var excluded = Set<OfferPair>()
     var report = FoodSimulation.Report()
     var nowMs: Int64
+    /// Road node of each restaurant, and how many orders each has had so far (the dispatcher learns popularity).
+    var restaurantNodes: [Int] = []
+    var ordersByRestaurant: [Int] = []
 
     init(scenario: FoodSimulation.Scenario, network: RoadNetwork) throws {
         s = scenario
@@ -217,6 +225,8 @@ struct FoodRun {
                                 windowSeconds: scenario.windowSeconds, seed: scenario.seed,
                                 driveMs: { cache.ms($0, $1) })
         orders = demand.orders.map { Order(draw: $0) }
+        restaurantNodes = demand.restaurantNodes
+        ordersByRestaurant = [Int](repeating: 0, count: demand.restaurantNodes.count)
         var fleetRandom = SimRandom(seed: scenario.seed, stream: 12)
         for i in 0..<scenario.couriers {
             // Couriers log on near restaurants; bicycles are spread evenly through the fleet at `bicycleShare`.
@@ -262,6 +272,7 @@ struct FoodRun {
             nowMs = t
             while nextOrder < orders.count, orders[nextOrder].draw.createdMs <= t {
                 orders[nextOrder].status = .waiting
+                ordersByRestaurant[orders[nextOrder].draw.restaurant] += 1
                 nextOrder += 1
             }
             for o in 0..<nextOrder where orders[o].status == .waiting && orders[o].draw.deadlineMs <= t {
