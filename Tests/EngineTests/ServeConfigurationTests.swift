@@ -177,6 +177,19 @@ import Testing
         #expect(ServeSettings.setting("store.group_commit")?.environmentVariable == "HEXFLEET_STORE_GROUP_COMMIT")
     }
 
+    @Test("the stacking round's hold lead and delay weight: defaults, a flag and the environment, out-of-range values named")
+    func stackingPricing() throws {
+        let defaults = try ServeConfiguration.resolve(flags: [:], environment: [:], file: nil)
+        #expect(defaults.engine.dispatchHoldLeadSeconds == 600 && defaults.engine.dispatchDelayWeight == 0.8)
+        let set = try ServeConfiguration.resolve(flags: ["dispatch_delay_weight": ["0.25"]],
+                                                 environment: ["HEXFLEET_DISPATCH_HOLD_LEAD_S": "86400"], file: nil)
+        #expect(set.engine.dispatchHoldLeadSeconds == 86_400 && set.engine.dispatchDelayWeight == 0.25)
+        for bad in ["-1", "11", "nan", "inf", "x"] {
+            #expect(Self.resolveError(flags: ["dispatch_delay_weight": [bad]])?.key == "dispatch_delay_weight", "\(bad)")
+        }
+        #expect(Self.resolveError(flags: ["dispatch_hold_lead_s": ["86401"]])?.key == "dispatch_hold_lead_s")
+    }
+
     @Test("HOST:PORT as users write it, IPv6 in brackets")
     func hostAndPort() {
         #expect(HostAndPort("127.0.0.1:8080")?.description == "127.0.0.1:8080")

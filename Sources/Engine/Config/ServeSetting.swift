@@ -85,6 +85,15 @@ public struct SettingValue: Sendable {
         return n
     }
 
+    /// A finite decimal number within `range`.
+    public func double(_ range: ClosedRange<Double>) throws -> Double {
+        let t = try text()
+        guard let x = Double(t), x.isFinite, range.contains(x) else {
+            throw failure("must be a number \(range.lowerBound)…\(range.upperBound), got \(quoted(t))")
+        }
+        return x
+    }
+
     /// `true`/`false` (also `yes`/`no`, `on`/`off`, `1`/`0`; any case).
     public func bool() throws -> Bool {
         let t = try text()
