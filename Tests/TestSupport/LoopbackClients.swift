@@ -49,10 +49,10 @@ public func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws {
     }
 }
 
-/// Sends one HTTP request and reads one response (Content-Length framed).
+/// Sends one HTTP request and reads one response (Content-Length framed), waiting at most `timeoutSeconds` per read.
 public func httpRequest(port: Int, method: String, path: String, headers: [(String, String)] = [],
-                        body: [UInt8] = [], rawHead: String? = nil) throws -> TestHTTPResponse {
-    let fd = try connectLoopback(port: port)
+                        body: [UInt8] = [], rawHead: String? = nil, timeoutSeconds: Int = 10) throws -> TestHTTPResponse {
+    let fd = try connectLoopback(port: port, timeoutSeconds: timeoutSeconds)
     defer { close(fd) }
     var head = rawHead ?? "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
     if rawHead == nil {
