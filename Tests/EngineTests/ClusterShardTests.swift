@@ -76,10 +76,19 @@ final class NatsServers: Sendable {
         }
     }
 
-    /// Waits until every engine's cluster bus is connected (so its subscriptions exist at the server: core NATS drops
-    /// a message nobody subscribes to yet, as the network would a datagram).
+    /// Waits until every engine's cluster bus is connected and its subscriptions exist at the server (core NATS drops
+    /// a message nobody subscribes to yet, as the network would a datagram). Connected is not yet subscribed: the
+    /// subscriptions go out after the connection, and on a starved machine (a sanitizer) a forwarded ping could reach
+    /// the server first. A fleet query that every other shard answers shows their query subscriptions are in place,
+    /// and a connection's subscriptions are processed in order, the ping subject's first.
     static func connected(_ engines: [TestEngine]) throws -> Bool {
         try eventually(within: 30) { try engines.allSatisfy { try clusterStatus($0)["connected"] as? Bool == true } }
+            && eventually(within: 60) {
+                try engines.allSatisfy { e in
+                    let r = try e.get("/v1/drivers/nearby?lat=43.73&lng=7.42&k=1")
+                    return r.status == 200 && (r.json as? [String: Any])?["partial"] == nil
+                }
+            }
     }
 
     static func ping(_ engine: TestEngine, driver: UInt64, at p: (lat: Double, lng: Double), ts: Int64) throws {
