@@ -64,6 +64,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: setting("node", "name")) var node: String?
     @Option(help: setting("partition_resolution", "r")) var partitionResolution: String?
     @Flag(inversion: .prefixedNo, help: setting("dispatch_stacking")) var dispatchStacking: Bool?
+    @Option(help: setting("dispatch_hold_lead_s", "seconds")) var dispatchHoldLeadS: String?
+    @Option(help: setting("dispatch_delay_weight", "weight")) var dispatchDelayWeight: String?
     @Flag(inversion: .prefixedNo, help: setting("history")) var history: Bool?
     @Option(help: setting("history_retention_days", "days")) var historyRetentionDays: String?
     @Option(help: setting("arrival_radius_m", "meters")) var arrivalRadiusM: String?
@@ -100,6 +102,7 @@ struct ServeCommand: ParsableCommand {
             ("limits.max_queued_bytes", maxQueuedBytes), ("limits.max_orders_per_customer", maxOrdersPerCustomer),
             ("jwt.issuer", jwtIssuer), ("jwt.audience", jwtAudience), ("jwt.role_claim", jwtRoleClaim),
             ("cluster.query_timeout_ms", clusterQueryTimeoutMs),
+            ("dispatch_hold_lead_s", dispatchHoldLeadS), ("dispatch_delay_weight", dispatchDelayWeight),
         ]
         let switches: [(String, Bool?)] = [
             ("udp_gro", udpGro), ("demo", demo), ("ws_echo", wsEcho), ("store.group_commit", storeGroupCommit),
