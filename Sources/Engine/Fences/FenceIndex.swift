@@ -30,26 +30,12 @@ final class FenceIndex {
     /// A fence's box in degrees × 1e7, a little wider than its shape (the whole sphere across the antimeridian; an
     /// empty box for a free slot or a roaming fence), and what it detects: all a candidate costs until its box says
     /// the fence may be involved. Kept apart from `HotFence` so the first test reads 20 bytes.
-    struct FenceBox {
+    struct FenceBox: E7Box {
         var minLat: Int32 = 1, maxLat: Int32 = 0, minLng: Int32 = 1, maxLng: Int32 = 0
         var detect: FenceDetect = []
 
         var detectsCross: Bool { detect.contains(.cross) }
         var detectsOutside: Bool { detect.contains(.outside) }
-
-        @inline(__always)
-        func holds(latE7: Int32, lngE7: Int32) -> Bool {
-            latE7 >= minLat && latE7 <= maxLat && lngE7 >= minLng && lngE7 <= maxLng
-        }
-
-        /// Whether the box of the segment a→b meets the fence's box (either end may be anywhere).
-        @inline(__always)
-        func meets(_ aLat: Int32, _ aLng: Int32, _ bLat: Int32, _ bLng: Int32) -> Bool {
-            if max(aLat, bLat) < minLat || min(aLat, bLat) > maxLat { return false }
-            // A segment taking the short way across the antimeridian spans the far sides: do not rule it out.
-            if abs(Int64(aLng) - Int64(bLng)) > 1_800_000_000 { return true }
-            return max(aLng, bLng) >= minLng && min(aLng, bLng) <= maxLng
-        }
     }
 
     /// What the transition logic reads of a fence once its box is involved, without the entry.

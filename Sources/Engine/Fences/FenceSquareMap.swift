@@ -182,7 +182,7 @@ struct FenceSquareMap {
 /// the square outside it is outside the fence), what it detects, and two flags: `interior` (the square lies wholly
 /// inside the shape, so a point the box holds needs no exact test) and `plain` (no dwell, no status or driver
 /// filter: the transition is decided from the two fixes alone). 24 bytes.
-struct SquareEntry: Equatable {
+struct SquareEntry: Equatable, E7Box {
     var minLat: Int32, maxLat: Int32, minLng: Int32, maxLng: Int32
     var slot: Int32
     var detect: FenceDetect
@@ -209,17 +209,4 @@ struct SquareEntry: Equatable {
     var isInterior: Bool { flags & Self.interior != 0 }
     var isPlain: Bool { flags & Self.plain != 0 }
     var detectsCross: Bool { detect.contains(.cross) }
-
-    @inline(__always)
-    func holds(latE7: Int32, lngE7: Int32) -> Bool {
-        latE7 >= minLat && latE7 <= maxLat && lngE7 >= minLng && lngE7 <= maxLng
-    }
-
-    /// Whether the box of the segment a→b meets this box (a segment the short way across the antimeridian always).
-    @inline(__always)
-    func meets(_ aLat: Int32, _ aLng: Int32, _ bLat: Int32, _ bLng: Int32) -> Bool {
-        if max(aLat, bLat) < minLat || min(aLat, bLat) > maxLat { return false }
-        if abs(Int64(aLng) - Int64(bLng)) > 1_800_000_000 { return true }
-        return max(aLng, bLng) >= minLng && min(aLng, bLng) <= maxLng
-    }
 }
