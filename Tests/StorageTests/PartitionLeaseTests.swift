@@ -153,6 +153,65 @@ struct PartitionLeaseTests {
         #expect(try store.transitionOrderAndWait(dispatch(order.id)).status == .dispatched)
     }
 
+    @Test("a group-commit batch checks a lease once: many writes queued together commit, a refusal inside the batch does not spare the writes after it their check, and a lease lost between batches refuses the next batch whole")
+    func batchedWritesShareOneLeaseCheck() throws {
+        let tmp = try TempDatabase(.postgres)
+        defer { tmp.remove() }
+        let url = try #require(tmp.postgresURL)
+        let leases = try PartitionLeaseStore(url: url)
+        let fence = TestFence(node: "a", partition: p)
+        let claimed = try #require(try leases.claim(p, node: "a", ttlMs: 60_000))
+        fence.epoch = claimed
+        let store = try fencedStore(url, fence)
+        defer { store.close() }
+        let order = try store.createOrderAndWait(sampleOrder(), actor: customerActor).order
+
+        // Queued without waiting, so the writer groups them: a failing transition (from the wrong status) sits
+        // between creations; its savepoint rolls back and the creations on both sides commit.
+        let results = Mutex<[Int: Result<Bool, StorageError>]>([:])
+        let done = DispatchGroup()
+        for i in 0..<40 {
+            done.enter()
+            if i == 20 {
+                store.transitionOrder(move(order.id, [.accepted], .pickedUp)) { r in
+                    results.withLock { $0[i] = r.map { _ in true } }
+                    done.leave()
+                }
+            } else {
+                store.createOrder(sampleOrder(customer: UInt64(100 + i)), idempotency: nil, actor: customerActor) { r in
+                    results.withLock { $0[i] = r.map { _ in true } }
+                    done.leave()
+                }
+            }
+        }
+        done.wait()
+        let firstRound = results.withLock { $0 }
+        #expect(firstRound.count == 40)
+        for (i, r) in firstRound {
+            if i == 20 {
+                #expect(throws: StorageError.self) { try r.get() }
+            } else {
+                #expect((try? r.get()) == true, "creation \(i): \(r)")
+            }
+        }
+        #expect(try PostgresAdmin.query(url, "SELECT count(*) FROM orders") == ["40"])
+
+        // The lease moves to b between batches: every write of the next batch is refused, none commits.
+        try lapseAll(url)
+        _ = try #require(try leases.claim(p, node: "b", ttlMs: 60_000))
+        let refused = Mutex(0)
+        for i in 0..<20 {
+            done.enter()
+            store.createOrder(sampleOrder(customer: UInt64(200 + i)), idempotency: nil, actor: customerActor) { r in
+                if case .failure(let e) = r, e.code == .partitionMoved { refused.withLock { $0 += 1 } }
+                done.leave()
+            }
+        }
+        done.wait()
+        #expect(refused.withLock { $0 } == 20)
+        #expect(try PostgresAdmin.query(url, "SELECT count(*) FROM orders") == ["40"])
+    }
+
     @Test("courier slots: a courier holds at most its capacity of active orders across shards; going back to quoted or ending frees a slot, accepting keeps it")
     func courierSlots() throws {
         let tmp = try TempDatabase(.postgres)

@@ -58,6 +58,9 @@ final class PGConnection: @unchecked Sendable {
     private var raw: OpaquePointer?
     private let url: String
     private var prepared: [String: String] = [:]
+    /// Partition leases (partition → epoch) whose row the open transaction holds `FOR SHARE`, so a batch checks each
+    /// lease once; the writer empties it whenever a transaction or a savepoint rolls back (the lock may go with it).
+    var leasesLockedInTransaction: [Int64: Int64] = [:]
 
     /// Connects, or throws with libpq's reason.
     init(url: String) throws(PGError) {
@@ -70,6 +73,7 @@ final class PGConnection: @unchecked Sendable {
     private func connect() throws(PGError) {
         if let raw { PQfinish(raw) }
         prepared.removeAll()
+        leasesLockedInTransaction.removeAll()
         raw = PQconnectdb(url)
         guard let raw, PQstatus(raw) == CONNECTION_OK else {
             let why = raw.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"

@@ -148,11 +148,14 @@ public final class PartitionLeaseStore: @unchecked Sendable {
 extension PostgresStore {
     /// Refuses the write unless this engine's lease on `partition` is live under the epoch it holds, locking the
     /// lease row (`FOR SHARE`) until the transaction ends, so no other node can claim the partition between this
-    /// check and the COMMIT (its claim waits for the lock, then sees the lease live or the write done).
+    /// check and the COMMIT (its claim waits for the lock, then sees the lease live or the write done). A lease this
+    /// transaction already locked under the same epoch is not read again: the lock still stands, so no claim came
+    /// between (a group-commit batch of writes to one partition costs one check, not one a write).
     static func checkLease(_ conn: PGConnection, fence: any OrderWriteFence, partition: Int64) throws {
         guard let epoch = fence.epoch(of: partition) else {
             throw StorageError(.partitionMoved, "node \(fence.node) holds no lease on partition \(Self.partitionText(partition))")
         }
+        if conn.leasesLockedInTransaction[partition] == epoch { return }
         let held = try conn.query("""
             SELECT 1 FROM partition_leases
             WHERE partition = $1 AND owner = $2 AND epoch = $3 AND expires_at > clock_timestamp() FOR SHARE
@@ -161,6 +164,7 @@ extension PostgresStore {
             throw StorageError(.partitionMoved,
                                "node \(fence.node)'s lease on partition \(Self.partitionText(partition)) (epoch \(epoch)) is no longer held")
         }
+        conn.leasesLockedInTransaction[partition] = epoch
     }
 
     /// A partition as H3 writes it: the cell id's 64 bits in lowercase hex.

@@ -91,6 +91,8 @@ final class PostgresWriter: Sendable {
         func lost(_ e: PGError) -> Result<[@Sendable () -> Void], BatchFailure> {
             e.connectionLost ? .failure(.lostBeforeCommit(e)) : .failure(.failed(e.storageError))
         }
+        conn.leasesLockedInTransaction.removeAll()
+        defer { conn.leasesLockedInTransaction.removeAll() }
         do { try conn.execute("BEGIN") } catch { return lost(error) }
         var completions: [@Sendable () -> Void] = []
         completions.reserveCapacity(batch.count)
@@ -122,6 +124,8 @@ final class PostgresWriter: Sendable {
                     }
                     return .failure(.operationFailed)
                 }
+                // A row lock taken after the savepoint goes with it; check every lease again from here on.
+                conn.leasesLockedInTransaction.removeAll()
                 do { try conn.execute("ROLLBACK TO SAVEPOINT op") } catch {
                     try? conn.execute("ROLLBACK")
                     return lost(error)
