@@ -42,6 +42,15 @@ public struct NewOrder: Sendable, Equatable {
         self.durationSeconds = durationSeconds
     }
 
+    /// Why an order with this idempotency request cannot be created (checked before any SQL), or nil.
+    func invalidity(idempotency: IdempotencyRequest?) -> StorageError? {
+        if let why = validationFailure() { return StorageError(.invalidInput, why) }
+        if let key = idempotency?.key, key.isEmpty || key.utf8.count > 255 {
+            return StorageError(.invalidInput, "idempotency key must be 1–255 bytes")
+        }
+        return nil
+    }
+
     /// Nil when every field is in range, else the reason.
     func validationFailure() -> String? {
         if vehicle.isEmpty || vehicle.utf8.count > 32 { return "vehicle must be 1–32 bytes" }

@@ -38,3 +38,35 @@ public struct OrderTransitionRequest: Sendable, Equatable {
         self.reason = reason
     }
 }
+
+extension OrderTransitionRequest {
+    /// Why the request cannot be tried at all (checked before any SQL), or nil.
+    var invalidity: StorageError? {
+        to == .dispatched && assignCourier == nil ? StorageError(.invalidInput, "dispatching needs a courier") : nil
+    }
+
+    /// Checks the request against `order` as committed (owner, courier, the compare-and-set on its status) and
+    /// applies it: status, courier and update time. Both stores call it inside the write's transaction.
+    /// - Returns: the status the order had.
+    func apply(to order: inout OrderRecord, nowMs: Int64) throws(StorageError) -> OrderStatus {
+        if let c = requireCustomer, c != order.customerID {
+            throw StorageError(.forbidden, "order \(order.id) belongs to another customer")
+        }
+        if let c = requireCourier, c != order.courierID {
+            throw StorageError(.forbidden, "order \(order.id) is not assigned to courier \(c)")
+        }
+        // The compare-and-set: the caller named the statuses it expects; the store knows no graph.
+        let from = order.status
+        guard self.from.contains(from) else {
+            throw StorageError(.invalidTransition, "order \(order.id) cannot go from \(from.rawValue) to \(to.rawValue)")
+        }
+        switch to {
+        case .dispatched: order.courierID = assignCourier
+        case .quoted: order.courierID = nil
+        default: break
+        }
+        order.status = to
+        order.updatedAtMs = nowMs
+        return from
+    }
+}

@@ -80,12 +80,8 @@ extension PostgresStore {
 
     public func createOrder(_ order: NewOrder, idempotency: IdempotencyRequest?, actor: ActorRef,
                             completion: @escaping @Sendable (Result<CreateOrderOutcome, StorageError>) -> Void) {
-        if let why = order.validationFailure() {
-            completion(.failure(StorageError(.invalidInput, why)))
-            return
-        }
-        if let key = idempotency?.key, key.isEmpty || key.utf8.count > 255 {
-            completion(.failure(StorageError(.invalidInput, "idempotency key must be 1–255 bytes")))
+        if let invalid = order.invalidity(idempotency: idempotency) {
+            completion(.failure(invalid))
             return
         }
         let nowMs = self.nowMs
@@ -164,8 +160,8 @@ extension PostgresStore {
 
     public func transitionOrder(_ request: OrderTransitionRequest,
                                 completion: @escaping @Sendable (Result<TransitionOutcome, StorageError>) -> Void) {
-        if request.to == .dispatched && request.assignCourier == nil {
-            completion(.failure(StorageError(.invalidInput, "dispatching needs a courier")))
+        if let invalid = request.invalidity {
+            completion(.failure(invalid))
             return
         }
         let nowMs = self.nowMs
@@ -177,25 +173,8 @@ extension PostgresStore {
                 throw StorageError(.orderNotFound, "no order \(request.orderID)")
             }
             if let fence { try Self.checkLease(conn, fence: fence, partition: fence.partition(ofPickup: order.pickup)) }
-            if let c = request.requireCustomer, c != order.customerID {
-                throw StorageError(.forbidden, "order \(order.id) belongs to another customer")
-            }
-            if let c = request.requireCourier, c != order.courierID {
-                throw StorageError(.forbidden, "order \(order.id) is not assigned to courier \(c)")
-            }
-            let from = order.status
-            guard request.from.contains(from) else {
-                throw StorageError(.invalidTransition,
-                                   "order \(order.id) cannot go from \(from.rawValue) to \(request.to.rawValue)")
-            }
             let now = nowMs()
-            switch request.to {
-            case .dispatched: order.courierID = request.assignCourier
-            case .quoted: order.courierID = nil
-            default: break
-            }
-            order.status = request.to
-            order.updatedAtMs = now
+            let from = try request.apply(to: &order, nowMs: now)
             if let capacity { try Self.moveCourierSlot(conn, order: order, capacity: capacity) }
             // The change and its event in one round trip: the event is written only if the row changed.
             let kept = request.reason.map { String(String.UnicodeScalarView($0.unicodeScalars.prefix(200))) }
