@@ -20,6 +20,8 @@ final class DispatchCluster {
     var remoteOffers: UInt64 = 0
     /// Slot reads that failed (the round then ran on this shard's own knowledge; PostgreSQL still decides).
     var slotReadFailures: UInt64 = 0
+    /// How long the last round waited for the cluster (the gathered couriers and the slot read), in microseconds.
+    var lastPrepareMicros: UInt64 = 0
 
     init(directory: any PartitionDirectory, gatherer: any FleetGatherer,
          slotOrders: @escaping @Sendable ([CourierID]) throws(StorageError) -> [CourierID: [OrderID]]) {
@@ -74,6 +76,12 @@ extension DispatchService {
     /// each, answered within `--cluster-query-timeout-ms`), then reads the candidates' slots in PostgreSQL on a
     /// worker, and calls `ready` on the loop with both. Nothing here blocks the loop.
     func prepareBorderRound(_ cluster: DispatchCluster, nowMs now: Int64, ready: @escaping (BorderRoundInputs) -> Void) {
+        let started = ContinuousClock.now
+        let finish = { (inputs: BorderRoundInputs) in
+            let took = ContinuousClock.now - started
+            cluster.lastPrepareMicros = UInt64(took.components.seconds) * 1_000_000 + UInt64(took.components.attoseconds / 1_000_000_000_000)
+            ready(inputs)
+        }
         let statuses = stacking
             ? StatusFilter(rawValue: StatusFilter(.available).rawValue | StatusFilter(.toPickup).rawValue | StatusFilter(.onTrip).rawValue)
             : StatusFilter(.available)
@@ -111,11 +119,11 @@ extension DispatchService {
                     case .failure:
                         cluster.slotReadFailures &+= 1
                     }
-                    ready(inputs)
+                    finish(inputs)
                 }
             } catch {
                 cluster.slotReadFailures &+= 1
-                ready(inputs)
+                finish(inputs)
             }
         }
         guard outstanding > 0 else { readSlots(); return }

@@ -510,6 +510,7 @@ final class DispatchService: EngineService {
                 w.key("remote_candidates"); w.number(cluster.remoteCandidates)
                 w.key("remote_offers"); w.number(cluster.remoteOffers)
                 w.key("slot_read_failures"); w.number(cluster.slotReadFailures)
+                w.key("last_prepare_us"); w.number(cluster.lastPrepareMicros)
                 w.endObject()
             }
             w.endObject()
