@@ -145,6 +145,9 @@ struct ClusterBorderDispatchTests {
         }
         #expect(sawReply && sawAccepted)
         #expect(try eventually { try F.status(a, order) == "accepted" })
+        // An answer on the channel for an order no shard holds is refused on the channel, as on one engine.
+        try channel.send(text: #"{"op":"decline","order":987654}"#)
+        #expect((try channel.readJSON(type: "error"))["code"] as? String == "offer_not_found")
         #expect(try db.query("SELECT courier_id FROM courier_slots WHERE order_id = \(order)") == [["71"]])
     }
 
