@@ -109,11 +109,11 @@ extension DispatchService {
                 try workers.run(ids, { ids in Result { () throws(StorageError) in try read(ids) } }) { [unowned self] result in
                     switch result {
                     case .success(let slots):
+                        var offered: [CourierID: Set<OrderID>] = [:]
+                        for offer in offers.openOffers.values { offered[offer.courier, default: []].insert(offer.order.id) }
                         for (courier, orders) in slots {
                             // This shard's own offers and plans are counted where they are; the rest is elsewhere.
-                            let here = Set(plans[courier]?.details.keys.map { $0 } ?? [])
-                                .union(offers.openOffers.values.filter { $0.courier == courier }.map(\.order.id))
-                            let elsewhere = orders.filter { !here.contains($0) }.count
+                            let elsewhere = orders.filter { plans[courier]?.details[$0] == nil && offered[courier]?.contains($0) != true }.count
                             if elsewhere > 0 { inputs.heldElsewhere[courier] = elsewhere }
                         }
                     case .failure:
