@@ -95,6 +95,12 @@ public final class Engine {
             orders.relayToOwner = { [unowned cluster] in cluster.relayOrderWrite(pickup: $0, $1, $2) }
             dispatch.atOrderOwner = { [unowned orders] in try orders.atOrderOwner($0, $1, $2, $3) }
             dispatch.askOtherShards = { [unowned cluster] in cluster.askOtherShards($0, completion: $1) }
+            drivers.relayElsewhere = { [unowned cluster] in cluster.relayDriverPush($0, $1) }
+            cluster.onDriverPush = { [unowned drivers] in drivers.pushHere($0, $1) }
+            if let store = orders.store as? any PartitionedOrderStore {
+                dispatch.cluster = DispatchCluster(directory: cluster.directory, gatherer: cluster,
+                                                   slotOrders: { [store] ids throws(StorageError) in try store.slotOrders(of: ids) })
+            }
         }
         tracking = TrackingHub(configuration: configuration.tracking, tickMs: configuration.trackTickMs,
                                publicTracking: configuration.demo, table: table, ingest: ingest, orders: orders, auth: auth,

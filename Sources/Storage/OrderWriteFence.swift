@@ -17,4 +17,7 @@ public protocol OrderWriteFence: Sendable {
 public protocol PartitionedOrderStore: AnyObject, Sendable {
     /// Every order not in a terminal status whose partition is one of `partitions`, oldest first.
     func liveOrders(inPartitions partitions: [Int64]) throws(StorageError) -> [OrderRecord]
+    /// The orders holding a slot of each of `couriers` (`courier_slots`: dispatched, accepted or picked up, on any
+    /// shard); couriers holding none are absent.
+    func slotOrders(of couriers: [CourierID]) throws(StorageError) -> [CourierID: [OrderID]]
 }

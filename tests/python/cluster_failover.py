@@ -884,6 +884,12 @@ class Run:
                        "order_writes_relayed_here", "relays_unanswered", "partial_answers")), flush=True)
             except (OSError, KeyError) as error:
                 print(f"engine {e.name}: /v1/cluster failed: {error!r}", flush=True)
+            try:
+                _, stats, _ = self.client.request(e, "GET", "/v1/dispatch/stats", timeout=5)
+                print(f"engine {e.name}: dispatch rounds {stats.get('rounds')}, offers {stats.get('offers_made')}, "
+                      f"border {stats.get('border')}", flush=True)
+            except (OSError, KeyError, AttributeError) as error:
+                print(f"engine {e.name}: /v1/dispatch/stats failed: {error!r}", flush=True)
 
 
 def main():

@@ -17,7 +17,8 @@ nonisolated(unsafe) var clusterFleet: DriverTable?
 ///   back, and merged with itself as the asker merges shards' answers;
 /// - 2: a shard's answer as the asker decodes it;
 /// - 3: a relayed order request, then 4: the owner's response;
-/// - 5: on `hexfleet.track.<node>`: a shard's moved drivers (positions) or a watching notice.
+/// - 5: on `hexfleet.track.<node>`: a shard's moved drivers (positions) or a watching notice; or on
+///   `hexfleet.push.<node>`, a message for a driver whose WebSocket is on another engine.
 /// Every message that decodes must survive encode → decode unchanged (what one engine writes, another reads).
 let clusterTarget = FuzzTarget(
     name: "cluster",
@@ -79,6 +80,11 @@ let clusterTarget = FuzzTarget(
                          && copy.headers.map(\.0) == request.headers.map(\.0) && copy.headers.map(\.1) == request.headers.map(\.1),
                          "a relayed request changed through encode/decode")
         case 5:
+            if let (driver, json) = ClusterWire.driverPush(message) {
+                let copy = ClusterWire.driverPush(ClusterWire.driverPush(driver, json))
+                precondition(copy?.driver == driver && copy?.json == json, "a relayed driver message changed")
+                return
+            }
             if let node = ClusterWire.watching(message) {
                 precondition(ClusterWire.watching(ClusterWire.watching(from: node)) == node, "a watching notice changed")
                 return

@@ -40,6 +40,7 @@ final class ClusterService: EngineService, FleetGatherer {
     private static let queryTag = 2
     private static let httpTag = 3
     private static let trackTag = 4
+    private static let pushTag = 5
     /// How long a watching notice keeps this shard publishing its moved drivers (notices come every second).
     static let watchingTTLMs: Int64 = 3_000
 
@@ -64,6 +65,12 @@ final class ClusterService: EngineService, FleetGatherer {
     private(set) var trackCounters: (published: UInt64, messages: UInt64, received: UInt64) = (0, 0, 0)
     /// How long an edge waits for the owner's answer to a relayed order write (it commits to the store first).
     static let relayTimeoutMs: UInt64 = 10_000
+
+    /// Sends a message another shard relayed to a driver's channel here; false when the driver is not connected
+    /// here (the composition root wires it to the driver channel).
+    var onDriverPush: (DriverID, [UInt8]) -> Bool = { _, _ in false }
+    /// Driver messages relayed to the other shards, heard from them, and sent on a channel here.
+    private(set) var pushCounters: (relayed: UInt64, received: UInt64, delivered: UInt64) = (0, 0, 0)
 
     /// Where relayed order writes are answered: the engine's router, set when the engine listens.
     var router: Router?
@@ -109,6 +116,7 @@ final class ClusterService: EngineService, FleetGatherer {
         try bus.subscribe(ClusterWire.querySubject(directory.node), tag: Self.queryTag) { [unowned self] m in self.received(query: m) }
         try bus.subscribe(ClusterWire.httpSubject(directory.node), tag: Self.httpTag) { [unowned self] m in self.received(http: m) }
         try bus.subscribe(ClusterWire.trackWildcard, tag: Self.trackTag) { [unowned self] m in self.received(track: m) }
+        try bus.subscribe(ClusterWire.pushWildcard, tag: Self.pushTag) { [unowned self] m in self.received(push: m) }
         self.bus = bus
         logger.info("cluster shard", metadata: ["node": "\(directory.node)", "resolution": "\(directory.resolution)"])
     }
@@ -221,6 +229,23 @@ final class ClusterService: EngineService, FleetGatherer {
         guard let (_, states) = ClusterWire.positions(m.data) else { forwarder.countMalformed(); return }
         trackCounters.received &+= UInt64(states.count)
         onRemotePositions(states)
+    }
+
+    // MARK: driver messages through any shard
+
+    /// Publishes a message for a driver not connected to this engine, once, for every other engine (one of them
+    /// may hold its channel). Does nothing while no other shard is live.
+    func relayDriverPush(_ driver: DriverID, _ json: [UInt8]) {
+        guard let bus, directory.liveNodes.count > 1, json.count <= ClusterWire.maxDriverPushBytes else { return }
+        if ClusterWire.driverPush(driver, json).withUnsafeBytes({ bus.publish(ClusterWire.pushSubject(directory.node), $0) }) {
+            pushCounters.relayed &+= 1
+        }
+    }
+
+    private func received(push m: ClusterMessage) {
+        guard let (driver, json) = ClusterWire.driverPush(m.data) else { forwarder.countMalformed(); return }
+        pushCounters.received &+= 1
+        if onDriverPush(driver, json) { pushCounters.delivered &+= 1 }
     }
 
     // MARK: order writes relayed to the partition's owner
@@ -358,6 +383,9 @@ final class ClusterService: EngineService, FleetGatherer {
             w.key("track_messages"); w.number(trackCounters.messages)
             w.key("track_received"); w.number(trackCounters.received)
             w.key("track_watched"); w.bool(watchedUntilMs > clock.nowMs)
+            w.key("driver_pushes_relayed"); w.number(pushCounters.relayed)
+            w.key("driver_pushes_received"); w.number(pushCounters.received)
+            w.key("driver_pushes_delivered"); w.number(pushCounters.delivered)
             w.endObject()
         })
     }

@@ -145,10 +145,8 @@ extension StackingRoundInput {
 extension DispatchService {
     /// A stacking round (docs/dispatch.md, "Stacking"): each waiting order's nearest couriers that are available or
     /// have room in their plan (forward dispatch for couriers on trip near the end of theirs), one `StackingRound`
-    /// on a worker, then one offer per proposal at its insertion point.
+    /// on a worker, then one offer per proposal at its insertion point. The caller checked that a round is due.
     func stackingTick(nowMs now: Int64) {
-        guard !roundInFlight, !waiting.waiting.isEmpty,
-              now - lastRoundMs >= intervalMs || waiting.waiting.count >= batchSize else { return }
         guard roads != nil || useStraightLine else { return }   // no graph and straight-line ETAs not enabled: orders wait
         lastRoundMs = now
         let (input, versions) = stackingInput(nowMs: now)
@@ -205,16 +203,27 @@ extension DispatchService {
             for d in found where seen.insert(d.state.id).inserted {
                 let id = d.state.id
                 guard !holding.contains(id) else { continue }
+                let elsewhere = border.heldElsewhere[id] ?? 0   // orders other shards gave it (cluster)
                 if let plan = plans[id] {
-                    guard plan.orderCount < capacity(of: id) else { continue }
+                    guard plan.orderCount + elsewhere < capacity(of: id) else { continue }
                     // Forward dispatch: a courier with only drop-offs left takes a next pickup when it ends soon.
                     if !plan.stops.contains(where: { $0.kind == .pickup }), let last = plan.etaMs.last,
                        plan.etaVersion == plan.version, Double(last - now) / 1000 > forwardHorizonSeconds { continue }
-                } else if d.state.status != .available {
+                } else if d.state.status != .available || elsewhere >= capacity(of: id) {
                     continue   // busy with work dispatch does not plan
                 }
                 candidates.append((id, d.state.position))
             }
+        }
+        // Cluster: couriers other shards hold near the border orders, by the same rules (DispatchService+Border.swift).
+        for s in border.remote.values.sorted(by: { $0.id.rawValue < $1.id.rawValue }) where seen.insert(s.id).inserted && !holding.contains(s.id) {
+            let elsewhere = border.heldElsewhere[s.id] ?? 0
+            if let plan = plans[s.id] {
+                guard plan.orderCount + elsewhere < capacity(of: s.id) else { continue }
+            } else if s.status != .available || elsewhere >= capacity(of: s.id) {
+                continue
+            }
+            candidates.append((s.id, s.position))
         }
         func time(_ ms: Int64) -> Double { max(0, Double(ms - now) / 1000) }
         func planOrder(_ id: OrderID, pickup: Int, dropoff: Int, _ d: DispatchOrderDetails) -> PlanOrder {
@@ -241,7 +250,8 @@ extension DispatchService {
                 guard let drop = dropoffLoc[id] else { continue }
                 orders.append(planOrder(id, pickup: pickupLoc[id] ?? drop, dropoff: drop, d))
             }
-            couriers.append(PlanCourier(id: c.id, start: start, availableAt: 0, capacity: capacity(of: c.id), stops: plan.planStops))
+            couriers.append(PlanCourier(id: c.id, start: start, availableAt: 0,
+                                        capacity: capacity(of: c.id) - (border.heldElsewhere[c.id] ?? 0), stops: plan.planStops))
         }
         for order in due {
             let d = details(of: order)
@@ -268,7 +278,7 @@ extension DispatchService {
         let now = clock.nowMs
         for (p, eta) in output.proposals {
             guard let order = waiting.waiting.first(where: { $0.id == p.order }) else { continue }
-            guard let state = table.state(of: p.courier), !table.isStale(state.id, nowMs: now),
+            guard let state = courierState(p.courier), !isStaleCourier(state.id, nowMs: now),
                   (plans[p.courier]?.version ?? 0) == versions[p.courier] else { continue }
             let stops = plans[p.courier]?.stops ?? []
             pendingInsertions[p.order] = (p.courier, p.pickupAt, p.dropoffAt, stops)
@@ -278,6 +288,7 @@ extension DispatchService {
                 _ = waiting.remove(p.order)
                 offersMade &+= 1
                 if !stops.isEmpty { stackedOffers &+= 1 }
+                if table.state(of: p.courier) == nil { cluster?.remoteOffers &+= 1 }
             } catch {
                 pendingInsertions[p.order] = nil
                 offerETAs[p.order] = nil

@@ -113,6 +113,11 @@ final class DispatchService: EngineService {
     var askOtherShards: ((HTTPRequest, @escaping ([HTTPResponse]) -> Void) -> Bool)?
     /// Cluster mode: runs an offer's answer at the shard holding the order (`OrdersService.atOrderOwner`); nil for one engine.
     var atOrderOwner: ((OrderID, HTTPRequest, Responder, @escaping () throws -> Void) throws -> Void)?
+    /// Cluster mode: rounds also weigh couriers other shards hold near this shard's borders, and every candidate's
+    /// orders on other shards (DispatchService+Border.swift); nil for one engine.
+    var cluster: DispatchCluster?
+    /// What the round in flight (or the last one) gathered from the cluster.
+    var border = BorderRoundInputs()
 
     func registerRoutes(_ routes: RouteTable) {
         routes.add(.get, "/v1/drivers/{id}/offers", getOffers)
@@ -197,12 +202,26 @@ final class DispatchService: EngineService {
     func tick(nowMs now: Int64) {
         if offers.expire(nowMs: now) > 0 { drainOfferEvents() }
         refreshETAs(nowMs: now)
+        guard !roundInFlight, !waiting.waiting.isEmpty,
+              now - lastRoundMs >= intervalMs || waiting.waiting.count >= batchSize else { return }
+        guard let cluster else { return startRound(nowMs: now) }
+        // Cluster: the couriers near the borders and everyone's slots first (off the loop), then the round.
+        lastRoundMs = now
+        roundInFlight = true
+        prepareBorderRound(cluster, nowMs: now) { [unowned self] inputs in
+            self.roundInFlight = false
+            self.border = inputs
+            guard !self.waiting.waiting.isEmpty else { return }
+            self.startRound(nowMs: self.clock.nowMs)
+        }
+    }
+
+    /// Starts a due round of either kind.
+    private func startRound(nowMs now: Int64) {
         if stacking {
             stackingTick(nowMs: now)
             return
         }
-        guard !roundInFlight, !waiting.waiting.isEmpty,
-              now - lastRoundMs >= intervalMs || waiting.waiting.count >= batchSize else { return }
         let eta: any ETAProvider
         if let roads, !useStraightLine {
             eta = ProfileETAProvider(fallback: RoutingETAProvider(network: roads.network, weights: roads.weights),
@@ -250,14 +269,22 @@ final class DispatchService: EngineService {
             table.nearest(to: order.pickup, k: config.maxCandidatesPerOrder * 2,
                           maxRadiusMeters: config.searchRadiusMeters(waitedSeconds: waited),
                           statuses: StatusFilter(.available), nowMs: nowMs, into: &found)
-            for d in found where seen.insert(d.state.id).inserted && !busy.contains(d.state.id) {
-                couriers.append(CourierSnapshot(
-                    id: d.state.id, position: LatLng(degrees: d.state.latDegrees, d.state.lngDegrees),
-                    status: .available, vehicle: courierVehicles[d.state.id] ?? .car, capacityUnits: 1, idleSinceMs: d.state.timestampMs,
-                    rating: courierRating?(d.state.id)))
+            for d in found where seen.insert(d.state.id).inserted && !busy.contains(d.state.id) && border.heldElsewhere[d.state.id] == nil {
+                couriers.append(snapshot(of: d.state))
             }
         }
+        // Cluster: other shards' available couriers near the border orders, unless an order elsewhere keeps them busy.
+        for s in border.remote.values.sorted(by: { $0.id.rawValue < $1.id.rawValue })
+        where s.status == .available && seen.insert(s.id).inserted && !busy.contains(s.id) && border.heldElsewhere[s.id] == nil {
+            couriers.append(snapshot(of: s))
+        }
         return CourierSnapshotIndex(couriers)
+    }
+
+    private func snapshot(of s: DriverState) -> CourierSnapshot {
+        CourierSnapshot(id: s.id, position: LatLng(degrees: s.latDegrees, s.lngDegrees), status: .available,
+                        vehicle: courierVehicles[s.id] ?? .car, capacityUnits: 1, idleSinceMs: s.timestampMs,
+                        rating: courierRating?(s.id))
     }
 
     /// Turns a plan into offers, skipping what changed while the round ran (order gone, courier busy).
@@ -265,12 +292,13 @@ final class DispatchService: EngineService {
         let now = clock.nowMs
         for a in plan.assignments {
             guard let order = waiting.waiting.first(where: { $0.id == a.order }) else { continue }
-            guard let state = table.state(of: a.courier), state.status == .available,
-                  !table.isStale(state.id, nowMs: now) else { continue }
+            guard let state = courierState(a.courier), state.status == .available,
+                  !isStaleCourier(state.id, nowMs: now) else { continue }
             do {
                 _ = try offers.offer(order, to: a.courier, nowMs: now)
                 _ = waiting.remove(a.order)
                 offersMade &+= 1
+                if table.state(of: a.courier) == nil { cluster?.remoteOffers &+= 1 }
                 offerETAs[a.order] = a.pickupETASeconds
             } catch {
                 continue
@@ -341,7 +369,10 @@ final class DispatchService: EngineService {
         }
         guard op == "accept" || op == "decline" else { return false }
         let reply: [UInt8]
-        if let order = (message["order"]?.uint64 ?? message["offer"]?.uint64).map({ OrderID($0) }) {
+        if let order = (message["order"]?.uint64 ?? message["offer"]?.uint64).map({ OrderID($0) }),
+           answerAtOrderOwner(order, courier: driver, accept: op == "accept") {
+            return true
+        } else if let order = (message["order"]?.uint64 ?? message["offer"]?.uint64).map({ OrderID($0) }) {
             do throws(APIError) {
                 try answerOffer(order: order, courier: driver, accept: op == "accept")
                 reply = DriverMessages.offerAnswered(op == "accept" ? "offer_accepted" : "offer_declined", order: order)
@@ -352,6 +383,42 @@ final class DispatchService: EngineService {
             reply = SocketErrorMessage.bytes(APIError(.invalidParameter, "order is required"))
         }
         _ = drivers.push(driver, reply)
+        return true
+    }
+
+    /// Cluster mode: answers an offer given on the driver channel where the order is held (the shard that made the
+    /// offer, which may not be this one), as the courier's own `POST /v1/orders/{id}/accept|decline` with the token its
+    /// channel was opened with; the reply goes back on the channel. False (nothing done) for one engine, or without
+    /// that token.
+    private func answerAtOrderOwner(_ order: OrderID, courier: DriverID, accept: Bool) -> Bool {
+        guard let atOrderOwner, let token = drivers.credential(of: courier) else { return false }
+        let verb = accept ? "accept" : "decline"
+        let path = "/v1/orders/\(order.rawValue)/\(verb)"
+        let request = HTTPRequest(method: .post, methodName: "POST", target: path + "?driver=\(courier.rawValue)", path: path,
+                                  query: [("driver", String(courier.rawValue))],
+                                  headers: [("authorization", "Bearer " + token), ("content-type", "application/json")],
+                                  body: Array("{}".utf8))
+        let responder = Responder(sink: { [unowned self] response in
+            let reply: [UInt8]
+            if response.status == 200 {
+                reply = DriverMessages.offerAnswered(accept ? "offer_accepted" : "offer_declined", order: order)
+            } else {
+                let error = (try? JSONReader.parse(response.body))?["error"]
+                reply = SocketErrorMessage.bytes(APIError(APIError.Code(error?["code"]?.string ?? "offer_not_found", response.status),
+                                                          error?["message"]?.string ?? "the offer's shard refused the answer"))
+            }
+            _ = self.drivers.push(courier, reply)
+        })
+        let local = { [unowned self] in
+            try answerOffer(order: order, courier: courier, accept: accept)
+            responder.respond(.json { w in
+                w.beginObject(); w.key("order"); w.number(order.rawValue)
+                w.key("status"); w.string(accept ? "accepted" : "declined"); w.endObject()
+            })
+        }
+        do { try atOrderOwner(order, request, responder, local) } catch let error as APIError { responder.fail(error) } catch {
+            responder.fail(APIError(.internalError, "internal error"))
+        }
         return true
     }
 
@@ -436,6 +503,16 @@ final class DispatchService: EngineService {
             w.key("stacked_offers"); w.number(stackedOffers)
             w.key("planned_couriers"); w.number(plans.count)
             w.key("last_round_road_queries"); w.number(lastRoundRoadQueries)
+            if let cluster {
+                w.key("border"); w.beginObject()
+                w.key("orders"); w.number(cluster.borderOrders)
+                w.key("queries"); w.number(cluster.borderQueries)
+                w.key("remote_candidates"); w.number(cluster.remoteCandidates)
+                w.key("remote_offers"); w.number(cluster.remoteOffers)
+                w.key("slot_read_failures"); w.number(cluster.slotReadFailures)
+                w.key("last_prepare_us"); w.number(cluster.lastPrepareMicros)
+                w.endObject()
+            }
             w.endObject()
         })
     }

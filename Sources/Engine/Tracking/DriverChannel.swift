@@ -98,17 +98,48 @@ final class DriverChannel: EngineService {
         }
         if let old = connections[id] { old.close(code: 1000, reason: "replaced by a newer connection") }
         connections[id] = connection
+        credentials[id] = Self.bearer(request)
         connection.onText = { [unowned self, unowned connection] text in self.text(text, driver: id, connection) }
         connection.onBinary = { [unowned self, unowned connection] bytes in self.binary(bytes, driver: id, connection) }
         connection.onClose = { [unowned self, unowned connection] _, _ in
-            if self.connections[id] === connection { self.connections.removeValue(forKey: id) }
+            if self.connections[id] === connection {
+                self.connections.removeValue(forKey: id)
+                self.credentials.removeValue(forKey: id)
+            }
             self.connectionsChanged()
         }
         connectionsChanged()
     }
 
-    /// Sends a JSON message to a driver's open channel; false when it has none or the send was refused.
+    /// The token each open channel was opened with (`?token=` or `Authorization: Bearer`), so that a courier's answer
+    /// given on the channel can be relayed to the shard holding the offer as the courier's own request.
+    private var credentials: [UInt64: String] = [:]
+
+    /// The token `driver`'s open channel was opened with, or nil.
+    func credential(of driver: DriverID) -> String? { credentials[driver.rawValue] }
+
+    private static func bearer(_ request: HTTPRequest) -> String? {
+        if let token = request.query("token") { return token }
+        guard let header = request.header("authorization"), header.lowercased().hasPrefix("bearer ") else { return nil }
+        return String(header.dropFirst(7))
+    }
+
+    /// Cluster mode: hands a message for a driver whose channel is not on this engine to the other shards, one of
+    /// which may hold it (docs/cluster.md, "Offers pushed through any shard"); nil for one engine.
+    var relayElsewhere: ((DriverID, [UInt8]) -> Void)?
+
+    /// Sends a JSON message to a driver's open channel; false when it has none here (in a cluster it is then relayed
+    /// to the other shards) or the send was refused.
     func push(_ driver: DriverID, _ json: [UInt8]) -> Bool {
+        guard connections[driver.rawValue]?.isOpen == true else {
+            relayElsewhere?(driver, json)
+            return false
+        }
+        return pushHere(driver, json)
+    }
+
+    /// Sends a JSON message to a driver's channel on this engine only (a message another shard relayed here).
+    func pushHere(_ driver: DriverID, _ json: [UInt8]) -> Bool {
         guard let c = connections[driver.rawValue], c.isOpen else { return false }
         if c.queuedBytes > configuration.hardBudgetBytes {
             metrics.wsEvictions.increment()

@@ -332,6 +332,22 @@ extension PostgresStore {
         }
     }
 
+    public func slotOrders(of couriers: [CourierID]) throws(StorageError) -> [CourierID: [OrderID]] {
+        guard !couriers.isEmpty else { return [:] }
+        let list = "{" + couriers.map { String(Int64(bitPattern: $0.rawValue)) }.joined(separator: ",") + "}"
+        let rows = try read { conn throws(PGError) in
+            try conn.query("SELECT courier_id, order_id FROM courier_slots WHERE courier_id = ANY($1::bigint[])", [.text(list)])
+        }
+        var out: [CourierID: [OrderID]] = [:]
+        for row in rows.cells {
+            guard row.count == 2, let c = row[0].flatMap(Int64.init), let o = row[1].flatMap(Int64.init) else {
+                throw StorageError(.storageFailure, "unreadable courier_slots row")
+            }
+            out[CourierID(UInt64(bitPattern: c)), default: []].append(OrderID(UInt64(bitPattern: o)))
+        }
+        return out
+    }
+
     public func liveOrders(inPartitions partitions: [Int64]) throws(StorageError) -> [OrderRecord] {
         guard !partitions.isEmpty else { return [] }
         let live = OrderStatus.allCases.filter { !$0.isTerminal }.map { "'\($0.rawValue)'" }.joined(separator: ",")
