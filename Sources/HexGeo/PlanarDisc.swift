@@ -34,6 +34,10 @@ public struct PlanarDisc: Sendable {
         }
     }
 
+    /// The plane's verdict limits and scale, for a copy of the test kept elsewhere (`planarSquared` below `inside` is
+    /// surely inside, above `outside` surely outside; longitude differences are scaled by `cosLat`).
+    public var planarLimits: (inside: Double, outside: Double, cosLat: Double) { (insideLimit, outsideLimit, cosLat) }
+
     /// The squared planar distance from the centre, radians² (longitude the short way round).
     @inline(__always)
     public func planarSquared(_ p: LatLng) -> Double {

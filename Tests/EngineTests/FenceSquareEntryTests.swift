@@ -160,4 +160,107 @@ private func shapes(_ bodies: [String]) throws -> [(String, FenceShape)] {
         }
         #expect(fired > 500, "the walks fire many events (\(fired))")
     }
+
+    @Test("a circle entry's quick test agrees with the fence's exact test wherever it answers, near the edge too, at any latitude and radius; it is unsure only next to the edge")
+    func quickDiscAgreesWithExactTest() throws {
+        var rng = SplitMix64(seed: 1_919)
+        var decided = 0, unsure = 0, checked = 0
+        for n in 0..<60 {
+            let lat = Double.random(in: -70...70, using: &rng), lng = Double.random(in: -179...179, using: &rng)
+            let radius = [Double.random(in: 5...300, using: &rng), Double.random(in: 300...5_000, using: &rng),
+                          Double.random(in: 5_000...10_000, using: &rng)][n % 3]
+            let body = #"{"id":"c\#(n)","shape":{"type":"circle","center":{"lat":\#(lat),"lng":\#(lng)},"radius_m":\#(radius)}}"#
+            let index = FenceIndex()
+            let d = try FenceDefinition.parse(try JSONReader.parse(body), nowMs: 0) { "" }
+            guard case .fixed(let shape) = d.area, case .circle(let centre, _) = shape else { continue }
+            try index.add(d, shape: shape)
+            guard let slot = index.byID[d.id], let disc = index.hot[Int(slot)].disc else { continue }
+            for _ in 0..<400 {
+                // Half the points within a few centimetres of the edge, the rest anywhere near the circle.
+                let bearing = Double.random(in: 0..<(2 * Double.pi), using: &rng)
+                let distance = Bool.random(using: &rng) ? radius + Double.random(in: -0.05...0.05, using: &rng)
+                                                       : Double.random(in: 0...(radius * 1.3), using: &rng)
+                let p0 = Geodesy.destination(from: centre, bearing: bearing, distanceMeters: distance)
+                let latE7 = Int32((p0.latDegrees * 1e7).rounded()), lngE7 = Int32((p0.lngDegrees * 1e7).rounded())
+                let p = LatLng(degrees: Double(latE7) / 1e7, Double(lngE7) / 1e7)
+                let listed = index.squares.arena[index.squares.range(index.grid.key(latE7: latE7, lngE7: lngE7))]
+                let exact = disc.contains(p)
+                #expect(exact == shape.contains(p) || abs(Geodesy.distanceMeters(centre, p) - radius) < 1e-6)
+                guard let e = listed.first(where: { $0.slot == slot && $0.holds(latE7: latE7, lngE7: lngE7) }) else {
+                    #expect(!exact, "a point inside circle \(n) is held by its square's entry")
+                    continue
+                }
+                checked += 1
+                switch e.quickVerdict(latE7: latE7, lngE7: lngE7) {
+                case .inside:
+                    decided += 1
+                    #expect(exact, "circle \(n) (r \(radius) m at \(lat), \(lng)): quick inside, exact outside at \(p)")
+                case .outside:
+                    decided += 1
+                    #expect(!exact, "circle \(n) (r \(radius) m at \(lat), \(lng)): quick outside, exact inside at \(p)")
+                case .unsure:
+                    // Only the plane's band (its relative bound, at most about 1 % of the radius at these latitudes
+                    // and radii) and the entry's 4 cm are left to the fence.
+                    unsure += 1
+                    #expect(abs(Geodesy.distanceMeters(centre, p) - radius) < 0.02 * radius + 0.1, "circle \(n): unsure far from the edge")
+                }
+                #expect(index.holds(e, latE7: latE7, lngE7: lngE7, p) == exact)
+            }
+        }
+        #expect(checked > 10_000, "points checked (\(checked))")
+        // Most of the points sampled lie within 5 cm of the edge, where unsure is the expected answer.
+        #expect(decided > 5_000 && unsure > 5_000, "decided \(decided), unsure \(unsure)")
+    }
+
+    @Test("a polygon entry's quick test (one edge through the square, or none) agrees with point-in-polygon wherever it answers, next to the edges too")
+    func quickHalfPlaneAgreesWithPolygon() throws {
+        let bodies = try randomFences(150, seed: 2_020).enumerated().filter { $0.offset % 3 == 1 }.map(\.element)
+        let index = FenceIndex()
+        for b in bodies {
+            let d = try FenceDefinition.parse(try JSONReader.parse(b), nowMs: 0) { "" }
+            guard case .fixed(let shape) = d.area else { continue }
+            try index.add(d, shape: shape)
+        }
+        var rng = SplitMix64(seed: 12)
+        var decided = 0, halfPlanes = 0
+        for slot in index.entries.indices {
+            guard let fence = index.entries[slot], case .polygon(let poly)? = fence.shape else { continue }
+            let vertices = ([poly.outer] + poly.holes).flatMap { ring in ring.indices.map { (ring[$0], ring[($0 + 1) % ring.count]) } }
+            for key in fence.squares {
+                guard let e = index.squares.arena[index.squares.range(key)].first(where: { $0.slot == Int32(slot) }) else { continue }
+                if case .halfPlane = e.quick { halfPlanes += 1 }
+                for k in 0..<24 {
+                    var latE7 = Int32.random(in: e.minLat...e.maxLat, using: &rng)
+                    var lngE7 = Int32.random(in: e.minLng...e.maxLng, using: &rng)
+                    if k % 2 == 0 {
+                        // A point a few centimetres from a random edge, kept when it falls in the entry's box.
+                        let (a, b) = vertices[Int.random(in: 0..<vertices.count, using: &rng)]
+                        let t = Double.random(in: 0...1, using: &rng), off = Double.random(in: -8...8, using: &rng)
+                        let dLat = b.latDegrees - a.latDegrees, dLng = b.lngDegrees - a.lngDegrees
+                        let length = (dLat * dLat + dLng * dLng).squareRoot() * 1e7
+                        let lat = (a.latDegrees + t * dLat) * 1e7 - off * dLng * 1e7 / length
+                        let lng = (a.lngDegrees + t * dLng) * 1e7 + off * dLat * 1e7 / length
+                        guard e.holds(latE7: Int32(lat.rounded()), lngE7: Int32(lng.rounded())) else { continue }
+                        (latE7, lngE7) = (Int32(lat.rounded()), Int32(lng.rounded()))
+                    }
+                    let p = LatLng(degrees: Double(latE7) / 1e7, Double(lngE7) / 1e7)
+                    guard index.grid.key(latE7: latE7, lngE7: lngE7) == key else { continue }
+                    let exact = poly.contains(p)
+                    switch e.quickVerdict(latE7: latE7, lngE7: lngE7) {
+                    case .inside:
+                        decided += 1
+                        #expect(exact, "\(fence.definition.id): quick inside, polygon outside at \(latE7), \(lngE7)")
+                    case .outside:
+                        decided += 1
+                        #expect(!exact, "\(fence.definition.id): quick outside, polygon inside at \(latE7), \(lngE7)")
+                    case .unsure:
+                        break
+                    }
+                    #expect(index.holds(e, latE7: latE7, lngE7: lngE7, p) == exact)
+                }
+            }
+        }
+        #expect(halfPlanes > 100, "squares with one edge through them (\(halfPlanes))")
+        #expect(decided > 2_000, "points decided by the quick test (\(decided))")
+    }
 }

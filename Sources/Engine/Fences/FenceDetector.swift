@@ -79,7 +79,8 @@ final class FenceDetector {
         let squares = index.squares, grid = index.grid, boxes = index.boxes, hot = index.hot
         let everywhere = !index.outsideEverywhere.isEmpty
         crossDetected = index.crossCount > 0
-        let keys = squareKeys
+        let keys = squareKeys, walked = walkedKeys, walkedCounts = walkedKeyCounts
+        let crossing = crossDetected
         var sink: UInt64 = 0
         squares.arena.withUnsafeBufferPointer { arena in
             var from = 0
@@ -94,8 +95,27 @@ final class FenceDetector {
                     keys[2 * (i - from)] = now
                     keys[2 * (i - from) + 1] = before
                     sink &+= squares.touchBucket(now) &+ squares.touchBucket(before)
+                    // The squares the segment passes between its ends (for `cross`), listed once here so that their
+                    // buckets and runs load with the rest of the slice instead of one miss after another later.
+                    walkedCounts[i - from] = 0
+                    if crossing && now != before && !Self.shareASide(now, before, columns: grid.columns) {
+                        let base = (i - from) * Self.walkedPerPing
+                        var n = 0
+                        Self.forEachSquare(alongLatE7: prev.latE7, prev.lngE7, to: s.latE7, s.lngE7, sideE7: grid.sideE7,
+                                           columns: grid.columns) { sq in
+                            guard sq != now && sq != before else { return }
+                            if n < Self.walkedPerPing { walked[base + n] = sq }
+                            n += 1
+                        }
+                        // Too many to list: walked again when decided.
+                        walkedCounts[i - from] = n <= Self.walkedPerPing ? Int32(n) : -1
+                        for k in 0..<min(n, Self.walkedPerPing) { sink &+= squares.touchBucket(walked[base + k]) }
+                    }
                 }
                 for k in 0..<(2 * (to - from)) { sink &+= squares.touchRun(keys[k]) }
+                for i in 0..<(to - from) where walkedCounts[i] > 0 {
+                    for k in 0..<Int(walkedCounts[i]) { sink &+= squares.touchRun(walked[i * Self.walkedPerPing + k]) }
+                }
                 for i in from..<to {
                     let s = states[i], prev = previous[i]
                     let square = keys[2 * (i - from)]
@@ -111,9 +131,12 @@ final class FenceDetector {
                         decided = decideInSquare(s, prev, arena, here, nowMs: nowMs)
                     } else {
                         let before = squares.range(previousSquare)
-                        let between = crossDetected && !Self.shareASide(square, previousSquare, columns: grid.columns)
-                        if here.isEmpty && before.isEmpty && !between { continue }
-                        decided = decideMoved(s, prev, arena, here, before, walk: between, squares: squares, nowMs: nowMs)
+                        let walk = crossing && !Self.shareASide(square, previousSquare, columns: grid.columns)
+                        if here.isEmpty && before.isEmpty && !walk { continue }
+                        let listed = walkedCounts[i - from]
+                        let between = UnsafeBufferPointer(rebasing: walked[((i - from) * Self.walkedPerPing)...].prefix(max(0, Int(listed))))
+                        decided = decideMoved(s, prev, arena, here, before, walk: walk, between: listed >= 0 ? between : nil,
+                                              squares: squares, nowMs: nowMs)
                     }
                     if !decided { evaluate(s, previous: prev, square: square, nowMs: nowMs, squares: squares, boxes: boxes, hot: hot) }
                 }
@@ -128,10 +151,19 @@ final class FenceDetector {
     static let warmPings = 32
     /// The square keys of the slice being decided: now and before, per ping.
     private let squareKeys = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: 2 * FenceDetector.warmPings)
+    /// Squares between a ping's two fixes listed per ping of the slice (at most this many; more are walked again).
+    static let walkedPerPing = 8
+    /// The slice's squares between, `walkedPerPing` a ping, and how many each ping has (-1: too many, walk again).
+    private let walkedKeys = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: FenceDetector.walkedPerPing * FenceDetector.warmPings)
+    private let walkedKeyCounts = UnsafeMutableBufferPointer<Int32>.allocate(capacity: FenceDetector.warmPings)
     /// Keeps the warm-up loads alive (a value nobody reads).
     private var warmSink: UInt64 = 0
 
-    deinit { squareKeys.deallocate() }
+    deinit {
+        squareKeys.deallocate()
+        walkedKeys.deallocate()
+        walkedKeyCounts.deallocate()
+    }
 
     /// An event decided while a batch runs, its fence still a slot.
     private struct Fired {
@@ -145,9 +177,25 @@ final class FenceDetector {
     private var fired: [Fired] = []
     /// The fast path's working lists for one ping: fences holding the previous fix, fences holding this one, and the
     /// fences detecting `cross` whose box (within some square) meets the segment.
-    private var heldBefore: [Int32] = []
-    private var heldNow: [Int32] = []
-    private var mayCross: [Int32] = []
+    private var heldBefore: [Held] = []
+    private var heldNow: [Held] = []
+    private var mayCross: [Held] = []
+
+    /// A fence on the fast path's working lists: what firing it needs from its entry, so nothing else is read.
+    private struct Held: Equatable {
+        var slot: Int32
+        var detect: FenceDetect
+        var flags: UInt8
+
+        init(_ e: SquareEntry) {
+            slot = e.slot
+            detect = e.detect
+            flags = e.flags
+        }
+
+        /// The same fence (its entries in two squares differ only in box and flags of the square).
+        static func == (a: Held, b: Held) -> Bool { a.slot == b.slot }
+    }
 
     /// Turns the batch's fired slots into events (the fences' ids looked up once each event, after the batch).
     private func resolveFired() {
@@ -174,13 +222,14 @@ final class FenceDetector {
                 fired.removeSubrange(mark...)
                 return false
             }
-            let nowIn = holdsNow && (e.isInterior || index.exactlyContains(e.slot, s.position))
-            let wasIn = holdsBefore && (e.isInterior || index.exactlyContains(e.slot, prev.position))
-            if nowIn != wasIn { fire(e.slot, e.detect, nowIn ? .enter : .exit, s, nowMs: nowMs) }
+            let nowIn = holdsNow && index.holds(e, latE7: s.latE7, lngE7: s.lngE7, s.position)
+            let wasIn = holdsBefore && index.holds(e, latE7: prev.latE7, lngE7: prev.lngE7, prev.position)
+            let fence = Held(e)
+            if nowIn != wasIn { fire(fence, nowIn ? .enter : .exit, s, nowMs: nowMs) }
             if crossable && !nowIn && !wasIn && index.segmentMeets(Int(e.slot), prev.position, s.position) {
-                fire(e.slot, e.detect, .cross, s, nowMs: nowMs)
+                fire(fence, .cross, s, nowMs: nowMs)
             }
-            if nowIn { fire(e.slot, e.detect, .inside, s, nowMs: nowMs) }
+            if nowIn { fire(fence, .inside, s, nowMs: nowMs) }
         }
         return true
     }
@@ -188,8 +237,8 @@ final class FenceDetector {
     /// The fast path for a ping in another square than the driver's previous fix (`walk`: also the squares the
     /// segment passes between them, for `cross`): false (having fired nothing) when a fence involved is not plain.
     private func decideMoved(_ s: DriverState, _ prev: PreviousFix, _ arena: UnsafeBufferPointer<SquareEntry>,
-                             _ here: Range<Int>, _ before: Range<Int>, walk: Bool, squares: FenceSquareMap,
-                             nowMs: Int64) -> Bool {
+                             _ here: Range<Int>, _ before: Range<Int>, walk: Bool, between: UnsafeBufferPointer<UInt64>?,
+                             squares: FenceSquareMap, nowMs: Int64) -> Bool {
         let mark = fired.count
         heldBefore.removeAll(keepingCapacity: true)
         heldNow.removeAll(keepingCapacity: true)
@@ -202,10 +251,10 @@ final class FenceDetector {
             let crossable = crossing && e.detectsCross && e.meets(pLat, pLng, lat, lng)
             guard holds || crossable else { continue }
             guard e.isPlain else { return false }
-            if holds && (e.isInterior || index.exactlyContains(e.slot, prev.position)) {
-                heldBefore.append(e.slot)
+            if holds && index.holds(e, latE7: pLat, lngE7: pLng, prev.position) {
+                heldBefore.append(Held(e))
             } else if crossable {
-                mayCross.append(e.slot)
+                mayCross.append(Held(e))
             }
         }
         for j in here {
@@ -217,23 +266,24 @@ final class FenceDetector {
                 fired.removeSubrange(mark...)
                 return false
             }
-            if holds && (e.isInterior || index.exactlyContains(e.slot, s.position)) {
-                heldNow.append(e.slot)
-                if !heldBefore.contains(e.slot) { fire(e.slot, e.detect, .enter, s, nowMs: nowMs) }
-                fire(e.slot, e.detect, .inside, s, nowMs: nowMs)
-            } else if crossable && !mayCross.contains(e.slot) {
-                mayCross.append(e.slot)
+            if holds && index.holds(e, latE7: lat, lngE7: lng, s.position) {
+                let fence = Held(e)
+                heldNow.append(fence)
+                if !heldBefore.contains(fence) { fire(fence, .enter, s, nowMs: nowMs) }
+                fire(fence, .inside, s, nowMs: nowMs)
+            } else if crossable && !mayCross.contains(Held(e)) {
+                mayCross.append(Held(e))
             }
         }
-        for slot in heldBefore where !heldNow.contains(slot) {
-            fire(slot, index.boxes[Int(slot)].detect, .exit, s, nowMs: nowMs)
+        for fence in heldBefore where !heldNow.contains(fence) {
+            fire(fence, .exit, s, nowMs: nowMs)
         }
         guard crossing else { return true }
         if walk {
             let previousSquare = index.grid.key(latE7: pLat, lngE7: pLng)
             let square = index.grid.key(latE7: lat, lngE7: lng)
             var plain = true
-            Self.forEachSquare(alongLatE7: pLat, pLng, to: lat, lng, sideE7: index.grid.sideE7, columns: index.grid.columns) { sq in
+            func visit(_ sq: UInt64) {
                 guard plain, sq != square && sq != previousSquare else { return }
                 for j in squares.range(sq) {
                     let e = arena[j]
@@ -242,27 +292,33 @@ final class FenceDetector {
                         plain = false
                         return
                     }
-                    if !mayCross.contains(e.slot) { mayCross.append(e.slot) }
+                    if !mayCross.contains(Held(e)) { mayCross.append(Held(e)) }
                 }
+            }
+            if let between {
+                for sq in between { visit(sq) }
+            } else {
+                Self.forEachSquare(alongLatE7: pLat, pLng, to: lat, lng, sideE7: index.grid.sideE7, columns: index.grid.columns) { visit($0) }
             }
             guard plain else {
                 fired.removeSubrange(mark...)
                 return false
             }
         }
-        for slot in mayCross where !heldBefore.contains(slot) && !heldNow.contains(slot) {
-            if index.segmentMeets(Int(slot), prev.position, s.position) {
-                fire(slot, index.boxes[Int(slot)].detect, .cross, s, nowMs: nowMs)
+        for fence in mayCross where !heldBefore.contains(fence) && !heldNow.contains(fence) {
+            if index.segmentMeets(Int(fence.slot), prev.position, s.position) {
+                fire(fence, .cross, s, nowMs: nowMs)
             }
         }
         return true
     }
 
-    /// Records `kind` for the fence in `slot` when it detects it and has not expired.
+    /// Records `kind` for `fence` when it detects it and has not expired (its expiry read only if it has one).
     @inline(__always)
-    private func fire(_ slot: Int32, _ detect: FenceDetect, _ kind: FenceEventKind, _ s: DriverState, nowMs: Int64) {
-        guard detect.contains(Self.flag(kind)), index.hot[Int(slot)].expiresAtMs > nowMs else { return }
-        fired.append(Fired(slot: slot, kind: kind, driver: s.id, timestampMs: s.timestampMs, latE7: s.latE7, lngE7: s.lngE7))
+    private func fire(_ fence: Held, _ kind: FenceEventKind, _ s: DriverState, nowMs: Int64) {
+        guard fence.detect.contains(Self.flag(kind)),
+              fence.flags & SquareEntry.expires == 0 || index.hot[Int(fence.slot)].expiresAtMs > nowMs else { return }
+        fired.append(Fired(slot: fence.slot, kind: kind, driver: s.id, timestampMs: s.timestampMs, latE7: s.latE7, lngE7: s.lngE7))
     }
 
     /// The `detect` flag of an event kind.

@@ -188,7 +188,8 @@ final class FenceIndex {
         byID[definition.id] = slot
         ids[Int(slot)] = definition.id
         let plain = h.dwellMs == 0 && h.statuses == .all && !h.filtersDrivers ? SquareEntry.plain : 0
-        for sq in cover { squares.append(squareEntry(slot, box, shape, square: sq, flags: plain), to: sq) }
+        let flags = plain | (h.expiresAtMs == .max ? 0 : SquareEntry.expires)
+        for sq in cover { squares.append(squareEntry(slot, box, shape, disc: h.disc, square: sq, flags: flags), to: sq) }
         if shape == nil { roaming.append(slot) }
         if shape != nil && definition.detect.contains(.outside) { outsideEverywhere.append(slot) }
         if shape != nil && definition.detect.contains(.cross) { crossCount += 1 }
@@ -242,9 +243,21 @@ final class FenceIndex {
         return shapeContains(Int(slot), p)
     }
 
+    /// Whether the fence of `e` holds `p` (at `latE7`, `lngE7`), which `e`'s box holds: the entry's quick test, else
+    /// the fence's exact test.
+    @inline(__always)
+    func holds(_ e: SquareEntry, latE7: Int32, lngE7: Int32, _ p: LatLng) -> Bool {
+        switch e.quickVerdict(latE7: latE7, lngE7: lngE7) {
+        case .inside: true
+        case .outside: false
+        case .unsure: exactlyContains(e.slot, p)
+        }
+    }
+
     /// The entry listing fence `slot` for `square`: the fence's box clipped to the square's points, whether the
     /// shape holds the whole square, and `flags` (`SquareEntry.plain`).
-    private func squareEntry(_ slot: Int32, _ box: FenceBox, _ shape: FenceShape?, square: UInt64, flags: UInt8) -> SquareEntry {
+    private func squareEntry(_ slot: Int32, _ box: FenceBox, _ shape: FenceShape?, disc: PlanarDisc?, square: UInt64,
+                             flags: UInt8) -> SquareEntry {
         let side = grid.sideE7
         let row = Int64(square >> 32), column = Int64(square & 0xFFFF_FFFF)
         let south = row * side - 900_000_000, west = column * side - 1_800_000_000
@@ -260,8 +273,79 @@ final class FenceIndex {
         if let shape, shape.holdsRectangle(south: Double(south) * radians, north: Double(south + side) * radians,
                                            west: Double(west) * radians, east: Double(west + side) * radians) {
             e.flags |= SquareEntry.interior
+            e.quick = .inside
+        } else if let disc, Int64(box.maxLng) - Int64(box.minLng) < 1_800_000_000 {
+            // A circle whose box does not wrap the antimeridian (its points are then never a wrap away from the centre).
+            e.useQuickDisc(disc)
+        } else if case .polygon(let poly)? = shape, !poly.boundingBox.isTransmeridian {
+            e.quick = Self.halfPlane(poly, south: south, west: west, side: side) ?? .unsure
         }
         return e
+    }
+
+    /// The quick test of a polygon in the square (E7 corner `south`, `west`, `side` units a side) when exactly one of
+    /// its edges (over all rings) passes through the square, widened by the quick margin: that edge's line then splits
+    /// the square into two parts, each wholly inside or wholly outside, and a corner far from the line tells which.
+    /// With no edge through it, the square is wholly inside or wholly outside; nil when more than one passes through.
+    static func halfPlane(_ poly: GeoPolygon, south: Int64, west: Int64, side: Int64) -> SquareEntry.QuickTest? {
+        let pad = Double(SquareEntry.QuickTest.margin) + 2
+        let s = Double(south) - pad, n = Double(south + side - 1) + pad
+        let w = Double(west) - pad, e = Double(west + side - 1) + pad
+        func e7(_ p: LatLng) -> (lat: Double, lng: Double) { ((p.latDegrees * 1e7).rounded(), (p.lngDegrees * 1e7).rounded()) }
+        var found: (a: (lat: Double, lng: Double), b: (lat: Double, lng: Double))?
+        for ring in [poly.outer] + poly.holes {
+            guard var prev = ring.last else { continue }
+            for v in ring {
+                let a = e7(prev), b = e7(v)
+                prev = v
+                guard Self.segment(a, b, meets: s, n, w, e) else { continue }
+                if found != nil { return nil }
+                found = (a, b)
+            }
+        }
+        guard let (a, b) = found else {
+            return poly.contains(LatLng(degrees: Double(south + side / 2) / 1e7, Double(west + side / 2) / 1e7)) ? .inside : .outside
+        }
+        let dLat = b.lat - a.lat, dLng = b.lng - a.lng
+        let length = (dLat * dLat + dLng * dLng).squareRoot()
+        guard length > 0 else { return nil }
+        // The unit normal (lat, lng) = (-dLng, dLat) / length; the corner farthest from the line says which side is in.
+        var normal = (lat: -dLng / length, lng: dLat / length)
+        let corners = [(south, west), (south, west + side - 1), (south + side - 1, west), (south + side - 1, west + side - 1)]
+        let distances = corners.map { (Double($0.0) - a.lat) * normal.lat + (Double($0.1) - a.lng) * normal.lng }
+        guard let far = distances.indices.max(by: { abs(distances[$0]) < abs(distances[$1]) }),
+              abs(distances[far]) > 4 * Double(SquareEntry.QuickTest.margin) else { return nil }
+        let corner = corners[far]
+        let inside = poly.contains(LatLng(degrees: Double(corner.0) / 1e7, Double(corner.1) / 1e7))
+        if (distances[far] > 0) != inside { normal = (-normal.lat, -normal.lng) }
+        // Anchored at the line's point nearest the square's centre, so the differences the test multiplies stay small
+        // (single precision stays exact enough however long the edge); rounding it moves the line by < 0.71 unit.
+        let cLat = Double(south + side / 2), cLng = Double(west + side / 2)
+        let t = max(0, min(1, ((cLat - a.lat) * dLat + (cLng - a.lng) * dLng) / (length * length)))
+        return .halfPlane(latE7: Int32((a.lat + t * dLat).rounded()), lngE7: Int32((a.lng + t * dLng).rounded()),
+                          normalLat: Float(normal.lat), normalLng: Float(normal.lng))
+    }
+
+    /// Whether the straight segment a→b (E7) meets the rectangle (Liang–Barsky clipping).
+    private static func segment(_ a: (lat: Double, lng: Double), _ b: (lat: Double, lng: Double), meets south: Double,
+                                _ north: Double, _ west: Double, _ east: Double) -> Bool {
+        var t0 = 0.0, t1 = 1.0
+        let dx = b.lng - a.lng, dy = b.lat - a.lat
+        for (p, q) in [(-dx, a.lng - west), (dx, east - a.lng), (-dy, a.lat - south), (dy, north - a.lat)] {
+            if p == 0 {
+                if q < 0 { return false }
+            } else {
+                let r = q / p
+                if p < 0 {
+                    if r > t1 { return false }
+                    t0 = max(t0, r)
+                } else {
+                    if r < t0 { return false }
+                    t1 = min(t1, r)
+                }
+            }
+        }
+        return true
     }
 
     /// The id of the fence in `slot`.
@@ -334,7 +418,7 @@ final class FenceIndex {
                     guard e.holds(latE7: latE7, lngE7: lngE7) else { continue }
                     let slot = Int(e.slot)
                     guard hot[slot].expiresAtMs > nowMs else { continue }
-                    if e.isInterior || exactlyContains(e.slot, p) {
+                    if holds(e, latE7: latE7, lngE7: lngE7, p) {
                         out.append((e.slot, Geodesy.distanceMeters(hot[slot].center, p)))
                     }
                 }

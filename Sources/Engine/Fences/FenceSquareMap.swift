@@ -1,3 +1,5 @@
+import HexGeo
+
 /// Grid square → the fences listed for it, built for the ingest path's one look-up a ping: an open-addressing
 /// table of square keys (multiplicative hash, linear probing) whose values are spans of one shared arena of
 /// `SquareEntry` (a fence's slot with its box clipped to the square and whether it holds the whole square), so a
@@ -179,17 +181,42 @@ struct FenceSquareMap {
 }
 
 /// A fence as listed for one grid square: its slot, its box clipped to the square (degrees × 1e7, closed; a point of
-/// the square outside it is outside the fence), what it detects, and two flags: `interior` (the square lies wholly
-/// inside the shape, so a point the box holds needs no exact test) and `plain` (no dwell, no status or driver
-/// filter: the transition is decided from the two fixes alone). 24 bytes.
+/// the square outside it is outside the fence), what it detects, flags (`interior`: the square lies wholly inside the
+/// shape; `plain`: no dwell, no status or driver filter, so the transition is decided from the two fixes alone;
+/// `expires`: the fence has an expiry to check before it fires), and a quick test (`QuickTest`) a point the box holds
+/// is put to before the fence's exact test, so most points are decided without reading the fence (a random place
+/// per fence). 44 bytes.
 struct SquareEntry: Equatable, E7Box {
     var minLat: Int32, maxLat: Int32, minLng: Int32, maxLng: Int32
     var slot: Int32
+    var quick = QuickTest.unsure
     var detect: FenceDetect
     var flags: UInt8
 
     static let interior: UInt8 = 1
     static let plain: UInt8 = 2
+    static let expires: UInt8 = 4
+
+    /// What an entry can tell of a point its box holds without reading the fence, on the E7 integers. The disc and
+    /// the half-plane are widened by `margin` on both sides (the rounding of their parameters to E7 and the single-
+    /// precision arithmetic stay well within it), so where they answer, the fence's exact test answers the same.
+    enum QuickTest: Equatable {
+        /// Ask the fence.
+        case unsure
+        /// The square lies wholly inside the shape.
+        case inside
+        /// The square lies wholly outside the shape (a polygon's box meets it, no edge passes through it).
+        case outside
+        /// A circle's planar test (`PlanarDisc`): squared distance from the centre (E7 units², longitude scaled by
+        /// `cosLat`) at or below `surelyInside` is inside (-1: never), above `surelyOutside` outside (+∞: never).
+        case disc(centerLatE7: Int32, centerLngE7: Int32, cosLat: Float, surelyInside: Float, surelyOutside: Float)
+        /// A polygon with exactly one edge through the square: the side of that edge's line (through the point
+        /// given, with the unit normal given pointing inside) decides every point of the square off the line.
+        case halfPlane(latE7: Int32, lngE7: Int32, normalLat: Float, normalLng: Float)
+
+        /// E7 units the quick tests keep away from an edge (about 4 cm).
+        static let margin: Float = 4
+    }
 
     /// An entry whose box is the whole sphere, neither interior nor plain (tests, placeholders).
     init(slot: Int32) {
@@ -208,5 +235,43 @@ struct SquareEntry: Equatable, E7Box {
 
     var isInterior: Bool { flags & Self.interior != 0 }
     var isPlain: Bool { flags & Self.plain != 0 }
+    var mayExpire: Bool { flags & Self.expires != 0 }
     var detectsCross: Bool { detect.contains(.cross) }
+
+    /// Makes the quick test the plane's test of `disc` (whose points all lie within a few hundred km of its centre,
+    /// no wrap across the antimeridian): it answers inside or outside only where `disc.classify` would.
+    mutating func useQuickDisc(_ disc: PlanarDisc) {
+        let perE7 = Double.pi / 180 / 1e7
+        let limits = disc.planarLimits
+        let margin = Double(QuickTest.margin)
+        let inner = limits.inside > 0 ? limits.inside.squareRoot() / perE7 - margin : -1
+        let outer = limits.outside.squareRoot() / perE7 + margin
+        quick = .disc(centerLatE7: Int32(clamping: Int64((disc.center.latDegrees * 1e7).rounded())),
+                      centerLngE7: Int32(clamping: Int64((disc.center.lngDegrees * 1e7).rounded())),
+                      cosLat: Float(limits.cosLat), surelyInside: inner > 0 ? Float(inner * inner) : -1,
+                      surelyOutside: limits.outside.isFinite ? Float(outer * outer) : .infinity)
+    }
+
+    /// The quick test of a point the box holds: inside, outside, or unsure (ask the fence).
+    @inline(__always)
+    func quickVerdict(latE7: Int32, lngE7: Int32) -> PlanarVerdict {
+        switch quick {
+        case .unsure:
+            return .unsure
+        case .inside:
+            return .inside
+        case .outside:
+            return .outside
+        case .disc(let cLat, let cLng, let cosLat, let surelyInside, let surelyOutside):
+            let dy = Float(Int64(latE7) - Int64(cLat))
+            let dx = Float(Int64(lngE7) - Int64(cLng)) * cosLat
+            let d2 = dy * dy + dx * dx
+            if d2 <= surelyInside { return .inside }
+            return d2 > surelyOutside ? .outside : .unsure
+        case .halfPlane(let aLat, let aLng, let nLat, let nLng):
+            let side = Float(Int64(latE7) - Int64(aLat)) * nLat + Float(Int64(lngE7) - Int64(aLng)) * nLng
+            if side >= QuickTest.margin { return .inside }
+            return side <= -QuickTest.margin ? .outside : .unsure
+        }
+    }
 }
