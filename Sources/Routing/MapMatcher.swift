@@ -305,19 +305,29 @@ public struct MapMatcher {
 
     /// Matches `trace` (fixes in time order) to the most likely driven path.
     public mutating func match(_ trace: [TracePoint], options: Options = Options()) -> MapMatch {
-        let first = match(trace, parameters(trace, options))
-        guard options.sigmaMeters == nil, let sigma = Self.residualSigma(trace, first) else { return first }
+        let initial = parameters(trace, options)
+        guard options.sigmaMeters == nil else { return match(trace, initial) }
         // The nearest-road estimate is only a start (in a dense grid the nearest road is often not the driven one);
-        // the fixes' distances to the path they were matched to measure the noise itself. Match again when they
-        // disagree by more than 10 %.
-        guard abs(sigma - first.sigmaMeters) > 0.1 * first.sigmaMeters else { return first }
-        var again = options
-        again.sigmaMeters = sigma
-        let second = match(trace, parameters(trace, again))
+        // the fixes' distances to the path they were matched to measure the noise itself. A pilot match of the first
+        // `pilotFixes` fixes measures them (the whole trace when it is that short), and the trace is matched at the
+        // measured σ when it differs by more than 10 %.
+        let pilotTrace = trace.count <= Self.pilotFixes ? trace : Array(trace.prefix(Self.pilotFixes))
+        let pilot = match(pilotTrace, initial)
+        guard let sigma = Self.residualSigma(pilotTrace, pilot), abs(sigma - initial.sigma) > 0.1 * initial.sigma else {
+            return pilotTrace.count == trace.count ? pilot : match(trace, initial)
+        }
+        var measured = options
+        measured.sigmaMeters = sigma
+        let second = match(trace, parameters(trace, measured))
+        guard !second.breaks.isEmpty else { return second }
         // A narrower σ shrinks the candidate radius; where that leaves a fix without its road the model breaks, and
-        // the first match (which held together) is the better answer.
+        // a match at the first estimate that holds together better is the better answer.
+        let first = pilotTrace.count == trace.count ? pilot : match(trace, initial)
         return second.breaks.count > first.breaks.count ? first : second
     }
+
+    /// Fixes of the pilot match that measures σ from its residuals (see `match(_:options:)`).
+    static let pilotFixes = 200
 
     /// σ from a match's residuals: 1.4826 × the median distance from the fixes to where they were matched (the
     /// distance to the driven road across it is |N(0, σ)| for Gaussian noise of σ per axis); nil for fewer than 8.
