@@ -107,6 +107,11 @@ public struct MapMatcher {
         public var beamNats = 8.0
         /// Fixes closer than this many σ to the last kept fix are left out of the model and placed afterwards.
         public var stillSigmas = 2.0
+        /// Whether the path's ends are fitted to the first and last fixes' motion (`correctEnds`) rather than placed on
+        /// the end fixes' own projections.
+        public var fitEnds = true
+        /// Whether σ, when not given, is measured from a pilot match's residuals (else the nearest-road estimate).
+        public var measureSigma = true
         /// The defaults.
         public init() {}
     }
@@ -306,7 +311,7 @@ public struct MapMatcher {
     /// Matches `trace` (fixes in time order) to the most likely driven path.
     public mutating func match(_ trace: [TracePoint], options: Options = Options()) -> MapMatch {
         let initial = parameters(trace, options)
-        guard options.sigmaMeters == nil else { return match(trace, initial) }
+        guard options.sigmaMeters == nil, options.measureSigma else { return match(trace, initial) }
         // The nearest-road estimate is only a start (in a dense grid the nearest road is often not the driven one);
         // the fixes' distances to the path they were matched to measure the noise itself. A pilot match of the first
         // `pilotFixes` fixes measures them (the whole trace when it is that short), and the trace is matched at the
@@ -611,7 +616,7 @@ public struct MapMatcher {
             }
             matched[fix] = best
         }
-        correctEnds(&path, kept: kept.map { ($0.fix, $0.place) }, trace: trace, parameters)
+        if parameters.options.fitEnds { correctEnds(&path, kept: kept.map { ($0.fix, $0.place) }, trace: trace, parameters) }
         let (meters, ms) = path.totals(durationsMs: edgeDurationsMs)
         let matchedCount = matched.reduce(0) { $0 + ($1 == nil ? 0 : 1) }
         let confidence = columnCount == 0 || trace.isEmpty ? 0

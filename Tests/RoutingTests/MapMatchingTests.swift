@@ -151,6 +151,51 @@ struct MapMatchingTests {
         #expect(checked >= 4)
     }
 
+    @Test("a matched path's ends move along it: forward past whole edges, back only within the end edges, never past each other")
+    func movingEnds() throws {
+        let network = RoadNetwork.build(graph: SyntheticGraphs.grid(columns: 6, rows: 1))
+        let g = network.graph
+        // A straight run of directed edges along the row, 0 → 1 → … → 5.
+        var edges: [Int] = []
+        for v in 0..<5 { edges.append(try #require(g.outgoing(v).first { Int(g.forwardHeads[$0]) == v + 1 })) }
+        let length = g.lengthsMeters[edges[0]]
+        func path() -> MatchedPath {
+            var p = MatchedPath(network: network)
+            p.runs = [MatchedPath.Run(edges: edges, startOffset: 0.25 * length, endOffset: 0.75 * length, startPoint: g.coordinate(0))]
+            return p
+        }
+        let whole = path().totals(durationsMs: Array(g.durationsMs)).meters
+        #expect(abs(whole - 4.5 * length) < 1e-6)
+        var p = path()
+        p.moveStart(ofRun: 0, by: 1.5 * length)   // past the first edge, into the third
+        #expect(p.runs[0].edges == Array(edges.dropFirst(1)))
+        #expect(abs(p.totals(durationsMs: Array(g.durationsMs)).meters - 3 * length) < 1e-6)
+        p.moveEnd(ofRun: 0, by: -length)          // back over the last edge's part and into the fourth
+        #expect(p.runs[0].edges.count == 3)
+        #expect(abs(p.totals(durationsMs: Array(g.durationsMs)).meters - 2 * length) < 1e-6)
+        p = path()
+        p.moveStart(ofRun: 0, by: -length)        // back: only to the first edge's tail
+        p.moveEnd(ofRun: 0, by: length)           // forward: only to the last edge's head
+        #expect(abs(p.totals(durationsMs: Array(g.durationsMs)).meters - 5 * length) < 1e-6)
+        p = path()
+        p.moveStart(ofRun: 0, by: 10 * length)    // never past the end
+        #expect(p.totals(durationsMs: Array(g.durationsMs)).meters < 1e-6)
+        #expect(p.runs[0].edges == [edges[4]])
+    }
+
+    @Test("σ measured from the residuals of a σ = 15 m trace lies near 15 m, whatever the nearest-road estimate was")
+    func measuredSigma() throws {
+        let network = try Cities.network("andorra")
+        var matcher = MapMatcher(network: network)
+        var rng = SeededRandom(seed: 77)
+        let route = try MatchTraces.route(network, lengths: 3_000...8_000, rng: &rng)
+        let trace = MatchTraces.trace(route, sigma: 15, rng: &rng)
+        let match = matcher.match(trace)
+        #expect(match.sigmaMeters > 10 && match.sigmaMeters < 20, "σ \(match.sigmaMeters)")
+        let sigma = try #require(MapMatcher.residualSigma(trace, match))
+        #expect(sigma > 10 && sigma < 20, "residual σ \(sigma)")
+    }
+
     @Test("clean and lightly noisy traces match exactly or nearly", arguments: [0.0, 5.0])
     func lowNoise(sigma: Double) throws {
         let network = try Cities.network("monaco")
