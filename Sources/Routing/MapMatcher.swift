@@ -73,7 +73,8 @@ public struct MapMatch: Sendable {
 /// |great-circle distance between the fixes − road distance between the candidates|, the road distances coming from a
 /// bounded one-to-many Dijkstra on edge lengths per candidate. Fixes within 2σ of the previous kept fix are left out
 /// of the model (as the paper does) and placed on the path afterwards. Where no candidate can be reached, up to
-/// `maxOutliers` fixes in a row are skipped; after that the model restarts (a reported break).
+/// `maxOutliers` fixes in a row are skipped; after that the model restarts (a reported break). When σ is not given
+/// it is measured from a pilot match's residuals, and the path's ends are fitted to the fixes' motion (docs/routing.md).
 ///
 /// Owns its search scratch (sized to the graph once); one per thread. Not `Sendable`.
 public struct MapMatcher {
