@@ -73,7 +73,8 @@ public struct MapMatch: Sendable {
 /// |great-circle distance between the fixes − road distance between the candidates|, the road distances coming from a
 /// bounded one-to-many Dijkstra on edge lengths per candidate. Fixes within 2σ of the previous kept fix are left out
 /// of the model (as the paper does) and placed on the path afterwards. Where no candidate can be reached, up to
-/// `maxOutliers` fixes in a row are skipped; after that the model restarts (a reported break).
+/// `maxOutliers` fixes in a row are skipped; after that the model restarts (a reported break). When σ is not given
+/// it is measured from a pilot match's residuals, and the path's ends are fitted to the fixes' motion (docs/routing.md).
 ///
 /// Owns its search scratch (sized to the graph once); one per thread. Not `Sendable`.
 public struct MapMatcher {
@@ -105,6 +106,13 @@ public struct MapMatcher {
         /// Candidates whose cost exceeds the step's best by more than this (nats) are not expanded (12 matched the
         /// same traces as 8 at 1.15 × the time).
         public var beamNats = 8.0
+        /// Fixes closer than this many σ to the last kept fix are left out of the model and placed afterwards.
+        public var stillSigmas = 2.0
+        /// Whether the path's ends are fitted to the first and last fixes' motion (`correctEnds`) rather than placed on
+        /// the end fixes' own projections.
+        public var fitEnds = true
+        /// Whether σ, when not given, is measured from a pilot match's residuals (else the nearest-road estimate).
+        public var measureSigma = true
         /// The defaults.
         public init() {}
     }
@@ -303,7 +311,44 @@ public struct MapMatcher {
 
     /// Matches `trace` (fixes in time order) to the most likely driven path.
     public mutating func match(_ trace: [TracePoint], options: Options = Options()) -> MapMatch {
-        let parameters = parameters(trace, options)
+        let initial = parameters(trace, options)
+        guard options.sigmaMeters == nil, options.measureSigma else { return match(trace, initial) }
+        // The nearest-road estimate is only a start (in a dense grid the nearest road is often not the driven one);
+        // the fixes' distances to the path they were matched to measure the noise itself. A pilot match of the first
+        // `pilotFixes` fixes measures them (the whole trace when it is that short), and the trace is matched at the
+        // measured σ when it differs by more than 10 %.
+        let pilotTrace = trace.count <= Self.pilotFixes ? trace : Array(trace.prefix(Self.pilotFixes))
+        let pilot = match(pilotTrace, initial)
+        guard let sigma = Self.residualSigma(pilotTrace, pilot), abs(sigma - initial.sigma) > 0.1 * initial.sigma else {
+            return pilotTrace.count == trace.count ? pilot : match(trace, initial)
+        }
+        var measured = options
+        measured.sigmaMeters = sigma
+        let second = match(trace, parameters(trace, measured))
+        guard !second.breaks.isEmpty else { return second }
+        // A narrower σ shrinks the candidate radius; where that leaves a fix without its road the model breaks, and
+        // a match at the first estimate that holds together better is the better answer.
+        let first = pilotTrace.count == trace.count ? pilot : match(trace, initial)
+        return second.breaks.count > first.breaks.count ? first : second
+    }
+
+    /// Fixes of the pilot match that measures σ from its residuals (see `match(_:options:)`).
+    static let pilotFixes = 200
+
+    /// σ from a match's residuals: 1.4826 × the median distance from the fixes to where they were matched (the
+    /// distance to the driven road across it is |N(0, σ)| for Gaussian noise of σ per axis); nil for fewer than 8.
+    static func residualSigma(_ trace: [TracePoint], _ match: MapMatch) -> Double? {
+        var distances: [Double] = []
+        distances.reserveCapacity(trace.count)
+        for (fix, m) in zip(trace, match.matched) { if let m { distances.append(Geodesy.distanceMeters(fix.position, m.position)) } }
+        guard distances.count >= 8 else { return nil }
+        distances.sort()
+        return min(40, max(3, 1.4826 * distances[distances.count / 2]))
+    }
+
+    /// Matches `trace` under fixed parameters.
+    mutating func match(_ trace: [TracePoint], _ parameters: Parameters) -> MapMatch {
+        let options = parameters.options
         var pieces: [[Column]] = []
         var current: [Column] = []
         var breaks: [MatchBreak] = []
@@ -315,7 +360,7 @@ public struct MapMatcher {
             // Fixes within 2σ of the last kept one add nothing the model can trust (Newson and Krumm, §4.1); the
             // last fix is always kept so the path ends where the trace does.
             if let last = lastKept, i != trace.count - 1, skipped == 0,
-               Geodesy.distanceMeters(last, p) < 2 * parameters.sigma {
+               Geodesy.distanceMeters(last, p) < options.stillSigmas * parameters.sigma {
                 filtered[i] = true
                 continue
             }
@@ -572,12 +617,53 @@ public struct MapMatcher {
             }
             matched[fix] = best
         }
+        if parameters.options.fitEnds { correctEnds(&path, kept: kept.map { ($0.fix, $0.place) }, trace: trace, parameters) }
         let (meters, ms) = path.totals(durationsMs: edgeDurationsMs)
         let matchedCount = matched.reduce(0) { $0 + ($1 == nil ? 0 : 1) }
         let confidence = columnCount == 0 || trace.isEmpty ? 0
             : confidenceSum / Double(columnCount) * Double(matchedCount) / Double(trace.count)
         return MapMatch(distanceMeters: meters, durationSeconds: ms / 1000, points: path.points(), edges: path.edges,
                         matched: matched, confidence: confidence, breaks: breaks, sigmaMeters: parameters.sigma)
+    }
+
+    /// Kept fixes fitted at each end of the path.
+    static let endWindow = 6
+
+    /// Places the path's first and last points by a straight-line fit of the fixes' positions along the path against
+    /// time over the first (last) `endWindow` kept fixes, instead of on the end fix's own projection: that one is off
+    /// by about σ along the road, which on a 1 km trace is already 1.5 % per end, and at the end the path is biased
+    /// forward (a last fix falling behind reads as jitter and leaves the path where the fix before took it). The
+    /// correction is at most 2.5σ, and the path is only extended within its first and last edges.
+    func correctEnds(_ path: inout MatchedPath, kept: [(fix: Int, place: MatchedPath.Place)], trace: [TracePoint],
+                     _ parameters: Parameters) {
+        guard let firstRun = kept.first?.place.run, let lastRun = kept.last?.place.run else { return }
+        let timed = trace.allSatisfy { $0.timestampMs != nil }
+        func x(_ fix: Int) -> Double { timed ? Double((trace[fix].timestampMs ?? 0) - (trace[0].timestampMs ?? 0)) / 1000 : Double(fix) }
+        /// The fitted position along the path at `window[at]`'s time, less its current position there.
+        func shift(_ window: ArraySlice<(fix: Int, place: MatchedPath.Place)>, at end: Int) -> Double? {
+            let n = Double(window.count)
+            guard window.count >= 3 else { return nil }
+            var sx = 0.0, sy = 0.0, sxx = 0.0, sxy = 0.0
+            for (fix, place) in window {
+                let xi = x(fix), yi = path.meters(to: place)
+                sx += xi; sy += yi; sxx += xi * xi; sxy += xi * yi
+            }
+            let denominator = n * sxx - sx * sx
+            guard denominator > 0 else { return nil }
+            let slope = (n * sxy - sx * sy) / denominator
+            let intercept = (sy - slope * sx) / n
+            let fitted = intercept + slope * x(kept[end].fix)
+            let correction = fitted - path.meters(to: kept[end].place)
+            guard correction.isFinite else { return nil }
+            return min(2.5 * parameters.sigma, max(-2.5 * parameters.sigma, correction))
+        }
+        let w = Self.endWindow
+        let head = kept.prefix { $0.place.run == firstRun }.prefix(w)
+        let tail = kept.suffix(w).drop { $0.place.run != lastRun }
+        guard head.count + tail.count <= kept.count || firstRun != lastRun else { return }
+        let startShift = shift(head, at: 0), endShift = shift(tail, at: kept.count - 1)
+        if let startShift { path.moveStart(ofRun: firstRun, by: startShift) }
+        if let endShift { path.moveEnd(ofRun: lastRun, by: endShift) }
     }
 
     // MARK: Online form

@@ -63,6 +63,55 @@ struct MatchedPath {
         }
     }
 
+    /// Meters along run `place.run` from its start to `place`.
+    func meters(to place: Place) -> Double {
+        let run = runs[place.run]
+        guard place.index >= 0, !run.edges.isEmpty else { return 0 }
+        var meters = -run.startOffset
+        for e in run.edges[0..<min(place.index, run.edges.count)] { meters += graph.lengthsMeters[e] }
+        return meters + place.offset
+    }
+
+    /// Moves the start of run `r` forward by `meters` (dropping edges passed whole), or back by `-meters` within its
+    /// first edge; never past the run's end.
+    mutating func moveStart(ofRun r: Int, by meters: Double) {
+        guard !runs[r].edges.isEmpty else { return }
+        var run = runs[r]
+        if meters < 0 {
+            run.startOffset = max(0, run.startOffset + meters)
+        } else {
+            var left = meters
+            while run.edges.count > 1, run.startOffset + left >= graph.lengthsMeters[run.edges[0]] {
+                left -= graph.lengthsMeters[run.edges[0]] - run.startOffset
+                run.edges.removeFirst()
+                run.startOffset = 0
+            }
+            run.startOffset += left
+            if run.edges.count == 1 { run.startOffset = min(run.startOffset, run.endOffset) }
+        }
+        runs[r] = run
+    }
+
+    /// Moves the end of run `r` forward by `meters` within its last edge, or back by `-meters` (dropping edges passed
+    /// whole); never before the run's start.
+    mutating func moveEnd(ofRun r: Int, by meters: Double) {
+        guard let last = runs[r].edges.last else { return }
+        var run = runs[r]
+        if meters > 0 {
+            run.endOffset = min(graph.lengthsMeters[last], run.endOffset + meters)
+        } else {
+            var left = -meters
+            while run.edges.count > 1, left >= run.endOffset {
+                left -= run.endOffset
+                run.edges.removeLast()
+                run.endOffset = graph.lengthsMeters[run.edges[run.edges.count - 1]]
+            }
+            run.endOffset -= left
+            if run.edges.count == 1 { run.endOffset = max(run.endOffset, run.startOffset) }
+        }
+        runs[r] = run
+    }
+
     /// Meters and milliseconds driven, from each run's start offset to its end offset.
     func totals(durationsMs: [UInt32]) -> (meters: Double, milliseconds: Double) {
         var meters = 0.0, ms = 0.0

@@ -7,7 +7,8 @@ import Vocabulary
 // Routing benchmarks. Each figure has its baseline in the same run:
 // `route/ch` vs `route/dijkstra`, `matrix/bucket-100` vs `matrix/repeated-100`, `contract/monaco` vs `import/monaco`,
 // `route/ch-distance` vs `route/dijkstra-distance`, `isochrone/phast-600s` vs `isochrone/dijkstra-600s`,
-// `match/1000-points` vs `match/snap-1000-points` (snapping each fix alone, the least any matcher does) and
+// `match/1000-points` vs `match/snap-1000-points` (snapping each fix alone, the least any matcher does),
+// `match/1000-points-sigma-given` (one pass, no pilot match measuring σ) and
 // `match/1000-points-wide` (the matcher with its earlier parameters: 4σ radius, 12-nat beam, β = σ/2, no turn cost),
 // `load/mmap` and `route/ch-coordinates` vs their `-turn-costs-off` twins (the same extract imported without turn
 // costs, routed between the same places).
@@ -204,6 +205,15 @@ let benchmarks: @Sendable () -> Void = {
         var matcher = MapMatcher(network: RoutingFixtures.network)
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations { blackHole(matcher.match(trace)) }
+    }
+    // One pass at a given σ: what `match/1000-points` costs beyond it is the pilot match that measures σ.
+    Benchmark("match/1000-points-sigma-given", configuration: timed) { benchmark in
+        let trace = RoutingFixtures.trace
+        var matcher = MapMatcher(network: RoutingFixtures.network)
+        var options = MapMatcher.Options()
+        options.sigmaMeters = 15
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { blackHole(matcher.match(trace, options: options)) }
     }
     Benchmark("match/1000-points-wide", configuration: timed) { benchmark in
         let trace = RoutingFixtures.trace
