@@ -1,6 +1,9 @@
 import Foundation
 import Testing
+import Storage
+import Synchronization
 import TestSupport
+import Vocabulary
 
 /// Orders end to end: dispatch offers over HTTP, accept, pick-up, delivery and ratings; restart durability;
 /// surge zones from waiting orders.
@@ -73,6 +76,31 @@ import TestSupport
         // Cancelling a dispatched order withdraws the offer.
         #expect(try F.request(engine, "POST", "/v1/orders/\(second)/cancel", token: alice).status == 200)
         #expect(try eventually { try offers(engine, 62, d62).isEmpty })
+    }
+
+    @Test("an accept is answered once the store has it: refused there (the order went back to quoted behind the loop), the courier is not told accepted")
+    func acceptAnsweredAfterItsWrite() throws {
+        let dir = try F.dataDirectory()
+        defer { F.remove(dir) }
+        let engine = try F.engine(dir: dir)
+        defer { engine.close() }
+        let ping = #"{"lat":\#(F.pickup.lat + 0.0005),"lng":\#(F.pickup.lng + 0.0005),"ts":\#(engine.nowMs),"status":"available"}"#
+        #expect(try engine.post("/v1/drivers/64/location", ping).status == 202)
+        let d64 = try F.token(engine, "driver", "64")
+        let id = try F.id(try F.request(engine, "POST", "/v1/orders", F.orderBody(customer: "83")))
+        #expect(try eventually { try offers(engine, 64, d64) == [id] })
+        #expect(try eventually { try F.status(engine, id) == "dispatched" })
+        // Another writer (as a shard whose refusal of the dispatch has not reached this loop) puts the order back.
+        let other = try SQLiteStore(path: dir + "/hexfleet.sqlite")
+        let back = Mutex<Result<TransitionOutcome, StorageError>?>(nil)
+        other.transitionOrder(OrderTransitionRequest(orderID: OrderID(id), from: [.dispatched], to: .quoted, actor: .system,
+                                                     reason: "offer_withdrawn")) { result in back.withLock { $0 = result } }
+        other.flush()
+        other.close()
+        #expect(eventually { back.withLock { if case .success = $0 { true } else { false } } })
+        let answer = try engine.post("/v1/orders/\(id)/accept", "{}", token: d64)
+        #expect(answer.status != 200, "the store refused the accept: \(answer.text)")
+        #expect(try F.status(engine, id) == "quoted")
     }
 
     @Test("acknowledged orders survive a restart on the same data directory: waiting ones are dispatched again, an accepted one keeps its courier")

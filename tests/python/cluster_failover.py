@@ -154,6 +154,7 @@ class Run:
         self.handled_offers = set()
         self.tokens = {}
         self.unreachable_waits = []   # seconds each 503 owner_unreachable took
+        self.action_trail = {}   # order -> [(seconds into the run, action, courier, engine, code)], to explain refusals
         self.capacity_samples = []
         self.failures = []
         self.figures = {}
@@ -425,6 +426,8 @@ class Run:
                 continue
             code = "ok" if status == 200 else (answer or {}).get("error", {}).get("code", str(status))
             self.count(self.courier_codes, (action, code))
+            with self.lock:
+                self.action_trail.setdefault(order, []).append((round(self.now_s(), 2), action, courier, e.name, code))
             if code == "owner_unreachable":
                 self.unreachable_waits.append(time.time() - asked)
             # 408: an idle keep-alive connection the engine timed out just as the request went (the client retries).
@@ -871,6 +874,7 @@ class Run:
         if self.unreachable_waits:
             w = sorted(self.unreachable_waits)
             print(f"503 owner_unreachable answered after: median {w[len(w) // 2]:.2f} s, max {w[-1]:.2f} s ({len(w)})", flush=True)
+        self.print_refused_actions()
         status = psql(self.pg["url"], "SELECT status, count(*) FROM orders GROUP BY status ORDER BY status")
         print(f"orders by status in PostgreSQL: { {s: int(n) for s, n in status} }", flush=True)
         print(f"peak orders held by one courier (sampled): {max([s[2] for s in self.capacity_samples] or [0])}", flush=True)
@@ -890,6 +894,22 @@ class Run:
                       f"border {stats.get('border')}", flush=True)
             except (OSError, KeyError, AttributeError) as error:
                 print(f"engine {e.name}: /v1/dispatch/stats failed: {error!r}", flush=True)
+
+
+    def print_refused_actions(self, most=12):
+        """A courier told `ok` to an accept and then refused its pick-up is a bug: for each order a courier's action was
+        refused with forbidden or invalid_transition, this run's actions on it and its events in PostgreSQL."""
+        with self.lock:
+            refused = sorted(o for o, trail in self.action_trail.items()
+                             if any(step[1] != "cancel" and step[4] in ("forbidden", "invalid_transition") for step in trail))
+        print(f"orders with a courier's action refused as forbidden or invalid_transition: {len(refused)}", flush=True)
+        start_ms = int(self.t0 * 1000)
+        for order in refused[:most]:
+            print(f"  order {order}: actions (s, action, courier, engine, answer) {self.action_trail[order]}", flush=True)
+            events = psql(self.pg["url"], "SELECT from_status, to_status, actor_role, actor_id, at_ms FROM order_events "
+                                          f"WHERE order_id = {int(order)} ORDER BY id")
+            print("    events (s, from, to, role, actor) " + ", ".join(
+                f"({(int(at) - start_ms) / 1000:.2f}, {f}, {t}, {role}, {actor})" for f, t, role, actor, at in events), flush=True)
 
 
 def main():

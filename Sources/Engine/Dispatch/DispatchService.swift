@@ -111,6 +111,17 @@ final class DispatchService: EngineService {
     /// Cluster mode: asks the other shards the same request and hands over their answers (false when it cannot);
     /// nil for one engine.
     var askOtherShards: ((HTTPRequest, @escaping ([HTTPResponse]) -> Void) -> Bool)?
+    /// Holds the reply to an offer's answer until the store has the answer (the orders module's write that follows it):
+    /// `reply` gets nil once it committed, or the store's refusal; false when no write was asked for (reply at once).
+    var whenAnswerWritten: ((OrderID, @escaping (APIError?) -> Void) -> Bool)?
+
+    /// Calls `reply` once the answer just given for `order` is in the store (or refused there), so a courier told
+    /// "accepted" holds the order even if this engine dies next; at once when nothing writes answers.
+    private func afterAnswerWritten(_ order: OrderID, _ reply: @escaping (APIError?) -> Void) {
+        if let whenAnswerWritten, whenAnswerWritten(order, reply) { return }
+        reply(nil)
+    }
+
     /// Cluster mode: runs an offer's answer at the shard holding the order (`OrdersService.atOrderOwner`); nil for one engine.
     var atOrderOwner: ((OrderID, HTTPRequest, Responder, @escaping () throws -> Void) throws -> Void)?
     /// Cluster mode: rounds also weigh couriers other shards hold near this shard's borders, and every candidate's
@@ -375,7 +386,11 @@ final class DispatchService: EngineService {
         } else if let order = (message["order"]?.uint64 ?? message["offer"]?.uint64).map({ OrderID($0) }) {
             do throws(APIError) {
                 try answerOffer(order: order, courier: driver, accept: op == "accept")
-                reply = DriverMessages.offerAnswered(op == "accept" ? "offer_accepted" : "offer_declined", order: order)
+                afterAnswerWritten(order) { [unowned self] error in
+                    _ = self.drivers.push(driver, error.map { SocketErrorMessage.bytes($0) }
+                                          ?? DriverMessages.offerAnswered(op == "accept" ? "offer_accepted" : "offer_declined", order: order))
+                }
+                return true
             } catch {
                 reply = SocketErrorMessage.bytes(error)
             }
@@ -411,10 +426,10 @@ final class DispatchService: EngineService {
         })
         let local = { [unowned self] in
             try answerOffer(order: order, courier: courier, accept: accept)
-            responder.respond(.json { w in
-                w.beginObject(); w.key("order"); w.number(order.rawValue)
-                w.key("status"); w.string(accept ? "accepted" : "declined"); w.endObject()
-            })
+            afterAnswerWritten(order) { error in
+                if let error { return responder.fail(error) }
+                responder.respond(Self.answered(order, accept: accept))
+            }
         }
         do { try atOrderOwner(order, request, responder, local) } catch let error as APIError { responder.fail(error) } catch {
             responder.fail(APIError(.internalError, "internal error"))
@@ -456,12 +471,20 @@ final class DispatchService: EngineService {
         let courier = try offerCourier(request)
         let answer = { [unowned self] in
             try answerOffer(order: order, courier: courier, accept: accept)
-            responder.respond(.json { w in
-                w.beginObject(); w.key("order"); w.number(order.rawValue)
-                w.key("status"); w.string(accept ? "accepted" : "declined"); w.endObject()
-            })
+            afterAnswerWritten(order) { error in
+                if let error { return responder.fail(error) }
+                responder.respond(Self.answered(order, accept: accept))
+            }
         }
         if let atOrderOwner { try atOrderOwner(order, request, responder, answer) } else { try answer() }
+    }
+
+    /// The 200 to an offer's answer: `{"order":ID,"status":"accepted"|"declined"}`.
+    private static func answered(_ order: OrderID, accept: Bool) -> HTTPResponse {
+        .json { w in
+            w.beginObject(); w.key("order"); w.number(order.rawValue)
+            w.key("status"); w.string(accept ? "accepted" : "declined"); w.endObject()
+        }
     }
 
     /// `GET /v1/drivers/{id}/offers`: the poll endpoint for drivers without a WebSocket.

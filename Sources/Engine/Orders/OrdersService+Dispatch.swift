@@ -1,4 +1,5 @@
 import Dispatcher
+import HTTPServer
 import Marketplace
 import Storage
 import Vocabulary
@@ -23,10 +24,10 @@ extension OrdersService {
         case .accepted(let order, let courier, _):
             guard live[order]?.status == .dispatched else { return }
             live[order]?.status = .accepted
-            book.accept(order, by: ActorRef(.courier, courier.rawValue), completion: followingDispatch(order))
+            book.accept(order, by: ActorRef(.courier, courier.rawValue), completion: answerWrite(order))
         case .declined(let order, let courier, _):
             guard backToQuoted(order) else { return }
-            book.decline(order, by: ActorRef(.courier, courier.rawValue), completion: followingDispatch(order))
+            book.decline(order, by: ActorRef(.courier, courier.rawValue), completion: answerWrite(order))
         case .expired(let order, let courier, _):
             notifier.publish(.offerExpired(orderID: order, courierID: courier))
             guard backToQuoted(order) else { return }
@@ -45,6 +46,35 @@ extension OrdersService {
     private func followingDispatch(_ id: OrderID) -> @Sendable (Result<OrderRecord, MarketplaceError>) -> Void {
         live[id]?.dispatchWritesInFlight += 1
         return changed(0, then: .followsDispatch(order: id))
+    }
+
+    /// The completion of the write of a courier's answer: as `followingDispatch`, and then the answer's reply, which
+    /// dispatch holds until this write is done (`whenAnswerWritten`), so a courier is never told "accepted" for an
+    /// order the store does not give it (its dispatch refused, or this engine gone before the write).
+    private func answerWrite(_ id: OrderID) -> @Sendable (Result<OrderRecord, MarketplaceError>) -> Void {
+        answerWritesAsked &+= 1
+        let write = answerWritesAsked
+        latestAnswerWrite[id] = write
+        let written = followingDispatch(id)
+        let mailbox = self.mailbox
+        return { result in
+            written(result)
+            let refusal: MarketplaceError? = if case .failure(let error) = result { error } else { nil }
+            _ = mailbox.send(.answerWritten(id, write: write, refusal))
+        }
+    }
+
+    /// Holds `reply` until the latest answer write of `id` is done; false when none is in flight.
+    func whenAnswerWritten(_ id: OrderID, _ reply: @escaping (APIError?) -> Void) -> Bool {
+        guard let write = latestAnswerWrite[id] else { return false }
+        answerReplies[write, default: []].append(reply)
+        return true
+    }
+
+    /// An answer write finished: its held replies go out, with the store's refusal if there was one.
+    func answerWritten(_ id: OrderID, write: UInt64, _ refusal: MarketplaceError?) {
+        if latestAnswerWrite[id] == write { latestAnswerWrite[id] = nil }
+        for reply in answerReplies.removeValue(forKey: write) ?? [] { reply(refusal.map { OrderAPIErrors.apiError($0) }) }
     }
 
     /// Moves the loop's view of a dispatched order back to quoted; false when it is not dispatched (cancelled,

@@ -90,6 +90,7 @@ extension OrdersService {
             service.removeDataDirectoryOnClose = configuration.dataDirectory == nil
             service.maxLiveOrdersPerCustomer = configuration.limits.maxLiveOrdersPerCustomer
             dispatch.onOfferEvent { [unowned service] event in service.offerEvent(event) }
+            dispatch.whenAnswerWritten = { [unowned service] id, reply in service.whenAnswerWritten(id, reply) }
             dispatch.useOrderDetails { [unowned service] id in service.dispatchDetails(id) }
             dispatch.onETAChange { [unowned service] order, message in service.tellWatchers(order, message) }
             service.startupFences = snapshot.fences

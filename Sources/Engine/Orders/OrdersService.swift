@@ -39,6 +39,11 @@ final class OrdersService: EngineService {
     let mailbox: AsyncSender<OrderMail>
     /// Orders not in a terminal status, by id; change it through `setLive` (which keeps `liveByCustomer`).
     var live: [OrderID: LiveOrder] = [:]
+    /// Replies to couriers' answers held until the answer's write is done (`whenAnswerWritten`), by write.
+    var answerReplies: [UInt64: [(APIError?) -> Void]] = [:]
+    /// The answer write in flight for an order, and how many were asked for (their numbers).
+    var latestAnswerWrite: [OrderID: UInt64] = [:]
+    var answerWritesAsked: UInt64 = 0
     /// Live orders per customer, and creations sent to the store and not yet answered (by ticket), for the
     /// per-customer limit (docs/limits.md).
     private var liveByCustomer: [CustomerID: Int] = [:]
@@ -212,6 +217,8 @@ final class OrdersService: EngineService {
             }
         case .push(let text, let recipient, let order):
             deliverPush(text, to: recipient, order: order)
+        case .answerWritten(let id, let write, let refusal):
+            answerWritten(id, write: write, refusal)
         }
     }
 
