@@ -143,8 +143,8 @@ extension FoodRun {
                   plan.unassigned.isEmpty, let route = plan.routes.first else { return nil }
             let stops = route.steps.map { PlanStop(order: $0.order, kind: $0.kind) }
             let arrivals = Dictionary(route.steps.filter { $0.kind == .dropoff }.map { ($0.order, $0.arrival) }) { a, _ in a }
-            return Insertion(courier: c, order: o, cost: priceOf(travel: plan.cost - baseCost, drops: arrivals, order: o, baseline: baseline),
-                             stops: stops, relaxed: relaxDeadline)
+            let (price, delay) = priceOf(travel: plan.cost - baseCost, drops: arrivals, order: o, baseline: baseline)
+            return Insertion(courier: c, order: o, cost: price, delay: delay, stops: stops, relaxed: relaxDeadline)
         }
         // Every pickup and drop-off position, each schedule checked by the planner's rules and priced by the policy:
         // the travel-cheapest insertion is not always the one that delays customers least.
@@ -156,10 +156,10 @@ extension FoodRun {
                 stops.insert(PlanStop(order: id, kind: .dropoff), at: j)
                 stops.insert(PlanStop(order: id, kind: .pickup), at: i)
                 guard let (cost, drops) = Self.schedule(stops, in: inst) else { continue }
-                let price = priceOf(travel: cost - baseCost, drops: drops, order: o, baseline: baseline)
-                    + positionPrice(from: promised.last.map { location($0) } ?? view.start, to: location(stops[stops.count - 1]))
+                let (base, delay) = priceOf(travel: cost - baseCost, drops: drops, order: o, baseline: baseline)
+                let price = base + positionPrice(from: promised.last.map { location($0) } ?? view.start, to: location(stops[stops.count - 1]))
                 if price < (best?.cost ?? .infinity) {
-                    best = Insertion(courier: c, order: o, cost: price, stops: stops, relaxed: relaxDeadline)
+                    best = Insertion(courier: c, order: o, cost: price, delay: delay, stops: stops, relaxed: relaxDeadline)
                 }
             }
         }
@@ -185,9 +185,9 @@ extension FoodRun {
         return total > 0 ? sum / total : 0
     }
 
-    /// Added travel plus `delayWeight` × the delay of the new order beyond its ideal drop-off and of every order
-    /// already on the route beyond its planned drop-off.
-    func priceOf(travel: Double, drops: [OrderID: Double], order o: Int, baseline: [OrderID: Double]) -> Double {
+    /// Added travel plus the delay weight × the delay of the new order beyond its ideal drop-off and of every order
+    /// already on the route beyond its planned drop-off; and that delay.
+    func priceOf(travel: Double, drops: [OrderID: Double], order o: Int, baseline: [OrderID: Double]) -> (price: Double, delay: Double) {
         var delay = 0.0
         for (id, arrival) in drops {
             if id == OrderID(UInt64(o + 1)) {
@@ -196,7 +196,17 @@ extension FoodRun {
                 delay += max(0, arrival - before)
             }
         }
-        return travel + s.stacking.delayWeight * delay
+        return (travel + delayWeight * delay, delay)
+    }
+
+    /// The weight of one second of delivery delay in an insertion's price: the controller's when the policy has a
+    /// delay budget, else the fixed `delayWeight`.
+    var delayWeight: Double { delayPrice?.weight ?? s.stacking.delayWeight }
+
+    /// Order `o`'s ideal delivery time: created → food ready, service, straight drive.
+    func idealDeliverySeconds(_ o: Int) -> Double {
+        let d = orders[o].draw
+        return Double(d.readyMs - d.createdMs) / 1000 + s.demand.serviceSeconds + estimate(d.pickupNode, d.dropoffNode)
     }
 
     /// Travel seconds and drop-off arrivals of the instance's only courier visiting `stops` in order, by the
@@ -244,6 +254,8 @@ extension FoodRun {
         couriers[c].stops = Array(couriers[c].stops.prefix(wasIdle ? 0 : 1)) + ins.stops
         orders[o].status = .assigned
         couriers[c].assignments += 1
+        let ideal = idealDeliverySeconds(o)
+        delayPrice?.record(delaySeconds: ins.delay, idealDeliverySeconds: ideal)
         report.routeChecks += 1
         let after = PlanningView(start: view.start, availableAt: view.availableAt, promised: ins.stops)
         if let (check, _, _) = instance(courier: c, view: after, extra: nil, relaxDeadline: ins.relaxed) {
