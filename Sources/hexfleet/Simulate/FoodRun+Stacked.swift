@@ -345,10 +345,36 @@ extension FoodRun {
         for r in rows.indices { rows[r].append((col: couriers.count + r, cost: 1e9)) }
         guard let matrix = try? SparseCostMatrix(rows: rowOrders.count, cols: cols, entries: rows),
               let matching = try? LinearAssignment.solve(matrix) else { return }
+        var matched: [Insertion] = []
         for (r, col) in matching.columnForRow.enumerated() where col >= 0 && col < couriers.count {
-            guard priced[r].contains(where: { $0.courier == col }) else { continue }
-            offer(order: rowOrders[r], courier: col)
+            guard let ins = priced[r].first(where: { $0.courier == col }) else { continue }
+            matched.append(ins)
         }
+        let deferred = s.stacking.defersForStacks ? ordersToDefer(matched, views: views) : []
+        for ins in matched where !deferred.contains(ins.order) { offer(order: ins.order, courier: ins.courier) }
+    }
+
+    /// The round's matched orders that would stack far more cheaply behind another matched order, on that order's
+    /// courier, than where the matching put them: they wait one round, when that courier is a candidate with the
+    /// other order promised. One courier gives each new order at most one per round, so without this two orders
+    /// from one restaurant due in the same round always leave on two couriers. Each anchor (an order that is
+    /// offered) holds back at most one order; an order held back never anchors another.
+    func ordersToDefer(_ matched: [Insertion], views: [Int: PlanningView]) -> Set<Int> {
+        var deferred = Set<Int>(), anchors = Set<Int>()
+        let waitPrice = delayWeight * s.stacking.batchingWindowSeconds
+        for a in matched where !deferred.contains(a.order) {
+            guard let view = views[a.courier] else { continue }
+            let after = PlanningView(start: view.start, availableAt: view.availableAt, promised: a.stops)
+            var best: (order: Int, gain: Double)?
+            for b in matched where b.order != a.order && b.courier != a.courier
+                && !deferred.contains(b.order) && !anchors.contains(b.order) {
+                guard let behind = price(courier: a.courier, view: after, order: b.order, relaxDeadline: b.relaxed) else { continue }
+                let gain = b.cost - behind.cost - waitPrice - s.stacking.deferMarginSeconds
+                if gain > (best?.gain ?? 0) { best = (b.order, gain) }
+            }
+            if let best { deferred.insert(best.order); anchors.insert(a.order) }
+        }
+        return deferred
     }
 
     /// Plans the round's due orders jointly with `RoutePlanner` (cheapest insertions by exact assignment, then ruin

@@ -64,6 +64,10 @@ struct FoodSimulation {
         var delayBudgetShare: Double? = 0.04
         /// How hard the controller pulls the weight back when the committed delay leaves its budget.
         var delayBudgetGain = 2.0
+        /// Hold back a matched order for one round when it would stack behind another of the round's orders on that
+        /// order's courier for at least `deferMarginSeconds` less (price, after a round's wait priced as delay).
+        var defersForStacks = true
+        var deferMarginSeconds = 30.0
     }
 
     /// The scenario and the policy; every field but `stacking` is the same for both policies.
