@@ -13,9 +13,10 @@ import Vocabulary
 /// - `stacked`: couriers carry up to their capacity (car 3, bicycle 2) on routes that keep the planner's rules (ready
 ///   times, deadlines, maximum ride, service times, promised stops in order). An order is offered once its food is
 ///   at most `holdLeadSeconds` from ready; every batching window each due order's feasible insertions into the
-///   routes of its nearest idle and busy couriers are priced as added travel plus `delayWeight` × the delivery
-///   delay they cause (to itself beyond its ideal drop-off, and to the orders already on that route), and one exact
-///   assignment (`LinearAssignment`) gives each courier at most one new order. Couriers on a trip are candidates
+///   routes of its nearest idle and busy couriers are priced as added travel plus a delay weight × the delivery
+///   delay they cause (to itself beyond its ideal drop-off, and to the orders already on that route; the weight
+///   kept by a `DelayPriceController` at a delay budget), and one exact assignment (`LinearAssignment`) gives each
+///   courier at most one new order (an order that would stack behind another matched one waits a round). Couriers on a trip are candidates
 ///   too, planned from the stop they are driving to (forward dispatch).
 ///
 /// Couriers answer offers after 2–10 s and accept with `acceptProbability`; a decline excludes the pair. A stacked
