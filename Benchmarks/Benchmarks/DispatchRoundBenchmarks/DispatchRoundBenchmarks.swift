@@ -9,6 +9,8 @@ import Vocabulary
 // baseline in the same run:
 //   round-monaco/stacked/500x2000   the stacking round (`StackingRoundInput.run`: straight-line candidate choice,
 //                                   insertions priced on road times, one exact matching)
+//   round-monaco/stacked-delay/500x2000   the same round with the delay price on (the engine's default
+//                                   `--dispatch-delay-weight` 0.8: every insertion position priced by travel + delay)
 //   round-monaco/single/500x2000    today's one-order round on the same couriers and orders (`DispatchRound`,
 //                                   batch-optimal, one road ETA matrix from `RoutingETAProvider`): idle couriers only
 //   round-monaco/stacked-pairs/500x2000   the previous stacking round's road legs (one node-to-node CH query per
@@ -125,6 +127,13 @@ let benchmarks: @Sendable () -> Void = {
     }
     Benchmark("round-monaco/stacked/500x2000", configuration: config) { benchmark in
         for _ in benchmark.scaledIterations { blackHole(try? peak.stacking.run()) }
+    }
+    let delayPriced = { var input = peak.stacking; input.delayWeight = 0.8; return input }()
+    if let out = try? delayPriced.run() {
+        print("round-monaco/stacked-delay/500x2000: \(out.proposals.count) proposals")
+    }
+    Benchmark("round-monaco/stacked-delay/500x2000", configuration: config) { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(try? delayPriced.run()) }
     }
     let input = peak.stacking
     let selection = StraightLineTravelTimes(latLng: input.points.map { ($0.latDegrees, $0.lngDegrees) }, speedMetersPerSecond: 30 / 3.6 / 1.3)

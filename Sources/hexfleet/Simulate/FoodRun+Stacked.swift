@@ -143,8 +143,8 @@ extension FoodRun {
                   plan.unassigned.isEmpty, let route = plan.routes.first else { return nil }
             let stops = route.steps.map { PlanStop(order: $0.order, kind: $0.kind) }
             let arrivals = Dictionary(route.steps.filter { $0.kind == .dropoff }.map { ($0.order, $0.arrival) }) { a, _ in a }
-            return Insertion(courier: c, order: o, cost: priceOf(travel: plan.cost - baseCost, drops: arrivals, order: o, baseline: baseline),
-                             stops: stops, relaxed: relaxDeadline)
+            let (price, delay) = priceOf(travel: plan.cost - baseCost, drops: arrivals, order: o, baseline: baseline)
+            return Insertion(courier: c, order: o, cost: price, delay: delay, stops: stops, relaxed: relaxDeadline)
         }
         // Every pickup and drop-off position, each schedule checked by the planner's rules and priced by the policy:
         // the travel-cheapest insertion is not always the one that delays customers least.
@@ -156,10 +156,10 @@ extension FoodRun {
                 stops.insert(PlanStop(order: id, kind: .dropoff), at: j)
                 stops.insert(PlanStop(order: id, kind: .pickup), at: i)
                 guard let (cost, drops) = Self.schedule(stops, in: inst) else { continue }
-                let price = priceOf(travel: cost - baseCost, drops: drops, order: o, baseline: baseline)
-                    + positionPrice(from: promised.last.map { location($0) } ?? view.start, to: location(stops[stops.count - 1]))
+                let (base, delay) = priceOf(travel: cost - baseCost, drops: drops, order: o, baseline: baseline)
+                let price = base + positionPrice(from: promised.last.map { location($0) } ?? view.start, to: location(stops[stops.count - 1]))
                 if price < (best?.cost ?? .infinity) {
-                    best = Insertion(courier: c, order: o, cost: price, stops: stops, relaxed: relaxDeadline)
+                    best = Insertion(courier: c, order: o, cost: price, delay: delay, stops: stops, relaxed: relaxDeadline)
                 }
             }
         }
@@ -185,9 +185,9 @@ extension FoodRun {
         return total > 0 ? sum / total : 0
     }
 
-    /// Added travel plus `delayWeight` × the delay of the new order beyond its ideal drop-off and of every order
-    /// already on the route beyond its planned drop-off.
-    func priceOf(travel: Double, drops: [OrderID: Double], order o: Int, baseline: [OrderID: Double]) -> Double {
+    /// Added travel plus the delay weight × the delay of the new order beyond its ideal drop-off and of every order
+    /// already on the route beyond its planned drop-off; and that delay.
+    func priceOf(travel: Double, drops: [OrderID: Double], order o: Int, baseline: [OrderID: Double]) -> (price: Double, delay: Double) {
         var delay = 0.0
         for (id, arrival) in drops {
             if id == OrderID(UInt64(o + 1)) {
@@ -196,7 +196,17 @@ extension FoodRun {
                 delay += max(0, arrival - before)
             }
         }
-        return travel + s.stacking.delayWeight * delay
+        return (travel + delayWeight * delay, delay)
+    }
+
+    /// The weight of one second of delivery delay in an insertion's price: the controller's when the policy has a
+    /// delay budget, else the fixed `delayWeight`.
+    var delayWeight: Double { delayPrice?.weight ?? s.stacking.delayWeight }
+
+    /// Order `o`'s ideal delivery time: created → food ready, service, straight drive.
+    func idealDeliverySeconds(_ o: Int) -> Double {
+        let d = orders[o].draw
+        return Double(d.readyMs - d.createdMs) / 1000 + s.demand.serviceSeconds + estimate(d.pickupNode, d.dropoffNode)
     }
 
     /// Travel seconds and drop-off arrivals of the instance's only courier visiting `stops` in order, by the
@@ -244,6 +254,8 @@ extension FoodRun {
         couriers[c].stops = Array(couriers[c].stops.prefix(wasIdle ? 0 : 1)) + ins.stops
         orders[o].status = .assigned
         couriers[c].assignments += 1
+        let ideal = idealDeliverySeconds(o)
+        delayPrice?.record(delaySeconds: ins.delay, idealDeliverySeconds: ideal)
         report.routeChecks += 1
         let after = PlanningView(start: view.start, availableAt: view.availableAt, promised: ins.stops)
         if let (check, _, _) = instance(courier: c, view: after, extra: nil, relaxDeadline: ins.relaxed) {
@@ -333,10 +345,36 @@ extension FoodRun {
         for r in rows.indices { rows[r].append((col: couriers.count + r, cost: 1e9)) }
         guard let matrix = try? SparseCostMatrix(rows: rowOrders.count, cols: cols, entries: rows),
               let matching = try? LinearAssignment.solve(matrix) else { return }
+        var matched: [Insertion] = []
         for (r, col) in matching.columnForRow.enumerated() where col >= 0 && col < couriers.count {
-            guard priced[r].contains(where: { $0.courier == col }) else { continue }
-            offer(order: rowOrders[r], courier: col)
+            guard let ins = priced[r].first(where: { $0.courier == col }) else { continue }
+            matched.append(ins)
         }
+        let deferred = s.stacking.defersForStacks ? ordersToDefer(matched, views: views) : []
+        for ins in matched where !deferred.contains(ins.order) { offer(order: ins.order, courier: ins.courier) }
+    }
+
+    /// The round's matched orders that would stack far more cheaply behind another matched order, on that order's
+    /// courier, than where the matching put them: they wait one round, when that courier is a candidate with the
+    /// other order promised. One courier gives each new order at most one per round, so without this two orders
+    /// from one restaurant due in the same round always leave on two couriers. Each anchor (an order that is
+    /// offered) holds back at most one order; an order held back never anchors another.
+    func ordersToDefer(_ matched: [Insertion], views: [Int: PlanningView]) -> Set<Int> {
+        var deferred = Set<Int>(), anchors = Set<Int>()
+        let waitPrice = delayWeight * s.stacking.batchingWindowSeconds
+        for a in matched where !deferred.contains(a.order) {
+            guard let view = views[a.courier] else { continue }
+            let after = PlanningView(start: view.start, availableAt: view.availableAt, promised: a.stops)
+            var best: (order: Int, gain: Double)?
+            for b in matched where b.order != a.order && b.courier != a.courier
+                && !deferred.contains(b.order) && !anchors.contains(b.order) {
+                guard let behind = price(courier: a.courier, view: after, order: b.order, relaxDeadline: b.relaxed) else { continue }
+                let gain = b.cost - behind.cost - waitPrice - s.stacking.deferMarginSeconds
+                if gain > (best?.gain ?? 0) { best = (b.order, gain) }
+            }
+            if let best { deferred.insert(best.order); anchors.insert(a.order) }
+        }
+        return deferred
     }
 
     /// Plans the round's due orders jointly with `RoutePlanner` (cheapest insertions by exact assignment, then ruin

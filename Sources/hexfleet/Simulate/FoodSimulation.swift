@@ -13,9 +13,10 @@ import Vocabulary
 /// - `stacked`: couriers carry up to their capacity (car 3, bicycle 2) on routes that keep the planner's rules (ready
 ///   times, deadlines, maximum ride, service times, promised stops in order). An order is offered once its food is
 ///   at most `holdLeadSeconds` from ready; every batching window each due order's feasible insertions into the
-///   routes of its nearest idle and busy couriers are priced as added travel plus `delayWeight` × the delivery
-///   delay they cause (to itself beyond its ideal drop-off, and to the orders already on that route), and one exact
-///   assignment (`LinearAssignment`) gives each courier at most one new order. Couriers on a trip are candidates
+///   routes of its nearest idle and busy couriers are priced as added travel plus a delay weight × the delivery
+///   delay they cause (to itself beyond its ideal drop-off, and to the orders already on that route; the weight
+///   kept by a `DelayPriceController` at a delay budget), and one exact assignment (`LinearAssignment`) gives each
+///   courier at most one new order (an order that would stack behind another matched one waits a round). Couriers on a trip are candidates
 ///   too, planned from the stop they are driving to (forward dispatch).
 ///
 /// Couriers answer offers after 2–10 s and accept with `acceptProbability`; a decline excludes the pair. A stacked
@@ -57,6 +58,17 @@ struct FoodSimulation {
         /// left after its last drop-off) against one second of added travel: a courier left far from the
         /// restaurants drives farther empty to its next order.
         var positionWeight = 0.5
+        /// When set, `delayWeight` is only the starting weight: a `DelayPriceController` adapts it every round so that
+        /// the delay committed per order stays near this share of the orders' ideal delivery time (nil: the fixed
+        /// `delayWeight`). A fixed weight spends a different delay on every demand pattern; the budget spends the
+        /// same share on each (docs/benchmarks.md, "Food scenario").
+        var delayBudgetShare: Double? = 0.04
+        /// How hard the controller pulls the weight back when the committed delay leaves its budget.
+        var delayBudgetGain = 2.0
+        /// Hold back a matched order for one round when it would stack behind another of the round's orders on that
+        /// order's courier for at least `deferMarginSeconds` less (price, after a round's wait priced as delay).
+        var defersForStacks = true
+        var deferMarginSeconds = 30.0
     }
 
     /// The scenario and the policy; every field but `stacking` is the same for both policies.
@@ -191,6 +203,9 @@ struct FoodRun {
         var courier: Int
         var order: Int
         var cost: Double
+        /// The delivery delay in `cost` (unweighted): the new order's beyond its ideal drop-off plus what it adds
+        /// to the orders already on the route.
+        var delay: Double
         var stops: [PlanStop]
         var relaxed: Bool
     }
@@ -209,6 +224,8 @@ struct FoodRun {
     /// Road node of each restaurant, and how many orders each has had so far (the dispatcher learns popularity).
     var restaurantNodes: [Int] = []
     var ordersByRestaurant: [Int] = []
+    /// The adaptive delay weight of the `stacked` policy (nil: the fixed `delayWeight`).
+    var delayPrice: DelayPriceController?
 
     init(scenario: FoodSimulation.Scenario, network: RoadNetwork) throws {
         s = scenario
@@ -237,6 +254,10 @@ struct FoodRun {
                                     vehicle: bicycle ? .bicycle : .car, idleSinceMs: scenario.startMs))
         }
         rng = SimRandom(seed: scenario.seed, stream: 13)
+        if let share = scenario.stacking.delayBudgetShare {
+            delayPrice = DelayPriceController(budgetShare: share, initialWeight: scenario.stacking.delayWeight,
+                                              gain: scenario.stacking.delayBudgetGain)
+        }
         report.policy = scenario.policy
         report.seed = scenario.seed
         report.couriers = scenario.couriers
