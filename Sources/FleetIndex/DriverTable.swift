@@ -21,8 +21,19 @@ public final class DriverTable {
     /// A driver not heard from for this long leaves query results and is evicted by `evictStale`.
     public var staleAfterMs: Int64
 
+    /// How long an evicted driver's last timestamp is remembered, so that a fix not newer than it is still a
+    /// `replay` after the row is gone (0: forgotten at eviction). Ingest sets it to its skew window behind the clock,
+    /// beyond which a fix is dropped as `skew` before it reaches the table.
+    public var replayMemoryMs: Int64 = 0
+
     /// Row = DriverSlot.rawValue.
     var rows: [DriverRow] = []
+    /// The last timestamp of each driver evicted within `replayMemoryMs`.
+    var evictionMarks: [UInt64: Int64] = [:]
+    /// The marks in eviction order (nearly timestamp order: a row is evicted once it is `staleAfterMs` old), so the
+    /// old ones are forgotten from the front; `evictionMarkHead` is the first not yet looked at.
+    var evictionMarkOrder: [(id: UInt64, timestampMs: Int64)] = []
+    var evictionMarkHead = 0
 
     var idMap = SlotHashIndex()
     var buckets = CellBuckets()
@@ -85,6 +96,10 @@ public final class DriverTable {
                 link(row)
             }
             return .updated
+        }
+        if !evictionMarks.isEmpty, let mark = evictionMarks[s.id.rawValue] {
+            guard s.timestampMs > mark else { return .replay }
+            evictionMarks[s.id.rawValue] = nil
         }
         let key = scheme.cell(of: position)
         let row = UInt32(rows.count)
@@ -156,6 +171,7 @@ public final class DriverTable {
             let r = evictCursor
             scanned += 1
             if rows[r].timestampMs < cutoff {
+                if replayMemoryMs > 0 { rememberEviction(id: rows[r].id, timestampMs: rows[r].timestampMs) }
                 removeRow(UInt32(r))   // the last row moves into r: look at r again
                 evicted += 1
             } else {
@@ -163,9 +179,36 @@ public final class DriverTable {
             }
         }
         if evicted > 0 { shrinkIfSparse() }
+        forgetEvictions(before: nowMs &- replayMemoryMs)
         return evicted
     }
     var evictCursor = 0
+
+    /// Evicted drivers whose last timestamp is still remembered (`replayMemoryMs`).
+    public var evictionMarkCount: Int { evictionMarks.count }
+
+    private func rememberEviction(id: UInt64, timestampMs: Int64) {
+        evictionMarks[id] = timestampMs
+        evictionMarkOrder.append((id, timestampMs))
+    }
+
+    /// Forgets the marks older than `cutoff` from the front of the eviction order (a newer mark ahead of an older
+    /// one keeps it a little longer: harmless, a fix that old is a `skew` drop anyway).
+    private func forgetEvictions(before cutoff: Int64) {
+        while evictionMarkHead < evictionMarkOrder.count && evictionMarkOrder[evictionMarkHead].timestampMs < cutoff {
+            let (id, timestampMs) = evictionMarkOrder[evictionMarkHead]
+            // The driver came back (mark gone) or was evicted again later (a newer mark): not this entry's to drop.
+            if evictionMarks[id] == timestampMs { evictionMarks[id] = nil }
+            evictionMarkHead += 1
+        }
+        if evictionMarkHead > 1024 && evictionMarkHead * 2 > evictionMarkOrder.count {
+            evictionMarkOrder.removeFirst(evictionMarkHead)
+            evictionMarkHead = 0
+        } else if evictionMarkHead == evictionMarkOrder.count && evictionMarkHead > 0 {
+            evictionMarkOrder.removeAll(keepingCapacity: evictionMarkOrder.count < 4096)
+            evictionMarkHead = 0
+        }
+    }
 
     /// The positions of fresh drivers in `status`, in row order: one pass over the rows, no hash look-ups and
     /// no `DriverState` per row (per-zone supply counts for surge need only this; 1M rows take a few ms).

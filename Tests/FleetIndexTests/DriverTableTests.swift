@@ -130,6 +130,40 @@ func makeTable(scheme: any SpatialCellScheme = GridCellScheme(stepDegrees: 0.01)
         #expect(table.nearest(to: LatLng(degrees: 1, 1), k: 1, nowMs: 20).first?.state.id == id)
     }
 
+    @Test("an evicted driver's last fix stays a replay for replayMemoryMs, then is forgotten")
+    func replayAfterEviction() {
+        let table = makeTable()
+        table.replayMemoryMs = 600_000
+        let now: Int64 = 10_000_000
+        let fix = DriverState(id: DriverID(3), latE7: 437_300_000, lngE7: 74_200_000, timestampMs: now - 300_000, status: .available)
+        #expect(table.upsert(fix) == .inserted)
+        #expect(table.evictStale(nowMs: now) == 1)
+        #expect(table.upsert(fix) == .replay, "the same fix again after eviction")
+        var older = fix
+        older.timestampMs -= 1
+        #expect(table.upsert(older) == .replay)
+        #expect(table.count == 0)
+        var newer = fix
+        newer.timestampMs += 1
+        #expect(table.upsert(newer) == .inserted)
+        #expect(table.evictionMarkCount == 0, "a driver that came back has no mark")
+        #expect(table.evictStale(nowMs: now) == 1)
+        #expect(table.evictionMarkCount == 1)
+        // Still remembered while newer than now − replayMemoryMs, forgotten after.
+        table.evictStale(nowMs: newer.timestampMs + 600_000)
+        #expect(table.upsert(newer) == .replay)
+        table.evictStale(nowMs: newer.timestampMs + 600_001)
+        #expect(table.evictionMarkCount == 0)
+        #expect(table.upsert(newer) == .inserted, "the table takes it; ingest drops a fix that old as skew")
+        table.checkInvariants()
+        // Without replay memory a driver is forgotten at eviction.
+        let plain = makeTable()
+        plain.upsert(fix)
+        plain.evictStale(nowMs: now)
+        #expect(plain.evictionMarkCount == 0)
+        #expect(plain.upsert(fix) == .inserted)
+    }
+
     @Test("stale drivers leave query results, then eviction reclaims their rows")
     func staleness() {
         let table = makeTable()

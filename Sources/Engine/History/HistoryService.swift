@@ -1,4 +1,5 @@
 import CoreMetrics
+import Dispatch
 import EventLoop
 import FleetIndex
 import HTTPServer
@@ -92,8 +93,17 @@ final class HistoryService: EngineService {
     }
 
     func stop() {
-        // The last buffer goes to the thread like any other: the loop's shutdown drain waits for queued jobs.
+        // The last buffer goes to the thread like any other, and stop waits until the thread has written it (jobs run
+        // in order on its one thread, so a marker job after it means it is on disk). Leaving it to the loop's shutdown
+        // drain was too late without `--data`: the orders service, stopped next, removes the temporary directory the
+        // log lives in, and the write found it gone.
         flush()
+        let written = DispatchSemaphore(value: 0)
+        do {
+            try thread.run({ written.signal() }) { _ in }
+            // Bounded: a disk that hangs must not hang the shutdown.
+            _ = written.wait(timeout: .now() + .seconds(30))
+        } catch {}
     }
 
     /// Hands the buffer to the history thread.

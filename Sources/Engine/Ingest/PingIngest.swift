@@ -54,8 +54,9 @@ public final class PingIngest {
     private let keys: PingKeys
     /// Records newer than now + this are dropped as `skew`.
     public var maxAheadMs: Int64 = 30_000
-    /// Records older than now − this are dropped as `skew`.
-    public var maxBehindMs: Int64 = 600_000
+    /// Records older than now − this are dropped as `skew`; the table remembers an evicted driver's last fix as
+    /// long, so a replay of it is still a `replay`.
+    public var maxBehindMs: Int64 = 600_000 { didSet { table.replayMemoryMs = maxBehindMs } }
     public private(set) var counters = IngestCounters()
     /// Called with accepted records, after the table took them, in arrival order (the tracking hub and live speeds
     /// listen): once per receive window with all of its accepted records, once per record from the other paths. A
@@ -93,6 +94,7 @@ public final class PingIngest {
         self.table = table
         self.keys = keys
         self.keyCache = SignerKeyCache(capacity: keyCacheSize)
+        table.replayMemoryMs = maxBehindMs
         acceptedStates.initialize(repeating: DriverState(id: DriverID(0), latE7: 0, lngE7: 0, timestampMs: 0, status: .offline))
     }
 
