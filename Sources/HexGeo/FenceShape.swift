@@ -98,7 +98,7 @@ public enum FenceShape: Sendable {
             for ring in [poly.outer] + poly.holes {
                 guard var prev = ring.last else { continue }
                 for v in ring {
-                    if Self.segment(prev, v, meetsRectangle: south - slack, north + slack, west - slack, east + slack) { return false }
+                    if Self.segment((prev.lat, prev.lng), (v.lat, v.lng), meetsRectangle: south - slack, north + slack, west - slack, east + slack) { return false }
                     prev = v
                 }
             }
@@ -108,9 +108,10 @@ public enum FenceShape: Sendable {
         }
     }
 
-    /// Whether the straight lat/lng segment a→b meets the rectangle (Liang–Barsky clipping).
-    static func segment(_ a: LatLng, _ b: LatLng, meetsRectangle south: Double, _ north: Double, _ west: Double,
-                        _ east: Double) -> Bool {
+    /// Whether the straight segment a→b meets the rectangle (Liang–Barsky clipping); any one unit for all of them
+    /// (radians, degrees, E7), as the test is the same in each.
+    public static func segment(_ a: (lat: Double, lng: Double), _ b: (lat: Double, lng: Double),
+                               meetsRectangle south: Double, _ north: Double, _ west: Double, _ east: Double) -> Bool {
         var t0 = 0.0, t1 = 1.0
         let dx = b.lng - a.lng, dy = b.lat - a.lat
         for (p, q) in [(-dx, a.lng - west), (dx, east - a.lng), (-dy, a.lat - south), (dy, north - a.lat)] {

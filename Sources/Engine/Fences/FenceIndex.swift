@@ -298,7 +298,7 @@ final class FenceIndex {
             for v in ring {
                 let a = e7(prev), b = e7(v)
                 prev = v
-                guard Self.segment(a, b, meets: s, n, w, e) else { continue }
+                guard FenceShape.segment(a, b, meetsRectangle: s, n, w, e) else { continue }
                 if found != nil { return nil }
                 found = (a, b)
             }
@@ -324,28 +324,6 @@ final class FenceIndex {
         let t = max(0, min(1, ((cLat - a.lat) * dLat + (cLng - a.lng) * dLng) / (length * length)))
         return .halfPlane(latE7: Int32((a.lat + t * dLat).rounded()), lngE7: Int32((a.lng + t * dLng).rounded()),
                           normalLat: Float(normal.lat), normalLng: Float(normal.lng))
-    }
-
-    /// Whether the straight segment a→b (E7) meets the rectangle (Liang–Barsky clipping).
-    private static func segment(_ a: (lat: Double, lng: Double), _ b: (lat: Double, lng: Double), meets south: Double,
-                                _ north: Double, _ west: Double, _ east: Double) -> Bool {
-        var t0 = 0.0, t1 = 1.0
-        let dx = b.lng - a.lng, dy = b.lat - a.lat
-        for (p, q) in [(-dx, a.lng - west), (dx, east - a.lng), (-dy, a.lat - south), (dy, north - a.lat)] {
-            if p == 0 {
-                if q < 0 { return false }
-            } else {
-                let r = q / p
-                if p < 0 {
-                    if r > t1 { return false }
-                    t0 = max(t0, r)
-                } else {
-                    if r < t0 { return false }
-                    t1 = min(t1, r)
-                }
-            }
-        }
-        return true
     }
 
     /// The id of the fence in `slot`.
