@@ -348,6 +348,12 @@ final class NatsServers: Sendable {
         #expect(ClusterWire.answer(Array(bytes.dropLast())) == nil)
         #expect(ClusterWire.answer(bytes + [0]) == nil)
         #expect(ClusterWire.answer([]) == nil)
+        // A distance that is no length (found by the `cluster` fuzz target: a NaN made the answer unequal to itself).
+        for bad in [Double.nan, -Double.nan, .infinity, -.infinity, -1, -Double.leastNonzeroMagnitude] {
+            var wrong = answer
+            wrong[1].distanceMeters = bad
+            #expect(ClusterWire.answer(ClusterWire.encode(wrong)) == nil, "distance \(bad)")
+        }
         let claims = [ClusterWire.Claim(driver: DriverID(1), timestampMs: 10), ClusterWire.Claim(driver: DriverID(2), timestampMs: -1)]
         let message = ClusterWire.claims(claims, from: "node-b")
         #expect(ClusterWire.claims(message)?.node == "node-b")

@@ -190,6 +190,9 @@ enum ClusterWire {
                 let distance = withDistance
                     ? Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at + PingWire.recordBytes, as: UInt64.self)))
                     : nil
+                // A distance is a length in metres: NaN, infinite or negative is a malformed answer (NaN would also
+                // break the merge's ordering and make the answer unequal to itself).
+                if let distance, !(distance.isFinite && distance >= 0) { return nil }
                 out.append(FleetAnswerDriver(state: r.driverState, distanceMeters: distance))
             }
             return out
