@@ -78,24 +78,20 @@ extension DispatchService {
     func prepareBorderRound(_ cluster: DispatchCluster, nowMs now: Int64, ready: @escaping (BorderRoundInputs) -> Void) {
         let started = ContinuousClock.now
         let finish = { (inputs: BorderRoundInputs) in
-            let took = ContinuousClock.now - started
-            cluster.lastPrepareMicros = UInt64(took.components.seconds) * 1_000_000 + UInt64(took.components.attoseconds / 1_000_000_000_000)
+            cluster.lastPrepareMicros = Self.microseconds(since: started)
             ready(inputs)
         }
-        let statuses = stacking
-            ? StatusFilter(rawValue: StatusFilter(.available).rawValue | StatusFilter(.toPickup).rawValue | StatusFilter(.onTrip).rawValue)
-            : StatusFilter(.available)
-        let k = stacking ? config.maxCandidatesPerOrder : config.maxCandidatesPerOrder * 2
         var candidates = Set<CourierID>()
-        var asks: [(LatLng, Double)] = []
+        var asks: [(point: LatLng, k: Int, radiusMeters: Double, statuses: StatusFilter)] = []
         var found: [NearbyDriver] = []
         for order in waiting.waiting {
-            let radius = config.searchRadiusMeters(waitedSeconds: Double(max(0, now - order.createdAtMs)) / 1000)
+            let search = candidateSearch(for: order, nowMs: now)
             found.removeAll(keepingCapacity: true)
-            table.nearest(to: order.pickup, k: k, maxRadiusMeters: radius, statuses: statuses, nowMs: now, into: &found)
+            table.nearest(to: order.pickup, k: search.k, maxRadiusMeters: search.radiusMeters, statuses: search.statuses,
+                          nowMs: now, into: &found)
             for d in found { candidates.insert(d.state.id) }
-            if cluster.gatherer.gathers, cluster.reachesOtherPartitions(from: order.pickup, radiusMeters: radius) {
-                asks.append((order.pickup, radius))
+            if cluster.gatherer.gathers, cluster.reachesOtherPartitions(from: order.pickup, radiusMeters: search.radiusMeters) {
+                asks.append((order.pickup, search.k, search.radiusMeters, search.statuses))
             }
         }
         cluster.borderOrders &+= UInt64(asks.count)
@@ -127,9 +123,9 @@ extension DispatchService {
             }
         }
         guard outstanding > 0 else { readSlots(); return }
-        for (point, radius) in asks {
+        for ask in asks {
             cluster.borderQueries &+= 1
-            cluster.gatherer.gather(.nearby(point, k: k, radiusMeters: radius, statuses), local: []) { [unowned self] answer, _ in
+            cluster.gatherer.gather(.nearby(ask.point, k: ask.k, radiusMeters: ask.radiusMeters, ask.statuses), local: []) { [unowned self] answer, _ in
                 for d in answer where d.node != cluster.directory.node && table.state(of: d.state.id) == nil {
                     if let known = inputs.remote[d.state.id], known.timestampMs >= d.state.timestampMs { continue }
                     inputs.remote[d.state.id] = d.state

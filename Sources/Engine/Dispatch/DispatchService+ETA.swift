@@ -117,9 +117,8 @@ extension DispatchService {
     /// Road times on the loop's own workspace (a handful of couriers to one point: a one-target matrix).
     func promiseMs(pickup: LatLng, readyAtMs: Int64, tripSeconds: Double, nowMs now: Int64) -> Int64? {
         var found: [NearbyDriver] = []
-        let statuses = StatusFilter(rawValue: StatusFilter(.available).rawValue | StatusFilter(.toPickup).rawValue
-                                    | StatusFilter(.onTrip).rawValue)
-        table.nearest(to: pickup, k: 8, maxRadiusMeters: config.maxRadiusMeters, statuses: statuses, nowMs: now, into: &found)
+        table.nearest(to: pickup, k: 8, maxRadiusMeters: config.maxRadiusMeters, statuses: Self.stackableStatuses, nowMs: now,
+                      into: &found)
         var froms: [LatLng] = [], freeAt: [Int64] = []
         for d in found {
             if let plan = plans[d.state.id], let last = plan.stops.last {

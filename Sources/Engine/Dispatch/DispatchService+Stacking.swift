@@ -186,8 +186,6 @@ extension DispatchService {
         var versions: [CourierID: UInt64] = [:]
         var found: [NearbyDriver] = []
         let holding = Set(offers.openOffers.values.map(\.courier))
-        let statuses = StatusFilter(rawValue: StatusFilter(.available).rawValue | StatusFilter(.toPickup).rawValue
-                                    | StatusFilter(.onTrip).rawValue)
         var candidates: [(id: CourierID, position: LatLng)] = []
         var seen = Set<CourierID>()
         // Orders whose food is more than `holdLeadSeconds` from ready wait for a later round.
@@ -196,10 +194,10 @@ extension DispatchService {
             return d.createdAtMs + (d.timing.readyInSeconds ?? 0) * 1000 - now <= Int64(holdLeadSeconds * 1000)
         }
         for order in due {
-            let waited = Double(max(0, now - order.createdAtMs)) / 1000
+            let search = candidateSearch(for: order, nowMs: now)
             found.removeAll(keepingCapacity: true)
-            table.nearest(to: order.pickup, k: config.maxCandidatesPerOrder, maxRadiusMeters: config.searchRadiusMeters(waitedSeconds: waited),
-                          statuses: statuses, nowMs: now, into: &found)
+            table.nearest(to: order.pickup, k: search.k, maxRadiusMeters: search.radiusMeters, statuses: search.statuses,
+                          nowMs: now, into: &found)
             for d in found where seen.insert(d.state.id).inserted {
                 let id = d.state.id
                 guard !holding.contains(id) else { continue }

@@ -267,6 +267,19 @@ final class DispatchService: EngineService {
         }
     }
 
+    /// Couriers that can take more work when stacking: free, or with stops planned and room for more.
+    static let stackableStatuses = StatusFilter(rawValue: StatusFilter(.available).rawValue | StatusFilter(.toPickup).rawValue
+                                                | StatusFilter(.onTrip).rawValue)
+
+    /// How a round looks for an order's couriers: how many nearest, within its waiting-time-widened radius, of which
+    /// statuses. The one rule both kinds of round and the cluster's border gathering follow.
+    func candidateSearch(for order: WaitingOrder, nowMs: Int64) -> (k: Int, radiusMeters: Double, statuses: StatusFilter) {
+        let radius = config.searchRadiusMeters(waitedSeconds: Double(max(0, nowMs - order.createdAtMs)) / 1000)
+        return stacking
+            ? (config.maxCandidatesPerOrder, radius, Self.stackableStatuses)
+            : (config.maxCandidatesPerOrder * 2, radius, StatusFilter(.available))
+    }
+
     /// Couriers near the waiting orders, as a snapshot a worker can read: the union of each order's nearest
     /// available drivers within its (waiting-time-widened) search radius.
     func courierSnapshot(nowMs: Int64) -> CourierSnapshotIndex {
@@ -275,11 +288,10 @@ final class DispatchService: EngineService {
         var found: [NearbyDriver] = []
         let busy = offers.busyCouriers
         for order in waiting.waiting {
-            let waited = Double(max(0, nowMs - order.createdAtMs)) / 1000
+            let search = candidateSearch(for: order, nowMs: nowMs)
             found.removeAll(keepingCapacity: true)
-            table.nearest(to: order.pickup, k: config.maxCandidatesPerOrder * 2,
-                          maxRadiusMeters: config.searchRadiusMeters(waitedSeconds: waited),
-                          statuses: StatusFilter(.available), nowMs: nowMs, into: &found)
+            table.nearest(to: order.pickup, k: search.k, maxRadiusMeters: search.radiusMeters, statuses: search.statuses,
+                          nowMs: nowMs, into: &found)
             for d in found where seen.insert(d.state.id).inserted && !busy.contains(d.state.id) && border.heldElsewhere[d.state.id] == nil {
                 couriers.append(snapshot(of: d.state))
             }
@@ -350,12 +362,17 @@ final class DispatchService: EngineService {
         }
     }
 
+    /// Whole microseconds from `started` to now (the stats' round and border wait times).
+    static func microseconds(since started: ContinuousClock.Instant) -> UInt64 {
+        let took = ContinuousClock.now - started
+        return UInt64(took.components.seconds) * 1_000_000 + UInt64(took.components.attoseconds / 1_000_000_000_000)
+    }
+
     /// A round's answer is back (either kind of round): counts it and keeps its wall time for /v1/dispatch/stats.
     func roundFinished(startedAt started: ContinuousClock.Instant) {
         roundInFlight = false
         rounds &+= 1
-        let took = ContinuousClock.now - started
-        lastRoundMicros = UInt64(took.components.seconds) * 1_000_000 + UInt64(took.components.attoseconds / 1_000_000_000_000)
+        lastRoundMicros = Self.microseconds(since: started)
     }
 
     // MARK: - driver channel and HTTP
