@@ -43,10 +43,17 @@ final class Authenticator: EngineService {
     /// The caller of a WebSocket upgrade, from `?token=` or `Authorization: Bearer`; nil when neither is given.
     /// - Throws: `invalid_token` for a bad or expired token.
     func webSocketPrincipal(_ request: HTTPRequest) throws(APIError) -> Principal? {
-        var token = request.query("token")
-        if token == nil, let header = request.header("authorization") { token = try Self.bearerToken(header) }
-        guard let token, !token.isEmpty else { return nil }
+        guard let token = try Self.webSocketToken(request) else { return nil }
         return try verify(token: token)
+    }
+
+    /// The token a WebSocket upgrade carries, from `?token=` or `Authorization: Bearer`; nil when neither is given.
+    /// - Throws: `unauthorized` for an Authorization header that is not a bearer token.
+    static func webSocketToken(_ request: HTTPRequest) throws(APIError) -> String? {
+        var token = request.query("token")
+        if token == nil, let header = request.header("authorization") { token = try bearerToken(header) }
+        guard let token, !token.isEmpty else { return nil }
+        return token
     }
 
     /// The token of an `Authorization: Bearer …` header.

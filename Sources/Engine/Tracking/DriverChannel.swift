@@ -98,7 +98,7 @@ final class DriverChannel: EngineService {
         }
         if let old = connections[id] { old.close(code: 1000, reason: "replaced by a newer connection") }
         connections[id] = connection
-        credentials[id] = Self.bearer(request)
+        credentials[id] = try? Authenticator.webSocketToken(request)
         connection.onText = { [unowned self, unowned connection] text in self.text(text, driver: id, connection) }
         connection.onBinary = { [unowned self, unowned connection] bytes in self.binary(bytes, driver: id, connection) }
         connection.onClose = { [unowned self, unowned connection] _, _ in
@@ -117,12 +117,6 @@ final class DriverChannel: EngineService {
 
     /// The token `driver`'s open channel was opened with, or nil.
     func credential(of driver: DriverID) -> String? { credentials[driver.rawValue] }
-
-    private static func bearer(_ request: HTTPRequest) -> String? {
-        if let token = request.query("token") { return token }
-        guard let header = request.header("authorization"), header.lowercased().hasPrefix("bearer ") else { return nil }
-        return String(header.dropFirst(7))
-    }
 
     /// Cluster mode: hands a message for a driver whose channel is not on this engine to the other shards, one of
     /// which may hold it (docs/cluster.md, "Offers pushed through any shard"); nil for one engine.
