@@ -272,7 +272,6 @@ final class FenceIndex {
         let radians = Double.pi / 180 / 1e7
         if let shape, shape.holdsRectangle(south: Double(south) * radians, north: Double(south + side) * radians,
                                            west: Double(west) * radians, east: Double(west + side) * radians) {
-            e.flags |= SquareEntry.interior
             e.quick = .inside
         } else if let disc, Int64(box.maxLng) - Int64(box.minLng) < 1_800_000_000 {
             // A circle whose box does not wrap the antimeridian (its points are then never a wrap away from the centre).

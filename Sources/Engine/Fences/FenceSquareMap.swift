@@ -181,8 +181,7 @@ struct FenceSquareMap {
 }
 
 /// A fence as listed for one grid square: its slot, its box clipped to the square (degrees × 1e7, closed; a point of
-/// the square outside it is outside the fence), what it detects, flags (`interior`: the square lies wholly inside the
-/// shape; `plain`: no dwell, no status or driver filter, so the transition is decided from the two fixes alone;
+/// the square outside it is outside the fence), what it detects, flags (`plain`: no dwell, no status or driver filter, so the transition is decided from the two fixes alone;
 /// `expires`: the fence has an expiry to check before it fires), and a quick test (`QuickTest`) a point the box holds
 /// is put to before the fence's exact test, so most points are decided without reading the fence (a random place
 /// per fence). 44 bytes.
@@ -193,7 +192,6 @@ struct SquareEntry: Equatable, E7Box {
     var detect: FenceDetect
     var flags: UInt8
 
-    static let interior: UInt8 = 1
     static let plain: UInt8 = 2
     static let expires: UInt8 = 4
 
@@ -233,7 +231,8 @@ struct SquareEntry: Equatable, E7Box {
         self.flags = flags
     }
 
-    var isInterior: Bool { flags & Self.interior != 0 }
+    /// Whether the square lies wholly inside the shape (its quick test answers inside for every point).
+    var isInterior: Bool { quick == .inside }
     var isPlain: Bool { flags & Self.plain != 0 }
     var mayExpire: Bool { flags & Self.expires != 0 }
     var detectsCross: Bool { detect.contains(.cross) }
