@@ -126,9 +126,12 @@ extension FoodRun {
     }
 
     /// Seconds from `nowMs` to order `o`'s ideal drop-off: food ready (or now), service, straight drive.
-    func idealDropoff(_ o: Int) -> Double {
+    func idealDropoff(_ o: Int) -> Double { idealDropoff(o, fromMs: nowMs) }
+
+    /// Seconds from `fromMs` to order `o`'s ideal drop-off: food ready (or then), service, straight drive.
+    func idealDropoff(_ o: Int, fromMs: Int64) -> Double {
         let d = orders[o].draw
-        return max(0, Double(d.readyMs - nowMs) / 1000) + s.demand.serviceSeconds + estimate(d.pickupNode, d.dropoffNode)
+        return max(0, Double(d.readyMs - fromMs) / 1000) + s.demand.serviceSeconds + estimate(d.pickupNode, d.dropoffNode)
     }
 
     /// The planner's cheapest feasible insertion of order `o` into courier `c`'s route, priced by the policy; nil
@@ -203,11 +206,8 @@ extension FoodRun {
     /// delay budget, else the fixed `delayWeight`.
     var delayWeight: Double { delayPrice?.weight ?? s.stacking.delayWeight }
 
-    /// Order `o`'s ideal delivery time: created → food ready, service, straight drive.
-    func idealDeliverySeconds(_ o: Int) -> Double {
-        let d = orders[o].draw
-        return Double(d.readyMs - d.createdMs) / 1000 + s.demand.serviceSeconds + estimate(d.pickupNode, d.dropoffNode)
-    }
+    /// Order `o`'s ideal delivery time: created → food ready (never before creation), service, straight drive.
+    func idealDeliverySeconds(_ o: Int) -> Double { idealDropoff(o, fromMs: orders[o].draw.createdMs) }
 
     /// Travel seconds and drop-off arrivals of the instance's only courier visiting `stops` in order, by the
     /// planner's rules (docs/dispatch.md); nil when a leg is unreachable or capacity, a ready time, a deadline or a
