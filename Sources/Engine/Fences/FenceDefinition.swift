@@ -151,7 +151,20 @@ struct FenceDefinition: Sendable {
         let created = body["created_at_ms"]?.int64 ?? nowMs
         return FenceDefinition(id: id, area: area, detect: detect, dwellMs: dwellMs, statuses: statuses, drivers: drivers,
                                expiresAtMs: expires, meta: meta, webhook: webhook, createdAtMs: created,
-                               shapeJSON: shapeValue)
+                               shapeJSON: shapeKeys(shapeValue))
+    }
+
+    /// The members of each shape type; others a client sends are not kept, so a fence reads back as its type
+    /// describes it (a stray `max_s` on a circle is not echoed as if it were a drive time).
+    static let shapeMembers: [String: Set<String>] = [
+        "circle": ["type", "center", "radius_m"], "polygon": ["type", "rings"], "cells": ["type", "cells"],
+        "near_driver": ["type", "driver", "radius_m"], "drive_time": ["type", "center", "max_s"],
+    ]
+
+    /// `shape` with only its type's members (`parseArea` has accepted it).
+    static func shapeKeys(_ shape: JSONValue) -> JSONValue {
+        guard case .object(let members) = shape, let type = shape["type"]?.string, let kept = shapeMembers[type] else { return shape }
+        return .object(members.filter { kept.contains($0.0) })
     }
 
     static func parseArea(_ v: JSONValue) throws(APIError) -> FenceArea {
