@@ -116,7 +116,7 @@ public final class Engine {
                                   watch: OrderWatchSettings(configuration), logger: logger, storedFences: orders.takeStartupFences(),
                                   nextPlannedStop: { [unowned dispatch] courier in
                                       dispatch.plannedStops(of: courier).first.map { ($0.order, $0.kind == .pickup ? .pickup : .dropoff) }
-                                  })
+                                  }, threaded: configuration.fenceThread)
         if configuration.history {
             var settings = HistoryService.Settings()
             settings.retentionMs = Int64(configuration.historyRetentionDays) * 86_400_000

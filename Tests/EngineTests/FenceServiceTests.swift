@@ -108,6 +108,32 @@ private func fenceEvents(_ ws: TrackingTestClient, _ n: Int) throws -> [[String:
         #expect(try engine.metric(#"hexfleet_fence_events_total{event="cross"}"#) == 1)
     }
 
+    @Test("with --fence-thread false the checks run on the loop: the same enter, exit and cross, in order; fence changes between pings apply to the pings after them")
+    func inlineChecks() throws {
+        for threaded in [false, true] {
+            let engine = try TestEngine(configure: { $0.fenceThread = threaded })
+            defer { engine.close() }
+            #expect(try engine.post("/v1/fences", circleBody).status == 201)
+            let ws = try TrackingTestClient(port: engine.http, path: "/v1/ws/events?token=\(TestEngine.admin)")
+            try ws.send(text: #"{"op":"subscribe","fences":"*"}"#)
+            _ = try ws.readJSON(type: "subscribed")
+            let now = engine.nowMs
+            try ping(engine, 5, west, ts: now)
+            #expect(try eventually { try engine.get("/v1/drivers/5").status == 200 })
+            try ping(engine, 5, centre, ts: now + 1_000)
+            try ping(engine, 5, east, ts: now + 2_000)
+            try ping(engine, 5, west, ts: now + 3_000)
+            #expect(try fenceEvents(ws, 3).map { $0["event"] as? String } == ["enter", "exit", "cross"], "threaded: \(threaded)")
+            // A second fence over the same place, then a crossing: both fences fire, the new one only after its POST.
+            #expect(try engine.post("/v1/fences", circleBody.replacingOccurrences(of: #""kamppi""#, with: #""kamppi2""#)).status == 201)
+            try ping(engine, 5, east, ts: now + 4_000)
+            let crossed = try fenceEvents(ws, 2)
+            #expect(Set(crossed.map { $0["fence"] as? String ?? "" }) == ["kamppi", "kamppi2"], "threaded: \(threaded)")
+            #expect(crossed.allSatisfy { $0["event"] as? String == "cross" })
+            #expect((try engine.metric("hexfleet_fence_worker_waits_total") ?? 0) == 0)
+        }
+    }
+
     @Test("a subscriber to every fence hears a roaming fence: drivers coming within and leaving a moving driver's radius")
     func roaming() throws {
         let engine = try TestEngine()

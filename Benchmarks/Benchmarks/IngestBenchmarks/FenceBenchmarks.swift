@@ -7,7 +7,10 @@ import Vocabulary
 
 // Fence checks on the ingest path: the 1M-driver fleet of `ingest/single-1M-fleet`, fed 40-record gateway
 // datagrams of random drivers, with 10,000 fixed fences of mixed shapes over the same 40 × 40 km city
-// (`…/fences-10k`) beside the same run without fences (`…/no-fences`, the baseline; the floor is 0.8 of it).
+// (`…/fences-10k`: decided on the fence thread, as the engine does; each iteration waits until the thread has decided
+// all of its pings; `…/fences-10k-inline`: on the ingest thread) beside the same run without fences (`…/no-fences`,
+// the baseline; the floor is 0.8 of it). Each reports `cpuNanosPerRecord`, the CPU time of all threads per record,
+// so the fence thread's cost shows even where it overlaps the loop's.
 // And `fences/containing-100k`: which of 100,000 fences hold a point, through the square index, beside the scan of
 // every fence (`…/scan`).
 
@@ -45,13 +48,17 @@ final class GatewayMillion: @unchecked Sendable {
     static let drivers = 1_000_000
     static let perDatagram = 40
     private let fences: Int
+    private let threaded: Bool
     private var ingest: PingIngest?
     private(set) var monitor: FenceMonitor?
     private var pass = 1
     private var rng = UInt64(0x9876_5432)
     private var nowMs: Int64 = IngestFixtures.baseMs
 
-    init(fences: Int) { self.fences = fences }
+    init(fences: Int, threaded: Bool = false) {
+        self.fences = fences
+        self.threaded = threaded
+    }
 
     private func prepared() -> PingIngest {
         if let ingest { return ingest }
@@ -59,7 +66,7 @@ final class GatewayMillion: @unchecked Sendable {
         table.reserveCapacity(Self.drivers)
         let made = PingIngest(table: table, keys: IngestFixtures.keys)
         if fences > 0 {
-            let m = FenceMonitor()
+            let m = FenceMonitor(threaded: threaded)
             for body in FenceFixtures.bodies(fences, seed: 19) {
                 do { try m.add(json: body, nowMs: 0) } catch { fatalError("benchmark fence refused: \(error)") }
             }
@@ -71,8 +78,9 @@ final class GatewayMillion: @unchecked Sendable {
         let key = IngestFixtures.keys.gatewayKey(1)
         for from in stride(from: 0, to: first.count, by: Self.perDatagram) {
             let d = PingWire.encode(Array(first[from..<min(first.count, from + Self.perDatagram)]), signerID: 1, gateway: true, key: key)
-            d.withUnsafeBytes { _ = made.ingestDatagram($0, nowMs: IngestFixtures.baseMs) }
+            d.withUnsafeBytes { made.ingestDatagram($0, nowMs: IngestFixtures.baseMs) }
         }
+        monitor?.drain()
         ingest = made
         return made
     }
@@ -95,7 +103,9 @@ final class GatewayMillion: @unchecked Sendable {
             PingWire.encode(Array(records[$0..<$0 + Self.perDatagram]), signerID: 1, gateway: true, key: key)
         }
         nowMs = IngestFixtures.baseMs + Int64(pass) * 10
-        IngestFixtures.measure(benchmark, ingest, datagrams, nowMs: nowMs, windows: true)
+        IngestFixtures.measure(benchmark, ingest, datagrams, nowMs: nowMs, windows: true, records: records.count) {
+            monitor?.drain()
+        }
     }
 }
 
@@ -115,10 +125,14 @@ final class ContainingFixture: @unchecked Sendable {
 }
 
 func fenceBenchmarks(_ config: Benchmark.Configuration) {
-    let fenced = GatewayMillion(fences: 10_000)
+    let fenced = GatewayMillion(fences: 10_000, threaded: true)
+    let inline = GatewayMillion(fences: 10_000)
     let plain = GatewayMillion(fences: 0)
-    Benchmark("ingest/gateway-40-1M-fleet/fences-10k", configuration: config) { benchmark in fenced.iterate(benchmark) }
-    Benchmark("ingest/gateway-40-1M-fleet/no-fences", configuration: config) { benchmark in plain.iterate(benchmark) }
+    var withCPU = config
+    withCPU.metrics += [IngestFixtures.cpuNanosPerRecord, IngestFixtures.ingestThreadNanosPerRecord]
+    Benchmark("ingest/gateway-40-1M-fleet/fences-10k", configuration: withCPU) { benchmark in fenced.iterate(benchmark) }
+    Benchmark("ingest/gateway-40-1M-fleet/fences-10k-inline", configuration: withCPU) { benchmark in inline.iterate(benchmark) }
+    Benchmark("ingest/gateway-40-1M-fleet/no-fences", configuration: withCPU) { benchmark in plain.iterate(benchmark) }
 
     let containing = ContainingFixture()
     Benchmark("fences/containing-100k", configuration: config) { benchmark in

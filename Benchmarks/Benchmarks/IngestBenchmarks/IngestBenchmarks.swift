@@ -66,8 +66,11 @@ enum IngestFixtures {
         }
     }
     /// Times `ingest` taking `datagrams`, laid out back to back as in a receive slab: in receive windows of
-    /// `UDPReceiver.warmWindow` as the engine takes them, or (`windows` false) one at a time.
-    static func measure(_ benchmark: Benchmark, _ ingest: PingIngest, _ datagrams: [[UInt8]], nowMs: Int64, windows: Bool) {
+    /// `UDPReceiver.warmWindow` as the engine takes them, or (`windows` false) one at a time. `finish` runs inside
+    /// the measurement, after the last datagram (waiting for work handed to another thread). With `records` > 0, the
+    /// process's CPU time (every thread's) per record is reported as `cpuNanosPerRecord`.
+    static func measure(_ benchmark: Benchmark, _ ingest: PingIngest, _ datagrams: [[UInt8]], nowMs: Int64, windows: Bool,
+                        records: Int = 0, finish: () -> Void = {}) {
         let slab = UnsafeMutableRawBufferPointer.allocate(byteCount: datagrams.reduce(0) { $0 + $1.count }, alignment: 16)
         let sender = UnsafeMutablePointer<sockaddr>.allocate(capacity: 1)
         sender.initialize(to: sockaddr())
@@ -81,6 +84,7 @@ enum IngestFixtures {
             offset += d.count
         }
         list.withUnsafeBufferPointer { all in
+            let cpuBefore = cpuNanos(CLOCK_PROCESS_CPUTIME_ID), threadBefore = cpuNanos(CLOCK_THREAD_CPUTIME_ID)
             benchmark.startMeasurement()
             if windows {
                 var from = 0
@@ -92,8 +96,27 @@ enum IngestFixtures {
             } else {
                 for d in all { ingest.ingestDatagram(d.bytes, nowMs: nowMs) }
             }
+            finish()
             benchmark.stopMeasurement()
+            if records > 0 {
+                benchmark.measurement(cpuNanosPerRecord, Int((cpuNanos(CLOCK_PROCESS_CPUTIME_ID) - cpuBefore) / UInt64(records)))
+                benchmark.measurement(ingestThreadNanosPerRecord, Int((cpuNanos(CLOCK_THREAD_CPUTIME_ID) - threadBefore) / UInt64(records)))
+            }
         }
+    }
+
+    /// CPU time of the whole process (all threads) per record, in nanoseconds.
+    static let cpuNanosPerRecord = BenchmarkMetric.custom("cpuNanosPerRecord", polarity: .prefersSmaller, useScalingFactor: false)
+    /// CPU time of the ingesting thread alone per record, in nanoseconds (the rest of `cpuNanosPerRecord` is other
+    /// threads': the fence thread's).
+    static let ingestThreadNanosPerRecord = BenchmarkMetric.custom("ingestThreadNanosPerRecord", polarity: .prefersSmaller,
+                                                                   useScalingFactor: false)
+
+    /// CPU time used so far by `clock` (the process's, or the calling thread's), in nanoseconds.
+    static func cpuNanos(_ clock: clockid_t) -> UInt64 {
+        var t = timespec()
+        clock_gettime(clock, &t)
+        return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
     }
 
     static let gateway40 = (0..<2).map { gatewayDatagrams(drivers: 40 * datagramsPerIteration, perDatagram: 40, pass: $0) }

@@ -37,6 +37,7 @@ public enum ServeSettings {
         .scalar("dispatch_delay_weight", "--dispatch-delay-weight", "0.8", "Stacking rounds price a second of delivery delay an insertion causes as this many seconds of added travel (0…10; 0: travel only)") { c, v in c.engine.dispatchDelayWeight = try v.double(0...10) },
         .scalar("history", "--history", "true", "Keep every accepted ping in the position history (DATA/history)") { c, v in c.engine.history = try v.bool() },
         .scalar("history_retention_days", "--history-retention-days", "7", "Days of position history kept (1…3650)") { c, v in c.engine.historyRetentionDays = try v.int(1...3_650) },
+        .scalar("fence_thread", "--fence-thread", "true", "Decide fence checks on a thread of their own behind ingest (a second core); false: on the event loop") { c, v in c.engine.fenceThread = try v.bool() },
         .scalar("arrival_radius_m", "--arrival-radius-m", "60", "A courier within this many meters of its order's pick-up or drop-off has arrived there (1…5000)") { c, v in c.engine.arrivalRadiusMeters = Double(try v.int(1...5_000)) },
         .scalar("arrival_drive_time_s", "--arrival-drive-time-s", "0", "Arrival by drive time instead: within this many seconds of driving from the place (1…600); 0: by the radius") { c, v in c.engine.arrivalDriveTimeSeconds = Double(try v.int(0...600)) },
         .scalar("off_route_m", "--off-route-m", "150", "A courier farther than this many meters from its planned route is away from it (20…10000)") { c, v in c.engine.offRouteMeters = Double(try v.int(20...10_000)) },

@@ -41,6 +41,8 @@ public struct EngineConfiguration: Sendable {
     public var indexResolution = 9
     /// Drivers not heard from for this long leave results and are evicted.
     public var staleAfterMs: Int64 = 120_000
+    /// Decide fence checks on a thread of their own behind ingest (docs/fences.md); false: on the loop, inline.
+    public var fenceThread = true
     /// A courier within this distance of its order's pick-up (drop-off) has arrived there (`arrived_pickup`).
     public var arrivalRadiusMeters: Double = 60
     /// When > 0, arrival is within this many seconds of driving from the place instead (needs a road graph).

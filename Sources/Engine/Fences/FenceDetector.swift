@@ -28,7 +28,8 @@ import Vocabulary
 ///   state silently: no enter, exit or cross; nor does a fence registered while a driver is inside fire `enter`.
 ///
 /// The previous fix is always known for a driver the table holds, so `cross` is exact for segments of any length
-/// (its squares are walked exactly, up to 4,096 of them). Loop-owned.
+/// (its squares are walked exactly, up to 4,096 of them). Owned by one thread at a time: the loop, or the fence
+/// thread while a `FenceWorker` runs it.
 final class FenceDetector {
     struct PairState {
         var slot: Int32
@@ -52,6 +53,9 @@ final class FenceDetector {
     /// Events of the pings processed so far, taken by the service after each window.
     var events: [FenceEvent] = []
     private var candidates: [Int32] = []
+    /// The H3 cells of the point being tested, for the cell sets (the detector's own: it may run on the fence worker's
+    /// thread while the loop answers `containing` from the same index).
+    private var pointCells = FenceIndex.PointCells()
     /// Some fence detects `cross` (else the squares between two fixes matter to none).
     private var crossDetected = false
 
@@ -222,8 +226,8 @@ final class FenceDetector {
                 fired.removeSubrange(mark...)
                 return false
             }
-            let nowIn = holdsNow && index.holds(e, latE7: s.latE7, lngE7: s.lngE7, s.position)
-            let wasIn = holdsBefore && index.holds(e, latE7: prev.latE7, lngE7: prev.lngE7, prev.position)
+            let nowIn = holdsNow && index.holds(e, latE7: s.latE7, lngE7: s.lngE7, s.position, cells: &pointCells)
+            let wasIn = holdsBefore && index.holds(e, latE7: prev.latE7, lngE7: prev.lngE7, prev.position, cells: &pointCells)
             let fence = Held(e)
             if nowIn != wasIn { fire(fence, nowIn ? .enter : .exit, s, nowMs: nowMs) }
             if crossable && !nowIn && !wasIn && index.segmentMeets(Int(e.slot), prev.position, s.position) {
@@ -251,7 +255,7 @@ final class FenceDetector {
             let crossable = crossing && e.detectsCross && e.meets(pLat, pLng, lat, lng)
             guard holds || crossable else { continue }
             guard e.isPlain else { return false }
-            if holds && index.holds(e, latE7: pLat, lngE7: pLng, prev.position) {
+            if holds && index.holds(e, latE7: pLat, lngE7: pLng, prev.position, cells: &pointCells) {
                 heldBefore.append(Held(e))
             } else if crossable {
                 mayCross.append(Held(e))
@@ -266,7 +270,7 @@ final class FenceDetector {
                 fired.removeSubrange(mark...)
                 return false
             }
-            if holds && index.holds(e, latE7: lat, lngE7: lng, s.position) {
+            if holds && index.holds(e, latE7: lat, lngE7: lng, s.position, cells: &pointCells) {
                 let fence = Held(e)
                 heldNow.append(fence)
                 if !heldBefore.contains(fence) { fire(fence, .enter, s, nowMs: nowMs) }
@@ -408,9 +412,9 @@ final class FenceDetector {
                 continue
             }
             // The box tests are done: a circle is its planar disc, other shapes are asked.
-            let nowIn = nearNow && (h.disc?.contains(cur) ?? index.shapeContains(Int(slot), cur))
+            let nowIn = nearNow && (h.disc?.contains(cur) ?? index.shapeContains(Int(slot), cur, cells: &pointCells))
             var wasIn: Bool?
-            if let point = prevPoint { wasIn = nearBefore && (h.disc?.contains(point) ?? index.shapeContains(Int(slot), point)) }
+            if let point = prevPoint { wasIn = nearBefore && (h.disc?.contains(point) ?? index.shapeContains(Int(slot), point, cells: &pointCells)) }
             var state: PairState
             if let pair, live {
                 state = pair

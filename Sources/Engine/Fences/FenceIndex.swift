@@ -16,7 +16,8 @@ import Vocabulary
 /// distance bound from the square's centre is within half a diagonal), so a point's square lists every fence that
 /// may hold it and few others. A segment's squares, walked exactly, then meet the list of every fence it passes
 /// through. Slots are reused; a slot's generation changes with each use so per-driver state naming an old fence is
-/// recognized as stale. Loop-owned.
+/// recognized as stale. Changed on the loop only, and only while no fence thread reads it (`FenceWorker.quiesce`);
+/// read by the loop and a running fence thread at once (the scratch a test writes is each caller's own).
 final class FenceIndex {
     struct Entry {
         var definition: FenceDefinition
@@ -106,7 +107,9 @@ final class FenceIndex {
             return c
         }
     }
-    private var pointCells = PointCells()
+    /// The point cells of the loop's own tests (`containing`); the detector keeps its own, so a detector on the fence
+    /// worker's thread and a query on the loop never share this scratch.
+    private var queryCells = PointCells()
     private var freeSlots: [Int32] = []
     private var generations: [UInt32] = []
     private(set) var byID: [String: Int32] = [:]
@@ -229,29 +232,35 @@ final class FenceIndex {
     }
 
     /// Whether the fixed shape in `slot` holds `p`, without the box test (false for a free slot or a roaming fence).
-    /// Cell sets tested at the same point in a row share its H3 cells (`PointCells`).
+    /// Cell sets tested at the same point in a row share its H3 cells (`cells`, the caller's scratch).
     @inline(__always)
-    func shapeContains(_ slot: Int, _ p: LatLng) -> Bool {
+    func shapeContains(_ slot: Int, _ p: LatLng, cells: inout PointCells) -> Bool {
         guard let shape = shapes[slot] else { return false }
-        return shape.contains(p) { pointCells.cell(p, $0) }
+        return shape.contains(p) { cells.cell(p, $0) }
     }
 
     /// Whether the fixed fence in `slot` holds `p`, without the box test: a circle's planar disc, else the shape.
     @inline(__always)
-    func exactlyContains(_ slot: Int32, _ p: LatLng) -> Bool {
+    func exactlyContains(_ slot: Int32, _ p: LatLng, cells: inout PointCells) -> Bool {
         if let disc = hot[Int(slot)].disc { return disc.contains(p) }
-        return shapeContains(Int(slot), p)
+        return shapeContains(Int(slot), p, cells: &cells)
     }
 
     /// Whether the fence of `e` holds `p` (at `latE7`, `lngE7`), which `e`'s box holds: the entry's quick test, else
     /// the fence's exact test.
     @inline(__always)
-    func holds(_ e: SquareEntry, latE7: Int32, lngE7: Int32, _ p: LatLng) -> Bool {
+    func holds(_ e: SquareEntry, latE7: Int32, lngE7: Int32, _ p: LatLng, cells: inout PointCells) -> Bool {
         switch e.quickVerdict(latE7: latE7, lngE7: lngE7) {
         case .inside: true
         case .outside: false
-        case .unsure: exactlyContains(e.slot, p)
+        case .unsure: exactlyContains(e.slot, p, cells: &cells)
         }
+    }
+
+    /// `holds` with the loop's own point cells (queries and tests, never the detector).
+    @inline(__always)
+    func holds(_ e: SquareEntry, latE7: Int32, lngE7: Int32, _ p: LatLng) -> Bool {
+        holds(e, latE7: latE7, lngE7: lngE7, p, cells: &queryCells)
     }
 
     /// The entry listing fence `slot` for `square`: the fence's box clipped to the square's points, whether the

@@ -77,6 +77,9 @@ final class FenceService: EngineService {
 
     let index: FenceIndex
     let detector: FenceDetector
+    /// Runs the detector on a thread of its own once started (with `threaded`); inline before start and after stop.
+    let worker: FenceWorker
+    private let threaded: Bool
     let hub: FenceEventHub
     private let table: DriverTable
     private let auth: Authenticator
@@ -89,6 +92,15 @@ final class FenceService: EngineService {
     private let logger: Logger
     private let watch: OrderWatchSettings
     private var wakeup: AsyncWakeup<Mail>?
+    /// Tells the loop the fence thread has events in its outbox.
+    private var eventsWakeup: AsyncWakeup<Bool>?
+    /// The fence thread's events being delivered, reused.
+    private var delivering: [FenceEvent] = []
+    private var isDelivering = false
+    /// Roaming fences' events of this tick, delivered at its end.
+    private var roamingEvents: [FenceEvent] = []
+    private let fenceWorkerWaits: CoreMetrics.Counter
+    private var reportedWorkerWaits = 0
     private var waiting: [UInt64: (Responder, [UInt8], UInt16)] = [:]
     private var nextTicket: UInt64 = 1
     private var nextGeneratedID: UInt64 = 1
@@ -112,7 +124,7 @@ final class FenceService: EngineService {
          loop: Loop, store: (any FenceStore)?, webhooks: WebhookSink?, notifier: Notifier?, arrivals: (any ArrivalDirectory)?,
          driveTime: (any DriveTimeReach)?, tracking: TrackingConfiguration, watch: OrderWatchSettings,
          logger: Logger, storedFences: [StoredFence]? = nil,
-         nextPlannedStop: ((CourierID) -> (order: OrderID, place: ArrivalPlace)?)? = nil) throws {
+         nextPlannedStop: ((CourierID) -> (order: OrderID, place: ArrivalPlace)?)? = nil, threaded: Bool = true) throws {
         self.nextPlannedStop = nextPlannedStop
         self.table = table
         self.auth = auth
@@ -126,16 +138,28 @@ final class FenceService: EngineService {
         self.watch = watch
         index = FenceIndex()
         detector = FenceDetector(index: index)
+        self.threaded = threaded
+        worker = FenceWorker(detector: detector)
         hub = FenceEventHub(configuration: tracking)
         let f = PrometheusMetricsFactory(registry: metrics.registry)
         eventMetrics = FenceEventKind.allCases.map {
             CoreMetrics.Counter(label: "hexfleet_fence_events_total", dimensions: [("event", $0.name)], factory: f)
         }
         fencesMetric = CoreMetrics.Gauge(label: "hexfleet_fences", factory: f)
+        fenceWorkerWaits = CoreMetrics.Counter(label: "hexfleet_fence_worker_waits_total", factory: f)
         let w = try AsyncWakeup<Mail>(loop: loop) { [weak self] mail in self?.receive(mail) }
         w.keepsLoopAlive = false
         wakeup = w
+        let events = try AsyncWakeup<Bool>(loop: loop) { [weak self] _ in self?.deliverWorkerEvents() }
+        events.keepsLoopAlive = false
+        eventsWakeup = events
+        let eventsSender = events.sender
+        worker.eventsReady = { _ = eventsSender.send(true) }
         ingest.onMoved { [unowned self] states, previous, _ in
+            if self.worker.isRunning {
+                self.worker.submit(states, previous, nowMs: self.clock.nowMs)
+                return
+            }
             self.detector.process(states, previous: previous, nowMs: self.clock.nowMs)
             if !self.detector.events.isEmpty { self.dispatchEvents() }
         }
@@ -157,7 +181,7 @@ final class FenceService: EngineService {
             do {
                 let body = try JSONReader.parse(stored.definition)
                 let d = try FenceDefinition.parse(body, nowMs: now, checkExpiry: false) { stored.id }
-                try index.add(d, shape: try resolve(d))
+                try addToIndex(d, shape: try resolve(d))
                 loaded += 1
             } catch {
                 logger.warning("stored fence not loaded", metadata: ["fence": "\(stored.id)", "error": "\(error)"])
@@ -193,24 +217,42 @@ final class FenceService: EngineService {
         } catch { return error }
     }
 
+    func start() throws {
+        if threaded { worker.start() }
+    }
+
     func tick(nowMs: Int64) {
+        deliverWorkerEvents()
         evaluateRoaming(nowMs: nowMs)
+        if !roamingEvents.isEmpty {
+            let batch = roamingEvents
+            roamingEvents.removeAll(keepingCapacity: true)
+            for e in batch { deliver(e) }
+        }
         if nowMs - lastSlowTickMs >= 1_000 {
             lastSlowTickMs = nowMs
             for id in index.expired(nowMs: nowMs) { removeFence(id) }
-            detector.forgetStale(olderThanMs: nowMs - 600_000, max: 20_000)
+            worker.forgetStale(olderThanMs: nowMs - 600_000)
             refreshArrivals(nowMs: nowMs)
             refreshDriveTime(nowMs: nowMs)
         }
-        if !detector.events.isEmpty { dispatchEvents() }
         for (i, n) in eventCounts.enumerated() where n > 0 {
             eventMetrics[i].increment(by: n)
             eventCounts[i] = 0
         }
         fencesMetric.record(index.count)
+        if worker.fullWaits > reportedWorkerWaits {
+            fenceWorkerWaits.increment(by: worker.fullWaits - reportedWorkerWaits)
+            reportedWorkerWaits = worker.fullWaits
+        }
     }
 
     func stop() {
+        // The pings handed over are decided and their events delivered before the subscribers go.
+        worker.stop()
+        deliverWorkerEvents()
+        eventsWakeup?.close()
+        eventsWakeup = nil
         hub.stop()
         wakeup?.close()
         wakeup = nil
@@ -226,7 +268,7 @@ final class FenceService: EngineService {
         let now = clock.nowMs
         let d = try FenceDefinition.parse(try request.json(), nowMs: now) { makeID() }
         let shape = try resolve(d)
-        let replaced = try index.add(d, shape: shape)
+        let replaced = try addToIndex(d, shape: shape)
         let json = d.json
         persist(StoredFence(id: d.id, definition: json, expiresAtMs: d.expiresAtMs), responder, json, replaced ? 200 : 201)
     }
@@ -350,7 +392,7 @@ final class FenceService: EngineService {
     }
 
     private func removeFence(_ id: String, responder: Responder? = nil) {
-        index.remove(id)
+        removeFromIndex(id)
         var w = JSONWriter(capacity: 64)
         w.beginObject(); w.key("id"); w.string(id); w.key("deleted"); w.bool(true); w.endObject()
         guard let store, !id.hasPrefix("order:") else {
@@ -382,6 +424,39 @@ final class FenceService: EngineService {
     }
 
     // MARK: - events
+
+    // MARK: - index changes
+
+    /// Changes to the index wait until the fence thread has decided the pings handed over before them (so a change
+    /// falls between the same two pings as inline), and those pings' events are delivered first (a deleted fence's
+    /// last events still reach its webhook).
+    private func settleWorker() {
+        guard worker.isRunning else { return }
+        worker.quiesce()
+        deliverWorkerEvents()
+    }
+
+    @discardableResult
+    private func addToIndex(_ d: FenceDefinition, shape: FenceShape?) throws(APIError) -> Bool {
+        settleWorker()
+        return try index.add(d, shape: shape)
+    }
+
+    private func removeFromIndex(_ id: String) {
+        settleWorker()
+        index.remove(id)
+    }
+
+    /// Delivers the events the fence thread has decided so far, in order. A delivery that changes the index (an
+    /// arrival removes its fence) waits for the thread but leaves its newer events for the next round, behind these.
+    private func deliverWorkerEvents() {
+        guard !isDelivering else { return }
+        isDelivering = true
+        defer { isDelivering = false }
+        worker.takeEvents(into: &delivering)
+        for e in delivering { deliver(e) }
+        delivering.removeAll(keepingCapacity: true)
+    }
 
     private func dispatchEvents() {
         let events = detector.events
@@ -441,7 +516,7 @@ final class FenceService: EngineService {
                     if nowMs - since >= d.dwellMs {
                         m.inside = true
                         m.pendingSinceMs = nil
-                        if d.detect.contains(.enter) { detector.events.append(event(d, s, .enter)) }
+                        if d.detect.contains(.enter) { roamingEvents.append(event(d, s, .enter)) }
                     } else {
                         m.pendingSinceMs = since
                     }
@@ -449,7 +524,7 @@ final class FenceService: EngineService {
                     m.pendingSinceMs = nil
                 }
                 if m.inside && d.detect.contains(.inside) && s.timestampMs != m.lastTs {
-                    detector.events.append(event(d, s, .inside))
+                    roamingEvents.append(event(d, s, .inside))
                 }
                 m.lastTs = s.timestampMs
                 state.members[n.state.id] = m
@@ -462,7 +537,7 @@ final class FenceService: EngineService {
                 let since = m.pendingSinceMs ?? nowMs
                 if nowMs - since >= d.dwellMs {
                     state.members.removeValue(forKey: id)
-                    if d.detect.contains(.exit), let s = table.state(of: id) { detector.events.append(event(d, s, .exit)) }
+                    if d.detect.contains(.exit), let s = table.state(of: id) { roamingEvents.append(event(d, s, .exit)) }
                 } else {
                     m.pendingSinceMs = since
                     state.members[id] = m
@@ -492,7 +567,7 @@ final class FenceService: EngineService {
             wanted["order:\(t.order.rawValue):\(t.place.rawValue)"] = t
         }
         for (id, _) in arrivalTargets where wanted[id] == nil {
-            index.remove(id)
+            removeFromIndex(id)
             arrivalTargets.removeValue(forKey: id)
         }
         for (id, t) in wanted where arrivalTargets[id] == nil { watchArrival(id, t, nowMs: nowMs) }
@@ -516,7 +591,7 @@ final class FenceService: EngineService {
                                 drivers: [t.courier], expiresAtMs: nil, meta: nil, webhook: nil, createdAtMs: nowMs,
                                 shapeJSON: .null)
         do {
-            try index.add(d, shape: shape)
+            try addToIndex(d, shape: shape)
             arrivalTargets[id] = t
         } catch {
             logger.warning("arrival fence not added", metadata: ["order_id": "\(t.order)"])
@@ -575,7 +650,7 @@ final class FenceService: EngineService {
     private func arrive(_ t: ArrivalTarget, atMs: Int64, latE7: Int32, lngE7: Int32) {
         guard arrived.insert(t).inserted else { return }
         let id = "order:\(t.order.rawValue):\(t.place.rawValue)"
-        if arrivalTargets.removeValue(forKey: id) != nil { index.remove(id) }
+        if arrivalTargets.removeValue(forKey: id) != nil { removeFromIndex(id) }
         arrivals?.courierArrived(t, atMs: atMs, latE7: latE7, lngE7: lngE7)
     }
 
@@ -588,7 +663,7 @@ final class FenceService: EngineService {
         driveTimeVersion = driveTime.weightsVersion
         for slot in Array(index.byID.values) {
             guard let e = index.entry(slot), case .driveTime = e.definition.area, let shape = try? resolve(e.definition) else { continue }
-            _ = try? index.add(e.definition, shape: shape)
+            _ = try? addToIndex(e.definition, shape: shape)
         }
         if watch.arrivalDriveTimeSeconds > 0 {
             for (id, t) in arrivalTargets { watchArrival(id, t, nowMs: nowMs) }
