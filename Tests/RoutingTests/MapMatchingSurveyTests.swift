@@ -14,7 +14,7 @@ import Vocabulary
 @Suite("Map matching survey", .enabled(if: ProcessInfo.processInfo.environment["MATCH_SURVEY"] != nil))
 struct MapMatchingSurveyTests {
     static var env: [String: String] { ProcessInfo.processInfo.environment }
-    static let minimumShare = ["monaco": 0.9, "andorra": 0.94, "helsinki": 0.81]
+    static let minimumShare = ["monaco": 0.96, "andorra": 0.96, "helsinki": 0.92]
 
     @Test(arguments: ["monaco", "andorra", "helsinki"])
     func survey(city: String) throws {
@@ -112,7 +112,7 @@ struct MapMatchingSurveyTests {
             print("MATCHED " + match.matched.map { $0.map { f($0.position) } ?? "nil" }.joined(separator: " "))
         }
         print("SURVEY \(city): \(meeting)/\(count) meet both (seeds \(first)..<\(first + count))")
-        // Measured on seeds 1–200 (Monaco 184, Andorra 192, Helsinki 167), less about two points.
+        // Measured on seeds 1–200 (Monaco 194, Andorra 194, Helsinki 185), less about two traces.
         if !tuned && count >= 30 {
             #expect(Double(meeting) >= Self.minimumShare[city, default: 1] * Double(count), "\(city): \(meeting)/\(count)")
         }
