@@ -128,8 +128,9 @@ struct MapMatchingTests {
     /// places, fastest under the turn penalties, so with more turns): Monaco 25/30 (26/30 on the same traces without
     /// turn costs), Helsinki 19–20/30 between runs; see docs/routing.md.
     /// With the path's ends fitted and σ re-estimated from the residuals (same traces): Monaco 27/30, Andorra 29/30,
-    /// Helsinki 25/30. With jitter charged as standing still, 48 candidates, the 1σ still rule and a 12-fix end window
-    /// (same traces): Monaco 28/30, Andorra 30/30, Helsinki 28/30.
+    /// Helsinki 25/30. With jitter charged as standing still, 48 candidates, the 1σ still rule, a 12-fix end window
+    /// and outliers left unexplained (same traces): Monaco 29/30, Andorra 30/30, Helsinki 29/30; held at the issue's
+    /// 28/30 (one trace of margin) and 29/30 in Andorra.
     static let minimumShare = ["monaco": 0.93, "andorra": 0.96, "helsinki": 0.93]
 
     @Test("turn shares of the matcher's turn cost: straight on 0, a right angle ½, turning back 1")
@@ -185,9 +186,9 @@ struct MapMatchingTests {
     }
 
     /// The upper noise bound: the same routes blurred by σ = 30 m on each axis. Measured on seeds 1–30:
-    /// Monaco 17, Andorra 23, Helsinki 17 meet the per-trace target (before the U-turn floor and the jitter rule:
-    /// 7, 21, 6, most of the failures stretches driven out and back); held two traces lower.
-    static let minimumAtThirtyMeters = ["monaco": 15, "andorra": 21, "helsinki": 15]
+    /// Monaco 20, Andorra 23, Helsinki 17 meet the per-trace target (main's matcher: 7, 21, 6, most of the failures
+    /// stretches driven out and back); held two traces lower.
+    static let minimumAtThirtyMeters = ["monaco": 18, "andorra": 21, "helsinki": 15]
 
     @Test("routes with σ = 30 m noise match back within 3 % of length and ≥ 90 % of edges on most seeds",
           arguments: ["monaco", "andorra", "helsinki"])
