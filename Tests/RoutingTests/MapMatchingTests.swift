@@ -128,8 +128,10 @@ struct MapMatchingTests {
     /// places, fastest under the turn penalties, so with more turns): Monaco 25/30 (26/30 on the same traces without
     /// turn costs), Helsinki 19–20/30 between runs; see docs/routing.md.
     /// With the path's ends fitted and σ re-estimated from the residuals (same traces): Monaco 27/30, Andorra 29/30,
-    /// Helsinki 25/30.
-    static let minimumShare = ["monaco": 0.85, "andorra": 0.93, "helsinki": 0.8]
+    /// Helsinki 25/30. With jitter charged as standing still, 48 candidates, the 1σ still rule, a 12-fix end window
+    /// and outliers left unexplained (same traces): Monaco 29/30, Andorra 30/30, Helsinki 29/30; held at the issue's
+    /// 28/30 (one trace of margin) and 29/30 in Andorra.
+    static let minimumShare = ["monaco": 0.93, "andorra": 0.96, "helsinki": 0.93]
 
     @Test("turn shares of the matcher's turn cost: straight on 0, a right angle ½, turning back 1")
     func turnShares() {
@@ -181,6 +183,29 @@ struct MapMatchingTests {
         p.moveStart(ofRun: 0, by: 10 * length)    // never past the end
         #expect(p.totals(durationsMs: Array(g.durationsMs)).meters < 1e-6)
         #expect(p.runs[0].edges == [edges[4]])
+    }
+
+    /// The upper noise bound: the same routes blurred by σ = 30 m on each axis. Measured on seeds 1–30:
+    /// Monaco 20, Andorra 23, Helsinki 17 meet the per-trace target (main's matcher: 7, 21, 6, most of the failures
+    /// stretches driven out and back); held two traces lower.
+    static let minimumAtThirtyMeters = ["monaco": 18, "andorra": 21, "helsinki": 15]
+
+    @Test("routes with σ = 30 m noise match back within 3 % of length and ≥ 90 % of edges on most seeds",
+          arguments: ["monaco", "andorra", "helsinki"])
+    func veryNoisyRoutes(city: String) throws {
+        let network = try Cities.network(city)
+        var matcher = MapMatcher(network: network)
+        var meeting = 0
+        for seed in UInt64(1)...30 {
+            var rng = SeededRandom(seed: seed * 7_919)
+            let route = try MatchTraces.route(network, lengths: 1_000...12_000, rng: &rng)
+            let trace = MatchTraces.trace(route, sigma: 30, rng: &rng)
+            let match = matcher.match(trace)
+            let lengthError = abs(match.distanceMeters - route.distanceMeters) / route.distanceMeters
+            if lengthError <= 0.03 && MatchTraces.coverage(network, route: route, match: match) >= 0.9 { meeting += 1 }
+        }
+        print("\(city), σ = 30 m: \(meeting)/30 traces meet both")
+        #expect(meeting >= Self.minimumAtThirtyMeters[city, default: 30], "\(city): \(meeting) of 30 traces meet the target at σ = 30 m")
     }
 
     @Test("σ measured from the residuals of a σ = 15 m trace lies near 15 m, whatever the nearest-road estimate was")
