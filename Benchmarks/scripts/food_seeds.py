@@ -3,13 +3,15 @@
 
     nice -n 10 python3 Benchmarks/scripts/food_seeds.py .build/release/hexfleet [--seeds 1-30] [--jobs 2]
         [--graph-cache /tmp/monaco.hxg] [--single-cache FILE] [--extra-args "--drivers 90"]
+        [--stacked-args=--learn-courier-pace]
 
 Runs `hexfleet simulate --offline --scenario food --policy single|stacked --seed S --json` for every seed and
 prints one row per seed (delivered, late, mean delivery and travel per delivery, single / stacked, and the
 ratios), then the summary: mean and worst travel ratio, mean and worst delivery ratio, seeds that miss the floor
 (travel cut >= 15 %, mean delivery <= 1.05 x, late no higher). `--single-cache` keeps the `single` lines in a
 JSON file keyed by seed and arguments, so a change to the stacked policy only reruns `stacked` (the single policy
-does not read the stacking knobs). Exit status 1 when any seed misses the floor."""
+does not read the stacking knobs). `--stacked-args` are passed to the `stacked` runs only (policy flags such as
+`--learn-courier-pace`; write it with `=`). Exit status 1 when any seed misses the floor."""
 import argparse, concurrent.futures, json, os, subprocess, sys
 
 
@@ -29,6 +31,7 @@ def main():
     ap.add_argument("--graph-cache", default=None)
     ap.add_argument("--single-cache", default=None)
     ap.add_argument("--extra-args", default="")
+    ap.add_argument("--stacked-args", default="")
     args = ap.parse_args()
     seeds = seeds_of(args.seeds)
     extra = args.extra_args.split()
@@ -45,7 +48,7 @@ def main():
         if policy == "single" and key in cache:
             return cache[key]
         cmd = [args.hexfleet, "simulate", "--offline", "--scenario", "food", "--policy", policy,
-               "--seed", str(seed), "--json"] + extra
+               "--seed", str(seed), "--json"] + extra + (args.stacked_args.split() if policy == "stacked" else [])
         p = subprocess.run(cmd, capture_output=True, text=True)
         if p.returncode != 0:
             sys.exit(f"{' '.join(cmd)}: exit {p.returncode}: {p.stderr.strip()[-500:]}")

@@ -72,6 +72,22 @@ import Testing
         #expect(try Self.number(json, "stacked_share") > 0.1)
     }
 
+    @Test("--learn-courier-pace: the same line for a seed, other plans than the fleet-mean pace, every committed route feasible")
+    func learnedPace() throws {
+        let busy = ["--drivers", "15", "--orders-per-minute", "3"]
+        let a = try SimulatorTests.simulate(Self.food("stacked", seed: 5, extra: busy + ["--learn-courier-pace"]))
+        let b = try SimulatorTests.simulate(Self.food("stacked", seed: 5, extra: busy + ["--learn-courier-pace"]))
+        let mean = try SimulatorTests.simulate(Self.food("stacked", seed: 5, extra: busy))
+        #expect(a.status == 0 && b.status == 0 && mean.status == 0, "stderr: \(a.stderr)")
+        #expect(!a.lastLine.isEmpty && a.lastLine == b.lastLine)
+        #expect(a.lastLine != mean.lastLine, "learning pace changed no plan")
+        let json = try #require(a.json, "last line: \(a.lastLine)")
+        #expect(try Self.number(json, "route_checks") >= Self.number(json, "delivered"))
+        #expect(try Self.number(json, "route_check_failures") == 0)
+        #expect(try Self.number(json, "capacity_violations") == 0)
+        #expect(a.json?["orders"] as? Int == mean.json?["orders"] as? Int)
+    }
+
     @Test("a bad policy or scenario is a usage error naming the flag, with nothing on stdout")
     func flagErrors() throws {
         let base = ["--graph", SimulatorTests.monaco, "--graph-cache", SimulatorTests.graphCache]
@@ -82,7 +98,9 @@ import Testing
                              (["--offline", "--scenario", "pizza"], "--scenario"),
                              (["--scenario", "food", "--drain", "100000", "--udp", "127.0.0.1:9"], "--drain"),
                              (["--policy", "stacked", "--udp", "127.0.0.1:9"], "--policy stacked"),
-                             (["--offline", "--scenario", "food", "--drivers", "0"], "--drivers")] {
+                             (["--offline", "--scenario", "food", "--drivers", "0"], "--drivers"),
+                             (["--offline", "--scenario", "food", "--policy", "single", "--learn-courier-pace"], "--learn-courier-pace"),
+                             (["--offline", "--learn-courier-pace"], "--learn-courier-pace")] {
             let run = try SimulatorTests.simulate(base + args)
             #expect(run.status == 64, "\(args): status \(run.status)")
             #expect(run.stderr.contains(flag), "\(args): \(run.stderr)")

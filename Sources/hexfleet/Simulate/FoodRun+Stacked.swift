@@ -9,7 +9,7 @@ extension FoodRun {
     /// stop it is heading for (that stop is settled; the rest are promised).
     func planningView(_ c: Int) -> PlanningView {
         let k = couriers[c]
-        guard let first = k.stops.first else { return PlanningView(start: k.node, availableAt: 0, promised: []) }
+        guard let first = k.stops.first else { return PlanningView(start: k.node, availableAt: 0, promised: [], pace: pace(c)) }
         let endMs: Int64
         switch k.phase {
         case .atStop:
@@ -21,7 +21,7 @@ extension FoodRun {
             endMs = start + Int64(s.demand.serviceSeconds * 1000)
         }
         return PlanningView(start: location(first), availableAt: max(0, Double(endMs - nowMs) / 1000),
-                            promised: Array(k.stops.dropFirst()))
+                            promised: Array(k.stops.dropFirst()), pace: pace(c))
     }
 
     /// A promised order as the planner holds it, times in seconds from `nowMs`.
@@ -50,7 +50,7 @@ extension FoodRun {
         let service = s.demand.serviceSeconds
         for stop in view.promised {
             let o = Int(stop.order.rawValue) - 1, node = location(stop)
-            let leg = estimate(at, node)
+            let leg = estimate(at, node) * view.pace
             guard leg.isFinite else { return nil }
             cost += leg
             let arrival = t + leg
@@ -97,7 +97,7 @@ extension FoodRun {
         let planOrders = all.map { planOrder($0, &nodes) }
         let courier = PlanCourier(id: CourierID(UInt64(c + 1)), start: start, availableAt: view.availableAt,
                                   capacity: couriers[c].capacity, stops: view.promised)
-        return (PlanInstance(locationCount: nodes.nodes.count, matrix: matrix(nodes.nodes), couriers: [courier], orders: planOrders),
+        return (PlanInstance(locationCount: nodes.nodes.count, matrix: matrix(nodes.nodes, pace: view.pace), couriers: [courier], orders: planOrders),
                 baseline, cost)
     }
 
@@ -117,11 +117,11 @@ extension FoodRun {
                          readyAt: t.readyAt, deadline: t.deadline, maxRide: t.maxRide, service: s.demand.serviceSeconds)
     }
 
-    /// The dispatcher's travel estimates between `nodes`, row-major.
-    func matrix(_ nodes: [Int]) -> [Double] {
+    /// The dispatcher's travel estimates between `nodes`, row-major, for a courier of `pace`.
+    func matrix(_ nodes: [Int], pace: Double = 1) -> [Double] {
         let n = nodes.count
         var matrix = [Double](repeating: 0, count: n * n)
-        for a in 0..<n { for b in 0..<n where a != b { matrix[a * n + b] = estimate(nodes[a], nodes[b]) } }
+        for a in 0..<n { for b in 0..<n where a != b { matrix[a * n + b] = estimate(nodes[a], nodes[b]) * pace } }
         return matrix
     }
 
@@ -257,7 +257,7 @@ extension FoodRun {
         let ideal = idealDeliverySeconds(o)
         delayPrice?.record(delaySeconds: ins.delay, idealDeliverySeconds: ideal)
         report.routeChecks += 1
-        let after = PlanningView(start: view.start, availableAt: view.availableAt, promised: ins.stops)
+        let after = PlanningView(start: view.start, availableAt: view.availableAt, promised: ins.stops, pace: view.pace)
         if let (check, _, _) = instance(courier: c, view: after, extra: nil, relaxDeadline: ins.relaxed) {
             // Every stop promised: the planner throws when it cannot keep them (capacity, ready times, deadlines,
             // maximum ride). The new order's deadline is re-applied as it was priced.
@@ -292,7 +292,7 @@ extension FoodRun {
         for o in due {
             let pickup = orders[o].draw.pickupNode, id = OrderID(UInt64(o + 1))
             let ranked = free.filter { !excluded.contains(OfferPair(order: id, courier: CourierID(UInt64($0 + 1)))) }
-                .map { c -> (Double, Int) in (views[c]!.availableAt + estimate(views[c]!.start, pickup), c) }
+                .map { c -> (Double, Int) in (views[c]!.availableAt + estimate(views[c]!.start, pickup) * views[c]!.pace, c) }
                 .sorted { $0 < $1 }
             // The nearest idle couriers and, separately, the nearest busy ones: busy couriers at a restaurant
             // would otherwise crowd out every idle one at the peak.
@@ -364,7 +364,7 @@ extension FoodRun {
         let waitPrice = delayWeight * s.stacking.batchingWindowSeconds
         for a in matched where !deferred.contains(a.order) {
             guard let view = views[a.courier] else { continue }
-            let after = PlanningView(start: view.start, availableAt: view.availableAt, promised: a.stops)
+            let after = PlanningView(start: view.start, availableAt: view.availableAt, promised: a.stops, pace: view.pace)
             var best: (order: Int, gain: Double)?
             for b in matched where b.order != a.order && b.courier != a.courier
                 && !deferred.contains(b.order) && !anchors.contains(b.order) {

@@ -69,6 +69,10 @@ struct FoodSimulation {
         /// order's courier for at least `deferMarginSeconds` less (price, after a round's wait priced as delay).
         var defersForStacks = true
         var deferMarginSeconds = 30.0
+        /// Plan each courier's legs at the pace it drove its last leg (free-flow time over the time it took) instead
+        /// of the fleet's mean speed factor. Off by default: the simulated couriers keep one speed all lunch, so one
+        /// leg tells the dispatcher a courier's pace exactly, which flatters the idea (docs/benchmarks.md).
+        var learnsCourierPace = false
     }
 
     /// The scenario and the policy; every field but `stacking` is the same for both policies.
@@ -171,6 +175,11 @@ struct FoodRun {
         var onBoard: [Int] = []
         var idleSinceMs: Int64 = 0
         var assignments = 0
+        /// When the current leg started and its free-flow milliseconds (what the dispatcher learns a pace from).
+        var legStartMs: Int64 = 0
+        var legFreeFlowMs = 0.0
+        /// Free-flow time over driven time on the last completed leg, once the dispatcher has seen one.
+        var learnedSpeed: Double?
     }
 
     struct Order {
@@ -196,6 +205,8 @@ struct FoodRun {
         var start: Int
         var availableAt: Double
         var promised: [PlanStop]
+        /// This courier's legs take `pace` × the fleet-mean estimate (1 unless the policy learns courier pace).
+        var pace = 1.0
     }
 
     /// A priced insertion of one order into one courier's route.
@@ -270,6 +281,13 @@ struct FoodRun {
 
     /// The dispatcher's estimate of a drive, seconds.
     func estimate(_ a: Int, _ b: Int) -> Double { travel.ms(a, b) / 1000 / s.plannerSpeedFactor }
+
+    /// How much longer than the fleet-mean estimate courier `c` takes, as the dispatcher believes (1 until it has
+    /// seen the courier drive a leg, or when the policy does not learn pace).
+    func pace(_ c: Int) -> Double {
+        guard s.stacking.learnsCourierPace, let speed = couriers[c].learnedSpeed, speed > 0 else { return 1 }
+        return s.plannerSpeedFactor / speed
+    }
 
     mutating func schedule(_ at: Int64, _ courier: Int, _ kind: EventKind) {
         seq += 1
@@ -355,6 +373,9 @@ struct FoodRun {
             }
         case .arrive:
             couriers[c].phase = .atStop
+            if couriers[c].legFreeFlowMs > 0, e.atMs > couriers[c].legStartMs {
+                couriers[c].learnedSpeed = couriers[c].legFreeFlowMs / Double(e.atMs - couriers[c].legStartMs)
+            }
             let stop = couriers[c].stops[0]
             let o = Int(stop.order.rawValue) - 1
             if stop.kind == .pickup {
@@ -401,7 +422,9 @@ struct FoodRun {
         let seconds = freeFlowMs.isFinite ? freeFlowMs / 1000 / couriers[c].speed : 0
         report.travelSeconds += seconds
         couriers[c].phase = .driving
-        couriers[c].estimatedArrivalMs = nowMs + Int64((estimate(from, target) * 1000).rounded())
+        couriers[c].estimatedArrivalMs = nowMs + Int64((estimate(from, target) * pace(c) * 1000).rounded())
+        couriers[c].legStartMs = nowMs
+        couriers[c].legFreeFlowMs = freeFlowMs.isFinite ? freeFlowMs : 0
         couriers[c].node = target
         schedule(nowMs + Int64((seconds * 1000).rounded(.up)), c, .arrive)
     }

@@ -79,6 +79,8 @@ struct SimulateCommand: ParsableCommand {
     var hubs = 40
     @Option(help: "H3 zones with a raised order rate.")
     var hotSpots = 3
+    @Flag(help: "Offline food scenario, --policy stacked: the dispatcher learns each courier's pace from its last leg instead of assuming the fleet's mean speed (off by default; docs/simulator.md).")
+    var learnCourierPace = false
 
     /// Flags the food scenario defaults differently from the city one.
     var driverCount: Int { drivers ?? (scenario == .food ? 90 : 100) }
@@ -93,6 +95,9 @@ struct SimulateCommand: ParsableCommand {
         case (.city, .stacked?):
             throw ValidationError("--policy stacked needs --scenario food (the city scenario has no restaurants, ready times or deadlines)")
         default: break
+        }
+        if learnCourierPace && !(offline && scenario == .food && policy == .stacked) {
+            throw ValidationError("--learn-courier-pace needs --offline --scenario food --policy stacked")
         }
         if !offline {
             if let policy, policy != .single && policy != .stacked {
@@ -154,6 +159,7 @@ struct SimulateCommand: ParsableCommand {
             s.demand.peakOrdersPerMinute = orderRate
             s.roundSeconds = roundSeconds
             s.acceptProbability = acceptProbability
+            s.stacking.learnsCourierPace = learnCourierPace
             do {
                 let runStart = ContinuousClock.now
                 let report = try FoodSimulation(scenario: s, network: network).run { SimStderr.write("simulate: \($0)") }
