@@ -67,6 +67,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: setting("dispatch_hold_lead_s", "seconds")) var dispatchHoldLeadS: String?
     @Option(help: setting("dispatch_delay_weight", "weight")) var dispatchDelayWeight: String?
     @Flag(inversion: .prefixedNo, help: setting("history")) var history: Bool?
+    @Flag(inversion: .prefixedNo, help: setting("fence_thread")) var fenceThread: Bool?
     @Option(help: setting("history_retention_days", "days")) var historyRetentionDays: String?
     @Option(help: setting("arrival_radius_m", "meters")) var arrivalRadiusM: String?
     @Option(help: setting("arrival_drive_time_s", "seconds")) var arrivalDriveTimeS: String?
@@ -106,7 +107,7 @@ struct ServeCommand: ParsableCommand {
         ]
         let switches: [(String, Bool?)] = [
             ("udp_gro", udpGro), ("demo", demo), ("ws_echo", wsEcho), ("store.group_commit", storeGroupCommit),
-            ("history", history), ("dispatch_stacking", dispatchStacking),
+            ("history", history), ("dispatch_stacking", dispatchStacking), ("fence_thread", fenceThread),
         ]
         var flags: [String: [String]] = [:]
         for (key, value) in values { if let value { flags[key] = [value] } }

@@ -108,7 +108,7 @@ private func fenceEvents(_ ws: TrackingTestClient, _ n: Int) throws -> [[String:
         #expect(try engine.metric(#"hexfleet_fence_events_total{event="cross"}"#) == 1)
     }
 
-    @Test("with --fence-thread false the checks run on the loop: the same enter, exit and cross, in order; fence changes between pings apply to the pings after them")
+    @Test("with fence_thread false (--no-fence-thread) the checks run on the loop: the same enter, exit and cross, in order; fence changes between pings apply to the pings after them")
     func inlineChecks() throws {
         for threaded in [false, true] {
             let engine = try TestEngine(configure: { $0.fenceThread = threaded })
