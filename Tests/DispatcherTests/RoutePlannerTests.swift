@@ -94,6 +94,46 @@ struct RoutePlannerTests {
         #expect(compared > 200)
     }
 
+    @Test("on tiny arbitrary instances (asymmetric, no triangle inequality, unreachable legs) the plan equals the brute-force optimum")
+    func tinyArbitraryInstancesAreOptimal() throws {
+        // Before the exhaustive search and the insertion fix, 11 of these 600 missed: an order whose direct leg is
+        // unreachable was never inserted, though a route through another order's stop reaches its drop-off.
+        var compared = 0
+        for seed in UInt64(0)..<600 {
+            var rng = SeededRandom(seed: seed &* 2_862_933_555_777_941_757 &+ 3)
+            let instance = Self.randomInstance(&rng, couriers: 1...2, orders: 1...4, locations: 2...8,
+                                               metric: false, promise: seed % 2 == 0)
+            guard let want = BruteForceRoutePlanner.optimum(instance) else { continue }
+            let plan = try RoutePlanner.plan(instance, options: RoutePlannerOptions.forCommandLine(timeLimitMs: 10_000, orderCount: instance.orders.count, seed: 1))
+            #expect(PlanChecker.violations(plan, instance).isEmpty, "seed \(seed)")
+            let served = instance.orders.count - plan.unassigned.count
+            #expect(served == want.served && plan.cost == want.cost,
+                    "seed \(seed): planner served \(served) at \(plan.cost), optimum \(want.served) at \(want.cost)")
+            compared += 1
+        }
+        #expect(compared > 400)
+    }
+
+    @Test("the heuristic alone finds an order reachable only through another order's stop")
+    func insertionPassesAnotherStopWhenTheDirectLegIsUnreachable() throws {
+        // Locations 0 (courier), 1 (A's pickup), 2 (B's pickup), 3 (both drop-offs); 1 → 3 is unreachable, 1 → 2 → 3 is not.
+        let x = Double.infinity
+        let m: [Double] = [0, 10, 50, 50,
+                           10, 0, 10, x,
+                           50, 10, 0, 10,
+                           50, x, 10, 0]
+        let orders = [PlanOrder(id: OrderID(1), pickup: 1, dropoff: 3, readyAt: 0, deadline: .infinity, maxRide: .infinity, service: 0),
+                      PlanOrder(id: OrderID(2), pickup: 2, dropoff: 3, readyAt: 0, deadline: .infinity, maxRide: .infinity, service: 0)]
+        let instance = PlanInstance(locationCount: 4, matrix: m,
+                                    couriers: [PlanCourier(id: CourierID(9), start: 0, availableAt: 0, capacity: 2)], orders: orders)
+        var search = try PlannerSearch(instance, travel: MatrixTravelTimes(locationCount: 4, values: m), seed: 1)
+        search.construct()
+        let plan = search.bestPlan()
+        #expect(plan.unassigned.isEmpty && plan.cost == 30, "\(plan)")
+        let planned = try RoutePlanner.plan(instance)   // solved exhaustively (tiny): the same optimum
+        #expect(planned.unassigned.isEmpty && planned.cost == 30, "\(planned)")
+    }
+
     @Test("the same seed and iteration count give the same plan")
     func deterministicForASeed() throws {
         var rng = SeededRandom(seed: 42)

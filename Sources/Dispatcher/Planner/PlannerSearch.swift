@@ -294,8 +294,9 @@ struct PlannerSearch<Travel: TravelTimes> {
     mutating func bestInsertion(_ o: Int, route r: Int, bound: Double, blink: Double = 0) -> (delta: Double, i: Int, j: Int)? {
         let p = 2 * o, d = 2 * o + 1
         let lp = nodeLoc[p], ld = nodeLoc[d]
+        // An unreachable direct leg rules out the drop-off right after the pickup only: travel times need not obey
+        // the triangle inequality (`null` legs, hand-made matrices), so the way there may pass other stops.
         let pd = travel.seconds(lp, ld, courier: r)
-        if pd == .infinity { return nil }
         let cap = courierCap[r]
         if cap <= 0 { return nil }
         var best = bound, bestI = -1, bestJ = -1
@@ -308,7 +309,7 @@ struct PlannerSearch<Travel: TravelTimes> {
             if toP == .infinity { continue }
             if i == count {
                 let delta = toP + pd
-                if delta < best, blink == 0 || rng.unit() >= blink, canInsert(o, route: r, pickupAt: i, dropoffAt: i) {
+                if delta < best, pd < .infinity, blink == 0 || rng.unit() >= blink, canInsert(o, route: r, pickupAt: i, dropoffAt: i) {
                     best = delta; bestI = i; bestJ = i
                 }
                 continue
@@ -316,7 +317,7 @@ struct PlannerSearch<Travel: TravelTimes> {
             let nextLoc = nodeLoc[Int(routes[r].nodes[i])]
             let base = travel.seconds(prevLoc, nextLoc, courier: r)
             let together = toP + pd + travel.seconds(ld, nextLoc, courier: r) - base
-            if together < best, blink == 0 || rng.unit() >= blink, canInsert(o, route: r, pickupAt: i, dropoffAt: i) {
+            if together < best, pd < .infinity, blink == 0 || rng.unit() >= blink, canInsert(o, route: r, pickupAt: i, dropoffAt: i) {
                 best = together; bestI = i; bestJ = i
             }
             let pickupDelta = toP + travel.seconds(lp, nextLoc, courier: r) - base
@@ -484,7 +485,7 @@ struct PlannerSearch<Travel: TravelTimes> {
                 // Every row has its private column, so a matching always exists; fall back to one greedy pick.
                 let row = 0, o = stillPossible[0]
                 if let (r, (i, j)) = positions[row].first { beginIteration(); insert(o, route: r, pickupAt: i, dropoffAt: j) }
-                candidates = stillPossible.filter { $0 != o }
+                candidates = candidates.filter { $0 != o }
                 continue
             }
             beginIteration()
@@ -496,7 +497,9 @@ struct PlannerSearch<Travel: TravelTimes> {
                 served.insert(o)
             }
             if served.isEmpty { break }
-            candidates = stillPossible.filter { !served.contains($0) }
+            // Orders with no insertion this round stay candidates: a stop added since may be the way to them (a
+            // matrix without the triangle inequality can make a detour through another stop the only way).
+            candidates = candidates.filter { !served.contains($0) }
         }
         recordBest()
     }

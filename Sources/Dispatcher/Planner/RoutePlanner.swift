@@ -21,13 +21,17 @@ public struct RoutePlannerOptions: Sendable, Equatable {
 /// and promised stops kept in order.
 ///
 /// Objective, lexicographic: serve as many orders as possible, then minimise total travel (sum of matrix legs).
-/// Construction inserts orders in rounds: every unserved order's cheapest feasible insertion into every route is
+/// Tiny instances (`exactPlacements`) are solved exhaustively. Otherwise construction inserts orders in rounds: every unserved order's cheapest feasible insertion into every route is
 /// priced and `LinearAssignment` matches orders to routes exactly (one order per route per round, a private
 /// "unserved" column per order so the matching serves as many as it can). Improvement is ruin-and-recreate
 /// (Shaw-style related removal, route removal and random removal; greedy best-insertion with blinks, after
 /// Christiaens & Vanden Berghe's SISR, 2020) under simulated-annealing acceptance, until the time or iteration
 /// budget or the stall limit. Every insertion is checked exactly against all constraints in O(route length).
 public enum RoutePlanner {
+    /// Instances whose free orders can be placed in at most this many ways are solved exhaustively (the optimum;
+    /// a few milliseconds in release), larger ones by the heuristic search.
+    static let exactPlacements = 50_000
+
     /// The best plan found for `instance` within `options`' budget.
     /// - Throws: `PlanInstanceError` when the instance is invalid or a courier's promised stops cannot be kept
     ///   (path `couriers[k].stops`); an order that merely cannot be served is returned in `unassigned`.
@@ -40,8 +44,10 @@ public enum RoutePlanner {
             throw PlanInstanceError("matrix[\(k / n)][\(k % n)]", "expected a non-negative number or null")
         }
         var search = try PlannerSearch(instance, travel: MatrixTravelTimes(locationCount: n, values: instance.matrix), seed: options.seed)
-        search.construct()
-        search.improve(options: options, clock: clock, started: started)
+        if !search.solveExactly(maxPlacements: RoutePlanner.exactPlacements) {
+            search.construct()
+            search.improve(options: options, clock: clock, started: started)
+        }
         return search.bestPlan()
     }
 }
