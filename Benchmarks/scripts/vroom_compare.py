@@ -51,9 +51,13 @@ def travel_matrix(hexfleet, graph, points, workdir):
             f.write(f"{lat},{lng}\n")
     out = subprocess.run([hexfleet, "matrix", "--graph", graph, "--sources", path, "--targets", path],
                          check=True, capture_output=True, text=True).stdout
+    # Each row is duration_s,distance_m per target (-1,-1 unreachable): the durations are every other field.
     rows = []
     for line in out.splitlines():
-        rows.append([None if float(x) < 0 else int(round(float(x))) for x in line.split(",")])
+        durations = line.split(",")[0::2]
+        rows.append([None if float(x) < 0 else int(round(float(x))) for x in durations])
+        if len(rows[-1]) != len(points):
+            raise RuntimeError(f"hexfleet matrix: row {len(rows)} has {len(rows[-1])} durations for {len(points)} targets")
     return rows
 
 
