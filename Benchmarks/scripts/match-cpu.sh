@@ -9,7 +9,7 @@ pbf="${1:-${HEXFLEET_SHARED_DATA:-$root/../shared/data}/osm/andorra.osm.pbf}"
 (cd "$root" && swift build -c release --target Routing >/dev/null)
 rel="$root/.build/release"
 out="$(mktemp -d)"
-swiftc -O "$here/match_cpu.swift" -I "$rel/Modules" "$rel"/{Routing,HexGeo,Vocabulary,JSON}.build/*.o \
+swiftc -O "$here/match_cpu.swift" "$here/../Benchmarks/RoutingBenchmarks/SyntheticTrace.swift" -I "$rel/Modules" "$rel"/{Routing,HexGeo,Vocabulary,JSON}.build/*.o \
     -Xcc -fmodule-map-file="$root/Sources/CZlib/module.modulemap" -lz -o "$out/match-cpu"
 "$out/match-cpu" "$pbf"
 rm -rf "$out"
