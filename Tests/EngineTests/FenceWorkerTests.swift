@@ -56,6 +56,16 @@ private final class Fences {
         guard case .fixed(let shape) = d.area else { return }
         try index.add(d, shape: shape)
     }
+
+    /// Two sets of the same fences: one for the inline detector, one for the fence thread.
+    static func twins(_ bodies: [String]) throws -> (inline: Fences, threaded: Fences) {
+        let inline = Fences(), threaded = Fences()
+        for b in bodies {
+            try inline.add(b)
+            try threaded.add(b)
+        }
+        return (inline, threaded)
+    }
 }
 
 /// Random walks of `drivers` drivers: batches of accepted pings as ingest hands them over (each with the driver's
@@ -101,11 +111,7 @@ private func names(_ events: [FenceEvent]) -> [String] {
     func sameEventsAsInline() throws {
         let bodies = try mixedFences(160, seed: 71, prefix: "f")
         let extra = try mixedFences(40, seed: 72, prefix: "x")
-        let inline = Fences(), threaded = Fences()
-        for b in bodies {
-            try inline.add(b)
-            try threaded.add(b)
-        }
+        let (inline, threaded) = try Fences.twins(bodies)
         let worker = FenceWorker(detector: threaded.detector, capacity: 1_024)
         worker.start(name: "fence-worker-test")
         var walks = Walks(drivers: 40, seed: 9)
@@ -160,11 +166,7 @@ private func names(_ events: [FenceEvent]) -> [String] {
     @Test("a full ring makes the loop wait for room: nothing is lost, the waits are counted, the events are the inline ones")
     func fullRingWaits() throws {
         let bodies = try mixedFences(80, seed: 73, prefix: "f")
-        let inline = Fences(), threaded = Fences()
-        for b in bodies {
-            try inline.add(b)
-            try threaded.add(b)
-        }
+        let (inline, threaded) = try Fences.twins(bodies)
         let worker = FenceWorker(detector: threaded.detector, capacity: 64)
         // The thread decides nothing until the loop is stuck on a full ring, so the wait is certain, not a race.
         let held = Atomic<Bool>(true)
@@ -202,11 +204,7 @@ private func names(_ events: [FenceEvent]) -> [String] {
     @Test("stop() lets the thread decide every ping handed over before it ends; the detector then runs inline again")
     func stopDrains() throws {
         let bodies = try mixedFences(60, seed: 74, prefix: "f")
-        let inline = Fences(), threaded = Fences()
-        for b in bodies {
-            try inline.add(b)
-            try threaded.add(b)
-        }
+        let (inline, threaded) = try Fences.twins(bodies)
         let worker = FenceWorker(detector: threaded.detector, capacity: 8_192)
         worker.start(name: "fence-worker-stop-test")
         var walks = Walks(drivers: 30, seed: 12)

@@ -64,28 +64,22 @@ struct MapMatchingSurveyTests {
             let wantedSet = Set(wanted)
             let drivenKeys = MatchTraces.segments(network, edges: match.edges)
             let driven = Set(drivenKeys)
-            var missed = 0.0, extra = 0.0
-            var missedRuns: [String] = [], extraRuns: [String] = []
-            var run = 0.0, runStart = -1
-            for (k, s) in wanted.enumerated() {
-                if driven.contains(s) {
-                    if run > 0 { missedRuns.append("@\(runStart):\(Int(run))m"); run = 0 }
-                } else {
-                    if run == 0 { runStart = k }
-                    run += Geodesy.distanceMeters(s.a, s.b); missed += Geodesy.distanceMeters(s.a, s.b)
+            // Meters of `path` outside `other`, and its runs outside it ("@index:meters").
+            func outside(_ path: [MatchTraces.SegmentKey], _ other: Set<MatchTraces.SegmentKey>) -> (meters: Double, runs: [String]) {
+                var meters = 0.0, runs: [String] = [], run = 0.0, runStart = -1
+                for (k, s) in path.enumerated() {
+                    if other.contains(s) {
+                        if run > 0 { runs.append("@\(runStart):\(Int(run))m"); run = 0 }
+                    } else {
+                        if run == 0 { runStart = k }
+                        run += Geodesy.distanceMeters(s.a, s.b); meters += Geodesy.distanceMeters(s.a, s.b)
+                    }
                 }
+                if run > 0 { runs.append("@\(runStart):\(Int(run))m") }
+                return (meters, runs)
             }
-            if run > 0 { missedRuns.append("@\(runStart):\(Int(run))m") }
-            run = 0
-            for (k, s) in drivenKeys.enumerated() {
-                if wantedSet.contains(s) {
-                    if run > 0 { extraRuns.append("@\(runStart):\(Int(run))m"); run = 0 }
-                } else {
-                    if run == 0 { runStart = k }
-                    run += Geodesy.distanceMeters(s.a, s.b); extra += Geodesy.distanceMeters(s.a, s.b)
-                }
-            }
-            if run > 0 { extraRuns.append("@\(runStart):\(Int(run))m") }
+            let (missed, missedRuns) = outside(wanted, driven)
+            let (extra, extraRuns) = outside(drivenKeys, wantedSet)
             var counts: [MatchTraces.SegmentKey: Int] = [:]
             var repeated = 0.0
             for s in drivenKeys {
